@@ -1,0 +1,302 @@
+//! Child specs, and starting one incarnation of a child.
+//!
+//! A [`ChildSpec`] says how to (re)create a child: a factory for an actor or a task, its restart
+//! type, its shutdown timeout and its mailbox capacity. Starting it spawns the incarnation on the
+//! supervisor's arbiter inside `catch_unwind`, so a panic anywhere in the actor (a handler, a
+//! lifecycle hook, a future spawned on its context) or in the task ends the incarnation with
+//! [`ExitReason::Panicked`] instead of silently killing it, and the supervisor is always told how it
+//! ended.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{ActorContext, AsyncContext, Context};
+use futures_util::future::{AbortHandle, Abortable, LocalBoxFuture};
+use futures_util::FutureExt;
+
+use crate::address::ActorRef;
+use crate::exit::ExitReason;
+use crate::mailbox::MailboxStats;
+use crate::managed::{Managed, Shutdown};
+use crate::policy::RestartType;
+use crate::registry::{ActorEntry, ActorId, Registry};
+
+/// Mailbox bound when a spec does not set one. A personal assistant's actors rarely have more than a
+/// few messages waiting; 64 absorbs bursts, and a mailbox that fills up points at a stuck actor,
+/// which is better reported to the sender than hidden behind unbounded memory growth.
+pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
+
+/// How long a worker gets to stop after being asked (OTP's default for workers).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a child knows about itself: its registry entry and the registry. Actors keep it to name
+/// their own children or to report a failure with [`ChildContext::fail`].
+#[derive(Debug, Clone)]
+pub struct ChildContext {
+    pub(crate) registry: Registry,
+    pub(crate) entry: Arc<ActorEntry>,
+}
+
+impl ChildContext {
+    pub fn id(&self) -> ActorId {
+        self.entry.id()
+    }
+
+    pub fn path(&self) -> &str {
+        self.entry.path()
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Stops the actor as failed: its supervisor restarts it if its restart type says so, and the
+    /// reason shows as `last_error` in the registry.
+    pub fn fail<C: ActorContext>(&self, ctx: &mut C, reason: impl Into<String>) {
+        self.entry.set_pending_failure(reason.into());
+        ctx.stop();
+    }
+}
+
+/// How to run a child, as a supervisor holds it.
+pub struct ChildSpec {
+    pub(crate) id: String,
+    pub(crate) kind: &'static str,
+    pub(crate) restart: RestartType,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) stats: Arc<MailboxStats>,
+    pub(crate) starter: Box<dyn Starter>,
+    /// Set once the child has been registered, so that it keeps its entry across restarts of its
+    /// supervisor.
+    pub(crate) entry: Option<Arc<ActorEntry>>,
+}
+
+impl std::fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("restart", &self.restart)
+            .finish()
+    }
+}
+
+impl ChildSpec {
+    /// A permanent actor child created by `factory` on every (re)start, with the default capacity.
+    /// Returns the spec and the address that will reach every incarnation.
+    pub fn actor<A, F>(
+        id: impl Into<String>,
+        kind: &'static str,
+        factory: F,
+    ) -> (ChildSpec, ActorRef<A>)
+    where
+        A: Managed,
+        F: FnMut(&ChildContext) -> A + Send + 'static,
+    {
+        ChildSpec::actor_with_capacity(id, kind, DEFAULT_MAILBOX_CAPACITY, factory)
+    }
+
+    /// Like [`ChildSpec::actor`] with an explicit mailbox bound (0 = unbounded).
+    pub fn actor_with_capacity<A, F>(
+        id: impl Into<String>,
+        kind: &'static str,
+        capacity: usize,
+        factory: F,
+    ) -> (ChildSpec, ActorRef<A>)
+    where
+        A: Managed,
+        F: FnMut(&ChildContext) -> A + Send + 'static,
+    {
+        let stats = Arc::new(MailboxStats::new(capacity));
+        let actor_ref = ActorRef::new(Arc::clone(&stats));
+        let spec = ChildSpec {
+            id: id.into(),
+            kind,
+            restart: RestartType::Permanent,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            stats,
+            starter: Box::new(ActorStarter {
+                factory,
+                actor_ref: actor_ref.clone(),
+            }),
+            entry: None,
+        };
+        (spec, actor_ref)
+    }
+
+    /// A transient task child: a future made by `factory` on every (re)start. `Ok` is a normal exit,
+    /// `Err` a failure. Tasks have no mailbox; stopping one drops its future.
+    pub fn task<F>(id: impl Into<String>, kind: &'static str, factory: F) -> ChildSpec
+    where
+        F: FnMut(&ChildContext) -> LocalBoxFuture<'static, Result<(), String>> + Send + 'static,
+    {
+        ChildSpec {
+            id: id.into(),
+            kind,
+            restart: RestartType::Transient,
+            shutdown_timeout: Duration::ZERO,
+            stats: Arc::new(MailboxStats::new(0)),
+            starter: Box::new(TaskStarter { factory }),
+            entry: None,
+        }
+    }
+
+    /// Sets the restart type.
+    pub fn restart(mut self, restart: RestartType) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets how long the child may take to stop before it is dropped.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Called once, on the supervisor's thread, when an incarnation ends.
+pub(crate) type ExitNotifier = Box<dyn FnOnce(ExitReason)>;
+
+/// A running incarnation, as its supervisor controls it.
+pub(crate) struct Incarnation {
+    /// Asks for a graceful stop; `false` when there is nothing to ask (tasks, dead actors).
+    request_stop: Box<dyn FnMut() -> bool>,
+    abort: AbortHandle,
+}
+
+impl Incarnation {
+    pub(crate) fn request_stop(&mut self) -> bool {
+        (self.request_stop)()
+    }
+
+    /// Drops the incarnation's future where it stands (OTP's `brutal_kill`).
+    pub(crate) fn kill(&self) {
+        self.abort.abort();
+    }
+}
+
+/// Type-erased "start one incarnation", implemented for actors and tasks.
+pub(crate) trait Starter: Send {
+    fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation;
+    fn bind(&self, _entry: &Arc<ActorEntry>) {}
+}
+
+pub(crate) struct ActorStarter<A: Managed, F> {
+    pub(crate) factory: F,
+    pub(crate) actor_ref: ActorRef<A>,
+}
+
+impl<A, F> Starter for ActorStarter<A, F>
+where
+    A: Managed,
+    F: FnMut(&ChildContext) -> A + Send + 'static,
+{
+    fn bind(&self, entry: &Arc<ActorEntry>) {
+        self.actor_ref.bind_entry(Arc::clone(entry));
+    }
+
+    fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation {
+        let actor = (self.factory)(cx);
+        let mut ctx = Context::<A>::new();
+        // The kit bounds the mailbox itself (see address.rs); actix's bound must never interfere.
+        ctx.set_mailbox_capacity(0);
+        let generation = self.actor_ref.install(ctx.address());
+        let future = ctx.into_future(actor);
+        let actor_ref = self.actor_ref.clone();
+        let entry = Arc::clone(&cx.entry);
+        let abort = spawn_guarded(future, move |outcome| {
+            actor_ref.uninstall(generation);
+            let reason = match outcome {
+                Outcome::Completed(()) => match entry.take_pending_failure() {
+                    Some(failure) => ExitReason::Failed(failure),
+                    None if entry.shutdown_requested() => ExitReason::Shutdown,
+                    None => ExitReason::Normal,
+                },
+                Outcome::Panicked(reason) => reason,
+                Outcome::Killed => ExitReason::Killed,
+            };
+            notify(reason);
+        });
+        let stop_ref = self.actor_ref.clone();
+        let stop_entry = Arc::clone(&cx.entry);
+        Incarnation {
+            request_stop: Box::new(move || {
+                stop_entry.request_shutdown();
+                stop_ref.tell_system(Shutdown)
+            }),
+            abort,
+        }
+    }
+}
+
+struct TaskStarter<F> {
+    factory: F,
+}
+
+impl<F> Starter for TaskStarter<F>
+where
+    F: FnMut(&ChildContext) -> LocalBoxFuture<'static, Result<(), String>> + Send + 'static,
+{
+    fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation {
+        let future = (self.factory)(cx);
+        let entry = Arc::clone(&cx.entry);
+        let abort = spawn_guarded(future, move |outcome| {
+            let reason = match outcome {
+                Outcome::Completed(Ok(())) if entry.shutdown_requested() => ExitReason::Shutdown,
+                Outcome::Completed(Ok(())) => ExitReason::Normal,
+                Outcome::Completed(Err(failure)) => ExitReason::Failed(failure),
+                Outcome::Panicked(reason) => reason,
+                Outcome::Killed => ExitReason::Killed,
+            };
+            notify(reason);
+        });
+        let stop_entry = Arc::clone(&cx.entry);
+        Incarnation {
+            request_stop: Box::new(move || {
+                stop_entry.request_shutdown();
+                false
+            }),
+            abort,
+        }
+    }
+}
+
+enum Outcome<T> {
+    Completed(T),
+    Panicked(ExitReason),
+    Killed,
+}
+
+/// Spawns `future` on the current arbiter, catching panics both while it runs and while it is
+/// dropped (an actix context runs `stopping`/`stopped` from its destructor), then calls `finish`.
+fn spawn_guarded<T: 'static>(
+    future: impl std::future::Future<Output = T> + 'static,
+    finish: impl FnOnce(Outcome<T>) + 'static,
+) -> AbortHandle {
+    let (abort, registration) = AbortHandle::new_pair();
+    actix::spawn(async move {
+        let mut guarded = Box::pin(Abortable::new(
+            AssertUnwindSafe(future).catch_unwind(),
+            registration,
+        ));
+        let outcome = match (&mut guarded).await {
+            Ok(Ok(value)) => Outcome::Completed(value),
+            Ok(Err(panic)) => Outcome::Panicked(ExitReason::from_panic(panic)),
+            Err(_aborted) => Outcome::Killed,
+        };
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(move || drop(guarded))) {
+            Ok(()) => outcome,
+            Err(panic) => match outcome {
+                Outcome::Completed(_) => Outcome::Panicked(ExitReason::from_panic(panic)),
+                other => other,
+            },
+        };
+        finish(outcome);
+    });
+    abort
+}

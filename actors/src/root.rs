@@ -1,0 +1,81 @@
+//! Starting a supervision tree, stopping it, and learning how it ended.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::address::ActorRef;
+use crate::child::ChildContext;
+use crate::exit::ExitReason;
+use crate::registry::{ActorState, Registry};
+use crate::supervisor::{Supervisor, SupervisorSpec};
+
+/// The top of a supervision tree. The root has no parent to escalate to: when it gives up, its
+/// exit reason is handed to whoever holds this handle (the gateway exits non-zero and lets the
+/// service manager restart the process).
+pub struct RootHandle {
+    supervisor: ActorRef<Supervisor>,
+    entry: Arc<crate::registry::ActorEntry>,
+    exit: Option<oneshot::Receiver<ExitReason>>,
+}
+
+impl RootHandle {
+    /// Starts the root supervisor `name` (path `/name`) on the current actix arbiter.
+    pub fn start(registry: &Registry, name: &str, spec: SupervisorSpec) -> RootHandle {
+        let (mut child, supervisor) = spec.into_child(name);
+        let entry = registry.register(
+            child.kind,
+            format!("/{name}"),
+            None,
+            Arc::clone(&child.stats),
+        );
+        child.starter.bind(&entry);
+        let cx = ChildContext {
+            registry: registry.clone(),
+            entry: Arc::clone(&entry),
+        };
+        let (tx, rx) = oneshot::channel();
+        entry.begin_incarnation();
+        let exit_entry = Arc::clone(&entry);
+        let notify = Box::new(move |reason: ExitReason| {
+            let entry = exit_entry;
+            entry.set_state(if reason.is_abnormal() {
+                ActorState::Failed
+            } else {
+                ActorState::Stopped
+            });
+            if reason.is_abnormal() {
+                entry.record_error(reason.describe());
+            }
+            let _ = tx.send(reason);
+        });
+        // The root is never restarted, so its incarnation handle is not kept: it is stopped through
+        // its Shutdown message, and its own destructor stops its children whatever happens.
+        let _incarnation = child.starter.start(&cx, notify);
+        RootHandle {
+            supervisor,
+            entry,
+            exit: Some(rx),
+        }
+    }
+
+    /// The root supervisor's address, to add children at run time.
+    pub fn supervisor(&self) -> &ActorRef<Supervisor> {
+        &self.supervisor
+    }
+
+    /// Asks the whole tree to stop in order (children in reverse start order, each within its
+    /// shutdown timeout). Returns `false` if the root is already gone.
+    pub fn shutdown(&self) -> bool {
+        self.entry.request_shutdown();
+        self.supervisor.tell_system(crate::Shutdown)
+    }
+
+    /// Waits until the root supervisor has stopped, and says why.
+    pub async fn wait(&mut self) -> ExitReason {
+        match self.exit.take() {
+            Some(rx) => rx.await.unwrap_or(ExitReason::Killed),
+            None => ExitReason::Normal,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Pincer's configuration: the JSON5 file, environment overrides and the
+//! rules that keep a gateway from starting in an unsafe or broken state.
+//!
+//! The flow at start-up is [`crate::paths::Paths::resolve`] (where the file is) → [`load()`]:
+//! read the file (a missing file means zero-config defaults), parse it
+//! strictly ([`schema`] rejects unknown keys and wrong types, naming the
+//! dotted key path), apply `PINCER_*` / `CLAWDBOT_*` environment overrides
+//! ([`mod@env`]), then check cross-key rules ([`mod@validate`]). Any failure is a
+//! [`ConfigError`] and the process should exit with [`EXIT_CONFIG`].
+//! [`lookup`] reads single settings for the CLI with credentials redacted.
+//!
+//! Submodules:
+//! - [`schema`]: the structs, their keys and defaults;
+//! - [`secret`]: the redacting credential type;
+//! - [`mod@load`]: reading and parsing with path-aware errors;
+//! - [`mod@env`]: environment overrides;
+//! - [`mod@validate`]: semantic checks;
+//! - [`error`]: [`ConfigError`], [`Problem`], [`EXIT_CONFIG`];
+//! - [`lookup`]: dotted-path reads and redaction.
+
+pub mod env;
+pub mod error;
+pub mod load;
+pub mod lookup;
+pub mod schema;
+pub mod secret;
+pub mod validate;
+
+pub use env::apply_overrides;
+pub use error::{ConfigError, Problem, EXIT_CONFIG};
+pub use load::{load, parse_str, ConfigSource, LoadedConfig};
+pub use lookup::{get_path, redacted};
+pub use schema::{
+    AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, BrowserTool,
+    ChannelsConfig, Config, ControlUi, DmPolicy, ExecTool, GatewayConfig, RateLimiting, Sandbox,
+    SandboxMode, Ssl, Tailscale, TailscaleMode, ToolsConfig, WhatsApp,
+};
+pub use secret::Secret;
+pub use validate::validate;

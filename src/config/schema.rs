@@ -1,0 +1,500 @@
+//! The shape of `pincer.json5`: every section, key, type and default.
+//!
+//! These structs are the single source of truth for the config format. They
+//! deserialize strictly (`deny_unknown_fields`, so a misspelt key is an error
+//! rather than a silently ignored setting) and every field has a default, so an
+//! empty file, or no file at all, is a complete zero-config setup. Key names
+//! are camelCase, matching the Clawdbot/OpenClaw vocabulary users already know.
+//!
+//! Semantic rules that span several keys live in [`mod@super::validate`]; this
+//! module only says what each key can hold.
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::Secret;
+
+/// The whole config file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Config {
+    /// Editors use `"$schema"` to offer completion; it is the only extra key
+    /// allowed at the root and Pincer itself ignores it.
+    #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The default model and workspace of the main agent.
+    pub agent: AgentConfig,
+    /// The HTTP/WebSocket listener and how clients authenticate.
+    pub gateway: GatewayConfig,
+    /// Messaging channels bridged to the agent.
+    pub channels: ChannelsConfig,
+    /// Defaults and limits shared by all agent runs.
+    pub agents: AgentsConfig,
+    /// Limits for the tools agents can call.
+    pub tools: ToolsConfig,
+}
+
+/// `agent`: which model answers and where it works.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// `provider/model`; default `anthropic/claude-sonnet-4-5`, a capable
+    /// general model so a fresh install answers well without tuning.
+    pub model: String,
+    /// Working directory for the main agent; default none, meaning the
+    /// agent's own directory under the state dir.
+    pub workspace: Option<String>,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            model: "anthropic/claude-sonnet-4-5".to_string(),
+            workspace: None,
+        }
+    }
+}
+
+/// `gateway`: the single listener for RPC, HTTP APIs and the control UI.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// Default 18789, the port Clawdbot users' clients already expect;
+    /// 0 lets the OS choose (useful in tests).
+    pub port: u16,
+    /// Default `loopback`: nothing outside this machine can connect until the
+    /// user deliberately widens it.
+    pub bind: Bind,
+    /// How clients prove who they are.
+    pub auth: Auth,
+    /// The browser control UI served by the gateway.
+    pub control_ui: ControlUi,
+    /// Exposure through Tailscale Serve/Funnel.
+    pub tailscale: Tailscale,
+    /// TLS on the listener itself.
+    pub ssl: Ssl,
+    /// Default 100: ample for one person's devices, small enough to stop a
+    /// runaway client from exhausting file descriptors.
+    pub max_connections: u32,
+    /// Milliseconds to finish a connection handshake; default 5000, long
+    /// enough for slow mobile links, short enough to drop idle probes.
+    pub connection_timeout: u64,
+    /// Milliseconds for a non-streaming request; default 30000, matching the
+    /// seed's suggested production value.
+    pub request_timeout: u64,
+    /// Per-client request rate limiting.
+    pub rate_limiting: RateLimiting,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            port: 18789,
+            bind: Bind::default(),
+            auth: Auth::default(),
+            control_ui: ControlUi::default(),
+            tailscale: Tailscale::default(),
+            ssl: Ssl::default(),
+            max_connections: 100,
+            connection_timeout: 5000,
+            request_timeout: 30000,
+            rate_limiting: RateLimiting::default(),
+        }
+    }
+}
+
+/// `gateway.bind`: which interfaces the gateway listens on.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Bind {
+    /// 127.0.0.1 only; the safe default.
+    #[default]
+    Loopback,
+    /// All interfaces (0.0.0.0); needs auth.
+    Lan,
+    /// The Tailscale interface's address only; needs auth.
+    Tailnet,
+}
+
+/// `gateway.auth`: client authentication.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Auth {
+    /// Default `token`: a generated bearer token needs no setup and is
+    /// stronger than a typed password.
+    pub mode: AuthMode,
+    /// Bearer token for `token` mode; default none, meaning the gateway
+    /// generates one into the state directory on first start.
+    pub token: Option<Secret>,
+    /// Shared password for `password` mode (required there); default none.
+    pub password: Option<Secret>,
+    /// Lockout after repeated failed logins.
+    pub rate_limit: AuthRateLimit,
+}
+
+/// `gateway.auth.mode`: which credential clients present.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// A bearer token; the default.
+    #[default]
+    Token,
+    /// A shared password; required for Tailscale Funnel.
+    Password,
+    /// No authentication; only accepted on a loopback bind.
+    None,
+}
+
+/// `gateway.auth.rateLimit`: brute-force protection for failed logins.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AuthRateLimit {
+    /// Default 10 failures per window: forgiving of typos, hopeless for
+    /// guessing (the OpenClaw default users know).
+    pub max_attempts: u32,
+    /// Milliseconds over which failures are counted; default 60000.
+    pub window_ms: u64,
+    /// Milliseconds a client stays locked out; default 300000 (5 minutes),
+    /// enough to make online guessing impractical.
+    pub lockout_ms: u64,
+    /// Default true: local processes are already trusted with the state dir,
+    /// and locking out the local CLI helps nobody.
+    pub exempt_loopback: bool,
+}
+
+impl Default for AuthRateLimit {
+    fn default() -> Self {
+        AuthRateLimit {
+            max_attempts: 10,
+            window_ms: 60_000,
+            lockout_ms: 300_000,
+            exempt_loopback: true,
+        }
+    }
+}
+
+/// `gateway.controlUi`: the browser dashboard.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ControlUi {
+    /// Default true: the dashboard is how most users first talk to Pincer,
+    /// and it sits behind the same auth as everything else.
+    pub enabled: bool,
+}
+
+impl Default for ControlUi {
+    fn default() -> Self {
+        ControlUi { enabled: true }
+    }
+}
+
+/// `gateway.tailscale`: publishing the gateway through Tailscale.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Tailscale {
+    /// Default `off`: exposure beyond this machine is always opt-in.
+    pub mode: TailscaleMode,
+    /// Default false: a Serve/Funnel route left behind after exit is
+    /// harmless while nothing listens, and removing it may clobber routes the
+    /// user configured by hand.
+    pub reset_on_exit: bool,
+}
+
+/// `gateway.tailscale.mode`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TailscaleMode {
+    /// Not published; the default.
+    #[default]
+    Off,
+    /// Reachable from the user's tailnet only.
+    Serve,
+    /// Reachable from the public internet; needs password auth.
+    Funnel,
+}
+
+/// `gateway.ssl`: TLS termination in the gateway itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Ssl {
+    /// Default false: loopback and Tailscale traffic is already private, and
+    /// a reverse proxy usually terminates TLS.
+    pub enabled: bool,
+    /// PEM certificate chain; required when enabled.
+    pub cert_path: Option<String>,
+    /// PEM private key; required when enabled.
+    pub key_path: Option<String>,
+}
+
+/// `gateway.rateLimiting`: general request throttling per client.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RateLimiting {
+    /// Default false: a personal gateway on loopback has one trusted user;
+    /// turn it on when exposing the gateway.
+    pub enabled: bool,
+    /// Default 600 (10 per second sustained): far above interactive use.
+    pub requests_per_minute: u32,
+    /// Default 60: lets a UI load its burst of requests at once.
+    pub burst_size: u32,
+}
+
+impl Default for RateLimiting {
+    fn default() -> Self {
+        RateLimiting {
+            enabled: false,
+            requests_per_minute: 600,
+            burst_size: 60,
+        }
+    }
+}
+
+/// `channels`: messaging networks bridged to the agent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    /// The WhatsApp channel.
+    pub whatsapp: WhatsApp,
+}
+
+/// `channels.whatsapp`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct WhatsApp {
+    /// Default false: a channel needs credentials, so it is opt-in.
+    pub enabled: bool,
+    /// Default `pairing`: strangers get a pairing code instead of the agent,
+    /// which stops spam and prompt injection from unknown senders.
+    pub dm_policy: DmPolicy,
+    /// Phone numbers (E.164) always allowed to message the agent; default
+    /// empty, i.e. only paired senders.
+    pub allow_from: Vec<String>,
+}
+
+/// `channels.whatsapp.dmPolicy`: who may talk to the agent in direct messages.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicy {
+    /// Unknown senders must be approved with a pairing code; the default.
+    #[default]
+    Pairing,
+    /// Only numbers in `allowFrom`.
+    Allowlist,
+    /// Anyone; risky.
+    Open,
+    /// Direct messages are ignored.
+    Disabled,
+}
+
+/// `agents`: defaults and resource limits for agent runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AgentsConfig {
+    /// Settings every agent inherits.
+    pub defaults: AgentDefaults,
+    /// Default 4: enough for parallel channels without starving a laptop.
+    pub max_concurrent_runs: u32,
+    /// Sessions kept in memory; default 100, the seed's production value.
+    pub session_cache_size: u32,
+    /// Megabytes an agent run may use; default 512, the seed's value for a
+    /// personal machine.
+    pub memory_limit: u64,
+    /// Megabytes at which caches are trimmed; default 384 (75% of the
+    /// limit), so trimming starts before the limit is hit.
+    pub gc_threshold: u64,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        AgentsConfig {
+            defaults: AgentDefaults::default(),
+            max_concurrent_runs: 4,
+            session_cache_size: 100,
+            memory_limit: 512,
+            gc_threshold: 384,
+        }
+    }
+}
+
+/// `agents.defaults`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AgentDefaults {
+    /// Workspace for agents that name none; default none (per-agent
+    /// directory under the state dir).
+    pub workspace: Option<String>,
+    /// Tool sandboxing.
+    pub sandbox: Sandbox,
+}
+
+/// `agents.defaults.sandbox`: which sessions run tools in a sandbox.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Sandbox {
+    /// Default `non-main`: the owner's main session is trusted, sessions
+    /// started by other people (groups, channels) are not.
+    pub mode: SandboxMode,
+    /// Tools sandboxed sessions may use; default empty (the built-in set).
+    pub allowlist: Vec<String>,
+    /// Tools sandboxed sessions may never use; default empty.
+    pub denylist: Vec<String>,
+}
+
+/// `agents.defaults.sandbox.mode`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxMode {
+    /// No sandboxing.
+    Off,
+    /// Every session except the owner's main one; the default.
+    #[default]
+    #[serde(rename = "non-main")]
+    NonMain,
+    /// Every session, including the main one.
+    All,
+}
+
+/// `tools`: limits for tool execution.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ToolsConfig {
+    /// Shell command execution.
+    pub exec: ExecTool,
+    /// Headless browser automation.
+    pub browser: BrowserTool,
+}
+
+/// `tools.exec`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExecTool {
+    /// Default 4 concurrent processes, matching `agents.maxConcurrentRuns`.
+    pub max_processes: u32,
+    /// Milliseconds before a command is killed; default 60000, long enough
+    /// for builds of small projects, short enough to catch hangs.
+    pub timeout: u64,
+    /// Default true: commands run sandboxed unless the user opts out.
+    pub sandbox: bool,
+}
+
+impl Default for ExecTool {
+    fn default() -> Self {
+        ExecTool {
+            max_processes: 4,
+            timeout: 60_000,
+            sandbox: true,
+        }
+    }
+}
+
+/// `tools.browser`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct BrowserTool {
+    /// Default 1: a browser is the heaviest tool on a personal machine.
+    pub max_instances: u32,
+    /// Megabytes per browser instance; default 512.
+    pub memory_limit: u64,
+    /// Milliseconds per browser action; default 30000, matching the
+    /// gateway's request timeout.
+    pub timeout: u64,
+}
+
+impl Default for BrowserTool {
+    fn default() -> Self {
+        BrowserTool {
+            max_instances: 1,
+            memory_limit: 512,
+            timeout: 30_000,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_zero_config_values() {
+        let c = Config::default();
+        assert_eq!(c.schema, None);
+        assert_eq!(c.agent.model, "anthropic/claude-sonnet-4-5");
+        assert_eq!(c.agent.workspace, None);
+
+        let g = &c.gateway;
+        assert_eq!(g.port, 18789);
+        assert_eq!(g.bind, Bind::Loopback);
+        assert_eq!(g.auth.mode, AuthMode::Token);
+        assert_eq!(g.auth.token, None);
+        assert_eq!(g.auth.password, None);
+        assert_eq!(g.auth.rate_limit.max_attempts, 10);
+        assert_eq!(g.auth.rate_limit.window_ms, 60_000);
+        assert_eq!(g.auth.rate_limit.lockout_ms, 300_000);
+        assert!(g.auth.rate_limit.exempt_loopback);
+        assert!(g.control_ui.enabled);
+        assert_eq!(g.tailscale.mode, TailscaleMode::Off);
+        assert!(!g.tailscale.reset_on_exit);
+        assert_eq!(g.ssl, Ssl::default());
+        assert!(!g.ssl.enabled);
+        assert_eq!(g.max_connections, 100);
+        assert_eq!(g.connection_timeout, 5000);
+        assert_eq!(g.request_timeout, 30000);
+        assert!(!g.rate_limiting.enabled);
+        assert_eq!(g.rate_limiting.requests_per_minute, 600);
+        assert_eq!(g.rate_limiting.burst_size, 60);
+
+        let w = &c.channels.whatsapp;
+        assert!(!w.enabled);
+        assert_eq!(w.dm_policy, DmPolicy::Pairing);
+        assert!(w.allow_from.is_empty());
+
+        let a = &c.agents;
+        assert_eq!(a.defaults.workspace, None);
+        assert_eq!(a.defaults.sandbox.mode, SandboxMode::NonMain);
+        assert!(a.defaults.sandbox.allowlist.is_empty());
+        assert!(a.defaults.sandbox.denylist.is_empty());
+        assert_eq!(a.max_concurrent_runs, 4);
+        assert_eq!(a.session_cache_size, 100);
+        assert_eq!(a.memory_limit, 512);
+        assert_eq!(a.gc_threshold, 384);
+
+        let t = &c.tools;
+        assert_eq!(t.exec.max_processes, 4);
+        assert_eq!(t.exec.timeout, 60_000);
+        assert!(t.exec.sandbox);
+        assert_eq!(t.browser.max_instances, 1);
+        assert_eq!(t.browser.memory_limit, 512);
+        assert_eq!(t.browser.timeout, 30_000);
+    }
+
+    #[test]
+    fn empty_object_is_the_default_config() {
+        let parsed: Config = serde_json::from_str("{}").unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn enums_use_the_documented_spellings() {
+        let v = serde_json::to_value(Config::default()).unwrap();
+        assert_eq!(v["gateway"]["bind"], "loopback");
+        assert_eq!(v["gateway"]["auth"]["mode"], "token");
+        assert_eq!(v["gateway"]["tailscale"]["mode"], "off");
+        assert_eq!(v["channels"]["whatsapp"]["dmPolicy"], "pairing");
+        assert_eq!(v["agents"]["defaults"]["sandbox"]["mode"], "non-main");
+        let modes: Vec<SandboxMode> = serde_json::from_str(r#"["off","non-main","all"]"#).unwrap();
+        assert_eq!(
+            modes,
+            [SandboxMode::Off, SandboxMode::NonMain, SandboxMode::All]
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let mut c = Config::default();
+        c.gateway.auth.token = Some(Secret::new("tok-123456"));
+        c.gateway.auth.password = Some(Secret::new("pw-abcdef"));
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("tok-123456"), "{debug}");
+        assert!(!debug.contains("pw-abcdef"), "{debug}");
+        assert!(debug.contains("***"));
+    }
+}
