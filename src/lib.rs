@@ -1,2 +1,31 @@
+//! # Pincer: a self-hosted personal AI-assistant gateway
+//!
+//! One process, `pincer gateway`, runs a supervised actor system (built on the domain-free kit in
+//! the `pincer-actors` crate) and exposes it over HTTP. This crate is that gateway and its CLI.
+//!
+//! ## How it fits together
+//! - [`config`] and [`paths`]: where files live, the strict JSON5 config, environment overrides.
+//! - [`gateway`]: start-up (credentials, the single-instance lock, the listening socket, the
+//!   supervision tree), the runtime file the CLI reads, and ordered shutdown on SIGTERM/SIGINT.
+//! - [`web`]: the web actor that owns the actix-web server, its routes (`/healthz`, `/readyz`,
+//!   `/admin/actors`), authentication and the failed-auth lockout.
+//! - [`cli`]: the `pincer` subcommands, which find a running gateway by themselves.
+//! - [`logging`], [`exit`]: process-level concerns shared by the binary's commands.
+//!
+//! The supervision tree at run time:
+//!
+//! ```text
+//! /gateway            root supervisor (one_for_one)
+//! ├── monitor         supervisor for the resource and monitoring actors
+//! ├── sessions        supervisor for one actor per chat session
+//! ├── channels        supervisor for one actor per channel account
+//! └── web             the HTTP server (started last, so stopped first)
+//! ```
+
+pub mod cli;
 pub mod config;
+pub mod exit;
+pub mod gateway;
+pub mod logging;
 pub mod paths;
+pub mod web;

@@ -1,1 +1,40 @@
-fn main() {}
+//! The `pincer` binary: parses the command line, runs the command, and turns its outcome into an
+//! exit code (see `pincer::exit`). All logic lives in the library.
+
+use clap::Parser;
+use pincer::cli::{self, Cli, Command};
+use pincer::gateway::{self, GatewayOptions};
+
+fn main() {
+    let cli = Cli::parse();
+    let config = cli.config.as_deref();
+    let verbose = matches!(&cli.command, Command::Gateway(args) if args.verbose);
+    pincer::logging::init(verbose);
+    let outcome: anyhow::Result<i32> = match &cli.command {
+        Command::Gateway(args) => gateway::run(GatewayOptions {
+            config_path: cli.config.clone(),
+            port: args.port,
+            bind: args.bind.map(Into::into),
+        })
+        .or_else(|error| {
+            eprintln!("pincer gateway: {error}");
+            Ok(error.exit_code())
+        }),
+        Command::Actors(args) => report(cli::actors::run(config, args)),
+        Command::Health(args) => report(cli::health::run(config, args)),
+        Command::Config { action } => report(cli::config_cmd::run(config, action)),
+    };
+    let code = outcome.unwrap_or_else(|error| {
+        eprintln!("pincer: {error:#}");
+        pincer::exit::FAILURE
+    });
+    std::process::exit(code);
+}
+
+/// Prints a CLI error and maps it to its exit code.
+fn report(result: Result<i32, cli::CliError>) -> anyhow::Result<i32> {
+    Ok(result.unwrap_or_else(|error| {
+        eprintln!("pincer: {error}");
+        error.exit_code()
+    }))
+}

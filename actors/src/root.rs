@@ -16,7 +16,8 @@ use crate::supervisor::{Supervisor, SupervisorSpec};
 pub struct RootHandle {
     supervisor: ActorRef<Supervisor>,
     entry: Arc<crate::registry::ActorEntry>,
-    exit: Option<oneshot::Receiver<ExitReason>>,
+    exit: oneshot::Receiver<ExitReason>,
+    exited: Option<ExitReason>,
 }
 
 impl RootHandle {
@@ -55,7 +56,8 @@ impl RootHandle {
         RootHandle {
             supervisor,
             entry,
-            exit: Some(rx),
+            exit: rx,
+            exited: None,
         }
     }
 
@@ -71,11 +73,16 @@ impl RootHandle {
         self.supervisor.tell_system(crate::Shutdown)
     }
 
-    /// Waits until the root supervisor has stopped, and says why.
+    /// Waits until the root supervisor has stopped, and says why. Cancel-safe: dropping the future
+    /// and calling `wait` again keeps waiting for the same exit.
     pub async fn wait(&mut self) -> ExitReason {
-        match self.exit.take() {
-            Some(rx) => rx.await.unwrap_or(ExitReason::Killed),
-            None => ExitReason::Normal,
+        if let Some(reason) = &self.exited {
+            return reason.clone();
         }
+        // The sender is dropped without a value only if the root's task vanished without running its
+        // exit hook, which the kit's panic guards rule out; treat it as killed.
+        let reason = (&mut self.exit).await.unwrap_or(ExitReason::Killed);
+        self.exited = Some(reason.clone());
+        reason
     }
 }

@@ -1,0 +1,119 @@
+//! Finding and calling the running gateway from the CLI.
+//!
+//! The gateway publishes `gateway.json` (pid, URL) in its state directory; the credential comes
+//! from the same config the gateway uses (token or password, with environment overrides) or, for a
+//! zero-config gateway, from its token file.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::CliError;
+use crate::config::AuthMode;
+use crate::gateway::credentials::read_token_file;
+use crate::gateway::instance::{process_alive, read_runtime};
+use crate::gateway::{load_config, GatewayOptions};
+use crate::paths::Paths;
+
+/// A running gateway and how to authenticate to it.
+#[derive(Debug, Clone)]
+pub struct GatewayClient {
+    pub url: String,
+    pub pid: u32,
+    bearer: Option<String>,
+    http: reqwest::Client,
+}
+
+/// A response: status and parsed JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl GatewayClient {
+    /// Locates the gateway that uses the same config / state directory as this command.
+    pub fn discover(config_path: Option<&Path>) -> Result<Self, CliError> {
+        let paths = Paths::resolve(config_path)?;
+        let options = GatewayOptions {
+            config_path: config_path.map(Path::to_path_buf),
+            ..GatewayOptions::default()
+        };
+        let loaded = load_config(&paths, &options)?;
+        let runtime_file = paths.runtime_file();
+        let info = read_runtime(&runtime_file).ok_or_else(|| {
+            CliError::NotRunning(format!(
+                "no running gateway found (no {}); start one with `pincer gateway`",
+                runtime_file.display()
+            ))
+        })?;
+        if !process_alive(info.pid) {
+            return Err(CliError::NotRunning(format!(
+                "the gateway recorded in {} (pid {}) is not running; start one with `pincer gateway`",
+                runtime_file.display(),
+                info.pid
+            )));
+        }
+        let auth = &loaded.config.gateway.auth;
+        let bearer = match auth.mode {
+            AuthMode::None => None,
+            AuthMode::Password => auth.password.as_ref().map(|p| p.expose().to_string()),
+            AuthMode::Token => auth
+                .token
+                .as_ref()
+                .map(|t| t.expose().to_string())
+                .or_else(|| read_token_file(&paths.token_file())),
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| CliError::Http(e.to_string()))?;
+        Ok(GatewayClient {
+            url: info.url,
+            pid: info.pid,
+            bearer,
+            http,
+        })
+    }
+
+    /// GETs `path` and parses the JSON body (any status).
+    pub async fn get(&self, path: &str) -> Result<Reply, CliError> {
+        let mut request = self.http.get(format!("{}{path}", self.url));
+        if let Some(bearer) = &self.bearer {
+            request = request.bearer_auth(bearer);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| CliError::Http(format!("{} is not answering: {e}", self.url)))?;
+        let status = response.status().as_u16();
+        let body = response
+            .json::<Value>()
+            .await
+            .map_err(|e| CliError::Http(format!("unreadable answer from {}: {e}", self.url)))?;
+        Ok(Reply { status, body })
+    }
+
+    /// GETs `path` and fails with the gateway's own error message unless it answered 2xx.
+    pub async fn get_ok(&self, path: &str) -> Result<Value, CliError> {
+        let reply = self.get(path).await?;
+        if (200..300).contains(&reply.status) {
+            return Ok(reply.body);
+        }
+        let message = reply.body["error"]["message"]
+            .as_str()
+            .unwrap_or("no details")
+            .to_string();
+        Err(CliError::Http(format!(
+            "{path} answered {}: {message}",
+            reply.status
+        )))
+    }
+}
+
+/// Runs `future` to completion on a small single-threaded runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, CliError> {
+    let runtime = actix_web::rt::Runtime::new()?;
+    Ok(runtime.block_on(future))
+}

@@ -1,0 +1,135 @@
+//! The `pincer` command line: argument definitions and dispatch.
+//!
+//! Each subcommand lives in its own file. Commands that talk to a running gateway find it through
+//! [`client`], which reads the runtime file the gateway publishes and the credential from the config
+//! or the token file, so that `pincer actors` works with no flags after `pincer gateway`.
+
+pub mod actors;
+pub mod client;
+pub mod config_cmd;
+pub mod health;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Bind;
+
+/// Pincer: a self-hosted personal AI-assistant gateway.
+#[derive(Debug, Parser)]
+#[command(name = "pincer", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Config file (default: $PINCER_CONFIG, $PINCER_HOME/pincer.json5, or the platform config dir).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (the always-on process).
+    Gateway(GatewayArgs),
+    /// Show every actor of the running gateway with its mailbox, like `top`.
+    Actors(ActorsArgs),
+    /// Check that the running gateway is live and ready.
+    Health(HealthArgs),
+    /// Check, read or locate the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Port to listen on (0 picks a free one); overrides gateway.port and PINCER_GATEWAY_PORT.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Interfaces to listen on; overrides gateway.bind.
+    #[arg(long, value_enum)]
+    pub bind: Option<BindArg>,
+    /// Log at debug level.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// `--bind` values, as in the config.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BindArg {
+    Loopback,
+    Lan,
+    Tailnet,
+}
+
+impl From<BindArg> for Bind {
+    fn from(arg: BindArg) -> Bind {
+        match arg {
+            BindArg::Loopback => Bind::Loopback,
+            BindArg::Lan => Bind::Lan,
+            BindArg::Tailnet => Bind::Tailnet,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ActorsArgs {
+    /// Print the raw JSON from /admin/actors.
+    #[arg(long)]
+    pub json: bool,
+    /// Refresh every second until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Print the probe results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Check the config file (and environment overrides); exit 78 when invalid.
+    Validate,
+    /// Print one setting, by dotted path (e.g. gateway.port); secrets are masked.
+    Get {
+        /// Dotted key path; omit for the whole config.
+        key: Option<String>,
+        /// Show tokens and passwords instead of "***".
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Print the config file's path.
+    Path,
+}
+
+/// Errors of CLI commands, each with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Paths(#[from] crate::paths::PathsError),
+    #[error("{0}")]
+    NotRunning(String),
+    #[error("request to the gateway failed: {0}")]
+    Http(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Config(_) => crate::exit::CONFIG,
+            CliError::NotRunning(_) | CliError::Http(_) => crate::exit::UNAVAILABLE,
+            CliError::Usage(_) => crate::exit::USAGE,
+            CliError::Paths(_) | CliError::Io(_) => crate::exit::FAILURE,
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! `pincer gateway`: start-up, serving, and ordered shutdown.
+//!
+//! Start-up order, each step failing with its own clear error and exit code:
+//! paths → config (+ CLI flags, re-validated; exit 78) → state directory → credential (generated
+//! token on zero-config start) → single-instance lock (exit 69) → listening socket (exit 69 when
+//! the port is taken) → supervision tree → runtime file → banner. Then it waits for SIGTERM/SIGINT
+//! (or for the tree to give up), marks itself not ready, stops the tree in reverse order (the web
+//! actor first: stop accepting, drain), removes the runtime file and exits 0.
+
+pub mod bind;
+pub mod credentials;
+pub mod instance;
+pub mod tree;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::web;
+use futures_util::future::{select, Either};
+use pincer_actors::{ExitReason, Registry};
+use tracing::{error, info, warn};
+
+use crate::config::{self, AuthMode, Bind, Config, ConfigError, LoadedConfig, Problem};
+use crate::exit;
+use crate::paths::{Paths, PathsError};
+use crate::web::auth::AuthGate;
+use crate::web::probes::Readiness;
+use crate::web::{AppState, ServerSettings};
+
+use self::credentials::{Credential, CredentialError, CredentialOrigin};
+use self::instance::{InstanceError, InstanceGuard, RuntimeInfo};
+
+/// Command-line overrides for `pincer gateway`.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayOptions {
+    pub config_path: Option<PathBuf>,
+    pub port: Option<u16>,
+    pub bind: Option<Bind>,
+}
+
+/// Everything that can stop the gateway from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+    #[error(transparent)]
+    Bind(#[from] bind::BindError),
+    #[error("cannot listen on {addr}: the port is already in use; is another gateway running (`pincer health`)? Choose another port with --port or gateway.port")]
+    PortInUse { addr: SocketAddr },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the actor system: {0}")]
+    Runtime(std::io::Error),
+    #[error("the supervision tree gave up: {0}")]
+    TreeFailed(String),
+}
+
+impl GatewayError {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            GatewayError::Config(_) => exit::CONFIG,
+            GatewayError::Instance(InstanceError::AlreadyRunning { .. })
+            | GatewayError::PortInUse { .. }
+            | GatewayError::Bind(_) => exit::UNAVAILABLE,
+            _ => exit::FAILURE,
+        }
+    }
+}
+
+/// Loads the config the way the gateway does: file, environment, then the CLI flags, validated.
+pub fn load_config(paths: &Paths, options: &GatewayOptions) -> Result<LoadedConfig, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut loaded = config::load(&paths.config_file, &env)?;
+    if let Some(port) = options.port {
+        loaded.config.gateway.port = port;
+    }
+    if let Some(bind) = options.bind {
+        loaded.config.gateway.bind = bind;
+    }
+    let problems: Vec<Problem> = config::validate(&loaded.config);
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: paths.config_file.clone(),
+            problems,
+        });
+    }
+    Ok(loaded)
+}
+
+/// Runs the gateway until a signal; the `Ok` value is the exit code.
+pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
+    let paths = Paths::resolve(options.config_path.as_deref())?;
+    let loaded = load_config(&paths, &options)?;
+    paths.ensure_state_dir()?;
+    let credential = credentials::resolve(&loaded.config, &paths.token_file())?;
+    let guard =
+        InstanceGuard::acquire(&paths.lock_file(), &paths.runtime_file(), &paths.state_dir)?;
+    let ip = bind::resolve(loaded.config.gateway.bind)?;
+    let addr = SocketAddr::new(ip, loaded.config.gateway.port);
+    let listener = TcpListener::bind(addr).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AddrInUse => GatewayError::PortInUse { addr },
+        _ => GatewayError::Listen { addr, source },
+    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| GatewayError::Listen { addr, source })?;
+
+    let system = actix::System::new();
+    system.block_on(async move {
+        let running = start(&loaded.config, &credential, listener);
+        let url = format!(
+            "http://{}",
+            SocketAddr::new(bind::local_connect_ip(local.ip()), local.port())
+        );
+        guard.publish(&RuntimeInfo {
+            pid: std::process::id(),
+            url: url.clone(),
+            listen: local.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at_ms: unix_ms(),
+        })?;
+        print_banner(&url, &paths, &loaded, &credential);
+        let outcome = running.serve_until_signal().await;
+        drop(guard);
+        outcome
+    })
+}
+
+/// A gateway running inside the current actix system.
+pub struct RunningGateway {
+    pub registry: Registry,
+    pub state: web::Data<AppState>,
+    pub tree: tree::Tree,
+}
+
+/// Starts the supervision tree and the web actor on `listener`. Must be called inside an actix
+/// system. Integration tests use it to run a gateway in-process.
+pub fn start(config: &Config, credential: &Credential, listener: TcpListener) -> RunningGateway {
+    let registry = Registry::default();
+    let state = web::Data::new(AppState {
+        registry: registry.clone(),
+        auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
+        readiness: Readiness::new(tree::REQUIRED.iter().map(|p| p.to_string()).collect()),
+        started: Instant::now(),
+    });
+    let settings = server_settings(config);
+    let tree = tree::start(&registry, listener, state.clone(), settings);
+    RunningGateway {
+        registry,
+        state,
+        tree,
+    }
+}
+
+fn server_settings(config: &Config) -> ServerSettings {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let max = usize::try_from(config.gateway.max_connections)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    ServerSettings {
+        workers,
+        max_connections_per_worker: max.div_ceil(workers),
+        client_request_timeout: Duration::from_millis(config.gateway.connection_timeout),
+        graceful_timeout: Duration::from_secs(10),
+    }
+}
+
+impl RunningGateway {
+    /// Waits for SIGTERM/SIGINT or for the tree to fail, then shuts down in order.
+    async fn serve_until_signal(mut self) -> Result<i32, GatewayError> {
+        let first = {
+            let signal = Box::pin(shutdown_signal());
+            let tree_end = Box::pin(self.tree.root.wait());
+            match select(signal, tree_end).await {
+                Either::Left((name, _)) => Either::Left(name),
+                Either::Right((reason, _)) => Either::Right(reason),
+            }
+        };
+        match first {
+            Either::Left(name) => {
+                info!(
+                    signal = name,
+                    "shutting down: draining, then stopping actors in reverse order"
+                );
+                self.stop().await;
+                info!("gateway stopped");
+                Ok(exit::OK)
+            }
+            Either::Right(reason) => {
+                error!(reason = %reason.describe(), "the supervision tree stopped; exiting so the service manager can restart the gateway");
+                Err(GatewayError::TreeFailed(reason.describe()))
+            }
+        }
+    }
+
+    /// Marks the gateway not ready and stops the tree, bounded in time.
+    pub async fn stop(&mut self) -> ExitReason {
+        self.state.readiness.start_draining();
+        self.tree.root.shutdown();
+        let limit = Duration::from_secs(60);
+        match actix_web::rt::time::timeout(limit, self.tree.root.wait()).await {
+            Ok(reason) => reason,
+            Err(_) => {
+                warn!(
+                    limit_s = limit.as_secs(),
+                    "the tree did not stop in time; exiting anyway"
+                );
+                ExitReason::Killed
+            }
+        }
+    }
+}
+
+/// Resolves with the name of the first shutdown signal received.
+async fn shutdown_signal() -> &'static str {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let terminate = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+    match (terminate, interrupt) {
+        (Ok(mut terminate), Ok(mut interrupt)) => {
+            let term = Box::pin(terminate.recv());
+            let int = Box::pin(interrupt.recv());
+            match select(term, int).await {
+                Either::Left(_) => "SIGTERM",
+                Either::Right(_) => "SIGINT",
+            }
+        }
+        _ => {
+            warn!("cannot install signal handlers; only Ctrl-C will stop the gateway");
+            let _ = actix_web::rt::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn print_banner(url: &str, paths: &Paths, loaded: &LoadedConfig, credential: &Credential) {
+    let config_line = match &loaded.source {
+        config::ConfigSource::File(path) => path.display().to_string(),
+        config::ConfigSource::Defaults => format!(
+            "{} (not found: zero-config defaults)",
+            paths.config_file.display()
+        ),
+    };
+    let auth_line = match (&credential.mode, &credential.origin) {
+        (AuthMode::None, _) => "none (loopback only)".to_string(),
+        (AuthMode::Password, _) => "password (from config or PINCER_GATEWAY_PASSWORD)".to_string(),
+        (AuthMode::Token, CredentialOrigin::TokenFile { path, created }) => format!(
+            "token, {} {} (mode 0600)",
+            if *created {
+                "generated and stored in"
+            } else {
+                "stored in"
+            },
+            path.display()
+        ),
+        (AuthMode::Token, _) => "token (from config or PINCER_GATEWAY_TOKEN)".to_string(),
+    };
+    println!(
+        "pincer gateway {} listening on {url} (pid {})",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    );
+    println!("  config: {config_line}");
+    println!("  state:  {}", paths.state_dir.display());
+    println!("  auth:   {auth_line}");
+    if let CredentialOrigin::TokenFile { path, .. } = &credential.origin {
+        println!(
+            "  try:    curl -H \"Authorization: Bearer $(cat {})\" {url}/admin/actors",
+            path.display()
+        );
+    }
+    println!("          pincer actors   (the CLI finds this gateway and its token by itself)");
+}

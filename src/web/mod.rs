@@ -1,0 +1,179 @@
+//! The web actor: the supervised owner of the actix-web server.
+//!
+//! The listening socket is bound once by the gateway and handed to this actor, which builds an
+//! actix-web `HttpServer` on a clone of it in `started`. If the actor fails and is restarted, the new
+//! incarnation serves the same socket: the port never changes and no connection attempt is refused
+//! while it restarts (they wait in the kernel's backlog). On shutdown it stops accepting, lets
+//! in-flight requests finish, then stops.
+//!
+//! HTTP handlers run on actix-web's worker threads and read shared state ([`AppState`]) directly;
+//! they reach actors through `ActorRef`s, never by blocking.
+
+pub mod admin;
+pub mod auth;
+pub mod lockout;
+pub mod probes;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+use actix_web::dev::ServerHandle;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use pincer_actors::{ChildContext, Managed, Registry};
+use serde_json::json;
+use tracing::{info, warn};
+
+use self::auth::AuthGate;
+use self::probes::Readiness;
+
+/// What every HTTP handler can read.
+#[derive(Debug)]
+pub struct AppState {
+    pub registry: Registry,
+    pub auth: AuthGate,
+    pub readiness: Readiness,
+    pub started: Instant,
+}
+
+/// Server tuning taken from the config.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerSettings {
+    pub workers: usize,
+    /// Per worker, as actix-web counts it.
+    pub max_connections_per_worker: usize,
+    pub client_request_timeout: Duration,
+    /// How long in-flight requests get to finish on shutdown.
+    pub graceful_timeout: Duration,
+}
+
+/// The actor owning the HTTP server.
+pub struct WebServer {
+    cx: ChildContext,
+    listener: Arc<TcpListener>,
+    state: web::Data<AppState>,
+    settings: ServerSettings,
+    handle: Option<ServerHandle>,
+    stopping: bool,
+}
+
+impl WebServer {
+    pub fn new(
+        cx: ChildContext,
+        listener: Arc<TcpListener>,
+        state: web::Data<AppState>,
+        settings: ServerSettings,
+    ) -> Self {
+        WebServer {
+            cx,
+            listener,
+            state,
+            settings,
+            handle: None,
+            stopping: false,
+        }
+    }
+
+    fn build(&self) -> std::io::Result<actix_web::dev::Server> {
+        let state = self.state.clone();
+        let listener = self.listener.try_clone()?;
+        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
+            .workers(self.settings.workers)
+            .max_connections(self.settings.max_connections_per_worker)
+            .client_request_timeout(self.settings.client_request_timeout)
+            .shutdown_timeout(self.settings.graceful_timeout.as_secs().max(1))
+            .disable_signals()
+            .listen(listener)?
+            .run();
+        Ok(server)
+    }
+}
+
+/// Every route the gateway serves.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .service(probes::healthz)
+        .service(probes::health)
+        .service(probes::readyz)
+        .service(probes::ready)
+        .service(admin::list_actors)
+        .service(admin::get_actor)
+        .app_data(
+            web::QueryConfig::default().error_handler(|error, _request| {
+                let message = error.to_string();
+                actix_web::error::InternalError::from_response(
+                    error,
+                    HttpResponse::BadRequest().json(json!({
+                        "ok": false,
+                        "error": { "code": "INVALID_REQUEST", "message": message },
+                    })),
+                )
+                .into()
+            }),
+        )
+        .default_service(web::to(|| async {
+            HttpResponse::NotFound().json(json!({
+                "ok": false,
+                "error": { "code": "NOT_FOUND", "message": "no such endpoint" },
+            }))
+        }));
+}
+
+impl Actor for WebServer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let server = match self.build() {
+            Ok(server) => server,
+            Err(error) => {
+                let cx = self.cx.clone();
+                cx.fail(ctx, format!("cannot start the HTTP server: {error}"));
+                return;
+            }
+        };
+        self.handle = Some(server.handle());
+        info!(workers = self.settings.workers, "HTTP server started");
+        ctx.spawn(server.into_actor(self).map(|result, web, ctx| {
+            if web.stopping {
+                return;
+            }
+            let why = match result {
+                Ok(()) => "the HTTP server stopped unexpectedly".to_string(),
+                Err(error) => format!("the HTTP server failed: {error}"),
+            };
+            let cx = web.cx.clone();
+            cx.fail(ctx, why);
+        }));
+    }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        // Reached without a graceful stop only after a failure: make sure the old server is gone
+        // before a restart builds a new one on the same socket.
+        if let Some(handle) = self.handle.take() {
+            warn!("stopping the HTTP server without draining");
+            actix::spawn(async move { handle.stop(false).await });
+        }
+    }
+}
+
+impl Managed for WebServer {
+    fn shutdown(&mut self, ctx: &mut Context<Self>) {
+        self.stopping = true;
+        self.state.readiness.start_draining();
+        let Some(handle) = self.handle.take() else {
+            ctx.stop();
+            return;
+        };
+        info!("HTTP server: no longer accepting, draining in-flight requests");
+        // `spawn`, not `wait`: the server future spawned in `started` must keep being polled to
+        // carry out the stop.
+        ctx.spawn(
+            async move { handle.stop(true).await }
+                .into_actor(self)
+                .map(|(), _web, ctx| ctx.stop()),
+        );
+    }
+}
+
+pincer_actors::mailbox!(WebServer:);

@@ -1,0 +1,97 @@
+//! Liveness and readiness probes, open without authentication (container health checks and load
+//! balancers cannot hold a token, and the answers reveal nothing sensitive).
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use actix_web::{get, web, HttpResponse};
+use pincer_actors::{ActorState, Registry};
+use serde_json::json;
+
+use super::AppState;
+
+/// What must be running for the gateway to take traffic, and whether it is draining.
+#[derive(Debug)]
+pub struct Readiness {
+    required: Vec<String>,
+    draining: AtomicBool,
+}
+
+impl Readiness {
+    /// `required` are supervision-tree paths (e.g. `/gateway/sessions`) that must be running.
+    pub fn new(required: Vec<String>) -> Self {
+        Readiness {
+            required,
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    /// From now on, report not ready (shutdown has begun).
+    pub fn start_draining(&self) {
+        self.draining.store(true, Relaxed);
+    }
+
+    /// The reasons the gateway is not ready; empty when it is.
+    pub fn problems(&self, registry: &Registry) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.draining.load(Relaxed) {
+            problems.push("gateway: shutting down".to_string());
+        }
+        for path in &self.required {
+            match registry.find_by_path(path).map(|actor| actor.state) {
+                Some(ActorState::Running) => {}
+                Some(state) => problems.push(format!("{path}: {}", state_name(state))),
+                None => problems.push(format!("{path}: not started")),
+            }
+        }
+        problems
+    }
+}
+
+fn state_name(state: ActorState) -> &'static str {
+    match state {
+        ActorState::Starting => "starting",
+        ActorState::Running => "running",
+        ActorState::Restarting => "restarting",
+        ActorState::Stopped => "stopped",
+        ActorState::Failed => "failed",
+    }
+}
+
+/// `GET /healthz` (and `/health`): the process is up and serving HTTP.
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    healthz_body()
+}
+
+#[get("/health")]
+pub async fn health() -> HttpResponse {
+    healthz_body()
+}
+
+fn healthz_body() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "ok": true, "status": "live" }))
+}
+
+/// `GET /readyz` (and `/ready`): 200 when every required actor runs, else 503 naming what is not.
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    ready_body(&state)
+}
+
+#[get("/ready")]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    ready_body(&state)
+}
+
+fn ready_body(state: &AppState) -> HttpResponse {
+    let problems = state.readiness.problems(&state.registry);
+    if problems.is_empty() {
+        HttpResponse::Ok().json(json!({ "ok": true, "status": "ready" }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(json!({
+            "ok": false,
+            "status": "not ready",
+            "notReady": problems,
+        }))
+    }
+}
