@@ -5,10 +5,18 @@ mod support;
 use support::*;
 
 fn start_with_config(config: &str, env: &[(&str, &str)]) -> std::process::Output {
+    start_with_config_and_args(config, env, &[])
+}
+
+fn start_with_config_and_args(
+    config: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
     let home = tempfile::tempdir().expect("home");
     std::fs::write(home.path().join("pincer.json5"), config).expect("write config");
     let mut command = pincer(home.path());
-    command.args(["gateway", "--port", "0"]);
+    command.args(["gateway", "--port", "0"]).args(args);
     for (key, value) in env {
         command.env(key, value);
     }
@@ -58,6 +66,22 @@ fn listening_beyond_loopback_without_auth_is_refused() {
     let output = start_with_config(
         "{ gateway: { bind: \"lan\", auth: { mode: \"none\" } } }",
         &[],
+    );
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("gateway.auth.mode"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Command-line flags are validated together with the file: `--bind lan` with auth off is refused.
+#[test]
+fn a_bind_flag_is_validated_with_the_config() {
+    let output = start_with_config_and_args(
+        "{ gateway: { auth: { mode: 'none' } } }",
+        &[],
+        &["--bind", "lan"],
     );
     assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
     assert!(

@@ -47,6 +47,16 @@ pub fn load(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<LoadedConfig, ConfigError> {
+    load_with(path, env, &|_| {})
+}
+
+/// Like [`load`], with `adjust` applied after the environment overrides and before validation:
+/// command-line flags (`--port`, `--bind`) go there, so that the checks see the final settings.
+pub fn load_with(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    adjust: &dyn Fn(&mut Config),
+) -> Result<LoadedConfig, ConfigError> {
     let (mut config, source) = match std::fs::read_to_string(path) {
         Ok(text) => (
             parse_str(&text, path)?,
@@ -63,6 +73,7 @@ pub fn load(
         }
     };
     let overrides = env::apply_overrides(&mut config, env)?;
+    adjust(&mut config);
     let problems = validate::validate(&config);
     if !problems.is_empty() {
         return Err(ConfigError::Invalid {

@@ -28,7 +28,7 @@ pub mod validate;
 
 pub use env::apply_overrides;
 pub use error::{ConfigError, Problem, EXIT_CONFIG};
-pub use load::{load, parse_str, ConfigSource, LoadedConfig};
+pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
 pub use schema::{
     AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, BrowserTool,

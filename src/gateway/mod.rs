@@ -21,7 +21,7 @@ use futures_util::future::{select, Either};
 use pincer_actors::{ExitReason, Registry};
 use tracing::{error, info, warn};
 
-use crate::config::{self, AuthMode, Bind, Config, ConfigError, LoadedConfig, Problem};
+use crate::config::{self, AuthMode, Bind, Config, ConfigError, LoadedConfig};
 use crate::exit;
 use crate::paths::{Paths, PathsError};
 use crate::web::auth::AuthGate;
@@ -81,21 +81,15 @@ impl GatewayError {
 /// Loads the config the way the gateway does: file, environment, then the CLI flags, validated.
 pub fn load_config(paths: &Paths, options: &GatewayOptions) -> Result<LoadedConfig, ConfigError> {
     let env = |name: &str| std::env::var(name).ok();
-    let mut loaded = config::load(&paths.config_file, &env)?;
-    if let Some(port) = options.port {
-        loaded.config.gateway.port = port;
-    }
-    if let Some(bind) = options.bind {
-        loaded.config.gateway.bind = bind;
-    }
-    let problems: Vec<Problem> = config::validate(&loaded.config);
-    if !problems.is_empty() {
-        return Err(ConfigError::Invalid {
-            path: paths.config_file.clone(),
-            problems,
-        });
-    }
-    Ok(loaded)
+    let flags = |config: &mut Config| {
+        if let Some(port) = options.port {
+            config.gateway.port = port;
+        }
+        if let Some(bind) = options.bind {
+            config.gateway.bind = bind;
+        }
+    };
+    config::load_with(&paths.config_file, &env, &flags)
 }
 
 /// Runs the gateway until a signal; the `Ok` value is the exit code.
