@@ -267,6 +267,7 @@ fn load_reports_every_validation_problem() {
         [
             "gateway.auth.mode",
             "gateway.tailscale.mode",
+            "gateway.bind",
             "gateway.ssl.certPath",
             "gateway.ssl.keyPath"
         ]

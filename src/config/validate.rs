@@ -67,6 +67,25 @@ fn check_tailscale(config: &Config, problems: &mut Vec<Problem>) {
              gateway.auth.mode = \"password\"",
         ));
     }
+    if gateway.tailscale.mode != TailscaleMode::Off {
+        // Serve and Funnel proxy tailnet or internet traffic to the loopback listener, where it
+        // arrives from 127.0.0.1: auth is then the only thing that tells the owner from others.
+        if gateway.bind != Bind::Loopback {
+            problems.push(Problem::new(
+                "gateway.bind",
+                "must be \"loopback\" when gateway.tailscale.mode is \"serve\" or \"funnel\" \
+                 (Tailscale proxies to the loopback listener)",
+            ));
+        }
+        // (Beyond loopback, auth "none" is already reported by `check_auth`.)
+        if gateway.auth.mode == AuthMode::None && gateway.bind == Bind::Loopback {
+            problems.push(Problem::new(
+                "gateway.auth.mode",
+                "\"none\" is not allowed with Tailscale Serve or Funnel: proxied requests arrive \
+                 from loopback, so the gateway could not tell the owner from anyone else",
+            ));
+        }
+    }
 }
 
 fn check_ssl(config: &Config, problems: &mut Vec<Problem>) {
@@ -156,6 +175,24 @@ mod tests {
     }
 
     #[test]
+    fn tailscale_exposure_requires_loopback_and_auth() {
+        let mut c = Config::default();
+        c.gateway.tailscale.mode = TailscaleMode::Serve;
+        assert!(
+            keys(&c).is_empty(),
+            "serve with token auth on loopback is fine"
+        );
+        c.gateway.auth.mode = AuthMode::None;
+        assert_eq!(keys(&c), ["gateway.auth.mode"]);
+        c.gateway.bind = Bind::Lan;
+        assert_eq!(
+            keys(&c),
+            ["gateway.auth.mode", "gateway.bind"],
+            "auth none is reported once"
+        );
+    }
+
+    #[test]
     fn ssl_requires_both_paths() {
         let mut c = Config::default();
         c.gateway.ssl.enabled = true;
@@ -189,6 +226,7 @@ mod tests {
                 "gateway.auth.token",
                 "gateway.auth.rateLimit.maxAttempts",
                 "gateway.tailscale.mode",
+                "gateway.bind",
                 "gateway.ssl.certPath",
                 "gateway.ssl.keyPath",
             ]

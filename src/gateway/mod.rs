@@ -10,6 +10,7 @@
 pub mod bind;
 pub mod credentials;
 pub mod instance;
+pub mod tailscale;
 pub mod tree;
 
 use std::net::{SocketAddr, TcpListener};
@@ -59,6 +60,8 @@ pub enum GatewayError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tailscale(#[from] tailscale::TailscaleError),
     #[error("cannot start the actor system: {0}")]
     Runtime(std::io::Error),
     #[error("the supervision tree gave up: {0}")]
@@ -72,6 +75,7 @@ impl GatewayError {
             GatewayError::Config(_) => exit::CONFIG,
             GatewayError::Instance(InstanceError::AlreadyRunning { .. })
             | GatewayError::PortInUse { .. }
+            | GatewayError::Tailscale(_)
             | GatewayError::Bind(_) => exit::UNAVAILABLE,
             _ => exit::FAILURE,
         }
@@ -109,6 +113,8 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     let local = listener
         .local_addr()
         .map_err(|source| GatewayError::Listen { addr, source })?;
+    // Held until the gateway has stopped, so that `resetOnExit` unpublishes it last.
+    let exposure = tailscale::expose(&loaded.config.gateway.tailscale, local.port())?;
 
     let system = actix::System::new();
     system.block_on(async move {
@@ -127,6 +133,7 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
         print_banner(&url, &paths, &loaded, &credential);
         let outcome = running.serve_until_signal().await;
         drop(guard);
+        drop(exposure);
         outcome
     })
 }
@@ -278,6 +285,15 @@ fn print_banner(url: &str, paths: &Paths, loaded: &LoadedConfig, credential: &Cr
     println!("  config: {config_line}");
     println!("  state:  {}", paths.state_dir.display());
     println!("  auth:   {auth_line}");
+    match loaded.config.gateway.tailscale.mode {
+        config::TailscaleMode::Off => {}
+        config::TailscaleMode::Serve => {
+            println!("  tailnet: published with Tailscale Serve (HTTPS, tailnet only)")
+        }
+        config::TailscaleMode::Funnel => {
+            println!("  internet: published with Tailscale Funnel (HTTPS, public; password auth)")
+        }
+    }
     if let CredentialOrigin::TokenFile { path, .. } = &credential.origin {
         println!(
             "  try:    curl -H \"Authorization: Bearer $(cat {})\" {url}/admin/actors",
