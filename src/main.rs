@@ -10,6 +10,7 @@ fn main() {
     let config = cli.config.as_deref();
     let verbose = matches!(&cli.command, Command::Gateway(args) if args.verbose);
     pincer::logging::init(verbose);
+    pincer::gateway::tls::install_default_provider();
     let outcome: anyhow::Result<i32> = match &cli.command {
         Command::Gateway(args) => gateway::run(GatewayOptions {
             config_path: cli.config.clone(),

@@ -98,7 +98,7 @@ async fn queued_count_rises_while_an_actor_is_blocked_and_returns_to_zero() {
         secret: Some(Secret::new(TOKEN)),
         origin: CredentialOrigin::Configured,
     };
-    let mut gateway = pincer::gateway::start(&Config::default(), &credential, listener);
+    let mut gateway = pincer::gateway::start(&Config::default(), &credential, listener, None);
 
     let (spec, probe) = ChildSpec::actor("probe", "test", |_| Probe);
     let id = gateway

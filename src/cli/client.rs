@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::pinned_tls::client_config;
 use super::CliError;
 use crate::config::AuthMode;
 use crate::gateway::credentials::read_token_file;
 use crate::gateway::instance::{process_alive, read_runtime};
+use crate::gateway::tls::read_certificates;
 use crate::gateway::{load_config, GatewayOptions};
 use crate::paths::Paths;
 
@@ -65,10 +67,17 @@ impl GatewayClient {
                 .map(|t| t.expose().to_string())
                 .or_else(|| read_token_file(&paths.token_file())),
         };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| CliError::Http(e.to_string()))?;
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
+        if info.url.starts_with("https://") {
+            let ssl = &loaded.config.gateway.ssl;
+            let cert_path = std::path::PathBuf::from(ssl.cert_path.as_deref().unwrap_or_default());
+            let pinned = read_certificates("gateway.ssl.certPath", &cert_path)
+                .map_err(|e| CliError::Http(e.to_string()))?
+                .remove(0);
+            let tls = client_config(pinned).map_err(|e| CliError::Http(e.to_string()))?;
+            builder = builder.tls_backend_preconfigured(tls);
+        }
+        let http = builder.build().map_err(|e| CliError::Http(e.to_string()))?;
         Ok(GatewayClient {
             url: info.url,
             pid: info.pid,

@@ -8,6 +8,7 @@ pub mod actors;
 pub mod client;
 pub mod config_cmd;
 pub mod health;
+pub mod pinned_tls;
 
 use std::path::PathBuf;
 

@@ -11,10 +11,12 @@ pub mod bind;
 pub mod credentials;
 pub mod instance;
 pub mod tailscale;
+pub mod tls;
 pub mod tree;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::web;
@@ -100,6 +102,11 @@ pub fn load_config(paths: &Paths, options: &GatewayOptions) -> Result<LoadedConf
 pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     let paths = Paths::resolve(options.config_path.as_deref())?;
     let loaded = load_config(&paths, &options)?;
+    let tls =
+        tls::server_config(&loaded.config.gateway.ssl).map_err(|error| ConfigError::Invalid {
+            path: paths.config_file.clone(),
+            problems: vec![error.to_problem()],
+        })?;
     paths.ensure_state_dir()?;
     let credential = credentials::resolve(&loaded.config, &paths.token_file())?;
     let guard =
@@ -118,9 +125,10 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
 
     let system = actix::System::new();
     system.block_on(async move {
-        let running = start(&loaded.config, &credential, listener);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let running = start(&loaded.config, &credential, listener, tls);
         let url = format!(
-            "http://{}",
+            "{scheme}://{}",
             SocketAddr::new(bind::local_connect_ip(local.ip()), local.port())
         );
         guard.publish(&RuntimeInfo {
@@ -147,7 +155,12 @@ pub struct RunningGateway {
 
 /// Starts the supervision tree and the web actor on `listener`. Must be called inside an actix
 /// system. Integration tests use it to run a gateway in-process.
-pub fn start(config: &Config, credential: &Credential, listener: TcpListener) -> RunningGateway {
+pub fn start(
+    config: &Config,
+    credential: &Credential,
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> RunningGateway {
     let registry = Registry::default();
     let state = web::Data::new(AppState {
         registry: registry.clone(),
@@ -156,7 +169,7 @@ pub fn start(config: &Config, credential: &Credential, listener: TcpListener) ->
         started: Instant::now(),
     });
     let settings = server_settings(config);
-    let tree = tree::start(&registry, listener, state.clone(), settings);
+    let tree = tree::start(&registry, listener, tls, state.clone(), settings);
     RunningGateway {
         registry,
         state,

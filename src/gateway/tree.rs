@@ -43,6 +43,7 @@ pub struct Tree {
 pub fn start(
     registry: &Registry,
     listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: web::Data<AppState>,
     settings: ServerSettings,
 ) -> Tree {
@@ -51,7 +52,13 @@ pub fn start(
     let (channels_spec, channels) = SupervisorSpec::new(Strategy::OneForOne).into_child("channels");
     let listener = Arc::new(listener);
     let (web_spec, web) = ChildSpec::actor("web", "web", move |cx| {
-        WebServer::new(cx.clone(), Arc::clone(&listener), state.clone(), settings)
+        WebServer::new(
+            cx.clone(),
+            Arc::clone(&listener),
+            tls.clone(),
+            state.clone(),
+            settings,
+        )
     });
     let web_spec = web_spec.shutdown_timeout(settings.graceful_timeout + Duration::from_secs(5));
     let root_spec = SupervisorSpec::new(Strategy::OneForOne)

@@ -52,6 +52,7 @@ pub struct ServerSettings {
 pub struct WebServer {
     cx: ChildContext,
     listener: Arc<TcpListener>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: web::Data<AppState>,
     settings: ServerSettings,
     handle: Option<ServerHandle>,
@@ -62,12 +63,14 @@ impl WebServer {
     pub fn new(
         cx: ChildContext,
         listener: Arc<TcpListener>,
+        tls: Option<Arc<rustls::ServerConfig>>,
         state: web::Data<AppState>,
         settings: ServerSettings,
     ) -> Self {
         WebServer {
             cx,
             listener,
+            tls,
             state,
             settings,
             handle: None,
@@ -83,9 +86,12 @@ impl WebServer {
             .max_connections(self.settings.max_connections_per_worker)
             .client_request_timeout(self.settings.client_request_timeout)
             .shutdown_timeout(self.settings.graceful_timeout.as_secs().max(1))
-            .disable_signals()
-            .listen(listener)?
-            .run();
+            .disable_signals();
+        let server = match &self.tls {
+            Some(tls) => server.listen_rustls_0_23(listener, (**tls).clone())?,
+            None => server.listen(listener)?,
+        }
+        .run();
         Ok(server)
     }
 }

@@ -85,7 +85,10 @@ impl Gateway {
         };
         let addr: SocketAddr = info["url"]
             .as_str()
-            .and_then(|url| url.strip_prefix("http://"))
+            .and_then(|url| {
+                url.strip_prefix("http://")
+                    .or_else(|| url.strip_prefix("https://"))
+            })
             .and_then(|hostport| hostport.parse().ok())
             .expect("url in gateway.json");
         let pid = child.id();
