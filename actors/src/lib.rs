@@ -22,7 +22,8 @@
 //! - `managed.rs`: the `Managed` trait every kit actor implements, and the `Shutdown` system message.
 //! - `child.rs`: `ChildSpec` and the code that starts one incarnation of a child and reports its exit.
 //! - `policy.rs`: restart types, strategies, intensity and backoff (pure, unit-tested).
-//! - `supervisor.rs`: the `Supervisor` actor; `root.rs`: starting a tree and waiting for it.
+//! - `supervisor/`: the `Supervisor` actor (`mod.rs`) and its spec and messages (`spec.rs`);
+//!   `root.rs`: starting a tree and waiting for it.
 
 mod address;
 mod child;

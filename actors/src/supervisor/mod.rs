@@ -16,134 +16,21 @@ use std::mem;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, SpawnHandle};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
+mod spec;
+
+pub use spec::{StartChild, StartError, SupervisorSpec, TerminateChild};
+
+use self::spec::{ChildExited, Params};
 use crate::address::ActorRef;
-use crate::child::{ActorStarter, ChildContext, ChildSpec, Incarnation};
+use crate::child::{ChildContext, ChildSpec, Incarnation};
 use crate::exit::ExitReason;
-use crate::mailbox::MailboxStats;
 use crate::managed::Managed;
-use crate::policy::{jitter_random, Backoff, Intensity, RestartLog, RestartType, Strategy};
+use crate::policy::{jitter_random, RestartLog, RestartType, Strategy};
 use crate::registry::{ActorEntry, ActorId, ActorState};
-
-/// Mailbox bound of a supervisor: it only receives start and terminate requests (bounded) and child
-/// exits (always admitted), so a generous bound costs nothing.
-const SUPERVISOR_MAILBOX: usize = 1024;
-
-/// How long a supervisor child gets to stop all of its own children. Supervisors should outwait
-/// their workers (OTP uses `infinity`); 30 s covers several workers at their 5 s default.
-const SUPERVISOR_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How to build a supervisor: its strategy, limits and static children.
-pub struct SupervisorSpec {
-    strategy: Strategy,
-    intensity: Intensity,
-    backoff: Backoff,
-    children: Vec<ChildSpec>,
-}
-
-impl SupervisorSpec {
-    pub fn new(strategy: Strategy) -> Self {
-        SupervisorSpec {
-            strategy,
-            intensity: Intensity::default(),
-            backoff: Backoff::default(),
-            children: Vec::new(),
-        }
-    }
-
-    pub fn intensity(mut self, intensity: Intensity) -> Self {
-        self.intensity = intensity;
-        self
-    }
-
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
-    /// Adds a static child; children start in the order they are added and stop in reverse.
-    pub fn child(mut self, spec: ChildSpec) -> Self {
-        self.children.push(spec);
-        self
-    }
-
-    /// Turns the spec into a (permanent) child of another supervisor, with the address that reaches
-    /// every incarnation of the new supervisor.
-    pub fn into_child(self, id: impl Into<String>) -> (ChildSpec, ActorRef<Supervisor>) {
-        let stats = Arc::new(MailboxStats::new(SUPERVISOR_MAILBOX));
-        let me = ActorRef::<Supervisor>::new(Arc::clone(&stats));
-        let params = Params {
-            strategy: self.strategy,
-            intensity: self.intensity,
-            backoff: self.backoff,
-        };
-        let shared = Arc::new(Mutex::new(self.children));
-        let factory = {
-            let me = me.clone();
-            move |cx: &ChildContext| {
-                Supervisor::new(cx.clone(), me.clone(), params, Arc::clone(&shared))
-            }
-        };
-        let spec = ChildSpec {
-            id: id.into(),
-            kind: "supervisor",
-            restart: RestartType::Permanent,
-            shutdown_timeout: SUPERVISOR_SHUTDOWN_TIMEOUT,
-            stats,
-            starter: Box::new(ActorStarter {
-                factory,
-                actor_ref: me.clone(),
-            }),
-            entry: None,
-        };
-        (spec, me)
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Params {
-    strategy: Strategy,
-    intensity: Intensity,
-    backoff: Backoff,
-}
-
-/// Adds a dynamic child and starts it at once.
-pub struct StartChild(pub ChildSpec);
-
-impl Message for StartChild {
-    type Result = Result<ActorId, StartError>;
-}
-
-/// Stops a child (gracefully, within its shutdown timeout) and forgets it. Replies whether a child
-/// with that id existed.
-pub struct TerminateChild(pub String);
-
-impl Message for TerminateChild {
-    type Result = bool;
-}
-
-/// Why [`StartChild`] was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StartError {
-    #[error("a child with id {0:?} already exists")]
-    AlreadyExists(String),
-    #[error("the supervisor is shutting down")]
-    ShuttingDown,
-}
-
-/// A child's exit, reported by the incarnation's task.
-struct ChildExited {
-    key: u64,
-    generation: u64,
-    reason: ExitReason,
-}
-
-impl Message for ChildExited {
-    type Result = ();
-}
 
 struct Slot {
     key: u64,
