@@ -28,4 +28,5 @@ pub mod exit;
 pub mod gateway;
 pub mod logging;
 pub mod paths;
+pub mod providers;
 pub mod web;

@@ -18,6 +18,7 @@
 //! - [`error`]: [`ConfigError`], [`Problem`], [`EXIT_CONFIG`];
 //! - [`lookup`]: dotted-path reads and redaction.
 
+pub mod engine;
 pub mod env;
 pub mod error;
 pub mod load;
@@ -26,6 +27,10 @@ pub mod schema;
 pub mod secret;
 pub mod validate;
 
+pub use engine::{
+    DmScope, MessagesConfig, ModelChain, ModelSelection, ModelsConfig, ProviderApi, ProviderConfig,
+    QueueConfig, QueueDrop, QueueMode, SessionConfig,
+};
 pub use env::apply_overrides;
 pub use error::{ConfigError, Problem, EXIT_CONFIG};
 pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};

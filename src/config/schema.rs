@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::secret::Secret;
 
 /// The whole config file.
@@ -31,6 +32,12 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// Limits for the tools agents can call.
     pub tools: ToolsConfig,
+    /// Model providers (built-in ones can be pointed elsewhere).
+    pub models: ModelsConfig,
+    /// Session keys and idle eviction.
+    pub session: SessionConfig,
+    /// The per-session message queue.
+    pub messages: MessagesConfig,
 }
 
 /// `agent`: which model answers and where it works.
@@ -316,7 +323,7 @@ impl Default for AgentsConfig {
 }
 
 /// `agents.defaults`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AgentDefaults {
     /// Workspace for agents that name none; default none (per-agent
@@ -324,6 +331,36 @@ pub struct AgentDefaults {
     pub workspace: Option<String>,
     /// Tool sandboxing.
     pub sandbox: Sandbox,
+    /// The model, with optional fallbacks; default none, meaning `agent.model`.
+    pub model: Option<ModelSelection>,
+    /// System prompt of every run; default none (a short built-in one).
+    pub system_prompt: Option<String>,
+    /// Overall limit of one run, in seconds; default 600, long enough for tool-heavy turns.
+    pub timeout_seconds: u64,
+    /// A model stream that sends nothing for this long is abandoned (and retried); default 120.
+    pub stream_idle_seconds: u64,
+    /// Attempts per turn before the asker gets an error reply; default 3.
+    pub max_attempts: u32,
+    /// `max_tokens` of each model call; default 4096.
+    pub max_tokens: u32,
+    /// Model calls per turn (the tool loop's bound); default 16.
+    pub max_steps: u32,
+}
+
+impl Default for AgentDefaults {
+    fn default() -> Self {
+        AgentDefaults {
+            workspace: None,
+            sandbox: Sandbox::default(),
+            model: None,
+            system_prompt: None,
+            timeout_seconds: 600,
+            stream_idle_seconds: 120,
+            max_attempts: 3,
+            max_tokens: 4096,
+            max_steps: 16,
+        }
+    }
 }
 
 /// `agents.defaults.sandbox`: which sessions run tools in a sandbox.

@@ -1,0 +1,18 @@
+//! Model providers: the clients that stream an answer from an LLM.
+//!
+//! The agent run speaks one provider-neutral language ([`types`]): a [`ChatRequest`] in, a stream
+//! of [`StreamEvent`]s out (text deltas, complete tool calls, usage, the stop reason). Each wire
+//! protocol has its own module that translates both ways and classifies failures into a
+//! [`ProviderError`] whose kind drives retries, cooldowns and failover:
+//! - `openai`: OpenAI Chat Completions with SSE (also Ollama, vLLM, llama.cpp servers);
+//! - `anthropic`: Anthropic Messages with SSE;
+//! - `catalog`: resolves `provider/model` refs to a configured client (built-ins plus
+//!   `models.providers.<id>`).
+
+pub mod error;
+pub mod types;
+
+pub use error::{ErrorKind, ProviderError};
+pub use types::{
+    ChatMessage, ChatRequest, EventStream, StopReason, StreamEvent, ToolCall, ToolSpec, Usage,
+};
