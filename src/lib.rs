@@ -29,4 +29,5 @@ pub mod gateway;
 pub mod logging;
 pub mod paths;
 pub mod providers;
+pub mod sessions;
 pub mod web;

@@ -1,0 +1,66 @@
+//! The lines of a transcript file.
+//!
+//! A transcript is JSONL: a `session` header line (so the file alone says which session it is and
+//! the index can be rebuilt from the files), then one line per persisted step of each turn. A turn
+//! is complete once it has an assistant message without tool calls, or a `turn_failed` line; an
+//! agent run that restarts reads its turn's lines back to continue from the last persisted step.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::providers::{ChatMessage, Usage};
+
+/// One line of a transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Entry {
+    /// First line of every file.
+    Session {
+        key: String,
+        id: String,
+        created_ms: u64,
+    },
+    /// A message of turn `turn` (user input, assistant step, tool result).
+    Message {
+        ts_ms: u64,
+        turn: String,
+        message: ChatMessage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<Usage>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+    },
+    /// The turn ended without an answer; `error` is what the asker was told.
+    TurnFailed {
+        ts_ms: u64,
+        turn: String,
+        error: String,
+    },
+    /// Timeline and totals of one run (an attempt of a turn), for `pincer trace`.
+    Trace {
+        ts_ms: u64,
+        turn: String,
+        run: String,
+        trace: Value,
+    },
+}
+
+impl Entry {
+    /// The turn this line belongs to, if any.
+    pub fn turn(&self) -> Option<&str> {
+        match self {
+            Entry::Session { .. } => None,
+            Entry::Message { turn, .. }
+            | Entry::TurnFailed { turn, .. }
+            | Entry::Trace { turn, .. } => Some(turn),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, for timestamps in transcripts.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,7 @@
+//! Sessions: transcripts on disk, session keys, and the session actors that run turns.
+
+pub mod entry;
+pub mod store;
+
+pub use entry::Entry;
+pub use store::{Inspection, SessionMeta, SessionStore, StoreError};
