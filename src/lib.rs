@@ -22,6 +22,7 @@
 //! └── web             the HTTP server (started last, so stopped first)
 //! ```
 
+pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod exit;

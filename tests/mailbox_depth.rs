@@ -98,7 +98,17 @@ async fn queued_count_rises_while_an_actor_is_blocked_and_returns_to_zero() {
         secret: Some(Secret::new(TOKEN)),
         origin: CredentialOrigin::Configured,
     };
-    let mut gateway = pincer::gateway::start(&Config::default(), &credential, listener, None);
+    let state_dir = tempfile::tempdir().expect("state dir");
+    let config = Config::default();
+    let mut gateway = pincer::gateway::start(pincer::gateway::StartParts {
+        config: &config,
+        credential: &credential,
+        listener,
+        tls: None,
+        state_dir: state_dir.path(),
+        tools: pincer::agent::tools::ToolRegistry::builtin(),
+    })
+    .expect("gateway starts");
 
     let (spec, probe) = ChildSpec::actor("probe", "test", |_| Probe);
     let id = gateway

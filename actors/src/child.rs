@@ -51,6 +51,12 @@ impl ChildContext {
         &self.registry
     }
 
+    /// Publishes a one-line status shown with the actor in `/admin/actors` (e.g. "3/4 permits,
+    /// 2 waiting"). Cheap enough for every state change, not for every message.
+    pub fn set_status(&self, status: impl Into<String>) {
+        self.entry.set_status(Some(status.into()));
+    }
+
     /// Stops the actor as failed: its supervisor restarts it if its restart type says so, and the
     /// reason shows as `last_error` in the registry.
     pub fn fail<C: ActorContext>(&self, ctx: &mut C, reason: impl Into<String>) {

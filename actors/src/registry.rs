@@ -55,6 +55,7 @@ pub struct ActorEntry {
     incarnation_started: Mutex<Instant>,
     restarts: AtomicU32,
     last_error: Mutex<Option<String>>,
+    status: Mutex<Option<String>>,
     stopped_at: Mutex<Option<Instant>>,
     pending_failure: Mutex<Option<String>>,
     shutdown_requested: AtomicBool,
@@ -117,6 +118,15 @@ impl ActorEntry {
         self.set_state(ActorState::Running);
     }
 
+    /// A one-line, actor-defined summary of what it is doing (permits in use, queue length...).
+    pub fn status(&self) -> Option<String> {
+        lock(&self.status).clone()
+    }
+
+    pub(crate) fn set_status(&self, status: Option<String>) {
+        *lock(&self.status) = status;
+    }
+
     pub(crate) fn record_error(&self, error: String) {
         *lock(&self.last_error) = Some(error);
     }
@@ -163,6 +173,7 @@ impl ActorEntry {
             }),
             restarts: self.restarts(),
             last_error: self.last_error(),
+            status: self.status(),
             mailbox: self.mailbox.snapshot(),
         }
     }
@@ -182,6 +193,8 @@ pub struct ActorSnapshot {
     pub uptime_ms: Option<u64>,
     pub restarts: u32,
     pub last_error: Option<String>,
+    /// What the actor says it is doing, if it says (see `ChildContext::set_status`).
+    pub status: Option<String>,
     pub mailbox: MailboxSnapshot,
 }
 
@@ -245,6 +258,7 @@ impl Registry {
             incarnation_started: Mutex::new(Instant::now()),
             restarts: AtomicU32::new(0),
             last_error: Mutex::new(None),
+            status: Mutex::new(None),
             stopped_at: Mutex::new(None),
             pending_failure: Mutex::new(None),
             shutdown_requested: AtomicBool::new(false),

@@ -24,9 +24,15 @@ use futures_util::future::{select, Either};
 use pincer_actors::{ExitReason, Registry};
 use tracing::{error, info, warn};
 
+use crate::agent::failover::Cooldowns;
+use crate::agent::tools::ToolRegistry;
+use crate::agent::{Engine, RunSettings};
 use crate::config::{self, AuthMode, Bind, Config, ConfigError, LoadedConfig};
 use crate::exit;
 use crate::paths::{Paths, PathsError};
+use crate::providers::catalog::ProviderCatalog;
+use crate::sessions::router::RouterSettings;
+use crate::sessions::SessionStore;
 use crate::web::auth::AuthGate;
 use crate::web::probes::Readiness;
 use crate::web::{AppState, ServerSettings};
@@ -64,6 +70,8 @@ pub enum GatewayError {
     },
     #[error(transparent)]
     Tailscale(#[from] tailscale::TailscaleError),
+    #[error(transparent)]
+    Store(#[from] crate::sessions::StoreError),
     #[error("cannot start the actor system: {0}")]
     Runtime(std::io::Error),
     #[error("the supervision tree gave up: {0}")]
@@ -126,7 +134,14 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     let system = actix::System::new();
     system.block_on(async move {
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let running = start(&loaded.config, &credential, listener, tls);
+        let running = start(StartParts {
+            config: &loaded.config,
+            credential: &credential,
+            listener,
+            tls,
+            state_dir: &paths.state_dir,
+            tools: ToolRegistry::builtin(),
+        })?;
         let url = format!(
             "{scheme}://{}",
             SocketAddr::new(bind::local_connect_ip(local.ip()), local.port())
@@ -150,31 +165,78 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
 pub struct RunningGateway {
     pub registry: Registry,
     pub state: web::Data<AppState>,
+    pub engine: Arc<Engine>,
     pub tree: tree::Tree,
 }
 
-/// Starts the supervision tree and the web actor on `listener`. Must be called inside an actix
+/// What [`start`] needs beyond the config: the credential, the socket, TLS, where the state
+/// lives, and the tools runs may use (tests add their own).
+pub struct StartParts<'a> {
+    pub config: &'a Config,
+    pub credential: &'a Credential,
+    pub listener: TcpListener,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub state_dir: &'a std::path::Path,
+    pub tools: ToolRegistry,
+}
+
+/// Starts the engine, the supervision tree and the web actor. Must be called inside an actix
 /// system. Integration tests use it to run a gateway in-process.
-pub fn start(
-    config: &Config,
-    credential: &Credential,
-    listener: TcpListener,
-    tls: Option<Arc<rustls::ServerConfig>>,
-) -> RunningGateway {
+pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
+    let StartParts {
+        config,
+        credential,
+        listener,
+        tls,
+        state_dir,
+        tools,
+    } = parts;
     let registry = Registry::default();
+    let store = SessionStore::open(&state_dir.join("agents").join("main").join("sessions"))?;
+    let catalog = ProviderCatalog::from_config(&config.models, &|name| std::env::var(name).ok());
+    let addresses = tree::prepare(
+        config.agents.max_concurrent_runs,
+        config.agents.memory_limit,
+        RouterSettings {
+            cache_size: usize::try_from(config.agents.session_cache_size.max(1))
+                .unwrap_or(usize::MAX),
+            idle: Duration::from_secs(config.session.idle_minutes.max(1) * 60),
+            queue: config.messages.queue.clone(),
+        },
+    );
+    let engine = Arc::new(Engine {
+        store: Arc::new(store),
+        catalog,
+        cooldowns: Cooldowns::default(),
+        tools,
+        settings: RunSettings::from_config(config),
+        resources: addresses.resources.clone(),
+        runs: addresses.runs.clone(),
+    });
     let state = web::Data::new(AppState {
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
         readiness: Readiness::new(tree::REQUIRED.iter().map(|p| p.to_string()).collect()),
         started: Instant::now(),
+        router: addresses.router.clone(),
+        engine: Arc::clone(&engine),
     });
     let settings = server_settings(config);
-    let tree = tree::start(&registry, listener, tls, state.clone(), settings);
-    RunningGateway {
+    let tree = tree::start(
+        &registry,
+        addresses,
+        Arc::clone(&engine),
+        listener,
+        tls,
+        state.clone(),
+        settings,
+    );
+    Ok(RunningGateway {
         registry,
         state,
+        engine,
         tree,
-    }
+    })
 }
 
 fn server_settings(config: &Config) -> ServerSettings {

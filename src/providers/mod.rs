@@ -9,7 +9,12 @@
 //! - `catalog`: resolves `provider/model` refs to a configured client (built-ins plus
 //!   `models.providers.<id>`).
 
+pub mod anthropic;
+pub mod catalog;
 pub mod error;
+pub mod http_error;
+pub mod openai;
+pub mod sse;
 pub mod types;
 
 pub use error::{ErrorKind, ProviderError};

@@ -1,6 +1,9 @@
 //! Sessions: transcripts on disk, session keys, and the session actors that run turns.
 
+pub mod actor;
 pub mod entry;
+pub mod key;
+pub mod router;
 pub mod store;
 
 pub use entry::Entry;

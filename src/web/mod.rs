@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod auth;
 pub mod lockout;
+pub mod openai_api;
 pub mod probes;
 
 use std::net::TcpListener;
@@ -21,20 +22,25 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use pincer_actors::{ChildContext, Managed, Registry};
+use pincer_actors::{ActorRef, ChildContext, Managed, Registry};
 use serde_json::json;
 use tracing::{info, warn};
 
 use self::auth::AuthGate;
 use self::probes::Readiness;
+use crate::agent::Engine;
+use crate::sessions::router::SessionRouter;
 
 /// What every HTTP handler can read.
-#[derive(Debug)]
 pub struct AppState {
     pub registry: Registry,
     pub auth: AuthGate,
     pub readiness: Readiness,
     pub started: Instant,
+    /// Finds (or starts) session actors.
+    pub router: ActorRef<SessionRouter>,
+    /// Run settings, provider cooldowns and the transcript store, for status endpoints.
+    pub engine: Arc<Engine>,
 }
 
 /// Server tuning taken from the config.
@@ -105,6 +111,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(probes::ready)
         .service(admin::list_actors)
         .service(admin::get_actor)
+        .service(openai_api::chat_completions)
+        .service(openai_api::models)
         .app_data(
             web::QueryConfig::default().error_handler(|error, _request| {
                 let message = error.to_string();

@@ -1,0 +1,196 @@
+//! One model call for a run step, through the failover chain.
+//!
+//! For each model of `agents.defaults.model` in order: skip its provider while it cools down;
+//! stream the answer, forwarding text deltas to the askers; on a retryable failure (overloaded,
+//! 5xx, network, idle stream) retry the same model up to twice with backoff (honouring
+//! `Retry-After`), then fall back; on rate-limit, auth or quota failures start the provider's
+//! cooldown and fall back; on a context overflow or a bad request stop (another model would fail
+//! the same way).
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc::UnboundedSender;
+use tracing::warn;
+
+use super::{Engine, RunEvent};
+use crate::providers::catalog::ModelClient;
+use crate::providers::{ChatRequest, ErrorKind, ProviderError, StreamEvent, ToolCall, Usage};
+
+/// Retries of one model after a retryable failure, before falling back.
+const RETRIES_PER_MODEL: u32 = 2;
+
+/// What one successful model call produced.
+#[derive(Debug, Clone)]
+pub struct StepOutput {
+    pub text: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub usage: Usage,
+    /// The model ref that answered.
+    pub model: String,
+    pub first_token_ms: Option<u64>,
+    pub duration_ms: u64,
+}
+
+/// Why a step failed: worth another attempt of the run, or final.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepError {
+    Retryable(String),
+    Fatal(String),
+}
+
+/// Calls the model chain for `request` (its `model` field is filled per candidate).
+pub async fn call_model(
+    engine: &Engine,
+    mut request: ChatRequest,
+    listeners: &[UnboundedSender<RunEvent>],
+) -> Result<StepOutput, StepError> {
+    let mut last: Option<ProviderError> = None;
+    for model_ref in &engine.settings.models {
+        let (client, model) = match engine.catalog.resolve(model_ref) {
+            Ok(found) => found,
+            Err(error) => {
+                last = Some(error);
+                continue;
+            }
+        };
+        let provider = client.provider_id().to_string();
+        if let Some(left) = engine.cooldowns.remaining(&provider, Instant::now()) {
+            last = Some(ProviderError::new(
+                ErrorKind::RateLimited,
+                provider,
+                format!("cooling down for {} more seconds", left.as_secs().max(1)),
+            ));
+            continue;
+        }
+        request.model = model;
+        for retry in 0..=RETRIES_PER_MODEL {
+            match stream_once(
+                &client,
+                request.clone(),
+                listeners,
+                engine.settings.stream_idle,
+            )
+            .await
+            {
+                Ok(mut output) => {
+                    engine.cooldowns.succeeded(&provider);
+                    output.model = model_ref.clone();
+                    return Ok(output);
+                }
+                Err(error) => {
+                    warn!(model = %model_ref, kind = ?error.kind, %error, retry, "model call failed");
+                    if error.starts_cooldown() {
+                        let length = engine.cooldowns.cool_down(
+                            &provider,
+                            error.retry_after,
+                            &error.message,
+                            Instant::now(),
+                        );
+                        warn!(%provider, cooldown_s = length.as_secs(), "provider cooling down");
+                        last = Some(error);
+                        break;
+                    }
+                    if error.is_retryable() && retry < RETRIES_PER_MODEL {
+                        tokio::time::sleep(retry_delay(retry, error.retry_after)).await;
+                        last = Some(error);
+                        continue;
+                    }
+                    if !error.allows_fallback() {
+                        return Err(StepError::Fatal(error.to_string()));
+                    }
+                    last = Some(error);
+                    break;
+                }
+            }
+        }
+    }
+    Err(match last {
+        Some(error) if error.kind == ErrorKind::NotConfigured => StepError::Fatal(format!(
+            "no model provider is usable: {error}. Configure one: set ANTHROPIC_API_KEY or OPENAI_API_KEY, \
+             or point agents.defaults.model at a provider in models.providers (e.g. an Ollama server)"
+        )),
+        Some(error) if error.is_retryable() => StepError::Retryable(error.to_string()),
+        Some(error) => StepError::Fatal(format!("every model in the chain failed; last: {error}")),
+        None => StepError::Fatal("no model is configured (agents.defaults.model is empty)".into()),
+    })
+}
+
+/// Backoff between retries of one model: the provider's `Retry-After` when it gave one (capped at
+/// a minute), else 0.5 s doubling, capped at 8 s.
+fn retry_delay(retry: u32, retry_after: Option<Duration>) -> Duration {
+    retry_after
+        .map(|d| d.min(Duration::from_secs(60)))
+        .unwrap_or_else(|| {
+            Duration::from_millis(500 * 2u64.pow(retry.min(4))).min(Duration::from_secs(8))
+        })
+}
+
+/// One streamed call: forwards deltas, collects tool calls and usage, enforces the idle timeout.
+async fn stream_once(
+    client: &ModelClient,
+    request: ChatRequest,
+    listeners: &[UnboundedSender<RunEvent>],
+    idle: Duration,
+) -> Result<StepOutput, ProviderError> {
+    let provider = client.provider_id().to_string();
+    let idle_error = || {
+        ProviderError::new(
+            ErrorKind::StreamIdle,
+            provider.clone(),
+            format!("no data from the model for {} s", idle.as_secs()),
+        )
+    };
+    let started = Instant::now();
+    let mut stream = tokio::time::timeout(idle, client.stream(request))
+        .await
+        .map_err(|_| idle_error())??;
+    let mut output = StepOutput {
+        text: String::new(),
+        tool_calls: Vec::new(),
+        usage: Usage::default(),
+        model: String::new(),
+        first_token_ms: None,
+        duration_ms: 0,
+    };
+    let mut finished = false;
+    while let Some(event) = tokio::time::timeout(idle, stream.next())
+        .await
+        .map_err(|_| idle_error())?
+    {
+        if output.first_token_ms.is_none() {
+            output.first_token_ms = Some(elapsed_ms(started));
+        }
+        match event? {
+            StreamEvent::Text(piece) => {
+                for listener in listeners {
+                    let _ = listener.send(RunEvent::Delta(piece.clone()));
+                }
+                output.text.push_str(&piece);
+            }
+            StreamEvent::ToolCall(call) => {
+                for listener in listeners {
+                    let _ = listener.send(RunEvent::ToolCall {
+                        name: call.name.clone(),
+                    });
+                }
+                output.tool_calls.push(call);
+            }
+            StreamEvent::Usage(usage) => output.usage = usage,
+            StreamEvent::Finished(_) => finished = true,
+        }
+    }
+    if !finished {
+        return Err(ProviderError::new(
+            ErrorKind::Network,
+            provider,
+            "the stream ended before the model finished",
+        ));
+    }
+    output.duration_ms = elapsed_ms(started);
+    Ok(output)
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,131 @@
+//! Provider cooldowns: a provider that answered "rate limited", "unauthorised" or "out of quota"
+//! is skipped for a while, so that the fallbacks answer instead of every turn hitting a wall.
+//!
+//! The cooldown grows 1 min, 5 min, 25 min, capped at 1 h, unless the provider said how long to
+//! wait (`Retry-After`), which wins. A success resets it. The state is shared by every run
+//! (a `Mutex` touched once per model call) and shown by `pincer status`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+const BASE: Duration = Duration::from_secs(60);
+const CAP: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Default)]
+struct State {
+    level: u32,
+    until: Option<Instant>,
+    reason: String,
+}
+
+/// Cooldowns by provider id.
+#[derive(Debug, Default)]
+pub struct Cooldowns {
+    providers: Mutex<HashMap<String, State>>,
+}
+
+/// One provider's cooldown, for status output.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CooldownView {
+    pub provider: String,
+    pub remaining_ms: u64,
+    pub level: u32,
+    pub reason: String,
+}
+
+impl Cooldowns {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, State>> {
+        self.providers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long `provider` stays skipped, if it does.
+    pub fn remaining(&self, provider: &str, now: Instant) -> Option<Duration> {
+        let providers = self.lock();
+        let until = providers.get(provider)?.until?;
+        (until > now).then(|| until - now)
+    }
+
+    /// Starts (or lengthens) a cooldown; returns its length.
+    pub fn cool_down(
+        &self,
+        provider: &str,
+        retry_after: Option<Duration>,
+        reason: &str,
+        now: Instant,
+    ) -> Duration {
+        let mut providers = self.lock();
+        let state = providers.entry(provider.to_string()).or_default();
+        let scheduled = BASE
+            .checked_mul(5u32.saturating_pow(state.level))
+            .unwrap_or(CAP)
+            .min(CAP);
+        let length = retry_after.unwrap_or(scheduled).min(CAP);
+        state.level = state.level.saturating_add(1);
+        state.until = Some(now + length);
+        state.reason = reason.to_string();
+        length
+    }
+
+    /// A successful call ends the provider's cooldown history.
+    pub fn succeeded(&self, provider: &str) {
+        self.lock().remove(provider);
+    }
+
+    /// Current cooldowns, for `pincer status`.
+    pub fn view(&self, now: Instant) -> Vec<CooldownView> {
+        let mut list: Vec<CooldownView> = self
+            .lock()
+            .iter()
+            .filter_map(|(provider, state)| {
+                let until = state.until.filter(|u| *u > now)?;
+                Some(CooldownView {
+                    provider: provider.clone(),
+                    remaining_ms: u64::try_from((until - now).as_millis()).unwrap_or(u64::MAX),
+                    level: state.level,
+                    reason: state.reason.clone(),
+                })
+            })
+            .collect();
+        list.sort_by(|a, b| a.provider.cmp(&b.provider));
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cooldowns_grow_by_five_cap_at_an_hour_and_reset_on_success() {
+        let cooldowns = Cooldowns::default();
+        let now = Instant::now();
+        let lengths: Vec<u64> = (0..4)
+            .map(|_| cooldowns.cool_down("openai", None, "429", now).as_secs())
+            .collect();
+        assert_eq!(lengths, vec![60, 300, 1500, 3600]);
+        assert!(cooldowns.remaining("openai", now).is_some());
+        cooldowns.succeeded("openai");
+        assert_eq!(cooldowns.remaining("openai", now), None);
+        assert_eq!(
+            cooldowns.cool_down("openai", None, "429", now).as_secs(),
+            60
+        );
+    }
+
+    #[test]
+    fn retry_after_wins_over_the_schedule() {
+        let cooldowns = Cooldowns::default();
+        let now = Instant::now();
+        let length = cooldowns.cool_down("anthropic", Some(Duration::from_secs(7)), "429", now);
+        assert_eq!(length, Duration::from_secs(7));
+        assert_eq!(
+            cooldowns.remaining("anthropic", now + Duration::from_secs(8)),
+            None
+        );
+        assert_eq!(cooldowns.view(now).len(), 1);
+    }
+}

@@ -1,0 +1,97 @@
+//! The agent engine: what one turn of a conversation does.
+//!
+//! A session actor hands each turn to an **agent run**: a transient task supervised under
+//! `/gateway/runs`. The run reads the session's transcript, continues the turn from its last
+//! persisted step (so a restarted run never repeats the user's message or a finished tool call),
+//! calls the model through the failover chain, runs the tool loop, persists every step, and sends
+//! the reply to everyone waiting for it, exactly once. A run that panics or fails with a retryable
+//! error is restarted by its supervisor with backoff, up to `agents.defaults.maxAttempts` attempts;
+//! then the askers get a clear error and the session moves on.
+//!
+//! - `run.rs`: the attempt logic and the run's child spec;
+//! - `call.rs`: one model call with retries, cooldowns and fallbacks;
+//! - `failover.rs`: provider cooldowns;
+//! - `resources.rs`: the permit-granting resource manager actor;
+//! - `tools.rs`: the `Tool` trait and registry.
+
+pub mod call;
+pub mod failover;
+pub mod resources;
+pub mod run;
+pub mod tools;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pincer_actors::{ActorRef, Supervisor};
+
+use crate::config::Config;
+use crate::providers::catalog::ProviderCatalog;
+use crate::providers::Usage;
+use crate::sessions::SessionStore;
+
+use self::failover::Cooldowns;
+use self::resources::ResourceManager;
+use self::tools::ToolRegistry;
+
+/// What the askers of a turn receive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// A piece of the answer as it streams (best effort: a retried attempt may stream again).
+    Delta(String),
+    /// The model called a tool.
+    ToolCall { name: String },
+    /// The answer; sent once per turn.
+    Final {
+        text: String,
+        usage: Usage,
+        model: String,
+    },
+    /// The turn ended without an answer; sent once per turn, instead of `Final`.
+    Failed { error: String },
+}
+
+/// Run limits and model choice, from `agents.defaults` (and `agent.model`).
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Model refs in failover order.
+    pub models: Vec<String>,
+    pub system_prompt: String,
+    pub timeout: Duration,
+    pub stream_idle: Duration,
+    pub max_attempts: u32,
+    pub max_tokens: u32,
+    pub max_steps: u32,
+}
+
+impl RunSettings {
+    pub fn from_config(config: &Config) -> Self {
+        let defaults = &config.agents.defaults;
+        let models = match &defaults.model {
+            Some(selection) => selection.chain(),
+            None => vec![config.agent.model.clone()],
+        };
+        RunSettings {
+            models,
+            system_prompt: defaults.system_prompt.clone().unwrap_or_else(|| {
+                "You are Pincer, a helpful personal assistant. Answer concisely.".to_string()
+            }),
+            timeout: Duration::from_secs(defaults.timeout_seconds.max(1)),
+            stream_idle: Duration::from_secs(defaults.stream_idle_seconds.max(1)),
+            max_attempts: defaults.max_attempts.max(1),
+            max_tokens: defaults.max_tokens.max(1),
+            max_steps: defaults.max_steps.max(1),
+        }
+    }
+}
+
+/// Everything a run needs, shared by all runs.
+pub struct Engine {
+    pub store: Arc<SessionStore>,
+    pub catalog: ProviderCatalog,
+    pub cooldowns: Cooldowns,
+    pub tools: ToolRegistry,
+    pub settings: RunSettings,
+    pub resources: ActorRef<ResourceManager>,
+    pub runs: ActorRef<Supervisor>,
+}

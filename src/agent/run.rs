@@ -1,0 +1,397 @@
+//! An agent run: one turn, attempted up to `maxAttempts` times under supervision.
+//!
+//! The run is a transient task child of `/gateway/runs` (id `<session key>#<turn id>`). Every
+//! attempt starts by reading the transcript, so it resumes where the previous one stopped:
+//! - the user's message is persisted once, by the first attempt;
+//! - an assistant step with tool calls is followed by the tool results still missing;
+//! - a turn whose final answer is already persisted is delivered without calling the model (the
+//!   previous attempt died between persisting and delivering).
+//!
+//! A retryable failure returns `Err` (the supervisor restarts the run with backoff); a panic is
+//! caught by the supervisor the same way. When attempts run out, or the failure is final, the
+//! askers get a `Failed` event and the turn is recorded as failed. Either way the session is told
+//! that the turn is over through the `done` channel, exactly once.
+
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt;
+use pincer_actors::{ChildSpec, RestartType};
+use serde_json::json;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+use tracing::{info, warn};
+
+use super::call::{call_model, StepError};
+use super::resources::acquire;
+use super::{Engine, RunEvent};
+use crate::providers::{ChatMessage, ChatRequest, ToolCall, Usage};
+use crate::sessions::entry::now_ms;
+use crate::sessions::Entry;
+
+/// A turn handed to a run.
+#[derive(Debug)]
+pub struct Turn {
+    pub session_key: String,
+    pub id: String,
+    /// The user's text (several messages joined in `collect` mode).
+    pub text: String,
+    pub listeners: Vec<UnboundedSender<RunEvent>>,
+}
+
+struct TurnState {
+    turn: Turn,
+    attempts: AtomicU32,
+    last_error: Mutex<Option<String>>,
+    done: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl TurnState {
+    fn broadcast(&self, event: RunEvent) {
+        for listener in &self.turn.listeners {
+            let _ = listener.send(event.clone());
+        }
+    }
+
+    /// Marks the turn over (once).
+    fn finish(&self) {
+        if let Some(done) = self.done.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// The child spec of the run for `turn`; `done` fires once the turn is over.
+pub fn run_spec(engine: Arc<Engine>, turn: Turn, done: oneshot::Sender<()>) -> ChildSpec {
+    let id = format!("{}#{}", turn.session_key, turn.id);
+    let state = Arc::new(TurnState {
+        turn,
+        attempts: AtomicU32::new(0),
+        last_error: Mutex::new(None),
+        done: Mutex::new(Some(done)),
+    });
+    ChildSpec::task(id, "run", move |_cx| {
+        let attempt = state.attempts.fetch_add(1, Relaxed) + 1;
+        let engine = Arc::clone(&engine);
+        let state = Arc::clone(&state);
+        async move { attempt_turn(&engine, &state, attempt).await }.boxed_local()
+    })
+    .restart(RestartType::Transient)
+}
+
+async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Result<(), String> {
+    let max = engine.settings.max_attempts;
+    if attempt > max {
+        let why = state
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "the run crashed".to_string());
+        fail_turn(
+            engine,
+            state,
+            format!("no answer after {max} attempts: {why}"),
+        );
+        return Ok(());
+    }
+    let outcome = tokio::time::timeout(engine.settings.timeout, advance(engine, state)).await;
+    match outcome {
+        Ok(Ok(answer)) => {
+            state.broadcast(answer);
+            state.finish();
+            Ok(())
+        }
+        Ok(Err(StepError::Retryable(why))) if attempt < max => {
+            warn!(turn = %state.turn.id, attempt, %why, "run attempt failed; the supervisor will retry");
+            *state.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+            Err(why)
+        }
+        Ok(Err(StepError::Retryable(why) | StepError::Fatal(why))) => {
+            fail_turn(engine, state, why);
+            Ok(())
+        }
+        Err(_elapsed) => {
+            fail_turn(
+                engine,
+                state,
+                format!(
+                    "the run took longer than {} s",
+                    engine.settings.timeout.as_secs()
+                ),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn fail_turn(engine: &Engine, state: &TurnState, error: String) {
+    warn!(turn = %state.turn.id, session = %state.turn.session_key, %error, "turn failed");
+    let entry = Entry::TurnFailed {
+        ts_ms: now_ms(),
+        turn: state.turn.id.clone(),
+        error: error.clone(),
+    };
+    if let Err(store_error) = engine.store.append(&state.turn.session_key, &[entry]) {
+        warn!(%store_error, "could not record the failed turn");
+    }
+    state.broadcast(RunEvent::Failed { error });
+    state.finish();
+}
+
+/// Continues the turn from the transcript to a final answer.
+async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepError> {
+    let turn = &state.turn;
+    let entries = engine
+        .store
+        .load(&turn.session_key)
+        .map_err(|e| StepError::Retryable(e.to_string()))?;
+    let (history, mut mine, failed) = split_transcript(&entries, &turn.id);
+    if let Some(error) = failed {
+        return Ok(RunEvent::Failed { error });
+    }
+    if mine.is_empty() {
+        let user = ChatMessage::User {
+            content: turn.text.clone(),
+        };
+        persist(engine, turn, user.clone(), None, None)?;
+        mine.push(user);
+    }
+    let mut total = Usage::default();
+    let mut trace = Vec::new();
+    for _step in 0..engine.settings.max_steps {
+        match mine.last() {
+            Some(ChatMessage::Assistant { text, tool_calls }) if tool_calls.is_empty() => {
+                return Ok(RunEvent::Final {
+                    text: text.clone(),
+                    usage: total,
+                    model: String::new(),
+                });
+            }
+            Some(ChatMessage::Assistant { tool_calls, .. }) => {
+                let calls = tool_calls.clone();
+                run_missing_tools(engine, turn, &calls, &mut mine, &mut trace).await?;
+            }
+            _ => {}
+        }
+        let permit = acquire(&engine.resources)
+            .await
+            .map_err(|e| StepError::Fatal(e.to_string()))?;
+        let request = ChatRequest {
+            model: String::new(),
+            system: Some(engine.settings.system_prompt.clone()),
+            messages: history.iter().chain(mine.iter()).cloned().collect(),
+            tools: engine.tools.specs(),
+            max_tokens: engine.settings.max_tokens,
+        };
+        let output = call_model(engine, request, &turn.listeners).await?;
+        drop(permit);
+        trace.push(json!({
+            "kind": "model", "model": output.model, "durationMs": output.duration_ms,
+            "firstTokenMs": output.first_token_ms, "inputTokens": output.usage.input_tokens,
+            "outputTokens": output.usage.output_tokens, "toolCalls": output.tool_calls.len(),
+        }));
+        total.input_tokens += output.usage.input_tokens;
+        total.output_tokens += output.usage.output_tokens;
+        let message = ChatMessage::Assistant {
+            text: output.text.clone(),
+            tool_calls: output.tool_calls.clone(),
+        };
+        persist(
+            engine,
+            turn,
+            message.clone(),
+            Some(output.usage),
+            Some(output.model.clone()),
+        )?;
+        mine.push(message);
+        if output.tool_calls.is_empty() {
+            record_trace(engine, turn, &trace, total);
+            info!(turn = %turn.id, session = %turn.session_key, model = %output.model, "turn answered");
+            return Ok(RunEvent::Final {
+                text: output.text,
+                usage: total,
+                model: output.model,
+            });
+        }
+    }
+    record_trace(engine, turn, &trace, total);
+    Err(StepError::Fatal(format!(
+        "no final answer after {} model calls (agents.defaults.maxSteps)",
+        engine.settings.max_steps
+    )))
+}
+
+/// Runs the tool calls of the last assistant step that have no result yet, persisting each.
+async fn run_missing_tools(
+    engine: &Engine,
+    turn: &Turn,
+    calls: &[ToolCall],
+    mine: &mut Vec<ChatMessage>,
+    trace: &mut Vec<serde_json::Value>,
+) -> Result<(), StepError> {
+    for call in calls {
+        let answered = mine
+            .iter()
+            .any(|m| matches!(m, ChatMessage::Tool { call_id, .. } if *call_id == call.id));
+        if answered {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let (content, is_error) = match engine.tools.get(&call.name) {
+            Some(tool) => match tool.call(call.arguments.clone()).await {
+                Ok(content) => (content, false),
+                Err(error) => (error, true),
+            },
+            None => (format!("unknown tool {:?}", call.name), true),
+        };
+        trace.push(json!({
+            "kind": "tool", "name": call.name, "durationMs": started.elapsed().as_millis() as u64,
+            "isError": is_error,
+        }));
+        let message = ChatMessage::Tool {
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            content,
+            is_error,
+        };
+        persist(engine, turn, message.clone(), None, None)?;
+        mine.push(message);
+    }
+    Ok(())
+}
+
+fn persist(
+    engine: &Engine,
+    turn: &Turn,
+    message: ChatMessage,
+    usage: Option<Usage>,
+    model: Option<String>,
+) -> Result<(), StepError> {
+    let entry = Entry::Message {
+        ts_ms: now_ms(),
+        turn: turn.id.clone(),
+        message,
+        usage,
+        model,
+    };
+    engine
+        .store
+        .append(&turn.session_key, &[entry])
+        .map_err(|e| StepError::Retryable(e.to_string()))
+}
+
+fn record_trace(engine: &Engine, turn: &Turn, steps: &[serde_json::Value], total: Usage) {
+    let entry = Entry::Trace {
+        ts_ms: now_ms(),
+        turn: turn.id.clone(),
+        run: format!("{}#{}", turn.session_key, turn.id),
+        trace: json!({ "steps": steps, "inputTokens": total.input_tokens, "outputTokens": total.output_tokens }),
+    };
+    if let Err(error) = engine.store.append(&turn.session_key, &[entry]) {
+        warn!(%error, "could not record the run trace");
+    }
+}
+
+/// Splits a transcript into the history of completed turns, this turn's messages, and this
+/// turn's failure if it was already recorded. Unfinished or failed earlier turns are left out of
+/// the history, so the model never sees a dangling tool call.
+fn split_transcript(
+    entries: &[Entry],
+    turn_id: &str,
+) -> (Vec<ChatMessage>, Vec<ChatMessage>, Option<String>) {
+    let mut turns: Vec<(String, Vec<ChatMessage>, bool)> = Vec::new();
+    let mut mine = Vec::new();
+    let mut failed = None;
+    for entry in entries {
+        match entry {
+            Entry::Message { turn, message, .. } if turn == turn_id => mine.push(message.clone()),
+            Entry::TurnFailed { turn, error, .. } if turn == turn_id => {
+                failed = Some(error.clone())
+            }
+            Entry::Message { turn, message, .. } => match turns.last_mut() {
+                Some((id, messages, _)) if id == turn => messages.push(message.clone()),
+                _ => turns.push((turn.clone(), vec![message.clone()], false)),
+            },
+            Entry::TurnFailed { turn, .. } => {
+                if let Some(found) = turns.iter_mut().find(|(id, _, _)| id == turn) {
+                    found.2 = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    let history = turns
+        .into_iter()
+        .filter(|(_, messages, failed)| {
+            !failed
+                && matches!(messages.last(), Some(ChatMessage::Assistant { tool_calls, .. }) if tool_calls.is_empty())
+        })
+        .flat_map(|(_, messages, _)| messages)
+        .collect();
+    (history, mine, failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(turn: &str, message: ChatMessage) -> Entry {
+        Entry::Message {
+            ts_ms: 0,
+            turn: turn.into(),
+            message,
+            usage: None,
+            model: None,
+        }
+    }
+
+    fn user(text: &str) -> ChatMessage {
+        ChatMessage::User {
+            content: text.into(),
+        }
+    }
+
+    fn answer(text: &str) -> ChatMessage {
+        ChatMessage::Assistant {
+            text: text.into(),
+            tool_calls: vec![],
+        }
+    }
+
+    #[test]
+    fn history_keeps_completed_turns_and_resumes_the_current_one() {
+        let dangling = ChatMessage::Assistant {
+            text: String::new(),
+            tool_calls: vec![ToolCall {
+                id: "c1".into(),
+                name: "x".into(),
+                arguments: json!({}),
+            }],
+        };
+        let entries = vec![
+            Entry::Session {
+                key: "k".into(),
+                id: "i".into(),
+                created_ms: 0,
+            },
+            message("t1", user("hi")),
+            message("t1", answer("hello")),
+            message("t2", user("crashing")),
+            message("t2", dangling.clone()),
+            Entry::TurnFailed {
+                ts_ms: 0,
+                turn: "t2".into(),
+                error: "gave up".into(),
+            },
+            message("t3", user("now")),
+            message("t3", dangling.clone()),
+        ];
+        let (history, mine, failed) = split_transcript(&entries, "t3");
+        assert_eq!(history, vec![user("hi"), answer("hello")]);
+        assert_eq!(mine, vec![user("now"), dangling]);
+        assert_eq!(failed, None);
+        let (_, _, failed) = split_transcript(&entries, "t2");
+        assert_eq!(failed.as_deref(), Some("gave up"));
+    }
+}

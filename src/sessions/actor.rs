@@ -1,0 +1,253 @@
+//! The session actor: one per live session key, under `/gateway/sessions`.
+//!
+//! It runs one turn at a time. Messages that arrive meanwhile follow `messages.queue.mode`:
+//! `collect` gathers them into one follow-up turn, `followup` makes one turn each, `interrupt`
+//! aborts the running turn and starts anew. At most `messages.queue.cap` wait; beyond that the
+//! oldest (`drop: old`) or the newest (`drop: new`) is refused, and its sender is told so. The
+//! actor holds no conversation state of its own: the transcript is the state, so a restarted or
+//! evicted session loses nothing.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
+use pincer_actors::{ChildContext, Managed, StartChild, TerminateChild};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+
+use crate::agent::run::{run_spec, Turn};
+use crate::agent::{Engine, RunEvent};
+use crate::config::{QueueConfig, QueueDrop, QueueMode};
+use crate::sessions::entry::now_ms;
+use crate::sessions::Entry;
+
+/// A user message for this session; events about its turn go to `listener`.
+pub struct Submit {
+    pub text: String,
+    pub listener: UnboundedSender<RunEvent>,
+}
+
+impl Message for Submit {
+    type Result = ();
+}
+
+struct Pending {
+    text: String,
+    listener: UnboundedSender<RunEvent>,
+}
+
+struct Current {
+    turn_id: String,
+    child_id: String,
+    listeners: Vec<UnboundedSender<RunEvent>>,
+}
+
+/// The actor.
+pub struct SessionActor {
+    cx: ChildContext,
+    key: String,
+    engine: Arc<Engine>,
+    queue_config: QueueConfig,
+    queue: VecDeque<Pending>,
+    current: Option<Current>,
+    busy: Arc<AtomicBool>,
+    dropped: u64,
+    turns: u64,
+}
+
+impl SessionActor {
+    pub fn new(
+        cx: ChildContext,
+        key: String,
+        engine: Arc<Engine>,
+        queue_config: QueueConfig,
+        busy: Arc<AtomicBool>,
+    ) -> Self {
+        SessionActor {
+            cx,
+            key,
+            engine,
+            queue_config,
+            queue: VecDeque::new(),
+            current: None,
+            busy,
+            dropped: 0,
+            turns: 0,
+        }
+    }
+
+    fn publish(&self) {
+        let state = match &self.current {
+            Some(current) => format!("running turn {}", current.turn_id),
+            None => "idle".to_string(),
+        };
+        self.cx.set_status(format!(
+            "{state}, {} waiting, {} dropped, {} turns",
+            self.queue.len(),
+            self.dropped,
+            self.turns
+        ));
+    }
+
+    fn enqueue(&mut self, pending: Pending) {
+        let cap = usize::try_from(self.queue_config.cap.max(1)).unwrap_or(usize::MAX);
+        if self.queue.len() >= cap {
+            self.dropped += 1;
+            let refused = match self.queue_config.drop {
+                QueueDrop::Old => {
+                    let oldest = self.queue.pop_front();
+                    self.queue.push_back(pending);
+                    oldest
+                }
+                QueueDrop::New => Some(pending),
+            };
+            if let Some(refused) = refused {
+                let _ = refused.listener.send(RunEvent::Failed {
+                    error: format!(
+                        "message dropped: more than {cap} messages were waiting for this session (messages.queue.cap)"
+                    ),
+                });
+            }
+            return;
+        }
+        self.queue.push_back(pending);
+    }
+
+    fn start_turn(&mut self, batch: Vec<Pending>, ctx: &mut Context<Self>) {
+        if batch.is_empty() {
+            return;
+        }
+        self.turns += 1;
+        let turn_id = format!("t{}-{}", now_ms(), self.turns);
+        let text = batch
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let listeners: Vec<_> = batch.into_iter().map(|p| p.listener).collect();
+        let (done, finished) = oneshot::channel();
+        let turn = Turn {
+            session_key: self.key.clone(),
+            id: turn_id.clone(),
+            text,
+            listeners: listeners.clone(),
+        };
+        let spec = run_spec(Arc::clone(&self.engine), turn, done);
+        let child_id = spec.id().to_string();
+        self.current = Some(Current {
+            turn_id: turn_id.clone(),
+            child_id,
+            listeners,
+        });
+        self.busy.store(true, Relaxed);
+        let runs = self.engine.runs.clone();
+        let started_turn = turn_id.clone();
+        ctx.spawn(
+            async move { runs.ask(StartChild(spec)).await }
+                .into_actor(self)
+                .map(move |result, session, ctx| {
+                    let error = match result {
+                        Ok(Ok(_)) => return,
+                        Ok(Err(error)) => error.to_string(),
+                        Err(error) => error.to_string(),
+                    };
+                    if let Some(current) = session
+                        .current
+                        .as_ref()
+                        .filter(|c| c.turn_id == started_turn)
+                    {
+                        for listener in &current.listeners {
+                            let _ = listener.send(RunEvent::Failed {
+                                error: format!("could not start the agent run: {error}"),
+                            });
+                        }
+                    }
+                    session.turn_over(&started_turn, ctx);
+                }),
+        );
+        // The run holds `done`; it fires when the turn is over, or errors if the run is gone.
+        ctx.spawn(
+            async move {
+                let _ = finished.await;
+            }
+            .into_actor(self)
+            .map(move |(), session, ctx| session.turn_over(&turn_id, ctx)),
+        );
+        self.publish();
+    }
+
+    fn turn_over(&mut self, turn_id: &str, ctx: &mut Context<Self>) {
+        if self.current.as_ref().is_none_or(|c| c.turn_id != turn_id) {
+            return;
+        }
+        self.current = None;
+        self.busy.store(false, Relaxed);
+        let batch: Vec<Pending> = match self.queue_config.mode {
+            QueueMode::Collect => self.queue.drain(..).collect(),
+            QueueMode::Followup | QueueMode::Interrupt => {
+                self.queue.pop_front().into_iter().collect()
+            }
+        };
+        if batch.is_empty() {
+            self.publish();
+        } else {
+            self.start_turn(batch, ctx);
+        }
+    }
+
+    /// `interrupt` mode: abandon the running turn in favour of the new message.
+    fn interrupt(&mut self, ctx: &mut Context<Self>) {
+        let Some(current) = self.current.take() else {
+            return;
+        };
+        for listener in &current.listeners {
+            let _ = listener.send(RunEvent::Failed {
+                error: "interrupted by a newer message (messages.queue.mode = interrupt)".into(),
+            });
+        }
+        let entry = Entry::TurnFailed {
+            ts_ms: now_ms(),
+            turn: current.turn_id.clone(),
+            error: "interrupted by a newer message".into(),
+        };
+        let _ = self.engine.store.append(&self.key, &[entry]);
+        let _ = self.engine.runs.tell(TerminateChild(current.child_id));
+        self.busy.store(false, Relaxed);
+        let batch: Vec<Pending> = self.queue.drain(..).collect();
+        self.start_turn(batch, ctx);
+    }
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Context<Self>) {
+        self.publish();
+    }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        self.busy.store(false, Relaxed);
+    }
+}
+
+impl Managed for SessionActor {}
+
+impl Handler<Submit> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, Submit { text, listener }: Submit, ctx: &mut Context<Self>) {
+        let pending = Pending { text, listener };
+        if self.current.is_none() {
+            self.start_turn(vec![pending], ctx);
+            return;
+        }
+        self.enqueue(pending);
+        if self.queue_config.mode == QueueMode::Interrupt {
+            self.interrupt(ctx);
+        }
+        self.publish();
+    }
+}
+
+pincer_actors::mailbox!(SessionActor: Submit);

@@ -1,0 +1,83 @@
+//! Session keys, in OpenClaw's shapes, so that transcripts and tooling line up with what users of
+//! that system know: `agent:main:main` for the owner's main session, direct messages per
+//! `session.dmScope`, groups per channel and group id.
+
+use crate::config::DmScope;
+
+/// The owner's main session.
+pub const MAIN: &str = "agent:main:main";
+
+/// Where a message came from, as much as the key needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub channel: &'a str,
+    pub account: &'a str,
+    pub peer: &'a str,
+}
+
+/// The session of a direct message under `scope`.
+pub fn direct(scope: DmScope, origin: Origin<'_>) -> String {
+    match scope {
+        DmScope::Main => MAIN.to_string(),
+        DmScope::PerPeer => format!("agent:main:direct:{}", origin.peer),
+        DmScope::PerChannelPeer => format!("agent:main:{}:direct:{}", origin.channel, origin.peer),
+        DmScope::PerAccountChannelPeer => format!(
+            "agent:main:{}:{}:direct:{}",
+            origin.channel, origin.account, origin.peer
+        ),
+    }
+}
+
+/// The session of a group chat.
+pub fn group(channel: &str, group_id: &str) -> String {
+    format!("agent:main:{channel}:group:{group_id}")
+}
+
+/// Whether `key` is acceptable from a client: non-empty, printable, no path separators, bounded.
+pub fn is_valid(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 200
+        && key
+            .chars()
+            .all(|c| !c.is_control() && c != '/' && c != '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_dm_scope() {
+        let origin = Origin {
+            channel: "whatsapp",
+            account: "default",
+            peer: "+15551234567",
+        };
+        assert_eq!(direct(DmScope::Main, origin), "agent:main:main");
+        assert_eq!(
+            direct(DmScope::PerPeer, origin),
+            "agent:main:direct:+15551234567"
+        );
+        assert_eq!(
+            direct(DmScope::PerChannelPeer, origin),
+            "agent:main:whatsapp:direct:+15551234567"
+        );
+        assert_eq!(
+            direct(DmScope::PerAccountChannelPeer, origin),
+            "agent:main:whatsapp:default:direct:+15551234567"
+        );
+        assert_eq!(
+            group("telegram", "-100123"),
+            "agent:main:telegram:group:-100123"
+        );
+    }
+
+    #[test]
+    fn client_keys_are_checked() {
+        assert!(is_valid("agent:main:main"));
+        assert!(!is_valid(""));
+        assert!(!is_valid("../etc/passwd"));
+        assert!(!is_valid("a\nb"));
+        assert!(!is_valid(&"x".repeat(201)));
+    }
+}
