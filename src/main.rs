@@ -23,6 +23,10 @@ fn main() {
         }),
         Command::Actors(args) => report(cli::actors::run(config, args)),
         Command::Health(args) => report(cli::health::run(config, args)),
+        Command::Agent(args) => report(cli::agent::run(config, args)),
+        Command::Sessions { action } => report(cli::sessions::run(config, action)),
+        Command::Status(args) => report(cli::status::run(config, args)),
+        Command::Trace(args) => report(cli::status::trace(config, args)),
         Command::Config { action } => report(cli::config_cmd::run(config, action)),
     };
     let code = outcome.unwrap_or_else(|error| {

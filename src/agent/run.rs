@@ -107,7 +107,15 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
             *state.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
             Err(why)
         }
-        Ok(Err(StepError::Retryable(why) | StepError::Fatal(why))) => {
+        Ok(Err(StepError::Retryable(why))) => {
+            fail_turn(
+                engine,
+                state,
+                format!("no answer after {max} attempts: {why}"),
+            );
+            Ok(())
+        }
+        Ok(Err(StepError::Fatal(why))) => {
             fail_turn(engine, state, why);
             Ok(())
         }

@@ -67,7 +67,8 @@ impl GatewayClient {
                 .map(|t| t.expose().to_string())
                 .or_else(|| read_token_file(&paths.token_file())),
         };
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
+        // No overall timeout: `pincer agent` streams for as long as the turn runs.
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
         if info.url.starts_with("https://") {
             let ssl = &loaded.config.gateway.ssl;
             let cert_path = std::path::PathBuf::from(ssl.cert_path.as_deref().unwrap_or_default());
@@ -104,6 +105,46 @@ impl GatewayClient {
         Ok(Reply { status, body })
     }
 
+    /// POSTs JSON to `path` (optionally with extra headers) and returns the raw response.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Result<reqwest::Response, CliError> {
+        let mut request = self.http.post(format!("{}{path}", self.url)).json(body);
+        if let Some(bearer) = &self.bearer {
+            request = request.bearer_auth(bearer);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| CliError::Http(format!("{} is not answering: {e}", self.url)))
+    }
+
+    /// Like [`Self::get_ok`] for a POST without body.
+    pub async fn post_ok(&self, path: &str) -> Result<Value, CliError> {
+        let response = self.post(path, &Value::Null, &[]).await?;
+        let status = response.status().as_u16();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| CliError::Http(format!("unreadable answer from {}: {e}", self.url)))?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("no details")
+            .to_string();
+        Err(CliError::Http(format!(
+            "{path} answered {status}: {message}"
+        )))
+    }
+
     /// GETs `path` and fails with the gateway's own error message unless it answered 2xx.
     pub async fn get_ok(&self, path: &str) -> Result<Value, CliError> {
         let reply = self.get(path).await?;
@@ -125,4 +166,16 @@ impl GatewayClient {
 pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, CliError> {
     let runtime = actix_web::rt::Runtime::new()?;
     Ok(runtime.block_on(future))
+}
+
+/// Percent-encodes text for one URL path segment or query value (session keys contain `+`, `#`).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }

@@ -5,10 +5,13 @@
 //! or the token file, so that `pincer actors` works with no flags after `pincer gateway`.
 
 pub mod actors;
+pub mod agent;
 pub mod client;
 pub mod config_cmd;
 pub mod health;
 pub mod pinned_tls;
+pub mod sessions;
+pub mod status;
 
 use std::path::PathBuf;
 
@@ -36,6 +39,17 @@ pub enum Command {
     Actors(ActorsArgs),
     /// Check that the running gateway is live and ready.
     Health(HealthArgs),
+    /// Send a message to the assistant and stream its answer.
+    Agent(AgentArgs),
+    /// List, inspect or reset sessions (their transcripts).
+    Sessions {
+        #[command(subcommand)]
+        action: SessionsAction,
+    },
+    /// Engine status: run permits, waiting runs, provider cooldowns, sessions.
+    Status(JsonArgs),
+    /// The timeline of agent runs: model calls, tool calls, tokens.
+    Trace(TraceArgs),
     /// Check, read or locate the configuration.
     Config {
         #[command(subcommand)]
@@ -82,6 +96,52 @@ pub struct ActorsArgs {
     /// Refresh every second until interrupted.
     #[arg(long)]
     pub watch: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The message.
+    #[arg(long, short)]
+    pub message: String,
+    /// Session key (default: your main session, agent:main:main).
+    #[arg(long)]
+    pub session: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsAction {
+    /// Every stored session, most recent first.
+    List(JsonArgs),
+    /// One session: exists, size, last modified, message and token counts, metadata.
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a session afresh (its transcript is archived, not deleted).
+    Reset { key: String },
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Run id (`<session key>#<turn id>`, as printed by `pincer trace --session`).
+    pub run: Option<String>,
+    /// Show the last runs of this session instead.
+    #[arg(long)]
+    pub session: Option<String>,
+    /// How many runs with --session.
+    #[arg(long, default_value_t = 5)]
+    pub last: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

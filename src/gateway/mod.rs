@@ -219,6 +219,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         readiness: Readiness::new(tree::REQUIRED.iter().map(|p| p.to_string()).collect()),
         started: Instant::now(),
         router: addresses.router.clone(),
+        sessions: addresses.sessions.clone(),
         engine: Arc::clone(&engine),
     });
     let settings = server_settings(config);

@@ -10,6 +10,7 @@
 //! they reach actors through `ActorRef`s, never by blocking.
 
 pub mod admin;
+pub mod admin_sessions;
 pub mod auth;
 pub mod lockout;
 pub mod openai_api;
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use pincer_actors::{ActorRef, ChildContext, Managed, Registry};
+use pincer_actors::{ActorRef, ChildContext, Managed, Registry, Supervisor};
 use serde_json::json;
 use tracing::{info, warn};
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub started: Instant,
     /// Finds (or starts) session actors.
     pub router: ActorRef<SessionRouter>,
+    /// The supervisor of the session actors (to stop one on reset).
+    pub sessions: ActorRef<Supervisor>,
     /// Run settings, provider cooldowns and the transcript store, for status endpoints.
     pub engine: Arc<Engine>,
 }
@@ -111,6 +114,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(probes::ready)
         .service(admin::list_actors)
         .service(admin::get_actor)
+        .service(admin_sessions::status)
+        .service(admin_sessions::list)
+        .service(admin_sessions::traces)
+        .service(admin_sessions::show)
+        .service(admin_sessions::reset)
         .service(openai_api::chat_completions)
         .service(openai_api::models)
         .app_data(

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod emulators;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -196,15 +198,40 @@ impl Response {
 
 /// A minimal HTTP/1.1 GET over a fresh connection (`Connection: close`).
 pub fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
+    http_request(addr, "GET", path, headers, None)
+}
+
+/// A minimal HTTP/1.1 POST of a JSON body (`Connection: close`).
+pub fn http_post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
+    http_request(addr, "POST", path, headers, Some(body.to_string()))
+}
+
+/// One request over a fresh connection; reads the whole answer (chunked bodies are de-chunked).
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (key, value) in headers {
         request.push_str(&format!("{key}: {value}\r\n"));
     }
+    if let Some(body) = &body {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
     request.push_str("\r\n");
+    if let Some(body) = &body {
+        request.push_str(body);
+    }
     stream.write_all(request.as_bytes()).expect("send request");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read response");
@@ -216,16 +243,44 @@ pub fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Respo
         .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     Response {
         status,
         headers,
-        body: serde_json::from_str(body).unwrap_or(Value::Null),
-        text: body.to_string(),
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        text: body,
     }
+}
+
+/// Joins the chunks of a `Transfer-Encoding: chunked` body.
+fn dechunk(raw: &str) -> String {
+    let mut raw = raw.as_bytes();
+    let mut out = Vec::new();
+    while let Some(line_end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&raw[..line_end])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok());
+        let rest = &raw[line_end + 2..];
+        match size {
+            Some(size) if size > 0 && rest.len() >= size => {
+                out.extend_from_slice(&rest[..size]);
+                raw = rest[size..].strip_prefix(b"\r\n").unwrap_or(&rest[size..]);
+            }
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&out).to_string()
 }
 
 /// Runs a `pincer` command in `home` and returns its output.

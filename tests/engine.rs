@@ -1,0 +1,339 @@
+//! The agent engine end to end, against the real binary and the provider emulators on 127.0.0.1:
+//! turns with each API, the tool loop, failover with cooldown, attempts exhausted, queue modes,
+//! the concurrency limit, transcripts across a restart, eviction and revival.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::emulators::{Emulator, Reply};
+use support::*;
+
+/// A gateway whose model chain is `models` (refs) with providers pointed at the emulators.
+fn gateway_with(models: &[&str], providers: &[(&str, &str, &Emulator)], extra: &str) -> Gateway {
+    let providers: Vec<String> = providers
+        .iter()
+        .map(|(id, api, emulator)| {
+            format!(
+                "{id}: {{ api: '{api}', baseUrl: '{}', apiKey: 'test-key' }}",
+                emulator.base_url()
+            )
+        })
+        .collect();
+    let model = if models.len() == 1 {
+        format!("'{}'", models[0])
+    } else {
+        format!(
+            "{{ primary: '{}', fallbacks: [{}] }}",
+            models[0],
+            models[1..]
+                .iter()
+                .map(|m| format!("'{m}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let config = format!(
+        "{{ agents: {{ defaults: {{ model: {model}, streamIdleSeconds: 5 {extra} }} }}, models: {{ providers: {{ {} }} }} }}",
+        providers.join(", ")
+    );
+    Gateway::start(Some(&config))
+}
+
+fn ask(gateway: &Gateway, session: &str, text: &str) -> Response {
+    let bearer = format!("Bearer {}", gateway.token());
+    let body = json!({ "model": "pincer", "messages": [{ "role": "user", "content": text }] });
+    http_post(
+        gateway.addr,
+        "/v1/chat/completions",
+        &[
+            ("Authorization", bearer.as_str()),
+            ("x-pincer-session-key", session),
+        ],
+        &body,
+    )
+}
+
+fn answer_of(response: &Response) -> String {
+    assert_eq!(response.status, 200, "{}", response.text);
+    response.body["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no content in {}", response.text))
+        .to_string()
+}
+
+/// The texts of the messages of a request the emulator received (OpenAI or Anthropic shape).
+fn contents(body: &Value) -> Vec<String> {
+    body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| match &m["content"] {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_turn_end_to_end_with_each_api_keeps_the_conversation() {
+    for (api, id) in [
+        ("openai-completions", "openai"),
+        ("anthropic-messages", "anthropic"),
+    ] {
+        let emulator = if id == "openai" {
+            Emulator::openai()
+        } else {
+            Emulator::anthropic()
+        };
+        emulator.push(Reply::text(&["Hel", "lo ", "there"]));
+        emulator.push(Reply::text(&["Second ", "answer"]));
+        let model = format!("{id}/test-model");
+        let gateway = gateway_with(&[&model], &[(id, api, &emulator)], "");
+
+        let first = ask(&gateway, "agent:main:main", "hi");
+        assert_eq!(answer_of(&first), "Hello there", "{api}");
+        assert_eq!(
+            first.header("x-pincer-session-key"),
+            Some("agent:main:main")
+        );
+        assert!(
+            first.body["usage"]["total_tokens"]
+                .as_u64()
+                .is_some_and(|t| t > 0),
+            "{}",
+            first.text
+        );
+        assert_eq!(
+            answer_of(&ask(&gateway, "agent:main:main", "and now?")),
+            "Second answer"
+        );
+
+        let requests = emulator.requests();
+        assert_eq!(requests.len(), 2, "{api}");
+        assert_eq!(requests[0].body["model"], "test-model");
+        let second = contents(&requests[1].body);
+        assert!(
+            second.iter().any(|c| c.contains("hi"))
+                && second.iter().any(|c| c.contains("Hello there")),
+            "{api}: the second call carries the history: {second:?}"
+        );
+        assert!(
+            second.last().is_some_and(|c| c.contains("and now?")),
+            "{second:?}"
+        );
+    }
+}
+
+#[test]
+fn streaming_answers_arrive_as_sse_chunks() {
+    let emulator = Emulator::openai();
+    emulator.push(Reply::text(&["Str", "eam", "ed"]));
+    let gateway = gateway_with(
+        &["openai/m"],
+        &[("openai", "openai-completions", &emulator)],
+        "",
+    );
+    let bearer = format!("Bearer {}", gateway.token());
+    let body = json!({ "stream": true, "messages": [{ "role": "user", "content": "go" }] });
+    let response = http_post(
+        gateway.addr,
+        "/v1/chat/completions",
+        &[("Authorization", bearer.as_str())],
+        &body,
+    );
+    assert_eq!(response.status, 200);
+    assert!(response
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/event-stream")));
+    let deltas: String = response
+        .text
+        .split("\n\n")
+        .filter_map(|event| event.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .filter_map(|chunk| {
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(deltas, "Streamed");
+    assert!(
+        response.text.trim_end().ends_with("data: [DONE]"),
+        "{}",
+        response.text
+    );
+}
+
+#[test]
+fn the_tool_loop_calls_a_tool_and_feeds_its_result_back() {
+    let emulator = Emulator::anthropic();
+    emulator.push(Reply::tool_call("toolu_1", "current_time", &["{", "}"]));
+    emulator.push(Reply::text(&["It is late."]));
+    let gateway = gateway_with(
+        &["anthropic/m"],
+        &[("anthropic", "anthropic-messages", &emulator)],
+        "",
+    );
+    assert_eq!(
+        answer_of(&ask(&gateway, "agent:main:main", "what time is it?")),
+        "It is late."
+    );
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 2);
+    let tools: Vec<&str> = requests[0].body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(tools.contains(&"current_time"), "tools offered: {tools:?}");
+    let last = requests[1].body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["content"][0]["type"], "tool_result", "{last}");
+    assert_eq!(last["content"][0]["tool_use_id"], "toolu_1");
+    assert!(
+        last["content"][0]["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("unix")),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_rate_limited_primary_falls_back_and_cools_down() {
+    let primary = Emulator::openai();
+    primary.push(Reply::rate_limited(120));
+    let fallback = Emulator::anthropic();
+    fallback.push(Reply::text(&["from the fallback"]));
+    fallback.push(Reply::text(&["still the fallback"]));
+    let gateway = gateway_with(
+        &["openai/gpt", "anthropic/claude"],
+        &[
+            ("openai", "openai-completions", &primary),
+            ("anthropic", "anthropic-messages", &fallback),
+        ],
+        "",
+    );
+    assert_eq!(
+        answer_of(&ask(&gateway, "agent:main:main", "one")),
+        "from the fallback"
+    );
+    assert_eq!(
+        answer_of(&ask(&gateway, "agent:main:main", "two")),
+        "still the fallback"
+    );
+    assert_eq!(
+        primary.requests().len(),
+        1,
+        "the primary is skipped while it cools down"
+    );
+
+    let status = run_cli(gateway.home(), &["status", "--json"]);
+    let status: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let cooldown = &status["cooldowns"][0];
+    assert_eq!(cooldown["provider"], "openai", "{status}");
+    assert!(
+        cooldown["remainingMs"]
+            .as_u64()
+            .is_some_and(|ms| ms > 100_000 && ms <= 120_000),
+        "{status}"
+    );
+}
+
+#[test]
+fn exhausted_attempts_give_a_clear_error_and_the_session_goes_on() {
+    let emulator = Emulator::anthropic();
+    for _ in 0..6 {
+        emulator.push(Reply::status(529));
+    }
+    emulator.push(Reply::text(&["recovered"]));
+    let gateway = gateway_with(
+        &["anthropic/m"],
+        &[("anthropic", "anthropic-messages", &emulator)],
+        ", maxAttempts: 2",
+    );
+    let failed = ask(&gateway, "agent:main:main", "hello?");
+    assert_eq!(failed.status, 502, "{}", failed.text);
+    let message = failed.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("no answer after 2 attempts") && message.contains("Overloaded"),
+        "{message}"
+    );
+    assert_eq!(
+        emulator.requests().len(),
+        6,
+        "2 attempts x 3 tries of the one model"
+    );
+    assert_eq!(
+        answer_of(&ask(&gateway, "agent:main:main", "again")),
+        "recovered"
+    );
+    let last = contents(&emulator.requests()[6].body);
+    assert_eq!(
+        last,
+        vec!["again".to_string()],
+        "the failed turn is not part of the history"
+    );
+}
+
+#[test]
+fn no_configured_provider_says_how_to_configure_one() {
+    let gateway = Gateway::start(Some("{ agents: { defaults: { model: 'nowhere/model' } } }"));
+    let response = ask(&gateway, "agent:main:main", "hi");
+    assert_eq!(response.status, 502);
+    let message = response.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("Configure one") && message.contains("nowhere"),
+        "{message}"
+    );
+}
+
+#[test]
+fn concurrent_model_calls_never_exceed_max_concurrent_runs() {
+    let emulator = Emulator::openai();
+    emulator.set_delay(Duration::from_millis(300));
+    let config = format!(
+        "{{ agents: {{ defaults: {{ model: 'openai/m' }}, maxConcurrentRuns: 2 }}, models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{}', apiKey: 'k' }} }} }} }}",
+        emulator.base_url()
+    );
+    let gateway = Gateway::start(Some(&config));
+    let addr = gateway.addr;
+    let token = gateway.token();
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                let body = json!({ "messages": [{ "role": "user", "content": format!("q{i}") }] });
+                let bearer = format!("Bearer {token}");
+                let session = format!("agent:main:load:{i}");
+                http_post(
+                    addr,
+                    "/v1/chat/completions",
+                    &[
+                        ("Authorization", bearer.as_str()),
+                        ("x-pincer-session-key", session.as_str()),
+                    ],
+                    &body,
+                )
+            })
+        })
+        .collect();
+    for thread in threads {
+        let response = thread.join().expect("request thread");
+        assert_eq!(response.status, 200, "{}", response.text);
+    }
+    assert_eq!(emulator.requests().len(), 6);
+    assert_eq!(
+        emulator.max_in_flight(),
+        2,
+        "at most maxConcurrentRuns model calls at once"
+    );
+}
