@@ -47,7 +47,7 @@ fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Value, CliE
     match action {
         SessionsAction::List(_) => {
             let mut sessions = store.list();
-            sessions.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+            sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
             Ok(serde_json::json!({ "count": sessions.len(), "sessions": sessions }))
         }
         SessionsAction::Show { key, .. } => {

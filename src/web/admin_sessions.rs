@@ -23,7 +23,7 @@ fn not_found(message: String) -> HttpResponse {
 #[get("/admin/sessions")]
 pub async fn list(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse {
     let mut sessions = state.engine.store.list();
-    sessions.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+    sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
     HttpResponse::Ok().json(json!({ "count": sessions.len(), "sessions": sessions }))
 }
 
