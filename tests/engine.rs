@@ -7,74 +7,9 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::agent::*;
 use support::emulators::{Emulator, Reply};
 use support::*;
-
-/// A gateway whose model chain is `models` (refs) with providers pointed at the emulators.
-fn gateway_with(models: &[&str], providers: &[(&str, &str, &Emulator)], extra: &str) -> Gateway {
-    let providers: Vec<String> = providers
-        .iter()
-        .map(|(id, api, emulator)| {
-            format!(
-                "{id}: {{ api: '{api}', baseUrl: '{}', apiKey: 'test-key' }}",
-                emulator.base_url()
-            )
-        })
-        .collect();
-    let model = if models.len() == 1 {
-        format!("'{}'", models[0])
-    } else {
-        format!(
-            "{{ primary: '{}', fallbacks: [{}] }}",
-            models[0],
-            models[1..]
-                .iter()
-                .map(|m| format!("'{m}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    let config = format!(
-        "{{ agents: {{ defaults: {{ model: {model}, streamIdleSeconds: 5 {extra} }} }}, models: {{ providers: {{ {} }} }} }}",
-        providers.join(", ")
-    );
-    Gateway::start(Some(&config))
-}
-
-fn ask(gateway: &Gateway, session: &str, text: &str) -> Response {
-    let bearer = format!("Bearer {}", gateway.token());
-    let body = json!({ "model": "pincer", "messages": [{ "role": "user", "content": text }] });
-    http_post(
-        gateway.addr,
-        "/v1/chat/completions",
-        &[
-            ("Authorization", bearer.as_str()),
-            ("x-pincer-session-key", session),
-        ],
-        &body,
-    )
-}
-
-fn answer_of(response: &Response) -> String {
-    assert_eq!(response.status, 200, "{}", response.text);
-    response.body["choices"][0]["message"]["content"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no content in {}", response.text))
-        .to_string()
-}
-
-/// The texts of the messages of a request the emulator received (OpenAI or Anthropic shape).
-fn contents(body: &Value) -> Vec<String> {
-    body["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| match &m["content"] {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        })
-        .collect()
-}
 
 #[test]
 fn a_turn_end_to_end_with_each_api_keeps_the_conversation() {

@@ -17,8 +17,9 @@ use super::types::{EventStream, StreamEvent};
 /// the gateway buffer without bound. Whole tool calls (Ollama) can be large, hence the size.
 pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
-/// How long to wait for the end of the body once the protocol said the answer is complete:
-/// reading it to the end lets the connection go back to the pool.
+/// How long to wait for the end of the body once the protocol said the answer is complete and
+/// the consumer asked for more after the last event: reading the body to its end (normally just
+/// the last chunk marker) lets the connection go back to the pool.
 const DRAIN_LIMIT: Duration = Duration::from_millis(500);
 
 /// One dispatched event: its `event:` name (if any) and its `data:` lines joined with `\n`.
@@ -135,6 +136,8 @@ pub trait Decoder: Send + 'static {
 struct State<D> {
     /// `None` once the body is finished with (complete, failed or cut off).
     body: Option<reqwest::Response>,
+    /// The body of a complete answer, read to its end after the last event has been delivered.
+    rest: Option<reqwest::Response>,
     parser: SseParser,
     decoder: D,
     provider: String,
@@ -149,40 +152,43 @@ pub fn event_stream<D: Decoder>(
 ) -> EventStream {
     let state = State {
         body: Some(response),
+        rest: None,
         parser: SseParser::new(),
         decoder,
         provider: provider.to_string(),
         queue: VecDeque::new(),
     };
-    Box::pin(futures_util::stream::unfold(
-        state,
-        |mut state| async move {
-            loop {
-                if let Some(item) = state.queue.pop_front() {
-                    return Some((item, state));
-                }
-                let body = state.body.as_mut()?;
-                match body.chunk().await {
-                    Ok(Some(bytes)) => state.feed(&bytes).await,
-                    Ok(None) => {
-                        state.body = None;
-                        state.queue.push_back(Err(state.decoder.cut_off()));
-                    }
-                    Err(error) => {
-                        state.body = None;
-                        state
-                            .queue
-                            .push_back(Err(read_error(&state.provider, &error)));
-                    }
-                }
-            }
-        },
-    ))
+    Box::pin(futures_util::stream::unfold(state, State::next))
 }
 
 impl<D: Decoder> State<D> {
+    /// The next item of the stream, reading the body as far as needed; `None` at the end.
+    async fn next(mut self) -> Option<(Result<StreamEvent, ProviderError>, Self)> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some((item, self));
+            }
+            if let Some(rest) = self.rest.take() {
+                drain(rest).await;
+            }
+            let body = self.body.as_mut()?;
+            match body.chunk().await {
+                Ok(Some(bytes)) => self.feed(&bytes),
+                Ok(None) => {
+                    self.body = None;
+                    self.queue.push_back(Err(self.decoder.cut_off()));
+                }
+                Err(error) => {
+                    self.body = None;
+                    let error = read_error(&self.provider, &error);
+                    self.queue.push_back(Err(error));
+                }
+            }
+        }
+    }
+
     /// Parses `bytes` and decodes the events into the queue, stopping at completion or failure.
-    async fn feed(&mut self, bytes: &[u8]) {
+    fn feed(&mut self, bytes: &[u8]) {
         let events = match self.parser.push(bytes) {
             Ok(events) => events,
             Err(error) => {
@@ -202,9 +208,7 @@ impl<D: Decoder> State<D> {
             match result {
                 Ok(false) => {}
                 Ok(true) => {
-                    if let Some(body) = self.body.take() {
-                        drain(body).await;
-                    }
+                    self.rest = self.body.take();
                     return;
                 }
                 Err(error) => {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod emulators;
 
 use std::io::{Read, Write};
@@ -53,6 +54,23 @@ impl Gateway {
         if let Some(text) = config {
             std::fs::write(home.path().join("pincer.json5"), text).expect("write config");
         }
+        Gateway::start_in(home, env)
+    }
+
+    /// Stops this gateway (SIGTERM) and starts a new one on the same `PINCER_HOME`.
+    pub fn restart(mut self) -> Gateway {
+        let output = self.terminate();
+        assert!(
+            output.status.success(),
+            "clean stop before restart: {}",
+            stderr(&output)
+        );
+        let home = std::mem::replace(&mut self.home, tempfile::tempdir().expect("placeholder"));
+        Gateway::start_in(home, &[])
+    }
+
+    /// Starts a gateway on an existing `PINCER_HOME`.
+    pub fn start_in(home: tempfile::TempDir, env: &[(&str, &str)]) -> Gateway {
         let mut command = pincer(home.path());
         command
             .args(["gateway", "--port", "0"])
