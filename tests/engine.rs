@@ -272,3 +272,48 @@ fn concurrent_model_calls_never_exceed_max_concurrent_runs() {
         "at most maxConcurrentRuns model calls at once"
     );
 }
+
+#[test]
+fn a_stalled_stream_is_abandoned_after_the_idle_timeout_and_retried() {
+    let emulator = Emulator::openai();
+    emulator.push(Reply::Stall(Duration::from_secs(20)));
+    emulator.push(Reply::text(&["after the stall"]));
+    let config = format!(
+        "{{ agents: {{ defaults: {{ model: 'openai/m', streamIdleSeconds: 1 }} }}, models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{}', apiKey: 'k' }} }} }} }}",
+        emulator.base_url()
+    );
+    let gateway = Gateway::start(Some(&config));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        answer_of(&ask(&gateway, "agent:main:main", "hello")),
+        "after the stall"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the stall was cut short: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(emulator.requests().len(), 2);
+}
+
+#[test]
+fn pincer_agent_streams_the_answer_to_the_terminal() {
+    let emulator = Emulator::anthropic();
+    emulator.push(Reply::text(&["Hello ", "from ", "the CLI"]));
+    let gateway = gateway_with(
+        &["anthropic/m"],
+        &[("anthropic", "anthropic-messages", &emulator)],
+        "",
+    );
+    let output = run_cli(
+        gateway.home(),
+        &["agent", "--message", "hi", "--session", "agent:main:cli"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "Hello from the CLI");
+    let sessions = gateway.get_authed("/admin/sessions").body;
+    assert_eq!(
+        sessions["sessions"][0]["key"], "agent:main:cli",
+        "{sessions}"
+    );
+}
