@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use pincer_actors::SendError;
+
 use super::auth::Authorized;
 use super::AppState;
 use crate::agent::RunEvent;
@@ -126,17 +128,9 @@ pub async fn chat_completions(
             None => format!("agent:main:openai:{}", fresh_id()),
         },
     };
-    let session = match get_session(&state, &session_key).await {
-        Ok(session) => session,
-        Err(why) => return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why),
-    };
     let (listener, events) = mpsc::unbounded_channel();
-    if let Err(refused) = session.tell(Submit { text, listener }) {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            format!("session {session_key}: {refused}"),
-        );
+    if let Err(why) = submit(&state, &session_key, text, listener).await {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why);
     }
     let model = parsed.model.unwrap_or_else(|| "pincer".to_string());
     let header = (
@@ -156,15 +150,32 @@ pub async fn chat_completions(
     }
 }
 
-/// Looks the session up, retrying briefly while a just-evicted actor for the key finishes stopping.
-async fn get_session(
+/// Hands the message to the session's actor, retrying for about a second while the actor is
+/// being restarted (after a crash) or a just-evicted one finishes stopping. A full mailbox is
+/// reported at once: waiting would only add load.
+async fn submit(
     state: &AppState,
     session_key: &str,
-) -> Result<pincer_actors::ActorRef<crate::sessions::actor::SessionActor>, String> {
+    text: String,
+    listener: mpsc::UnboundedSender<RunEvent>,
+) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..20 {
         match state.router.ask(GetSession(session_key.to_string())).await {
-            Ok(Ok(session)) => return Ok(session),
+            Ok(Ok(session)) => match session.tell(Submit {
+                text: text.clone(),
+                listener: listener.clone(),
+            }) {
+                Ok(()) => return Ok(()),
+                Err(SendError::Full(_)) => {
+                    return Err(format!(
+                        "session {session_key}: mailbox full, try again later"
+                    ))
+                }
+                Err(SendError::NotRunning(_)) => {
+                    last = format!("session {session_key} is restarting")
+                }
+            },
             Ok(Err(why)) => last = why,
             Err(e) => return Err(format!("the session router is unavailable: {e}")),
         }
