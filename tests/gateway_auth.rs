@@ -102,3 +102,29 @@ fn loopback_can_be_made_subject_to_lockout_and_password_mode_works() {
         "probes stay open during a lockout"
     );
 }
+
+/// `gateway.rateLimiting` throttles a client beyond its burst (429 + Retry-After); probes stay open.
+#[test]
+fn request_rate_limiting_throttles_bursts_but_not_probes() {
+    let gateway = Gateway::start(Some(
+        "{ gateway: { rateLimiting: { enabled: true, requestsPerMinute: 6, burstSize: 3 } } }",
+    ));
+    for attempt in 1..=3 {
+        assert_eq!(
+            gateway.get_authed("/admin/actors").status,
+            200,
+            "request {attempt} is within the burst"
+        );
+    }
+    let throttled = gateway.get_authed("/admin/actors");
+    assert_eq!(throttled.status, 429, "{}", throttled.text);
+    assert_eq!(throttled.body["error"]["code"], "RATE_LIMITED");
+    let retry_after: u64 = throttled
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=10).contains(&retry_after), "Retry-After {retry_after}");
+    for _ in 0..5 {
+        assert_eq!(gateway.get("/healthz", &[]).status, 200);
+    }
+}

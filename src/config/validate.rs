@@ -14,7 +14,27 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_auth(config, &mut problems);
     check_tailscale(config, &mut problems);
     check_ssl(config, &mut problems);
+    check_rate_limiting(config, &mut problems);
     problems
+}
+
+fn check_rate_limiting(config: &Config, problems: &mut Vec<Problem>) {
+    let limits = &config.gateway.rate_limiting;
+    if !limits.enabled {
+        return;
+    }
+    if limits.requests_per_minute == 0 {
+        problems.push(Problem::new(
+            "gateway.rateLimiting.requestsPerMinute",
+            "must be at least 1 when rate limiting is enabled",
+        ));
+    }
+    if limits.burst_size == 0 {
+        problems.push(Problem::new(
+            "gateway.rateLimiting.burstSize",
+            "must be at least 1 when rate limiting is enabled",
+        ));
+    }
 }
 
 fn check_auth(config: &Config, problems: &mut Vec<Problem>) {

@@ -221,6 +221,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         router: addresses.router.clone(),
         sessions: addresses.sessions.clone(),
         engine: Arc::clone(&engine),
+        limiter: crate::web::rate_limit::RequestLimiter::from_config(&config.gateway.rate_limiting),
     });
     let settings = server_settings(config);
     let tree = tree::start(

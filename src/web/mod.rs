@@ -15,6 +15,7 @@ pub mod auth;
 pub mod lockout;
 pub mod openai_api;
 pub mod probes;
+pub mod rate_limit;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub sessions: ActorRef<Supervisor>,
     /// Run settings, provider cooldowns and the transcript store, for status endpoints.
     pub engine: Arc<Engine>,
+    /// `gateway.rateLimiting`, when enabled.
+    pub limiter: Option<rate_limit::RequestLimiter>,
 }
 
 /// Server tuning taken from the config.
@@ -90,12 +93,17 @@ impl WebServer {
     fn build(&self) -> std::io::Result<actix_web::dev::Server> {
         let state = self.state.clone();
         let listener = self.listener.try_clone()?;
-        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
-            .workers(self.settings.workers)
-            .max_connections(self.settings.max_connections_per_worker)
-            .client_request_timeout(self.settings.client_request_timeout)
-            .shutdown_timeout(self.settings.graceful_timeout.as_secs().max(1))
-            .disable_signals();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(actix_web::middleware::from_fn(rate_limit::throttle))
+                .configure(routes)
+        })
+        .workers(self.settings.workers)
+        .max_connections(self.settings.max_connections_per_worker)
+        .client_request_timeout(self.settings.client_request_timeout)
+        .shutdown_timeout(self.settings.graceful_timeout.as_secs().max(1))
+        .disable_signals();
         let server = match &self.tls {
             Some(tls) => server.listen_rustls_0_23(listener, (**tls).clone())?,
             None => server.listen(listener)?,
