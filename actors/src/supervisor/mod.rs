@@ -3,10 +3,12 @@
 //! A supervisor owns an ordered list of children (static ones from its [`SupervisorSpec`], dynamic
 //! ones added with [`StartChild`]). When a child exits on its own, the supervisor decides from the
 //! child's restart type whether to restart it, checks its restart intensity (escalating to its own
-//! parent when exceeded), and builds a small plan: stop the affected siblings in reverse start order
-//! (per the strategy), wait the backoff delay, start them again in order. The plan runs one step at
-//! a time; a "stop" step waits for the child's exit (or kills it after its shutdown timeout). The
-//! same machinery performs an orderly shutdown: stop every child in reverse order, then stop.
+//! parent when exceeded), and restarts after the child's backoff delay. Under one_for_one the
+//! restart is a timer of its own; under one_for_all and rest_for_one it is a small plan: stop the
+//! affected siblings in reverse start order, wait the delay, start them again in order. The plan
+//! runs one step at a time; a "stop" step waits for the child's exit (or kills it after its
+//! shutdown timeout). The same plan performs an orderly shutdown: stop every child in reverse
+//! order, then stop.
 //!
 //! A supervisor is itself a kit actor, so it shows in the registry with its mailbox, and a
 //! supervisor can be the child of another supervisor.
@@ -150,6 +152,10 @@ impl Supervisor {
     }
 
     fn start_slot(&mut self, key: u64) {
+        // A restart timer may fire after shutdown began; nothing starts then.
+        if self.terminating {
+            return;
+        }
         let Some(index) = self.index_of(key) else {
             return;
         };
@@ -371,7 +377,18 @@ impl Supervisor {
         let failed_key = slot.key;
         info!(path = %path, delay_ms = delay.as_millis() as u64, strategy = ?params.strategy, "restarting child");
         let group: Vec<u64> = match params.strategy {
-            Strategy::OneForOne => vec![failed_key],
+            Strategy::OneForOne => {
+                // Independent children restart on their own timers, so that one child's backoff
+                // never delays another's restart.
+                if delay.is_zero() {
+                    self.start_slot(failed_key);
+                } else {
+                    ctx.run_later(delay, move |supervisor, _ctx| {
+                        supervisor.start_slot(failed_key)
+                    });
+                }
+                return;
+            }
             Strategy::OneForAll => self.slots.iter().map(|s| s.key).collect(),
             Strategy::RestForOne => self.slots[index..].iter().map(|s| s.key).collect(),
         };

@@ -417,3 +417,39 @@ async fn dynamic_children_refuse_duplicate_ids() {
         .expect("delivered");
     assert_eq!(refused, Err(crate::StartError::AlreadyExists("dup".into())));
 }
+
+#[actix::test]
+async fn one_for_one_backoffs_of_different_children_do_not_queue_behind_each_other() {
+    tokio::time::pause();
+    let registry = Registry::default();
+    let journal = Journal::default();
+    let (a, a_ref) = worker("a", RestartType::Permanent, 8, &journal);
+    let (b, b_ref) = worker("b", RestartType::Permanent, 8, &journal);
+    let backoff = Backoff {
+        min: Duration::from_secs(1),
+        max: Duration::from_secs(1),
+        random_factor: 0.0,
+        reset_after: Duration::from_secs(60),
+    };
+    let sup = SupervisorSpec::new(Strategy::OneForOne)
+        .backoff(backoff)
+        .intensity(Intensity {
+            max_restarts: 100,
+            period: Duration::from_secs(10),
+        })
+        .child(a)
+        .child(b);
+    let _root = RootHandle::start(&registry, "root", sup);
+    let crashed = tokio::time::Instant::now();
+    let _ = a_ref.ask(Crash).await;
+    let _ = b_ref.ask(Crash).await;
+    eventually("both restarted", || {
+        journal.starts_of("a") == 2 && journal.starts_of("b") == 2
+    })
+    .await;
+    let took = crashed.elapsed();
+    assert!(
+        took < Duration::from_millis(1100),
+        "both restart after one backoff, not two in a row: {took:?}"
+    );
+}
