@@ -102,7 +102,8 @@ pub fn prepare(
     let (router_spec, router_ref) = {
         let engine_slot = Arc::clone(&engine_slot);
         let sessions = sessions.clone();
-        ChildSpec::actor("router", "router", move |cx| {
+        // Every chat request asks the router first: a deep mailbox absorbs bursts of new sessions.
+        ChildSpec::actor_with_capacity("router", "router", 4096, move |cx| {
             let engine = engine_slot
                 .get()
                 .cloned()
