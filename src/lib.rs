@@ -28,6 +28,7 @@ pub mod config;
 pub mod exit;
 pub mod gateway;
 pub mod logging;
+pub mod monitor;
 pub mod paths;
 pub mod providers;
 pub mod sessions;

@@ -26,6 +26,7 @@ use std::time::Duration;
 use pincer_actors::{ActorRef, Supervisor};
 
 use crate::config::Config;
+use crate::monitor::Monitor;
 use crate::providers::catalog::ProviderCatalog;
 use crate::providers::Usage;
 use crate::sessions::SessionStore;
@@ -94,4 +95,6 @@ pub struct Engine {
     pub settings: RunSettings,
     pub resources: ActorRef<ResourceManager>,
     pub runs: ActorRef<Supervisor>,
+    /// Turn counts, durations and tokens go to the metrics.
+    pub monitor: Arc<Monitor>,
 }

@@ -1,23 +1,29 @@
 //! The resource manager (the seed's `ResourceManager`, as an actor): agent runs take a permit
 //! before calling a model, so that at most `agents.maxConcurrentRuns` model calls are in flight;
 //! the rest wait in arrival order. A run is refused outright when the machine is short of memory
-//! (less available than `agents.memoryLimit`), read from the real system with `sysinfo`.
+//! (less than 5% of it, or 64 MiB, available), read from the real system with `sysinfo`, and while
+//! the memory guard sheds load (see `monitor`).
 //!
 //! Waiting runs are visible: the actor publishes "in use / max, waiting, oldest wait" as its status
 //! in `/admin/actors`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, AsyncContext, Context, Handler, Message};
 use pincer_actors::{ActorRef, ChildContext, Managed};
 use tokio::sync::oneshot;
 
+use crate::monitor::Monitor;
+
 /// Why a permit was not granted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PermitError {
     #[error("the machine is short of memory ({available_mb} MiB available, runs need {needed_mb} MiB); try again later")]
     ShortOfMemory { available_mb: u64, needed_mb: u64 },
+    #[error("{0}; try again later")]
+    Shedding(String),
     #[error("the resource manager is not running")]
     Unavailable,
 }
@@ -78,20 +84,20 @@ pub struct ResourceManager {
     max: usize,
     in_use: usize,
     waiting: VecDeque<Waiter>,
-    needed_mb: u64,
+    monitor: Arc<Monitor>,
     /// `None` when the platform offers no memory figures; runs are then never refused for memory.
     system: Option<sysinfo::System>,
     memory_checked: Option<(Instant, u64)>,
 }
 
 impl ResourceManager {
-    pub fn new(cx: ChildContext, max_concurrent_runs: u32, needed_mb: u64) -> Self {
+    pub fn new(cx: ChildContext, max_concurrent_runs: u32, monitor: Arc<Monitor>) -> Self {
         ResourceManager {
             cx,
             max: usize::try_from(max_concurrent_runs.max(1)).unwrap_or(1),
             in_use: 0,
             waiting: VecDeque::new(),
-            needed_mb,
+            monitor,
             system: sysinfo::System::new()
                 .map_err(|error| tracing::warn!(%error, "no system memory figures; the memory check is off"))
                 .ok(),
@@ -117,12 +123,27 @@ impl ResourceManager {
         mb
     }
 
+    /// The least memory a run may start with: 5% of the machine, at least 64 MiB.
+    fn floor_mb(&self) -> u64 {
+        let total = self
+            .system
+            .as_ref()
+            .map(|s| s.total_memory() / (1024 * 1024))
+            .unwrap_or(0);
+        (total / 20).max(64)
+    }
+
     fn grant(&mut self, reply: oneshot::Sender<Result<(), PermitError>>) {
+        if let Some(reason) = self.monitor.shedding() {
+            let _ = reply.send(Err(PermitError::Shedding(reason)));
+            return;
+        }
         let available_mb = self.available_mb();
-        if available_mb < self.needed_mb {
+        let needed_mb = self.floor_mb();
+        if available_mb < needed_mb {
             let _ = reply.send(Err(PermitError::ShortOfMemory {
                 available_mb,
-                needed_mb: self.needed_mb,
+                needed_mb,
             }));
             return;
         }

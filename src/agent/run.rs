@@ -41,6 +41,7 @@ pub struct Turn {
 
 struct TurnState {
     turn: Turn,
+    started: std::time::Instant,
     attempts: AtomicU32,
     last_error: Mutex<Option<String>>,
     done: Mutex<Option<oneshot::Sender<()>>>,
@@ -66,6 +67,7 @@ pub fn run_spec(engine: Arc<Engine>, turn: Turn, done: oneshot::Sender<()>) -> C
     let id = format!("{}#{}", turn.session_key, turn.id);
     let state = Arc::new(TurnState {
         turn,
+        started: std::time::Instant::now(),
         attempts: AtomicU32::new(0),
         last_error: Mutex::new(None),
         done: Mutex::new(Some(done)),
@@ -98,6 +100,12 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
     let outcome = tokio::time::timeout(engine.settings.timeout, advance(engine, state)).await;
     match outcome {
         Ok(Ok(answer)) => {
+            if let RunEvent::Final { usage, .. } = &answer {
+                engine
+                    .monitor
+                    .metrics
+                    .record_turn(state.started.elapsed(), *usage, true);
+            }
             state.broadcast(answer);
             state.finish();
             Ok(())
@@ -135,6 +143,10 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
 
 fn fail_turn(engine: &Engine, state: &TurnState, error: String) {
     warn!(turn = %state.turn.id, session = %state.turn.session_key, %error, "turn failed");
+    engine
+        .monitor
+        .metrics
+        .record_turn(state.started.elapsed(), Usage::default(), false);
     let entry = Entry::TurnFailed {
         ts_ms: now_ms(),
         turn: state.turn.id.clone(),

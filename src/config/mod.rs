@@ -23,6 +23,7 @@ pub mod env;
 pub mod error;
 pub mod load;
 pub mod lookup;
+pub mod ops;
 pub mod schema;
 pub mod secret;
 pub mod validate;
@@ -35,6 +36,7 @@ pub use env::apply_overrides;
 pub use error::{ConfigError, Problem, EXIT_CONFIG};
 pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
+pub use ops::{MonitoringConfig, Thresholds};
 pub use schema::{
     AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, BrowserTool,
     ChannelsConfig, Config, ControlUi, DmPolicy, ExecTool, GatewayConfig, RateLimiting, Sandbox,

@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
+use super::ops::MonitoringConfig;
 use super::secret::Secret;
 
 /// The whole config file.
@@ -38,6 +39,8 @@ pub struct Config {
     pub session: SessionConfig,
     /// The per-session message queue.
     pub messages: MessagesConfig,
+    /// System sampling, alert thresholds, the metrics endpoint.
+    pub monitoring: MonitoringConfig,
 }
 
 /// `agent`: which model answers and where it works.

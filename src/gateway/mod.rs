@@ -29,6 +29,7 @@ use crate::agent::tools::ToolRegistry;
 use crate::agent::{Engine, RunSettings};
 use crate::config::{self, AuthMode, Bind, Config, ConfigError, LoadedConfig};
 use crate::exit;
+use crate::monitor::Monitor;
 use crate::paths::{Paths, PathsError};
 use crate::providers::catalog::ProviderCatalog;
 use crate::sessions::router::RouterSettings;
@@ -194,14 +195,20 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let registry = Registry::default();
     let store = SessionStore::open(&state_dir.join("agents").join("main").join("sessions"))?;
     let catalog = ProviderCatalog::from_config(&config.models, &|name| std::env::var(name).ok());
+    let monitor = Arc::new(Monitor::default());
     let addresses = tree::prepare(
         config.agents.max_concurrent_runs,
-        config.agents.memory_limit,
         RouterSettings {
             cache_size: usize::try_from(config.agents.session_cache_size.max(1))
                 .unwrap_or(usize::MAX),
             idle: Duration::from_secs(config.session.idle_minutes.max(1) * 60),
             queue: config.messages.queue.clone(),
+        },
+        tree::MonitorParts {
+            monitor: Arc::clone(&monitor),
+            config: config.monitoring.clone(),
+            state_dir: state_dir.to_path_buf(),
+            memory_limit_mb: config.agents.memory_limit,
         },
     );
     let engine = Arc::new(Engine {
@@ -212,6 +219,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         settings: RunSettings::from_config(config),
         resources: addresses.resources.clone(),
         runs: addresses.runs.clone(),
+        monitor: Arc::clone(&monitor),
     });
     let state = web::Data::new(AppState {
         registry: registry.clone(),
@@ -222,6 +230,8 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         sessions: addresses.sessions.clone(),
         engine: Arc::clone(&engine),
         limiter: crate::web::rate_limit::RequestLimiter::from_config(&config.gateway.rate_limiting),
+        monitor,
+        metrics_public: config.monitoring.metrics_public,
     });
     let settings = server_settings(config);
     let tree = tree::start(

@@ -3,7 +3,10 @@
 //! ```text
 //! /gateway            root, one_for_one, default intensity (3 restarts in 10 s, then exit 1)
 //! ├── monitor         supervisor: resource and monitoring actors
-//! │   └── resources   permits for agent runs (agents.maxConcurrentRuns), memory check
+//! │   ├── resources   permits for agent runs (agents.maxConcurrentRuns), memory check
+//! │   ├── sampler     system figures every sampleIntervalMs, the memory guard
+//! │   ├── metrics     request and error rates
+//! │   └── alerts      thresholds with hysteresis, alert webhook
 //! ├── sessions        supervisor: one actor per live session, started on demand
 //! ├── runs            supervisor: one transient task per turn (agent runs)
 //! ├── router          finds or starts session actors, evicts idle ones
@@ -26,8 +29,13 @@ use pincer_actors::{
     SupervisorSpec,
 };
 
+use std::path::PathBuf;
+
 use crate::agent::resources::ResourceManager;
 use crate::agent::Engine;
+use crate::config::MonitoringConfig;
+use crate::monitor::actors::{Alerter, MetricsRater, Sampler};
+use crate::monitor::Monitor;
 use crate::sessions::router::{RouterSettings, SessionRouter, SessionTable};
 use crate::web::{AppState, ServerSettings, WebServer};
 
@@ -69,19 +77,28 @@ pub struct Tree {
     pub web: ActorRef<WebServer>,
 }
 
-/// Creates the specs of the engine's actors (not started yet).
-pub fn prepare(
-    max_concurrent_runs: u32,
-    memory_needed_mb: u64,
-    router: RouterSettings,
-) -> Addresses {
-    let (resources_spec, resources) =
+/// What the monitor's actors need.
+pub struct MonitorParts {
+    pub monitor: Arc<Monitor>,
+    pub config: MonitoringConfig,
+    pub state_dir: PathBuf,
+    pub memory_limit_mb: u64,
+}
+
+/// Creates the specs of the engine's and the monitor's actors (not started yet).
+pub fn prepare(max_concurrent_runs: u32, router: RouterSettings, parts: MonitorParts) -> Addresses {
+    let MonitorParts {
+        monitor,
+        config,
+        state_dir,
+        memory_limit_mb,
+    } = parts;
+    let (resources_spec, resources) = {
+        let monitor = Arc::clone(&monitor);
         ChildSpec::actor_with_capacity("resources", "resources", 0, move |cx| {
-            ResourceManager::new(cx.clone(), max_concurrent_runs, memory_needed_mb)
-        });
-    let (monitor, _) = SupervisorSpec::new(Strategy::OneForOne)
-        .child(resources_spec)
-        .into_child("monitor");
+            ResourceManager::new(cx.clone(), max_concurrent_runs, Arc::clone(&monitor))
+        })
+    };
     let (sessions_spec, sessions) = SupervisorSpec::new(Strategy::OneForOne).into_child("sessions");
     let (runs_spec, runs) = SupervisorSpec::new(Strategy::OneForOne)
         .intensity(Intensity {
@@ -117,6 +134,34 @@ pub fn prepare(
             )
         })
     };
+    let (sampler_spec, _) = {
+        let (monitor, config, router) = (Arc::clone(&monitor), config.clone(), router_ref.clone());
+        ChildSpec::actor("sampler", "monitor", move |cx| {
+            Sampler::new(
+                cx.clone(),
+                Arc::clone(&monitor),
+                state_dir.clone(),
+                &config,
+                memory_limit_mb,
+                router.clone(),
+            )
+        })
+    };
+    let (rater_spec, _) = {
+        let (monitor, config) = (Arc::clone(&monitor), config.clone());
+        ChildSpec::actor("metrics", "monitor", move |_| {
+            MetricsRater::new(Arc::clone(&monitor), &config)
+        })
+    };
+    let (alerter_spec, _) = ChildSpec::actor("alerts", "monitor", move |cx| {
+        Alerter::new(cx.clone(), Arc::clone(&monitor), &config)
+    });
+    let (monitor, _) = SupervisorSpec::new(Strategy::OneForOne)
+        .child(resources_spec)
+        .child(sampler_spec)
+        .child(rater_spec)
+        .child(alerter_spec)
+        .into_child("monitor");
     Addresses {
         resources,
         runs,

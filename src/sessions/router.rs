@@ -43,6 +43,13 @@ impl Message for GetSession {
     type Result = Result<ActorRef<SessionActor>, String>;
 }
 
+/// Evicts every idle session now (the memory guard sends it while shedding load).
+pub struct EvictIdle;
+
+impl Message for EvictIdle {
+    type Result = ();
+}
+
 /// Router settings.
 #[derive(Debug, Clone)]
 pub struct RouterSettings {
@@ -148,6 +155,32 @@ impl Actor for SessionRouter {
 
 impl Managed for SessionRouter {}
 
+impl Handler<EvictIdle> for SessionRouter {
+    type Result = ();
+
+    fn handle(&mut self, _: EvictIdle, _ctx: &mut Context<Self>) {
+        let victims: Vec<String> = {
+            let mut table = self.lock();
+            let idle: Vec<String> = table
+                .iter()
+                .filter(|(_, s)| !s.busy.load(Relaxed))
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in &idle {
+                table.remove(key);
+            }
+            idle
+        };
+        if !victims.is_empty() {
+            debug!(count = victims.len(), "evicting every idle session");
+        }
+        for key in victims {
+            let _ = self.sessions.tell(TerminateChild(key));
+        }
+        self.publish();
+    }
+}
+
 impl Handler<GetSession> for SessionRouter {
     type Result = AtomicResponse<Self, Result<ActorRef<SessionActor>, String>>;
 
@@ -210,4 +243,4 @@ impl Handler<GetSession> for SessionRouter {
     }
 }
 
-pincer_actors::mailbox!(SessionRouter: GetSession);
+pincer_actors::mailbox!(SessionRouter: GetSession, EvictIdle);

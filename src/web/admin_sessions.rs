@@ -119,6 +119,8 @@ pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpRespon
         "liveSessions": live_sessions,
         "storedSessions": state.engine.store.list().len(),
         "cooldowns": state.engine.cooldowns.view(Instant::now()),
+        "alerts": state.monitor.active_alerts(),
+        "shedding": state.monitor.shedding(),
         "notReady": state.readiness.problems(&state.registry),
     }))
 }

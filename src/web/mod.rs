@@ -10,6 +10,7 @@
 //! they reach actors through `ActorRef`s, never by blocking.
 
 pub mod admin;
+pub mod admin_metrics;
 pub mod admin_sessions;
 pub mod auth;
 pub mod lockout;
@@ -31,6 +32,7 @@ use tracing::{info, warn};
 use self::auth::AuthGate;
 use self::probes::Readiness;
 use crate::agent::Engine;
+use crate::monitor::Monitor;
 use crate::sessions::router::SessionRouter;
 
 /// What every HTTP handler can read.
@@ -47,6 +49,10 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// `gateway.rateLimiting`, when enabled.
     pub limiter: Option<rate_limit::RequestLimiter>,
+    /// System figures, metrics, alerts, the memory guard.
+    pub monitor: Arc<Monitor>,
+    /// `monitoring.metricsPublic`: `/metrics` without authentication.
+    pub metrics_public: bool,
 }
 
 /// Server tuning taken from the config.
@@ -93,11 +99,16 @@ impl WebServer {
     fn build(&self) -> std::io::Result<actix_web::dev::Server> {
         let state = self.state.clone();
         let listener = self.listener.try_clone()?;
+        let metrics = Arc::clone(&self.state.monitor.metrics);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .wrap(actix_web::middleware::from_fn(rate_limit::throttle))
+                .wrap(actix_web::middleware::from_fn(crate::monitor::http::count))
                 .configure(routes)
+        })
+        .on_connect(move |_connection, extensions| {
+            extensions.insert(metrics.connection_opened());
         })
         .workers(self.settings.workers)
         .max_connections(self.settings.max_connections_per_worker)
@@ -122,6 +133,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(probes::ready)
         .service(admin::list_actors)
         .service(admin::get_actor)
+        .service(admin_metrics::prometheus)
+        .service(admin_metrics::seed_metrics)
         .service(admin_sessions::status)
         .service(admin_sessions::list)
         .service(admin_sessions::traces)
