@@ -23,6 +23,7 @@
 //! ```
 
 pub mod agent;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod exit;
@@ -31,5 +32,6 @@ pub mod logging;
 pub mod monitor;
 pub mod paths;
 pub mod providers;
+pub mod service;
 pub mod sessions;
 pub mod web;

@@ -27,6 +27,12 @@ fn main() {
         Command::Sessions { action } => report(cli::sessions::run(config, action)),
         Command::Status(args) => report(cli::status::run(config, args)),
         Command::Trace(args) => report(cli::status::trace(config, args)),
+        Command::Doctor(args) => report(cli::doctor::run(config, args)),
+        Command::Security { action } => report(cli::security::run(config, action)),
+        Command::Backup { action } => report(cli::backup::run(config, action)),
+        Command::Service { action } => report(cli::service::run(config, action)),
+        Command::Logs(args) => report(cli::logs::run(config, args)),
+        Command::Debug { action } => report(cli::debug::run(config, action)),
         Command::Config { action } => report(cli::config_cmd::run(config, action)),
     };
     let code = outcome.unwrap_or_else(|error| {

@@ -101,6 +101,7 @@ async fn queued_count_rises_while_an_actor_is_blocked_and_returns_to_zero() {
     let state_dir = tempfile::tempdir().expect("state dir");
     let config = Config::default();
     let mut gateway = pincer::gateway::start(pincer::gateway::StartParts {
+        safe_mode: None,
         config: &config,
         credential: &credential,
         listener,

@@ -73,6 +73,7 @@ async fn a_panicking_run_is_restarted_and_answers_exactly_once() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let mut gateway = pincer::gateway::start(pincer::gateway::StartParts {
+        safe_mode: None,
         config: &config,
         credential: &credential,
         listener,

@@ -48,6 +48,9 @@ pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, Cli
             }
         }
         ConfigAction::Path => {}
+        ConfigAction::Suggest { .. } | ConfigAction::Template { .. } => {
+            return Err(CliError::Usage("being written".into()));
+        }
     }
     Ok(crate::exit::OK)
 }

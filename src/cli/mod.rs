@@ -6,10 +6,16 @@
 
 pub mod actors;
 pub mod agent;
+pub mod backup;
 pub mod client;
 pub mod config_cmd;
+pub mod debug;
+pub mod doctor;
 pub mod health;
+pub mod logs;
 pub mod pinned_tls;
+pub mod security;
+pub mod service;
 pub mod sessions;
 pub mod status;
 
@@ -50,6 +56,30 @@ pub enum Command {
     Status(JsonArgs),
     /// The timeline of agent runs: model calls, tool calls, tokens.
     Trace(TraceArgs),
+    /// Diagnose the installation and the running gateway (the seed's `Diagnostics`).
+    Doctor(DoctorArgs),
+    /// Security checks of the configuration and the state directory.
+    Security {
+        #[command(subcommand)]
+        action: SecurityAction,
+    },
+    /// Back up, verify and restore config, workspace, sessions and stores.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+    /// Install and control the restart-on-crash service (systemd user unit).
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+    /// Read the gateway's log files.
+    Logs(LogsArgs),
+    /// Debugging views of the running gateway.
+    Debug {
+        #[command(subcommand)]
+        action: DebugAction,
+    },
     /// Check, read or locate the configuration.
     Config {
         #[command(subcommand)]
@@ -165,6 +195,105 @@ pub enum ConfigAction {
     },
     /// Print the config file's path.
     Path,
+    /// Print the seed's suggested performance settings.
+    Suggest {
+        /// Values for a production server instead of a personal machine.
+        #[arg(long)]
+        production: bool,
+    },
+    /// Print a config template.
+    Template {
+        /// The seed's secure template, with a freshly generated strong password.
+        #[arg(long)]
+        secure: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Repair what is safe to repair (permissions, missing directories).
+    #[arg(long)]
+    pub fix: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecurityAction {
+    /// Audit the configuration and the state directory; exit 1 on critical findings.
+    Audit {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Write a .tar.gz with a manifest of SHA-256 sums.
+    Create {
+        /// Folder to write the archive to (default: <state>/backups).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only the configuration.
+        #[arg(long)]
+        only_config: bool,
+        /// Leave the agent workspace out.
+        #[arg(long)]
+        no_workspace: bool,
+        /// Delete archives in the output folder older than this many days.
+        #[arg(long)]
+        keep_days: Option<u64>,
+    },
+    /// Check an archive against its manifest.
+    Verify { file: PathBuf },
+    /// Restore an archive into this installation (the gateway must be stopped).
+    Restore {
+        file: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceAction {
+    /// Write and enable the systemd user unit, then start it.
+    Install,
+    /// Stop, disable and remove the unit.
+    Uninstall,
+    /// Show the unit's state.
+    Status,
+    Start,
+    Stop,
+    Restart,
+    /// Clear the crash-loop breaker (leave safe mode).
+    ClearSafeMode,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new lines as they are written.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Print raw JSON lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Only lines at this level or more severe (error, warn, info, debug).
+    #[arg(long)]
+    pub level: Option<String>,
+    /// Lines to show from the end before following.
+    #[arg(long, default_value_t = 50)]
+    pub lines: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebugAction {
+    /// The gateway's memory: RSS, per-actor-kind counts, session cache (the seed's profileMemory).
+    Memory {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Errors of CLI commands, each with its exit code.

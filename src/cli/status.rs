@@ -42,6 +42,19 @@ pub fn run(config: Option<&Path>, args: &JsonArgs) -> Result<i32, CliError> {
         status["storedSessions"],
         status["router"].as_str().unwrap_or("-")
     );
+    if let Some(reason) = status["safeMode"].as_str() {
+        println!("SAFE MODE   {reason}");
+    }
+    if let Some(reason) = status["shedding"].as_str() {
+        println!("SHEDDING    {reason}");
+    }
+    for alert in status["alerts"].as_array().into_iter().flatten() {
+        println!(
+            "alert       [{}] {}",
+            alert["level"].as_str().unwrap_or("?"),
+            alert["message"].as_str().unwrap_or("")
+        );
+    }
     let cooldowns = status["cooldowns"].as_array().cloned().unwrap_or_default();
     if cooldowns.is_empty() {
         println!("cooldowns   none");

@@ -10,6 +10,8 @@
 pub mod bind;
 pub mod credentials;
 pub mod instance;
+pub mod notify;
+pub mod safe_mode;
 pub mod tailscale;
 pub mod tls;
 pub mod tree;
@@ -132,10 +134,13 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     // Held until the gateway has stopped, so that `resetOnExit` unpublishes it last.
     let exposure = tailscale::expose(&loaded.config.gateway.tailscale, local.port())?;
 
+    // Only starts that got this far count for the crash-loop breaker.
+    let ledger = safe_mode::StartLedger::begin(&paths.state_dir);
     let system = actix::System::new();
     system.block_on(async move {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let running = start(StartParts {
+            safe_mode: ledger.safe_mode.clone(),
             config: &loaded.config,
             credential: &credential,
             listener,
@@ -155,7 +160,15 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
             started_at_ms: unix_ms(),
         })?;
         print_banner(&url, &paths, &loaded, &credential);
+        if let Some(reason) = &ledger.safe_mode {
+            warn!(%reason, "SAFE MODE");
+        }
+        notify::ready(&format!("listening on {url}"));
+        running.keep_watchdog_fed();
         let outcome = running.serve_until_signal().await;
+        if matches!(outcome, Ok(code) if code == exit::OK) {
+            ledger.end_cleanly();
+        }
         drop(guard);
         drop(exposure);
         outcome
@@ -173,6 +186,8 @@ pub struct RunningGateway {
 /// What [`start`] needs beyond the config: the credential, the socket, TLS, where the state
 /// lives, and the tools runs may use (tests add their own).
 pub struct StartParts<'a> {
+    /// The crash-loop breaker's reason, when this start runs in safe mode.
+    pub safe_mode: Option<String>,
     pub config: &'a Config,
     pub credential: &'a Credential,
     pub listener: TcpListener,
@@ -185,6 +200,7 @@ pub struct StartParts<'a> {
 /// system. Integration tests use it to run a gateway in-process.
 pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let StartParts {
+        safe_mode,
         config,
         credential,
         listener,
@@ -224,7 +240,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let state = web::Data::new(AppState {
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
-        readiness: Readiness::new(tree::REQUIRED.iter().map(|p| p.to_string()).collect()),
+        readiness: Readiness::new(
+            tree::REQUIRED.iter().map(|p| p.to_string()).collect(),
+            safe_mode,
+        ),
         started: Instant::now(),
         router: addresses.router.clone(),
         sessions: addresses.sessions.clone(),
@@ -295,12 +314,14 @@ impl RunningGateway {
         }
     }
 
-    /// Marks the gateway not ready and stops the tree, bounded in time.
+    /// Marks the gateway not ready and stops the tree, bounded in time, then writes the session
+    /// index.
     pub async fn stop(&mut self) -> ExitReason {
+        notify::stopping();
         self.state.readiness.start_draining();
         self.tree.root.shutdown();
         let limit = Duration::from_secs(60);
-        match actix_web::rt::time::timeout(limit, self.tree.root.wait()).await {
+        let reason = match actix_web::rt::time::timeout(limit, self.tree.root.wait()).await {
             Ok(reason) => reason,
             Err(_) => {
                 warn!(
@@ -309,7 +330,40 @@ impl RunningGateway {
                 );
                 ExitReason::Killed
             }
+        };
+        if let Err(error) = self.engine.store.flush() {
+            warn!(%error, "could not write the session index on exit (it is rebuilt from the transcripts)");
         }
+        reason
+    }
+
+    /// Feeds the systemd watchdog while the tree is healthy (every required actor running); a
+    /// wedged or failing tree stops the pings and systemd restarts the gateway.
+    fn keep_watchdog_fed(&self) {
+        let Some(period) = notify::watchdog_period() else {
+            return;
+        };
+        let state = self.state.clone();
+        actix::spawn(async move {
+            let mut ticks = actix_web::rt::time::interval(period);
+            loop {
+                ticks.tick().await;
+                let unhealthy: Vec<String> = state
+                    .readiness
+                    .problems(&state.registry)
+                    .into_iter()
+                    .filter(|p| !p.starts_with("safe mode"))
+                    .collect();
+                if unhealthy.is_empty() {
+                    notify::watchdog();
+                } else {
+                    warn!(
+                        ?unhealthy,
+                        "watchdog not fed: the supervision tree is not healthy"
+                    );
+                }
+            }
+        });
     }
 }
 

@@ -121,6 +121,7 @@ pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpRespon
         "cooldowns": state.engine.cooldowns.view(Instant::now()),
         "alerts": state.monitor.active_alerts(),
         "shedding": state.monitor.shedding(),
+        "safeMode": state.readiness.safe_mode(),
         "notReady": state.readiness.problems(&state.registry),
     }))
 }

@@ -14,15 +14,23 @@ use super::AppState;
 pub struct Readiness {
     required: Vec<String>,
     draining: AtomicBool,
+    safe_mode: Option<String>,
 }
 
 impl Readiness {
-    /// `required` are supervision-tree paths (e.g. `/gateway/sessions`) that must be running.
-    pub fn new(required: Vec<String>) -> Self {
+    /// `required` are supervision-tree paths (e.g. `/gateway/sessions`) that must be running;
+    /// `safe_mode` is the crash-loop breaker's reason, when it tripped.
+    pub fn new(required: Vec<String>, safe_mode: Option<String>) -> Self {
         Readiness {
             required,
             draining: AtomicBool::new(false),
+            safe_mode,
         }
+    }
+
+    /// The crash-loop breaker's reason, when the gateway runs in safe mode.
+    pub fn safe_mode(&self) -> Option<&str> {
+        self.safe_mode.as_deref()
     }
 
     /// From now on, report not ready (shutdown has begun).
@@ -35,6 +43,9 @@ impl Readiness {
         let mut problems = Vec::new();
         if self.draining.load(Relaxed) {
             problems.push("gateway: shutting down".to_string());
+        }
+        if let Some(reason) = &self.safe_mode {
+            problems.push(format!("safe mode: {reason}"));
         }
         for path in &self.required {
             match registry.find_by_path(path).map(|actor| actor.state) {

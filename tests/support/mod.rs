@@ -69,6 +69,15 @@ impl Gateway {
         Gateway::start_in(home, &[])
     }
 
+    /// Kills the gateway with SIGKILL (a crash) and hands back its home.
+    pub fn kill9(mut self) -> tempfile::TempDir {
+        if let Some(mut child) = self.child.take() {
+            signal(child.id(), "KILL");
+            let _ = child.wait();
+        }
+        std::mem::replace(&mut self.home, tempfile::tempdir().expect("placeholder"))
+    }
+
     /// Starts a gateway on an existing `PINCER_HOME`.
     pub fn start_in(home: tempfile::TempDir, env: &[(&str, &str)]) -> Gateway {
         let mut command = pincer(home.path());
@@ -84,8 +93,11 @@ impl Gateway {
         let deadline = Instant::now() + Duration::from_secs(15);
         let info: Value = loop {
             if let Ok(text) = std::fs::read(&runtime) {
-                if let Ok(info) = serde_json::from_slice(&text) {
-                    break info;
+                // A crashed predecessor may have left its file behind: wait for ours.
+                if let Ok(info) = serde_json::from_slice::<Value>(&text) {
+                    if info["pid"].as_u64() == Some(u64::from(child.id())) {
+                        break info;
+                    }
                 }
             }
             if let Ok(Some(status)) = child.try_wait() {
