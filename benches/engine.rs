@@ -19,25 +19,30 @@
 //!    HTTP/1.1 by hand (one write per request, then the response head and exactly Content-Length
 //!    bytes, or a chunked body). Each answer is checked: HTTP 200 and `choices[0].message.content`
 //!    equal to the emulator's `echo: hi <n>`. Reported: turns/s over the wall time of the run and
-//!    p50/p90/p99/max latency (request written → last body byte read).
+//!    p50/p90/p99/max latency (request written → last body byte read). Sessions keep their
+//!    history, so by the end of the c=64 run each has had about 26 turns.
 //! 3. **added latency**: the same number of c=1 requests of the same shape (plus `model` and
 //!    `stream: true`, which the emulator requires) sent straight to the emulator, whose SSE body is
 //!    read to its last chunk; gateway p50/p99 minus direct p50/p99 is what the gateway adds. (The
 //!    gateway also sends the session's history and system prompt upstream, so its requests to the
 //!    emulator are larger than the direct ones: that cost is counted as added.)
 //! 4. **CPU per turn**: the gateway's `utime + stime` from `/proc/<pid>/stat` (ticks of
-//!    `getconf CLK_TCK`) before and after the c=64 run, divided by its turns. This process's own
-//!    CPU time (client threads and emulator) is shown beside it: both share the same cores.
+//!    `getconf CLK_TCK`) before and after the c=1 and c=64 runs, divided by their turns. Shown
+//!    beside it: this process's own CPU time (client threads and emulator), and that of every
+//!    other process on the machine (busy time from `/proc/stat` minus both), since they all share
+//!    the same cores; a warning is printed when other processes took more than 20% of a core.
 //! 5. **memory per idle session**: a fresh gateway, warmed with 256 turns over 64 sessions at
 //!    c=16, rests 2 s; `VmRSS` is read from `/proc/<pid>/status`; then one turn goes to each of
 //!    10,000 new sessions (`--quick`: 2,000) at c=16; after another 2 s `VmRSS` is read again.
-//!    Reported: (after − before) / sessions in KB, and the session actors that are `running` in
-//!    `GET /admin/actors?flat=1` before and after, to show that the sessions stayed in memory.
+//!    Reported: (after − before) / sessions in KB (1 KB = 1,000 bytes), and the session actors
+//!    that are `running` in `GET /admin/actors?flat=1` before and after, to show that the
+//!    sessions stayed in memory.
 //!
 //! Targets: ≥ 2,000 turns/s at c=64; p99 added latency < 5 ms at c=1; < 8 KB per live idle
-//! session. `--check` makes the program exit 1 when a target is missed; any failed turn (non-200,
-//! wrong answer, I/O error, timeout) makes it exit 1 after the report, with the failures counted
-//! by kind, a few samples, and the tail of the gateway's stderr.
+//! session. `--check` makes the program exit 1 when a target is missed. A run with any failed
+//! turn (non-200, wrong answer, I/O error, a 30 s timeout) stops the benchmark with exit 1 and
+//! prints the failures counted by kind, a few samples, and the tail of the gateway's stderr; a
+//! run is cut short after a timeout or 200 failures.
 //!
 //! The gateway gets a temporary `PINCER_HOME` holding only `pincer.json5` (model `openai/m` at the
 //! emulator, `maxConcurrentRuns: 64`, `sessionCacheSize: 20000`, `session.idleMinutes: 600`), a
@@ -83,6 +88,8 @@ const MEMORY_CONCURRENCY: usize = 16;
 const MEMORY_SESSION_BASE: usize = 1_000_000;
 const MEMORY_WARM_SESSION_BASE: usize = 900_000;
 const SETTLE: Duration = Duration::from_secs(2);
+/// Other processes using more than this share of a core during a timed run earn a warning.
+const NOISY_PERCENT: f64 = 20.0;
 
 const TARGET_TURNS_PER_SEC_C64: f64 = 2_000.0;
 const TARGET_ADDED_P99_MS: f64 = 5.0;
@@ -386,6 +393,31 @@ fn cpu_ticks(pid: &str) -> Result<u64> {
             .ok_or_else(|| format!("unexpected {path}: {text:?}"))
     };
     Ok(field(11)? + field(12)?)
+}
+
+/// Busy time of the whole machine (all CPUs, from the first line of `/proc/stat`), in clock
+/// ticks: everything but idle and iowait.
+fn busy_ticks() -> Result<u64> {
+    let text =
+        fs::read_to_string("/proc/stat").map_err(|e| format!("cannot read /proc/stat: {e}"))?;
+    let line = text
+        .lines()
+        .next()
+        .filter(|line| line.starts_with("cpu "))
+        .ok_or_else(|| "unexpected /proc/stat".to_string())?;
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal [guest guest_nice: already in user/nice]
+    let total: u64 = values.iter().take(8).sum();
+    let idle = values.get(3).copied().unwrap_or(0) + values.get(4).copied().unwrap_or(0);
+    Ok(total - idle)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100 if that fails).
@@ -931,11 +963,68 @@ fn round(value: f64) -> f64 {
 // The benchmark
 // ---------------------------------------------------------------------------------------------
 
+/// CPU time spent during one run, in seconds.
 struct Cpu {
-    gateway_ms_per_turn: f64,
     gateway_secs: f64,
+    /// This process: the client threads and the emulator.
     bench_secs: f64,
+    /// Everything else on the machine (busy time in `/proc/stat` minus the two above): other
+    /// work competing for the cores makes the figures worse.
+    other_secs: f64,
     wall_secs: f64,
+    turns: usize,
+}
+
+impl Cpu {
+    fn gateway_ms_per_turn(&self) -> f64 {
+        self.gateway_secs * 1000.0 / self.turns.max(1) as f64
+    }
+
+    /// Share of one core.
+    fn percent(&self, secs: f64) -> f64 {
+        100.0 * secs / self.wall_secs
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "gatewayMsPerTurn": round(self.gateway_ms_per_turn()),
+            "gatewaySecs": round(self.gateway_secs),
+            "benchProcessSecs": round(self.bench_secs),
+            "otherProcessesSecs": round(self.other_secs),
+            "wallSecs": round(self.wall_secs),
+        })
+    }
+}
+
+/// CPU counters (clock ticks) at one instant.
+struct CpuProbe {
+    gateway: u64,
+    bench: u64,
+    busy: u64,
+}
+
+impl CpuProbe {
+    fn take(gateway_pid: u32) -> Result<CpuProbe> {
+        Ok(CpuProbe {
+            gateway: cpu_ticks(&gateway_pid.to_string())?,
+            bench: cpu_ticks("self")?,
+            busy: busy_ticks()?,
+        })
+    }
+
+    fn since(&self, before: &CpuProbe, ticks_per_sec: f64, run: &RunResult) -> Cpu {
+        let secs = |after: u64, before: u64| after.saturating_sub(before) as f64 / ticks_per_sec;
+        let gateway_secs = secs(self.gateway, before.gateway);
+        let bench_secs = secs(self.bench, before.bench);
+        let busy_secs = secs(self.busy, before.busy);
+        Cpu {
+            gateway_secs,
+            bench_secs,
+            other_secs: (busy_secs - gateway_secs - bench_secs).max(0.0),
+            wall_secs: run.wall.as_secs_f64(),
+            turns: run.ok(),
+        }
+    }
 }
 
 struct Memory {
@@ -953,7 +1042,8 @@ struct Report {
     c1: RunResult,
     direct: RunResult,
     c64: RunResult,
-    cpu: Cpu,
+    c1_cpu: Cpu,
+    c64_cpu: Cpu,
     memory: Memory,
     emulator_max_in_flight: usize,
     gateway_log_levels: [(usize, usize); 2],
@@ -1028,7 +1118,9 @@ fn bench(options: &Options) -> Result<Report> {
     progress(&warmup);
     check_run(&warmup, Some(&mut gateway))?;
 
+    let before = CpuProbe::take(gateway.pid())?;
     let c1 = run(&plan("gateway", target, 1, c1_turns));
+    let c1_cpu = CpuProbe::take(gateway.pid())?.since(&before, ticks, &c1);
     progress(&c1);
     check_run(&c1, Some(&mut gateway))?;
 
@@ -1041,21 +1133,11 @@ fn bench(options: &Options) -> Result<Report> {
     progress(&direct);
     check_run(&direct, None)?;
 
-    let pid = gateway.pid().to_string();
-    let gateway_before = cpu_ticks(&pid)?;
-    let bench_before = cpu_ticks("self")?;
+    let before = CpuProbe::take(gateway.pid())?;
     let c64 = run(&plan("gateway", target, 64, c64_turns));
-    let gateway_after = cpu_ticks(&pid)?;
-    let bench_after = cpu_ticks("self")?;
+    let c64_cpu = CpuProbe::take(gateway.pid())?.since(&before, ticks, &c64);
     progress(&c64);
     check_run(&c64, Some(&mut gateway))?;
-    let gateway_secs = (gateway_after - gateway_before) as f64 / ticks;
-    let cpu = Cpu {
-        gateway_ms_per_turn: gateway_secs * 1000.0 / c64.ok().max(1) as f64,
-        gateway_secs,
-        bench_secs: (bench_after - bench_before) as f64 / ticks,
-        wall_secs: c64.wall.as_secs_f64(),
-    };
     let emulator_max_in_flight = emulator.max_in_flight();
     let first_levels = gateway.stderr_levels();
     gateway.stop()?;
@@ -1111,7 +1193,8 @@ fn bench(options: &Options) -> Result<Report> {
         c1,
         direct,
         c64,
-        cpu,
+        c1_cpu,
+        c64_cpu,
         memory,
         emulator_max_in_flight,
         gateway_log_levels: [first_levels, second_levels],
@@ -1172,17 +1255,29 @@ fn print(report: &Report, options: &Options) -> bool {
         verdict(added_ok)
     );
     println!(
-        "cpu during the c=64 run ({:.2} s wall, 2 cores shared by gateway, clients and emulator)",
-        report.cpu.wall_secs
+        "cpu time (gateway = utime+stime of its process; bench = this process: clients and emulator; {} cores)",
+        cores()
     );
-    println!(
-        "  gateway {:.2} s cpu ({:.0}% of a core) = {:.3} ms per turn;  bench process (clients + emulator) {:.2} s cpu ({:.0}% of a core)",
-        report.cpu.gateway_secs,
-        100.0 * report.cpu.gateway_secs / report.cpu.wall_secs,
-        report.cpu.gateway_ms_per_turn,
-        report.cpu.bench_secs,
-        100.0 * report.cpu.bench_secs / report.cpu.wall_secs
-    );
+    for (name, cpu) in [("c=1 ", &report.c1_cpu), ("c=64", &report.c64_cpu)] {
+        println!(
+            "  {name} gateway {:6.2} s ({:3.0}% of a core) = {:.3} ms per turn   bench {:6.2} s ({:3.0}%)   other processes {:6.2} s ({:3.0}%)",
+            cpu.gateway_secs,
+            cpu.percent(cpu.gateway_secs),
+            cpu.gateway_ms_per_turn(),
+            cpu.bench_secs,
+            cpu.percent(cpu.bench_secs),
+            cpu.other_secs,
+            cpu.percent(cpu.other_secs),
+        );
+    }
+    let noisy = [&report.c1_cpu, &report.c64_cpu]
+        .iter()
+        .any(|cpu| cpu.percent(cpu.other_secs) > NOISY_PERCENT);
+    if noisy {
+        println!(
+            "  warning: other processes used more than {NOISY_PERCENT:.0}% of a core during a timed run; the figures are pessimistic"
+        );
+    }
     println!(
         "  emulator requests in flight at most: {}",
         report.emulator_max_in_flight
@@ -1229,12 +1324,9 @@ fn print(report: &Report, options: &Options) -> bool {
             "c64": run_json(&report.c64),
             "direct": run_json(&report.direct),
             "addedLatencyMs": {"p50": round(added_p50), "p99": round(added_p99)},
-            "cpu": {
-                "gatewayMsPerTurn": round(report.cpu.gateway_ms_per_turn),
-                "gatewaySecs": round(report.cpu.gateway_secs),
-                "benchProcessSecs": round(report.cpu.bench_secs),
-                "wallSecs": round(report.cpu.wall_secs),
-            },
+            "cpuC1": report.c1_cpu.json(),
+            "cpuC64": report.c64_cpu.json(),
+            "cores": cores(),
             "emulatorMaxInFlight": report.emulator_max_in_flight,
             "memory": {
                 "sessions": m.sessions,

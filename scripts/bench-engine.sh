@@ -15,7 +15,8 @@
 #
 # Usage: scripts/bench-engine.sh [--quick] [--json] [--check]
 # (arguments go to the benchmark; --quick runs a tenth of the turns and 2,000 memory sessions;
-# --check exits 1 when a target is missed). Any failed turn makes it exit 1 after the report.
+# --check exits 1 when a target is missed). A failed turn (non-200, wrong answer, I/O error,
+# timeout) stops it with exit 1, the failures counted by kind and the gateway's stderr tail.
 # Linux only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -30,6 +30,7 @@ pub mod exit;
 pub mod gateway;
 pub mod logging;
 pub mod monitor;
+pub mod ops;
 pub mod paths;
 pub mod providers;
 pub mod service;

@@ -8,14 +8,17 @@ use pincer::gateway::{self, GatewayOptions};
 fn main() {
     let cli = Cli::parse();
     let config = cli.config.as_deref();
-    let verbose = matches!(&cli.command, Command::Gateway(args) if args.verbose);
-    pincer::logging::init(verbose);
+    // The gateway sets up its own logging once its config is loaded (see `gateway::run`).
+    if !matches!(&cli.command, Command::Gateway(_)) {
+        pincer::logging::init(false);
+    }
     pincer::gateway::tls::install_default_provider();
     let outcome: anyhow::Result<i32> = match &cli.command {
         Command::Gateway(args) => gateway::run(GatewayOptions {
             config_path: cli.config.clone(),
             port: args.port,
             bind: args.bind.map(Into::into),
+            verbose: args.verbose,
         })
         .or_else(|error| {
             eprintln!("pincer gateway: {error}");

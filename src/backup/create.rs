@@ -48,7 +48,11 @@ pub struct Created {
 /// Writes a backup of `layout` per `options`.
 pub fn create(layout: &Layout, options: &CreateOptions) -> Result<Created, BackupError> {
     create_private_dir(&options.out_dir)?;
-    let selection = select::select(layout, options.scope, &[options.out_dir.clone()])?;
+    let selection = select::select(
+        layout,
+        options.scope,
+        std::slice::from_ref(&options.out_dir),
+    )?;
     if selection.sources.is_empty() {
         return Err(BackupError::Nothing(selection.notes.join("; ")));
     }

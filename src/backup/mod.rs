@@ -31,3 +31,6 @@ mod error;
 mod partial;
 
 pub use error::BackupError;
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,36 @@
-//! `pincer config validate|get|path`: work on the config file without a running gateway.
+//! `pincer config validate|get|path|suggest|template`: work on the config file without a running
+//! gateway. `suggest` and `template` print JSON5 from [`crate::ops::suggest`] and read no config,
+//! so they work without one and with a broken one.
 
 use std::path::Path;
 
 use super::{CliError, ConfigAction};
 use crate::config::{self, ConfigSource};
 use crate::gateway::{load_config, GatewayOptions};
+use crate::ops::suggest;
 use crate::paths::Paths;
 
 pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, CliError> {
+    match action {
+        ConfigAction::Suggest { production } => {
+            print!(
+                "{}",
+                suggest::PerformanceSuggestion::new(*production).to_json5()
+            );
+            return Ok(crate::exit::OK);
+        }
+        ConfigAction::Template { secure: true } => {
+            let text = suggest::fresh_secure_template()
+                .map_err(|e| CliError::Io(std::io::Error::other(e)))?;
+            print!("{text}");
+            return Ok(crate::exit::OK);
+        }
+        ConfigAction::Template { secure: false } => {
+            print!("{}", suggest::EXAMPLE_CONFIG);
+            return Ok(crate::exit::OK);
+        }
+        _ => {}
+    }
     let paths = Paths::resolve(config_path)?;
     if let ConfigAction::Path = action {
         println!("{}", paths.config_file.display());
@@ -47,10 +70,8 @@ pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, Cli
                 ),
             }
         }
-        ConfigAction::Path => {}
-        ConfigAction::Suggest { .. } | ConfigAction::Template { .. } => {
-            return Err(CliError::Usage("being written".into()));
-        }
+        // Answered above, before the config is loaded.
+        ConfigAction::Path | ConfigAction::Suggest { .. } | ConfigAction::Template { .. } => {}
     }
     Ok(crate::exit::OK)
 }

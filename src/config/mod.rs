@@ -36,7 +36,10 @@ pub use env::apply_overrides;
 pub use error::{ConfigError, Problem, EXIT_CONFIG};
 pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
-pub use ops::{MonitoringConfig, Thresholds};
+pub use ops::{
+    parse_size, LogFormat, LogLevel, LogRetention, LogTransport, LoggingConfig, MonitoringConfig,
+    Thresholds, TransportConfig, TransportKind,
+};
 pub use schema::{
     AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, BrowserTool,
     ChannelsConfig, Config, ControlUi, DmPolicy, ExecTool, GatewayConfig, RateLimiting, Sandbox,

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
-use super::ops::MonitoringConfig;
+use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
 
 /// The whole config file.
@@ -41,6 +41,8 @@ pub struct Config {
     pub messages: MessagesConfig,
     /// System sampling, alert thresholds, the metrics endpoint.
     pub monitoring: MonitoringConfig,
+    /// Log level, format, transports and retention.
+    pub logging: LoggingConfig,
 }
 
 /// `agent`: which model answers and where it works.

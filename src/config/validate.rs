@@ -15,7 +15,31 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_tailscale(config, &mut problems);
     check_ssl(config, &mut problems);
     check_rate_limiting(config, &mut problems);
+    check_logging(config, &mut problems);
     problems
+}
+
+fn check_logging(config: &Config, problems: &mut Vec<Problem>) {
+    let logging = &config.logging;
+    if super::ops::parse_size(&logging.retention.max_size).is_none() {
+        problems.push(Problem::new(
+            "logging.retention.maxSize",
+            format!(
+                "{:?} is not a size; write it like \"100MB\", \"1GB\" or a number of bytes",
+                logging.retention.max_size
+            ),
+        ));
+    }
+    for (index, transport) in logging.transports.iter().enumerate() {
+        if transport.kind == super::ops::TransportKind::Http
+            && transport.config.url.as_deref().is_none_or(str::is_empty)
+        {
+            problems.push(Problem::new(
+                format!("logging.transports.{index}.config.url"),
+                "required for an http transport",
+            ));
+        }
+    }
 }
 
 fn check_rate_limiting(config: &Config, problems: &mut Vec<Problem>) {

@@ -49,6 +49,8 @@ pub struct GatewayOptions {
     pub config_path: Option<PathBuf>,
     pub port: Option<u16>,
     pub bind: Option<Bind>,
+    /// Log at debug level.
+    pub verbose: bool,
 }
 
 /// Everything that can stop the gateway from starting.
@@ -119,6 +121,9 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
             problems: vec![error.to_problem()],
         })?;
     paths.ensure_state_dir()?;
+    // Moved into the actix system below; dropped when it ends, which flushes the file writer.
+    let mut logs =
+        crate::logging::init_gateway(&loaded.config.logging, &paths.state_dir, options.verbose);
     let credential = credentials::resolve(&loaded.config, &paths.token_file())?;
     let guard =
         InstanceGuard::acquire(&paths.lock_file(), &paths.runtime_file(), &paths.state_dir)?;
@@ -138,6 +143,7 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     let ledger = safe_mode::StartLedger::begin(&paths.state_dir);
     let system = actix::System::new();
     system.block_on(async move {
+        logs.start_shipping();
         let scheme = if tls.is_some() { "https" } else { "http" };
         let running = start(StartParts {
             safe_mode: ledger.safe_mode.clone(),
@@ -169,6 +175,7 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
         if matches!(outcome, Ok(code) if code == exit::OK) {
             ledger.end_cleanly();
         }
+        logs.finish().await;
         drop(guard);
         drop(exposure);
         outcome
