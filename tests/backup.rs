@@ -63,11 +63,7 @@ fn write_archive(path: &Path, entries: &[(String, Vec<u8>)]) {
         header.set_cksum();
         builder.append(&header, content.as_slice()).expect("append");
     }
-    builder
-        .into_inner()
-        .expect("tar")
-        .finish()
-        .expect("gzip");
+    builder.into_inner().expect("tar").finish().expect("gzip");
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -137,8 +133,16 @@ fn round_trip_into_an_empty_home_gives_the_same_sessions_config_and_token() {
     let expected_sessions = sessions_json(&home);
     assert_eq!(expected_sessions["count"], 2, "{expected_sessions}");
     let names: Vec<String> = entries(&archive).into_iter().map(|(p, _)| p).collect();
-    assert!(names.contains(&"workspace/notes/MEMORY.md".to_string()), "{names:?}");
-    assert!(!names.iter().any(|n| n.contains("gateway.json") || n.contains("gateway.lock") || n.contains("backups/")), "{names:?}");
+    assert!(
+        names.contains(&"workspace/notes/MEMORY.md".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("gateway.json")
+            || n.contains("gateway.lock")
+            || n.contains("backups/")),
+        "{names:?}"
+    );
     assert_eq!(names.last().map(String::as_str), Some("manifest.json"));
 
     // The workspace folder is gone on the "new machine" and comes back from the archive.
@@ -149,7 +153,11 @@ fn round_trip_into_an_empty_home_gives_the_same_sessions_config_and_token() {
         &["backup", "restore", archive.to_str().expect("utf-8")],
     );
     assert_eq!(code(&restore), 0, "{}", stderr(&restore));
-    assert!(stdout(&restore).contains("restored"), "{}", stdout(&restore));
+    assert!(
+        stdout(&restore).contains("restored"),
+        "{}",
+        stdout(&restore)
+    );
 
     assert_eq!(sessions_json(empty.path()), expected_sessions);
     for file in ["pincer.json5", "state/gateway.token"] {
@@ -186,7 +194,10 @@ fn round_trip_into_an_empty_home_gives_the_same_sessions_config_and_token() {
 fn verify_detects_a_tampered_and_a_truncated_archive() {
     let home = home_with_files();
     let archive = created(&run_cli(home.path(), &["backup", "create"]));
-    let ok = run_cli(home.path(), &["backup", "verify", archive.to_str().expect("utf-8")]);
+    let ok = run_cli(
+        home.path(),
+        &["backup", "verify", archive.to_str().expect("utf-8")],
+    );
     assert_eq!(code(&ok), 0, "{}", stderr(&ok));
     assert!(stdout(&ok).contains("intact, 3 files"), "{}", stdout(&ok));
 
@@ -200,27 +211,49 @@ fn verify_detects_a_tampered_and_a_truncated_archive() {
     }
     items.push(("state/extra.json".into(), b"{}".to_vec()));
     write_archive(&tampered, &items);
-    let bad = run_cli(home.path(), &["backup", "verify", tampered.to_str().expect("utf-8")]);
+    let bad = run_cli(
+        home.path(),
+        &["backup", "verify", tampered.to_str().expect("utf-8")],
+    );
     assert_eq!(code(&bad), 1, "{}", stderr(&bad));
     let report = stderr(&bad);
-    assert!(report.contains("state/gateway.token: SHA-256 differs"), "{report}");
-    assert!(report.contains("state/extra.json: in the archive but not in the manifest"), "{report}");
+    assert!(
+        report.contains("state/gateway.token: SHA-256 differs"),
+        "{report}"
+    );
+    assert!(
+        report.contains("state/extra.json: in the archive but not in the manifest"),
+        "{report}"
+    );
 
     let bytes = fs::read(&archive).expect("archive");
     for (name, cut) in [("half", bytes.len() / 2), ("tail", bytes.len() - 4)] {
         let truncated = scratch.path().join(format!("{name}.tar.gz"));
         fs::write(&truncated, &bytes[..cut]).expect("truncated");
-        let bad = run_cli(home.path(), &["backup", "verify", truncated.to_str().expect("utf-8")]);
+        let bad = run_cli(
+            home.path(),
+            &["backup", "verify", truncated.to_str().expect("utf-8")],
+        );
         let report = stderr(&bad);
         assert_eq!(code(&bad), 1, "{name}: {report}");
-        assert!(report.contains("truncated or corrupt") || report.contains("cut short"), "{name}: {report}");
+        assert!(
+            report.contains("truncated or corrupt") || report.contains("cut short"),
+            "{name}: {report}"
+        );
         assert!(!report.contains("panicked"), "{report}");
     }
     let garbage = scratch.path().join("garbage.tar.gz");
     fs::write(&garbage, b"not a gzip file at all").expect("garbage");
-    let bad = run_cli(home.path(), &["backup", "verify", garbage.to_str().expect("utf-8")]);
+    let bad = run_cli(
+        home.path(),
+        &["backup", "verify", garbage.to_str().expect("utf-8")],
+    );
     assert_eq!(code(&bad), 1, "{}", stderr(&bad));
-    assert!(stderr(&bad).contains("not a readable backup"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("not a readable backup"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -229,10 +262,19 @@ fn restore_refuses_while_a_gateway_runs() {
     let archive = created(&run_cli(gateway.home(), &["backup", "create"]));
     let refused = run_cli(
         gateway.home(),
-        &["backup", "restore", "--force", archive.to_str().expect("utf-8")],
+        &[
+            "backup",
+            "restore",
+            "--force",
+            archive.to_str().expect("utf-8"),
+        ],
     );
     assert_eq!(code(&refused), 69, "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("a gateway is running"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("a gateway is running"),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[test]
@@ -241,16 +283,30 @@ fn restore_refuses_to_overwrite_without_force() {
     let archive = created(&run_cli(home.path(), &["backup", "create"]));
     let token = home.path().join("state/gateway.token");
     fs::write(&token, "changed since the backup").expect("token");
-    let refused = run_cli(home.path(), &["backup", "restore", archive.to_str().expect("utf-8")]);
+    let refused = run_cli(
+        home.path(),
+        &["backup", "restore", archive.to_str().expect("utf-8")],
+    );
     assert_eq!(code(&refused), 1, "{}", stderr(&refused));
     let report = stderr(&refused);
-    assert!(report.contains("refusing to overwrite 3 existing file(s)"), "{report}");
+    assert!(
+        report.contains("refusing to overwrite 3 existing file(s)"),
+        "{report}"
+    );
     assert!(report.contains(&token.display().to_string()), "{report}");
-    assert_eq!(fs::read_to_string(&token).expect("token"), "changed since the backup");
+    assert_eq!(
+        fs::read_to_string(&token).expect("token"),
+        "changed since the backup"
+    );
 
     let forced = run_cli(
         home.path(),
-        &["backup", "restore", "--force", archive.to_str().expect("utf-8")],
+        &[
+            "backup",
+            "restore",
+            "--force",
+            archive.to_str().expect("utf-8"),
+        ],
     );
     assert_eq!(code(&forced), 0, "{}", stderr(&forced));
     assert_eq!(fs::read_to_string(&token).expect("token"), "a".repeat(64));
@@ -283,11 +339,20 @@ fn restore_rejects_a_crafted_archive_with_traversal_paths() {
     let archive = scratch.path().join("crafted.tar.gz");
     write_archive(&archive, &items);
 
-    let refused = run_cli(&home, &["backup", "restore", archive.to_str().expect("utf-8")]);
+    let refused = run_cli(
+        &home,
+        &["backup", "restore", archive.to_str().expect("utf-8")],
+    );
     let report = stderr(&refused);
     assert_eq!(code(&refused), 1, "{report}");
-    assert!(report.contains("unsafe path \"state/../../evil\""), "{report}");
-    assert!(report.contains("unsafe path \"workspace/../../../evil2\""), "{report}");
+    assert!(
+        report.contains("unsafe path \"state/../../evil\""),
+        "{report}"
+    );
+    assert!(
+        report.contains("unsafe path \"workspace/../../../evil2\""),
+        "{report}"
+    );
     assert!(!scratch.path().join("evil").exists());
     assert!(!scratch.path().join("evil2").exists());
     assert!(!home.join("state").exists(), "nothing was written");
@@ -314,7 +379,14 @@ fn keep_days_removes_only_old_archives() {
     }
     let output = run_cli(
         home.path(),
-        &["backup", "create", "--out", out.to_str().expect("utf-8"), "--keep-days", "30"],
+        &[
+            "backup",
+            "create",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--keep-days",
+            "30",
+        ],
     );
     let new = created(&output);
     assert!(new.starts_with(&out));
@@ -335,18 +407,29 @@ fn scopes_and_permissions() {
     )
     .expect("config");
 
-    let only = created(&run_cli(home.path(), &["backup", "create", "--only-config"]));
+    let only = created(&run_cli(
+        home.path(),
+        &["backup", "create", "--only-config"],
+    ));
     let names: Vec<String> = entries(&only).into_iter().map(|(p, _)| p).collect();
     assert_eq!(names, ["config/pincer.json5", "manifest.json"]);
 
     let output = run_cli(home.path(), &["backup", "create", "--no-workspace"]);
     assert!(stdout(&output).contains("files: 3,"), "{}", stdout(&output));
-    let names: Vec<String> = entries(&created(&output)).into_iter().map(|(p, _)| p).collect();
-    assert!(!names.iter().any(|n| n.starts_with("workspace/")), "{names:?}");
+    let names: Vec<String> = entries(&created(&output))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("workspace/")),
+        "{names:?}"
+    );
 
     let full = created(&run_cli(home.path(), &["backup", "create"]));
     let items = entries(&full);
-    assert!(items.iter().any(|(p, c)| p == "workspace/a.md" && c == b"a"));
+    assert!(items
+        .iter()
+        .any(|(p, c)| p == "workspace/a.md" && c == b"a"));
     let manifest: Value = serde_json::from_slice(&items.last().expect("manifest").1).expect("json");
     let token = manifest["files"]
         .as_array()
@@ -377,24 +460,27 @@ fn scopes_and_permissions() {
 fn the_cron_script_creates_and_prunes() {
     let home = home_with_files();
     let out = home.path().join("cron");
+    fs::create_dir_all(&out).expect("out");
+    let old = out.join("pincer-backup-20000101-000000.tar.gz");
+    fs::write(&old, b"x").expect("old");
+    let touched = Command::new("touch")
+        .args(["-d", "10 days ago"])
+        .arg(&old)
+        .status()
+        .expect("touch");
+    assert!(touched.success());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/backup.sh");
-    let output = pincer(home.path())
+    let output = Command::new("sh")
+        .arg(&script)
+        .env("PINCER_HOME", home.path())
+        .env_remove("PINCER_CONFIG")
+        .env_remove("PINCER_STATE_DIR")
         .env("PINCER", BIN)
         .env("BACKUP_DIR", &out)
         .env("KEEP_DAYS", "7")
-        .arg("--version")
         .output()
-        .map(|_| ())
-        .and_then(|()| {
-            Command::new("sh")
-                .arg(&script)
-                .env("PINCER_HOME", home.path())
-                .env("PINCER", BIN)
-                .env("BACKUP_DIR", &out)
-                .env("KEEP_DAYS", "7")
-                .output()
-        })
         .expect("run script");
     let archive = created(&output);
     assert!(archive.starts_with(&out), "{archive:?}");
+    assert!(!old.exists(), "older than KEEP_DAYS");
 }

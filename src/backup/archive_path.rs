@@ -73,7 +73,7 @@ pub fn parse(path: &str) -> Result<ArchivePath, String> {
         "state" if !rest.is_empty() => {
             if state_file_excluded(rest) {
                 return Err(format!(
-                    "{path:?} is not restorable state (runtime file, lock, log, cache or backup)"
+                    "{path:?} is not restorable state (runtime file, lock, start history, log, cache or backup)"
                 ));
             }
             Ok(ArchivePath {

@@ -22,7 +22,7 @@ use super::hashing::ExactReader;
 use super::layout::Layout;
 use super::manifest::{self, FileRecord, Manifest};
 use super::partial::{create_private_dir, Partial};
-use super::select::{self, Scope};
+use super::select::{self, Scope, Source};
 use super::BackupError;
 
 /// What to back up and where to.
@@ -41,6 +41,8 @@ pub struct Created {
     pub files: usize,
     /// Their total size before compression.
     pub bytes: u64,
+    /// The archive's own size.
+    pub archive_bytes: u64,
     /// What the operator should know: skipped links, a missing workspace, a file that shrank.
     pub notes: Vec<String>,
 }
@@ -54,7 +56,15 @@ pub fn create(layout: &Layout, options: &CreateOptions) -> Result<Created, Backu
         std::slice::from_ref(&options.out_dir),
     )?;
     if selection.sources.is_empty() {
-        return Err(BackupError::Nothing(selection.notes.join("; ")));
+        let state = if options.scope.only_config {
+            String::new()
+        } else {
+            format!(" and no files in {}", layout.state_dir.display())
+        };
+        return Err(BackupError::Nothing(format!(
+            "no config file at {}{state}",
+            layout.config_file.display()
+        )));
     }
     let now_ms = clock::now_ms();
     let final_path = free_name(&options.out_dir, &clock::file_stamp(now_ms / 1000));
@@ -65,47 +75,16 @@ pub fn create(layout: &Layout, options: &CreateOptions) -> Result<Created, Backu
         tar::Builder::new(GzEncoder::new(BufWriter::new(file), Compression::default()));
     let mut records = Vec::with_capacity(selection.sources.len());
     for source in &selection.sources {
-        let mut file = match File::open(&source.file) {
-            Ok(file) => file,
-            // Renamed away since the walk (a session reset): it is simply not part of this backup.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                notes.push(format!(
-                    "{} vanished during the backup",
-                    source.file.display()
-                ));
-                continue;
-            }
-            Err(source_error) => return Err(BackupError::io(&source.file)(source_error)),
-        };
-        let meta = file.metadata().map_err(BackupError::io(&source.file))?;
-        let len = meta.len();
-        let mode = mode_of(&meta);
-        let mut header = file_header(len, mode, mtime_of(&meta));
-        let mut reader = ExactReader::new(&mut file, len);
-        builder
-            .append_data(&mut header, &source.archive_path, &mut reader)
-            .map_err(BackupError::io(&source.file))?;
-        let digested = reader.finish();
-        if digested.short {
-            notes.push(format!(
-                "{} shrank while it was read; its missing tail is archived as zeros",
-                source.file.display()
-            ));
-        }
-        records.push(FileRecord {
-            path: source.archive_path.clone(),
-            size: len,
-            sha256: digested.sha256,
-            mode,
-        });
+        records.extend(append_file(&mut builder, source, &mut notes)?);
     }
+    let workspace_included = records.iter().any(|r| r.path.starts_with("workspace/"));
     let manifest = Manifest {
         version: manifest::VERSION,
         created_at: clock::rfc3339(now_ms / 1000),
         created_ms: now_ms,
         pincer_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: manifest::hostname(),
-        workspace: (options.scope.workspace && !options.scope.only_config)
+        workspace: workspace_included
             .then(|| layout.workspace.as_ref().map(|w| w.display().to_string()))
             .flatten(),
         files: records,
@@ -127,12 +106,55 @@ pub fn create(layout: &Layout, options: &CreateOptions) -> Result<Created, Backu
         });
     finished.map_err(write_err)?;
     partial.persist(&final_path)?;
+    let archive_bytes = fs::metadata(&final_path).map_or(0, |m| m.len());
     Ok(Created {
+        archive_bytes,
         path: final_path,
         files: manifest.files.len(),
         bytes: manifest.total_size(),
         notes,
     })
+}
+
+/// Archives one file up to the length it has when opened; `None` when it vanished meanwhile.
+fn append_file<W: Write>(
+    builder: &mut tar::Builder<W>,
+    source: &Source,
+    notes: &mut Vec<String>,
+) -> Result<Option<FileRecord>, BackupError> {
+    let mut file = match File::open(&source.file) {
+        Ok(file) => file,
+        // Renamed away since the walk (a session reset): it is simply not part of this backup.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            notes.push(format!(
+                "{} vanished during the backup",
+                source.file.display()
+            ));
+            return Ok(None);
+        }
+        Err(error) => return Err(BackupError::io(&source.file)(error)),
+    };
+    let meta = file.metadata().map_err(BackupError::io(&source.file))?;
+    let len = meta.len();
+    let mode = mode_of(&meta);
+    let mut header = file_header(len, mode, mtime_of(&meta));
+    let mut reader = ExactReader::new(&mut file, len);
+    builder
+        .append_data(&mut header, &source.archive_path, &mut reader)
+        .map_err(BackupError::io(&source.file))?;
+    let digested = reader.finish();
+    if digested.short {
+        notes.push(format!(
+            "{} shrank while it was read; its missing tail is archived as zeros",
+            source.file.display()
+        ));
+    }
+    Ok(Some(FileRecord {
+        path: source.archive_path.clone(),
+        size: len,
+        sha256: digested.sha256,
+        mode,
+    }))
 }
 
 fn file_header(len: u64, mode: u32, mtime: u64) -> Header {

@@ -2,8 +2,8 @@
 //!
 //! The state rule: everything under the state directory, except what only makes sense for the
 //! process that wrote it or is itself derived: the top-level `backups/`, `logs/`, `log/`,
-//! `cache/`, `caches/` and `tmp/` folders, the top-level `gateway.json` (runtime file) and
-//! `gateway.lock`, and anywhere files named `*.tmp`, `*.lock`, `*.log` or `*.log.<n>` (temporary
+//! `cache/`, `caches/` and `tmp/` folders, the top-level `gateway.json` (runtime file),
+//! `gateway.lock`, `starts.json` and `safe-mode` (the crash-loop breaker's history), and anywhere files named `*.tmp`, `*.lock`, `*.log` or `*.log.<n>` (temporary
 //! files of atomic writes, locks, logs and rotated logs). So session transcripts and their index,
 //! the token and any store a later feature adds (pairing, allowlists, journals) are included
 //! without this module knowing them.
@@ -23,7 +23,12 @@ use super::BackupError;
 /// Top-level folders of the state directory that are never backed up.
 pub const EXCLUDED_STATE_DIRS: &[&str] = &["backups", "logs", "log", "cache", "caches", "tmp"];
 /// Top-level files of the state directory that are never backed up.
-pub const EXCLUDED_STATE_FILES: &[&str] = &["gateway.json", "gateway.lock"];
+///
+/// `starts.json` and `safe-mode` are the crash-loop breaker's record of this machine's starts
+/// (`gateway::safe_mode`): a backup taken while the gateway runs would carry its start as
+/// unclean, and a restored installation must not inherit another one's crash history.
+pub const EXCLUDED_STATE_FILES: &[&str] =
+    &["gateway.json", "gateway.lock", "starts.json", "safe-mode"];
 
 /// Whether the state file at these path components (below the state directory) stays out.
 pub fn state_file_excluded(components: &[&str]) -> bool {
@@ -82,11 +87,6 @@ pub fn select(layout: &Layout, scope: Scope, avoid: &[PathBuf]) -> Result<Select
             archive_path: CONFIG.to_string(),
             file: layout.config_file.clone(),
         });
-    } else {
-        selection.notes.push(format!(
-            "no config file at {}",
-            layout.config_file.display()
-        ));
     }
     if scope.only_config {
         return Ok(selection);
@@ -104,9 +104,6 @@ pub fn select(layout: &Layout, scope: Scope, avoid: &[PathBuf]) -> Result<Select
         return Ok(selection);
     }
     let Some(workspace) = &layout.workspace else {
-        selection
-            .notes
-            .push("no workspace configured (agents.defaults.workspace)".into());
         return Ok(selection);
     };
     if !workspace.is_dir() {
@@ -206,6 +203,8 @@ mod tests {
         for out in [
             "gateway.json",
             "gateway.lock",
+            "starts.json",
+            "safe-mode",
             "gateway.json.tmp",
             "backups/pincer-backup-1.tar.gz",
             "logs/gateway.log",

@@ -75,14 +75,15 @@ fn run_create(
         },
     )?;
     for note in &created.notes {
-        eprintln!("note: {note}");
+        eprintln!("pincer: note: {note}");
     }
     println!("backup written: {}", created.path.display());
     println!(
-        "files: {}, total size: {} ({} bytes, before compression)",
+        "files: {}, total size: {} uncompressed ({} bytes), archive {}",
         created.files,
         human(created.bytes),
-        created.bytes
+        created.bytes,
+        human(created.archive_bytes)
     );
     if let Some(days) = keep_days {
         let pruned = prune(&out_dir, days, &created.path, SystemTime::now())?;

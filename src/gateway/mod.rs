@@ -290,6 +290,7 @@ fn server_settings(config: &Config) -> ServerSettings {
         max_connections_per_worker: max.div_ceil(workers),
         client_request_timeout: Duration::from_millis(config.gateway.connection_timeout),
         graceful_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_millis(config.gateway.request_timeout),
     }
 }
 

@@ -144,11 +144,15 @@ impl Actor for SessionRouter {
             router.evict();
             router.publish();
         });
-        // The transcript index is a cache written at most once a second (see `SessionStore`).
+        // The transcript index is a cache written at most once a second (see `SessionStore`), on
+        // a blocking thread: its fsync must not stall the actors on this one.
         ctx.run_interval(Duration::from_secs(1), |router, _| {
-            if let Err(error) = router.engine.store.flush() {
-                tracing::warn!(%error, "could not write the session index");
-            }
+            let store = Arc::clone(&router.engine.store);
+            actix_web::rt::task::spawn_blocking(move || {
+                if let Err(error) = store.flush() {
+                    tracing::warn!(%error, "could not write the session index");
+                }
+            });
         });
     }
 }

@@ -228,7 +228,7 @@ impl SessionStore {
                 return Ok(());
             }
             guard.1 = false;
-            serde_json::to_vec_pretty(&guard.0).map_err(|e| StoreError::Corrupt {
+            serde_json::to_vec(&guard.0).map_err(|e| StoreError::Corrupt {
                 path: self.dir.clone(),
                 message: e.to_string(),
             })?

@@ -17,6 +17,7 @@ pub mod lockout;
 pub mod openai_api;
 pub mod probes;
 pub mod rate_limit;
+pub mod timeout;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub struct ServerSettings {
     pub client_request_timeout: Duration,
     /// How long in-flight requests get to finish on shutdown.
     pub graceful_timeout: Duration,
+    /// `gateway.requestTimeout` (zero: no limit).
+    pub request_timeout: Duration,
 }
 
 /// The actor owning the HTTP server.
@@ -100,9 +103,13 @@ impl WebServer {
         let state = self.state.clone();
         let listener = self.listener.try_clone()?;
         let metrics = Arc::clone(&self.state.monitor.metrics);
+        let request_timeout =
+            web::Data::new(timeout::RequestTimeout(self.settings.request_timeout));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(request_timeout.clone())
+                .wrap(actix_web::middleware::from_fn(timeout::limit))
                 .wrap(actix_web::middleware::from_fn(rate_limit::throttle))
                 .wrap(actix_web::middleware::from_fn(crate::monitor::http::count))
                 .configure(routes)
