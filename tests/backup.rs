@@ -160,6 +160,10 @@ fn round_trip_into_an_empty_home_gives_the_same_sessions_config_and_token() {
     );
 
     assert_eq!(sessions_json(empty.path()), expected_sessions);
+    assert!(
+        !empty.path().join("state/starts.json").exists(),
+        "no crash-loop history is restored"
+    );
     for file in ["pincer.json5", "state/gateway.token"] {
         assert_eq!(
             fs::read(home.join(file)).expect("original"),

@@ -1,11 +1,12 @@
 //! What goes into a backup: the walk over the config file, the state directory and the workspace.
 //!
 //! The state rule: everything under the state directory, except what only makes sense for the
-//! process that wrote it or is itself derived: the top-level `backups/`, `logs/`, `log/`,
-//! `cache/`, `caches/` and `tmp/` folders, the top-level `gateway.json` (runtime file),
-//! `gateway.lock`, `starts.json` and `safe-mode` (the crash-loop breaker's history), and anywhere files named `*.tmp`, `*.lock`, `*.log` or `*.log.<n>` (temporary
-//! files of atomic writes, locks, logs and rotated logs). So session transcripts and their index,
-//! the token and any store a later feature adds (pairing, allowlists, journals) are included
+//! process or machine that wrote it, or is derived: the top-level `backups/`, `logs/`, `log/`,
+//! `cache/`, `caches/` and `tmp/` folders; the top-level `gateway.json` (runtime file),
+//! `gateway.lock`, `starts.json` and `safe-mode` (the crash-loop breaker's history); and anywhere,
+//! files named `*.tmp`, `*.lock`, `*.log` or `*.log.<n>` (temporary files of atomic writes, locks,
+//! logs and rotated logs). So session transcripts and their index, the token and any store a
+//! later feature adds (pairing, allowlists, journals) are included
 //! without this module knowing them.
 //!
 //! Only regular files are archived: symbolic links and special files are skipped and reported
