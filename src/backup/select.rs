@@ -6,8 +6,8 @@
 //! `gateway.lock`, `starts.json` and `safe-mode` (the crash-loop breaker's history); and anywhere,
 //! files named `*.tmp`, `*.lock`, `*.log` or `*.log.<n>` (temporary files of atomic writes, locks,
 //! logs and rotated logs). So session transcripts and their index, the token and any store a
-//! later feature adds (pairing, allowlists, journals) are included
-//! without this module knowing them.
+//! later feature adds (pairing, allowlists, journals) are included without this module knowing
+//! them.
 //!
 //! Only regular files are archived: symbolic links and special files are skipped and reported
 //! (following links could leave the installation or loop), as are names that are not UTF-8. The
