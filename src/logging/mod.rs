@@ -178,7 +178,13 @@ fn file_layer(
         .filename_suffix(file::SUFFIX)
         .build(dir)
         .map_err(|e| e.to_string())?;
-    let (writer, worker) = tracing_appender::non_blocking(appender);
+    // The writer thread's queue is preallocated: tracing-appender's default (128k lines) costs
+    // about 4 MiB of memory up front. 4096 lines absorb any burst the gateway produces; beyond
+    // that, lines are dropped rather than blocking the gateway.
+    let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(4096)
+        .lossy(true)
+        .finish(appender);
     // Retention is checked hourly by a small thread: the day can change while the gateway runs.
     let owned = dir.to_path_buf();
     let _ = std::thread::Builder::new()

@@ -11,6 +11,7 @@
 //! providers and sessions.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -85,14 +86,50 @@ impl ModelClient {
 /// A provider ready to use, or the instruction for making it usable.
 #[derive(Debug, Clone)]
 enum Entry {
-    Ready(ModelClient),
+    Ready(Prepared),
     Unusable(String),
 }
 
-/// Every known provider by id.
+/// A usable provider's settings; the client is made from them on demand.
+#[derive(Debug, Clone)]
+struct Prepared {
+    id: String,
+    api: ProviderApi,
+    base_url: String,
+    api_key: Option<Secret>,
+    headers: HeaderMap,
+}
+
+impl Prepared {
+    fn client(&self, http: &reqwest::Client) -> ModelClient {
+        let (id, base_url, key, headers) = (
+            self.id.clone(),
+            self.base_url.clone(),
+            self.api_key.clone(),
+            self.headers.clone(),
+        );
+        match self.api {
+            ProviderApi::AnthropicMessages => ModelClient::Anthropic(AnthropicClient::new(
+                id,
+                base_url,
+                key,
+                headers,
+                http.clone(),
+            )),
+            ProviderApi::OpenaiCompletions => {
+                ModelClient::OpenAi(OpenAiClient::new(id, base_url, key, headers, http.clone()))
+            }
+        }
+    }
+}
+
+/// Every known provider by id, and the one HTTP client they share. The client is built on the
+/// first model call, not at start-up: building it loads the system's trust roots, which costs
+/// memory a gateway that has not answered anything yet does not need to spend.
 #[derive(Debug, Clone)]
 pub struct ProviderCatalog {
     providers: BTreeMap<String, Entry>,
+    http: Arc<OnceLock<Result<reqwest::Client, String>>>,
 }
 
 impl ProviderCatalog {
@@ -102,11 +139,6 @@ impl ProviderCatalog {
         models: &ModelsConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> ProviderCatalog {
-        crate::gateway::tls::install_default_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build();
         let mut settings: BTreeMap<String, (ProviderConfig, Option<&'static str>)> = BUILT_INS
             .iter()
             .map(|b| {
@@ -130,17 +162,33 @@ impl ProviderCatalog {
         let providers = settings
             .into_iter()
             .map(|(id, (config, default_env))| {
-                let entry = match &http {
-                    Ok(http) => build(&id, &config, default_env, env, http),
-                    Err(error) => Entry::Unusable(format!(
-                        "the HTTP client could not be created: {}",
-                        super::sse::error_chain(error)
-                    )),
-                };
+                let entry = build(&id, &config, default_env, env);
                 (id, entry)
             })
             .collect();
-        ProviderCatalog { providers }
+        ProviderCatalog {
+            providers,
+            http: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The shared HTTP client, built on first use.
+    fn http(&self) -> Result<reqwest::Client, String> {
+        self.http
+            .get_or_init(|| {
+                crate::gateway::tls::install_default_provider();
+                reqwest::Client::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                    .build()
+                    .map_err(|error| {
+                        format!(
+                            "the HTTP client could not be created: {}",
+                            super::sse::error_chain(&error)
+                        )
+                    })
+            })
+            .clone()
     }
 
     /// The client and model name for a `provider/model` ref. The model name is everything after
@@ -167,7 +215,10 @@ impl ProviderCatalog {
             );
         };
         match self.providers.get(provider) {
-            Some(Entry::Ready(client)) => Ok((client.clone(), model.to_string())),
+            Some(Entry::Ready(prepared)) => match self.http() {
+                Ok(http) => Ok((prepared.client(&http), model.to_string())),
+                Err(why) => not_configured(provider, why),
+            },
             Some(Entry::Unusable(why)) => not_configured(provider, why.clone()),
             None => not_configured(
                 provider,
@@ -191,7 +242,6 @@ fn build(
     config: &ProviderConfig,
     default_env: Option<&'static str>,
     env: &dyn Fn(&str) -> Option<String>,
-    http: &reqwest::Client,
 ) -> Entry {
     let headers = match header_map(id, &config.headers) {
         Ok(headers) => headers,
@@ -218,24 +268,13 @@ fn build(
             "no API key for provider `{id}`: {from_env}set `models.providers.{id}.apiKey` (or `apiKeyEnv`) in the config"
         ));
     }
-    let base_url = config.base_url.trim_end_matches('/').to_string();
-    let client = match config.api {
-        ProviderApi::AnthropicMessages => ModelClient::Anthropic(AnthropicClient::new(
-            id,
-            base_url,
-            api_key,
-            headers,
-            http.clone(),
-        )),
-        ProviderApi::OpenaiCompletions => ModelClient::OpenAi(OpenAiClient::new(
-            id,
-            base_url,
-            api_key,
-            headers,
-            http.clone(),
-        )),
-    };
-    Entry::Ready(client)
+    Entry::Ready(Prepared {
+        id: id.to_string(),
+        api: config.api,
+        base_url: config.base_url.trim_end_matches('/').to_string(),
+        api_key,
+        headers,
+    })
 }
 
 /// `models.providers.<id>.headers` as a header map; a name or value HTTP cannot carry is a
