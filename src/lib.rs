@@ -25,6 +25,7 @@
 pub mod agent;
 pub mod backup;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod exit;
 pub mod gateway;

@@ -17,13 +17,13 @@ use flate2::Compression;
 use tar::{EntryType, Header};
 
 use super::archive_path::MANIFEST;
-use super::clock;
 use super::hashing::ExactReader;
 use super::layout::Layout;
 use super::manifest::{self, FileRecord, Manifest};
 use super::partial::{create_private_dir, Partial};
 use super::select::{self, Scope, Source};
 use super::BackupError;
+use crate::clock;
 
 /// What to back up and where to.
 #[derive(Debug, Clone)]

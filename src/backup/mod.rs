@@ -17,7 +17,6 @@
 //! - [`manifest`], [`hashing`] and [`clock`] are their small shared pieces.
 
 pub mod archive_path;
-pub mod clock;
 pub mod create;
 pub mod hashing;
 pub mod layout;

@@ -19,7 +19,7 @@ pub mod tree;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use futures_util::future::{select, Either};
@@ -163,7 +163,7 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
             url: url.clone(),
             listen: local.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            started_at_ms: unix_ms(),
+            started_at_ms: crate::clock::now_ms(),
         })?;
         print_banner(&url, &paths, &loaded, &credential);
         if let Some(reason) = &ledger.safe_mode {
@@ -395,13 +395,6 @@ async fn shutdown_signal() -> &'static str {
             "SIGINT"
         }
     }
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 fn print_banner(url: &str, paths: &Paths, loaded: &LoadedConfig, credential: &Credential) {

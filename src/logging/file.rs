@@ -12,17 +12,6 @@ use std::path::{Path, PathBuf};
 pub const PREFIX: &str = "pincer";
 pub const SUFFIX: &str = "log";
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let month = i64::from(month);
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The day number of a log file, from its name.
 fn day_of(path: &Path) -> Option<i64> {
     let name = path.file_name()?.to_str()?;
@@ -34,7 +23,7 @@ fn day_of(path: &Path) -> Option<i64> {
     let month: u32 = parts.next()?.parse().ok()?;
     let day: u32 = parts.next()?.parse().ok()?;
     ((1..=12).contains(&month) && (1..=31).contains(&day))
-        .then(|| days_from_civil(year, month, day))
+        .then(|| crate::clock::days_from_civil(year, i64::from(month), i64::from(day)))
 }
 
 /// The log files in `dir`, oldest first.
@@ -94,13 +83,6 @@ mod tests {
 
     /// 2026-11-24 00:00:00 UTC.
     const NOW: u64 = 1_795_478_400;
-
-    #[test]
-    fn the_date_arithmetic_matches_the_calendar() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(2026, 11, 24) * 86_400, NOW as i64);
-    }
 
     #[test]
     fn old_files_go_by_age_then_by_total_size_but_today_stays() {

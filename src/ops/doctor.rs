@@ -180,7 +180,7 @@ pub fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport 
     };
     let issues = doctor_checks::check(&facts);
     DiagnosticsReport {
-        timestamp: super::clock::now_rfc3339(),
+        timestamp: crate::clock::now_rfc3339(),
         system,
         process: gather::process_info(gateway),
         network: NetworkInfo {

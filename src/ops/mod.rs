@@ -16,7 +16,6 @@
 
 pub mod audit;
 pub mod audit_config;
-pub mod clock;
 pub mod doctor;
 pub mod doctor_checks;
 pub mod doctor_facts;

@@ -58,9 +58,4 @@ impl Entry {
 }
 
 /// Milliseconds since the Unix epoch, for timestamps in transcripts.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+pub use crate::clock::now_ms;

@@ -2,8 +2,6 @@
 //! actor's mailbox figures, read straight from the registry (no actor is asked, so the endpoint
 //! answers even when actors are stuck, which is when it is needed).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,13 +15,6 @@ pub struct ActorsQuery {
     flat: Option<String>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 #[get("/admin/actors")]
 pub async fn list_actors(
     _auth: Authorized,
@@ -33,10 +24,10 @@ pub async fn list_actors(
     let flat = matches!(query.flat.as_deref(), Some("1" | "true" | "yes"));
     let body = if flat {
         let actors = state.registry.snapshot();
-        json!({ "generatedAtMs": now_ms(), "count": actors.len(), "actors": actors })
+        json!({ "generatedAtMs": crate::clock::now_ms(), "count": actors.len(), "actors": actors })
     } else {
         json!({
-            "generatedAtMs": now_ms(),
+            "generatedAtMs": crate::clock::now_ms(),
             "count": state.registry.len(),
             "actors": state.registry.tree(),
         })
