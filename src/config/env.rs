@@ -36,8 +36,15 @@ const OVERRIDES: &[Override] = &[
     Override {
         name: "PINCER_GATEWAY_PASSWORD",
         alias: Some("CLAWDBOT_GATEWAY_PASSWORD"),
+        // As in the seed's Docker set-up, a password in the environment alone means password
+        // auth: when no token is configured, the mode switches from the default `token`.
         apply: |config, value| {
             config.gateway.auth.password = Some(Secret::new(value));
+            if config.gateway.auth.mode == super::schema::AuthMode::Token
+                && config.gateway.auth.token.is_none()
+            {
+                config.gateway.auth.mode = super::schema::AuthMode::Password;
+            }
             Ok(())
         },
     },
@@ -127,6 +134,11 @@ mod tests {
         assert_eq!(config.gateway.port, 9000);
         assert_eq!(config.gateway.auth.token, Some(Secret::new("tok")));
         assert_eq!(config.gateway.auth.password, Some(Secret::new("pw")));
+        assert_eq!(
+            config.gateway.auth.mode,
+            super::super::schema::AuthMode::Token,
+            "a token is configured too: token mode stays"
+        );
         assert_eq!(config.agent.model, "openai/gpt-4o");
         assert_eq!(
             names,
@@ -152,6 +164,11 @@ mod tests {
         .unwrap();
         assert_eq!(config.gateway.port, 9001);
         assert_eq!(config.gateway.auth.password, Some(Secret::new("pw")));
+        assert_eq!(
+            config.gateway.auth.mode,
+            super::super::schema::AuthMode::Password,
+            "the seed's Docker set-up: a password alone in the environment means password auth"
+        );
         assert_eq!(config.agent.model, "anthropic/claude-3-5-sonnet-20241022");
         assert_eq!(
             names,
