@@ -231,11 +231,11 @@ mod tests {
     }
 
     #[test]
-    fn password_does_not_change_auth_mode() {
+    fn a_password_alone_in_the_environment_means_password_auth() {
         let (config, _) = apply(&[("PINCER_GATEWAY_PASSWORD", "pw")]).unwrap();
         assert_eq!(
             config.gateway.auth.mode,
-            super::super::schema::AuthMode::Token
+            super::super::schema::AuthMode::Password
         );
     }
 }
