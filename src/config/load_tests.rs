@@ -232,13 +232,15 @@ fn env_password_satisfies_password_mode() {
     );
 }
 
+/// The seed's `docker run -e CLAWDBOT_GATEWAY_PASSWORD=...`: zero config plus a password in the
+/// environment is a password-protected gateway.
 #[test]
-fn env_password_alone_keeps_token_mode() {
+fn env_password_alone_selects_password_mode() {
     let dir = tempfile::tempdir().unwrap();
     let env = env_of(&[("PINCER_GATEWAY_PASSWORD", "pw")]);
     let loaded = load(&dir.path().join("absent.json5"), &env).unwrap();
     assert_eq!(loaded.source, ConfigSource::Defaults);
-    assert_eq!(loaded.config.gateway.auth.mode, AuthMode::Token);
+    assert_eq!(loaded.config.gateway.auth.mode, AuthMode::Password);
     assert_eq!(loaded.config.gateway.auth.password, Some(Secret::new("pw")));
 }
 
