@@ -9,8 +9,8 @@
 #
 # `--bind lan` listens on all interfaces of the container, which Pincer allows only with auth: a
 # zero-config start generates a token into /data/state/gateway.token (mode 0600); set
-# `gateway.auth.mode: "password"` in /data/pincer.json5 and PINCER_GATEWAY_PASSWORD to use a
-# password instead. See docker-compose.yml for a complete service.
+# PINCER_GATEWAY_PASSWORD (or CLAWDBOT_GATEWAY_PASSWORD) to use a password instead. See
+# docker-compose.yml for a complete service.
 
 FROM rust:1-bookworm AS builder
 WORKDIR /src
