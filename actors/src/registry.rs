@@ -31,6 +31,17 @@ pub enum ActorState {
 }
 
 impl ActorState {
+    /// The lowercase name used in JSON, metrics labels and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorState::Starting => "starting",
+            ActorState::Running => "running",
+            ActorState::Restarting => "restarting",
+            ActorState::Stopped => "stopped",
+            ActorState::Failed => "failed",
+        }
+    }
+
     fn from_u8(value: u8) -> Self {
         match value {
             0 => ActorState::Starting,

@@ -51,16 +51,6 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-fn state_name(state: ActorState) -> &'static str {
-    match state {
-        ActorState::Starting => "starting",
-        ActorState::Running => "running",
-        ActorState::Restarting => "restarting",
-        ActorState::Stopped => "stopped",
-        ActorState::Failed => "failed",
-    }
-}
-
 /// Renders the exposition.
 pub fn render(monitor: &Monitor, actors: &[ActorSnapshot], cooldowns: &Cooldowns) -> String {
     let mut out = Exposition {
@@ -220,7 +210,7 @@ pub fn render(monitor: &Monitor, actors: &[ActorSnapshot], cooldowns: &Cooldowns
         totals[2] += f64::from(actor.restarts);
         totals[3] += actor.mailbox.rejected_full as f64;
         *by_state
-            .entry((actor.kind, state_name(actor.state)))
+            .entry((actor.kind, actor.state.as_str()))
             .or_default() += 1.0;
     }
     let per_kind = |index: usize| -> Vec<(String, f64)> {

@@ -50,21 +50,11 @@ impl Readiness {
         for path in &self.required {
             match registry.find_by_path(path).map(|actor| actor.state) {
                 Some(ActorState::Running) => {}
-                Some(state) => problems.push(format!("{path}: {}", state_name(state))),
+                Some(state) => problems.push(format!("{path}: {}", state.as_str())),
                 None => problems.push(format!("{path}: not started")),
             }
         }
         problems
-    }
-}
-
-fn state_name(state: ActorState) -> &'static str {
-    match state {
-        ActorState::Starting => "starting",
-        ActorState::Running => "running",
-        ActorState::Restarting => "restarting",
-        ActorState::Stopped => "stopped",
-        ActorState::Failed => "failed",
     }
 }
 
