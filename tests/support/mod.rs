@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod emulators;
+pub mod provider_calls;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
