@@ -207,7 +207,11 @@ where
     }
 
     fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation {
-        let actor = (self.factory)(cx);
+        // A factory that panics fails this child, not the supervisor calling it.
+        let actor = match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)(cx))) {
+            Ok(actor) => actor,
+            Err(panic) => return failed_start(ExitReason::from_panic(panic), notify),
+        };
         let mut ctx = Context::<A>::new();
         // The kit bounds the mailbox itself (see address.rs); actix's bound must never interfere.
         ctx.set_mailbox_capacity(0);
@@ -249,7 +253,10 @@ where
     F: FnMut(&ChildContext) -> LocalBoxFuture<'static, Result<(), String>> + Send + 'static,
 {
     fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation {
-        let future = (self.factory)(cx);
+        let future = match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)(cx))) {
+            Ok(future) => future,
+            Err(panic) => return failed_start(ExitReason::from_panic(panic), notify),
+        };
         let entry = Arc::clone(&cx.entry);
         let abort = spawn_guarded(future, move |outcome| {
             let reason = match outcome {
@@ -269,6 +276,17 @@ where
             }),
             abort,
         }
+    }
+}
+
+/// An incarnation that failed before it began: its exit is reported from a task of its own, so
+/// the supervisor learns of it the same way as of any other exit (and not while it is starting).
+fn failed_start(reason: ExitReason, notify: ExitNotifier) -> Incarnation {
+    let (abort, _registration) = AbortHandle::new_pair();
+    actix::spawn(async move { notify(reason) });
+    Incarnation {
+        request_stop: Box::new(|| false),
+        abort,
     }
 }
 

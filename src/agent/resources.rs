@@ -11,9 +11,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Actor, AsyncContext, Context, Handler, Message};
+use actix::{Actor, AsyncContext, Context, Handler, Message, StreamHandler};
 use pincer_actors::{ActorRef, ChildContext, Managed};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::monitor::Monitor;
 
@@ -30,30 +30,26 @@ pub enum PermitError {
 
 /// Asks for a permit; the answer comes through `reply`.
 pub struct Acquire {
-    pub reply: oneshot::Sender<Result<(), PermitError>>,
+    pub reply: oneshot::Sender<Result<Permit, PermitError>>,
 }
 
 impl Message for Acquire {
     type Result = ();
 }
 
-/// Gives a permit back (sent by [`Permit`]'s destructor).
-pub struct Release;
-
-impl Message for Release {
-    type Result = ();
-}
-
 /// A granted permit; dropping it releases the slot.
+///
+/// The manager creates the permit and sends it to the run, so a run that goes away at any point
+/// (even between the grant and its first look at it) drops the permit and frees the slot. The
+/// release goes to the incarnation that granted it: a restarted manager, which starts with every
+/// slot free, never receives releases for permits it did not grant.
 pub struct Permit {
-    manager: ActorRef<ResourceManager>,
+    release: mpsc::UnboundedSender<()>,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        // The manager's mailbox is unbounded; this fails only if the manager restarted, and a
-        // restarted manager starts with every slot free.
-        let _ = self.manager.tell(Release);
+        let _ = self.release.send(());
     }
 }
 
@@ -63,19 +59,14 @@ pub async fn acquire(manager: &ActorRef<ResourceManager>) -> Result<Permit, Perm
     manager
         .tell(Acquire { reply })
         .map_err(|_| PermitError::Unavailable)?;
-    match granted.await {
-        // No await between receiving the grant and owning the permit: no slot can leak.
-        Ok(Ok(())) => Ok(Permit {
-            manager: manager.clone(),
-        }),
-        Ok(Err(error)) => Err(error),
-        Err(_) => Err(PermitError::Unavailable),
-    }
+    granted.await.unwrap_or(Err(PermitError::Unavailable))
 }
+
+type Reply = oneshot::Sender<Result<Permit, PermitError>>;
 
 struct Waiter {
     since: Instant,
-    reply: oneshot::Sender<Result<(), PermitError>>,
+    reply: Reply,
 }
 
 /// The actor.
@@ -85,6 +76,8 @@ pub struct ResourceManager {
     in_use: usize,
     waiting: VecDeque<Waiter>,
     monitor: Arc<Monitor>,
+    /// Where this incarnation's permits report their release.
+    release: Option<mpsc::UnboundedSender<()>>,
     /// `None` when the platform offers no memory figures; runs are then never refused for memory.
     system: Option<sysinfo::System>,
     memory_checked: Option<(Instant, u64)>,
@@ -98,6 +91,7 @@ impl ResourceManager {
             in_use: 0,
             waiting: VecDeque::new(),
             monitor,
+            release: None,
             system: sysinfo::System::new()
                 .map_err(|error| tracing::warn!(%error, "no system memory figures; the memory check is off"))
                 .ok(),
@@ -133,7 +127,7 @@ impl ResourceManager {
         (total / 20).max(64)
     }
 
-    fn grant(&mut self, reply: oneshot::Sender<Result<(), PermitError>>) {
+    fn grant(&mut self, reply: Reply) {
         if let Some(reason) = self.monitor.shedding() {
             let _ = reply.send(Err(PermitError::Shedding(reason)));
             return;
@@ -147,11 +141,14 @@ impl ResourceManager {
             }));
             return;
         }
+        let Some(release) = self.release.clone() else {
+            let _ = reply.send(Err(PermitError::Unavailable));
+            return;
+        };
         self.in_use += 1;
-        if reply.send(Ok(())).is_err() {
-            // The run went away while waiting.
-            self.in_use -= 1;
-        }
+        // If the run went away, the permit comes back in the error and is dropped here, which
+        // queues its release like any other.
+        let _ = reply.send(Ok(Permit { release }));
     }
 
     fn serve_waiting(&mut self) {
@@ -185,6 +182,12 @@ impl Actor for ResourceManager {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        let (release, released) = mpsc::unbounded_channel::<()>();
+        self.release = Some(release);
+        ctx.add_stream(futures_util::stream::unfold(
+            released,
+            |mut released| async move { released.recv().await.map(|()| ((), released)) },
+        ));
         self.publish();
         // Keeps the "oldest waiting" figure current while runs wait.
         ctx.run_interval(Duration::from_secs(1), |manager, _| {
@@ -214,13 +217,15 @@ impl Handler<Acquire> for ResourceManager {
     }
 }
 
-impl Handler<Release> for ResourceManager {
-    type Result = ();
-
-    fn handle(&mut self, _: Release, _: &mut Context<Self>) {
+impl StreamHandler<()> for ResourceManager {
+    /// A permit was dropped.
+    fn handle(&mut self, (): (), _: &mut Context<Self>) {
         self.in_use = self.in_use.saturating_sub(1);
         self.serve_waiting();
     }
+
+    /// The release stream never ends while the manager holds its sender; nothing to do.
+    fn finished(&mut self, _: &mut Context<Self>) {}
 }
 
-pincer_actors::mailbox!(ResourceManager: Acquire, Release);
+pincer_actors::mailbox!(ResourceManager: Acquire);

@@ -311,7 +311,12 @@ impl RunningGateway {
                     signal = name,
                     "shutting down: draining, then stopping actors in reverse order"
                 );
-                self.stop().await;
+                if self.stop().await == ExitReason::Killed {
+                    // Not a clean stop: the crash-loop breaker must count it as one.
+                    return Err(GatewayError::TreeFailed(
+                        "the supervision tree did not stop within 60 s".into(),
+                    ));
+                }
                 info!("gateway stopped");
                 Ok(exit::OK)
             }

@@ -50,6 +50,10 @@ impl Message for EvictIdle {
     type Result = ();
 }
 
+/// A session used this recently is never evicted: it may have been started for a message that
+/// has not reached it yet (its `busy` flag only turns on when the actor handles the message).
+const EVICTION_GRACE: Duration = Duration::from_secs(5);
+
 /// Router settings.
 #[derive(Debug, Clone)]
 pub struct RouterSettings {
@@ -116,7 +120,9 @@ impl SessionRouter {
             while table.len() > self.settings.cache_size {
                 let lru = table
                     .iter()
-                    .filter(|(_, s)| !s.busy.load(Relaxed))
+                    .filter(|(_, s)| {
+                        !s.busy.load(Relaxed) && now.duration_since(s.last_used) >= EVICTION_GRACE
+                    })
                     .min_by_key(|(_, s)| s.last_used)
                     .map(|(key, _)| key.clone());
                 let Some(key) = lru else {
@@ -138,8 +144,7 @@ impl Actor for SessionRouter {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.publish();
-        let period =
-            (self.settings.idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
+        let period = (self.settings.idle / 4).clamp(Duration::from_secs(1), EVICTION_GRACE);
         ctx.run_interval(period, |router, _| {
             router.evict();
             router.publish();
@@ -165,9 +170,12 @@ impl Handler<EvictIdle> for SessionRouter {
     fn handle(&mut self, _: EvictIdle, _ctx: &mut Context<Self>) {
         let victims: Vec<String> = {
             let mut table = self.lock();
+            let now = Instant::now();
             let idle: Vec<String> = table
                 .iter()
-                .filter(|(_, s)| !s.busy.load(Relaxed))
+                .filter(|(_, s)| {
+                    !s.busy.load(Relaxed) && now.duration_since(s.last_used) >= EVICTION_GRACE
+                })
                 .map(|(key, _)| key.clone())
                 .collect();
             for key in &idle {

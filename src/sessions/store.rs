@@ -80,6 +80,8 @@ pub struct Inspection {
 pub struct SessionStore {
     dir: PathBuf,
     index: Mutex<(IndexFile, bool)>,
+    /// Held while the index file is written, so that two flushes never interleave.
+    flushing: Mutex<()>,
 }
 
 impl SessionStore {
@@ -122,6 +124,7 @@ impl SessionStore {
         let store = SessionStore {
             dir: dir.to_path_buf(),
             index: Mutex::new((index, rebuilt)),
+            flushing: Mutex::new(()),
         };
         if rebuilt {
             store.flush()?;
@@ -222,6 +225,7 @@ impl SessionStore {
 
     /// Writes the index if it changed since the last flush (atomically).
     pub fn flush(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
         let body = {
             let mut guard = self.lock();
             if !guard.1 {

@@ -453,3 +453,52 @@ async fn one_for_one_backoffs_of_different_children_do_not_queue_behind_each_oth
         "both restart after one backoff, not two in a row: {took:?}"
     );
 }
+
+#[actix::test]
+async fn a_factory_that_panics_fails_its_child_not_the_supervisor() {
+    tokio::time::pause();
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    let registry = Registry::default();
+    let journal = Journal::default();
+    let (steady, steady_ref) = worker("steady", RestartType::Permanent, 8, &journal);
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&attempts);
+    let (fragile, _) = ChildSpec::actor("fragile", "worker", move |cx: &crate::ChildContext| {
+        if counter.fetch_add(1, SeqCst) == 0 {
+            panic!("constructor bug");
+        }
+        Worker {
+            name: "fragile".into(),
+            cx: cx.clone(),
+            journal: Journal::default(),
+            count: 0,
+            ignore_shutdown: false,
+            handled: Arc::new(AtomicU32::new(0)),
+        }
+    });
+    let _root = RootHandle::start(
+        &registry,
+        "root",
+        quick(Strategy::OneForOne).child(steady).child(fragile),
+    );
+    eventually("the fragile child is restarted", || {
+        registry
+            .find_by_path("/root/fragile")
+            .is_some_and(|a| a.state == ActorState::Running && a.restarts == 1)
+    })
+    .await;
+    assert_eq!(attempts.load(SeqCst), 2);
+    assert_eq!(
+        journal.starts_of("steady"),
+        1,
+        "its sibling was not disturbed"
+    );
+    assert_eq!(steady_ref.ask(Bump).await, Ok(1));
+    let last_error = registry
+        .find_by_path("/root/fragile")
+        .and_then(|a| a.last_error)
+        .unwrap_or_default();
+    assert!(last_error.contains("constructor bug"), "{last_error}");
+}
