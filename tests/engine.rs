@@ -317,3 +317,44 @@ fn pincer_agent_streams_the_answer_to_the_terminal() {
         "{sessions}"
     );
 }
+
+#[test]
+fn a_retried_stream_does_not_repeat_text_the_client_already_has() {
+    let emulator = Emulator::anthropic();
+    emulator.push(Reply::mid_stream_error(
+        &["Hello ", "wor"],
+        "overloaded_error",
+    ));
+    emulator.push(Reply::text(&["Hello ", "world"]));
+    let gateway = gateway_with(
+        &["anthropic/m"],
+        &[("anthropic", "anthropic-messages", &emulator)],
+        "",
+    );
+    let bearer = format!("Bearer {}", gateway.token());
+    let body = json!({ "stream": true, "messages": [{ "role": "user", "content": "hi" }] });
+    let response = http_post(
+        gateway.addr,
+        "/v1/chat/completions",
+        &[("Authorization", bearer.as_str())],
+        &body,
+    );
+    assert_eq!(response.status, 200);
+    let streamed: String = response
+        .text
+        .split("\n\n")
+        .filter_map(|event| event.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .filter_map(|chunk| {
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(
+        streamed, "Hello world",
+        "the retry's repeated prefix is not streamed twice"
+    );
+    assert_eq!(emulator.requests().len(), 2);
+}

@@ -7,6 +7,7 @@
 //! cooldown and fall back; on a context overflow or a bad request stop (another model would fail
 //! the same way).
 
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -32,6 +33,39 @@ pub struct StepOutput {
     pub duration_ms: u64,
 }
 
+/// Keeps a turn's streamed text from repeating when a model call is retried or the run restarts:
+/// the askers have already seen the first `forwarded` bytes of the turn's text, so the bytes a new
+/// attempt produces again are not sent twice. (When a retry words its answer differently, the
+/// streamed text can only be a best effort; the final answer is always whole and sent once.)
+#[derive(Debug)]
+pub struct Deltas<'a> {
+    forwarded: &'a AtomicUsize,
+    seen: usize,
+}
+
+impl<'a> Deltas<'a> {
+    /// Counts from the start of the turn's text, against what earlier attempts forwarded.
+    pub fn new(forwarded: &'a AtomicUsize) -> Self {
+        Deltas { forwarded, seen: 0 }
+    }
+
+    /// The part of `piece` the askers have not seen yet.
+    fn pass<'p>(&mut self, piece: &'p str) -> &'p str {
+        let start = self.seen;
+        self.seen += piece.len();
+        let forwarded = self.forwarded.load(Relaxed);
+        if self.seen <= forwarded {
+            return "";
+        }
+        let mut skip = forwarded.saturating_sub(start).min(piece.len());
+        while !piece.is_char_boundary(skip) {
+            skip += 1;
+        }
+        self.forwarded.store(self.seen, Relaxed);
+        &piece[skip..]
+    }
+}
+
 /// Why a step failed: worth another attempt of the run, or final.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepError {
@@ -44,6 +78,7 @@ pub async fn call_model(
     engine: &Engine,
     mut request: ChatRequest,
     listeners: &[UnboundedSender<RunEvent>],
+    deltas: &mut Deltas<'_>,
 ) -> Result<StepOutput, StepError> {
     let mut last: Option<ProviderError> = None;
     for model_ref in &engine.settings.models {
@@ -65,14 +100,20 @@ pub async fn call_model(
         }
         request.model = model;
         for retry in 0..=RETRIES_PER_MODEL {
-            match stream_once(
+            let step_start = deltas.seen;
+            let result = stream_once(
                 &client,
                 request.clone(),
                 listeners,
+                deltas,
                 engine.settings.stream_idle,
             )
-            .await
-            {
+            .await;
+            if result.is_err() {
+                // A retry produces this step's text again from its beginning.
+                deltas.seen = step_start;
+            }
+            match result {
                 Ok(mut output) => {
                     engine.cooldowns.succeeded(&provider);
                     output.model = model_ref.clone();
@@ -131,6 +172,7 @@ async fn stream_once(
     client: &ModelClient,
     request: ChatRequest,
     listeners: &[UnboundedSender<RunEvent>],
+    deltas: &mut Deltas<'_>,
     idle: Duration,
 ) -> Result<StepOutput, ProviderError> {
     let provider = client.provider_id().to_string();
@@ -163,8 +205,11 @@ async fn stream_once(
         }
         match event? {
             StreamEvent::Text(piece) => {
-                for listener in listeners {
-                    let _ = listener.send(RunEvent::Delta(piece.clone()));
+                let fresh = deltas.pass(&piece);
+                if !fresh.is_empty() {
+                    for listener in listeners {
+                        let _ = listener.send(RunEvent::Delta(fresh.to_string()));
+                    }
                 }
                 output.text.push_str(&piece);
             }
@@ -193,4 +238,26 @@ async fn stream_once(
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retried_step_does_not_repeat_what_the_askers_saw() {
+        let forwarded = AtomicUsize::new(0);
+        let mut first = Deltas::new(&forwarded);
+        assert_eq!(first.pass("Hello "), "Hello ");
+        assert_eq!(first.pass("wö"), "wö");
+        // The stream broke; a new attempt starts the turn's text again.
+        let mut retry = Deltas::new(&forwarded);
+        assert_eq!(retry.pass("Hel"), "");
+        assert_eq!(
+            retry.pass("lo wörld"),
+            "rld",
+            "only the unseen part, cut on a char boundary"
+        );
+        assert_eq!(retry.pass("!"), "!");
+    }
 }

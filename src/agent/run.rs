@@ -22,7 +22,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
-use super::call::{call_model, StepError};
+use super::call::{call_model, Deltas, StepError};
 use super::resources::acquire;
 use super::{Engine, RunEvent};
 use crate::providers::{ChatMessage, ChatRequest, ToolCall, Usage};
@@ -41,6 +41,8 @@ pub struct Turn {
 
 struct TurnState {
     turn: Turn,
+    /// Bytes of the turn's text already streamed to the askers (see `Deltas`).
+    streamed: std::sync::atomic::AtomicUsize,
     started: std::time::Instant,
     attempts: AtomicU32,
     last_error: Mutex<Option<String>>,
@@ -67,6 +69,7 @@ pub fn run_spec(engine: Arc<Engine>, turn: Turn, done: oneshot::Sender<()>) -> C
     let id = format!("{}#{}", turn.session_key, turn.id);
     let state = Arc::new(TurnState {
         turn,
+        streamed: std::sync::atomic::AtomicUsize::new(0),
         started: std::time::Instant::now(),
         attempts: AtomicU32::new(0),
         last_error: Mutex::new(None),
@@ -179,6 +182,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     }
     let mut total = Usage::default();
     let mut trace = Vec::new();
+    let mut deltas = Deltas::new(&state.streamed);
     for _step in 0..engine.settings.max_steps {
         match mine.last() {
             Some(ChatMessage::Assistant { text, tool_calls }) if tool_calls.is_empty() => {
@@ -204,7 +208,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             tools: engine.tools.specs(),
             max_tokens: engine.settings.max_tokens,
         };
-        let output = call_model(engine, request, &turn.listeners).await?;
+        let output = call_model(engine, request, &turn.listeners, &mut deltas).await?;
         drop(permit);
         trace.push(json!({
             "kind": "model", "model": output.model, "durationMs": output.duration_ms,
