@@ -358,3 +358,33 @@ fn a_retried_stream_does_not_repeat_text_the_client_already_has() {
     );
     assert_eq!(emulator.requests().len(), 2);
 }
+
+/// SIGTERM while a turn is running: the web server stops accepting but drains, the run is still
+/// supervised while it drains, so the in-flight request gets its answer and the exit is clean.
+#[test]
+fn sigterm_drains_an_in_flight_turn_before_stopping() {
+    let emulator = Emulator::openai();
+    emulator.set_delay(Duration::from_millis(800));
+    emulator.push(Reply::text(&["finished before exit"]));
+    let mut gateway = gateway_with(
+        &["openai/m"],
+        &[("openai", "openai-completions", &emulator)],
+        "",
+    );
+    let addr = gateway.addr;
+    let bearer = format!("Bearer {}", gateway.token());
+    let in_flight = std::thread::spawn(move || {
+        let body = json!({ "messages": [{ "role": "user", "content": "slow one" }] });
+        http_post(
+            addr,
+            "/v1/chat/completions",
+            &[("Authorization", bearer.as_str())],
+            &body,
+        )
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let output = gateway.terminate();
+    let answer = in_flight.join().expect("request thread");
+    assert_eq!(answer_of(&answer), "finished before exit");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
