@@ -82,18 +82,7 @@ fn streaming_answers_arrive_as_sse_chunks() {
     assert!(response
         .header("content-type")
         .is_some_and(|c| c.starts_with("text/event-stream")));
-    let deltas: String = response
-        .text
-        .split("\n\n")
-        .filter_map(|event| event.strip_prefix("data: "))
-        .filter(|data| *data != "[DONE]")
-        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
-        .filter_map(|chunk| {
-            chunk["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(String::from)
-        })
-        .collect();
+    let deltas = streamed_text(&response);
     assert_eq!(deltas, "Streamed");
     assert!(
         response.text.trim_end().ends_with("data: [DONE]"),
@@ -340,18 +329,7 @@ fn a_retried_stream_does_not_repeat_text_the_client_already_has() {
         &body,
     );
     assert_eq!(response.status, 200);
-    let streamed: String = response
-        .text
-        .split("\n\n")
-        .filter_map(|event| event.strip_prefix("data: "))
-        .filter(|data| *data != "[DONE]")
-        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
-        .filter_map(|chunk| {
-            chunk["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(String::from)
-        })
-        .collect();
+    let streamed = streamed_text(&response);
     assert_eq!(
         streamed, "Hello world",
         "the retry's repeated prefix is not streamed twice"

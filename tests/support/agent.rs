@@ -86,3 +86,19 @@ pub fn contents(body: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// The text deltas of an SSE chat-completion answer, joined.
+pub fn streamed_text(response: &Response) -> String {
+    response
+        .text
+        .split("\n\n")
+        .filter_map(|event| event.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .filter_map(|chunk| {
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect()
+}
