@@ -38,7 +38,8 @@ struct Slot {
     key: u64,
     spec: ChildSpec,
     entry: Arc<ActorEntry>,
-    is_static: bool,
+    /// The child's place among the static children, `None` for dynamic ones.
+    static_order: Option<usize>,
     running: Option<Running>,
     /// Consecutive failures, for the backoff exponent.
     attempts: u32,
@@ -79,6 +80,9 @@ pub struct Supervisor {
     terminating: bool,
     next_key: u64,
     next_generation: u64,
+    next_static: usize,
+    /// Static children removed in this incarnation, with their order (see `remove_slot`).
+    retired: Vec<(usize, ChildSpec)>,
 }
 
 impl Supervisor {
@@ -107,6 +111,8 @@ impl Supervisor {
             terminating: false,
             next_key: 1,
             next_generation: 1,
+            next_static: 0,
+            retired: Vec::new(),
         };
         let keys: Vec<u64> = specs
             .into_iter()
@@ -119,6 +125,10 @@ impl Supervisor {
     }
 
     fn add_slot(&mut self, spec: ChildSpec, is_static: bool) -> u64 {
+        let static_order = is_static.then(|| {
+            self.next_static += 1;
+            self.next_static - 1
+        });
         let key = self.next_key;
         self.next_key += 1;
         let path = format!("{}/{}", self.cx.path(), spec.id);
@@ -139,12 +149,23 @@ impl Supervisor {
             key,
             spec,
             entry,
-            is_static,
+            static_order,
             running: None,
             attempts: 0,
             remove_on_exit: false,
         });
         key
+    }
+
+    /// Forgets a child. A static child's spec is kept aside: like OTP's `init/1`, the next
+    /// incarnation of this supervisor starts every static child again, whatever became of it here.
+    fn remove_slot(&mut self, index: usize) {
+        let slot = self.slots.remove(index);
+        if let Some(order) = slot.static_order {
+            let mut spec = slot.spec;
+            spec.entry = Some(slot.entry);
+            self.retired.push((order, spec));
+        }
     }
 
     fn index_of(&self, key: u64) -> Option<usize> {
@@ -314,7 +335,7 @@ impl Supervisor {
             slot.entry.set_state(ActorState::Restarting);
         }
         if remove {
-            self.slots.remove(index);
+            self.remove_slot(index);
         }
         if matches!(self.waiting, Waiting::ChildStop(waited) if waited == key) {
             self.waiting = Waiting::Nothing;
@@ -349,7 +370,7 @@ impl Supervisor {
             } else {
                 ActorState::Stopped
             });
-            self.slots.remove(index);
+            self.remove_slot(index);
             return;
         }
         let path = slot.entry.path().to_string();
@@ -442,22 +463,23 @@ impl Drop for Supervisor {
     /// Whatever ended this incarnation (an orderly stop, a panic, being killed), no child may outlive
     /// it, and the static specs go back for the next incarnation.
     fn drop(&mut self) {
-        let mut returned = Vec::new();
+        let mut returned = mem::take(&mut self.retired);
         for mut slot in self.slots.drain(..) {
             if let Some(running) = slot.running.take() {
                 running.incarnation.kill();
             }
             slot.entry.set_state(ActorState::Stopped);
-            if slot.is_static {
+            if let Some(order) = slot.static_order {
                 slot.spec.entry = Some(slot.entry);
-                returned.push(slot.spec);
+                returned.push((order, slot.spec));
             }
         }
+        returned.sort_by_key(|(order, _)| *order);
         let mut shared = self
             .shared_specs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        shared.extend(returned);
+        shared.extend(returned.into_iter().map(|(_, spec)| spec));
     }
 }
 
@@ -506,7 +528,7 @@ impl Handler<TerminateChild> for Supervisor {
         self.slots[index].remove_on_exit = true;
         if !self.begin_stop(key, ctx) {
             self.slots[index].entry.set_state(ActorState::Stopped);
-            self.slots.remove(index);
+            self.remove_slot(index);
         }
         true
     }

@@ -502,3 +502,43 @@ async fn a_factory_that_panics_fails_its_child_not_the_supervisor() {
         .unwrap_or_default();
     assert!(last_error.contains("constructor bug"), "{last_error}");
 }
+
+#[actix::test]
+async fn a_restarted_supervisor_starts_every_static_child_again() {
+    tokio::time::pause();
+    let registry = Registry::default();
+    let journal = Journal::default();
+    let (done, done_ref) = worker("done", RestartType::Transient, 8, &journal);
+    let (fragile, fragile_ref) = worker("fragile", RestartType::Permanent, 8, &journal);
+    let inner = SupervisorSpec::new(Strategy::OneForOne)
+        .backoff(Backoff::none())
+        .intensity(Intensity {
+            max_restarts: 0,
+            period: Duration::from_secs(10),
+        })
+        .child(done)
+        .child(fragile);
+    let (inner_spec, _) = inner.into_child("inner");
+    let _root = RootHandle::start(
+        &registry,
+        "root",
+        quick(Strategy::OneForOne).child(inner_spec),
+    );
+
+    done_ref.tell(StopNormally).expect("accepted");
+    eventually("the transient child finished", || {
+        !done_ref.is_running() && journal.starts_of("done") == 1
+    })
+    .await;
+    // The next failure exceeds the inner supervisor's intensity: its parent restarts it.
+    let _ = fragile_ref.ask(Crash).await;
+    eventually("the inner supervisor came back with both children", || {
+        journal.starts_of("done") == 2 && journal.starts_of("fragile") == 2 && done_ref.is_running()
+    })
+    .await;
+    assert_eq!(
+        journal.starts_of("done"),
+        2,
+        "as OTP's init/1 would, the new incarnation starts it again"
+    );
+}
