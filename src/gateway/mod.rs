@@ -219,14 +219,8 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let store = SessionStore::open(&state_dir.join("agents").join("main").join("sessions"))?;
     let catalog = ProviderCatalog::from_config(&config.models, &|name| std::env::var(name).ok());
     let monitor = Arc::new(Monitor::default());
-    let addresses = tree::prepare(
+    let prepared = tree::prepare(
         config.agents.max_concurrent_runs,
-        RouterSettings {
-            cache_size: usize::try_from(config.agents.session_cache_size.max(1))
-                .unwrap_or(usize::MAX),
-            idle: Duration::from_secs(config.session.idle_minutes.max(1) * 60),
-            queue: config.messages.queue.clone(),
-        },
         tree::MonitorParts {
             monitor: Arc::clone(&monitor),
             config: config.monitoring.clone(),
@@ -240,10 +234,19 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         cooldowns: Cooldowns::default(),
         tools,
         settings: RunSettings::from_config(config),
-        resources: addresses.resources.clone(),
-        runs: addresses.runs.clone(),
+        resources: prepared.resources.clone(),
+        runs: prepared.runs.clone(),
         monitor: Arc::clone(&monitor),
     });
+    let addresses = prepared.with_engine(
+        Arc::clone(&engine),
+        RouterSettings {
+            cache_size: usize::try_from(config.agents.session_cache_size.max(1))
+                .unwrap_or(usize::MAX),
+            idle: Duration::from_secs(config.session.idle_minutes.max(1) * 60),
+            queue: config.messages.queue.clone(),
+        },
+    );
     let state = web::Data::new(AppState {
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
@@ -260,15 +263,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         metrics_public: config.monitoring.metrics_public,
     });
     let settings = server_settings(config);
-    let tree = tree::start(
-        &registry,
-        addresses,
-        Arc::clone(&engine),
-        listener,
-        tls,
-        state.clone(),
-        settings,
-    );
+    let tree = tree::start(&registry, addresses, listener, tls, state.clone(), settings);
     Ok(RunningGateway {
         registry,
         state,

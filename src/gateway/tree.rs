@@ -20,7 +20,7 @@
 //! serve its requests are stopped.
 
 use std::net::TcpListener;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
@@ -49,10 +49,21 @@ pub const REQUIRED: [&str; 6] = [
     "/gateway/web",
 ];
 
-/// The addresses of the tree's long-lived actors, known before it starts (an `ActorRef` is handed
-/// out with its child spec), so that the engine and the web state can be built first.
-pub struct Addresses {
+/// The engine's actors before the engine exists: their addresses are known as soon as their
+/// specs are (an `ActorRef` is handed out with its child spec), so the engine can be built with
+/// them; [`Prepared::with_engine`] then adds the actors that need the engine.
+pub struct Prepared {
     pub resources: ActorRef<ResourceManager>,
+    pub runs: ActorRef<Supervisor>,
+    pub sessions: ActorRef<Supervisor>,
+    resources_spec: ChildSpec,
+    sessions_spec: ChildSpec,
+    runs_spec: ChildSpec,
+    monitor: MonitorParts,
+}
+
+/// Every long-lived actor's spec and address, ready to start.
+pub struct Addresses {
     pub runs: ActorRef<Supervisor>,
     pub sessions: ActorRef<Supervisor>,
     pub router: ActorRef<SessionRouter>,
@@ -64,7 +75,6 @@ struct Specs {
     sessions: ChildSpec,
     runs: ChildSpec,
     router: ChildSpec,
-    engine_slot: Arc<OnceLock<Arc<Engine>>>,
 }
 
 /// The running tree.
@@ -85,16 +95,10 @@ pub struct MonitorParts {
     pub memory_limit_mb: u64,
 }
 
-/// Creates the specs of the engine's and the monitor's actors (not started yet).
-pub fn prepare(max_concurrent_runs: u32, router: RouterSettings, parts: MonitorParts) -> Addresses {
-    let MonitorParts {
-        monitor,
-        config,
-        state_dir,
-        memory_limit_mb,
-    } = parts;
+/// Creates the specs of the actors the engine needs (not started yet).
+pub fn prepare(max_concurrent_runs: u32, parts: MonitorParts) -> Prepared {
     let (resources_spec, resources) = {
-        let monitor = Arc::clone(&monitor);
+        let monitor = Arc::clone(&parts.monitor);
         ChildSpec::actor_with_capacity("resources", "resources", 0, move |cx| {
             ResourceManager::new(cx.clone(), max_concurrent_runs, Arc::clone(&monitor))
         })
@@ -112,68 +116,82 @@ pub fn prepare(max_concurrent_runs: u32, router: RouterSettings, parts: MonitorP
             reset_after: Duration::from_secs(30),
         })
         .into_child("runs");
-    // The router is built with the engine, which needs the addresses above: it is filled in by
-    // `start` before the tree (and so the router's factory) runs.
-    let engine_slot: Arc<OnceLock<Arc<Engine>>> = Arc::new(OnceLock::new());
-    let table: SessionTable = SessionTable::default();
-    let (router_spec, router_ref) = {
-        let engine_slot = Arc::clone(&engine_slot);
-        let sessions = sessions.clone();
-        // Every chat request asks the router first: a deep mailbox absorbs bursts of new sessions.
-        ChildSpec::actor_with_capacity("router", "router", 4096, move |cx| {
-            let engine = engine_slot
-                .get()
-                .cloned()
-                .expect("the engine is set before the tree starts");
-            SessionRouter::new(
-                cx.clone(),
-                engine,
-                sessions.clone(),
-                Arc::clone(&table),
-                router.clone(),
-            )
-        })
-    };
-    let (sampler_spec, _) = {
-        let (monitor, config, router) = (Arc::clone(&monitor), config.clone(), router_ref.clone());
-        ChildSpec::actor("sampler", "monitor", move |cx| {
-            Sampler::new(
-                cx.clone(),
-                Arc::clone(&monitor),
-                state_dir.clone(),
-                &config,
-                memory_limit_mb,
-                router.clone(),
-            )
-        })
-    };
-    let (rater_spec, _) = {
-        let (monitor, config) = (Arc::clone(&monitor), config.clone());
-        ChildSpec::actor("metrics", "monitor", move |_| {
-            MetricsRater::new(Arc::clone(&monitor), &config)
-        })
-    };
-    let (alerter_spec, _) = ChildSpec::actor("alerts", "monitor", move |cx| {
-        Alerter::new(cx.clone(), Arc::clone(&monitor), &config)
-    });
-    let (monitor, _) = SupervisorSpec::new(Strategy::OneForOne)
-        .child(resources_spec)
-        .child(sampler_spec)
-        .child(rater_spec)
-        .child(alerter_spec)
-        .into_child("monitor");
-    Addresses {
+    Prepared {
         resources,
         runs,
         sessions,
-        router: router_ref,
-        specs: Specs {
+        resources_spec,
+        sessions_spec,
+        runs_spec,
+        monitor: parts,
+    }
+}
+
+impl Prepared {
+    /// Adds the router (which serves the engine's sessions) and the monitor's actors (whose
+    /// memory guard talks to the router).
+    pub fn with_engine(self, engine: Arc<Engine>, router: RouterSettings) -> Addresses {
+        let MonitorParts {
             monitor,
-            sessions: sessions_spec,
-            runs: runs_spec,
-            router: router_spec,
-            engine_slot,
-        },
+            config,
+            state_dir,
+            memory_limit_mb,
+        } = self.monitor;
+        let table: SessionTable = SessionTable::default();
+        let (router_spec, router_ref) = {
+            let sessions = self.sessions.clone();
+            // Every chat request asks the router first: a deep mailbox absorbs bursts of new
+            // sessions.
+            ChildSpec::actor_with_capacity("router", "router", 4096, move |cx| {
+                SessionRouter::new(
+                    cx.clone(),
+                    Arc::clone(&engine),
+                    sessions.clone(),
+                    Arc::clone(&table),
+                    router.clone(),
+                )
+            })
+        };
+        let (sampler_spec, _) = {
+            let (monitor, config, router) =
+                (Arc::clone(&monitor), config.clone(), router_ref.clone());
+            ChildSpec::actor("sampler", "monitor", move |cx| {
+                Sampler::new(
+                    cx.clone(),
+                    Arc::clone(&monitor),
+                    state_dir.clone(),
+                    &config,
+                    memory_limit_mb,
+                    router.clone(),
+                )
+            })
+        };
+        let (rater_spec, _) = {
+            let (monitor, config) = (Arc::clone(&monitor), config.clone());
+            ChildSpec::actor("metrics", "monitor", move |_| {
+                MetricsRater::new(Arc::clone(&monitor), &config)
+            })
+        };
+        let (alerter_spec, _) = ChildSpec::actor("alerts", "monitor", move |cx| {
+            Alerter::new(cx.clone(), Arc::clone(&monitor), &config)
+        });
+        let (monitor, _) = SupervisorSpec::new(Strategy::OneForOne)
+            .child(self.resources_spec)
+            .child(sampler_spec)
+            .child(rater_spec)
+            .child(alerter_spec)
+            .into_child("monitor");
+        Addresses {
+            runs: self.runs,
+            sessions: self.sessions,
+            router: router_ref,
+            specs: Specs {
+                monitor,
+                sessions: self.sessions_spec,
+                runs: self.runs_spec,
+                router: router_spec,
+            },
+        }
     }
 }
 
@@ -181,7 +199,6 @@ pub fn prepare(max_concurrent_runs: u32, router: RouterSettings, parts: MonitorP
 pub fn start(
     registry: &Registry,
     addresses: Addresses,
-    engine: Arc<Engine>,
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     state: web::Data<AppState>,
@@ -194,7 +211,6 @@ pub fn start(
         specs,
         ..
     } = addresses;
-    let _ = specs.engine_slot.set(engine);
     let (channels_spec, channels) = SupervisorSpec::new(Strategy::OneForOne).into_child("channels");
     let listener = Arc::new(listener);
     let (web_spec, web) = ChildSpec::actor("web", "web", move |cx| {
