@@ -70,14 +70,7 @@ fn streaming_answers_arrive_as_sse_chunks() {
         &[("openai", "openai-completions", &emulator)],
         "",
     );
-    let bearer = format!("Bearer {}", gateway.token());
-    let body = json!({ "stream": true, "messages": [{ "role": "user", "content": "go" }] });
-    let response = http_post(
-        gateway.addr,
-        "/v1/chat/completions",
-        &[("Authorization", bearer.as_str())],
-        &body,
-    );
+    let response = ask_streaming(&gateway, "go");
     assert_eq!(response.status, 200);
     assert!(response
         .header("content-type")
@@ -320,14 +313,7 @@ fn a_retried_stream_does_not_repeat_text_the_client_already_has() {
         &[("anthropic", "anthropic-messages", &emulator)],
         "",
     );
-    let bearer = format!("Bearer {}", gateway.token());
-    let body = json!({ "stream": true, "messages": [{ "role": "user", "content": "hi" }] });
-    let response = http_post(
-        gateway.addr,
-        "/v1/chat/completions",
-        &[("Authorization", bearer.as_str())],
-        &body,
-    );
+    let response = ask_streaming(&gateway, "hi");
     assert_eq!(response.status, 200);
     let streamed = streamed_text(&response);
     assert_eq!(

@@ -102,3 +102,15 @@ pub fn streamed_text(response: &Response) -> String {
         })
         .collect()
 }
+
+/// Sends `text` to a fresh session with `stream: true` and returns the SSE answer.
+pub fn ask_streaming(gateway: &Gateway, text: &str) -> Response {
+    let bearer = format!("Bearer {}", gateway.token());
+    let body = json!({ "stream": true, "messages": [{ "role": "user", "content": text }] });
+    http_post(
+        gateway.addr,
+        "/v1/chat/completions",
+        &[("Authorization", bearer.as_str())],
+        &body,
+    )
+}
