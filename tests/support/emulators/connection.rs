@@ -2,11 +2,15 @@
 //! or chunked bodies), keeps the connection alive between them, refuses what the real API would
 //! refuse with that API's error body, and writes status responses and chunked SSE bodies (one
 //! HTTP chunk per write). What a 200 stream says is up to [`super::script`].
+//!
+//! The generic pieces ([`Server`], [`serve_requests`], [`Request`], [`write_status`]) are shared
+//! with the other emulators (`graph`, `telegram`).
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::Ordering;
-use std::thread;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -14,25 +18,108 @@ use serde_json::{json, Value};
 use super::script::{last_user_text, Script};
 use super::{lock, prompt_words, Api, Recorded, Reply, Shared};
 
+/// A listening HTTP server on `127.0.0.1:0`: one thread accepts, one thread per connection runs
+/// the handler; it stops accepting when dropped (connections already open finish on their own).
+pub(super) struct Server {
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds and starts accepting; `on_connection` runs on its own thread for each connection.
+    pub(super) fn start<F>(name: &str, on_connection: F) -> Server
+    where
+        F: Fn(TcpStream) + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the emulator on 127.0.0.1:0");
+        let addr = listener.local_addr().expect("emulator address");
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stopping);
+        let on_connection = Arc::new(on_connection);
+        let accept = thread::Builder::new()
+            .name(format!("{name}-{addr}"))
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let handler = Arc::clone(&on_connection);
+                    let _ = thread::Builder::new()
+                        .name("emulator-connection".into())
+                        .spawn(move || handler(stream));
+                }
+            })
+            .expect("spawn the emulator thread");
+        Server {
+            addr,
+            stopping,
+            accept: Some(accept),
+        }
+    }
+
+    pub(super) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
 /// A parsed request.
-struct Request {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(super) struct Request {
+    pub(super) method: String,
+    /// The request target as sent, query string included.
+    pub(super) path: String,
+    /// Names lower-cased, in arrival order.
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// The first header named `name` (lower-case).
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
+
+    /// The path without its query string.
+    pub(super) fn route(&self) -> &str {
+        self.path
+            .split_once('?')
+            .map_or(&self.path, |(path, _)| path)
+    }
+
+    /// The query string (without `?`; empty when there is none).
+    pub(super) fn query(&self) -> &str {
+        self.path.split_once('?').map_or("", |(_, query)| query)
+    }
 }
 
 /// Answers requests on one connection until the client closes it or a reply ends it.
 pub(super) fn serve(shared: &Shared, stream: TcpStream) {
+    shared.connections.fetch_add(1, Ordering::SeqCst);
+    serve_requests(stream, |request, out| answer(shared, request, out));
+}
+
+/// Reads requests on one connection and hands each to `handle` (which writes the answer and
+/// returns `Ok(false)` when the connection must close), keeping the connection alive between
+/// them until the client closes it or asks for `Connection: close`.
+pub(super) fn serve_requests<F>(stream: TcpStream, mut handle: F)
+where
+    F: FnMut(&Request, &mut TcpStream) -> std::io::Result<bool>,
+{
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
     let Ok(read_half) = stream.try_clone() else {
@@ -44,7 +131,7 @@ pub(super) fn serve(shared: &Shared, stream: TcpStream) {
         let close_requested = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let keep_open = answer(shared, &request, &mut writer).unwrap_or(false);
+        let keep_open = handle(&request, &mut writer).unwrap_or(false);
         if !keep_open || close_requested {
             break;
         }
@@ -254,13 +341,14 @@ pub(super) fn canonical_message(code: u16) -> &'static str {
     }
 }
 
-fn reason_phrase(code: u16) -> &'static str {
+pub(super) fn reason_phrase(code: u16) -> &'static str {
     match code {
         200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        409 => "Conflict",
         413 => "Payload Too Large",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
@@ -270,6 +358,7 @@ fn reason_phrase(code: u16) -> &'static str {
     }
 }
 
+/// Writes a complete JSON response (`content-length` framed, the connection stays usable).
 pub(super) fn write_status(
     out: &mut TcpStream,
     code: u16,

@@ -27,17 +27,23 @@
 //! Layout: this file holds the public API (what tests and benchmarks use); `connection` is the
 //! HTTP/1.1 side (reading requests, keep-alive, refusals, status responses, chunked SSE writes),
 //! `script` writes each [`Reply`] in each API's wire format.
+//!
+//! The channel emulators live beside it on the same HTTP plumbing: [`graph`] (the WhatsApp
+//! Business Cloud API, and the signed webhooks Meta posts) and [`telegram`] (the Telegram Bot
+//! API with long polling); [`client`] is the raw HTTP/1.1 client they use to post to a gateway.
 
 #![allow(dead_code)]
 
+pub mod client;
 mod connection;
+pub mod graph;
 mod script;
+pub mod telegram;
 
 use std::collections::VecDeque;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -183,14 +189,12 @@ struct Shared {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     connections: AtomicUsize,
-    stopping: AtomicBool,
 }
 
 /// A running emulator; the server stops accepting when it is dropped.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    accept: Option<JoinHandle<()>>,
+    server: connection::Server,
 }
 
 /// Locks ignoring poisoning: a panicking test thread must not hide the real failure.
@@ -210,8 +214,6 @@ impl Emulator {
     }
 
     pub fn start(api: Api) -> Emulator {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the emulator on 127.0.0.1:0");
-        let addr = listener.local_addr().expect("emulator address");
         let shared = Arc::new(Shared {
             api,
             queue: Mutex::new(VecDeque::new()),
@@ -221,42 +223,24 @@ impl Emulator {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
-            stopping: AtomicBool::new(false),
         });
-        let server = Arc::clone(&shared);
-        let accept = thread::Builder::new()
-            .name(format!("emulator-{addr}"))
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if server.stopping.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    server.connections.fetch_add(1, Ordering::SeqCst);
-                    let connection = Arc::clone(&server);
-                    let _ = thread::Builder::new()
-                        .name("emulator-connection".into())
-                        .spawn(move || connection::serve(&connection, stream));
-                }
-            })
-            .expect("spawn the emulator thread");
-        Emulator {
-            shared,
-            addr,
-            accept: Some(accept),
-        }
+        let connection = Arc::clone(&shared);
+        let server = connection::Server::start("emulator", move |stream| {
+            connection::serve(&connection, stream)
+        });
+        Emulator { shared, server }
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The base URL a client is configured with: `http://127.0.0.1:P/v1` for OpenAI (its base
     /// URLs include `/v1`), `http://127.0.0.1:P` for Anthropic.
     pub fn base_url(&self) -> String {
         match self.shared.api {
-            Api::OpenAi => format!("http://{}/v1", self.addr),
-            Api::Anthropic => format!("http://{}", self.addr),
+            Api::OpenAi => format!("http://{}/v1", self.addr()),
+            Api::Anthropic => format!("http://{}", self.addr()),
         }
     }
 
@@ -290,17 +274,6 @@ impl Emulator {
     /// real API does. `None` (the default) accepts any key or none.
     pub fn require_api_key(&self, key: Option<&str>) {
         *lock(&self.shared.api_key) = key.map(str::to_string);
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
     }
 }
 
