@@ -24,10 +24,13 @@
 
 pub mod agent;
 pub mod backup;
+pub mod channels;
 pub mod cli;
 pub mod clock;
+pub mod codec;
 pub mod config;
 pub mod exit;
+pub mod fsutil;
 pub mod gateway;
 pub mod logging;
 pub mod monitor;

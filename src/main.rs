@@ -28,6 +28,7 @@ fn main() {
         Command::Health(args) => report(cli::health::run(config, args)),
         Command::Agent(args) => report(cli::agent::run(config, args)),
         Command::Sessions { action } => report(cli::sessions::run(config, action)),
+        Command::Pairing { action } => report(cli::pairing::run(config, action)),
         Command::Status(args) => report(cli::status::run(config, args)),
         Command::Trace(args) => report(cli::status::trace(config, args)),
         Command::Doctor(args) => report(cli::doctor::run(config, args)),

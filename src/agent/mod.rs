@@ -47,6 +47,9 @@ pub enum RunEvent {
         text: String,
         usage: Usage,
         model: String,
+        /// The turn's id: listeners of one batched turn (`collect` mode) see the same id, so a
+        /// channel sends the answer once.
+        turn: String,
     },
     /// The turn ended without an answer; sent once per turn, instead of `Final`.
     Failed { error: String },

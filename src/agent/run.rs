@@ -190,6 +190,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
                     text: text.clone(),
                     usage: total,
                     model: String::new(),
+                    turn: turn.id.clone(),
                 });
             }
             Some(ChatMessage::Assistant { tool_calls, .. }) => {
@@ -236,6 +237,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
                 text: output.text,
                 usage: total,
                 model: output.model,
+                turn: turn.id.clone(),
             });
         }
     }

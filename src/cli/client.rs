@@ -127,7 +127,12 @@ impl GatewayClient {
 
     /// Like [`Self::get_ok`] for a POST without body.
     pub async fn post_ok(&self, path: &str) -> Result<Value, CliError> {
-        let response = self.post(path, &Value::Null, &[]).await?;
+        self.post_json_ok(path, &Value::Null).await
+    }
+
+    /// POSTs a JSON body and fails with the gateway's own error message unless it answered 2xx.
+    pub async fn post_json_ok(&self, path: &str, body: &Value) -> Result<Value, CliError> {
+        let response = self.post(path, body, &[]).await?;
         let status = response.status().as_u16();
         let body: Value = response
             .json()

@@ -13,6 +13,7 @@ pub mod debug;
 pub mod doctor;
 pub mod health;
 pub mod logs;
+pub mod pairing;
 pub mod pinned_tls;
 pub mod security;
 pub mod service;
@@ -51,6 +52,11 @@ pub enum Command {
     Sessions {
         #[command(subcommand)]
         action: SessionsAction,
+    },
+    /// Approve strangers who asked to talk to the assistant on a channel (DM pairing).
+    Pairing {
+        #[command(subcommand)]
+        action: PairingAction,
     },
     /// Engine status: run permits, waiting runs, provider cooldowns, sessions.
     Status(JsonArgs),
@@ -150,6 +156,29 @@ pub enum SessionsAction {
     },
     /// Start a session afresh (its transcript is archived, not deleted).
     Reset { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PairingAction {
+    /// Pending pairing requests (code, sender, age) and approved senders.
+    List {
+        /// whatsapp or telegram.
+        channel: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve the sender who got CODE (case-insensitive); they can then talk to the assistant.
+    Approve {
+        channel: String,
+        code: String,
+        /// Tell the sender they were approved.
+        #[arg(long)]
+        notify: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an approved sender (their platform id, as `pairing list` shows it).
+    Revoke { channel: String, id: String },
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,38 @@ const OVERRIDES: &[Override] = &[
             Ok(())
         },
     },
+    Override {
+        name: "PINCER_WHATSAPP_ACCESS_TOKEN",
+        alias: None,
+        apply: |config, value| {
+            config.channels.whatsapp.access_token = Some(Secret::new(value));
+            Ok(())
+        },
+    },
+    Override {
+        name: "PINCER_WHATSAPP_APP_SECRET",
+        alias: None,
+        apply: |config, value| {
+            config.channels.whatsapp.app_secret = Some(Secret::new(value));
+            Ok(())
+        },
+    },
+    Override {
+        name: "PINCER_WHATSAPP_VERIFY_TOKEN",
+        alias: None,
+        apply: |config, value| {
+            config.channels.whatsapp.verify_token = Some(Secret::new(value));
+            Ok(())
+        },
+    },
+    Override {
+        name: "PINCER_TELEGRAM_BOT_TOKEN",
+        alias: Some("TELEGRAM_BOT_TOKEN"),
+        apply: |config, value| {
+            config.channels.telegram.bot_token = Some(Secret::new(value));
+            Ok(())
+        },
+    },
 ];
 
 /// Applies every override present in `env` to `config` and returns the names

@@ -2,7 +2,8 @@
 //! shipped example files.
 
 use super::*;
-use crate::config::schema::{AuthMode, DmPolicy, SandboxMode};
+use crate::config::channels::DmPolicy;
+use crate::config::schema::{AuthMode, SandboxMode};
 use crate::config::secret::Secret;
 use std::collections::HashMap;
 

@@ -10,7 +10,7 @@
 //! [`lookup`] reads single settings for the CLI with credentials redacted.
 //!
 //! Submodules:
-//! - [`schema`]: the structs, their keys and defaults;
+//! - [`schema`]: the structs, their keys and defaults ([`channels`] for `channels.*`);
 //! - [`secret`]: the redacting credential type;
 //! - [`mod@load`]: reading and parsing with path-aware errors;
 //! - [`mod@env`]: environment overrides;
@@ -18,6 +18,7 @@
 //! - [`error`]: [`ConfigError`], [`Problem`], [`EXIT_CONFIG`];
 //! - [`lookup`]: dotted-path reads and redaction.
 
+pub mod channels;
 pub mod engine;
 pub mod env;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod schema;
 pub mod secret;
 pub mod validate;
 
+pub use channels::{ChannelsConfig, DmPolicy, TelegramConfig, TelegramMode, WhatsAppConfig};
 pub use engine::{
     DmScope, MessagesConfig, ModelChain, ModelSelection, ModelsConfig, ProviderApi, ProviderConfig,
     QueueConfig, QueueDrop, QueueMode, SessionConfig,
@@ -42,8 +44,8 @@ pub use ops::{
 };
 pub use schema::{
     AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, BrowserTool,
-    ChannelsConfig, Config, ControlUi, DmPolicy, ExecTool, GatewayConfig, RateLimiting, Sandbox,
-    SandboxMode, Ssl, Tailscale, TailscaleMode, ToolsConfig, WhatsApp,
+    Config, ControlUi, ExecTool, GatewayConfig, RateLimiting, Sandbox,
+    SandboxMode, Ssl, Tailscale, TailscaleMode, ToolsConfig,
 };
 pub use secret::Secret;
 pub use validate::validate;

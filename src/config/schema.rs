@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::ops::{LoggingConfig, MonitoringConfig};
+use super::channels::ChannelsConfig;
 use super::secret::Secret;
 
 /// The whole config file.
@@ -260,43 +261,6 @@ impl Default for RateLimiting {
     }
 }
 
-/// `channels`: messaging networks bridged to the agent.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct ChannelsConfig {
-    /// The WhatsApp channel.
-    pub whatsapp: WhatsApp,
-}
-
-/// `channels.whatsapp`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct WhatsApp {
-    /// Default false: a channel needs credentials, so it is opt-in.
-    pub enabled: bool,
-    /// Default `pairing`: strangers get a pairing code instead of the agent,
-    /// which stops spam and prompt injection from unknown senders.
-    pub dm_policy: DmPolicy,
-    /// Phone numbers (E.164) always allowed to message the agent; default
-    /// empty, i.e. only paired senders.
-    pub allow_from: Vec<String>,
-}
-
-/// `channels.whatsapp.dmPolicy`: who may talk to the agent in direct messages.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum DmPolicy {
-    /// Unknown senders must be approved with a pairing code; the default.
-    #[default]
-    Pairing,
-    /// Only numbers in `allowFrom`.
-    Allowlist,
-    /// Anyone; risky.
-    Open,
-    /// Direct messages are ignored.
-    Disabled,
-}
-
 /// `agents`: defaults and resource limits for agent runs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -486,7 +450,7 @@ mod tests {
 
         let w = &c.channels.whatsapp;
         assert!(!w.enabled);
-        assert_eq!(w.dm_policy, DmPolicy::Pairing);
+        assert_eq!(w.dm_policy, crate::config::DmPolicy::Pairing);
         assert!(w.allow_from.is_empty());
 
         let a = &c.agents;

@@ -16,6 +16,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_ssl(config, &mut problems);
     check_rate_limiting(config, &mut problems);
     check_logging(config, &mut problems);
+    super::channels::check(&config.channels, &mut problems);
     problems
 }
 

@@ -6,7 +6,6 @@
 //! written with mode 0600 through a temporary file so that it is never half-written.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::{AuthMode, Config, Secret};
@@ -125,28 +124,9 @@ pub fn generate_token() -> Result<String, CredentialError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Writes `contents` to `path` with mode 0600, atomically (temp file in the same folder, then rename).
+/// Writes the token file (0600, atomically), with a trailing newline.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let temp = dir.join(format!(".{}.tmp", std::process::id()));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let result = (|| {
-        let mut file = options.open(&temp)?;
-        file.write_all(contents.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
+    crate::fsutil::write_private(path, format!("{contents}\n").as_bytes())
 }
 
 #[cfg(test)]

@@ -81,6 +81,8 @@ pub enum GatewayError {
     Runtime(std::io::Error),
     #[error("the supervision tree gave up: {0}")]
     TreeFailed(String),
+    #[error(transparent)]
+    Channels(#[from] crate::channels::hub::ChannelsError),
 }
 
 impl GatewayError {
@@ -247,13 +249,21 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             queue: config.messages.queue.clone(),
         },
     );
+    let (channels, channel_specs) = crate::channels::hub::Channels::build(
+        config,
+        state_dir,
+        &addresses.router,
+        safe_mode.is_none(),
+    )?;
+    let mut required: Vec<String> = tree::REQUIRED.iter().map(|p| p.to_string()).collect();
+    if safe_mode.is_none() {
+        required.extend(channels.paths());
+    }
     let state = web::Data::new(AppState {
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
-        readiness: Readiness::new(
-            tree::REQUIRED.iter().map(|p| p.to_string()).collect(),
-            safe_mode,
-        ),
+        readiness: Readiness::new(required, safe_mode),
+        channels: Arc::new(channels),
         started: Instant::now(),
         router: addresses.router.clone(),
         sessions: addresses.sessions.clone(),
@@ -263,7 +273,15 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         metrics_public: config.monitoring.metrics_public,
     });
     let settings = server_settings(config);
-    let tree = tree::start(&registry, addresses, listener, tls, state.clone(), settings);
+    let tree = tree::start(
+        &registry,
+        addresses,
+        channel_specs,
+        listener,
+        tls,
+        state.clone(),
+        settings,
+    );
     Ok(RunningGateway {
         registry,
         state,

@@ -10,7 +10,8 @@
 //! ├── sessions        supervisor: one actor per live session, started on demand
 //! ├── runs            supervisor: one transient task per turn (agent runs)
 //! ├── router          finds or starts session actors, evicts idle ones
-//! ├── channels        supervisor: one actor per channel account
+//! ├── channels        supervisor: one actor per enabled channel (whatsapp, telegram), restarted
+//! │                   with backoff without limit
 //! └── web             WebServer actor, started last so that it is stopped first
 //! ```
 //!
@@ -199,6 +200,7 @@ impl Prepared {
 pub fn start(
     registry: &Registry,
     addresses: Addresses,
+    channel_specs: Vec<ChildSpec>,
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     state: web::Data<AppState>,
@@ -211,7 +213,16 @@ pub fn start(
         specs,
         ..
     } = addresses;
-    let (channels_spec, channels) = SupervisorSpec::new(Strategy::OneForOne).into_child("channels");
+    // A channel that keeps failing (its platform down, a bad token) must not take the gateway
+    // down: it is restarted with backoff for as long as it takes, like runs.
+    let mut channels_spec = SupervisorSpec::new(Strategy::OneForOne).intensity(Intensity {
+        max_restarts: u32::MAX,
+        period: Duration::from_secs(1),
+    });
+    for spec in channel_specs {
+        channels_spec = channels_spec.child(spec);
+    }
+    let (channels_spec, channels) = channels_spec.into_child("channels");
     let listener = Arc::new(listener);
     let (web_spec, web) = ChildSpec::actor("web", "web", move |cx| {
         WebServer::new(

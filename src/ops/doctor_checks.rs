@@ -124,16 +124,27 @@ pub fn check(facts: &Facts<'_>) -> Vec<Issue> {
     config_and_gateway(facts, &mut issues);
     files(facts.storage, &mut issues);
     models(facts.models, &mut issues);
-    if facts.config.channels.whatsapp.enabled {
-        issues.push(Issue::new(
-            "channels.whatsapp_webhook",
-            IssueSeverity::Info,
-            "channels",
-            "The WhatsApp channel is not implemented yet",
-            "channels.whatsapp.enabled is true, but this version of Pincer has no WhatsApp \
-             webhook: no messages will arrive from WhatsApp.",
-            "Use the HTTP API (/v1/chat/completions) or `pincer agent` meanwhile.",
-        ));
+    for name in crate::channels::hub::KNOWN {
+        let enabled = match name {
+            "whatsapp" => facts.config.channels.whatsapp.enabled,
+            _ => facts.config.channels.telegram.enabled,
+        };
+        let missing = crate::config::channels::missing_credentials(&facts.config.channels, name);
+        if enabled && !missing.is_empty() {
+            let keys: Vec<&str> = missing.iter().map(|(key, _)| *key).collect();
+            issues.push(Issue::new(
+                if name == "whatsapp" {
+                    "channels.whatsapp_not_configured"
+                } else {
+                    "channels.telegram_not_configured"
+                },
+                IssueSeverity::Warning,
+                "channels",
+                format!("The {name} channel is enabled but not configured"),
+                format!("Missing: {}. The channel stays down until they are set.", keys.join(", ")),
+                "Set them in the config file or in the environment (PINCER_WHATSAPP_*, PINCER_TELEGRAM_BOT_TOKEN), then restart the gateway.",
+            ));
+        }
     }
     issues.sort_by_key(|issue| issue.severity);
     issues

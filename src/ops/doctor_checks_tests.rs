@@ -120,7 +120,7 @@ fn a_taken_port_is_an_error_and_sorted_first() {
     assert_eq!(issues[0].id, "network.port_in_use");
     assert_eq!(issues[0].severity, IssueSeverity::Error);
     assert!(issues[0].description.contains("18789"));
-    assert_eq!(issues[1].id, "channels.whatsapp_webhook");
+    assert_eq!(issues[1].id, "channels.whatsapp_not_configured");
 }
 
 #[test]

@@ -26,6 +26,10 @@ use crate::sessions::Entry;
 pub struct Submit {
     pub text: String,
     pub listener: UnboundedSender<RunEvent>,
+    /// The turn id to use, for messages that may be submitted again after a crash (channel
+    /// messages from the journal): a turn with the same id finds its answer in the transcript
+    /// instead of asking the model again. `None`: a fresh id.
+    pub turn_id: Option<String>,
 }
 
 impl Message for Submit {
@@ -35,6 +39,7 @@ impl Message for Submit {
 struct Pending {
     text: String,
     listener: UnboundedSender<RunEvent>,
+    turn_id: Option<String>,
 }
 
 struct Current {
@@ -119,7 +124,10 @@ impl SessionActor {
             return;
         }
         self.turns += 1;
-        let turn_id = format!("t{}-{}", now_ms(), self.turns);
+        let turn_id = batch
+            .iter()
+            .find_map(|p| p.turn_id.clone())
+            .unwrap_or_else(|| format!("t{}-{}", now_ms(), self.turns));
         let text = batch
             .iter()
             .map(|p| p.text.as_str())
@@ -236,8 +244,12 @@ impl Managed for SessionActor {}
 impl Handler<Submit> for SessionActor {
     type Result = ();
 
-    fn handle(&mut self, Submit { text, listener }: Submit, ctx: &mut Context<Self>) {
-        let pending = Pending { text, listener };
+    fn handle(&mut self, submit: Submit, ctx: &mut Context<Self>) {
+        let pending = Pending {
+            text: submit.text,
+            listener: submit.listener,
+            turn_id: submit.turn_id,
+        };
         if self.current.is_none() {
             self.start_turn(vec![pending], ctx);
             return;

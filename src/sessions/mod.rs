@@ -5,6 +5,7 @@ pub mod entry;
 pub mod key;
 pub mod router;
 pub mod store;
+pub mod submit;
 
 pub use entry::Entry;
 pub use store::{Inspection, SessionMeta, SessionStore, StoreError};

@@ -10,6 +10,7 @@
 //! they reach actors through `ActorRef`s, never by blocking.
 
 pub mod admin;
+pub mod admin_channels;
 pub mod admin_metrics;
 pub mod admin_sessions;
 pub mod auth;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub monitor: Arc<Monitor>,
     /// `monitoring.metricsPublic`: `/metrics` without authentication.
     pub metrics_public: bool,
+    /// The inbound journal, the pairing store and the channel actors.
+    pub channels: Arc<crate::channels::hub::Channels>,
 }
 
 /// Server tuning taken from the config.
@@ -149,6 +152,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(admin_sessions::reset)
         .service(openai_api::chat_completions)
         .service(openai_api::models)
+        .service(crate::channels::whatsapp::routes::verify)
+        .service(crate::channels::whatsapp::routes::receive)
+        .service(crate::channels::telegram::routes::receive)
+        .service(admin_channels::status)
+        .service(admin_channels::list_pairing)
+        .service(admin_channels::approve)
+        .service(admin_channels::revoke)
+        .service(admin_channels::send)
         .app_data(
             web::QueryConfig::default().error_handler(|error, _request| {
                 let message = error.to_string();

@@ -6,7 +6,7 @@
 //! (`agent:main:openai:<user>`), else a fresh session. The answer carries the session key in the
 //! same header so that the client can continue it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{CacheControl, CacheDirective, HeaderName, HeaderValue};
 use actix_web::web::{self, Bytes};
@@ -15,14 +15,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use pincer_actors::SendError;
 
 use super::auth::Authorized;
 use super::AppState;
 use crate::agent::RunEvent;
-use crate::sessions::actor::Submit;
 use crate::sessions::key;
-use crate::sessions::router::GetSession;
+use crate::sessions::submit::submit;
 
 const SESSION_HEADER: &str = "x-pincer-session-key";
 
@@ -129,7 +127,7 @@ pub async fn chat_completions(
         },
     };
     let (listener, events) = mpsc::unbounded_channel();
-    if let Err(why) = submit(&state, &session_key, text, listener).await {
+    if let Err(why) = submit(&state.router, &session_key, text, listener, None).await {
         return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why);
     }
     let model = parsed.model.unwrap_or_else(|| "pincer".to_string());
@@ -150,40 +148,6 @@ pub async fn chat_completions(
     }
 }
 
-/// Hands the message to the session's actor, retrying for about a second while the actor is
-/// being restarted (after a crash) or a just-evicted one finishes stopping. A full mailbox is
-/// reported at once: waiting would only add load.
-async fn submit(
-    state: &AppState,
-    session_key: &str,
-    text: String,
-    listener: mpsc::UnboundedSender<RunEvent>,
-) -> Result<(), String> {
-    let mut last = String::new();
-    for _ in 0..20 {
-        match state.router.ask(GetSession(session_key.to_string())).await {
-            Ok(Ok(session)) => match session.tell(Submit {
-                text: text.clone(),
-                listener: listener.clone(),
-            }) {
-                Ok(()) => return Ok(()),
-                Err(SendError::Full(_)) => {
-                    return Err(format!(
-                        "session {session_key}: mailbox full, try again later"
-                    ))
-                }
-                Err(SendError::NotRunning(_)) => {
-                    last = format!("session {session_key} is restarting")
-                }
-            },
-            Ok(Err(why)) => last = why,
-            Err(e) => return Err(format!("the session router is unavailable: {e}")),
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err(last)
-}
-
 async fn answer(mut events: mpsc::UnboundedReceiver<RunEvent>, model: &str) -> HttpResponse {
     use actix_web::http::StatusCode;
     while let Some(event) = events.recv().await {
@@ -192,6 +156,7 @@ async fn answer(mut events: mpsc::UnboundedReceiver<RunEvent>, model: &str) -> H
                 text,
                 usage,
                 model: answered_by,
+                ..
             } => {
                 return HttpResponse::Ok().json(json!({
                     "id": format!("chatcmpl-{}", fresh_id()),

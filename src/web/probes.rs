@@ -86,13 +86,17 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 
 fn ready_body(state: &AppState) -> HttpResponse {
     let problems = state.readiness.problems(&state.registry);
+    // A channel whose platform refuses its token is reported, not counted against readiness:
+    // the gateway still serves everything else.
+    let channels = state.channels.links();
     if problems.is_empty() {
-        HttpResponse::Ok().json(json!({ "ok": true, "status": "ready" }))
+        HttpResponse::Ok().json(json!({ "ok": true, "status": "ready", "channels": channels }))
     } else {
         HttpResponse::ServiceUnavailable().json(json!({
             "ok": false,
             "status": "not ready",
             "notReady": problems,
+            "channels": channels,
         }))
     }
 }

@@ -1,0 +1,412 @@
+//! The channel actor: one per channel account, under `/gateway/channels`.
+//!
+//! It owns everything between the journal and the platform. For each journaled message it
+//! applies the DM policy (pairing codes for strangers), hands admitted text to the sender's
+//! session actor (with a turn id derived from the journal entry, so a replayed message finds its
+//! answer in the transcript instead of asking the model twice), sends the answer back in chunks
+//! through the channel's [`SendGate`] with retries, and marks the entry done in the journal.
+//!
+//! Webhook handlers and pollers [`Deliver`] new entries directly; a sweep every two seconds (and
+//! at start) picks up whatever is pending in the journal and not in flight: messages from before
+//! a crash or restart, and any whose delivery message was lost. The journal is the queue; the
+//! actor only remembers what it has in flight.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, ResponseActFuture, WrapFuture,
+};
+use pincer_actors::{ActorRef, ChildContext, Managed};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::chunk;
+use super::delivery::{send_reply, Reply};
+use super::gate::SendGate;
+use super::journal::{Entry, Journal, MessageBody};
+use super::pairing::{code_message, AllowList, PairingStore, RequestOutcome};
+use super::stats::ChannelStats;
+use super::transport::{SendFailure, Transport};
+use crate::agent::RunEvent;
+use crate::config::{DmPolicy, DmScope};
+use crate::sessions::key::{self, Origin};
+use crate::sessions::router::SessionRouter;
+use crate::sessions::submit::submit;
+
+/// How often pending journal entries are swept up.
+const SWEEP: Duration = Duration::from_secs(2);
+/// While the credentials are refused, pending messages are retried this rarely.
+const UNHEALTHY_RETRY: Duration = Duration::from_secs(60);
+/// A message whose turn ends without an answer this many times (its session kept crashing) is
+/// given up with an apology.
+const MAX_DELIVERIES: u32 = 3;
+/// How long a batched turn's id is remembered (so its answer goes out once).
+const ANSWERED_MEMORY: Duration = Duration::from_secs(600);
+
+const APOLOGY: &str =
+    "Sorry, something went wrong and I could not answer that. Please try again in a moment.";
+
+/// New journal entries for this channel (from its webhook handler or poller).
+pub struct Deliver(pub Vec<Entry>);
+
+impl Message for Deliver {
+    type Result = ();
+}
+
+/// Sends a text outside a conversation (pairing approvals with `--notify`, operator sends).
+pub struct Notify {
+    pub to: String,
+    pub text: String,
+}
+
+impl Message for Notify {
+    type Result = Result<(), String>;
+}
+
+/// How a channel treats its senders.
+#[derive(Debug, Clone)]
+pub struct ChannelSettings {
+    pub policy: DmPolicy,
+    pub allow_from: Vec<String>,
+    pub chunk_limit: usize,
+    pub sends_per_second: u32,
+    pub mark_read: bool,
+    pub dm_scope: DmScope,
+}
+
+/// What the actor needs, cloned into each incarnation.
+#[derive(Clone)]
+pub struct ChannelParts {
+    pub transport: Arc<dyn Transport>,
+    pub journal: Journal,
+    pub router: ActorRef<SessionRouter>,
+    pub pairing: PairingStore,
+    pub stats: Arc<ChannelStats>,
+    pub settings: ChannelSettings,
+}
+
+enum Admission {
+    Agent,
+    Reply(String),
+    Drop,
+}
+
+enum TurnOutcome {
+    Answer { text: String, turn: String },
+    Failed(String),
+}
+
+/// The actor.
+pub struct ChannelActor {
+    cx: ChildContext,
+    parts: ChannelParts,
+    channel: &'static str,
+    allow: AllowList,
+    gate: Rc<SendGate>,
+    in_flight: HashSet<u64>,
+    deliveries: HashMap<u64, u32>,
+    answered_turns: HashMap<String, Instant>,
+    unhealthy_since: Option<Instant>,
+}
+
+impl ChannelActor {
+    pub fn new(cx: ChildContext, parts: ChannelParts) -> Self {
+        let channel = parts.transport.labels().channel;
+        let allow = AllowList::new(channel, &parts.settings.allow_from, parts.pairing.clone());
+        let gate = Rc::new(SendGate::new(parts.settings.sends_per_second));
+        ChannelActor {
+            cx,
+            channel,
+            allow,
+            gate,
+            parts,
+            in_flight: HashSet::new(),
+            deliveries: HashMap::new(),
+            answered_turns: HashMap::new(),
+            unhealthy_since: None,
+        }
+    }
+
+    fn publish(&self) {
+        let stats = &self.parts.stats;
+        let paused = if self.gate.paused() { ", sends paused (throttled)" } else { "" };
+        self.cx.set_status(format!(
+            "{}; {} received, {} answered, {} in flight{paused}",
+            stats.link(),
+            stats.received.load(Relaxed),
+            stats.answered.load(Relaxed),
+            self.in_flight.len(),
+        ));
+    }
+
+    fn sweep(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        self.answered_turns
+            .retain(|_, at| now.duration_since(*at) < ANSWERED_MEMORY);
+        if self
+            .unhealthy_since
+            .is_some_and(|since| now.duration_since(since) < UNHEALTHY_RETRY)
+        {
+            return;
+        }
+        let pending = self
+            .parts
+            .journal
+            .pending(self.channel, self.parts.transport.account());
+        for entry in pending {
+            if !self.in_flight.contains(&entry.id) {
+                self.process(entry, ctx);
+            }
+        }
+    }
+
+    fn process(&mut self, entry: Entry, ctx: &mut Context<Self>) {
+        if !self.in_flight.insert(entry.id) {
+            return;
+        }
+        match self.admit(&entry) {
+            Admission::Agent => match &entry.record.body {
+                MessageBody::Text(text) => {
+                    let text = text.clone();
+                    self.ask_agent(entry, text, ctx);
+                }
+                MessageBody::Unsupported { kind } => {
+                    self.parts.stats.unsupported.fetch_add(1, Relaxed);
+                    let text = format!(
+                        "Sorry, I can only read text messages for now ({kind} messages are not \
+                         supported yet)."
+                    );
+                    self.reply(entry, text, ctx);
+                }
+            },
+            Admission::Reply(text) => self.reply(entry, text, ctx),
+            Admission::Drop => self.finish(entry.id),
+        }
+    }
+
+    /// The DM policy.
+    fn admit(&mut self, entry: &Entry) -> Admission {
+        let record = &entry.record;
+        let stats = &self.parts.stats;
+        match self.parts.settings.policy {
+            DmPolicy::Disabled => {
+                stats.refused.fetch_add(1, Relaxed);
+                Admission::Drop
+            }
+            DmPolicy::Open => Admission::Agent,
+            _ if self.allow.contains(&record.sender) => Admission::Agent,
+            DmPolicy::Allowlist => {
+                stats.refused.fetch_add(1, Relaxed);
+                info!(channel = self.channel, sender = %record.sender, "message from a sender not on the allowlist ignored");
+                Admission::Drop
+            }
+            DmPolicy::Pairing => {
+                let outcome = self.parts.pairing.request(
+                    self.channel,
+                    &record.sender,
+                    record.sender_name.as_deref(),
+                );
+                match outcome {
+                    Ok(RequestOutcome::Created(request)) => {
+                        stats.pairing_codes.fetch_add(1, Relaxed);
+                        info!(channel = self.channel, sender = %record.sender, code = %request.code, "pairing requested; approve with `pincer pairing approve`");
+                        let labels = self.parts.transport.labels();
+                        Admission::Reply(code_message(
+                            labels.platform,
+                            labels.sender_id,
+                            &request,
+                            self.channel,
+                        ))
+                    }
+                    Ok(RequestOutcome::AlreadyPending(_)) => Admission::Drop,
+                    Ok(RequestOutcome::Full) => {
+                        stats.pairing_ignored.fetch_add(1, Relaxed);
+                        info!(channel = self.channel, sender = %record.sender, "pairing request ignored: too many are pending");
+                        Admission::Drop
+                    }
+                    Err(error) => {
+                        warn!(channel = self.channel, %error, "pairing store unavailable; message ignored");
+                        Admission::Drop
+                    }
+                }
+            }
+        }
+    }
+
+    fn ask_agent(&mut self, entry: Entry, text: String, ctx: &mut Context<Self>) {
+        let record = &entry.record;
+        let session = key::direct(
+            self.parts.settings.dm_scope,
+            Origin {
+                channel: self.channel,
+                account: &record.account,
+                peer: &record.sender,
+            },
+        );
+        let turn_id = format!("{}-{}-{}", self.channel, entry.id, record.received_ms);
+        if self.parts.settings.mark_read {
+            ctx.spawn(self.parts.transport.mark_read(&entry).into_actor(self));
+        }
+        let router = self.parts.router.clone();
+        let asking = async move {
+            let (listener, mut events) = mpsc::unbounded_channel();
+            submit(&router, &session, text, listener, Some(turn_id)).await?;
+            while let Some(event) = events.recv().await {
+                match event {
+                    RunEvent::Final { text, turn, .. } => {
+                        return Ok(TurnOutcome::Answer { text, turn })
+                    }
+                    RunEvent::Failed { error } => return Ok(TurnOutcome::Failed(error)),
+                    RunEvent::Delta(_) | RunEvent::ToolCall { .. } => {}
+                }
+            }
+            Err("the turn ended without an answer (the session stopped)".to_string())
+        };
+        ctx.spawn(
+            asking
+                .into_actor(self)
+                .map(move |outcome, actor, ctx| actor.turn_over(entry, outcome, ctx)),
+        );
+    }
+
+    fn turn_over(
+        &mut self,
+        entry: Entry,
+        outcome: Result<TurnOutcome, String>,
+        ctx: &mut Context<Self>,
+    ) {
+        match outcome {
+            Ok(TurnOutcome::Answer { text, turn }) => {
+                if self.answered_turns.contains_key(&turn) {
+                    // Batched with another message whose reply carries the answer.
+                    self.finish(entry.id);
+                } else {
+                    self.answered_turns.insert(turn, Instant::now());
+                    self.reply(entry, text, ctx);
+                }
+            }
+            Ok(TurnOutcome::Failed(error)) => {
+                warn!(channel = self.channel, entry = entry.id, %error, "the agent could not answer; apologising");
+                self.reply(entry, APOLOGY.to_string(), ctx);
+            }
+            Err(why) => {
+                let tries = self.deliveries.entry(entry.id).or_default();
+                *tries += 1;
+                if *tries >= MAX_DELIVERIES {
+                    warn!(channel = self.channel, entry = entry.id, %why, "giving up on a message");
+                    self.reply(entry, APOLOGY.to_string(), ctx);
+                } else {
+                    warn!(channel = self.channel, entry = entry.id, %why, "message not answered; it stays in the journal and is retried");
+                    self.in_flight.remove(&entry.id);
+                }
+            }
+        }
+    }
+
+    fn reply(&mut self, entry: Entry, text: String, ctx: &mut Context<Self>) {
+        let reply = Reply {
+            to: entry.record.chat.clone(),
+            chunks: chunk::split(&text, self.parts.settings.chunk_limit),
+            quote: Some(entry.record.platform_id.clone()),
+        };
+        let sending = send_reply(
+            Arc::clone(&self.parts.transport),
+            Rc::clone(&self.gate),
+            Arc::clone(&self.parts.stats),
+            reply,
+        );
+        let id = entry.id;
+        ctx.spawn(
+            sending
+                .into_actor(self)
+                .map(move |result, actor, _ctx| actor.sent(id, result)),
+        );
+    }
+
+    fn sent(&mut self, id: u64, result: Result<(), SendFailure>) {
+        let stats = &self.parts.stats;
+        match result {
+            Ok(()) => {
+                stats.answered.fetch_add(1, Relaxed);
+                if self.unhealthy_since.take().is_some() || !stats.healthy() {
+                    stats.set_link(true, "linked");
+                    info!(channel = self.channel, "sends work again; channel healthy");
+                }
+                self.finish(id);
+            }
+            Err(SendFailure::Unhealthy { why }) => {
+                if self.unhealthy_since.is_none() {
+                    tracing::error!(channel = self.channel, %why, "the platform refuses the credentials; replies wait in the journal until they are fixed");
+                }
+                stats.set_link(false, format!("unhealthy: {why}"));
+                self.unhealthy_since = Some(Instant::now());
+                self.in_flight.remove(&id);
+            }
+            Err(failure) => {
+                stats.send_failures.fetch_add(1, Relaxed);
+                warn!(channel = self.channel, entry = id, why = failure.why(), "reply not delivered");
+                self.finish(id);
+            }
+        }
+    }
+
+    fn finish(&mut self, id: u64) {
+        self.parts.journal.done(id);
+        self.in_flight.remove(&id);
+        self.deliveries.remove(&id);
+    }
+}
+
+impl Actor for ChannelActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.parts.stats.set_link(true, "linked");
+        self.sweep(ctx);
+        self.publish();
+        ctx.run_interval(SWEEP, |actor, ctx| {
+            actor.sweep(ctx);
+            actor.publish();
+        });
+    }
+}
+
+impl Managed for ChannelActor {}
+
+impl Handler<Deliver> for ChannelActor {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(entries): Deliver, ctx: &mut Context<Self>) {
+        for entry in entries {
+            self.process(entry, ctx);
+        }
+    }
+}
+
+impl Handler<Notify> for ChannelActor {
+    type Result = ResponseActFuture<Self, Result<(), String>>;
+
+    fn handle(&mut self, notify: Notify, _ctx: &mut Context<Self>) -> Self::Result {
+        let reply = Reply {
+            chunks: chunk::split(&notify.text, self.parts.settings.chunk_limit),
+            to: notify.to,
+            quote: None,
+        };
+        let sending = send_reply(
+            Arc::clone(&self.parts.transport),
+            Rc::clone(&self.gate),
+            Arc::clone(&self.parts.stats),
+            reply,
+        );
+        Box::pin(
+            async move { sending.await.map_err(|failure| failure.why().to_string()) }
+                .into_actor(self),
+        )
+    }
+}
+
+pincer_actors::mailbox!(ChannelActor: Deliver, Notify);

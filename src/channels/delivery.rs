@@ -1,0 +1,79 @@
+//! Sending one reply: its chunks in order, each waiting at the channel's [`SendGate`] and retried
+//! the way the platform's error asks (the whole channel paused, or only this recipient), for at
+//! most [`RETRY_FOR`]. Only the first chunk quotes the message being answered.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::warn;
+
+use super::gate::{backoff, SendGate};
+use super::stats::ChannelStats;
+use super::transport::{SendFailure, Transport};
+
+/// How long a reply is retried before it is given up (logged and counted).
+pub const RETRY_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// One reply on its way out.
+pub struct Reply {
+    pub to: String,
+    pub chunks: Vec<String>,
+    pub quote: Option<String>,
+}
+
+/// Sends `reply`; `Err` is a [`SendFailure::Permanent`] (also when retries ran out) or
+/// [`SendFailure::Unhealthy`].
+pub async fn send_reply(
+    transport: Arc<dyn Transport>,
+    gate: Rc<SendGate>,
+    stats: Arc<ChannelStats>,
+    reply: Reply,
+) -> Result<(), SendFailure> {
+    let channel = transport.labels().channel;
+    for (index, chunk) in reply.chunks.iter().enumerate() {
+        let quote = if index == 0 { reply.quote.as_deref() } else { None };
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            gate.wait(&reply.to).await;
+            let failure = match transport.send_text(&reply.to, chunk, quote).await {
+                Ok(()) => break,
+                Err(failure) => failure,
+            };
+            attempt += 1;
+            let (pause, whole_channel) = match &failure {
+                SendFailure::Permanent { .. } | SendFailure::Unhealthy { .. } => {
+                    return Err(failure)
+                }
+                SendFailure::RetryChannel { after, .. } => (backoff(attempt, *after), true),
+                SendFailure::RetryRecipient { after, .. } => (backoff(attempt, *after), false),
+            };
+            if started.elapsed() + pause > RETRY_FOR {
+                return Err(SendFailure::Permanent {
+                    why: format!(
+                        "gave up after {attempt} attempts in {} s: {}",
+                        started.elapsed().as_secs(),
+                        failure.why()
+                    ),
+                });
+            }
+            stats.send_retries.fetch_add(1, Relaxed);
+            warn!(
+                channel,
+                to = %reply.to,
+                attempt,
+                pause_ms = pause.as_millis() as u64,
+                why = failure.why(),
+                "send throttled or failed; retrying"
+            );
+            if whole_channel {
+                gate.pause_channel(pause);
+            } else {
+                gate.pause_recipient(&reply.to, pause);
+            }
+        }
+    }
+    Ok(())
+}

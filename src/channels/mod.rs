@@ -1,0 +1,27 @@
+//! Chat channels: WhatsApp (official Business Cloud API) and Telegram (Bot API), bridged to the
+//! agent.
+//!
+//! The flow of one message:
+//! 1. a webhook handler ([`whatsapp::routes`], [`telegram::routes`]) or the Telegram poller
+//!    checks and parses the platform's payload into [`journal::InboundRecord`]s;
+//! 2. [`journal::Journal::accept`] drops redeliveries and makes the rest durable (grouped fsync)
+//!    before the platform is acknowledged;
+//! 3. the channel's [`actor::ChannelActor`] applies the DM policy ([`pairing`]), hands admitted
+//!    text to the session actor, and sends the answer back ([`delivery`], [`chunk`], [`gate`]);
+//! 4. the journal entry is marked done; on start, whatever is not done is replayed.
+//!
+//! [`hub::Channels`] is what the rest of the gateway holds: the journal, the pairing store and,
+//! per enabled channel, its actor and figures.
+
+pub mod actor;
+pub mod chunk;
+pub mod delivery;
+pub mod gate;
+pub mod hub;
+pub mod journal;
+pub mod ingress;
+pub mod pairing;
+pub mod stats;
+pub mod telegram;
+pub mod transport;
+pub mod whatsapp;

@@ -1,0 +1,88 @@
+//! Who may reach the agent on one channel: the config's `allowFrom` merged with the approved
+//! senders of the pairing store. The store file is re-read only when its size or modification
+//! time changes, so the check costs one `stat` per message while approvals made by the CLI in
+//! another process take effect on the next message.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use tracing::warn;
+
+use super::PairingStore;
+
+/// The merged allowlist of one channel.
+#[derive(Debug)]
+pub struct AllowList {
+    channel: String,
+    store: PairingStore,
+    path: PathBuf,
+    configured: HashSet<String>,
+    anyone: bool,
+    approved: HashSet<String>,
+    seen: Option<(u64, Option<SystemTime>)>,
+}
+
+impl AllowList {
+    pub fn new(channel: &str, configured: &[String], store: PairingStore) -> Self {
+        let configured: HashSet<String> = configured
+            .iter()
+            .map(|id| normalize_id(id))
+            .filter(|id| !id.is_empty())
+            .collect();
+        AllowList {
+            channel: channel.to_string(),
+            path: store.allow_path(channel),
+            anyone: configured.contains("*"),
+            configured,
+            store,
+            approved: HashSet::new(),
+            seen: None,
+        }
+    }
+
+    /// Whether `allowFrom` contains `"*"`.
+    pub fn anyone(&self) -> bool {
+        self.anyone
+    }
+
+    /// Whether `sender` is configured or approved.
+    pub fn contains(&mut self, sender: &str) -> bool {
+        let sender = normalize_id(sender);
+        if self.anyone || self.configured.contains(&sender) {
+            return true;
+        }
+        self.refresh();
+        self.approved.contains(&sender)
+    }
+
+    fn refresh(&mut self) {
+        let stamp = std::fs::metadata(&self.path)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()));
+        if stamp == self.seen && self.seen.is_some() {
+            return;
+        }
+        match self.store.approved(&self.channel) {
+            Ok(ids) => {
+                self.approved = ids.iter().map(|id| normalize_id(id)).collect();
+                self.seen = stamp;
+            }
+            // Keep the last good list: a half-edited file must not lock everyone out.
+            Err(error) => warn!(channel = %self.channel, %error, "cannot read the approved senders"),
+        }
+    }
+}
+
+/// Ids compare without a leading `+` and spaces, so `+1 555 123` in the config matches the
+/// `1555123` WhatsApp sends.
+pub fn normalize_id(id: &str) -> String {
+    let id = id.trim();
+    if id == "*" {
+        return id.to_string();
+    }
+    id.trim_start_matches('+')
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}

@@ -1,0 +1,222 @@
+//! The Bot API client: `getUpdates`, `sendMessage`, `sendChatAction`, with Telegram's response
+//! envelope (`{ok, result}` / `{ok:false, error_code, description, parameters.retry_after}`)
+//! mapped onto [`SendFailure`] and [`PollError`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::debug;
+
+use crate::channels::journal::Entry;
+use crate::channels::transport::{Labels, SendFailure, Transport};
+use crate::config::TelegramConfig;
+
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A client for one bot.
+#[derive(Clone)]
+pub struct BotClient {
+    http: reqwest::Client,
+    /// `{apiBaseUrl}/bot{token}/`; never logged (it holds the token).
+    base: Arc<str>,
+    bot_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    ok: bool,
+    #[serde(default)]
+    result: Value,
+    #[serde(default)]
+    error_code: Option<u16>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    parameters: Option<Parameters>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Parameters {
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+/// A failed Bot API call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// Telegram's `error_code` (the HTTP status), 0 when the server could not be reached.
+    pub code: u16,
+    pub description: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.code == 0 {
+            write!(f, "{}", self.description)
+        } else {
+            write!(f, "Telegram error {}: {}", self.code, self.description)
+        }
+    }
+}
+
+impl BotClient {
+    pub fn new(config: &TelegramConfig, http: reqwest::Client) -> Self {
+        let token = config
+            .bot_token
+            .as_ref()
+            .map(|t| t.expose().to_string())
+            .unwrap_or_default();
+        BotClient {
+            http,
+            base: format!("{}/bot{token}/", config.api_base_url.trim_end_matches('/')).into(),
+            bot_id: bot_id(&token),
+        }
+    }
+
+    /// Calls `method` with a JSON body; `timeout` bounds the whole request.
+    pub fn call(
+        &self,
+        method: &str,
+        body: Value,
+        timeout: Duration,
+    ) -> LocalBoxFuture<'static, Result<Value, ApiError>> {
+        let request = self
+            .http
+            .post(format!("{}{method}", self.base))
+            .timeout(timeout)
+            .json(&body);
+        async move {
+            let response = request.send().await.map_err(|e| ApiError {
+                code: 0,
+                // The URL holds the token: describe the error without it.
+                description: format!(
+                    "Telegram unreachable: {}",
+                    crate::providers::sse::error_chain(&e.without_url())
+                ),
+                retry_after: None,
+            })?;
+            let status = response.status().as_u16();
+            let envelope: Envelope = response.json().await.map_err(|e| ApiError {
+                code: status,
+                description: format!("unreadable answer: {}", e.without_url()),
+                retry_after: None,
+            })?;
+            if envelope.ok {
+                return Ok(envelope.result);
+            }
+            Err(ApiError {
+                code: envelope.error_code.unwrap_or(status),
+                description: envelope
+                    .description
+                    .unwrap_or_else(|| "no description".to_string()),
+                retry_after: envelope
+                    .parameters
+                    .and_then(|p| p.retry_after)
+                    .map(Duration::from_secs),
+            })
+        }
+        .boxed_local()
+    }
+}
+
+/// The bot's numeric id: the part of the token before `:`.
+pub fn bot_id(token: &str) -> String {
+    token.split(':').next().unwrap_or_default().to_string()
+}
+
+/// What a failed send means for the channel.
+pub fn classify(error: ApiError) -> SendFailure {
+    let why = error.to_string();
+    match error.code {
+        0 | 500..=599 => SendFailure::RetryChannel { why, after: None },
+        429 => SendFailure::RetryChannel {
+            why,
+            after: Some(error.retry_after.unwrap_or(Duration::from_secs(1))),
+        },
+        401 | 404 => SendFailure::Unhealthy { why },
+        // 400 (bad request, chat not found), 403 (blocked by the user), ...
+        _ => SendFailure::Permanent { why },
+    }
+}
+
+impl Transport for BotClient {
+    fn labels(&self) -> Labels {
+        Labels {
+            channel: "telegram",
+            platform: "Telegram",
+            sender_id: "user id",
+        }
+    }
+
+    fn account(&self) -> &str {
+        &self.bot_id
+    }
+
+    fn send_text(
+        &self,
+        to: &str,
+        text: &str,
+        reply_to: Option<&str>,
+    ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
+        let mut body = json!({ "chat_id": to, "text": text });
+        // Journal ids of Telegram messages are `<chat id>:<message id>`.
+        if let Some(message_id) = reply_to
+            .and_then(|id| id.rsplit(':').next())
+            .and_then(|id| id.parse::<i64>().ok())
+        {
+            body["reply_parameters"] =
+                json!({ "message_id": message_id, "allow_sending_without_reply": true });
+        }
+        let call = self.call("sendMessage", body, SEND_TIMEOUT);
+        async move { call.await.map(|_| ()).map_err(classify) }.boxed_local()
+    }
+
+    fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()> {
+        // Bots have no read receipts; "typing..." tells the sender the message arrived.
+        let call = self.call(
+            "sendChatAction",
+            json!({ "chat_id": entry.record.chat, "action": "typing" }),
+            SEND_TIMEOUT,
+        );
+        async move {
+            if let Err(error) = call.await {
+                debug!(%error, "sendChatAction failed");
+            }
+        }
+        .boxed_local()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: u16, retry_after: Option<u64>) -> ApiError {
+        ApiError {
+            code,
+            description: "x".into(),
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn errors_map_to_the_documented_handling() {
+        assert_eq!(
+            classify(error(429, Some(41))),
+            SendFailure::RetryChannel {
+                why: "Telegram error 429: x".into(),
+                after: Some(Duration::from_secs(41))
+            }
+        );
+        assert!(matches!(classify(error(403, None)), SendFailure::Permanent { .. }));
+        assert!(matches!(classify(error(400, None)), SendFailure::Permanent { .. }));
+        assert!(matches!(classify(error(401, None)), SendFailure::Unhealthy { .. }));
+        assert!(matches!(classify(error(502, None)), SendFailure::RetryChannel { after: None, .. }));
+        assert_eq!(bot_id("123456:ABC-def"), "123456");
+    }
+}

@@ -1,0 +1,74 @@
+//! What a channel actor needs from a platform: send a text, mark a message read, and say how a
+//! failure should be handled. WhatsApp and Telegram implement it over their HTTP APIs; the channel
+//! actor ([`super::actor`]) owns everything platform-neutral (policy, retries, rate limits,
+//! chunking, the journal).
+
+use std::time::Duration;
+
+use futures_util::future::LocalBoxFuture;
+
+use super::journal::Entry;
+
+/// How a failed send should be handled: the platform's error codes map onto these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    /// The channel as a whole is throttled (or the platform hiccuped): pause every send, retry.
+    RetryChannel {
+        why: String,
+        after: Option<Duration>,
+    },
+    /// Only this recipient is throttled: pause sends to them, retry.
+    RetryRecipient {
+        why: String,
+        after: Option<Duration>,
+    },
+    /// Retrying cannot help (outside the 24-hour window, undeliverable, bad request): log it.
+    Permanent { why: String },
+    /// The credentials are refused: the channel is unhealthy until they are fixed; the message
+    /// stays in the journal and is answered after a restart with a good token.
+    Unhealthy { why: String },
+}
+
+impl SendFailure {
+    /// The explanation, for logs and the actor status.
+    pub fn why(&self) -> &str {
+        match self {
+            SendFailure::RetryChannel { why, .. }
+            | SendFailure::RetryRecipient { why, .. }
+            | SendFailure::Permanent { why }
+            | SendFailure::Unhealthy { why } => why,
+        }
+    }
+}
+
+/// Names used in messages to senders ("Your WhatsApp number: ...").
+#[derive(Debug, Clone, Copy)]
+pub struct Labels {
+    /// `whatsapp`: the channel's config and CLI name.
+    pub channel: &'static str,
+    /// `WhatsApp`: how people call the platform.
+    pub platform: &'static str,
+    /// `number`: what a sender's id is.
+    pub sender_id: &'static str,
+}
+
+/// One platform's outbound side.
+pub trait Transport: Send + Sync + 'static {
+    fn labels(&self) -> Labels;
+
+    /// The account this transport speaks for (phone number id, bot id): journal entries of
+    /// other accounts are not this actor's.
+    fn account(&self) -> &str;
+
+    /// Sends one message (already within the platform's length limit) to `to`, quoting
+    /// `reply_to` (the platform id of the message being answered) when given.
+    fn send_text(
+        &self,
+        to: &str,
+        text: &str,
+        reply_to: Option<&str>,
+    ) -> LocalBoxFuture<'static, Result<(), SendFailure>>;
+
+    /// Best effort: read receipts and a typing indicator while the agent works.
+    fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()>;
+}

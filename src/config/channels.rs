@@ -1,0 +1,309 @@
+//! `channels.*`: the chat networks bridged to the agent (WhatsApp Cloud API, Telegram Bot API)
+//! and who may reach the agent through them.
+//!
+//! Credentials are [`Secret`]s and can come from the environment instead of the file
+//! (`PINCER_WHATSAPP_ACCESS_TOKEN`, ... see [`mod@super::env`]); cross-key rules (an enabled
+//! channel needs its credentials, `open` needs `allowFrom: ["*"]`) live in
+//! [`mod@super::validate`].
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::Secret;
+
+/// `channels`: messaging networks bridged to the agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    /// The WhatsApp channel (official Business Cloud API).
+    pub whatsapp: WhatsAppConfig,
+    /// The Telegram channel (Bot API).
+    pub telegram: TelegramConfig,
+    /// Largest webhook body accepted, in bytes; default 1 MiB (Meta batches stay far below).
+    /// Bigger bodies get 413 before anything is parsed.
+    pub webhook_max_bytes: usize,
+    /// How long a handled message's platform id is remembered to drop redeliveries; default 24
+    /// hours, as long as Meta keeps retrying a webhook.
+    pub dedupe_hours: u64,
+}
+
+impl Default for ChannelsConfig {
+    fn default() -> Self {
+        ChannelsConfig {
+            whatsapp: WhatsAppConfig::default(),
+            telegram: TelegramConfig::default(),
+            webhook_max_bytes: 1024 * 1024,
+            dedupe_hours: 24,
+        }
+    }
+}
+
+/// `channels.whatsapp`: a WhatsApp Business phone number on the Cloud API.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct WhatsAppConfig {
+    /// Default false: a channel needs credentials, so it is opt-in.
+    pub enabled: bool,
+    /// The business phone number's id from the Meta app dashboard (not the number itself).
+    pub phone_number_id: String,
+    /// A system-user access token with `whatsapp_business_messaging`.
+    pub access_token: Option<Secret>,
+    /// The Meta app secret: every webhook POST is checked against its HMAC signature.
+    pub app_secret: Option<Secret>,
+    /// The token Meta echoes during the webhook subscription handshake.
+    pub verify_token: Option<Secret>,
+    /// Default `https://graph.facebook.com`; point it elsewhere for tests or a proxy.
+    pub api_base_url: String,
+    /// Graph API version; default `v21.0`.
+    pub api_version: String,
+    /// Who may message the agent; default `pairing`.
+    pub dm_policy: DmPolicy,
+    /// Phone numbers (digits with country code, as WhatsApp sends them) always allowed; `"*"`
+    /// means anyone (with `dmPolicy: "open"`).
+    pub allow_from: Vec<String>,
+    /// Outbound messages per second; default 80 (the Cloud API's standard throughput).
+    pub sends_per_second: u32,
+    /// Reply chunks are at most this many characters; default and maximum 4096.
+    pub text_chunk_limit: usize,
+    /// Mark inbound messages as read (blue ticks) when they reach the agent; default true.
+    pub mark_read: bool,
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        WhatsAppConfig {
+            enabled: false,
+            phone_number_id: String::new(),
+            access_token: None,
+            app_secret: None,
+            verify_token: None,
+            api_base_url: "https://graph.facebook.com".into(),
+            api_version: "v21.0".into(),
+            dm_policy: DmPolicy::Pairing,
+            allow_from: Vec::new(),
+            sends_per_second: 80,
+            text_chunk_limit: 4096,
+            mark_read: true,
+        }
+    }
+}
+
+/// `channels.telegram`: a Telegram bot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    /// Default false: a channel needs credentials, so it is opt-in.
+    pub enabled: bool,
+    /// The token from @BotFather (`123456:ABC...`).
+    pub bot_token: Option<Secret>,
+    /// Default `https://api.telegram.org`; point it elsewhere for tests or a local Bot API server.
+    pub api_base_url: String,
+    /// `polling` (default: works behind NAT, nothing to expose) or `webhook`.
+    pub mode: TelegramMode,
+    /// Webhook mode: the secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token`
+    /// (1-256 characters of `A-Z a-z 0-9 _ -`).
+    pub webhook_secret: Option<Secret>,
+    /// Long-poll duration in seconds; default 30.
+    pub poll_timeout_seconds: u64,
+    /// Who may message the agent; default `pairing`.
+    pub dm_policy: DmPolicy,
+    /// Telegram user ids always allowed; `"*"` means anyone (with `dmPolicy: "open"`).
+    pub allow_from: Vec<String>,
+    /// Outbound messages per second; default 30 (Telegram's bulk limit).
+    pub sends_per_second: u32,
+    /// Reply chunks are at most this many characters; default and maximum 4096.
+    pub text_chunk_limit: usize,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        TelegramConfig {
+            enabled: false,
+            bot_token: None,
+            api_base_url: "https://api.telegram.org".into(),
+            mode: TelegramMode::Polling,
+            webhook_secret: None,
+            poll_timeout_seconds: 30,
+            dm_policy: DmPolicy::Pairing,
+            allow_from: Vec::new(),
+            sends_per_second: 30,
+            text_chunk_limit: 4096,
+        }
+    }
+}
+
+/// `channels.telegram.mode`: how updates arrive.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    /// `getUpdates` long polling; the default.
+    #[default]
+    Polling,
+    /// Telegram POSTs updates to `/webhooks/telegram` (register it with `setWebhook`).
+    Webhook,
+}
+
+/// `channels.*.dmPolicy`: who may talk to the agent in direct messages.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicy {
+    /// Unknown senders must be approved with a pairing code; the default.
+    #[default]
+    Pairing,
+    /// Only ids in `allowFrom` (and approved pairings).
+    Allowlist,
+    /// Anyone; requires `allowFrom: ["*"]` so that it is never an accident.
+    Open,
+    /// Direct messages are ignored.
+    Disabled,
+}
+
+impl DmPolicy {
+    /// The config spelling, for messages and status output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DmPolicy::Pairing => "pairing",
+            DmPolicy::Allowlist => "allowlist",
+            DmPolicy::Open => "open",
+            DmPolicy::Disabled => "disabled",
+        }
+    }
+}
+
+/// The credentials an enabled channel still lacks, as `(key, environment variable)`.
+///
+/// Not a config error: the seed's own example enables WhatsApp before any credential exists, so
+/// such a config loads, the channel stays down, and `/readyz`, the log and `pincer doctor` say
+/// which keys to set.
+pub fn missing_credentials(channels: &ChannelsConfig, channel: &str) -> Vec<(&'static str, &'static str)> {
+    let missing = |secret: &Option<Secret>| secret.as_ref().is_none_or(Secret::is_empty);
+    let mut keys = Vec::new();
+    match channel {
+        "whatsapp" => {
+            let w = &channels.whatsapp;
+            if w.phone_number_id.trim().is_empty() {
+                keys.push(("channels.whatsapp.phoneNumberId", "-"));
+            }
+            for (key, secret, var) in [
+                ("channels.whatsapp.accessToken", &w.access_token, "PINCER_WHATSAPP_ACCESS_TOKEN"),
+                ("channels.whatsapp.appSecret", &w.app_secret, "PINCER_WHATSAPP_APP_SECRET"),
+                ("channels.whatsapp.verifyToken", &w.verify_token, "PINCER_WHATSAPP_VERIFY_TOKEN"),
+            ] {
+                if missing(secret) {
+                    keys.push((key, var));
+                }
+            }
+        }
+        "telegram" => {
+            if missing(&channels.telegram.bot_token) {
+                keys.push(("channels.telegram.botToken", "PINCER_TELEGRAM_BOT_TOKEN"));
+            }
+        }
+        _ => {}
+    }
+    keys
+}
+
+/// Cross-key rules of `channels.*` (called by [`super::validate()`]).
+pub(super) fn check(channels: &ChannelsConfig, problems: &mut Vec<super::Problem>) {
+    use super::Problem;
+    let whatsapp = &channels.whatsapp;
+    check_common(
+        "whatsapp",
+        Common {
+            api_base_url: &whatsapp.api_base_url,
+            dm_policy: whatsapp.dm_policy,
+            allow_from: &whatsapp.allow_from,
+            sends_per_second: whatsapp.sends_per_second,
+            text_chunk_limit: whatsapp.text_chunk_limit,
+        },
+        problems,
+    );
+    let telegram = &channels.telegram;
+    if telegram.enabled && telegram.mode == TelegramMode::Webhook {
+        let valid = telegram.webhook_secret.as_ref().is_some_and(|s| {
+            let s = s.expose();
+            (1..=256).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+        if !valid {
+            problems.push(Problem::new(
+                "channels.telegram.webhookSecret",
+                "required in webhook mode: 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram \
+                 sends it back in X-Telegram-Bot-Api-Secret-Token)",
+            ));
+        }
+    }
+    if !(1..=300).contains(&telegram.poll_timeout_seconds) {
+        problems.push(Problem::new(
+            "channels.telegram.pollTimeoutSeconds",
+            "must be from 1 to 300",
+        ));
+    }
+    check_common(
+        "telegram",
+        Common {
+            api_base_url: &telegram.api_base_url,
+            dm_policy: telegram.dm_policy,
+            allow_from: &telegram.allow_from,
+            sends_per_second: telegram.sends_per_second,
+            text_chunk_limit: telegram.text_chunk_limit,
+        },
+        problems,
+    );
+    if channels.webhook_max_bytes < 1024 {
+        problems.push(Problem::new(
+            "channels.webhookMaxBytes",
+            "must be at least 1024 bytes",
+        ));
+    }
+    if channels.dedupe_hours == 0 {
+        problems.push(Problem::new(
+            "channels.dedupeHours",
+            "must be at least 1: redelivered messages would be answered twice",
+        ));
+    }
+}
+
+struct Common<'a> {
+    api_base_url: &'a str,
+    dm_policy: DmPolicy,
+    allow_from: &'a [String],
+    sends_per_second: u32,
+    text_chunk_limit: usize,
+}
+
+fn check_common(channel: &str, common: Common<'_>, problems: &mut Vec<super::Problem>) {
+    use super::Problem;
+    if !(common.api_base_url.starts_with("http://") || common.api_base_url.starts_with("https://"))
+    {
+        problems.push(Problem::new(
+            format!("channels.{channel}.apiBaseUrl"),
+            format!(
+                "{:?} is not an http:// or https:// URL",
+                common.api_base_url
+            ),
+        ));
+    }
+    if common.dm_policy == DmPolicy::Open && !common.allow_from.iter().any(|id| id.trim() == "*") {
+        problems.push(Problem::new(
+            format!("channels.{channel}.dmPolicy"),
+            format!(
+                "\"open\" lets anyone reach the agent and requires channels.{channel}.allowFrom \
+                 to contain \"*\" to confirm it; use \"pairing\" to approve senders one by one"
+            ),
+        ));
+    }
+    if common.sends_per_second == 0 {
+        problems.push(Problem::new(
+            format!("channels.{channel}.sendsPerSecond"),
+            "must be at least 1",
+        ));
+    }
+    if !(1..=4096).contains(&common.text_chunk_limit) {
+        problems.push(Problem::new(
+            format!("channels.{channel}.textChunkLimit"),
+            "must be from 1 to 4096 (the platform's limit per message)",
+        ));
+    }
+}

@@ -1,0 +1,46 @@
+//! Handing a user message to its session actor, for every entry point (the HTTP API, channels).
+
+use std::time::Duration;
+
+use pincer_actors::{ActorRef, SendError};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::actor::Submit;
+use super::router::{GetSession, SessionRouter};
+use crate::agent::RunEvent;
+
+/// Hands the message to the session's actor, retrying for about a second while the actor is
+/// being restarted (after a crash) or a just-evicted one finishes stopping. A full mailbox is
+/// reported at once: waiting would only add load.
+pub async fn submit(
+    router: &ActorRef<SessionRouter>,
+    session_key: &str,
+    text: String,
+    listener: UnboundedSender<RunEvent>,
+    turn_id: Option<String>,
+) -> Result<(), String> {
+    let mut last = String::new();
+    for _ in 0..20 {
+        match router.ask(GetSession(session_key.to_string())).await {
+            Ok(Ok(session)) => match session.tell(Submit {
+                text: text.clone(),
+                listener: listener.clone(),
+                turn_id: turn_id.clone(),
+            }) {
+                Ok(()) => return Ok(()),
+                Err(SendError::Full(_)) => {
+                    return Err(format!(
+                        "session {session_key}: mailbox full, try again later"
+                    ))
+                }
+                Err(SendError::NotRunning(_)) => {
+                    last = format!("session {session_key} is restarting")
+                }
+            },
+            Ok(Err(why)) => last = why,
+            Err(e) => return Err(format!("the session router is unavailable: {e}")),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(last)
+}
