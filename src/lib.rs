@@ -10,6 +10,8 @@
 //! - [`web`]: the web actor that owns the actix-web server, its routes (`/healthz`, `/readyz`,
 //!   `/admin/actors`), authentication and the failed-auth lockout.
 //! - [`cli`]: the `pincer` subcommands, which find a running gateway by themselves.
+//! - [`channels`]: the chat channels; [`channels::journal`] makes what they accept durable.
+//! - [`codec`]: the compact binary encoding (bincode) of what is stored in binary form.
 //! - [`logging`], [`exit`]: process-level concerns shared by the binary's commands.
 //!
 //! The supervision tree at run time:

@@ -1,0 +1,202 @@
+//! Framing of journal records on disk, and the scan that reads a journal file back.
+//!
+//! A frame is `[magic: 2 bytes][len: u32 LE][crc32 of payload: u32 LE][payload: len bytes]`, the
+//! payload being a [`JournalRecord`] encoded by [`crate::codec`]. Frames are only ever appended, so
+//! a crash can leave a torn frame at the end of the file; disk or operator accidents can damage
+//! the middle. [`scan`] never fails on any content: a stretch that is not a valid frame is a
+//! [`CorruptRegion`], and reading resumes at the next offset where a whole valid frame starts
+//! (magic, sane length, matching checksum, decodable payload).
+
+use crate::codec::{self, CodecError};
+
+use super::record::JournalRecord;
+
+/// The first two bytes of every frame.
+pub(super) const MAGIC: [u8; 2] = [0xB7, 0x4A];
+/// Magic, length and checksum.
+pub(super) const HEADER_LEN: usize = 10;
+
+/// A stretch of a journal file that held no valid frame; it was skipped when the file was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CorruptRegion {
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// Length in bytes.
+    pub length: u64,
+}
+
+/// Appends the frame of `record` to `buf`; returns the frame's length.
+pub(super) fn append_frame(buf: &mut Vec<u8>, record: &JournalRecord) -> Result<u64, CodecError> {
+    let payload = codec::encode(record)?;
+    let len =
+        u32::try_from(payload.len()).map_err(|_| CodecError::TooLarge { len: payload.len() })?;
+    buf.reserve(HEADER_LEN + payload.len());
+    buf.extend_from_slice(&MAGIC);
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    buf.extend_from_slice(&payload);
+    Ok((HEADER_LEN + payload.len()) as u64)
+}
+
+/// The valid frame at the start of `bytes`, with its total length, if there is one.
+fn parse(bytes: &[u8]) -> Option<(JournalRecord, usize)> {
+    let header = bytes.get(..HEADER_LEN)?;
+    if header[..2] != MAGIC {
+        return None;
+    }
+    let len = u32::from_le_bytes([header[2], header[3], header[4], header[5]]) as usize;
+    let crc = u32::from_le_bytes([header[6], header[7], header[8], header[9]]);
+    if len == 0 || len > codec::MAX_BYTES {
+        return None;
+    }
+    let payload = bytes.get(HEADER_LEN..HEADER_LEN.checked_add(len)?)?;
+    if crc32fast::hash(payload) != crc {
+        return None;
+    }
+    let record = codec::decode::<JournalRecord>(payload).ok()?;
+    Some((record, HEADER_LEN + len))
+}
+
+/// One valid frame found by [`scan`].
+#[derive(Debug)]
+pub(super) struct ScannedFrame {
+    /// The frame's length on disk.
+    pub len: u64,
+    pub record: JournalRecord,
+}
+
+/// What [`scan`] found in a file.
+#[derive(Debug, Default)]
+pub(super) struct Scan {
+    pub frames: Vec<ScannedFrame>,
+    pub corrupt: Vec<CorruptRegion>,
+    /// Where the corrupt tail starts (the end of the last valid frame), if the file ends with one.
+    pub corrupt_tail: Option<u64>,
+}
+
+/// Reads every valid frame of `bytes`, skipping corrupt regions (see the module header).
+pub(super) fn scan(bytes: &[u8]) -> Scan {
+    let mut out = Scan::default();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        if let Some((record, len)) = parse(&bytes[pos..]) {
+            out.frames.push(ScannedFrame {
+                len: len as u64,
+                record,
+            });
+            pos += len;
+            continue;
+        }
+        let start = pos;
+        pos = next_frame(bytes, pos + 1);
+        out.corrupt.push(CorruptRegion {
+            offset: start as u64,
+            length: (pos - start) as u64,
+        });
+        if pos == bytes.len() {
+            out.corrupt_tail = Some(start as u64);
+        }
+    }
+    out
+}
+
+/// The first offset at or after `from` where a valid frame starts, or `bytes.len()`.
+fn next_frame(bytes: &[u8], from: usize) -> usize {
+    let mut pos = from;
+    while pos + HEADER_LEN <= bytes.len() {
+        match bytes[pos..].windows(2).position(|w| w == MAGIC) {
+            None => break,
+            Some(skip) => {
+                pos += skip;
+                if parse(&bytes[pos..]).is_some() {
+                    return pos;
+                }
+                pos += 1;
+            }
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(id: u64) -> JournalRecord {
+        JournalRecord::Done { id, at_ms: 1_000 }
+    }
+
+    fn frames(ids: &[u64]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        for id in ids {
+            append_frame(&mut buf, &done(*id)).unwrap();
+        }
+        buf
+    }
+
+    fn ids(scan: &Scan) -> Vec<u64> {
+        scan.frames
+            .iter()
+            .map(|f| match f.record {
+                JournalRecord::Done { id, .. } => id,
+                _ => u64::MAX,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn clean_frames_are_read_back() {
+        let buf = frames(&[1, 2, 3]);
+        let scan = scan(&buf);
+        assert_eq!(ids(&scan), vec![1, 2, 3]);
+        assert!(scan.corrupt.is_empty());
+        assert_eq!(scan.corrupt_tail, None);
+        let total: u64 = scan.frames.iter().map(|f| f.len).sum();
+        assert_eq!(total, buf.len() as u64);
+    }
+
+    #[test]
+    fn a_torn_tail_is_reported_as_the_corrupt_tail() {
+        let buf = frames(&[1, 2]);
+        let first = scan(&buf).frames[0].len;
+        let torn = &buf[..buf.len() - 1];
+        let scan = scan(torn);
+        assert_eq!(ids(&scan), vec![1]);
+        assert_eq!(scan.corrupt_tail, Some(first));
+        assert_eq!(
+            scan.corrupt,
+            vec![CorruptRegion {
+                offset: first,
+                length: torn.len() as u64 - first
+            }]
+        );
+    }
+
+    #[test]
+    fn garbage_in_the_middle_is_skipped() {
+        let mut buf = frames(&[1]);
+        let at = buf.len() as u64;
+        // Garbage that even starts with the magic and contains it again.
+        buf.extend_from_slice(&[0xB7, 0x4A, 9, 9, 9, 0xB7, 0x4A, 0, 0, 0, 0, 1, 2]);
+        buf.extend_from_slice(&frames(&[2, 3]));
+        let scan = scan(&buf);
+        assert_eq!(ids(&scan), vec![1, 2, 3]);
+        assert_eq!(
+            scan.corrupt,
+            vec![CorruptRegion {
+                offset: at,
+                length: 13
+            }]
+        );
+        assert_eq!(scan.corrupt_tail, None);
+    }
+
+    #[test]
+    fn a_flipped_payload_bit_fails_the_checksum() {
+        let mut buf = frames(&[1, 2]);
+        buf[HEADER_LEN] ^= 1;
+        let scan = scan(&buf);
+        assert_eq!(ids(&scan), vec![2]);
+        assert_eq!(scan.corrupt[0].offset, 0);
+    }
+}
