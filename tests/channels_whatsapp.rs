@@ -25,11 +25,21 @@ fn open_gateway(extra: &str) -> (Emulator, GraphApi, support::Gateway) {
 #[test]
 fn the_subscription_handshake_echoes_the_challenge_only_for_the_right_token() {
     let (_provider, _graph, gateway) = open_gateway("");
-    let (status, body) =
-        graph::verify_request(gateway.addr, "/webhooks/whatsapp", "subscribe", VERIFY_TOKEN, "1158201444");
+    let (status, body) = graph::verify_request(
+        gateway.addr,
+        "/webhooks/whatsapp",
+        "subscribe",
+        VERIFY_TOKEN,
+        "1158201444",
+    );
     assert_eq!((status, body.as_str()), (200, "1158201444"));
-    let (status, _) =
-        graph::verify_request(gateway.addr, "/webhooks/whatsapp", "subscribe", "wrong", "1158201444");
+    let (status, _) = graph::verify_request(
+        gateway.addr,
+        "/webhooks/whatsapp",
+        "subscribe",
+        "wrong",
+        "1158201444",
+    );
     assert_eq!(status, 403);
 }
 
@@ -44,12 +54,19 @@ fn unsigned_or_badly_signed_posts_get_401_and_nothing_is_processed() {
     assert_eq!(status, 401);
     // Signed correctly, but over different bytes than those sent.
     let signature = graph::sign(b"{}", APP_SECRET);
-    let (status, _) = graph::post_webhook(gateway.addr, "/webhooks/whatsapp", &body, Some(&signature));
+    let (status, _) =
+        graph::post_webhook(gateway.addr, "/webhooks/whatsapp", &body, Some(&signature));
     assert_eq!(status, 401);
     std::thread::sleep(Duration::from_millis(500));
     let figures = channel_status(&gateway);
-    assert_eq!(figures["channels"]["whatsapp"]["received"], 0, "{figures:#}");
-    assert_eq!(figures["channels"]["whatsapp"]["rejected"], 3, "{figures:#}");
+    assert_eq!(
+        figures["channels"]["whatsapp"]["received"], 0,
+        "{figures:#}"
+    );
+    assert_eq!(
+        figures["channels"]["whatsapp"]["rejected"], 3,
+        "{figures:#}"
+    );
     assert_eq!(figures["journal"]["appended"], 0);
     assert_eq!(graph.attempts(), 0, "nothing was sent");
     assert!(provider.requests().is_empty(), "the agent was not asked");
@@ -60,7 +77,10 @@ fn malformed_and_oversized_bodies_are_refused_with_4xx() {
     let (_provider, graph, gateway) = open_gateway("");
     let _ = graph;
     assert_eq!(post_signed(&gateway, b"{not json"), 400);
-    assert_eq!(post_signed(&gateway, br#"{"object":"page","entry":[]}"#), 400);
+    assert_eq!(
+        post_signed(&gateway, br#"{"object":"page","entry":[]}"#),
+        400
+    );
     let huge = vec![b' '; 2 * 1024 * 1024];
     assert_eq!(post_signed(&gateway, &huge), 413);
     // The gateway is still fine.
@@ -75,9 +95,15 @@ fn a_text_is_answered_once_quoting_it_and_a_redelivery_is_dropped() {
     assert!(graph.wait_for_sends(1, WAIT), "no reply was sent");
     let sent = graph.sends();
     assert_eq!(sent[0].to, "15550001");
-    assert_eq!(sent[0].body, "echo: héllo wörld", "non-ASCII survived the \\u escapes");
+    assert_eq!(
+        sent[0].body, "echo: héllo wörld",
+        "non-ASCII survived the \\u escapes"
+    );
     assert_eq!(sent[0].context.as_deref(), Some("wamid.ONE"));
-    assert!(graph.reads().contains(&"wamid.ONE".to_string()), "marked read");
+    assert!(
+        graph.reads().contains(&"wamid.ONE".to_string()),
+        "marked read"
+    );
     // Meta delivers the same notification again: 200, and no second answer.
     assert_eq!(post_signed(&gateway, &body), 200);
     wait_for_status(&gateway, "the duplicate to be counted", |s| {
@@ -93,7 +119,10 @@ fn several_entries_changes_and_messages_in_one_post_are_all_answered() {
     let (_provider, graph, gateway) = open_gateway("");
     let body = graph::multi_webhook(&[
         vec![
-            graph::text_value(PNID, &[("111", "wamid.A1", "one"), ("222", "wamid.B1", "two")]),
+            graph::text_value(
+                PNID,
+                &[("111", "wamid.A1", "one"), ("222", "wamid.B1", "two")],
+            ),
             graph::status_value(PNID, "wamid.OUT", "111", "delivered", None),
         ],
         vec![graph::text_value(PNID, &[("333", "wamid.C1", "three")])],
@@ -110,16 +139,32 @@ fn several_entries_changes_and_messages_in_one_post_are_all_answered() {
 fn long_replies_are_split_and_only_the_first_piece_quotes() {
     let (provider, graph, gateway) = open_gateway("");
     let paragraph = "word ".repeat(700); // 3500 characters
-    let long = format!("{}\n\n{}\n\n{}", paragraph.trim(), paragraph.trim(), paragraph.trim());
+    let long = format!(
+        "{}\n\n{}\n\n{}",
+        paragraph.trim(),
+        paragraph.trim(),
+        paragraph.trim()
+    );
     provider.push(Reply::text(&[&long]));
-    assert_eq!(post_text(&gateway, "15550002", "wamid.LONG", "tell me a lot"), 200);
-    assert!(graph.wait_for_sends(3, WAIT), "sends: {}", graph.sends().len());
+    assert_eq!(
+        post_text(&gateway, "15550002", "wamid.LONG", "tell me a lot"),
+        200
+    );
+    assert!(
+        graph.wait_for_sends(3, WAIT),
+        "sends: {}",
+        graph.sends().len()
+    );
     let sent = graph.sends();
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|s| s.body.chars().count() <= 4096));
     assert_eq!(sent[0].context.as_deref(), Some("wamid.LONG"));
     assert!(sent[1].context.is_none() && sent[2].context.is_none());
-    let rejoined: String = sent.iter().map(|s| s.body.as_str()).collect::<Vec<_>>().join("\n\n");
+    let rejoined: String = sent
+        .iter()
+        .map(|s| s.body.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     assert_eq!(rejoined, long);
 }
 
@@ -131,9 +176,15 @@ fn throughput_limits_are_retried_with_backoff() {
     assert_eq!(post_text(&gateway, "15550003", "wamid.RL", "hi"), 200);
     assert!(graph.wait_for_sends(1, WAIT), "the reply never went out");
     assert_eq!(graph.attempts(), 3, "two refusals then a success");
-    assert!(started.elapsed() >= Duration::from_secs(3), "backed off 1 s then 2 s");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "backed off 1 s then 2 s"
+    );
     let figures = channel_status(&gateway);
-    assert_eq!(figures["channels"]["whatsapp"]["sendRetries"], 2, "{figures:#}");
+    assert_eq!(
+        figures["channels"]["whatsapp"]["sendRetries"], 2,
+        "{figures:#}"
+    );
     assert_eq!(figures["journal"]["pending"], 0);
 }
 
@@ -148,7 +199,11 @@ fn outside_the_24_hour_window_is_not_retried() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(graph.attempts(), 1, "no retry");
     assert!(graph.sends().is_empty());
-    assert_eq!(channel_status(&gateway)["journal"]["pending"], 0, "given up, not replayed");
+    assert_eq!(
+        channel_status(&gateway)["journal"]["pending"],
+        0,
+        "given up, not replayed"
+    );
 }
 
 #[test]
@@ -159,10 +214,23 @@ fn an_expired_token_marks_the_channel_unhealthy_and_keeps_the_message() {
     let figures = wait_for_status(&gateway, "the channel to turn unhealthy", |s| {
         s["channels"]["whatsapp"]["healthy"] == false
     });
-    assert!(figures["channels"]["whatsapp"]["link"].as_str().unwrap().contains("190"), "{figures:#}");
-    assert_eq!(figures["journal"]["pending"], 1, "the reply waits in the journal");
+    assert!(
+        figures["channels"]["whatsapp"]["link"]
+            .as_str()
+            .unwrap()
+            .contains("190"),
+        "{figures:#}"
+    );
+    assert_eq!(
+        figures["journal"]["pending"], 1,
+        "the reply waits in the journal"
+    );
     let ready = gateway.get("/readyz", &[]);
-    assert_eq!(ready.body["channels"]["whatsapp"]["healthy"], false, "{}", ready.text);
+    assert_eq!(
+        ready.body["channels"]["whatsapp"]["healthy"], false,
+        "{}",
+        ready.text
+    );
 }
 
 #[test]
@@ -171,8 +239,17 @@ fn other_message_types_get_a_polite_reply_and_failed_statuses_are_counted() {
     let body = graph::media_webhook(PNID, "15550006", "wamid.IMG", "image");
     assert_eq!(post_signed(&gateway, &body), 200);
     assert!(graph.wait_for_sends(1, WAIT));
-    assert!(graph.sends()[0].body.contains("image messages are not supported yet"), "{:?}", graph.sends()[0].body);
-    assert!(provider.requests().is_empty(), "the agent is not asked about an image");
+    assert!(
+        graph.sends()[0]
+            .body
+            .contains("image messages are not supported yet"),
+        "{:?}",
+        graph.sends()[0].body
+    );
+    assert!(
+        provider.requests().is_empty(),
+        "the agent is not asked about an image"
+    );
     let status = graph::status_webhook(PNID, "wamid.OUT1", "15550006", "failed", Some(131047));
     assert_eq!(post_signed(&gateway, &status), 200);
     wait_for_status(&gateway, "the failed status to be counted", |s| {

@@ -133,7 +133,11 @@ impl ChannelActor {
 
     fn publish(&self) {
         let stats = &self.parts.stats;
-        let paused = if self.gate.paused() { ", sends paused (throttled)" } else { "" };
+        let paused = if self.gate.paused() {
+            ", sends paused (throttled)"
+        } else {
+            ""
+        };
         self.cx.set_status(format!(
             "{}; {} received, {} answered, {} in flight{paused}",
             stats.link(),
@@ -348,7 +352,12 @@ impl ChannelActor {
             }
             Err(failure) => {
                 stats.send_failures.fetch_add(1, Relaxed);
-                warn!(channel = self.channel, entry = id, why = failure.why(), "reply not delivered");
+                warn!(
+                    channel = self.channel,
+                    entry = id,
+                    why = failure.why(),
+                    "reply not delivered"
+                );
                 self.finish(id);
             }
         }

@@ -68,7 +68,11 @@ mod tests {
         let text = "One sentence here. Another sentence follows and goes on.";
         assert_eq!(
             split(text, 30),
-            vec!["One sentence here.", "Another sentence follows and", "goes on."]
+            vec![
+                "One sentence here.",
+                "Another sentence follows and",
+                "goes on."
+            ]
         );
     }
 
@@ -88,6 +92,9 @@ mod tests {
     #[test]
     fn a_long_word_is_cut_hard() {
         let pieces = split(&"x".repeat(10_000), 4096);
-        assert_eq!(pieces.iter().map(|p| chars(p)).collect::<Vec<_>>(), vec![4096, 4096, 1808]);
+        assert_eq!(
+            pieces.iter().map(|p| chars(p)).collect::<Vec<_>>(),
+            vec![4096, 4096, 1808]
+        );
     }
 }

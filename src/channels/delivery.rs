@@ -33,7 +33,11 @@ pub async fn send_reply(
 ) -> Result<(), SendFailure> {
     let channel = transport.labels().channel;
     for (index, chunk) in reply.chunks.iter().enumerate() {
-        let quote = if index == 0 { reply.quote.as_deref() } else { None };
+        let quote = if index == 0 {
+            reply.quote.as_deref()
+        } else {
+            None
+        };
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {

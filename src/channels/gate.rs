@@ -59,7 +59,11 @@ impl SendGate {
     /// Holds every send for `pause` (extends, never shortens, a pause in force).
     pub fn pause_channel(&self, pause: Duration) {
         let until = Instant::now() + pause;
-        if self.paused_until.get().is_none_or(|current| current < until) {
+        if self
+            .paused_until
+            .get()
+            .is_none_or(|current| current < until)
+        {
             self.paused_until.set(Some(until));
         }
     }
@@ -89,7 +93,8 @@ impl SendGate {
 pub fn backoff(attempt: u32, hint: Option<Duration>) -> Duration {
     match hint {
         Some(hint) => hint.min(Duration::from_secs(300)),
-        None => Duration::from_secs(1u64 << attempt.saturating_sub(1).min(5)).min(Duration::from_secs(30)),
+        None => Duration::from_secs(1u64 << attempt.saturating_sub(1).min(5))
+            .min(Duration::from_secs(30)),
     }
 }
 
@@ -101,7 +106,10 @@ mod tests {
     fn backoff_doubles_and_honours_hints() {
         let secs: Vec<u64> = (1..=8).map(|a| backoff(a, None).as_secs()).collect();
         assert_eq!(secs, vec![1, 2, 4, 8, 16, 30, 30, 30]);
-        assert_eq!(backoff(1, Some(Duration::from_secs(41))), Duration::from_secs(41));
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(41))),
+            Duration::from_secs(41)
+        );
     }
 
     #[actix_web::test]
@@ -117,6 +125,9 @@ mod tests {
         gate.pause_channel(pause);
         assert!(gate.paused());
         gate.wait("b").await;
-        assert!(started.elapsed() >= pause * 2, "a channel pause holds everyone");
+        assert!(
+            started.elapsed() >= pause * 2,
+            "a channel pause holds everyone"
+        );
     }
 }

@@ -15,10 +15,10 @@ use super::actor::{ChannelActor, ChannelParts, ChannelSettings};
 use super::journal::{Journal, JournalError, JournalOptions};
 use super::pairing::PairingStore;
 use super::stats::ChannelStats;
-use super::transport::Transport;
-use super::whatsapp::client::GraphClient;
 use super::telegram::api::BotClient;
 use super::telegram::poller::Poller;
+use super::transport::Transport;
+use super::whatsapp::client::GraphClient;
 use crate::config::channels::missing_credentials;
 use crate::config::{Config, Secret, TelegramMode};
 use crate::sessions::router::SessionRouter;
@@ -86,7 +86,10 @@ impl Channels {
         let (journal, report) =
             Journal::open(&state_dir.join("channels").join("inbound.journal"), options)?;
         if !report.corrupt.is_empty() {
-            warn!(regions = report.corrupt.len(), "the inbound journal had corrupt regions; they were skipped (see the log above)");
+            warn!(
+                regions = report.corrupt.len(),
+                "the inbound journal had corrupt regions; they were skipped (see the log above)"
+            );
         }
         let pairing = PairingStore::new(state_dir);
         let mut specs = Vec::new();
@@ -106,7 +109,10 @@ impl Channels {
                     })
                     .collect();
                 let why = format!("not configured: set {}", keys.join(", "));
-                warn!(channel = name, "the channel is enabled but {why}; it stays down");
+                warn!(
+                    channel = name,
+                    "the channel is enabled but {why}; it stays down"
+                );
                 unconfigured.push((name, why));
             }
         }
@@ -189,7 +195,11 @@ impl Channels {
             telegram = Some(TelegramHandle {
                 channel: ChannelHandle { actor, stats },
                 bot_id,
-                webhook_secret: if webhook { tg.webhook_secret.clone() } else { None },
+                webhook_secret: if webhook {
+                    tg.webhook_secret.clone()
+                } else {
+                    None
+                },
             });
         }
         Ok((

@@ -46,7 +46,11 @@ pub async fn read_body(
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            refuse(StatusCode::BAD_REQUEST, "INVALID_REQUEST", format!("reading the body: {e}"))
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                format!("reading the body: {e}"),
+            )
         })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
@@ -76,7 +80,10 @@ pub async fn accept(
             }
         }
     }
-    channel.stats.received.fetch_add(fresh.len() as u64, Relaxed);
+    channel
+        .stats
+        .received
+        .fetch_add(fresh.len() as u64, Relaxed);
     if !fresh.is_empty() {
         // A full mailbox or a restarting actor only delays them: the actor's sweep finds every
         // pending entry in the journal.

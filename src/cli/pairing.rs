@@ -84,9 +84,13 @@ fn offline(
             let mut answer = json!({ "ok": true, "channel": channel, "approved": approved });
             if *notify {
                 let sent = match offline_transport(&loaded.config, channel) {
-                    Some(transport) => block_on(transport.send_text(&approved.id, APPROVED_MESSAGE, None))?
-                        .map_err(|failure| failure.why().to_string()),
-                    None => Err(format!("the {channel} channel is not enabled in the config")),
+                    Some(transport) => {
+                        block_on(transport.send_text(&approved.id, APPROVED_MESSAGE, None))?
+                            .map_err(|failure| failure.why().to_string())
+                    }
+                    None => Err(format!(
+                        "the {channel} channel is not enabled in the config"
+                    )),
                 };
                 answer["notified"] = json!(sent.is_ok());
                 answer["notifyError"] = json!(sent.err());
@@ -95,7 +99,9 @@ fn offline(
         }
         PairingAction::Revoke { id, .. } => match store.revoke(channel, id).map_err(failed)? {
             true => Ok(json!({ "ok": true, "channel": channel, "revoked": id })),
-            false => Err(CliError::Usage(format!("{id} is not an approved {channel} sender"))),
+            false => Err(CliError::Usage(format!(
+                "{id} is not an approved {channel} sender"
+            ))),
         },
     }
 }
@@ -106,7 +112,10 @@ fn print(channel: &str, action: &PairingAction, answer: &Value) {
         PairingAction::Revoke { .. } => false,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(answer).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(answer).unwrap_or_default()
+        );
         return;
     }
     match action {

@@ -174,7 +174,10 @@ impl DmPolicy {
 /// Not a config error: the seed's own example enables WhatsApp before any credential exists, so
 /// such a config loads, the channel stays down, and `/readyz`, the log and `pincer doctor` say
 /// which keys to set.
-pub fn missing_credentials(channels: &ChannelsConfig, channel: &str) -> Vec<(&'static str, &'static str)> {
+pub fn missing_credentials(
+    channels: &ChannelsConfig,
+    channel: &str,
+) -> Vec<(&'static str, &'static str)> {
     let missing = |secret: &Option<Secret>| secret.as_ref().is_none_or(Secret::is_empty);
     let mut keys = Vec::new();
     match channel {
@@ -184,9 +187,21 @@ pub fn missing_credentials(channels: &ChannelsConfig, channel: &str) -> Vec<(&'s
                 keys.push(("channels.whatsapp.phoneNumberId", "-"));
             }
             for (key, secret, var) in [
-                ("channels.whatsapp.accessToken", &w.access_token, "PINCER_WHATSAPP_ACCESS_TOKEN"),
-                ("channels.whatsapp.appSecret", &w.app_secret, "PINCER_WHATSAPP_APP_SECRET"),
-                ("channels.whatsapp.verifyToken", &w.verify_token, "PINCER_WHATSAPP_VERIFY_TOKEN"),
+                (
+                    "channels.whatsapp.accessToken",
+                    &w.access_token,
+                    "PINCER_WHATSAPP_ACCESS_TOKEN",
+                ),
+                (
+                    "channels.whatsapp.appSecret",
+                    &w.app_secret,
+                    "PINCER_WHATSAPP_APP_SECRET",
+                ),
+                (
+                    "channels.whatsapp.verifyToken",
+                    &w.verify_token,
+                    "PINCER_WHATSAPP_VERIFY_TOKEN",
+                ),
             ] {
                 if missing(secret) {
                     keys.push((key, var));

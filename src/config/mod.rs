@@ -44,8 +44,8 @@ pub use ops::{
 };
 pub use schema::{
     AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, BrowserTool,
-    Config, ControlUi, ExecTool, GatewayConfig, RateLimiting, Sandbox,
-    SandboxMode, Ssl, Tailscale, TailscaleMode, ToolsConfig,
+    Config, ControlUi, ExecTool, GatewayConfig, RateLimiting, Sandbox, SandboxMode, Ssl, Tailscale,
+    TailscaleMode, ToolsConfig,
 };
 pub use secret::Secret;
 pub use validate::validate;

@@ -11,9 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::channels::ChannelsConfig;
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::ops::{LoggingConfig, MonitoringConfig};
-use super::channels::ChannelsConfig;
 use super::secret::Secret;
 
 /// The whole config file.

@@ -39,12 +39,20 @@ fn store_error(error: PairingError) -> HttpResponse {
         PairingError::UnknownCode { .. } => {
             refuse(StatusCode::NOT_FOUND, "NOT_FOUND", error.to_string())
         }
-        other => refuse(StatusCode::INTERNAL_SERVER_ERROR, "STORE", other.to_string()),
+        other => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "STORE",
+            other.to_string(),
+        ),
     }
 }
 
 fn blocking_failed(error: actix_web::error::BlockingError) -> HttpResponse {
-    refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", error.to_string())
+    refuse(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        error.to_string(),
+    )
 }
 
 #[get("/admin/pairing/{channel}")]
@@ -130,7 +138,9 @@ pub async fn revoke(
     let store = state.channels.pairing.clone();
     let (name, sender) = (channel.clone(), id.clone());
     match web::block(move || store.revoke(&name, &sender)).await {
-        Ok(Ok(true)) => HttpResponse::Ok().json(json!({ "ok": true, "channel": channel, "revoked": id })),
+        Ok(Ok(true)) => {
+            HttpResponse::Ok().json(json!({ "ok": true, "channel": channel, "revoked": id }))
+        }
         Ok(Ok(false)) => refuse(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
@@ -160,7 +170,11 @@ pub async fn send(
     }
     let Outbound { to, text } = body.into_inner();
     if to.trim().is_empty() || text.trim().is_empty() {
-        return refuse(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "`to` and `text` must not be empty");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "`to` and `text` must not be empty",
+        );
     }
     match notify_sender(&state, &channel, &to, &text).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "ok": true, "channel": channel, "to": to })),
@@ -168,7 +182,12 @@ pub async fn send(
     }
 }
 
-async fn notify_sender(state: &AppState, channel: &str, to: &str, text: &str) -> Result<(), String> {
+async fn notify_sender(
+    state: &AppState,
+    channel: &str,
+    to: &str,
+    text: &str,
+) -> Result<(), String> {
     let Some(handle) = state.channels.handle(channel) else {
         return Err(format!("the {channel} channel is not enabled"));
     };

@@ -15,7 +15,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-
 use super::auth::Authorized;
 use super::AppState;
 use crate::agent::RunEvent;

@@ -80,7 +80,10 @@ pub fn wait_for_status(gateway: &Gateway, what: &str, check: impl Fn(&Value) -> 
         if check(&status) {
             return status;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; figures: {status:#}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; figures: {status:#}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

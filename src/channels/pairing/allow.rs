@@ -69,7 +69,9 @@ impl AllowList {
                 self.seen = stamp;
             }
             // Keep the last good list: a half-edited file must not lock everyone out.
-            Err(error) => warn!(channel = %self.channel, %error, "cannot read the approved senders"),
+            Err(error) => {
+                warn!(channel = %self.channel, %error, "cannot read the approved senders")
+            }
         }
     }
 }

@@ -35,7 +35,12 @@ pub enum PairingError {
 }
 
 /// The message a stranger gets with their code.
-pub fn code_message(channel_label: &str, id_label: &str, request: &PairingRequest, channel: &str) -> String {
+pub fn code_message(
+    channel_label: &str,
+    id_label: &str,
+    request: &PairingRequest,
+    channel: &str,
+) -> String {
     format!(
         "Hi! This assistant only answers people its owner has approved.\n\n\
          Your {channel_label} {id_label}: {}\n\

@@ -187,7 +187,9 @@ impl PairingStore {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let lock = options.open(&lock_path).map_err(|e| io_error(&lock_path, e))?;
+        let lock = options
+            .open(&lock_path)
+            .map_err(|e| io_error(&lock_path, e))?;
         lock.lock().map_err(|e| io_error(&lock_path, e))?;
         let result = work();
         let _ = lock.unlock();

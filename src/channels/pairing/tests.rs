@@ -12,10 +12,12 @@ fn store() -> (tempfile::TempDir, PairingStore) {
 #[test]
 fn a_repeat_sender_keeps_their_code() {
     let (_dir, store) = store();
-    let RequestOutcome::Created(first) = store.request("whatsapp", "111", Some("Ann")).unwrap() else {
+    let RequestOutcome::Created(first) = store.request("whatsapp", "111", Some("Ann")).unwrap()
+    else {
         panic!("expected a new request");
     };
-    let RequestOutcome::AlreadyPending(again) = store.request("whatsapp", "111", None).unwrap() else {
+    let RequestOutcome::AlreadyPending(again) = store.request("whatsapp", "111", None).unwrap()
+    else {
         panic!("expected the same request");
     };
     assert_eq!(first.code, again.code);
@@ -26,11 +28,20 @@ fn a_repeat_sender_keeps_their_code() {
 fn at_most_three_requests_wait_per_channel() {
     let (_dir, store) = store();
     for sender in ["1", "2", "3"] {
-        assert!(matches!(store.request("whatsapp", sender, None).unwrap(), RequestOutcome::Created(_)));
+        assert!(matches!(
+            store.request("whatsapp", sender, None).unwrap(),
+            RequestOutcome::Created(_)
+        ));
     }
-    assert_eq!(store.request("whatsapp", "4", None).unwrap(), RequestOutcome::Full);
+    assert_eq!(
+        store.request("whatsapp", "4", None).unwrap(),
+        RequestOutcome::Full
+    );
     // Another channel has its own cap.
-    assert!(matches!(store.request("telegram", "4", None).unwrap(), RequestOutcome::Created(_)));
+    assert!(matches!(
+        store.request("telegram", "4", None).unwrap(),
+        RequestOutcome::Created(_)
+    ));
 }
 
 #[test]
@@ -41,33 +52,46 @@ fn expired_requests_are_dropped_and_free_their_slot() {
     }
     // Age every request past the TTL by rewriting the file.
     let path = dir.path().join("credentials/whatsapp-pairing.json");
-    let mut file: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let old = crate::clock::now_ms() - CODE_TTL.as_millis() as u64 - 1;
     for request in file["requests"].as_array_mut().unwrap() {
         request["createdAtMs"] = old.into();
     }
     std::fs::write(&path, file.to_string()).unwrap();
     assert!(store.list("whatsapp").unwrap().is_empty());
-    assert!(matches!(store.request("whatsapp", "4", None).unwrap(), RequestOutcome::Created(_)));
+    assert!(matches!(
+        store.request("whatsapp", "4", None).unwrap(),
+        RequestOutcome::Created(_)
+    ));
 }
 
 #[test]
 fn approval_is_case_insensitive_and_persists() {
     let (dir, store) = store();
-    let RequestOutcome::Created(request) = store.request("whatsapp", "15551234", None).unwrap() else {
+    let RequestOutcome::Created(request) = store.request("whatsapp", "15551234", None).unwrap()
+    else {
         panic!("expected a new request");
     };
-    let approved = store.approve("whatsapp", &request.code.to_lowercase()).unwrap();
+    let approved = store
+        .approve("whatsapp", &request.code.to_lowercase())
+        .unwrap();
     assert_eq!(approved.id, "15551234");
     assert!(store.list("whatsapp").unwrap().is_empty());
     let reopened = PairingStore::new(dir.path());
     assert_eq!(reopened.approved("whatsapp").unwrap(), vec!["15551234"]);
     let again = store.approve("whatsapp", &request.code);
-    assert!(matches!(again, Err(PairingError::UnknownCode { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(PairingError::UnknownCode { .. })),
+        "{again:?}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(store.allow_path("whatsapp")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(store.allow_path("whatsapp"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -82,7 +106,10 @@ fn the_allowlist_merges_config_and_approvals_and_sees_changes() {
         panic!("expected a new request");
     };
     store.approve("whatsapp", &request.code).unwrap();
-    assert!(allow.contains("222"), "an approval by another handle is seen");
+    assert!(
+        allow.contains("222"),
+        "an approval by another handle is seen"
+    );
     assert!(store.revoke("whatsapp", "222").unwrap());
     assert!(!store.revoke("whatsapp", "222").unwrap());
     assert!(!allow.contains("222"), "a revocation is seen");

@@ -213,10 +213,22 @@ mod tests {
                 after: Some(Duration::from_secs(41))
             }
         );
-        assert!(matches!(classify(error(403, None)), SendFailure::Permanent { .. }));
-        assert!(matches!(classify(error(400, None)), SendFailure::Permanent { .. }));
-        assert!(matches!(classify(error(401, None)), SendFailure::Unhealthy { .. }));
-        assert!(matches!(classify(error(502, None)), SendFailure::RetryChannel { after: None, .. }));
+        assert!(matches!(
+            classify(error(403, None)),
+            SendFailure::Permanent { .. }
+        ));
+        assert!(matches!(
+            classify(error(400, None)),
+            SendFailure::Permanent { .. }
+        ));
+        assert!(matches!(
+            classify(error(401, None)),
+            SendFailure::Unhealthy { .. }
+        ));
+        assert!(matches!(
+            classify(error(502, None)),
+            SendFailure::RetryChannel { after: None, .. }
+        ));
         assert_eq!(bot_id("123456:ABC-def"), "123456");
     }
 }

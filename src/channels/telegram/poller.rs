@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pincer_actors::{ChildContext, ChildSpec, RestartType};
 use futures_util::FutureExt;
+use pincer_actors::{ChildContext, ChildSpec, RestartType};
 use serde_json::json;
 use tracing::{error, info, warn};
 
@@ -72,7 +72,11 @@ impl Poller {
             });
             let result = self
                 .client
-                .call("getUpdates", body, self.poll_timeout + Duration::from_secs(10))
+                .call(
+                    "getUpdates",
+                    body,
+                    self.poll_timeout + Duration::from_secs(10),
+                )
                 .await;
             polls += 1;
             let updates = match result {
@@ -99,12 +103,16 @@ impl Poller {
                         match parsed.record {
                             Some(record) => records.push(record),
                             None => {
-                                self.stats.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                self.stats
+                                    .refused
+                                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             }
                         }
                     }
                     Err(why) => {
-                        self.stats.rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        self.stats
+                            .rejected
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         warn!(%why, "malformed Telegram update skipped");
                     }
                 }
@@ -145,14 +153,17 @@ impl Poller {
                 if failures == 1 {
                     error!(%error, "Telegram refuses the bot token (channels.telegram.botToken)");
                 }
-                self.stats
-                    .set_link(false, format!("unhealthy: the bot token is refused ({error})"));
+                self.stats.set_link(
+                    false,
+                    format!("unhealthy: the bot token is refused ({error})"),
+                );
                 Duration::from_secs(60)
             }
             429 => error.retry_after.unwrap_or(Duration::from_secs(1)),
             _ => {
                 warn!(%error, failures, "Telegram poll failed");
-                self.stats.set_link(false, format!("polling failed: {error}"));
+                self.stats
+                    .set_link(false, format!("polling failed: {error}"));
                 backoff
             }
         }

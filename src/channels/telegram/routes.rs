@@ -20,7 +20,11 @@ pub async fn receive(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let channels = &state.channels;
-    let Some(telegram) = channels.telegram.as_ref().filter(|t| t.webhook_secret.is_some()) else {
+    let Some(telegram) = channels
+        .telegram
+        .as_ref()
+        .filter(|t| t.webhook_secret.is_some())
+    else {
         return refuse(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
@@ -73,7 +77,11 @@ pub async fn receive(
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "ok": true })),
         Err(why) => {
             error!(%why, "a Telegram update could not be journaled; Telegram will deliver it again");
-            refuse(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "retry later")
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "retry later",
+            )
         }
     }
 }

@@ -45,7 +45,15 @@ struct Chat {
 
 /// Kinds of non-text messages, in the order they are looked for (for the "not supported" reply).
 const MEDIA: [&str; 10] = [
-    "photo", "video", "voice", "audio", "document", "sticker", "animation", "location", "contact",
+    "photo",
+    "video",
+    "voice",
+    "audio",
+    "document",
+    "sticker",
+    "animation",
+    "location",
+    "contact",
     "poll",
 ];
 
@@ -60,9 +68,7 @@ pub struct ParsedUpdate {
 pub fn parse(update: Value, bot_id: &str) -> Result<ParsedUpdate, String> {
     let update: Update =
         serde_json::from_value(update).map_err(|e| format!("not a Telegram update: {e}"))?;
-    let record = update
-        .message
-        .and_then(|message| record(message, bot_id));
+    let record = update.message.and_then(|message| record(message, bot_id));
     Ok(ParsedUpdate {
         update_id: update.update_id,
         record,
@@ -132,7 +138,12 @@ mod tests {
         let photo = json!({"update_id": 3, "message": {"message_id": 2, "from": {"id": 5, "is_bot": false, "first_name": "B"},
             "chat": {"id": 5, "type": "private"}, "date": 1, "photo": [{"file_id": "x"}]}});
         let record = parse(photo, "1").unwrap().record.unwrap();
-        assert_eq!(record.body, MessageBody::Unsupported { kind: "photo".into() });
+        assert_eq!(
+            record.body,
+            MessageBody::Unsupported {
+                kind: "photo".into()
+            }
+        );
         assert!(parse(json!({"no": "id"}), "1").is_err());
         assert!(parse(json!("text"), "1").is_err());
     }

@@ -52,7 +52,10 @@ impl GraphClient {
         GraphClient {
             http,
             messages_url: format!("{base}/{version}/{}/messages", config.phone_number_id).into(),
-            token: config.access_token.clone().unwrap_or_else(|| Secret::new("")),
+            token: config
+                .access_token
+                .clone()
+                .unwrap_or_else(|| Secret::new("")),
             phone_number_id: config.phone_number_id.clone(),
         }
     }
@@ -65,10 +68,16 @@ impl GraphClient {
             .timeout(TIMEOUT)
             .json(&body);
         async move {
-            let response = request.send().await.map_err(|e| SendFailure::RetryChannel {
-                why: format!("Graph API unreachable: {}", crate::providers::sse::error_chain(&e)),
-                after: None,
-            })?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| SendFailure::RetryChannel {
+                    why: format!(
+                        "Graph API unreachable: {}",
+                        crate::providers::sse::error_chain(&e)
+                    ),
+                    after: None,
+                })?;
             let status = response.status();
             if status.is_success() {
                 return Ok(());
@@ -99,7 +108,9 @@ pub fn classify(status: u16, body: &[u8]) -> SendFailure {
     match error.code {
         // Throughput (130429), app (4) and account (80007) rate limits, spam rate limit (131048),
         // and "something went wrong / service unavailable" (131000, 1, 2).
-        130429 | 4 | 80007 | 131048 | 131000 | 1 | 2 => SendFailure::RetryChannel { why, after: None },
+        130429 | 4 | 80007 | 131048 | 131000 | 1 | 2 => {
+            SendFailure::RetryChannel { why, after: None }
+        }
         // Too many messages to this one user.
         131056 => SendFailure::RetryRecipient { why, after: None },
         // Token expired or invalid.
@@ -152,7 +163,10 @@ impl Transport for GraphClient {
         }));
         async move {
             if let Err(failure) = sending.await {
-                debug!(why = failure.why(), "could not mark a WhatsApp message read");
+                debug!(
+                    why = failure.why(),
+                    "could not mark a WhatsApp message read"
+                );
             }
         }
         .boxed_local()
@@ -173,14 +187,32 @@ mod tests {
     #[test]
     fn error_codes_map_to_the_documented_handling() {
         for code in [130429, 4, 80007, 131000] {
-            assert!(matches!(classify(400, &graph(code)), SendFailure::RetryChannel { .. }), "{code}");
+            assert!(
+                matches!(
+                    classify(400, &graph(code)),
+                    SendFailure::RetryChannel { .. }
+                ),
+                "{code}"
+            );
         }
-        assert!(matches!(classify(400, &graph(131056)), SendFailure::RetryRecipient { .. }));
+        assert!(matches!(
+            classify(400, &graph(131056)),
+            SendFailure::RetryRecipient { .. }
+        ));
         for code in [131047, 131026, 100, 131051] {
-            assert!(matches!(classify(400, &graph(code)), SendFailure::Permanent { .. }), "{code}");
+            assert!(
+                matches!(classify(400, &graph(code)), SendFailure::Permanent { .. }),
+                "{code}"
+            );
         }
-        assert!(matches!(classify(401, &graph(190)), SendFailure::Unhealthy { .. }));
-        assert!(matches!(classify(503, b"<html>"), SendFailure::RetryChannel { .. }));
+        assert!(matches!(
+            classify(401, &graph(190)),
+            SendFailure::Unhealthy { .. }
+        ));
+        assert!(matches!(
+            classify(503, b"<html>"),
+            SendFailure::RetryChannel { .. }
+        ));
         assert!(matches!(classify(400, b""), SendFailure::Permanent { .. }));
         assert!(classify(400, &graph(131047)).why().contains("131047"));
     }

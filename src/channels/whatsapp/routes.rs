@@ -36,7 +36,10 @@ pub async fn verify(
         return disabled();
     };
     let mode = query.get("hub.mode").map(String::as_str);
-    let token = query.get("hub.verify_token").map(String::as_str).unwrap_or("");
+    let token = query
+        .get("hub.verify_token")
+        .map(String::as_str)
+        .unwrap_or("");
     let expected = whatsapp.verify_token.expose().as_bytes();
     let matches = !expected.is_empty() && bool::from(token.as_bytes().ct_eq(expected));
     match (mode, query.get("hub.challenge")) {
@@ -68,7 +71,10 @@ pub async fn receive(
         Ok(body) => body,
         Err(response) => {
             stats.rejected.fetch_add(1, Relaxed);
-            warn!(status = response.status().as_u16(), "WhatsApp webhook body refused");
+            warn!(
+                status = response.status().as_u16(),
+                "WhatsApp webhook body refused"
+            );
             return response;
         }
     };
@@ -103,7 +109,10 @@ pub async fn receive(
     }
     if parsed.skipped > 0 {
         stats.refused.fetch_add(parsed.skipped as u64, Relaxed);
-        debug!(skipped = parsed.skipped, "WhatsApp changes for other numbers, fields or groups skipped");
+        debug!(
+            skipped = parsed.skipped,
+            "WhatsApp changes for other numbers, fields or groups skipped"
+        );
     }
     match accept(&channels.journal, &whatsapp.channel, parsed.messages).await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),

@@ -214,7 +214,11 @@ pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Parsed, String> {
             let body = match (message.kind.as_str(), message.text) {
                 ("text", Some(text)) => MessageBody::Text(text.body),
                 (kind, _) => MessageBody::Unsupported {
-                    kind: if kind.is_empty() { "unknown".into() } else { kind.into() },
+                    kind: if kind.is_empty() {
+                        "unknown".into()
+                    } else {
+                        kind.into()
+                    },
                 },
             };
             parsed.messages.push(InboundRecord {

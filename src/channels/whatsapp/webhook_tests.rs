@@ -6,7 +6,10 @@ fn sign(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
     mac.update(body);
     let bytes = mac.finalize().into_bytes();
-    format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "sha256={}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 #[test]
@@ -14,13 +17,32 @@ fn signatures_are_checked_over_the_raw_bytes() {
     let body = br#"{"a":"caf\u00e9"}"#;
     let good = sign(b"secret", body);
     assert_eq!(verify_signature(b"secret", body, Some(&good)), Ok(()));
-    assert_eq!(verify_signature(b"other", body, Some(&good)), Err(SignatureError::Mismatch));
-    assert_eq!(verify_signature(b"secret", b"{}", Some(&good)), Err(SignatureError::Mismatch));
-    assert_eq!(verify_signature(b"secret", body, None), Err(SignatureError::Missing));
-    assert_eq!(verify_signature(b"secret", body, Some("sha1=abc")), Err(SignatureError::Malformed));
-    assert_eq!(verify_signature(b"secret", body, Some("sha256=zz")), Err(SignatureError::Malformed));
+    assert_eq!(
+        verify_signature(b"other", body, Some(&good)),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        verify_signature(b"secret", b"{}", Some(&good)),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        verify_signature(b"secret", body, None),
+        Err(SignatureError::Missing)
+    );
+    assert_eq!(
+        verify_signature(b"secret", body, Some("sha1=abc")),
+        Err(SignatureError::Malformed)
+    );
+    assert_eq!(
+        verify_signature(b"secret", body, Some("sha256=zz")),
+        Err(SignatureError::Malformed)
+    );
     let upper = good.to_uppercase().replace("SHA256=", "sha256=");
-    assert_eq!(verify_signature(b"secret", body, Some(&upper)), Ok(()), "hex case does not matter");
+    assert_eq!(
+        verify_signature(b"secret", body, Some(&upper)),
+        Ok(()),
+        "hex case does not matter"
+    );
 }
 
 const TEXT: &str = r#"{"object":"whatsapp_business_account",
@@ -44,10 +66,15 @@ fn text_and_other_messages_become_records() {
     let first = &parsed.messages[0];
     assert_eq!(first.sender, "16505551234");
     assert_eq!(first.sender_name.as_deref(), Some("Sheena Nelson"));
-    assert_eq!(first.body, MessageBody::Text("Does it come in another color?".into()));
+    assert_eq!(
+        first.body,
+        MessageBody::Text("Does it come in another color?".into())
+    );
     assert_eq!(
         parsed.messages[1].body,
-        MessageBody::Unsupported { kind: "image".into() }
+        MessageBody::Unsupported {
+            kind: "image".into()
+        }
     );
     // Another phone number's notifications are not ours.
     let other = parse(TEXT.as_bytes(), "999").unwrap();
@@ -66,13 +93,27 @@ fn failed_statuses_carry_their_errors() {
     let parsed = parse(body.as_bytes(), "590968830767958").unwrap();
     assert_eq!(parsed.statuses.len(), 1);
     assert_eq!(parsed.statuses[0].status, "failed");
-    assert_eq!(parsed.statuses[0].errors[0].describe(), "131047 Re-engagement message: 24 hours");
+    assert_eq!(
+        parsed.statuses[0].errors[0].describe(),
+        "131047 Re-engagement message: 24 hours"
+    );
 }
 
 #[test]
 fn malformed_bodies_are_errors_not_panics() {
-    for body in [&b""[..], b"{", b"[]", b"{\"object\":\"page\",\"entry\":[]}", b"{\"entry\":7}", b"\xff\xfe"] {
-        assert!(parse(body, "1").is_err(), "{:?}", String::from_utf8_lossy(body));
+    for body in [
+        &b""[..],
+        b"{",
+        b"[]",
+        b"{\"object\":\"page\",\"entry\":[]}",
+        b"{\"entry\":7}",
+        b"\xff\xfe",
+    ] {
+        assert!(
+            parse(body, "1").is_err(),
+            "{:?}",
+            String::from_utf8_lossy(body)
+        );
     }
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     for _ in 0..2000 {

@@ -73,7 +73,8 @@ struct State {
     sent: Vec<SentMessage>,
     actions: Vec<(i64, String)>,
     calls: Vec<Call>,
-    inject_429: Option<(usize, u64)>,
+    /// Calls left to refuse, `retry_after`, and the method (lower case) they are limited to.
+    inject_429: Option<(usize, u64, Option<String>)>,
     inject_409: bool,
     blocked: HashSet<i64>,
     /// The webhook URL and secret token, while a webhook is set.
@@ -163,7 +164,13 @@ impl BotApi {
 
     /// The next `n` calls (any method) answer 429 with `parameters.retry_after`.
     pub fn inject_429(&self, n: usize, retry_after_s: u64) {
-        lock(&self.shared.state).inject_429 = Some((n, retry_after_s));
+        lock(&self.shared.state).inject_429 = Some((n, retry_after_s, None));
+    }
+
+    /// The next `n` calls of `method` (case-insensitive) answer 429 with `parameters.retry_after`.
+    pub fn inject_429_for(&self, method: &str, n: usize, retry_after_s: u64) {
+        lock(&self.shared.state).inject_429 =
+            Some((n, retry_after_s, Some(method.to_ascii_lowercase())));
     }
 
     /// The next getUpdates answers 409 "terminated by other getUpdates request".

@@ -101,8 +101,8 @@ fn respond(shared: &Shared, request: &Request) -> Result<Value, ApiError> {
             state.offsets.push(offset);
         }
         shared.changed.notify_all();
-        if let Some((left, retry_after)) = &mut state.inject_429 {
-            if *left > 0 {
+        if let Some((left, retry_after, only)) = &mut state.inject_429 {
+            if *left > 0 && only.as_deref().is_none_or(|m| m == name) {
                 *left -= 1;
                 return Err(ApiError {
                     code: 429,
