@@ -10,6 +10,15 @@
 //! at start) picks up whatever is pending in the journal and not in flight: messages from before
 //! a crash or restart, and any whose delivery message was lost. The journal is the queue; the
 //! actor only remembers what it has in flight.
+//!
+//! Exactly once across `kill -9`: before a reply is handed to the platform, the entry is marked
+//! `sending` in the journal, and the send carries a tag (`pincer-<entry id>`) that WhatsApp echoes
+//! in its delivery statuses. A replayed entry marked `sending` may have been answered just before
+//! the crash, so it is not sent again at once: it waits `confirmWaitSeconds` for a status with its
+//! tag, which proves the reply went out (the webhook handler then marks the entry done in the
+//! journal, even while this actor is not running, and tells it with [`Confirmed`]); only without
+//! such proof is it answered anew. Telegram has no delivery statuses, so there a reply cut off by
+//! a crash is sent again (at least once).
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -57,6 +66,27 @@ impl Message for Deliver {
     type Result = ();
 }
 
+/// A delivery status from the platform proved that the reply to journal entry `id` reached it
+/// (the webhook handler has already marked the entry done in the journal).
+pub struct Confirmed {
+    pub id: u64,
+}
+
+impl Message for Confirmed {
+    type Result = ();
+}
+
+/// The tag sent with the reply to `entry`: its journal id and receive time.
+pub fn reply_tag(entry: &Entry) -> String {
+    format!("pincer-{}-{}", entry.id, entry.record.received_ms)
+}
+
+/// The journal id and receive time in a reply tag.
+pub fn parse_reply_tag(tag: &str) -> Option<(u64, u64)> {
+    let (id, received_ms) = tag.strip_prefix("pincer-")?.split_once('-')?;
+    Some((id.parse().ok()?, received_ms.parse().ok()?))
+}
+
 /// Sends a text outside a conversation (pairing approvals with `--notify`, operator sends).
 pub struct Notify {
     pub to: String,
@@ -76,6 +106,8 @@ pub struct ChannelSettings {
     pub sends_per_second: u32,
     pub mark_read: bool,
     pub dm_scope: DmScope,
+    /// How long a replayed, possibly answered message waits for its delivery status.
+    pub confirm_wait: Duration,
 }
 
 /// What the actor needs, cloned into each incarnation.
@@ -111,6 +143,8 @@ pub struct ChannelActor {
     deliveries: HashMap<u64, u32>,
     answered_turns: HashMap<String, Instant>,
     unhealthy_since: Option<Instant>,
+    /// Replayed entries whose reply may already have gone out, with the time their wait ends.
+    awaiting: HashMap<u64, (Entry, Instant)>,
 }
 
 impl ChannelActor {
@@ -128,6 +162,7 @@ impl ChannelActor {
             deliveries: HashMap::new(),
             answered_turns: HashMap::new(),
             unhealthy_since: None,
+            awaiting: HashMap::new(),
         }
     }
 
@@ -157,12 +192,42 @@ impl ChannelActor {
         {
             return;
         }
+        let confirms = self.parts.transport.confirms_delivery();
         let pending = self
             .parts
             .journal
             .pending(self.channel, self.parts.transport.account());
         for entry in pending {
-            if !self.in_flight.contains(&entry.id) {
+            if self.in_flight.contains(&entry.id) {
+                continue;
+            }
+            if entry.sending && confirms {
+                info!(
+                    channel = self.channel,
+                    entry = entry.id,
+                    "a reply may have gone out before the restart; waiting for its delivery status"
+                );
+                self.in_flight.insert(entry.id);
+                let until = now + self.parts.settings.confirm_wait;
+                self.awaiting.insert(entry.id, (entry, until));
+            } else {
+                self.process(entry, ctx);
+            }
+        }
+        let expired: Vec<u64> = self
+            .awaiting
+            .iter()
+            .filter(|(_, (_, until))| *until <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            if let Some((entry, _)) = self.awaiting.remove(&id) {
+                info!(
+                    channel = self.channel,
+                    entry = id,
+                    "no delivery status came; answering again"
+                );
+                self.in_flight.remove(&id);
                 self.process(entry, ctx);
             }
         }
@@ -285,12 +350,14 @@ impl ChannelActor {
     ) {
         match outcome {
             Ok(TurnOutcome::Answer { text, turn }) => {
-                if self.answered_turns.contains_key(&turn) {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    self.answered_turns.entry(turn)
+                {
+                    slot.insert(Instant::now());
+                    self.reply(entry, text, ctx);
+                } else {
                     // Batched with another message whose reply carries the answer.
                     self.finish(entry.id);
-                } else {
-                    self.answered_turns.insert(turn, Instant::now());
-                    self.reply(entry, text, ctx);
                 }
             }
             Ok(TurnOutcome::Failed(error)) => {
@@ -312,18 +379,31 @@ impl ChannelActor {
     }
 
     fn reply(&mut self, entry: Entry, text: String, ctx: &mut Context<Self>) {
+        let id = entry.id;
+        let confirms = self.parts.transport.confirms_delivery();
         let reply = Reply {
             to: entry.record.chat.clone(),
             chunks: chunk::split(&text, self.parts.settings.chunk_limit),
             quote: Some(entry.record.platform_id.clone()),
+            tag: confirms.then(|| reply_tag(&entry)),
         };
-        let sending = send_reply(
+        let journal = self.parts.journal.clone();
+        let (transport, gate, stats) = (
             Arc::clone(&self.parts.transport),
             Rc::clone(&self.gate),
             Arc::clone(&self.parts.stats),
-            reply,
         );
-        let id = entry.id;
+        let channel = self.channel;
+        let sending = async move {
+            if confirms {
+                // Marked before the send: after a crash, this entry waits for proof of delivery
+                // instead of being answered twice.
+                if let Err(error) = journal.sending(id).await {
+                    warn!(channel, entry = id, %error, "cannot mark the reply as sending; a crash now could answer twice");
+                }
+            }
+            send_reply(transport, gate, stats, reply).await
+        };
         ctx.spawn(
             sending
                 .into_actor(self)
@@ -404,6 +484,7 @@ impl Handler<Notify> for ChannelActor {
             chunks: chunk::split(&notify.text, self.parts.settings.chunk_limit),
             to: notify.to,
             quote: None,
+            tag: None,
         };
         let sending = send_reply(
             Arc::clone(&self.parts.transport),
@@ -418,4 +499,16 @@ impl Handler<Notify> for ChannelActor {
     }
 }
 
-pincer_actors::mailbox!(ChannelActor: Deliver, Notify);
+impl Handler<Confirmed> for ChannelActor {
+    type Result = ();
+
+    fn handle(&mut self, Confirmed { id }: Confirmed, _ctx: &mut Context<Self>) {
+        if self.awaiting.remove(&id).is_some() {
+            info!(channel = self.channel, entry = id, "delivery status proves the reply went out before the restart; not sending it again");
+            self.parts.stats.answered.fetch_add(1, Relaxed);
+            self.finish(id);
+        }
+    }
+}
+
+pincer_actors::mailbox!(ChannelActor: Deliver, Notify, Confirmed);

@@ -21,6 +21,8 @@ pub struct Reply {
     pub to: String,
     pub chunks: Vec<String>,
     pub quote: Option<String>,
+    /// Echoed by the platform in delivery statuses (see [`Transport::confirms_delivery`]).
+    pub tag: Option<String>,
 }
 
 /// Sends `reply`; `Err` is a [`SendFailure::Permanent`] (also when retries ran out) or
@@ -42,7 +44,8 @@ pub async fn send_reply(
         let mut attempt = 0u32;
         loop {
             gate.wait(&reply.to).await;
-            let failure = match transport.send_text(&reply.to, chunk, quote).await {
+            let sending = transport.send_text(&reply.to, chunk, quote, reply.tag.as_deref());
+            let failure = match sending.await {
                 Ok(()) => break,
                 Err(failure) => failure,
             };

@@ -135,6 +135,7 @@ impl Channels {
                     sends_per_second: wa.sends_per_second,
                     mark_read: wa.mark_read,
                     dm_scope: config.session.dm_scope,
+                    confirm_wait: Duration::from_secs(wa.confirm_wait_seconds),
                 },
             };
             let (spec, actor) = channel_spec("whatsapp", parts);
@@ -169,6 +170,7 @@ impl Channels {
                     sends_per_second: tg.sends_per_second,
                     mark_read: true,
                     dm_scope: config.session.dm_scope,
+                    confirm_wait: Duration::ZERO,
                 },
             };
             let (spec, actor) = channel_spec("telegram", parts);

@@ -61,13 +61,22 @@ pub trait Transport: Send + Sync + 'static {
     fn account(&self) -> &str;
 
     /// Sends one message (already within the platform's length limit) to `to`, quoting
-    /// `reply_to` (the platform id of the message being answered) when given.
+    /// `reply_to` (the platform id of the message being answered) when given. `tag` is an
+    /// opaque string the platform echoes in its delivery statuses, where it has them.
     fn send_text(
         &self,
         to: &str,
         text: &str,
         reply_to: Option<&str>,
+        tag: Option<&str>,
     ) -> LocalBoxFuture<'static, Result<(), SendFailure>>;
+
+    /// Whether the platform reports delivery statuses carrying the send's `tag` (WhatsApp's
+    /// `biz_opaque_callback_data`). Then a reply that may have gone out before a crash is not
+    /// sent again until its status has had time to arrive.
+    fn confirms_delivery(&self) -> bool {
+        false
+    }
 
     /// Best effort: read receipts and a typing indicator while the agent works.
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()>;

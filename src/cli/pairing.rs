@@ -85,7 +85,7 @@ fn offline(
             if *notify {
                 let sent = match offline_transport(&loaded.config, channel) {
                     Some(transport) => {
-                        block_on(transport.send_text(&approved.id, APPROVED_MESSAGE, None))?
+                        block_on(transport.send_text(&approved.id, APPROVED_MESSAGE, None, None))?
                             .map_err(|failure| failure.why().to_string())
                     }
                     None => Err(format!(

@@ -66,6 +66,9 @@ pub struct WhatsAppConfig {
     pub text_chunk_limit: usize,
     /// Mark inbound messages as read (blue ticks) when they reach the agent; default true.
     pub mark_read: bool,
+    /// After a crash, a reply that may have gone out waits this long for its delivery status
+    /// before it is sent again; default 30 seconds.
+    pub confirm_wait_seconds: u64,
 }
 
 impl Default for WhatsAppConfig {
@@ -83,6 +86,7 @@ impl Default for WhatsAppConfig {
             sends_per_second: 80,
             text_chunk_limit: 4096,
             mark_read: true,
+            confirm_wait_seconds: 30,
         }
     }
 }
@@ -208,10 +212,8 @@ pub fn missing_credentials(
                 }
             }
         }
-        "telegram" => {
-            if missing(&channels.telegram.bot_token) {
-                keys.push(("channels.telegram.botToken", "PINCER_TELEGRAM_BOT_TOKEN"));
-            }
+        "telegram" if missing(&channels.telegram.bot_token) => {
+            keys.push(("channels.telegram.botToken", "PINCER_TELEGRAM_BOT_TOKEN"));
         }
         _ => {}
     }

@@ -22,16 +22,15 @@ pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpRespon
     HttpResponse::Ok().json(state.channels.status_json())
 }
 
-fn known(channel: &str) -> Result<(), HttpResponse> {
-    if KNOWN.contains(&channel) {
-        Ok(())
-    } else {
-        Err(refuse(
+/// `Some(404 answer)` when `channel` is not one Pincer has.
+fn unknown(channel: &str) -> Option<HttpResponse> {
+    (!KNOWN.contains(&channel)).then(|| {
+        refuse(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
             format!("unknown channel {channel:?} (known: {})", KNOWN.join(", ")),
-        ))
-    }
+        )
+    })
 }
 
 fn store_error(error: PairingError) -> HttpResponse {
@@ -62,7 +61,7 @@ pub async fn list_pairing(
     channel: web::Path<String>,
 ) -> HttpResponse {
     let channel = channel.into_inner();
-    if let Err(response) = known(&channel) {
+    if let Some(response) = unknown(&channel) {
         return response;
     }
     let store = state.channels.pairing.clone();
@@ -93,7 +92,7 @@ pub async fn approve(
     body: web::Json<Approval>,
 ) -> HttpResponse {
     let channel = channel.into_inner();
-    if let Err(response) = known(&channel) {
+    if let Some(response) = unknown(&channel) {
         return response;
     }
     let Approval { code, notify } = body.into_inner();
@@ -131,7 +130,7 @@ pub async fn revoke(
     body: web::Json<Revocation>,
 ) -> HttpResponse {
     let channel = channel.into_inner();
-    if let Err(response) = known(&channel) {
+    if let Some(response) = unknown(&channel) {
         return response;
     }
     let id = body.into_inner().id;
@@ -165,7 +164,7 @@ pub async fn send(
     body: web::Json<Outbound>,
 ) -> HttpResponse {
     let channel = channel.into_inner();
-    if let Err(response) = known(&channel) {
+    if let Some(response) = unknown(&channel) {
         return response;
     }
     let Outbound { to, text } = body.into_inner();

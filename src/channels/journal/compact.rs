@@ -104,6 +104,12 @@ fn snapshot(state: &State) -> Vec<JournalRecord> {
             id: pending.entry.id,
             record: pending.entry.record.clone(),
         });
+        if pending.entry.sending {
+            records.push(JournalRecord::Sending {
+                id: pending.entry.id,
+                at_ms: 0,
+            });
+        }
     }
     for (key, seen) in &state.keys {
         if let Seen::Done { at_ms } = seen {

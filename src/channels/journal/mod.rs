@@ -297,7 +297,11 @@ impl Journal {
                 state.next_id += 1;
                 state.keys.insert(key, state::Seen::Accepted(id));
                 outcomes.push(None);
-                fresh.push(Entry { id, record });
+                fresh.push(Entry {
+                    id,
+                    record,
+                    sending: false,
+                });
             }
         }
         let duplicates = outcomes.len() - fresh.len();
@@ -392,6 +396,56 @@ impl Journal {
         if !sent {
             warn!(path = %shared.path.display(), id, "done after the channel journal was closed; the entry will be replayed");
         }
+    }
+
+    /// Marks entry `id` done if it is pending and was received at `received_ms` (the pair a reply
+    /// tag carries, so that a stale tag from an older journal cannot close a new entry); returns
+    /// whether it did.
+    pub fn done_if_received_at(&self, id: u64, received_ms: u64) -> bool {
+        let matches = self
+            .inner
+            .shared
+            .state()
+            .pending
+            .get(&id)
+            .is_some_and(|p| p.entry.record.received_ms == received_ms);
+        if matches {
+            self.done(id);
+        }
+        matches
+    }
+
+    /// Records that a reply to entry `id` is about to be handed to the platform, and returns once
+    /// the mark is written (a plain `write`, which survives `kill -9`; fsynced with the next
+    /// group). After a crash the entry comes back with [`Entry::sending`] set, so the channel can
+    /// look for proof that the reply went out before sending it again. Unknown or done ids are
+    /// ignored.
+    pub async fn sending(&self, id: u64) -> Result<(), JournalError> {
+        let shared = &self.inner.shared;
+        if !shared.state().mark_sending(id) {
+            return Ok(());
+        }
+        let mut frame = Vec::new();
+        frame::append_frame(
+            &mut frame,
+            &JournalRecord::Sending {
+                id,
+                at_ms: now_ms(),
+            },
+        )
+        .map_err(|source| JournalError::Encode {
+            path: shared.path.clone(),
+            source,
+        })?;
+        let (reply, written) = oneshot::channel();
+        let sent = match lock(&self.inner.commands).as_ref() {
+            Some(commands) => commands.send(Command::Sending { frame, reply }).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(self.closed());
+        }
+        written.await.map_err(|_| self.closed())?
     }
 
     /// The entries accepted but not done of one channel account, in id order: what to run again

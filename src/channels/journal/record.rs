@@ -44,6 +44,9 @@ pub enum MessageBody {
 pub struct Entry {
     pub id: u64,
     pub record: InboundRecord,
+    /// A reply to it may have reached the platform ([`super::Journal::sending`] was called and no
+    /// `done` followed): before sending again, the channel should look for the platform's proof.
+    pub sending: bool,
 }
 
 /// The payload of one frame on disk.
@@ -63,6 +66,8 @@ pub(super) enum JournalRecord {
     },
     /// Written first by compaction: ids continue from here even if no `Accepted` record is left.
     IdFloor { next_id: u64 },
+    /// A reply to entry `id` is about to be handed to the platform (written before the send).
+    Sending { id: u64, at_ms: u64 },
 }
 
 /// The dedup key of a message: (channel, account, platform id).

@@ -48,7 +48,11 @@ impl State {
                 self.pending.insert(
                     id,
                     Pending {
-                        entry: Entry { id, record },
+                        entry: Entry {
+                            id,
+                            record,
+                            sending: false,
+                        },
                         frame_len,
                     },
                 );
@@ -74,6 +78,9 @@ impl State {
                 }
             }
             JournalRecord::IdFloor { next_id } => self.next_id = self.next_id.max(next_id),
+            JournalRecord::Sending { id, .. } => {
+                self.mark_sending(id);
+            }
         }
     }
 
@@ -94,6 +101,17 @@ impl State {
         let key = DedupKey::of(&done.entry.record);
         self.keys.insert(key, Seen::Done { at_ms });
         true
+    }
+
+    /// Flags a pending entry as possibly answered; false if `id` is not pending.
+    pub fn mark_sending(&mut self, id: u64) -> bool {
+        match self.pending.get_mut(&id) {
+            Some(pending) => {
+                pending.entry.sending = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Forgets the accepted-but-not-written entry `id` (its write failed), so that a redelivery is

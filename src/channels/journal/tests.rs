@@ -541,3 +541,35 @@ async fn a_closed_journal_refuses_accepts() {
     let (journal, _) = open(&path);
     assert!(matches!(accept_one(&journal, "b").await, Accepted::New(_)));
 }
+
+#[actix_web::test]
+async fn a_sending_mark_survives_reopen_and_compaction_and_done_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbound.journal");
+    let (journal, _) = Journal::open(&path, JournalOptions::default()).unwrap();
+    let accepted = journal
+        .accept(vec![record("m1"), record("m2")])
+        .await
+        .unwrap();
+    let ids: Vec<u64> = accepted
+        .iter()
+        .map(|a| match a {
+            Accepted::New(entry) => entry.id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    journal.sending(ids[0]).await.unwrap();
+    journal.close();
+    let (journal, _) = Journal::open(&path, JournalOptions::default()).unwrap();
+    let pending = journal.pending("whatsapp", "pn1");
+    assert_eq!(pending.len(), 2);
+    assert!(pending[0].sending, "the mark was replayed");
+    assert!(!pending[1].sending);
+    assert!(
+        !journal.done_if_received_at(ids[0], 1),
+        "a tag with the wrong receive time"
+    );
+    assert!(journal.done_if_received_at(ids[0], pending[0].record.received_ms));
+    assert_eq!(journal.pending("whatsapp", "pn1").len(), 1);
+    journal.close();
+}

@@ -40,6 +40,11 @@ pub(super) enum Command {
     },
     /// Append a `Done` frame; fsync lazily.
     Done { frame: Vec<u8> },
+    /// Append a `Sending` frame; answer once it is written (before any fsync).
+    Sending {
+        frame: Vec<u8>,
+        reply: oneshot::Sender<Result<(), JournalError>>,
+    },
     /// Write and fsync what is left, then stop.
     Close,
 }
@@ -115,10 +120,15 @@ impl Writer {
         let mut buf = std::mem::take(&mut self.carry);
         let mut append_frames = Vec::new();
         let mut waiting = Vec::new();
+        let mut marks = Vec::new();
         let mut closing = false;
         for command in batch {
             match command {
                 Command::Done { frame } => buf.extend_from_slice(&frame),
+                Command::Sending { frame, reply } => {
+                    buf.extend_from_slice(&frame);
+                    marks.push(reply);
+                }
                 Command::Append {
                     frames,
                     entries,
@@ -142,7 +152,7 @@ impl Writer {
             return closing;
         }
         let start = self.len;
-        match self.write(&buf, sync) {
+        match self.write(&buf, sync, marks) {
             Ok(()) => {
                 self.len += buf.len() as u64;
                 let counters = &self.shared.counters;
@@ -182,16 +192,37 @@ impl Writer {
         closing
     }
 
-    fn write(&mut self, buf: &[u8], sync: bool) -> io::Result<()> {
+    /// Writes `buf`, answers the `Sending` marks once it is written, then fsyncs if `sync`.
+    fn write(
+        &mut self,
+        buf: &[u8],
+        sync: bool,
+        marks: Vec<oneshot::Sender<Result<(), JournalError>>>,
+    ) -> io::Result<()> {
+        let written = self.write_bytes(buf);
+        for mark in marks {
+            let _ = mark.send(match &written {
+                Ok(()) => Ok(()),
+                Err(source) => Err(JournalError::Io {
+                    path: self.shared.path.clone(),
+                    source: io::Error::new(source.kind(), source.to_string()),
+                }),
+            });
+        }
+        written?;
+        if sync {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    fn write_bytes(&mut self, buf: &[u8]) -> io::Result<()> {
         #[cfg(test)]
         if self.shared.fail_writes.load(Ordering::Relaxed) {
             return Err(io::Error::other("injected write failure"));
         }
         if !buf.is_empty() {
             self.file.write_all(buf)?;
-        }
-        if sync {
-            self.file.sync_data()?;
         }
         Ok(())
     }

@@ -162,6 +162,7 @@ impl Transport for BotClient {
         to: &str,
         text: &str,
         reply_to: Option<&str>,
+        _tag: Option<&str>,
     ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
         let mut body = json!({ "chat_id": to, "text": text });
         // Journal ids of Telegram messages are `<chat id>:<message id>`.

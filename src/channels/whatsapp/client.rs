@@ -140,6 +140,7 @@ impl Transport for GraphClient {
         to: &str,
         text: &str,
         reply_to: Option<&str>,
+        tag: Option<&str>,
     ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
         let mut body = json!({
             "messaging_product": "whatsapp",
@@ -151,7 +152,14 @@ impl Transport for GraphClient {
         if let Some(id) = reply_to {
             body["context"] = json!({ "message_id": id });
         }
+        if let Some(tag) = tag {
+            body["biz_opaque_callback_data"] = json!(tag);
+        }
         self.post(body)
+    }
+
+    fn confirms_delivery(&self) -> bool {
+        true
     }
 
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()> {

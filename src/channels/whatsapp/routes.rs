@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use tracing::{debug, error, warn};
 
 use super::webhook::{parse, verify_signature};
+use crate::channels::actor::{parse_reply_tag, Confirmed};
 use crate::channels::ingress::{accept, read_body, refuse};
 use crate::web::AppState;
 
@@ -96,6 +97,13 @@ pub async fn receive(
         }
     };
     for status in &parsed.statuses {
+        // Any status of a tagged reply proves it reached WhatsApp: the entry is done, so a
+        // replay after a crash does not answer it twice.
+        if let Some((id, received_ms)) = status.tag.as_deref().and_then(parse_reply_tag) {
+            if channels.journal.done_if_received_at(id, received_ms) {
+                let _ = whatsapp.channel.actor.tell(Confirmed { id });
+            }
+        }
         if status.status == "failed" {
             stats.delivery_failures.fetch_add(1, Relaxed);
             let errors: Vec<String> = status.errors.iter().map(|e| e.describe()).collect();

@@ -122,6 +122,8 @@ struct Status {
     recipient_id: Option<String>,
     #[serde(default)]
     errors: Vec<GraphError>,
+    #[serde(default)]
+    biz_opaque_callback_data: Option<String>,
 }
 
 /// An error object as the Graph API reports it in webhooks.
@@ -164,6 +166,8 @@ pub struct StatusUpdate {
     pub status: String,
     pub recipient: Option<String>,
     pub errors: Vec<GraphError>,
+    /// The tag the gateway sent with the message (`biz_opaque_callback_data`).
+    pub tag: Option<String>,
 }
 
 /// Everything one POST carried, for this gateway's phone number.
@@ -239,6 +243,7 @@ pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Parsed, String> {
                 status: s.status,
                 recipient: s.recipient_id,
                 errors: s.errors,
+                tag: s.biz_opaque_callback_data,
             }));
         parsed.errors.extend(value.errors);
     }

@@ -53,6 +53,8 @@ pub struct Sent {
     pub context: Option<String>,
     /// The `wamid.EMU<n>` id the emulator answered with.
     pub id: String,
+    /// `biz_opaque_callback_data`, echoed in the message's status webhooks.
+    pub callback: Option<String>,
     pub at: Instant,
 }
 
@@ -98,6 +100,7 @@ struct State {
     fail_recipients: HashMap<String, (usize, Failure)>,
     latency: Duration,
     post_failed_status: bool,
+    post_sent_status: bool,
     webhook: Option<WebhookTarget>,
 }
 
@@ -163,6 +166,14 @@ impl GraphApi {
     /// message id to the webhook target (see [`GraphApi::set_webhook_target`]), on a thread.
     pub fn post_failed_status(&self, enabled: bool) {
         lock(&self.shared.state).post_failed_status = enabled;
+    }
+
+    /// After each successful send, post a signed `sent` status (with the send's
+    /// `biz_opaque_callback_data`) to the webhook target, as Meta does: retried every 100 ms
+    /// until the gateway answers 200 (for up to 2 minutes), each time to the target set then, so
+    /// a test can point it at a restarted gateway.
+    pub fn post_sent_status(&self, enabled: bool) {
+        lock(&self.shared.state).post_sent_status = enabled;
     }
 
     /// Where status webhooks go: the gateway's webhook URL (`http://127.0.0.1:P/path`), the app

@@ -17,8 +17,13 @@ use super::{
     WebhookTarget, MAX_TEXT_CHARS,
 };
 
-/// A status webhook to post once the reply is written: target, message id, recipient.
-type FollowUp = (WebhookTarget, String, String);
+/// A status webhook to post once the reply is written.
+enum FollowUp {
+    /// `failed` (131047) to this target: message id, recipient.
+    Failed(WebhookTarget, String, String),
+    /// `sent`, retried until delivered: message id, recipient, callback data.
+    Sent(String, String, Option<String>),
+}
 
 /// Answers one request (after the configured latency), then starts its follow-up post, if any.
 pub(super) fn answer(
@@ -32,11 +37,14 @@ pub(super) fn answer(
         thread::sleep(latency);
     }
     write_status(out, status, &body.to_string(), None)?;
-    if let Some((target, id, to)) = follow_up {
+    if let Some(follow_up) = follow_up {
         let shared = Arc::clone(shared);
         let _ = thread::Builder::new()
             .name("graph-status-webhook".into())
-            .spawn(move || post_failed(&shared, &target, &id, &to));
+            .spawn(move || match follow_up {
+                FollowUp::Failed(target, id, to) => post_failed(&shared, &target, &id, &to),
+                FollowUp::Sent(id, to, callback) => post_sent(&shared, &id, &to, callback),
+            });
     }
     Ok(true)
 }
@@ -51,6 +59,33 @@ fn post_failed(shared: &Shared, target: &WebhookTarget, id: &str, to: &str) {
         .status_posts
         .push((id.to_string(), status));
     shared.changed.notify_all();
+}
+
+/// Posts the signed `sent` status for message `id` until the current target answers 200.
+fn post_sent(shared: &Shared, id: &str, to: &str, callback: Option<String>) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let target = lock(&shared.state).webhook.clone();
+        if let Some(target) = target {
+            let mut value = super::status_value(&target.phone_number_id, id, to, "sent", None);
+            if let Some(callback) = &callback {
+                value["statuses"][0]["biz_opaque_callback_data"] = json!(callback);
+            }
+            let body = super::multi_webhook(&[vec![value]]);
+            let signature = sign(&body, &target.app_secret);
+            let (addr, path) = split_url(&target.url);
+            let status =
+                try_post_webhook(addr, &path, &body, Some(&signature)).map_or(0, |(s, _)| s);
+            if status == 200 {
+                lock(&shared.state)
+                    .status_posts
+                    .push((id.to_string(), status));
+                shared.changed.notify_all();
+                return;
+            }
+        }
+        thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// The status and JSON body for one request, and the status webhook to post afterwards.
@@ -130,11 +165,21 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
         body: text,
         context: body["context"]["message_id"].as_str().map(str::to_string),
         id: id.clone(),
+        callback: body["biz_opaque_callback_data"]
+            .as_str()
+            .map(str::to_string),
         at: Instant::now(),
     });
     shared.changed.notify_all();
     let follow_up = match (&state.webhook, state.post_failed_status) {
-        (Some(target), true) => Some((target.clone(), id.clone(), to.clone())),
+        (Some(target), true) => Some(FollowUp::Failed(target.clone(), id.clone(), to.clone())),
+        _ if state.post_sent_status => Some(FollowUp::Sent(
+            id.clone(),
+            to.clone(),
+            body["biz_opaque_callback_data"]
+                .as_str()
+                .map(str::to_string),
+        )),
         _ => None,
     };
     let wa_id: String = to.chars().filter(char::is_ascii_digit).collect();
