@@ -1,7 +1,7 @@
 //! The security audit's config rules (see [`super::audit`] for the types and the file checks).
 //!
 //! Each rule reads the effective config and returns its findings. They include the seed's four
-//! checks (auth off, short password, sandbox mode, WhatsApp DM policy) and the exposure rules
+//! checks (auth off, short password, sandbox mode, channel DM policies) and the exposure rules
 //! Pincer adds (bind, Tailscale Funnel, TLS, rate limits, tools allowed in sandboxes). Rules do
 //! not assume the config passed validation, so a file can be audited without being started.
 
@@ -25,7 +25,7 @@ pub fn check(config: &Config) -> Vec<Finding> {
     auth(config, &mut findings);
     exposure(config, &mut findings);
     sandbox(config, &mut findings);
-    whatsapp(config, &mut findings);
+    channels(config, &mut findings);
     findings
 }
 
@@ -200,37 +200,76 @@ fn sandbox(config: &Config, findings: &mut Vec<Finding>) {
     }
 }
 
-fn whatsapp(config: &Config, findings: &mut Vec<Finding>) {
+/// One channel's DM policy, for the audit.
+struct Dm<'a> {
+    key: &'static str,
+    label: &'static str,
+    policy: DmPolicy,
+    allow_from: &'a [String],
+    policy_id: &'static str,
+    open_id: &'static str,
+}
+
+fn channels(config: &Config, findings: &mut Vec<Finding>) {
     let whatsapp = &config.channels.whatsapp;
-    let anyone = whatsapp.allow_from.iter().any(|n| n.trim() == "*");
-    let policy = match whatsapp.dm_policy {
+    let telegram = &config.channels.telegram;
+    dm_policy(
+        Dm {
+            key: "whatsapp",
+            label: "WhatsApp",
+            policy: whatsapp.dm_policy,
+            allow_from: &whatsapp.allow_from,
+            policy_id: "channels.whatsapp_dm_policy",
+            open_id: "channels.whatsapp_dm_open",
+        },
+        findings,
+    );
+    dm_policy(
+        Dm {
+            key: "telegram",
+            label: "Telegram",
+            policy: telegram.dm_policy,
+            allow_from: &telegram.allow_from,
+            policy_id: "channels.telegram_dm_policy",
+            open_id: "channels.telegram_dm_open",
+        },
+        findings,
+    );
+}
+
+fn dm_policy(dm: Dm<'_>, findings: &mut Vec<Finding>) {
+    let anyone = dm.allow_from.iter().any(|n| n.trim() == "*");
+    let policy = match dm.policy {
         DmPolicy::Pairing | DmPolicy::Disabled => return,
         DmPolicy::Allowlist => "allowlist",
         DmPolicy::Open => "open",
     };
+    let (key, label) = (dm.key, dm.label);
     findings.push(Finding::new(
-        "channels.whatsapp_dm_policy",
+        dm.policy_id,
         Severity::Warning,
-        "WhatsApp DM policy is not set to pairing",
+        format!("{label} DM policy is not set to pairing"),
         format!(
-            "channels.whatsapp.dmPolicy is \"{policy}\": unknown senders are not asked to pair \
+            "channels.{key}.dmPolicy is \"{policy}\": unknown senders are not asked to pair \
              first."
         ),
-        "Set channels.whatsapp.dmPolicy to \"pairing\" to prevent spam and prompt injection.",
+        format!("Set channels.{key}.dmPolicy to \"pairing\" to prevent spam and prompt injection."),
     ));
-    if whatsapp.dm_policy == DmPolicy::Open || anyone {
+    if dm.policy == DmPolicy::Open || anyone {
         let (severity, who) = if anyone {
             (Severity::Critical, "anyone (allowFrom contains \"*\")")
         } else {
             (Severity::Warning, "any sender")
         };
         findings.push(Finding::new(
-            "channels.whatsapp_dm_open",
+            dm.open_id,
             severity,
-            "Anyone can message the agent on WhatsApp",
-            format!("WhatsApp direct messages from {who} reach the agent and its tools."),
-            "Use dmPolicy \"pairing\" (or \"allowlist\" with explicit numbers) and remove \"*\" \
-             from channels.whatsapp.allowFrom.",
+            format!("Anyone can message the agent on {label}"),
+            format!("{label} direct messages from {who} reach the agent and its tools."),
+            format!(
+                "Use dmPolicy \"pairing\" (or \"allowlist\" with explicit ids) and remove \"*\" \
+                 from channels.{key}.allowFrom."
+            ),
         ));
     }
 }

@@ -104,10 +104,14 @@ struct State {
     webhook: Option<WebhookTarget>,
 }
 
+/// Called for every successful send with the quoted message id (if any) and when it arrived.
+pub type SendHook = Arc<dyn Fn(Option<&str>, Instant) + Send + Sync>;
+
 struct Shared {
     token: String,
     state: Mutex<State>,
     changed: Condvar,
+    on_send: Mutex<Option<SendHook>>,
 }
 
 /// A running Graph API emulator; it stops accepting connections when dropped.
@@ -123,6 +127,7 @@ impl GraphApi {
             token: access_token.to_string(),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            on_send: Mutex::new(None),
         });
         let connection = Arc::clone(&shared);
         let server = Server::start("graph-emulator", move |stream| {
@@ -164,6 +169,12 @@ impl GraphApi {
 
     /// After each successful send, post a signed `failed` status (error 131047) for the new
     /// message id to the webhook target (see [`GraphApi::set_webhook_target`]), on a thread.
+    /// Calls `hook` for every successful send (benchmarks route replies to their senders with
+    /// it, without scanning the list of sends).
+    pub fn on_send(&self, hook: SendHook) {
+        *lock(&self.shared.on_send) = Some(hook);
+    }
+
     pub fn post_failed_status(&self, enabled: bool) {
         lock(&self.shared.state).post_failed_status = enabled;
     }

@@ -158,6 +158,9 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
     }
     state.next_message += 1;
     let id = format!("wamid.EMU{}", state.next_message);
+    if let Some(hook) = lock(&shared.on_send).as_ref() {
+        hook(body["context"]["message_id"].as_str(), Instant::now());
+    }
     state.sends.push(Sent {
         version,
         phone_number_id,
