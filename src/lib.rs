@@ -31,6 +31,7 @@ pub mod cli;
 pub mod clock;
 pub mod codec;
 pub mod config;
+pub mod control;
 pub mod exit;
 pub mod fsutil;
 pub mod gateway;

@@ -259,7 +259,13 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     if safe_mode.is_none() {
         required.extend(channels.paths());
     }
+    let (control, clients_spec) = crate::control::ControlPlane::new(
+        crate::config::redacted(config),
+        crate::logging::log_dir(&config.logging, state_dir),
+        crate::control::Limits::default(),
+    );
     let state = web::Data::new(AppState {
+        control,
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
         readiness: Readiness::new(required, safe_mode),
@@ -276,7 +282,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let tree = tree::start(
         &registry,
         addresses,
-        channel_specs,
+        tree::OuterSpecs {
+            channels: channel_specs,
+            clients: clients_spec,
+        },
         listener,
         tls,
         state.clone(),
@@ -344,6 +353,10 @@ impl RunningGateway {
     /// index.
     pub async fn stop(&mut self) -> ExitReason {
         notify::stopping();
+        self.state.control.bus.publish(
+            "shutdown",
+            &serde_json::json!({ "reason": "gateway stopping", "restartExpectedMs": null }),
+        );
         self.state.readiness.start_draining();
         self.tree.root.shutdown();
         let limit = Duration::from_secs(60);

@@ -12,6 +12,8 @@
 //! ├── router          finds or starts session actors, evicts idle ones
 //! ├── channels        supervisor: one actor per enabled channel (whatsapp, telegram), restarted
 //! │                   with backoff without limit
+//! ├── clients         supervisor: the control plane's ticker and one actor per WebSocket
+//! │                   connection (temporary)
 //! └── web             WebServer actor, started last so that it is stopped first
 //! ```
 //!
@@ -196,11 +198,18 @@ impl Prepared {
     }
 }
 
+/// The actors that face the outside: one per enabled channel, and `/gateway/clients` (the
+/// WebSocket control plane).
+pub struct OuterSpecs {
+    pub channels: Vec<ChildSpec>,
+    pub clients: ChildSpec,
+}
+
 /// Starts the tree on the current actix arbiter.
 pub fn start(
     registry: &Registry,
     addresses: Addresses,
-    channel_specs: Vec<ChildSpec>,
+    outer: OuterSpecs,
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     state: web::Data<AppState>,
@@ -219,6 +228,10 @@ pub fn start(
         max_restarts: u32::MAX,
         period: Duration::from_secs(1),
     });
+    let OuterSpecs {
+        channels: channel_specs,
+        clients: clients_spec,
+    } = outer;
     for spec in channel_specs {
         channels_spec = channels_spec.child(spec);
     }
@@ -240,6 +253,7 @@ pub fn start(
         .child(specs.runs)
         .child(specs.router)
         .child(channels_spec)
+        .child(clients_spec)
         .child(web_spec);
     let root = RootHandle::start(registry, "gateway", root_spec);
     Tree {

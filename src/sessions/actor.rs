@@ -204,24 +204,31 @@ impl SessionActor {
         }
     }
 
-    /// `interrupt` mode: abandon the running turn in favour of the new message.
-    fn interrupt(&mut self, ctx: &mut Context<Self>) {
+    /// Stops the running turn: its askers are told `why`, the transcript records it, the run is
+    /// terminated. False when no turn was running.
+    fn stop_current(&mut self, why: &str) -> bool {
         let Some(current) = self.current.take() else {
-            return;
+            return false;
         };
         for listener in &current.listeners {
-            let _ = listener.send(RunEvent::Failed {
-                error: "interrupted by a newer message (messages.queue.mode = interrupt)".into(),
-            });
+            let _ = listener.send(RunEvent::Failed { error: why.into() });
         }
         let entry = Entry::TurnFailed {
             ts_ms: now_ms(),
             turn: current.turn_id.clone(),
-            error: "interrupted by a newer message".into(),
+            error: why.into(),
         };
         let _ = self.engine.store.append(&self.key, &[entry]);
         let _ = self.engine.runs.tell(TerminateChild(current.child_id));
         self.busy.store(false, Relaxed);
+        true
+    }
+
+    /// `interrupt` mode: abandon the running turn in favour of the new message.
+    fn interrupt(&mut self, ctx: &mut Context<Self>) {
+        if !self.stop_current("interrupted by a newer message (messages.queue.mode = interrupt)") {
+            return;
+        }
         let batch: Vec<Pending> = self.queue.drain(..).collect();
         self.start_turn(batch, ctx);
     }
@@ -262,4 +269,31 @@ impl Handler<Submit> for SessionActor {
     }
 }
 
-pincer_actors::mailbox!(SessionActor: Submit);
+/// Stops the running turn (an operator's `chat.abort`); answers whether one was running. Queued
+/// messages then run as usual.
+pub struct Abort;
+
+impl Message for Abort {
+    type Result = bool;
+}
+
+impl Handler<Abort> for SessionActor {
+    type Result = bool;
+
+    fn handle(&mut self, _abort: Abort, ctx: &mut Context<Self>) -> bool {
+        let Some(turn_id) = self.current.as_ref().map(|c| c.turn_id.clone()) else {
+            return false;
+        };
+        // Put the turn back so that `turn_over` moves on to the queue.
+        self.stop_current("aborted by the operator");
+        self.current = Some(Current {
+            turn_id: turn_id.clone(),
+            child_id: String::new(),
+            listeners: Vec::new(),
+        });
+        self.turn_over(&turn_id, ctx);
+        true
+    }
+}
+
+pincer_actors::mailbox!(SessionActor: Submit, Abort);

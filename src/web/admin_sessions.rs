@@ -95,6 +95,11 @@ pub async fn traces(
 
 #[get("/admin/status")]
 pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(status_json(&state))
+}
+
+/// The engine's status (also the WebSocket `status` method).
+pub fn status_json(state: &AppState) -> serde_json::Value {
     let actors = state.registry.snapshot();
     let status_of = |path: &str| {
         actors
@@ -110,7 +115,7 @@ pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpRespon
         .iter()
         .filter(|a| a.kind == "session" && a.state == ActorState::Running)
         .count();
-    HttpResponse::Ok().json(json!({
+    json!({
         "uptimeMs": state.started.elapsed().as_millis() as u64,
         "models": state.engine.settings.models,
         "resources": status_of("/gateway/monitor/resources"),
@@ -123,5 +128,5 @@ pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpRespon
         "shedding": state.monitor.shedding(),
         "safeMode": state.readiness.safe_mode(),
         "notReady": state.readiness.problems(&state.registry),
-    }))
+    })
 }

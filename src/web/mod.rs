@@ -57,6 +57,8 @@ pub struct AppState {
     pub metrics_public: bool,
     /// The inbound journal, the pairing store and the channel actors.
     pub channels: Arc<crate::channels::hub::Channels>,
+    /// The WebSocket control plane (event bus, idempotency keys, `/gateway/clients`).
+    pub control: Arc<crate::control::ControlPlane>,
 }
 
 /// Server tuning taken from the config.
@@ -155,6 +157,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(crate::channels::whatsapp::routes::verify)
         .service(crate::channels::whatsapp::routes::receive)
         .service(crate::channels::telegram::routes::receive)
+        .service(crate::control::socket::upgrade)
         .service(admin_channels::status)
         .service(admin_channels::list_pairing)
         .service(admin_channels::approve)

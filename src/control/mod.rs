@@ -1,0 +1,168 @@
+//! The control plane: the gateway WebSocket protocol at `/ws` (frame-compatible with OpenClaw's
+//! protocol v3), used by the Control UI and the CLI.
+//!
+//! - [`socket`]: the `/ws` route: the `connect.challenge` / `connect` / `hello-ok` handshake
+//!   (auth with the gateway token or password, counted by the auth lockout), then one task per
+//!   connection that reads frames and writes answers and events;
+//! - [`connection`]: each connection's actor under `/gateway/clients` (visible in `/admin/actors`
+//!   with its mailbox), which runs the requests;
+//! - [`methods`], [`chat`]: the methods;
+//! - [`bus`]: events serialized once and broadcast to every connection (slow consumers dropped);
+//! - [`idempotency`]: `idempotencyKey` for side-effecting methods;
+//! - [`frames`]: the frame shapes.
+
+pub mod bus;
+pub mod chat;
+pub mod connection;
+pub mod frames;
+pub mod idempotency;
+pub mod methods;
+pub mod socket;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pincer_actors::{ActorRef, ChildSpec, RestartType, Strategy, Supervisor, SupervisorSpec};
+use serde_json::{json, Value};
+
+use bus::EventBus;
+use idempotency::Idempotency;
+
+/// Event names a client can receive.
+pub const EVENTS: [&str; 7] = [
+    "connect.challenge",
+    "tick",
+    "presence",
+    "health",
+    "chat",
+    "agent",
+    "shutdown",
+];
+
+/// `tick` period.
+pub const TICK: Duration = Duration::from_secs(15);
+
+/// Protocol limits sent in `hello-ok.policy`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest frame after the handshake.
+    pub max_payload: usize,
+    /// A connection whose unsent frames pass this is dropped.
+    pub max_buffered_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_payload: 25 * 1024 * 1024,
+            max_buffered_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Frames before the handshake completes are capped at this.
+pub const PRE_AUTH_MAX: usize = 64 * 1024;
+
+/// One connected client, for `presence`.
+#[derive(Debug, Clone)]
+pub struct Presence {
+    pub client_id: String,
+    pub version: String,
+    pub platform: String,
+    pub mode: String,
+    pub connected_ms: u64,
+}
+
+/// What the `/ws` route and the connection actors share.
+pub struct ControlPlane {
+    pub bus: EventBus,
+    pub idempotency: Idempotency,
+    /// `/gateway/clients`: one actor per connection.
+    pub clients: ActorRef<Supervisor>,
+    pub limits: Limits,
+    /// The effective config, credentials redacted, for `config.get`.
+    pub config: Value,
+    /// Where the log files are, for `logs.tail`.
+    pub log_dir: PathBuf,
+    presence: Mutex<BTreeMap<String, Presence>>,
+    next_connection: AtomicU64,
+}
+
+impl ControlPlane {
+    /// The control plane and the spec of `/gateway/clients` (with its ticker) for the tree.
+    pub fn new(
+        config: Value,
+        log_dir: PathBuf,
+        limits: Limits,
+    ) -> (std::sync::Arc<Self>, ChildSpec) {
+        let bus = EventBus::default();
+        let ticker_bus = bus.clone();
+        let ticker = ChildSpec::task("ticker", "ticker", move |_cx| {
+            let bus = ticker_bus.clone();
+            Box::pin(async move {
+                let mut interval = tokio::time::interval(TICK);
+                interval.tick().await;
+                loop {
+                    interval.tick().await;
+                    bus.publish("tick", &json!({ "ts": crate::clock::now_ms() }));
+                }
+            })
+        })
+        .restart(RestartType::Permanent);
+        // Connections come and go; one that fails is not restarted (its socket is gone).
+        let (spec, clients) = SupervisorSpec::new(Strategy::OneForOne)
+            .intensity(pincer_actors::Intensity {
+                max_restarts: u32::MAX,
+                period: Duration::from_secs(1),
+            })
+            .child(ticker)
+            .into_child("clients");
+        let plane = ControlPlane {
+            bus,
+            idempotency: Idempotency::default(),
+            clients,
+            limits,
+            config,
+            log_dir,
+            presence: Mutex::new(BTreeMap::new()),
+            next_connection: AtomicU64::new(1),
+        };
+        (std::sync::Arc::new(plane), spec)
+    }
+
+    /// A fresh connection id (`c1`, `c2`, ...).
+    pub fn connection_id(&self) -> String {
+        format!("c{}", self.next_connection.fetch_add(1, Relaxed))
+    }
+
+    pub fn joined(&self, conn_id: &str, presence: Presence) {
+        self.lock_presence().insert(conn_id.to_string(), presence);
+        self.bus.publish("presence", &self.presence_json());
+    }
+
+    pub fn left(&self, conn_id: &str) {
+        if self.lock_presence().remove(conn_id).is_some() {
+            self.bus.publish("presence", &self.presence_json());
+        }
+    }
+
+    /// Connected clients.
+    pub fn presence_json(&self) -> Value {
+        let clients: Vec<Value> = self
+            .lock_presence()
+            .iter()
+            .map(|(id, p)| {
+                json!({ "connId": id, "client": { "id": p.client_id, "version": p.version,
+                    "platform": p.platform, "mode": p.mode }, "connectedAtMs": p.connected_ms })
+            })
+            .collect();
+        json!({ "clients": clients })
+    }
+
+    fn lock_presence(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Presence>> {
+        self.presence.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

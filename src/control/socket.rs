@@ -1,0 +1,372 @@
+//! `GET /ws`: the WebSocket endpoint of the control plane.
+//!
+//! The handshake happens here, on the HTTP worker: the gateway sends `connect.challenge`, the
+//! client's first frame must be `req connect` (within 15 s, at most 64 KiB) with a protocol range
+//! that includes 3 and the gateway's token or password; a wrong first frame, a bad credential
+//! (counted by the auth lockout, like HTTP) or a protocol mismatch gets an error and the socket is
+//! closed (1008). Then the connection's actor is started under `/gateway/clients`, `hello-ok` is
+//! sent, and one task per connection moves frames: requests to the actor, answers from its
+//! [`Outbox`], and bus events (each with the connection's own `seq`). A connection that falls
+//! behind (its outbox passes `maxBufferedBytes`, or the bus laps it) is closed; nobody waits
+//! for it.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_ws::{CloseCode, CloseReason, Message, Session};
+use pincer_actors::{ChildSpec, StartChild, TerminateChild};
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+use tracing::{debug, info, warn};
+
+use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
+use super::frames::{self, code, parse_request, ErrorShape, Request, PROTOCOL};
+use super::methods::METHODS;
+use super::{Presence, EVENTS, PRE_AUTH_MAX, TICK};
+use crate::web::auth::AuthRejection;
+use crate::web::AppState;
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[get("/ws")]
+pub async fn upgrade(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (response, session, stream) = actix_ws::handle(&request, body)?;
+    let stream = stream.max_frame_size(state.control.limits.max_payload);
+    let peer = request.peer_addr().map(|a| a.ip());
+    let origin = request
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    actix_web::rt::spawn(serve(state, session, stream, peer, origin));
+    Ok(response)
+}
+
+/// Closes with a policy violation after sending `error` (as the answer to `id`, if known).
+async fn refuse(mut session: Session, id: Option<&str>, error: ErrorShape) {
+    let frame = match id {
+        Some(id) => frames::response(id, &Err(error.clone())),
+        None => json!({ "type": "res", "id": Value::Null, "ok": false,
+            "error": { "code": error.code, "message": error.message } })
+        .to_string(),
+    };
+    let _ = session.text(frame).await;
+    let reason = CloseReason {
+        code: CloseCode::Policy,
+        description: Some(error.message.chars().take(120).collect()),
+    };
+    let _ = session.close(Some(reason)).await;
+}
+
+/// What the `connect` request established.
+struct Hello {
+    id: String,
+    presence: Presence,
+    scopes: Vec<String>,
+}
+
+/// Checks the `connect` request.
+fn check_connect(
+    state: &AppState,
+    request: &Request,
+    peer: Option<IpAddr>,
+    origin: Option<&str>,
+) -> Result<Hello, ErrorShape> {
+    if request.method != "connect" {
+        return Err(ErrorShape::invalid(format!(
+            "invalid request frame: the first request must be `connect`, not {:?}",
+            request.method
+        )));
+    }
+    let params = &request.params;
+    let min = params["minProtocol"].as_u64().unwrap_or(PROTOCOL);
+    let max = params["maxProtocol"].as_u64().unwrap_or(PROTOCOL);
+    if !(min..=max).contains(&PROTOCOL) {
+        return Err(ErrorShape {
+            details: Some(json!({ "serverProtocol": PROTOCOL })),
+            ..ErrorShape::new(
+                code::PROTOCOL_MISMATCH,
+                format!("this gateway speaks protocol {PROTOCOL}; the client offers {min}..{max}"),
+            )
+        });
+    }
+    let role = params["role"].as_str().unwrap_or("operator");
+    if role != "operator" {
+        return Err(ErrorShape::invalid(format!(
+            "role {role:?} is not supported (only \"operator\")"
+        )));
+    }
+    let auth = &params["auth"];
+    let credential = auth["token"].as_str().or_else(|| auth["password"].as_str());
+    let header = credential.map(|c| format!("Bearer {c}"));
+    if let Err(rejection) = state
+        .auth
+        .check(peer, origin, header.as_deref(), Instant::now())
+    {
+        return Err(match rejection {
+            AuthRejection::LockedOut { retry_after } => ErrorShape {
+                retryable: true,
+                retry_after_ms: Some(retry_after.as_millis() as u64),
+                ..ErrorShape::new(
+                    code::AUTH_RATE_LIMITED,
+                    "unauthorized: too many failed authentication attempts (retry later)",
+                )
+            },
+            AuthRejection::Missing => ErrorShape::new(
+                code::UNAUTHORIZED,
+                "unauthorized: connect.params.auth.token or .password is required",
+            ),
+            AuthRejection::Invalid => ErrorShape::new(
+                code::UNAUTHORIZED,
+                "unauthorized: invalid token or password",
+            ),
+        });
+    }
+    let client = &params["client"];
+    let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).chars().take(64).collect();
+    let known = [
+        "operator.read",
+        "operator.write",
+        "operator.admin",
+        "operator.approvals",
+        "operator.pairing",
+    ];
+    let scopes: Vec<String> = match params["scopes"].as_array() {
+        Some(asked) => asked
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|s| known.contains(s))
+            .map(str::to_string)
+            .collect(),
+        None => known.iter().map(|s| s.to_string()).collect(),
+    };
+    Ok(Hello {
+        id: request.id.clone(),
+        presence: Presence {
+            client_id: text(&client["id"], "unknown"),
+            version: text(&client["version"], "?"),
+            platform: text(&client["platform"], "?"),
+            mode: text(&client["mode"], "?"),
+            connected_ms: crate::clock::now_ms(),
+        },
+        scopes,
+    })
+}
+
+async fn serve(
+    state: web::Data<AppState>,
+    mut session: Session,
+    mut stream: actix_ws::MessageStream,
+    peer: Option<IpAddr>,
+    origin: Option<String>,
+) {
+    let control = Arc::clone(&state.control);
+    let mut nonce = [0u8; 16];
+    let _ = getrandom::fill(&mut nonce);
+    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let challenge = json!({ "nonce": nonce, "ts": crate::clock::now_ms() });
+    if session
+        .text(frames::event(
+            "connect.challenge",
+            &challenge.to_string(),
+            0,
+        ))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) if text.len() <= PRE_AUTH_MAX => text,
+        Ok(Some(Ok(Message::Text(_)))) => {
+            return refuse(
+                session,
+                None,
+                ErrorShape::invalid(
+                    "invalid request frame: larger than 64 KiB before the handshake",
+                ),
+            )
+            .await;
+        }
+        Ok(Some(Ok(_))) => {
+            return refuse(session, None, ErrorShape::invalid("invalid request frame: the first frame must be a JSON text frame `req connect`")).await;
+        }
+        Ok(Some(Err(error))) => {
+            debug!(%error, "WebSocket protocol error before the handshake");
+            return;
+        }
+        Ok(None) => return,
+        Err(_) => {
+            return refuse(
+                session,
+                None,
+                ErrorShape::invalid("handshake timeout: no `connect` within 15 s"),
+            )
+            .await;
+        }
+    };
+    let request = match parse_request(&first) {
+        Ok(request) => request,
+        Err(why) => return refuse(session, None, ErrorShape::invalid(why)).await,
+    };
+    let hello = match check_connect(&state, &request, peer, origin.as_deref()) {
+        Ok(hello) => hello,
+        Err(error) => {
+            warn!(peer = ?peer, code = error.code, "WebSocket connect refused: {}", error.message);
+            return refuse(session, Some(&request.id), error).await;
+        }
+    };
+    let conn_id = control.connection_id();
+    let (outbox, reader) = Outbox::new(control.limits.max_buffered_bytes);
+    let who = format!(
+        "{} {} ({}, {})",
+        hello.presence.client_id,
+        hello.presence.version,
+        hello.presence.platform,
+        hello.presence.mode
+    );
+    let actor = {
+        let (state, outbox, conn_id, who) =
+            (state.clone(), outbox.clone(), conn_id.clone(), who.clone());
+        let (spec, actor) =
+            ChildSpec::actor_with_capacity(conn_id.clone(), "connection", 256, move |cx| {
+                ConnectionActor::new(
+                    cx.clone(),
+                    state.clone(),
+                    outbox.clone(),
+                    conn_id.clone(),
+                    who.clone(),
+                )
+            });
+        let spec = spec.restart(pincer_actors::RestartType::Temporary);
+        match control.clients.ask(StartChild(spec)).await {
+            Ok(Ok(_)) => actor,
+            _ => {
+                return refuse(
+                    session,
+                    Some(&request.id),
+                    ErrorShape::unavailable("the gateway is stopping"),
+                )
+                .await;
+            }
+        }
+    };
+    let hello_ok = json!({
+        "type": "hello-ok",
+        "protocol": PROTOCOL,
+        "server": { "version": env!("CARGO_PKG_VERSION"), "connId": conn_id },
+        "features": { "methods": METHODS, "events": EVENTS },
+        "snapshot": { "presence": control.presence_json(), "health": super::methods::health(&state),
+            "uptimeMs": state.started.elapsed().as_millis() as u64 },
+        "policy": { "maxPayload": control.limits.max_payload,
+            "maxBufferedBytes": control.limits.max_buffered_bytes,
+            "tickIntervalMs": TICK.as_millis() as u64 },
+        "auth": { "role": "operator", "scopes": hello.scopes },
+    });
+    let mut events = control.bus.subscribe();
+    if session
+        .text(frames::response(&hello.id, &Ok(hello_ok)))
+        .await
+        .is_err()
+    {
+        let _ = control.clients.tell(TerminateChild(conn_id));
+        return;
+    }
+    info!(conn = %conn_id, client = %who, "operator connected over WebSocket");
+    control.joined(&conn_id, hello.presence);
+    let why = pump(&mut session, &mut stream, reader, &mut events, &actor).await;
+    info!(conn = %conn_id, %why, "WebSocket connection closed");
+    control.left(&conn_id);
+    let _ = control.clients.tell(TerminateChild(conn_id));
+    let _ = session.close(None).await;
+}
+
+/// Moves frames until the connection ends; why it ended.
+async fn pump(
+    session: &mut Session,
+    stream: &mut actix_ws::MessageStream,
+    mut outbox: OutboxReader,
+    events: &mut tokio::sync::broadcast::Receiver<Arc<super::bus::BusEvent>>,
+    actor: &pincer_actors::ActorRef<ConnectionActor>,
+) -> String {
+    let mut seq = 0u64;
+    loop {
+        tokio::select! {
+            frame = outbox.rx.recv() => {
+                let Some(frame) = frame else { return "the connection actor stopped".into() };
+                let len = frame.len();
+                if session.text(frame).await.is_err() {
+                    return "the client went away".into();
+                }
+                outbox.written(len);
+            }
+            event = events.recv() => match event {
+                Ok(event) => {
+                    seq += 1;
+                    if session.text(frames::event(event.name, &event.payload, seq)).await.is_err() {
+                        return "the client went away".into();
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    warn!(missed, "dropping a slow WebSocket client (it fell behind the event stream)");
+                    let _ = session.clone().close(Some(CloseReason {
+                        code: CloseCode::Again,
+                        description: Some("slow consumer: fell behind the event stream".into()),
+                    })).await;
+                    return format!("slow consumer ({missed} events behind)");
+                }
+                Err(RecvError::Closed) => return "the gateway is stopping".into(),
+            },
+            () = outbox.overflow.notified() => {
+                warn!("dropping a slow WebSocket client (maxBufferedBytes exceeded)");
+                let _ = session.clone().close(Some(CloseReason {
+                    code: CloseCode::Again,
+                    description: Some("slow consumer: maxBufferedBytes exceeded".into()),
+                })).await;
+                return "slow consumer (buffer full)".into();
+            }
+            message = stream.recv() => match message {
+                Some(Ok(Message::Text(text))) => match parse_request(&text) {
+                    Ok(request) => {
+                        let id = request.id.clone();
+                        if actor.tell(Inbound(request)).is_err() {
+                            let busy = ErrorShape::unavailable("too many requests in flight on this connection; retry");
+                            if session.text(frames::response(&id, &Err(busy))).await.is_err() {
+                                return "the client went away".into();
+                            }
+                        }
+                    }
+                    Err(why) => {
+                        let frame = json!({ "type": "res", "id": Value::Null, "ok": false,
+                            "error": { "code": code::INVALID_REQUEST, "message": why } });
+                        if session.text(frame.to_string()).await.is_err() {
+                            return "the client went away".into();
+                        }
+                    }
+                },
+                Some(Ok(Message::Ping(bytes))) => {
+                    if session.pong(&bytes).await.is_err() {
+                        return "the client went away".into();
+                    }
+                }
+                Some(Ok(Message::Close(reason))) => return format!("closed by the client ({reason:?})"),
+                Some(Ok(Message::Binary(_))) => {
+                    let frame = json!({ "type": "res", "id": Value::Null, "ok": false,
+                        "error": { "code": code::INVALID_REQUEST, "message": "binary frames are not part of the protocol" } });
+                    if session.text(frame.to_string()).await.is_err() {
+                        return "the client went away".into();
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return format!("protocol error: {error}"),
+                None => return "the client went away".into(),
+            },
+        }
+    }
+}
