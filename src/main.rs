@@ -29,6 +29,7 @@ fn main() {
         Command::Agent(args) => report(cli::agent::run(config, args)),
         Command::Sessions { action } => report(cli::sessions::run(config, action)),
         Command::Pairing { action } => report(cli::pairing::run(config, action)),
+        Command::Message { action } => report(cli::message::run(config, action)),
         Command::Status(args) => report(cli::status::run(config, args)),
         Command::Trace(args) => report(cli::status::trace(config, args)),
         Command::Doctor(args) => report(cli::doctor::run(config, args)),

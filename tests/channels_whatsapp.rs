@@ -258,3 +258,29 @@ fn other_message_types_get_a_polite_reply_and_failed_statuses_are_counted() {
         s["channels"]["whatsapp"]["deliveryFailures"] == 1
     });
 }
+
+#[test]
+fn the_cli_sends_a_message_through_the_running_channel() {
+    let (_provider, graph, gateway) = open_gateway("");
+    let output = support::run_cli(
+        gateway.home.path(),
+        &[
+            "message",
+            "send",
+            "--channel",
+            "whatsapp",
+            "--to",
+            "15550010",
+            "--text",
+            "hello from the CLI",
+        ],
+    );
+    assert!(output.status.success(), "{}", support::stderr(&output));
+    assert!(graph.wait_for_sends(1, WAIT));
+    let sent = &graph.sends()[0];
+    assert_eq!(
+        (sent.to.as_str(), sent.body.as_str()),
+        ("15550010", "hello from the CLI")
+    );
+    assert!(sent.context.is_none());
+}

@@ -13,6 +13,7 @@ pub mod debug;
 pub mod doctor;
 pub mod health;
 pub mod logs;
+pub mod message;
 pub mod pairing;
 pub mod pinned_tls;
 pub mod security;
@@ -52,6 +53,11 @@ pub enum Command {
     Sessions {
         #[command(subcommand)]
         action: SessionsAction,
+    },
+    /// Send a message on a channel (WhatsApp, Telegram) as the assistant.
+    Message {
+        #[command(subcommand)]
+        action: MessageAction,
     },
     /// Approve strangers who asked to talk to the assistant on a channel (DM pairing).
     Pairing {
@@ -156,6 +162,21 @@ pub enum SessionsAction {
     },
     /// Start a session afresh (its transcript is archived, not deleted).
     Reset { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessageAction {
+    /// Send TEXT to a recipient (WhatsApp number or Telegram chat id).
+    Send {
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

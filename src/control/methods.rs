@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use futures_util::future::LocalBoxFuture;
-use pincer_actors::{ActorState, TerminateChild};
+use pincer_actors::TerminateChild;
 use serde_json::{json, Value};
 
 use super::chat;
@@ -93,7 +93,7 @@ async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<
     match method {
         "health" => Ok(health(state)),
         "status" => Ok(crate::web::admin_sessions::status_json(state)),
-        "presence" => Ok(state.control.presence_json()),
+        "presence" => Ok(state.control.presence_json(usize::MAX)),
         "chat.send" => chat::send(call, &params).await,
         "chat.history" => chat::history(call, &params).await,
         "chat.abort" => chat::abort(call, &params).await,
@@ -188,21 +188,16 @@ async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<
 /// Liveness, readiness and the figures an operator looks at first.
 pub fn health(state: &AppState) -> Value {
     let problems = state.readiness.problems(&state.registry);
-    let actors = state.registry.snapshot();
-    let failing = actors
-        .iter()
-        .filter(|a| a.state != ActorState::Running)
-        .count();
     json!({
         "ok": problems.is_empty(),
         "status": if problems.is_empty() { "ready" } else { "not ready" },
         "notReady": problems,
         "uptimeMs": state.started.elapsed().as_millis() as u64,
         "channels": state.channels.links(),
-        "actors": { "count": actors.len(), "notRunning": failing },
+        "actors": state.registry.len(),
         "alerts": state.monitor.active_alerts(),
         "system": state.monitor.latest(),
-        "clients": state.control.bus.listeners(),
+        "clients": state.control.client_count(),
     })
 }
 

@@ -138,31 +138,57 @@ impl ControlPlane {
         format!("c{}", self.next_connection.fetch_add(1, Relaxed))
     }
 
+    /// Records a new client and tells the others. The event carries the change, not the whole
+    /// list (which `hello-ok` and the `presence` method give): with N clients, N joins cost O(N)
+    /// each, not O(N²).
     pub fn joined(&self, conn_id: &str, presence: Presence) {
-        self.lock_presence().insert(conn_id.to_string(), presence);
-        self.bus.publish("presence", &self.presence_json());
+        let event = json!({ "joined": presence_entry(conn_id, &presence) });
+        let count = {
+            let mut clients = self.lock_presence();
+            clients.insert(conn_id.to_string(), presence);
+            clients.len()
+        };
+        self.publish_presence(event, count);
     }
 
     pub fn left(&self, conn_id: &str) {
-        if self.lock_presence().remove(conn_id).is_some() {
-            self.bus.publish("presence", &self.presence_json());
+        let (removed, count) = {
+            let mut clients = self.lock_presence();
+            let removed = clients.remove(conn_id).is_some();
+            (removed, clients.len())
+        };
+        if removed {
+            self.publish_presence(json!({ "left": { "connId": conn_id } }), count);
         }
     }
 
-    /// Connected clients.
-    pub fn presence_json(&self) -> Value {
-        let clients: Vec<Value> = self
-            .lock_presence()
+    fn publish_presence(&self, mut event: Value, count: usize) {
+        event["count"] = json!(count);
+        self.bus.publish("presence", &event);
+    }
+
+    /// Connected clients, at most `limit` of them listed (`truncated` says when there are more).
+    pub fn presence_json(&self, limit: usize) -> Value {
+        let presence = self.lock_presence();
+        let clients: Vec<Value> = presence
             .iter()
-            .map(|(id, p)| {
-                json!({ "connId": id, "client": { "id": p.client_id, "version": p.version,
-                    "platform": p.platform, "mode": p.mode }, "connectedAtMs": p.connected_ms })
-            })
+            .take(limit)
+            .map(|(id, p)| presence_entry(id, p))
             .collect();
-        json!({ "clients": clients })
+        json!({ "count": presence.len(), "clients": clients, "truncated": presence.len() > limit })
+    }
+
+    /// Connected clients, counted without listing them.
+    pub fn client_count(&self) -> usize {
+        self.lock_presence().len()
     }
 
     fn lock_presence(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Presence>> {
         self.presence.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+fn presence_entry(conn_id: &str, p: &Presence) -> Value {
+    json!({ "connId": conn_id, "client": { "id": p.client_id, "version": p.version,
+        "platform": p.platform, "mode": p.mode }, "connectedAtMs": p.connected_ms })
 }

@@ -262,7 +262,9 @@ async fn serve(
         "protocol": PROTOCOL,
         "server": { "version": env!("CARGO_PKG_VERSION"), "connId": conn_id },
         "features": { "methods": METHODS, "events": EVENTS },
-        "snapshot": { "presence": control.presence_json(), "health": super::methods::health(&state),
+        // A short presence list: actix keeps a connection's write buffer at its high-water mark,
+        // so a large hello would cost memory for the connection's whole life.
+        "snapshot": { "presence": control.presence_json(16), "health": super::methods::health(&state),
             "uptimeMs": state.started.elapsed().as_millis() as u64 },
         "policy": { "maxPayload": control.limits.max_payload,
             "maxBufferedBytes": control.limits.max_buffered_bytes,
@@ -335,10 +337,18 @@ async fn pump(
                 Some(Ok(Message::Text(text))) => match parse_request(&text) {
                     Ok(request) => {
                         let id = request.id.clone();
-                        if actor.tell(Inbound(request)).is_err() {
-                            let busy = ErrorShape::unavailable("too many requests in flight on this connection; retry");
-                            if session.text(frames::response(&id, &Err(busy))).await.is_err() {
-                                return "the client went away".into();
+                        match actor.tell(Inbound(request)) {
+                            Ok(()) => {}
+                            Err(pincer_actors::SendError::Full(_)) => {
+                                let busy = ErrorShape::unavailable("too many requests in flight on this connection; retry");
+                                if session.text(frames::response(&id, &Err(busy))).await.is_err() {
+                                    return "the client went away".into();
+                                }
+                            }
+                            Err(pincer_actors::SendError::NotRunning(_)) => {
+                                let gone = ErrorShape::unavailable("this connection's actor stopped; reconnect");
+                                let _ = session.text(frames::response(&id, &Err(gone))).await;
+                                return "the connection actor stopped".into();
                             }
                         }
                     }
