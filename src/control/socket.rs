@@ -222,6 +222,10 @@ async fn serve(
             return refuse(session, Some(&request.id), error).await;
         }
     };
+    // The connect frame and its parsed params would otherwise live as long as the connection.
+    let request_id = request.id.clone();
+    drop(request);
+    drop(first);
     let conn_id = control.connection_id();
     let (outbox, reader) = Outbox::new(control.limits.max_buffered_bytes);
     let who = format!(
@@ -250,7 +254,7 @@ async fn serve(
             _ => {
                 return refuse(
                     session,
-                    Some(&request.id),
+                    Some(&request_id),
                     ErrorShape::unavailable("the gateway is stopping"),
                 )
                 .await;
