@@ -236,6 +236,9 @@ impl Default for Registry {
     }
 }
 
+/// Registrations between two prunes of expired entries.
+const PRUNE_EVERY: u64 = 1024;
+
 impl Registry {
     /// Stopped actors stay visible this long: long enough to look at a crash, short enough that
     /// thousands of evicted sessions do not pile up.
@@ -277,6 +280,11 @@ impl Registry {
             mailbox,
         });
         self.inner.entries.insert(id, Arc::clone(&entry));
+        // Amortized pruning: a gateway that nobody inspects still forgets stopped actors (one
+        // run per turn would otherwise pile up until the next snapshot).
+        if id % PRUNE_EVERY == 0 {
+            self.prune();
+        }
         entry
     }
 

@@ -35,7 +35,7 @@ impl Gateway {
             .map_err(|e| format!("temp dir: {e}"))?;
         let config = format!(
             "{{ agents: {{ defaults: {{ model: 'openai/m' }}, maxConcurrentRuns: 64, sessionCacheSize: 20000 }},\n\
-               session: {{ idleMinutes: 600 }},\n\
+               session: {{ idleMinutes: 600 }}, messages: {{ queue: {{ mode: 'followup' }} }},\n\
                models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{provider}', apiKey: 'k' }} }} }},\n\
                channels: {{ whatsapp: {{ enabled: true, phoneNumberId: '{PNID}', accessToken: '{WA_TOKEN}',\n\
                  appSecret: '{APP_SECRET}', verifyToken: 'v', apiBaseUrl: '{graph}', dmPolicy: 'pairing',\n\
