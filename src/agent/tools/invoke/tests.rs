@@ -77,26 +77,26 @@ async fn outcomes_errors_panics_and_timeouts_become_results() {
         dropped: Arc::new(AtomicBool::new(false)),
     });
 
-    let ok = invoke(&tools, invocation("s#t#1", "ok", &probe, dir.path())).await;
+    let ok = invoke(tools, invocation("s#t#1", "ok", &probe, dir.path())).await;
     assert_eq!(ok, ToolOutcome::ok("fine".into()));
-    let err = invoke(&tools, invocation("s#t#2", "err", &probe, dir.path())).await;
+    let err = invoke(tools, invocation("s#t#2", "err", &probe, dir.path())).await;
     assert_eq!(err, ToolOutcome::error("bad input"));
 
-    let panicked = invoke(&tools, invocation("s#t#3", "panic", &probe, dir.path())).await;
+    let panicked = invoke(tools, invocation("s#t#3", "panic", &probe, dir.path())).await;
     assert!(panicked.is_error);
     assert!(
         panicked.content.contains("crashed (tool bug)"),
         "{}",
         panicked.content
     );
-    let early = invoke(&tools, invocation("s#t#4", "panic-now", &probe, dir.path())).await;
+    let early = invoke(tools, invocation("s#t#4", "panic-now", &probe, dir.path())).await;
     assert!(
         early.content.contains("panicked before returning"),
         "{}",
         early.content
     );
 
-    let hung = invoke(&tools, invocation("s#t#5", "hang", &probe, dir.path())).await;
+    let hung = invoke(tools, invocation("s#t#5", "hang", &probe, dir.path())).await;
     assert!(hung.is_error);
     assert!(
         hung.content.contains("did not finish within 200 ms"),
@@ -141,7 +141,7 @@ async fn dropping_the_caller_cancels_the_call_and_shows_it_while_running() {
     });
     let mut long = invocation("s#t#9", "hang", &probe, dir.path());
     long.timeout = Duration::from_secs(3600);
-    let call = invoke(&tools, long);
+    let call = invoke(tools, long);
     // Run the call for a while, then drop it (as an aborted run drops its future).
     let outcome = tokio::time::timeout(Duration::from_millis(100), call).await;
     assert!(outcome.is_err(), "still running");

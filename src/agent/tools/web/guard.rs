@@ -39,7 +39,7 @@ impl AddressPolicy {
     /// Whether `host` may resolve to any address.
     fn host_exempt(&self, host: &str) -> bool {
         let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
-        self.allow_private || self.allow_hosts.iter().any(|h| *h == host)
+        self.allow_private || self.allow_hosts.contains(&host)
     }
 
     /// The scheme and, for literal IP hosts, the address of `url`.
