@@ -30,6 +30,7 @@ fn main() {
         Command::Sessions { action } => report(cli::sessions::run(config, action)),
         Command::Pairing { action } => report(cli::pairing::run(config, action)),
         Command::Status(args) => report(cli::status::run(config, args)),
+        Command::Tools { action } => report(cli::tools::run(config, action)),
         Command::Trace(args) => report(cli::status::trace(config, args)),
         Command::Doctor(args) => report(cli::doctor::run(config, args)),
         Command::Security { action } => report(cli::security::run(config, action)),

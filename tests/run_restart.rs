@@ -33,7 +33,11 @@ impl Tool for Counting {
         }
     }
 
-    fn call(&self, _cx: &ToolContext, _arguments: Value) -> BoxFuture<'static, Result<String, String>> {
+    fn call(
+        &self,
+        _cx: &ToolContext,
+        _arguments: Value,
+    ) -> BoxFuture<'static, Result<String, String>> {
         let calls = self.0.fetch_add(1, SeqCst) + 1;
         Box::pin(async move { Ok(format!("call number {calls}")) })
     }
