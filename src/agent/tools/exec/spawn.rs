@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{watch, OwnedSemaphorePermit};
-use tracing::debug;
+use tracing::warn;
 
 use super::env::scrub;
 use super::landlock::{restrict_self, Ruleset};
@@ -139,7 +139,11 @@ pub fn spawn(
         match Ruleset::confine_writes_to(&[cwd, &settings.tmp_dir]) {
             Ok(ruleset) => Some(ruleset),
             Err(error) => {
-                debug!(%error, "exec runs unconfined: Landlock is unavailable");
+                // Said once per process (and by `pincer doctor`), not at every command.
+                static WARNED: AtomicBool = AtomicBool::new(false);
+                if !WARNED.swap(true, SeqCst) {
+                    warn!(%error, "exec commands run unconfined: Landlock is unavailable");
+                }
                 None
             }
         }
