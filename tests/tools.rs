@@ -303,6 +303,37 @@ fn an_interrupted_turn_kills_its_running_command() {
 }
 
 #[test]
+fn sessions_send_asks_another_session_and_returns_its_answer() {
+    let emulator = Emulator::openai();
+    emulator.push(call(
+        "c1",
+        "sessions_send",
+        json!({ "sessionKey": "agent:main:helper", "message": "what is 2+2?" }),
+    ));
+    emulator.push(Reply::text(&["4"]));
+    emulator.push(Reply::text(&["the helper says 4"]));
+    let gateway = gateway(&emulator, "", "");
+    assert_eq!(
+        answer_of(&ask(&gateway, "agent:main:main", "ask the helper")),
+        "the helper says 4"
+    );
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 3);
+    let asked = contents(&requests[1].body);
+    assert!(
+        asked
+            .last()
+            .is_some_and(|m| m.starts_with("[message from session agent:main:main]\nwhat is 2+2?")),
+        "{asked:?}"
+    );
+    let reply: Value = serde_json::from_str(&tool_result(&requests[2].body, "c1")).unwrap();
+    assert_eq!(
+        reply,
+        json!({ "sessionKey": "agent:main:helper", "reply": "4" })
+    );
+}
+
+#[test]
 fn web_fetch_reaches_an_allowed_local_server() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/doc", listener.local_addr().unwrap());

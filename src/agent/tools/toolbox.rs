@@ -143,3 +143,86 @@ impl ToolBox {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::tools::invoke::supervisor_spec;
+    use crate::agent::tools::policy::is_sandboxed;
+    use crate::config::{Config, SandboxMode};
+    use crate::sessions::SessionStore;
+    use pincer_actors::{Registry, RootHandle};
+    use serde_json::json;
+
+    #[actix::test]
+    async fn offers_and_refuses_per_session_and_runs_allowed_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::default();
+        let root = RootHandle::start(&registry, "tools", supervisor_spec(Vec::new()));
+        let config = Config::default();
+        let built = crate::agent::tools::builtin::build(&config, dir.path());
+        let store = Arc::new(SessionStore::open(&dir.path().join("sessions")).unwrap());
+        let handles = Arc::new(SessionHandles::new(store, |key| {
+            is_sandboxed(SandboxMode::NonMain, key)
+        }));
+        let main = dir.path().join("workspace");
+        ensure_dir(&main).unwrap();
+        let toolbox = ToolBox::new(
+            built.registry,
+            ToolPolicy::from_config(&config),
+            Workspaces::new(main.clone(), dir.path()),
+            root.supervisor().clone(),
+            handles,
+            Some(built.processes),
+        );
+        let names = |key: &str| -> Vec<String> {
+            toolbox.specs_for(key).into_iter().map(|s| s.name).collect()
+        };
+        assert!(names(MAIN).contains(&"exec".to_string()));
+        assert!(!names("agent:main:x").contains(&"exec".to_string()));
+
+        let group = toolbox.context("agent:main:x");
+        assert!(group.sandboxed && group.workspace.starts_with(dir.path().join("sandboxes")));
+        assert!(group.workspace.is_dir(), "created on first use");
+        let exec = ToolCall {
+            id: "c1".into(),
+            name: "exec".into(),
+            arguments: json!({ "command": "touch should-not-exist" }),
+        };
+        let refused = toolbox.call(&group, "x#t#c1".into(), &exec).await;
+        assert!(refused.is_error);
+        assert!(
+            refused.content.contains("not available in this session"),
+            "{}",
+            refused.content
+        );
+        assert!(
+            registry.find_by_path("/tools/x#t#c1").is_none(),
+            "no actor for a refused call"
+        );
+
+        let owner = toolbox.context(MAIN);
+        let write = ToolCall {
+            id: "c2".into(),
+            name: "write".into(),
+            arguments: json!({ "path": "a.txt", "content": "x" }),
+        };
+        let written = toolbox.call(&owner, "m#t#c2".into(), &write).await;
+        assert_eq!(written.content, "wrote 1 bytes to a.txt");
+        assert!(main.join("a.txt").exists());
+        let unknown = ToolCall {
+            id: "c3".into(),
+            name: "nope".into(),
+            arguments: json!({}),
+        };
+        assert_eq!(
+            toolbox
+                .call(&owner, "m#t#c3".into(), &unknown)
+                .await
+                .content,
+            "unknown tool \"nope\""
+        );
+        let decisions = toolbox.decisions("agent:main:x");
+        assert!(decisions.iter().any(|d| d.tool == "read" && d.allowed));
+    }
+}
