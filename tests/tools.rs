@@ -1,57 +1,18 @@
 //! Tools end to end, against the real binary and the OpenAI emulator on 127.0.0.1: the model
 //! writes then reads a file, a sandboxed session is not offered `exec` and is refused when it
 //! calls it anyway, `exec` does not see the gateway's secrets, a running tool call is visible in
-//! `/admin/actors`, an interrupted turn kills its command, `web_fetch` reaches an allowed local
-//! server, and `pincer tools list` explains a session's tools.
+//! `/admin/actors`, and an interrupted turn kills its command. (`tools_more.rs`: sessions_send,
+//! web_fetch, `pincer tools list`.)
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::agent::*;
 use support::emulators::{Emulator, Reply};
+use support::tools::*;
 use support::*;
-
-fn gateway(emulator: &Emulator, extra: &str, root: &str) -> Gateway {
-    gateway_with_root(
-        &["openai/m"],
-        &[("openai", "openai-completions", emulator)],
-        extra,
-        root,
-    )
-}
-
-/// A tool call whose arguments are `args`, sent in two fragments.
-fn call(id: &str, name: &str, args: Value) -> Reply {
-    let text = args.to_string();
-    let (a, b) = text.split_at(text.len() / 2);
-    Reply::tool_call(id, name, &[a, b])
-}
-
-/// The content of the tool result answering `call_id` in a request the emulator received.
-fn tool_result(body: &Value, call_id: &str) -> String {
-    body["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["role"] == "tool" && m["tool_call_id"] == call_id)
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_else(|| panic!("no result for {call_id} in {body}"))
-        .to_string()
-}
-
-/// The tool names offered in a request.
-fn offered(body: &Value) -> Vec<String> {
-    body["tools"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["function"]["name"].as_str().map(String::from))
-        .collect()
-}
 
 #[test]
 fn the_model_writes_then_reads_a_file_in_the_workspace() {
@@ -300,149 +261,4 @@ fn an_interrupted_turn_kills_its_running_command() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-#[test]
-fn sessions_send_asks_another_session_and_returns_its_answer() {
-    let emulator = Emulator::openai();
-    emulator.push(call(
-        "c1",
-        "sessions_send",
-        json!({ "sessionKey": "agent:main:helper", "message": "what is 2+2?" }),
-    ));
-    emulator.push(Reply::text(&["4"]));
-    emulator.push(Reply::text(&["the helper says 4"]));
-    let gateway = gateway(&emulator, "", "");
-    assert_eq!(
-        answer_of(&ask(&gateway, "agent:main:main", "ask the helper")),
-        "the helper says 4"
-    );
-    let requests = emulator.requests();
-    assert_eq!(requests.len(), 3);
-    let asked = contents(&requests[1].body);
-    assert!(
-        asked
-            .last()
-            .is_some_and(|m| m.starts_with("[message from session agent:main:main]\nwhat is 2+2?")),
-        "{asked:?}"
-    );
-    let reply: Value = serde_json::from_str(&tool_result(&requests[2].body, "c1")).unwrap();
-    assert_eq!(
-        reply,
-        json!({ "sessionKey": "agent:main:helper", "reply": "4" })
-    );
-}
-
-#[test]
-fn web_fetch_reaches_an_allowed_local_server() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/doc", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten().take(4) {
-            let mut stream = stream;
-            let mut buffer = [0u8; 2048];
-            let _ = stream.read(&mut buffer);
-            let body =
-                "<html><title>Docs</title><body><h1>Local docs</h1><p>All good.</p></body></html>";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    let emulator = Emulator::openai();
-    emulator.push(call("c1", "web_fetch", json!({ "url": url })));
-    emulator.push(Reply::text(&["fetched"]));
-    emulator.push(call("c2", "web_fetch", json!({ "url": url })));
-    emulator.push(Reply::text(&["refused"]));
-    let allowed = gateway(
-        &emulator,
-        "",
-        "tools: { webFetch: { allowHosts: ['127.0.0.1'] } },",
-    );
-    assert_eq!(
-        answer_of(&ask(&allowed, "agent:main:main", "read the docs")),
-        "fetched"
-    );
-    let page = tool_result(&emulator.requests()[1].body, "c1");
-    assert!(
-        page.contains("Title: Docs") && page.contains("Local docs\n\nAll good."),
-        "{page}"
-    );
-    assert_eq!(
-        std::fs::read_dir(allowed.state_dir().join("cache/web_fetch"))
-            .unwrap()
-            .count(),
-        1
-    );
-
-    let strict = gateway(&emulator, "", "");
-    assert_eq!(
-        answer_of(&ask(&strict, "agent:main:main", "read the docs")),
-        "refused"
-    );
-    let refused = tool_result(&emulator.requests()[3].body, "c2");
-    assert!(
-        refused.contains("refused (allow it with tools.webFetch.allowHosts"),
-        "{refused}"
-    );
-}
-
-#[test]
-fn pincer_tools_list_explains_each_sessions_tools() {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("pincer.json5"),
-        "{ tools: { deny: ['group:web'] }, agents: { defaults: { sandbox: { denylist: ['write'] } } } }",
-    )
-    .unwrap();
-    let main = run_cli(home.path(), &["tools", "list", "--json"]);
-    assert!(main.status.success(), "{}", stderr(&main));
-    let main: Value = serde_json::from_slice(&main.stdout).unwrap();
-    assert_eq!(main["session"], "agent:main:main");
-    assert_eq!(main["sandboxed"], false);
-    let tool = |report: &Value, name: &str| {
-        report["tools"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| t["tool"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in {report}"))
-    };
-    assert_eq!(tool(&main, "exec")["allowed"], true);
-    assert_eq!(
-        tool(&main, "web_fetch")["reason"],
-        "denied by tools.deny (group:web)"
-    );
-
-    let group = run_cli(
-        home.path(),
-        &[
-            "tools",
-            "list",
-            "--session",
-            "agent:main:telegram:group:1",
-            "--json",
-        ],
-    );
-    let group: Value = serde_json::from_slice(&group.stdout).unwrap();
-    assert_eq!(group["sandboxed"], true);
-    assert_eq!(tool(&group, "read")["allowed"], true);
-    assert_eq!(tool(&group, "exec")["allowed"], false);
-    assert!(tool(&group, "write")["reason"]
-        .as_str()
-        .unwrap()
-        .contains("denylist (write)"));
-
-    let text = run_cli(
-        home.path(),
-        &["tools", "list", "--session", "agent:main:telegram:group:1"],
-    );
-    let text = stdout(&text);
-    assert!(
-        text.contains("sandboxed") && text.contains("exec"),
-        "{text}"
-    );
 }

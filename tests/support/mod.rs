@@ -7,6 +7,7 @@ pub mod agent;
 pub mod channels;
 pub mod emulators;
 pub mod provider_calls;
+pub mod tools;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
