@@ -12,6 +12,8 @@
 //! - [`cli`]: the `pincer` subcommands, which find a running gateway by themselves.
 //! - [`channels`]: the chat channels; [`channels::journal`] makes what they accept durable.
 //! - [`codec`]: the compact binary encoding (bincode) of what is stored in binary form.
+//! - [`agent`]: agent runs and their tools ([`agent::tools`]: policy, sandbox, one supervised
+//!   task per tool call); [`cache`]: the seed's two-level (memory + disk) cache.
 //! - [`logging`], [`exit`]: process-level concerns shared by the binary's commands.
 //!
 //! The supervision tree at run time:
@@ -20,12 +22,15 @@
 //! /gateway            root supervisor (one_for_one)
 //! ├── monitor         supervisor for the resource and monitoring actors
 //! ├── sessions        supervisor for one actor per chat session
+//! ├── tools           supervisor for one short-lived task per tool call
+//! ├── runs            supervisor for one task per turn (agent runs)
 //! ├── channels        supervisor for one actor per channel account
 //! └── web             the HTTP server (started last, so stopped first)
 //! ```
 
 pub mod agent;
 pub mod backup;
+pub mod cache;
 pub mod channels;
 pub mod cli;
 pub mod clock;

@@ -31,6 +31,7 @@ fn main() {
         Command::Pairing { action } => report(cli::pairing::run(config, action)),
         Command::Message { action } => report(cli::message::run(config, action)),
         Command::Status(args) => report(cli::status::run(config, args)),
+        Command::Tools { action } => report(cli::tools::run(config, action)),
         Command::Trace(args) => report(cli::status::trace(config, args)),
         Command::Doctor(args) => report(cli::doctor::run(config, args)),
         Command::Security { action } => report(cli::security::run(config, action)),

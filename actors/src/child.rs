@@ -76,6 +76,8 @@ pub struct ChildSpec {
     /// Set once the child has been registered, so that it keeps its entry across restarts of its
     /// supervisor.
     pub(crate) entry: Option<Arc<ActorEntry>>,
+    /// Leave the registry at once after a normal exit (see [`ChildSpec::forget_when_done`]).
+    pub(crate) forget_when_done: bool,
 }
 
 impl std::fmt::Debug for ChildSpec {
@@ -127,6 +129,7 @@ impl ChildSpec {
                 actor_ref: actor_ref.clone(),
             }),
             entry: None,
+            forget_when_done: false,
         };
         (spec, actor_ref)
     }
@@ -145,12 +148,23 @@ impl ChildSpec {
             stats: Arc::new(MailboxStats::new(0)),
             starter: Box::new(TaskStarter { factory }),
             entry: None,
+            forget_when_done: false,
         }
     }
 
     /// Sets the restart type.
     pub fn restart(mut self, restart: RestartType) -> Self {
         self.restart = restart;
+        self
+    }
+
+    /// A child that ends normally (or is shut down) leaves the registry at once instead of staying
+    /// visible for the grace period. For short-lived children started at high rates (one per tool
+    /// call), whose successful ends nobody needs to look at: thousands a second would otherwise
+    /// pile up until the next snapshot prunes them. Abnormal ends still linger, so that an
+    /// operator can see what failed and why.
+    pub fn forget_when_done(mut self) -> Self {
+        self.forget_when_done = true;
         self
     }
 

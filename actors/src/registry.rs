@@ -288,6 +288,11 @@ impl Registry {
         entry
     }
 
+    /// Forgets an actor at once (a child that asked not to linger after a normal exit).
+    pub(crate) fn unregister(&self, id: ActorId) {
+        self.inner.entries.remove(&id);
+    }
+
     fn prune(&self) {
         let grace = self.inner.grace;
         self.inner.entries.retain(|_, entry| !entry.expired(grace));

@@ -12,7 +12,8 @@
 //! - `call.rs`: one model call with retries, cooldowns and fallbacks;
 //! - `failover.rs`: provider cooldowns;
 //! - `resources.rs`: the permit-granting resource manager actor;
-//! - `tools.rs`: the `Tool` trait and registry.
+//! - `tools/`: the `Tool` trait, the built-in tools, their policy, and the invocation actor
+//!   every tool call runs in (under `/gateway/tools`).
 
 pub mod call;
 pub mod failover;
@@ -33,7 +34,7 @@ use crate::sessions::SessionStore;
 
 use self::failover::Cooldowns;
 use self::resources::ResourceManager;
-use self::tools::ToolRegistry;
+use self::tools::ToolBox;
 
 /// What the askers of a turn receive.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +95,8 @@ pub struct Engine {
     pub store: Arc<SessionStore>,
     pub catalog: ProviderCatalog,
     pub cooldowns: Cooldowns,
-    pub tools: ToolRegistry,
+    /// The tools runs offer the model and call (policy, invocation actors).
+    pub tools: ToolBox,
     pub settings: RunSettings,
     pub resources: ActorRef<ResourceManager>,
     pub runs: ActorRef<Supervisor>,

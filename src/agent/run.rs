@@ -24,6 +24,8 @@ use tracing::{info, warn};
 
 use super::call::{call_model, Deltas, StepError};
 use super::resources::acquire;
+use super::tools::invoke::ToolOutcome;
+use super::tools::ToolContext;
 use super::{Engine, RunEvent};
 use crate::providers::{ChatMessage, ChatRequest, ToolCall, Usage};
 use crate::sessions::entry::now_ms;
@@ -82,6 +84,9 @@ pub fn run_spec(engine: Arc<Engine>, turn: Turn, done: oneshot::Sender<()>) -> C
         async move { attempt_turn(&engine, &state, attempt).await }.boxed_local()
     })
     .restart(RestartType::Transient)
+    // One run per turn: a run that ended normally leaves the registry at once (a failed one
+    // stays visible for the grace period, with its error).
+    .forget_when_done()
 }
 
 async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Result<(), String> {
@@ -183,6 +188,8 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let mut total = Usage::default();
     let mut trace = Vec::new();
     let mut deltas = Deltas::new(&state.streamed);
+    let tools = engine.tools.context(&turn.session_key);
+    let offered = engine.tools.specs_for(&turn.session_key);
     for _step in 0..engine.settings.max_steps {
         match mine.last() {
             Some(ChatMessage::Assistant { text, tool_calls }) if tool_calls.is_empty() => {
@@ -195,7 +202,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             }
             Some(ChatMessage::Assistant { tool_calls, .. }) => {
                 let calls = tool_calls.clone();
-                run_missing_tools(engine, turn, &calls, &mut mine, &mut trace).await?;
+                run_missing_tools(engine, turn, &tools, &calls, &mut mine, &mut trace).await?;
             }
             _ => {}
         }
@@ -206,7 +213,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             model: String::new(),
             system: Some(engine.settings.system_prompt.clone()),
             messages: history.iter().chain(mine.iter()).cloned().collect(),
-            tools: engine.tools.specs(),
+            tools: offered.clone(),
             max_tokens: engine.settings.max_tokens,
         };
         let output = call_model(engine, request, &turn.listeners, &mut deltas).await?;
@@ -249,9 +256,12 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
 }
 
 /// Runs the tool calls of the last assistant step that have no result yet, persisting each.
+/// Each call is its own invocation actor `<session>#<turn>#<call id>` under `/gateway/tools`;
+/// dropping this future (the run aborted) cancels the call in progress.
 async fn run_missing_tools(
     engine: &Engine,
     turn: &Turn,
+    tools: &Arc<ToolContext>,
     calls: &[ToolCall],
     mine: &mut Vec<ChatMessage>,
     trace: &mut Vec<serde_json::Value>,
@@ -264,13 +274,8 @@ async fn run_missing_tools(
             continue;
         }
         let started = std::time::Instant::now();
-        let (content, is_error) = match engine.tools.get(&call.name) {
-            Some(tool) => match tool.call(call.arguments.clone()).await {
-                Ok(content) => (content, false),
-                Err(error) => (error, true),
-            },
-            None => (format!("unknown tool {:?}", call.name), true),
-        };
+        let id = format!("{}#{}#{}", turn.session_key, turn.id, call.id);
+        let ToolOutcome { content, is_error } = engine.tools.call(tools, id, call).await;
         trace.push(json!({
             "kind": "tool", "name": call.name, "durationMs": started.elapsed().as_millis() as u64,
             "isError": is_error,

@@ -103,6 +103,24 @@ fn print_report(report: &DiagnosticsReport, fix: bool) {
         })
         .collect();
     println!("models    {}", models.join(" -> "));
+    let tools = &report.tools;
+    println!(
+        "exec      {}",
+        match (tools.exec_sandbox, tools.landlock_abi) {
+            (false, _) => "unconfined (tools.exec.sandbox is false)".to_string(),
+            (true, Some(abi)) =>
+                format!("confined by Landlock (ABI v{abi}): writes only in the workspace"),
+            (true, None) => "unconfined: this kernel has no Landlock".to_string(),
+        }
+    );
+    println!(
+        "sandbox   {} sessions get: {}",
+        serde_json::to_value(tools.sandbox_mode)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        tools.sandboxed_tools.join(", ")
+    );
     println!();
     for line in &report.fixed {
         println!("fixed: {line}");

@@ -20,6 +20,7 @@ pub mod security;
 pub mod service;
 pub mod sessions;
 pub mod status;
+pub mod tools;
 
 use std::path::PathBuf;
 
@@ -66,6 +67,11 @@ pub enum Command {
     },
     /// Engine status: run permits, waiting runs, provider cooldowns, sessions.
     Status(JsonArgs),
+    /// The tools agents may call, per session, and why each is in or out.
+    Tools {
+        #[command(subcommand)]
+        action: ToolsAction,
+    },
     /// The timeline of agent runs: model calls, tool calls, tokens.
     Trace(TraceArgs),
     /// Diagnose the installation and the running gateway (the seed's `Diagnostics`).
@@ -200,6 +206,18 @@ pub enum PairingAction {
     },
     /// Remove an approved sender (their platform id, as `pairing list` shows it).
     Revoke { channel: String, id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolsAction {
+    /// The effective tools of a session (computed from the config; no gateway needed).
+    List {
+        /// Session key (default: your main session, agent:main:main).
+        #[arg(long)]
+        session: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,8 @@
 //! [`lookup`] reads single settings for the CLI with credentials redacted.
 //!
 //! Submodules:
-//! - [`schema`]: the structs, their keys and defaults ([`channels`] for `channels.*`);
+//! - [`schema`]: the structs, their keys and defaults ([`channels`] for `channels.*`,
+//!   [`mod@tools`] for `tools.*`);
 //! - [`secret`]: the redacting credential type;
 //! - [`mod@load`]: reading and parsing with path-aware errors;
 //! - [`mod@env`]: environment overrides;
@@ -27,6 +28,7 @@ pub mod lookup;
 pub mod ops;
 pub mod schema;
 pub mod secret;
+pub mod tools;
 pub mod validate;
 
 pub use channels::{ChannelsConfig, DmPolicy, TelegramConfig, TelegramMode, WhatsAppConfig};
@@ -43,9 +45,10 @@ pub use ops::{
     Thresholds, TransportConfig, TransportKind,
 };
 pub use schema::{
-    AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, BrowserTool,
-    Config, ControlUi, ExecTool, GatewayConfig, RateLimiting, Sandbox, SandboxMode, Ssl, Tailscale,
-    TailscaleMode, ToolsConfig,
+    AgentConfig, AgentDefaults, AgentsConfig, Auth, AuthMode, AuthRateLimit, Bind, Config,
+    ControlUi, GatewayConfig, RateLimiting, Sandbox, SandboxMode, Ssl, Tailscale, TailscaleMode,
+    SANDBOX_DEFAULT_ALLOWLIST,
 };
 pub use secret::Secret;
+pub use tools::{BrowserTool, ExecTool, FsTool, ToolsConfig, WebFetchTool};
 pub use validate::validate;

@@ -15,6 +15,7 @@ use super::channels::ChannelsConfig;
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
+use super::tools::ToolsConfig;
 
 /// The whole config file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -333,16 +334,39 @@ impl Default for AgentDefaults {
 }
 
 /// `agents.defaults.sandbox`: which sessions run tools in a sandbox.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Sandbox {
     /// Default `non-main`: the owner's main session is trusted, sessions
     /// started by other people (groups, channels) are not.
     pub mode: SandboxMode,
-    /// Tools sandboxed sessions may use; default empty (the built-in set).
+    /// Tools (or `group:*` names) sandboxed sessions may use; default the
+    /// seed's harmless set: the file tools (confined to the session's own
+    /// folder) and talking to other sandboxed sessions.
     pub allowlist: Vec<String>,
-    /// Tools sandboxed sessions may never use; default empty.
+    /// Tools sandboxed sessions may never use, even when allowed above;
+    /// default empty.
     pub denylist: Vec<String>,
+}
+
+/// The seed's sandbox allowlist.
+pub const SANDBOX_DEFAULT_ALLOWLIST: [&str; 6] = [
+    "read",
+    "write",
+    "edit",
+    "sessions_list",
+    "sessions_history",
+    "sessions_send",
+];
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox {
+            mode: SandboxMode::default(),
+            allowlist: SANDBOX_DEFAULT_ALLOWLIST.map(String::from).to_vec(),
+            denylist: Vec::new(),
+        }
+    }
 }
 
 /// `agents.defaults.sandbox.mode`.
@@ -357,62 +381,6 @@ pub enum SandboxMode {
     NonMain,
     /// Every session, including the main one.
     All,
-}
-
-/// `tools`: limits for tool execution.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct ToolsConfig {
-    /// Shell command execution.
-    pub exec: ExecTool,
-    /// Headless browser automation.
-    pub browser: BrowserTool,
-}
-
-/// `tools.exec`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct ExecTool {
-    /// Default 4 concurrent processes, matching `agents.maxConcurrentRuns`.
-    pub max_processes: u32,
-    /// Milliseconds before a command is killed; default 60000, long enough
-    /// for builds of small projects, short enough to catch hangs.
-    pub timeout: u64,
-    /// Default true: commands run sandboxed unless the user opts out.
-    pub sandbox: bool,
-}
-
-impl Default for ExecTool {
-    fn default() -> Self {
-        ExecTool {
-            max_processes: 4,
-            timeout: 60_000,
-            sandbox: true,
-        }
-    }
-}
-
-/// `tools.browser`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct BrowserTool {
-    /// Default 1: a browser is the heaviest tool on a personal machine.
-    pub max_instances: u32,
-    /// Megabytes per browser instance; default 512.
-    pub memory_limit: u64,
-    /// Milliseconds per browser action; default 30000, matching the
-    /// gateway's request timeout.
-    pub timeout: u64,
-}
-
-impl Default for BrowserTool {
-    fn default() -> Self {
-        BrowserTool {
-            max_instances: 1,
-            memory_limit: 512,
-            timeout: 30_000,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -456,7 +424,17 @@ mod tests {
         let a = &c.agents;
         assert_eq!(a.defaults.workspace, None);
         assert_eq!(a.defaults.sandbox.mode, SandboxMode::NonMain);
-        assert!(a.defaults.sandbox.allowlist.is_empty());
+        assert_eq!(
+            a.defaults.sandbox.allowlist,
+            [
+                "read",
+                "write",
+                "edit",
+                "sessions_list",
+                "sessions_history",
+                "sessions_send"
+            ]
+        );
         assert!(a.defaults.sandbox.denylist.is_empty());
         assert_eq!(a.max_concurrent_runs, 4);
         assert_eq!(a.session_cache_size, 100);

@@ -17,6 +17,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_rate_limiting(config, &mut problems);
     check_logging(config, &mut problems);
     super::channels::check(&config.channels, &mut problems);
+    super::tools::check(config, &mut problems);
     problems
 }
 

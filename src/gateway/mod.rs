@@ -27,7 +27,9 @@ use pincer_actors::{ExitReason, Registry};
 use tracing::{error, info, warn};
 
 use crate::agent::failover::Cooldowns;
-use crate::agent::tools::ToolRegistry;
+use crate::agent::tools::policy::{is_sandboxed, ToolPolicy};
+use crate::agent::tools::workspace::{ensure_dir, Workspaces};
+use crate::agent::tools::{SessionHandles, ToolBox, ToolRegistry};
 use crate::agent::{Engine, RunSettings};
 use crate::config::{self, AuthMode, Bind, Config, ConfigError, LoadedConfig};
 use crate::exit;
@@ -154,7 +156,7 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
             listener,
             tls,
             state_dir: &paths.state_dir,
-            tools: ToolRegistry::builtin(),
+            tools: ToolRegistry::default(),
         })?;
         let url = format!(
             "{scheme}://{}",
@@ -193,7 +195,7 @@ pub struct RunningGateway {
 }
 
 /// What [`start`] needs beyond the config: the credential, the socket, TLS, where the state
-/// lives, and the tools runs may use (tests add their own).
+/// lives, and extra tools beside the built-ins (tests add their own).
 pub struct StartParts<'a> {
     /// The crash-loop breaker's reason, when this start runs in safe mode.
     pub safe_mode: Option<String>,
@@ -202,6 +204,7 @@ pub struct StartParts<'a> {
     pub listener: TcpListener,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub state_dir: &'a std::path::Path,
+    /// Registered after the built-ins (a same-named tool replaces the built-in).
     pub tools: ToolRegistry,
 }
 
@@ -218,7 +221,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tools,
     } = parts;
     let registry = Registry::default();
-    let store = SessionStore::open(&state_dir.join("agents").join("main").join("sessions"))?;
+    let store = Arc::new(SessionStore::open(
+        &state_dir.join("agents").join("main").join("sessions"),
+    )?);
+    let mut builtins = crate::agent::tools::builtin::build(config, state_dir);
     let catalog = ProviderCatalog::from_config(&config.models, &|name| std::env::var(name).ok());
     let monitor = Arc::new(Monitor::default());
     let prepared = tree::prepare(
@@ -229,12 +235,14 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             state_dir: state_dir.to_path_buf(),
             memory_limit_mb: config.agents.memory_limit,
         },
+        std::mem::take(&mut builtins.children),
     );
+    let toolbox = toolbox(config, state_dir, &store, builtins, tools, &prepared);
     let engine = Arc::new(Engine {
-        store: Arc::new(store),
+        store,
         catalog,
         cooldowns: Cooldowns::default(),
-        tools,
+        tools: toolbox,
         settings: RunSettings::from_config(config),
         resources: prepared.resources.clone(),
         runs: prepared.runs.clone(),
@@ -249,6 +257,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             queue: config.messages.queue.clone(),
         },
     );
+    engine.tools.handles().set_router(addresses.router.clone());
     let (channels, channel_specs) = crate::channels::hub::Channels::build(
         config,
         state_dir,
@@ -297,6 +306,37 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         engine,
         tree,
     })
+}
+
+/// The tools of this gateway: the built-ins and `extra`, under the config's policy, with the
+/// main workspace created now.
+fn toolbox(
+    config: &Config,
+    state_dir: &std::path::Path,
+    store: &Arc<SessionStore>,
+    builtins: crate::agent::tools::builtin::Builtins,
+    extra: ToolRegistry,
+    prepared: &tree::Prepared,
+) -> ToolBox {
+    let policy = ToolPolicy::from_config(config);
+    let mode = policy.mode;
+    let handles = Arc::new(SessionHandles::new(Arc::clone(store), move |key| {
+        is_sandboxed(mode, key)
+    }));
+    let main = crate::ops::layout::workspace_dir(config, state_dir);
+    if let Err(error) = ensure_dir(&main) {
+        warn!(%error, workspace = %main.display(), "cannot create the agent workspace; file tools will fail");
+    }
+    let mut registry = builtins.registry;
+    registry.extend(extra);
+    ToolBox::new(
+        registry,
+        policy,
+        Workspaces::new(main, state_dir),
+        prepared.tools.clone(),
+        handles,
+        Some(builtins.processes),
+    )
 }
 
 fn server_settings(config: &Config) -> ServerSettings {
@@ -370,6 +410,7 @@ impl RunningGateway {
                 ExitReason::Killed
             }
         };
+        self.engine.tools.shutdown();
         if let Err(error) = self.engine.store.flush() {
             warn!(%error, "could not write the session index on exit (it is rebuilt from the transcripts)");
         }

@@ -8,6 +8,7 @@
 //! │   ├── metrics     request and error rates
 //! │   └── alerts      thresholds with hysteresis, alert webhook
 //! ├── sessions        supervisor: one actor per live session, started on demand
+//! ├── tools           supervisor: one temporary task per tool call, and the web cache janitor
 //! ├── runs            supervisor: one transient task per turn (agent runs)
 //! ├── router          finds or starts session actors, evicts idle ones
 //! ├── channels        supervisor: one actor per enabled channel (whatsapp, telegram), restarted
@@ -17,9 +18,10 @@
 //! └── web             WebServer actor, started last so that it is stopped first
 //! ```
 //!
-//! Children are independent, so one_for_one. The runs supervisor never escalates (every run caps
-//! its own attempts), so that a provider outage failing many runs at once cannot take the gateway
-//! down. The web actor is last: on shutdown it stops accepting and drains before the actors that
+//! Children are independent, so one_for_one. The runs and tools supervisors never escalate (every
+//! run caps its own attempts, every tool call ends as a result the model reads), so that a
+//! provider outage or a misbehaving tool cannot take the gateway down. Tools start before runs so
+//! that they stop after them: a run draining at shutdown can still finish its tool calls. The web actor is last: on shutdown it stops accepting and drains before the actors that
 //! serve its requests are stopped.
 
 use std::net::TcpListener;
@@ -43,9 +45,10 @@ use crate::sessions::router::{RouterSettings, SessionRouter, SessionTable};
 use crate::web::{AppState, ServerSettings, WebServer};
 
 /// Paths that must be running for `/readyz` to answer 200.
-pub const REQUIRED: [&str; 6] = [
+pub const REQUIRED: [&str; 7] = [
     "/gateway/monitor",
     "/gateway/sessions",
+    "/gateway/tools",
     "/gateway/runs",
     "/gateway/router",
     "/gateway/channels",
@@ -59,8 +62,11 @@ pub struct Prepared {
     pub resources: ActorRef<ResourceManager>,
     pub runs: ActorRef<Supervisor>,
     pub sessions: ActorRef<Supervisor>,
+    /// `/gateway/tools`, the supervisor of tool invocations.
+    pub tools: ActorRef<Supervisor>,
     resources_spec: ChildSpec,
     sessions_spec: ChildSpec,
+    tools_spec: ChildSpec,
     runs_spec: ChildSpec,
     monitor: MonitorParts,
 }
@@ -76,6 +82,7 @@ pub struct Addresses {
 struct Specs {
     monitor: ChildSpec,
     sessions: ChildSpec,
+    tools: ChildSpec,
     runs: ChildSpec,
     router: ChildSpec,
 }
@@ -98,8 +105,13 @@ pub struct MonitorParts {
     pub memory_limit_mb: u64,
 }
 
-/// Creates the specs of the actors the engine needs (not started yet).
-pub fn prepare(max_concurrent_runs: u32, parts: MonitorParts) -> Prepared {
+/// Creates the specs of the actors the engine needs (not started yet); `tool_children` are the
+/// static children of `/gateway/tools` (the web cache janitor).
+pub fn prepare(
+    max_concurrent_runs: u32,
+    parts: MonitorParts,
+    tool_children: Vec<ChildSpec>,
+) -> Prepared {
     let (resources_spec, resources) = {
         let monitor = Arc::clone(&parts.monitor);
         ChildSpec::actor_with_capacity("resources", "resources", 0, move |cx| {
@@ -107,6 +119,8 @@ pub fn prepare(max_concurrent_runs: u32, parts: MonitorParts) -> Prepared {
         })
     };
     let (sessions_spec, sessions) = SupervisorSpec::new(Strategy::OneForOne).into_child("sessions");
+    let (tools_spec, tools) =
+        crate::agent::tools::invoke::supervisor_spec(tool_children).into_child("tools");
     let (runs_spec, runs) = SupervisorSpec::new(Strategy::OneForOne)
         .intensity(Intensity {
             max_restarts: u32::MAX,
@@ -123,8 +137,10 @@ pub fn prepare(max_concurrent_runs: u32, parts: MonitorParts) -> Prepared {
         resources,
         runs,
         sessions,
+        tools,
         resources_spec,
         sessions_spec,
+        tools_spec,
         runs_spec,
         monitor: parts,
     }
@@ -191,6 +207,7 @@ impl Prepared {
             specs: Specs {
                 monitor,
                 sessions: self.sessions_spec,
+                tools: self.tools_spec,
                 runs: self.runs_spec,
                 router: router_spec,
             },
@@ -250,6 +267,7 @@ pub fn start(
     let root_spec = SupervisorSpec::new(Strategy::OneForOne)
         .child(specs.monitor)
         .child(specs.sessions)
+        .child(specs.tools)
         .child(specs.runs)
         .child(specs.router)
         .child(channels_spec)

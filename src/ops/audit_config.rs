@@ -180,10 +180,11 @@ fn sandbox(config: &Config, findings: &mut Vec<Finding>) {
             "Keep it if intended; \"non-main\" is the recommended balance.",
         )),
     }
+    // The gateway's own policy decides, so groups (`group:runtime`) and `tools.deny` count.
+    let policy = crate::agent::tools::policy::ToolPolicy::from_config(config);
     let allowed: Vec<&str> = DANGEROUS_TOOLS
         .into_iter()
-        .filter(|tool| sandbox.allowlist.iter().any(|t| t == tool))
-        .filter(|tool| !sandbox.denylist.iter().any(|t| t == tool))
+        .filter(|tool| policy.decide(tool, true).allowed)
         .collect();
     if !allowed.is_empty() {
         findings.push(Finding::new(
@@ -410,6 +411,12 @@ mod tests {
         assert_eq!(findings[0].check_id, "agents.sandbox_allowlist_dangerous");
         assert!(findings[0].description.contains("exec"));
         assert!(!findings[0].description.contains("browser"));
+
+        // Groups count, and a global deny wins.
+        config.agents.defaults.sandbox.allowlist = vec!["group:runtime".into()];
+        assert_eq!(check(&config).len(), 1);
+        config.tools.deny = vec!["exec".into()];
+        assert!(check(&config).is_empty());
     }
 
     #[test]

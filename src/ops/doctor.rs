@@ -32,6 +32,8 @@ pub struct DiagnosticsReport {
     pub storage: StorageInfo,
     /// The model chain and whether each model can be called.
     pub models: Vec<ModelStatus>,
+    /// The sandbox mode, what sandboxed sessions get, and whether `exec` is confined.
+    pub tools: super::doctor_tools::ToolsInfo,
     /// Most severe first.
     pub issues: Vec<Issue>,
     /// What `--fix` repaired (empty without `--fix`).
@@ -178,7 +180,13 @@ pub fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport 
         service_unit: service_unit.as_deref(),
         models: &models,
     };
-    let issues = doctor_checks::check(&facts);
+    let mut issues = doctor_checks::check(&facts);
+    let tools = super::doctor_tools::tools_info(&config);
+    issues.extend(super::doctor_tools::issues(
+        &tools,
+        super::doctor_tools::exec_allowed(&config),
+    ));
+    issues.sort_by_key(|issue| issue.severity);
     DiagnosticsReport {
         timestamp: crate::clock::now_rfc3339(),
         system,
@@ -188,6 +196,7 @@ pub fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport 
         },
         storage,
         models,
+        tools,
         issues,
         fixed: Vec::new(),
         fix_failures: Vec::new(),

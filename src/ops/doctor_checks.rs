@@ -59,7 +59,7 @@ pub struct Issue {
 }
 
 impl Issue {
-    fn new(
+    pub(crate) fn new(
         id: &'static str,
         severity: IssueSeverity,
         category: &'static str,

@@ -19,6 +19,7 @@ pub mod audit_config;
 pub mod doctor;
 pub mod doctor_checks;
 pub mod doctor_facts;
+pub mod doctor_tools;
 pub mod error;
 pub mod fix;
 pub mod layout;

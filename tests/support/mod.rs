@@ -7,6 +7,7 @@ pub mod agent;
 pub mod channels;
 pub mod emulators;
 pub mod provider_calls;
+pub mod tools;
 pub mod ws;
 
 use std::io::{Read, Write};

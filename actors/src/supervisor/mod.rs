@@ -168,6 +168,14 @@ impl Supervisor {
         }
     }
 
+    /// Unregisters a child being removed after a normal end, if its spec asked for that.
+    fn forget_if_done(&self, index: usize, reason: &ExitReason) {
+        let slot = &self.slots[index];
+        if slot.spec.forget_when_done && !reason.is_abnormal() && slot.static_order.is_none() {
+            self.cx.registry.unregister(slot.entry.id());
+        }
+    }
+
     fn index_of(&self, key: u64) -> Option<usize> {
         self.slots.iter().position(|slot| slot.key == key)
     }
@@ -335,6 +343,7 @@ impl Supervisor {
             slot.entry.set_state(ActorState::Restarting);
         }
         if remove {
+            self.forget_if_done(index, &reason);
             self.remove_slot(index);
         }
         if matches!(self.waiting, Waiting::ChildStop(waited) if waited == key) {
@@ -370,6 +379,7 @@ impl Supervisor {
             } else {
                 ActorState::Stopped
             });
+            self.forget_if_done(index, &reason);
             self.remove_slot(index);
             return;
         }

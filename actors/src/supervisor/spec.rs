@@ -83,6 +83,7 @@ impl SupervisorSpec {
                 actor_ref: me.clone(),
             }),
             entry: None,
+            forget_when_done: false,
         };
         (spec, me)
     }

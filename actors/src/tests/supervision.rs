@@ -542,3 +542,47 @@ async fn a_restarted_supervisor_starts_every_static_child_again() {
         "as OTP's init/1 would, the new incarnation starts it again"
     );
 }
+
+#[actix::test]
+async fn children_that_forget_when_done_leave_the_registry_unless_they_failed() {
+    tokio::time::pause();
+    let registry = Registry::default();
+    let root = RootHandle::start(&registry, "root", quick(Strategy::OneForOne));
+    let ok = ChildSpec::task("quick", "tool", |_| async { Ok(()) }.boxed_local())
+        .restart(RestartType::Temporary)
+        .forget_when_done();
+    let failing = ChildSpec::task("broken", "tool", |_| {
+        async { Err("bad input".to_string()) }.boxed_local()
+    })
+    .restart(RestartType::Temporary)
+    .forget_when_done();
+    let ok_id = root
+        .supervisor()
+        .ask(StartChild(ok))
+        .await
+        .expect("delivered")
+        .expect("started");
+    let failed_id = root
+        .supervisor()
+        .ask(StartChild(failing))
+        .await
+        .expect("delivered")
+        .expect("started");
+    eventually("the failure is recorded", || {
+        registry
+            .get(failed_id)
+            .is_some_and(|a| a.state == ActorState::Failed)
+    })
+    .await;
+    eventually("the normal end is forgotten", || {
+        registry.get(ok_id).is_none()
+    })
+    .await;
+    assert_eq!(
+        registry
+            .get(failed_id)
+            .and_then(|a| a.last_error)
+            .as_deref(),
+        Some("failed: bad input")
+    );
+}

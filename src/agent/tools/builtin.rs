@@ -1,0 +1,106 @@
+//! The built-in tools, built from the config: their limits, the shared process table, the
+//! `web_fetch` cache and its janitor (a child of `/gateway/tools`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pincer_actors::ChildSpec;
+
+use super::current_time::CurrentTime;
+use super::exec::processes::{ProcessTable, ProcessTool};
+use super::exec::spawn::Settings;
+use super::exec::Exec;
+use super::fs::{Edit, Limits, Read, Write};
+use super::memory::{MemoryGet, MemorySearch};
+use super::patch::ApplyPatch;
+use super::sessions::{SessionStatus, SessionsHistory, SessionsList, SessionsSend};
+use super::web::WebFetch;
+use super::ToolRegistry;
+use crate::cache::{janitor_spec, MultiLevelCache};
+use crate::config::Config;
+
+/// How often the cache janitor sweeps expired entries (the seed's minute).
+const CACHE_SWEEP: Duration = Duration::from_secs(60);
+
+/// The built-ins and what the gateway must keep of them.
+pub struct Builtins {
+    pub registry: ToolRegistry,
+    /// Background commands, killed at shutdown.
+    pub processes: Arc<ProcessTable>,
+    /// Static children of `/gateway/tools` (the cache janitor).
+    pub children: Vec<ChildSpec>,
+}
+
+/// Every built-in tool, configured by `config`, with state under `state_dir`.
+pub fn build(config: &Config, state_dir: &Path) -> Builtins {
+    let tools = &config.tools;
+    let limits = Limits::from(&tools.fs);
+    let processes = Arc::new(ProcessTable::new(tools.exec.max_processes));
+    let settings = Arc::new(Settings {
+        timeout: Duration::from_millis(tools.exec.timeout.max(1)),
+        background_timeout: Duration::from_millis(tools.exec.background_timeout.max(1)),
+        max_output: usize::try_from(tools.exec.max_output_bytes).unwrap_or(usize::MAX),
+        confine: tools.exec.sandbox,
+        tmp_dir: state_dir.join("tmp").join("exec"),
+        secret_env: config
+            .models
+            .providers
+            .values()
+            .filter_map(|p| p.api_key_env.clone())
+            .collect(),
+        base_env: None,
+    });
+    let mut children = Vec::new();
+    let cache = (tools.web_fetch.cache_ttl > 0).then(|| {
+        let cache = Arc::new(MultiLevelCache::new(
+            state_dir.join("cache").join("web_fetch"),
+            Duration::from_millis(tools.web_fetch.cache_ttl),
+            usize::try_from(tools.web_fetch.cache_memory_bytes).unwrap_or(usize::MAX),
+        ));
+        children.push(janitor_spec("web-cache", Arc::clone(&cache), CACHE_SWEEP));
+        cache
+    });
+    let mut registry = ToolRegistry::default();
+    registry.register(Arc::new(CurrentTime));
+    registry.register(Arc::new(Read { limits }));
+    registry.register(Arc::new(Write { limits }));
+    registry.register(Arc::new(Edit { limits }));
+    registry.register(Arc::new(ApplyPatch { limits }));
+    registry.register(Arc::new(Exec {
+        settings,
+        table: Arc::clone(&processes),
+    }));
+    registry.register(Arc::new(ProcessTool {
+        table: Arc::clone(&processes),
+    }));
+    registry.register(Arc::new(SessionsList));
+    registry.register(Arc::new(SessionsHistory));
+    registry.register(Arc::new(SessionsSend));
+    registry.register(Arc::new(SessionStatus));
+    registry.register(Arc::new(WebFetch::new(tools.web_fetch.clone(), cache)));
+    registry.register(Arc::new(MemorySearch));
+    registry.register(Arc::new(MemoryGet));
+    Builtins {
+        registry,
+        processes,
+        children,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::tools::policy::builtin_names;
+
+    #[test]
+    fn every_listed_builtin_is_registered_and_vice_versa() {
+        let dir = tempfile::tempdir().unwrap();
+        let built = build(&Config::default(), dir.path());
+        let registered: Vec<&str> = built.registry.names().collect();
+        let mut listed: Vec<&str> = builtin_names().collect();
+        listed.sort_unstable();
+        assert_eq!(registered, listed);
+        assert_eq!(built.children.len(), 1, "the cache janitor");
+    }
+}

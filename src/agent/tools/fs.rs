@@ -1,0 +1,299 @@
+//! `read`, `write` and `edit`: files of the caller's workspace, within size limits.
+//!
+//! Every path goes through [`super::workspace::resolve`] (no `..`, no absolute path outside, no
+//! symlink out). Only regular files are read or changed (a FIFO would block a thread forever).
+//! The work runs in `spawn_blocking`, off the actor system's thread. `edit` replaces one exact
+//! occurrence of a text and refuses when it is missing or ambiguous, so the model never changes
+//! a place it did not mean.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use futures_util::future::BoxFuture;
+use serde_json::{json, Value};
+
+use super::args;
+use super::workspace::{resolve, shown};
+use super::{Tool, ToolContext};
+use crate::config::FsTool;
+use crate::providers::ToolSpec;
+
+/// Runs `work` on the blocking pool; a panic there is reported as an error.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| format!("the file operation failed: {e}"))?
+}
+
+/// The limits of the file tools.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_read: u64,
+    pub max_write: u64,
+}
+
+impl From<&FsTool> for Limits {
+    fn from(config: &FsTool) -> Self {
+        Limits {
+            max_read: config.max_read_bytes.max(1),
+            max_write: config.max_write_bytes.max(1),
+        }
+    }
+}
+
+/// A regular file at `path`, or why not.
+fn regular(path: &Path, shown_as: &str) -> Result<std::fs::Metadata, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{shown_as}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{shown_as}: not a regular file"));
+    }
+    Ok(meta)
+}
+
+/// Reads a whole file as text within `max` bytes.
+fn read_text(path: &Path, shown_as: &str, max: u64) -> Result<String, String> {
+    let meta = regular(path, shown_as)?;
+    if meta.len() > max {
+        return Err(format!(
+            "{shown_as} is {} bytes, over the {max}-byte limit (tools.fs.maxReadBytes)",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown_as}: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("{shown_as} is not UTF-8 text"))
+}
+
+fn write_checked(path: &Path, shown_as: &str, text: &str, max: u64) -> Result<(), String> {
+    if text.len() as u64 > max {
+        return Err(format!(
+            "{shown_as}: {} bytes is over the {max}-byte limit (tools.fs.maxWriteBytes)",
+            text.len()
+        ));
+    }
+    if path.exists() {
+        regular(path, shown_as)?;
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{shown_as}: {e}"))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{shown_as}: {e}"))
+}
+
+fn target(cx: &ToolContext, arguments: &Value) -> Result<(PathBuf, PathBuf, String), String> {
+    let path = args::string(arguments, "path")?;
+    let root = cx.workspace.to_path_buf();
+    let full = resolve(&root, path)?;
+    let shown_as = shown(&root, &full);
+    Ok((root, full, shown_as))
+}
+
+/// `read`.
+pub struct Read {
+    pub limits: Limits,
+}
+
+impl Tool for Read {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "read".into(),
+            description: format!(
+                "Read a text file of the workspace. Paths are relative to the workspace. Files over \
+                 {} bytes must be read in ranges with offset (first line, from 1) and limit (lines).",
+                self.limits.max_read
+            ),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "path": { "type": "string" },
+                    "offset": { "type": "integer", "minimum": 1 },
+                    "limit": { "type": "integer", "minimum": 1 }
+                },
+                "required": ["path"]
+            }),
+        }
+    }
+
+    fn call(
+        &self,
+        cx: &ToolContext,
+        arguments: Value,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        let max = self.limits.max_read;
+        let found = target(cx, &arguments);
+        Box::pin(async move {
+            let (_, full, shown_as) = found?;
+            let offset = args::opt_u64(&arguments, "offset")?;
+            let limit = args::opt_u64(&arguments, "limit")?;
+            blocking(move || match (offset, limit) {
+                (None, None) => read_text(&full, &shown_as, max),
+                _ => read_lines(&full, &shown_as, offset.unwrap_or(1).max(1), limit, max),
+            })
+            .await
+        })
+    }
+}
+
+/// Lines `first..first+limit` (1-based), at most `max` bytes of them.
+fn read_lines(
+    path: &Path,
+    shown_as: &str,
+    first: u64,
+    limit: Option<u64>,
+    max: u64,
+) -> Result<String, String> {
+    regular(path, shown_as)?;
+    let file = std::fs::File::open(path).map_err(|e| format!("{shown_as}: {e}"))?;
+    let mut reader = BufReader::new(file);
+    let mut out = String::new();
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    let mut taken = 0u64;
+    loop {
+        line.clear();
+        let read = std::io::Read::take(&mut reader, max + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("{shown_as}: {e}"))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if number < first {
+            continue;
+        }
+        if limit.is_some_and(|limit| taken >= limit) {
+            break;
+        }
+        let text =
+            std::str::from_utf8(&line).map_err(|_| format!("{shown_as} is not UTF-8 text"))?;
+        if (out.len() + text.len()) as u64 > max {
+            out.push_str(&format!(
+                "\n[stopped at line {number}: {max}-byte limit; continue with offset {number}]"
+            ));
+            return Ok(out);
+        }
+        out.push_str(text);
+        taken += 1;
+    }
+    if taken == 0 && number < first {
+        return Err(format!("{shown_as} has only {number} lines"));
+    }
+    Ok(out)
+}
+
+/// `write`.
+pub struct Write {
+    pub limits: Limits,
+}
+
+impl Tool for Write {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "write".into(),
+            description: "Create or overwrite a text file of the workspace (parent folders are \
+                          created). Paths are relative to the workspace."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "path": { "type": "string" },
+                    "content": { "type": "string" }
+                },
+                "required": ["path", "content"]
+            }),
+        }
+    }
+
+    fn call(
+        &self,
+        cx: &ToolContext,
+        arguments: Value,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        let max = self.limits.max_write;
+        let found = target(cx, &arguments);
+        Box::pin(async move {
+            let (_, full, shown_as) = found?;
+            let content = args::string(&arguments, "content")?.to_string();
+            blocking(move || {
+                write_checked(&full, &shown_as, &content, max)?;
+                Ok(format!("wrote {} bytes to {shown_as}", content.len()))
+            })
+            .await
+        })
+    }
+}
+
+/// `edit`.
+pub struct Edit {
+    pub limits: Limits,
+}
+
+impl Tool for Edit {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "edit".into(),
+            description: "Replace an exact text in a file of the workspace. old_string must occur \
+                          exactly once (include surrounding lines to make it unique); it is \
+                          replaced by new_string."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "path": { "type": "string" },
+                    "old_string": { "type": "string" },
+                    "new_string": { "type": "string" }
+                },
+                "required": ["path", "old_string", "new_string"]
+            }),
+        }
+    }
+
+    fn call(
+        &self,
+        cx: &ToolContext,
+        arguments: Value,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        let limits = self.limits;
+        let found = target(cx, &arguments);
+        Box::pin(async move {
+            let (_, full, shown_as) = found?;
+            let old = args::string(&arguments, "old_string")?.to_string();
+            let new = args::string(&arguments, "new_string")?.to_string();
+            blocking(move || {
+                let text = read_text(&full, &shown_as, limits.max_write.max(limits.max_read))?;
+                let edited =
+                    replace_once(&text, &old, &new).map_err(|e| format!("{shown_as}: {e}"))?;
+                write_checked(&full, &shown_as, &edited, limits.max_write)?;
+                Ok(format!("edited {shown_as}"))
+            })
+            .await
+        })
+    }
+}
+
+/// `text` with its single occurrence of `old` replaced by `new`.
+pub fn replace_once(text: &str, old: &str, new: &str) -> Result<String, String> {
+    if old.is_empty() {
+        return Err("old_string is empty".into());
+    }
+    let mut found = text.match_indices(old);
+    let Some((at, _)) = found.next() else {
+        return Err("old_string was not found (it must match exactly, whitespace included)".into());
+    };
+    let more = found.count();
+    if more > 0 {
+        return Err(format!(
+            "old_string occurs {} times; include more surrounding text so it occurs once",
+            more + 1
+        ));
+    }
+    let mut edited = String::with_capacity(text.len() + new.len());
+    edited.push_str(&text[..at]);
+    edited.push_str(new);
+    edited.push_str(&text[at + old.len()..]);
+    Ok(edited)
+}
+
+#[cfg(test)]
+mod tests;

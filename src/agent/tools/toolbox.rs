@@ -1,0 +1,228 @@
+//! The engine's entry point to tools: what a session is offered, and running one call.
+//!
+//! Built once at start-up from the registry (built-ins plus any extra tools), the policy and the
+//! workspaces. The offered tool specs depend only on whether a session is sandboxed, so both
+//! sets are computed here once. A call to a tool the session may not use (the model may try one
+//! it was not offered) is refused with the policy's reason, without starting anything; any
+//! other call becomes an invocation actor ([`super::invoke`]).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pincer_actors::{ActorRef, Supervisor};
+
+use super::exec::processes::ProcessTable;
+use super::invoke::{invoke, Invocation, ToolOutcome};
+use super::policy::{Decision, ToolPolicy};
+use super::workspace::{ensure_dir, Workspaces};
+use super::{SessionHandles, ToolContext, ToolRegistry};
+use crate::providers::{ToolCall, ToolSpec};
+use crate::sessions::key::MAIN;
+
+/// Tools as the runs see them.
+pub struct ToolBox {
+    registry: ToolRegistry,
+    policy: ToolPolicy,
+    /// Offered specs: `[unsandboxed, sandboxed]`.
+    offered: [Vec<ToolSpec>; 2],
+    workspaces: Workspaces,
+    supervisor: ActorRef<Supervisor>,
+    handles: Arc<SessionHandles>,
+    processes: Option<Arc<ProcessTable>>,
+}
+
+impl std::fmt::Debug for ToolBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolBox")
+            .field("registry", &self.registry)
+            .field("workspaces", &self.workspaces)
+            .finish()
+    }
+}
+
+impl ToolBox {
+    /// `supervisor` is `/gateway/tools`; `processes` the table to empty at shutdown.
+    pub fn new(
+        registry: ToolRegistry,
+        policy: ToolPolicy,
+        workspaces: Workspaces,
+        supervisor: ActorRef<Supervisor>,
+        handles: Arc<SessionHandles>,
+        processes: Option<Arc<ProcessTable>>,
+    ) -> Self {
+        let offered_to = |sandboxed: bool| -> Vec<ToolSpec> {
+            registry
+                .specs()
+                .into_iter()
+                .filter(|spec| policy.decide(&spec.name, sandboxed).allowed)
+                .collect()
+        };
+        let offered = [offered_to(false), offered_to(true)];
+        ToolBox {
+            registry,
+            policy,
+            offered,
+            workspaces,
+            supervisor,
+            handles,
+            processes,
+        }
+    }
+
+    /// The tools offered to the model in session `key`.
+    pub fn specs_for(&self, key: &str) -> Vec<ToolSpec> {
+        self.offered[usize::from(self.policy.sandboxed(key))].clone()
+    }
+
+    /// Every registered tool with the decision for session `key`.
+    pub fn decisions(&self, key: &str) -> Vec<Decision> {
+        let sandboxed = self.policy.sandboxed(key);
+        self.registry
+            .names()
+            .map(|name| self.policy.decide(name, sandboxed))
+            .collect()
+    }
+
+    /// The context of session `key`'s tool calls; creates a sandboxed session's folder.
+    pub fn context(&self, key: &str) -> Arc<ToolContext> {
+        let sandboxed = self.policy.sandboxed(key);
+        let workspace = self.workspaces.for_session(key, sandboxed);
+        if let Err(error) = ensure_dir(&workspace) {
+            tracing::warn!(%error, dir = %workspace.display(), "cannot create the session's workspace");
+        }
+        Arc::new(ToolContext {
+            session_key: Arc::from(key),
+            is_main: key == MAIN,
+            sandboxed,
+            workspace: Arc::from(workspace.as_path()),
+            sessions: Arc::clone(&self.handles),
+        })
+    }
+
+    /// Runs `call` for the session of `cx`; `id` names the invocation actor.
+    pub async fn call(&self, cx: &Arc<ToolContext>, id: String, call: &ToolCall) -> ToolOutcome {
+        let Some(tool) = self.registry.get(&call.name) else {
+            return ToolOutcome::error(format!("unknown tool {:?}", call.name));
+        };
+        let decision = self.policy.decide(&call.name, cx.sandboxed);
+        if !decision.allowed {
+            return ToolOutcome::error(format!(
+                "the tool `{}` is not available in this session: {}",
+                call.name, decision.reason
+            ));
+        }
+        let timeout = tool.timeout();
+        invoke(
+            &self.supervisor,
+            Invocation {
+                id,
+                name: call.name.clone(),
+                tool,
+                cx: Arc::clone(cx),
+                arguments: call.arguments.clone(),
+                timeout,
+            },
+        )
+        .await
+    }
+
+    /// The session tools' handles (the router is set on them once it exists).
+    pub fn handles(&self) -> &Arc<SessionHandles> {
+        &self.handles
+    }
+
+    /// The main workspace.
+    pub fn main_workspace(&self) -> &Path {
+        &self.workspaces.main
+    }
+
+    /// Kills every background command (gateway shutdown).
+    pub fn shutdown(&self) {
+        if let Some(processes) = &self.processes {
+            processes.kill_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::tools::invoke::supervisor_spec;
+    use crate::agent::tools::policy::is_sandboxed;
+    use crate::config::{Config, SandboxMode};
+    use crate::sessions::SessionStore;
+    use pincer_actors::{Registry, RootHandle};
+    use serde_json::json;
+
+    #[actix::test]
+    async fn offers_and_refuses_per_session_and_runs_allowed_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::default();
+        let root = RootHandle::start(&registry, "tools", supervisor_spec(Vec::new()));
+        let config = Config::default();
+        let built = crate::agent::tools::builtin::build(&config, dir.path());
+        let store = Arc::new(SessionStore::open(&dir.path().join("sessions")).unwrap());
+        let handles = Arc::new(SessionHandles::new(store, |key| {
+            is_sandboxed(SandboxMode::NonMain, key)
+        }));
+        let main = dir.path().join("workspace");
+        ensure_dir(&main).unwrap();
+        let toolbox = ToolBox::new(
+            built.registry,
+            ToolPolicy::from_config(&config),
+            Workspaces::new(main.clone(), dir.path()),
+            root.supervisor().clone(),
+            handles,
+            Some(built.processes),
+        );
+        let names = |key: &str| -> Vec<String> {
+            toolbox.specs_for(key).into_iter().map(|s| s.name).collect()
+        };
+        assert!(names(MAIN).contains(&"exec".to_string()));
+        assert!(!names("agent:main:x").contains(&"exec".to_string()));
+
+        let group = toolbox.context("agent:main:x");
+        assert!(group.sandboxed && group.workspace.starts_with(dir.path().join("sandboxes")));
+        assert!(group.workspace.is_dir(), "created on first use");
+        let exec = ToolCall {
+            id: "c1".into(),
+            name: "exec".into(),
+            arguments: json!({ "command": "touch should-not-exist" }),
+        };
+        let refused = toolbox.call(&group, "x#t#c1".into(), &exec).await;
+        assert!(refused.is_error);
+        assert!(
+            refused.content.contains("not available in this session"),
+            "{}",
+            refused.content
+        );
+        assert!(
+            registry.find_by_path("/tools/x#t#c1").is_none(),
+            "no actor for a refused call"
+        );
+
+        let owner = toolbox.context(MAIN);
+        let write = ToolCall {
+            id: "c2".into(),
+            name: "write".into(),
+            arguments: json!({ "path": "a.txt", "content": "x" }),
+        };
+        let written = toolbox.call(&owner, "m#t#c2".into(), &write).await;
+        assert_eq!(written.content, "wrote 1 bytes to a.txt");
+        assert!(main.join("a.txt").exists());
+        let unknown = ToolCall {
+            id: "c3".into(),
+            name: "nope".into(),
+            arguments: json!({}),
+        };
+        assert_eq!(
+            toolbox
+                .call(&owner, "m#t#c3".into(), &unknown)
+                .await
+                .content,
+            "unknown tool \"nope\""
+        );
+        let decisions = toolbox.decisions("agent:main:x");
+        assert!(decisions.iter().any(|d| d.tool == "read" && d.allowed));
+    }
+}
