@@ -161,8 +161,8 @@ impl ChildSpec {
     /// A child that ends normally (or is shut down) leaves the registry at once instead of staying
     /// visible for the grace period. For short-lived children started at high rates (one per tool
     /// call), whose successful ends nobody needs to look at: thousands a second would otherwise
-    /// pile up until the next snapshot prunes them. Abnormal ends still linger, so that an
-    /// operator can see what failed and why.
+    /// pile up until the next snapshot prunes them. Abnormal ends, and children that were
+    /// restarted on the way, still linger, so that an operator can see what failed and why.
     pub fn forget_when_done(mut self) -> Self {
         self.forget_when_done = true;
         self

@@ -171,7 +171,13 @@ impl Supervisor {
     /// Unregisters a child being removed after a normal end, if its spec asked for that.
     fn forget_if_done(&self, index: usize, reason: &ExitReason) {
         let slot = &self.slots[index];
-        if slot.spec.forget_when_done && !reason.is_abnormal() && slot.static_order.is_none() {
+        // A child that needed restarts stays visible for the grace period even if it ended well:
+        // its restarts and last error are what an operator looks for.
+        if slot.spec.forget_when_done
+            && !reason.is_abnormal()
+            && slot.entry.restarts() == 0
+            && slot.static_order.is_none()
+        {
             self.cx.registry.unregister(slot.entry.id());
         }
     }
