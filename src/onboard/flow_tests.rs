@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::config::{DmPolicy, Secret};
+use crate::onboard::answers::{ProviderKind, SecretSource};
 use crate::onboard::prompt::ScriptedTerminal;
 
 /// What the flow sees of the world.

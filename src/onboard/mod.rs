@@ -11,7 +11,7 @@
 //! - [`prompt`]: one question (default, flag, check, asking again), over a [`prompt::Terminal`];
 //!   [`terminal`]: the real one, with echo off for secrets;
 //! - [`checks`]: the check of each kind of answer;
-//! - [`flow`] + [`flow_channels`]: the questions in order;
+//! - [`flow`] (with `flow_provider` and `flow_channels`): the questions in order;
 //! - [`keycheck`]: trying the API key with one free request;
 //! - [`render`]: the commented JSON5; [`commit`]: proving and writing the files.
 
@@ -20,6 +20,7 @@ pub mod checks;
 pub mod commit;
 pub mod flow;
 mod flow_channels;
+mod flow_provider;
 pub mod keycheck;
 pub mod prompt;
 pub mod render;
