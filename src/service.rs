@@ -5,6 +5,9 @@
 //! `gateway::notify`), restarts always except on exit 78 (invalid config: relaunching cannot help),
 //! has a watchdog the gateway feeds only while its supervision tree is healthy, a start limit, and
 //! `KillMode=mixed` so that SIGTERM goes to the gateway alone (it stops its own children in order).
+//! [`install`] first checks that a systemd user manager answers ([`check_user_session`]), restarts
+//! a unit that already runs (so it picks up a new config), and reports [`Readiness`]; the CLI's
+//! wording around it is in `cli/daemon.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

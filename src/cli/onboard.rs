@@ -49,7 +49,8 @@ pub fn run(config: Option<&Path>, args: &OnboardArgs) -> Result<i32, CliError> {
         code = crate::exit::FAILURE;
     }
 
-    let mut service_running = false;
+    // None: not asked for; Some(whether the service runs and reported READY).
+    let mut service_running = None;
     if args.install_daemon {
         println!("\n== Service");
         let daemon = daemon::install(DaemonRequest {
@@ -57,8 +58,8 @@ pub fn run(config: Option<&Path>, args: &OnboardArgs) -> Result<i32, CliError> {
             port: None,
             check_port: true,
         })?;
-        service_running = daemon == crate::exit::OK;
-        if !service_running {
+        service_running = Some(daemon == crate::exit::OK);
+        if daemon != crate::exit::OK {
             code = daemon;
         }
     }
@@ -235,25 +236,26 @@ fn report(answers: &Answers, written: &Written) {
     }
 }
 
-/// The command to run next.
-fn next_steps(config: Option<&Path>, port: u16, service_running: bool) {
+/// The command to run next; `service` is whether `--install-daemon` succeeded, if asked for.
+fn next_steps(config: Option<&Path>, port: u16, service: Option<bool>) {
     let flag = config
         .map(|c| format!(" --config {}", c.display()))
         .unwrap_or_default();
-    let steps: Vec<(String, &str)> = if service_running {
-        vec![(format!("pincer health{flag}"), "the service answers")]
+    let mut steps: Vec<(String, &str)> = Vec::new();
+    if service == Some(true) {
+        steps.push((format!("pincer health{flag}"), "the service answers"));
     } else {
-        vec![
-            (
-                format!("pincer gateway{flag} --port {port}"),
-                "start the gateway (--verbose to watch it)",
-            ),
-            (
-                format!("pincer gateway{flag} --install-daemon"),
-                "or run it as a systemd user service",
-            ),
-        ]
-    };
+        steps.push((
+            format!("pincer gateway{flag} --port {port}"),
+            "start the gateway (--verbose to watch it)",
+        ));
+    }
+    if service.is_none() {
+        steps.push((
+            format!("pincer gateway{flag} --install-daemon"),
+            "or run it as a systemd user service",
+        ));
+    }
     let steps = steps
         .into_iter()
         .chain([(
