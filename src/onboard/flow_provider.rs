@@ -188,6 +188,13 @@ impl Flow<'_, '_> {
                         .map_or_else(|| kind.default_key_env(id), |k| k.var.clone());
                     let label = format!("API key for {id}");
                     let typed = self.p.secret(&label, checks::api_key)?.unwrap_or_default();
+                    if (self.ctx.env)(&var).is_some_and(|v| !v.is_empty()) {
+                        self.p.warn(&format!(
+                            "{var} is also set in this shell's environment, and the environment \
+                             wins over the secrets file: update or unset it before starting the \
+                             gateway from here"
+                        ));
+                    }
                     probe.key = Some(typed.clone());
                     key = Some(SecretAnswer::stored(&var, typed));
                 }
