@@ -10,6 +10,7 @@
 //! - [`web`]: the web actor that owns the actix-web server, its routes (`/healthz`, `/readyz`,
 //!   `/admin/actors`), authentication and the failed-auth lockout.
 //! - [`cli`]: the `pincer` subcommands, which find a running gateway by themselves.
+//! - [`onboard`]: the first-run wizard (`pincer onboard`) that writes a commented config.
 //! - [`channels`]: the chat channels; [`channels::journal`] makes what they accept durable.
 //! - [`codec`]: the compact binary encoding (bincode) of what is stored in binary form.
 //! - [`agent`]: agent runs and their tools ([`agent::tools`]: policy, sandbox, one supervised
@@ -42,6 +43,7 @@ pub mod fsutil;
 pub mod gateway;
 pub mod logging;
 pub mod monitor;
+pub mod onboard;
 pub mod ops;
 pub mod paths;
 pub mod providers;

@@ -9,11 +9,19 @@ fn main() {
     let cli = Cli::parse();
     let config = cli.config.as_deref();
     // The gateway sets up its own logging once its config is loaded (see `gateway::run`).
-    if !matches!(&cli.command, Command::Gateway(_)) {
+    if !matches!(&cli.command, Command::Gateway(args) if !args.install_daemon) {
         pincer::logging::init(false);
     }
     pincer::gateway::tls::install_default_provider();
     let outcome: anyhow::Result<i32> = match &cli.command {
+        Command::Gateway(args) if args.install_daemon => {
+            report(cli::daemon::install(cli::daemon::DaemonRequest {
+                config,
+                port: args.port,
+                check_port: true,
+            }))
+        }
+        Command::Onboard(args) => report(cli::onboard::run(config, args)),
         Command::Gateway(args) => gateway::run(GatewayOptions {
             config_path: cli.config.clone(),
             port: args.port,

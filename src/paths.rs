@@ -116,6 +116,12 @@ impl Paths {
         self.state_dir.join("gateway.json")
     }
 
+    /// Credentials kept out of the config file (`pincer onboard` writes it, mode 0600); read as
+    /// an extension of the environment, see [`crate::config::secrets`].
+    pub fn secrets_file(&self) -> PathBuf {
+        crate::config::secrets_path(&self.state_dir)
+    }
+
     /// Held by the running gateway so a second instance refuses to start
     /// instead of fighting over the port and state files.
     pub fn lock_file(&self) -> PathBuf {

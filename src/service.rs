@@ -5,6 +5,9 @@
 //! `gateway::notify`), restarts always except on exit 78 (invalid config: relaunching cannot help),
 //! has a watchdog the gateway feeds only while its supervision tree is healthy, a start limit, and
 //! `KillMode=mixed` so that SIGTERM goes to the gateway alone (it stops its own children in order).
+//! [`install`] first checks that a systemd user manager answers ([`check_user_session`]), restarts
+//! a unit that already runs (so it picks up a new config), and reports [`Readiness`]; the CLI's
+//! wording around it is in `cli/daemon.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,6 +20,10 @@ pub const UNIT: &str = "pincer-gateway.service";
 pub enum ServiceError {
     #[error("systemd is not available here (`systemctl --user` could not run: {0})")]
     NoSystemd(String),
+    /// `systemctl` exists but there is no systemd user manager to talk to (a container, a
+    /// `su`/`sudo` shell, an SSH session without lingering).
+    #[error("the systemd user session is not available here ({0})")]
+    NoUserSession(String),
     #[error("`systemctl --user {command}` failed: {stderr}")]
     Systemctl { command: String, stderr: String },
     #[error("cannot write {path}: {source}")]
@@ -34,6 +41,19 @@ pub struct UnitSpec {
     pub executable: PathBuf,
     pub pincer_home: Option<PathBuf>,
     pub config: Option<PathBuf>,
+    /// `--port` for the gateway, when it should not come from the config.
+    pub port: Option<u16>,
+}
+
+/// How the service ended up after [`install`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// The gateway sent `READY=1` (the unit is `active`).
+    Ready,
+    /// The unit failed (bad config, port taken, ...); the last state systemd reported.
+    Failed(String),
+    /// Still not active when the wait ended; the last state systemd reported.
+    TimedOut(String),
 }
 
 /// The unit file's text.
@@ -41,6 +61,9 @@ pub fn render_unit(spec: &UnitSpec) -> String {
     let mut exec = format!("{} gateway", quote(&spec.executable));
     if let Some(config) = &spec.config {
         exec.push_str(&format!(" --config {}", quote(config)));
+    }
+    if let Some(port) = spec.port {
+        exec.push_str(&format!(" --port {port}"));
     }
     let environment = spec
         .pincer_home
@@ -113,11 +136,31 @@ fn checked(args: &[&str]) -> Result<Output, ServiceError> {
     }
 }
 
-/// Writes the unit, reloads systemd, enables and starts it, and waits (up to `wait`) until the
-/// gateway has reported READY (the unit turns `active`). Returns whether it did.
-pub fn install(spec: &UnitSpec, wait: Duration) -> Result<bool, ServiceError> {
+/// Checks that a systemd user manager answers, so that nothing is written when it cannot work.
+pub fn check_user_session() -> Result<(), ServiceError> {
+    let output = systemctl(&["show-environment"])?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(ServiceError::NoUserSession(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ))
+    }
+}
+
+/// Whether the unit is running now (`systemctl --user is-active` says `active`).
+pub fn is_active() -> bool {
+    systemctl(&["is-active", UNIT])
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "active")
+}
+
+/// Writes the unit, reloads systemd, enables and starts it (restarts it when it was already
+/// running, so that it picks up a new config), and waits (up to `wait`) until the gateway has
+/// reported READY (the unit turns `active`) or the unit failed.
+pub fn install(spec: &UnitSpec, wait: Duration) -> Result<Readiness, ServiceError> {
     // Fail early, before writing anything, when systemd cannot be reached.
-    systemctl(&["--version"])?;
+    check_user_session()?;
+    let was_active = is_active();
     let path = unit_path()?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| ServiceError::Io {
@@ -131,16 +174,24 @@ pub fn install(spec: &UnitSpec, wait: Duration) -> Result<bool, ServiceError> {
     })?;
     checked(&["daemon-reload"])?;
     checked(&["enable", "--now", UNIT])?;
+    if was_active {
+        checked(&["restart", UNIT])?;
+    }
+    wait_ready(wait)
+}
+
+/// Polls the unit's state until it is `active` (READY was sent), `failed`, or `wait` has passed.
+pub fn wait_ready(wait: Duration) -> Result<Readiness, ServiceError> {
     let deadline = Instant::now() + wait;
     loop {
         let state = checked(&["show", "-p", "ActiveState", "--value", UNIT])?;
-        if String::from_utf8_lossy(&state.stdout).trim() == "active" {
-            return Ok(true);
+        let state = String::from_utf8_lossy(&state.stdout).trim().to_string();
+        match state.as_str() {
+            "active" => return Ok(Readiness::Ready),
+            "failed" => return Ok(Readiness::Failed(state)),
+            _ if Instant::now() > deadline => return Ok(Readiness::TimedOut(state)),
+            _ => std::thread::sleep(Duration::from_millis(200)),
         }
-        if Instant::now() > deadline {
-            return Ok(false);
-        }
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -167,6 +218,7 @@ mod tests {
             executable: PathBuf::from("/usr/local/bin/pincer"),
             pincer_home: Some(PathBuf::from("/srv/pincer home")),
             config: None,
+            port: None,
         });
         for line in [
             "Type=notify",
@@ -183,5 +235,20 @@ mod tests {
                 "{line} missing from\n{unit}"
             );
         }
+    }
+
+    #[test]
+    fn a_port_flag_reaches_exec_start() {
+        let unit = render_unit(&UnitSpec {
+            executable: PathBuf::from("/bin/pincer"),
+            pincer_home: None,
+            config: Some(PathBuf::from("/etc/p.json5")),
+            port: Some(18790),
+        });
+        assert!(
+            unit.lines()
+                .any(|l| l == "ExecStart=/bin/pincer gateway --config /etc/p.json5 --port 18790"),
+            "{unit}"
+        );
     }
 }

@@ -51,7 +51,10 @@ pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, Cli
                 ),
             }
             if !loaded.overrides.is_empty() {
-                println!("environment overrides: {}", loaded.overrides.join(", "));
+                println!(
+                    "environment overrides (environment or secrets file): {}",
+                    loaded.overrides.join(", ")
+                );
             }
         }
         ConfigAction::Get { key, reveal } => {

@@ -9,11 +9,14 @@ pub mod agent;
 pub mod backup;
 pub mod client;
 pub mod config_cmd;
+pub mod daemon;
 pub mod debug;
 pub mod doctor;
 pub mod health;
 pub mod logs;
 pub mod message;
+pub mod onboard;
+pub mod onboard_args;
 pub mod pairing;
 pub mod pinned_tls;
 pub mod security;
@@ -27,6 +30,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Bind;
+pub use onboard_args::OnboardArgs;
 
 /// Pincer: a self-hosted personal AI-assistant gateway.
 #[derive(Debug, Parser)]
@@ -42,6 +46,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// First run: a wizard that writes a commented config (model, key, auth, channels, ...).
+    Onboard(OnboardArgs),
     /// Run the gateway (the always-on process).
     Gateway(GatewayArgs),
     /// Show every actor of the running gateway with its mailbox, like `top`.
@@ -116,6 +122,10 @@ pub struct GatewayArgs {
     /// Log at debug level.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Instead of running here: install, start and check the systemd user service (with this
+    /// --port, if given), waiting until the gateway reports READY.
+    #[arg(long)]
+    pub install_daemon: bool,
 }
 
 /// `--bind` values, as in the config.
@@ -379,6 +389,8 @@ pub enum CliError {
     Usage(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Onboard(#[from] crate::onboard::OnboardError),
 }
 
 impl CliError {
@@ -388,6 +400,7 @@ impl CliError {
             CliError::NotRunning(_) | CliError::Http(_) => crate::exit::UNAVAILABLE,
             CliError::Usage(_) => crate::exit::USAGE,
             CliError::Paths(_) | CliError::Io(_) => crate::exit::FAILURE,
+            CliError::Onboard(error) => error.exit_code(),
         }
     }
 }

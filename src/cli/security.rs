@@ -36,7 +36,8 @@ pub fn run(config_path: Option<&Path>, action: &SecurityAction) -> Result<i32, C
     })
 }
 
-fn print_report(report: &AuditReport) {
+/// Prints the findings, most severe first, and the counts (also used by `pincer onboard`).
+pub(crate) fn print_report(report: &AuditReport) {
     println!("security audit of {}", report.config_file.display());
     println!("             and {}", report.state_dir.display());
     println!();

@@ -1,15 +1,20 @@
-//! `pincer service install|uninstall|status|start|stop|restart|clear-safe-mode`.
+//! `pincer service install|uninstall|status|start|stop|restart|clear-safe-mode`; `install` is
+//! [`super::daemon::install`], shared with `--install-daemon`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::{CliError, ServiceAction};
 use crate::paths::Paths;
-use crate::service::{self, ServiceError, UnitSpec, UNIT};
+use crate::service::{self, ServiceError, UNIT};
 
 pub fn run(config: Option<&Path>, action: &ServiceAction) -> Result<i32, CliError> {
     let result = match action {
-        ServiceAction::Install => install(config),
+        ServiceAction::Install => {
+            return super::daemon::install(super::daemon::DaemonRequest {
+                config,
+                ..Default::default()
+            })
+        }
         ServiceAction::Uninstall => service::uninstall().map(|()| {
             println!("removed {UNIT}");
             crate::exit::OK
@@ -29,39 +34,17 @@ pub fn run(config: Option<&Path>, action: &ServiceAction) -> Result<i32, CliErro
             Ok(crate::exit::OK)
         }
     };
-    result.or_else(|error| match error {
-        ServiceError::NoSystemd(why) => {
-            eprintln!("pincer: systemd is not available here ({why}).");
-            eprintln!("Install this unit by hand (e.g. as ~/.config/systemd/user/{UNIT}), or run `pincer gateway` under your own supervisor:\n");
-            if let Ok(spec) = unit_spec(config) {
-                eprintln!("{}", service::render_unit(&spec));
-            }
+    result.or_else(|error| match &error {
+        ServiceError::NoSystemd(_) | ServiceError::NoUserSession(_) => {
+            eprintln!("pincer: {error}.");
+            eprintln!(
+                "Run `pincer gateway` yourself, or see `pincer service install` for the unit to \
+                 install by hand."
+            );
             Ok(crate::exit::UNAVAILABLE)
         }
-        other => Err(CliError::Usage(other.to_string())),
+        _ => Err(CliError::Usage(error.to_string())),
     })
-}
-
-fn unit_spec(config: Option<&Path>) -> Result<UnitSpec, CliError> {
-    Ok(UnitSpec {
-        executable: std::env::current_exe()?,
-        pincer_home: std::env::var_os("PINCER_HOME").map(Into::into),
-        config: config.map(Path::to_path_buf),
-    })
-}
-
-fn install(config: Option<&Path>) -> Result<i32, ServiceError> {
-    let spec = unit_spec(config).map_err(|e| ServiceError::NoSystemd(e.to_string()))?;
-    let ready = service::install(&spec, Duration::from_secs(20))?;
-    let path = service::unit_path()?;
-    println!("installed {}", path.display());
-    if ready {
-        println!("the gateway is running and reported READY; it restarts on crashes (not on config errors)");
-        Ok(crate::exit::OK)
-    } else {
-        println!("the service did not report READY within 20 s; see `pincer service status` and `pincer logs`");
-        Ok(crate::exit::FAILURE)
-    }
 }
 
 fn passthrough(args: &[&str]) -> Result<i32, ServiceError> {

@@ -71,6 +71,16 @@ pub enum ConfigError {
         /// Every problem, in file order where known.
         problems: Vec<Problem>,
     },
+    /// A line of the secrets file (`<state>/secrets.env`) is not `NAME=value`.
+    #[error("invalid secrets file {}: line {line}: {message}", path.display())]
+    Secrets {
+        /// The secrets file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        message: String,
+    },
     /// An environment override has a value that cannot be used.
     #[error("invalid environment variable {var}: {message}")]
     Env {

@@ -5,7 +5,7 @@
 //! read the file (a missing file means zero-config defaults), parse it
 //! strictly ([`schema`] rejects unknown keys and wrong types, naming the
 //! dotted key path), apply `PINCER_*` / `CLAWDBOT_*` environment overrides
-//! ([`mod@env`]), then check cross-key rules ([`mod@validate`]). Any failure is a
+//! ([`mod@env`]; the environment is the process's, then the secrets file, see [`secrets`]), then check cross-key rules ([`mod@validate`]). Any failure is a
 //! [`ConfigError`] and the process should exit with [`EXIT_CONFIG`].
 //! [`lookup`] reads single settings for the CLI with credentials redacted.
 //!
@@ -13,6 +13,7 @@
 //! - [`schema`]: the structs, their keys and defaults ([`channels`] for `channels.*`,
 //!   [`mod@tools`] for `tools.*`);
 //! - [`secret`]: the redacting credential type;
+//! - [`secrets`]: the 0600 secrets file, an extension of the environment ([`Environment`]);
 //! - [`mod@load`]: reading and parsing with path-aware errors;
 //! - [`mod@env`]: environment overrides;
 //! - [`mod@validate`]: semantic checks;
@@ -28,6 +29,7 @@ pub mod lookup;
 pub mod ops;
 pub mod schema;
 pub mod secret;
+pub mod secrets;
 pub mod tools;
 pub mod validate;
 
@@ -50,5 +52,6 @@ pub use schema::{
     SANDBOX_DEFAULT_ALLOWLIST,
 };
 pub use secret::Secret;
+pub use secrets::{secrets_path, Environment, SecretsFile, SECRETS_FILE_NAME};
 pub use tools::{BrowserTool, ExecTool, FsTool, ToolsConfig, WebFetchTool};
 pub use validate::validate;

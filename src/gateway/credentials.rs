@@ -91,6 +91,13 @@ pub fn read_token_file(token_file: &Path) -> Option<String> {
     (!token.is_empty()).then(|| token.to_string())
 }
 
+/// The token in `token_file`, generated (and written, mode 0600) when the file does not exist;
+/// whether it was created now. `pincer onboard` uses it so that the token exists before the first
+/// start.
+pub fn ensure_token_file(token_file: &Path) -> Result<(String, bool), CredentialError> {
+    load_or_create_token(token_file)
+}
+
 fn load_or_create_token(path: &Path) -> Result<(String, bool), CredentialError> {
     match fs::read_to_string(path) {
         Ok(text) => {

@@ -101,9 +101,11 @@ impl GatewayError {
     }
 }
 
-/// Loads the config the way the gateway does: file, environment, then the CLI flags, validated.
+/// Loads the config the way the gateway does: file, environment (the process environment, then
+/// the secrets file of the state directory), then the CLI flags, validated.
 pub fn load_config(paths: &Paths, options: &GatewayOptions) -> Result<LoadedConfig, ConfigError> {
-    let env = |name: &str| std::env::var(name).ok();
+    let environment = config::Environment::load(&paths.secrets_file())?;
+    let env = |name: &str| environment.get(name);
     let flags = |config: &mut Config| {
         if let Some(port) = options.port {
             config.gateway.port = port;
@@ -225,7 +227,9 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         &state_dir.join("agents").join("main").join("sessions"),
     )?);
     let mut builtins = crate::agent::tools::builtin::build(config, state_dir);
-    let catalog = ProviderCatalog::from_config(&config.models, &|name| std::env::var(name).ok());
+    // API keys come from the environment, then the secrets file, as the config's overrides did.
+    let environment = config::Environment::load(&config::secrets_path(state_dir))?;
+    let catalog = ProviderCatalog::from_config(&config.models, &|name| environment.get(name));
     let monitor = Arc::new(Monitor::default());
     let prepared = tree::prepare(
         config.agents.max_concurrent_runs,

@@ -3,8 +3,8 @@
 //!
 //! Validation ([`crate::config::validate`]) refuses configs that cannot run safely; the audit
 //! goes further and flags settings that run but are risky (auth off on loopback, short
-//! passwords, open DMs, tools allowed in sandboxes) and files that leak (a token readable by
-//! others, a world-writable state directory). Every finding has a stable `checkId` so that
+//! passwords, open DMs, tools allowed in sandboxes) and files that leak (a token or secrets file
+//! readable by others, a world-writable state directory). Every finding has a stable `checkId` so that
 //! scripts and tests can rely on it; severities are `critical` (fix now: the audit exits 1),
 //! `warning` and `info`.
 //!
@@ -86,6 +86,9 @@ pub struct FileFacts {
     pub token_file_length: Option<usize>,
     pub state_dir: PathBuf,
     pub state_dir_mode: Option<u32>,
+    /// The secrets file (`<state>/secrets.env`) and its mode, `None` when there is none.
+    pub secrets_file: PathBuf,
+    pub secrets_mode: Option<u32>,
 }
 
 impl FileFacts {
@@ -107,6 +110,8 @@ impl FileFacts {
             token_file_length,
             state_dir_mode: perms::mode(&paths.state_dir),
             state_dir: paths.state_dir.clone(),
+            secrets_mode: perms::mode(&paths.secrets_file()),
+            secrets_file: paths.secrets_file(),
         }
     }
 }
@@ -188,6 +193,22 @@ fn check_files(files: &FileFacts) -> Vec<Finding> {
         ));
     }
     if let Some(mode) = files
+        .secrets_mode
+        .filter(|&mode| perms::shared_with_others(mode))
+    {
+        findings.push(Finding::new(
+            "files.secrets_permissions",
+            Severity::Critical,
+            "The secrets file is accessible to other users",
+            format!(
+                "{} has mode {mode:04o}: other accounts on this machine can read the API keys \
+                 and credentials stored in it.",
+                display(&files.secrets_file)
+            ),
+            format!("chmod 600 {}", display(&files.secrets_file)),
+        ));
+    }
+    if let Some(mode) = files
         .config_mode
         .filter(|&mode| perms::readable_by_others(mode))
     {
@@ -245,6 +266,8 @@ mod tests {
             token_file_length: Some(64),
             state_dir: PathBuf::from("/h/state"),
             state_dir_mode: Some(0o700),
+            secrets_file: PathBuf::from("/h/state/secrets.env"),
+            secrets_mode: Some(0o600),
         }
     }
 
@@ -261,16 +284,18 @@ mod tests {
         files.token_mode = Some(0o644);
         files.config_mode = Some(0o644);
         files.state_dir_mode = Some(0o777);
+        files.secrets_mode = Some(0o640);
         let report = audit(&Config::default(), &files);
         assert_eq!(
             report.check_ids(),
             [
                 "files.token_permissions",
+                "files.secrets_permissions",
                 "files.state_dir_world_writable",
                 "files.config_permissions"
             ]
         );
-        assert_eq!(report.summary.critical, 2);
+        assert_eq!(report.summary.critical, 3);
         assert!(report.has_critical());
         assert!(report.findings[0].description.contains("644"));
     }
@@ -289,6 +314,7 @@ mod tests {
             config_mode: None,
             token_mode: None,
             state_dir_mode: None,
+            secrets_mode: None,
             token_file_length: None,
             ..facts()
         };

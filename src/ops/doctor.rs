@@ -168,7 +168,7 @@ pub fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport 
     let storage = gather::storage_info(paths, &config);
     let running = gateway.as_ref().is_some_and(|g| g.running);
     let port = gather::probe_port(&config, running);
-    let models = gather::model_status(&config);
+    let models = gather::model_status(&config, &paths.secrets_file());
     let service_unit = super::layout::service_unit().filter(|unit| unit.exists());
     let facts = Facts {
         system: &system,

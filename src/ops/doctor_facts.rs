@@ -51,7 +51,9 @@ pub fn load_config_leniently(
     match load_config(paths, &options) {
         Ok(loaded) => (loaded.config, None),
         Err(error) => {
-            let env = |name: &str| std::env::var(name).ok();
+            // The secrets file may be the broken part: then the environment alone.
+            let environment = config::Environment::load(&paths.secrets_file()).unwrap_or_default();
+            let env = |name: &str| environment.get(name);
             let mut config = std::fs::read_to_string(&paths.config_file)
                 .ok()
                 .and_then(|text| config::parse_str(&text, &paths.config_file).ok())
@@ -197,9 +199,11 @@ pub fn probe_port(config: &Config, gateway_running: bool) -> PortProbe {
     }
 }
 
-/// Whether each model of the chain resolves to a usable provider (keys present, provider known).
-pub fn model_status(config: &Config) -> Vec<ModelStatus> {
-    let env = |name: &str| std::env::var(name).ok();
+/// Whether each model of the chain resolves to a usable provider (keys present, provider known);
+/// keys are looked up as the gateway does, in the environment and then in `secrets_file`.
+pub fn model_status(config: &Config, secrets_file: &Path) -> Vec<ModelStatus> {
+    let environment = config::Environment::load(secrets_file).unwrap_or_default();
+    let env = |name: &str| environment.get(name);
     let catalog = ProviderCatalog::from_config(&config.models, &env);
     RunSettings::from_config(config)
         .models

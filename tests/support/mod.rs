@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod channels;
 pub mod emulators;
+pub mod onboard;
 pub mod provider_calls;
 pub mod tools;
 pub mod ws;

@@ -1,0 +1,172 @@
+//! The flags of `pincer onboard`: one per answer of the wizard, turned into
+//! [`Presets`](crate::onboard::answers::Presets).
+//!
+//! Secrets are deliberately not flags (the command line of a process is visible to every user
+//! through `ps`): API keys, the gateway password and channel tokens come from the environment
+//! in non-interactive mode, under the variable names the config reads.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::config::{AuthMode, DmPolicy, SandboxMode};
+use crate::onboard::answers::{Presets, ProviderKind, Store};
+
+/// `pincer onboard` options.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OnboardArgs {
+    /// Ask nothing: answers come from the flags below and the environment, defaults from the
+    /// wizard (for scripts and containers).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Replace an existing config without asking (the old file is kept as <name>.bak-<time>).
+    #[arg(long)]
+    pub force: bool,
+    /// Then install, start and check the systemd user service (as `pincer gateway
+    /// --install-daemon`).
+    #[arg(long)]
+    pub install_daemon: bool,
+
+    /// Model provider [default: anthropic].
+    #[arg(long, value_enum, help_heading = "Answers")]
+    pub provider: Option<ProviderArg>,
+    /// Model name, without the provider prefix [default: claude-sonnet-4-5, gpt-4o or llama3.2].
+    #[arg(long, help_heading = "Answers")]
+    pub model: Option<String>,
+    /// Name of an OpenAI-compatible server in model refs [default: ollama].
+    #[arg(long, help_heading = "Answers")]
+    pub provider_id: Option<String>,
+    /// API base URL [default: the provider's; http://127.0.0.1:11434/v1 for compatible servers].
+    #[arg(long, help_heading = "Answers")]
+    pub base_url: Option<String>,
+    /// Environment variable holding the API key [default: ANTHROPIC_API_KEY or OPENAI_API_KEY;
+    /// compatible servers: none].
+    #[arg(long, value_name = "VAR", help_heading = "Answers")]
+    pub api_key_env: Option<String>,
+    /// Keep secrets found in the environment as references (env) or copy them into the 0600
+    /// secrets file (file) [default: env; file with --install-daemon].
+    #[arg(long, value_enum, help_heading = "Answers")]
+    pub store_secrets: Option<StoreArg>,
+    /// Do not try the API key with a request to the provider.
+    #[arg(long, help_heading = "Answers")]
+    pub skip_key_check: bool,
+    /// Gateway authentication: a generated token, or a password (PINCER_GATEWAY_PASSWORD from
+    /// the environment, else generated) [default: token].
+    #[arg(long, value_enum, help_heading = "Answers")]
+    pub auth: Option<AuthArg>,
+    /// Gateway port [default: 18789].
+    #[arg(long, help_heading = "Answers")]
+    pub port: Option<u16>,
+    /// Set up WhatsApp (needs PINCER_WHATSAPP_ACCESS_TOKEN and PINCER_WHATSAPP_APP_SECRET in the
+    /// environment; the verify token is PINCER_WHATSAPP_VERIFY_TOKEN or generated).
+    #[arg(long, help_heading = "Answers")]
+    pub whatsapp: bool,
+    /// The WhatsApp phone number id from the Meta dashboard.
+    #[arg(long, value_name = "ID", help_heading = "Answers")]
+    pub whatsapp_phone_number_id: Option<String>,
+    /// WhatsApp numbers always allowed, comma-separated.
+    #[arg(long, value_name = "NUMBERS", help_heading = "Answers")]
+    pub whatsapp_allow_from: Option<String>,
+    /// Public HTTPS host forwarding to the gateway, to print the webhook URL.
+    #[arg(long, value_name = "HOST", help_heading = "Answers")]
+    pub public_host: Option<String>,
+    /// Set up Telegram (needs PINCER_TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN in the
+    /// environment).
+    #[arg(long, help_heading = "Answers")]
+    pub telegram: bool,
+    /// Telegram user ids always allowed, comma-separated.
+    #[arg(long, value_name = "IDS", help_heading = "Answers")]
+    pub telegram_allow_from: Option<String>,
+    /// Who may message the assistant directly on the channels [default: pairing].
+    #[arg(long, value_enum, help_heading = "Answers")]
+    pub dm_policy: Option<DmPolicyArg>,
+    /// The agent's workspace folder (created) [default: <state>/agents/main/workspace].
+    #[arg(long, value_name = "DIR", help_heading = "Answers")]
+    pub workspace: Option<PathBuf>,
+    /// Which sessions run tools sandboxed [default: non-main].
+    #[arg(long, value_enum, help_heading = "Answers")]
+    pub sandbox: Option<SandboxArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProviderArg {
+    Anthropic,
+    Openai,
+    /// Ollama, vLLM, llama.cpp, LM Studio, ...
+    #[value(alias = "ollama")]
+    OpenaiCompatible,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StoreArg {
+    Env,
+    File,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuthArg {
+    Token,
+    Password,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DmPolicyArg {
+    Pairing,
+    Allowlist,
+    Disabled,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SandboxArg {
+    NonMain,
+    All,
+    Off,
+}
+
+impl OnboardArgs {
+    /// The answers given as flags.
+    pub fn presets(&self) -> Presets {
+        let list = |text: &Option<String>| {
+            text.as_ref()
+                .map(|t| t.split(',').map(|s| s.trim().to_string()).collect())
+        };
+        Presets {
+            provider: self.provider.map(|p| match p {
+                ProviderArg::Anthropic => ProviderKind::Anthropic,
+                ProviderArg::Openai => ProviderKind::OpenAi,
+                ProviderArg::OpenaiCompatible => ProviderKind::Compatible,
+            }),
+            provider_id: self.provider_id.clone(),
+            model: self.model.clone(),
+            base_url: self.base_url.clone(),
+            api_key_env: self.api_key_env.clone(),
+            store: self.store_secrets.map(|s| match s {
+                StoreArg::Env => Store::Env,
+                StoreArg::File => Store::File,
+            }),
+            check_key: self.skip_key_check.then_some(false),
+            auth: self.auth.map(|a| match a {
+                AuthArg::Token => AuthMode::Token,
+                AuthArg::Password => AuthMode::Password,
+            }),
+            port: self.port,
+            whatsapp: self.whatsapp.then_some(true),
+            whatsapp_phone_number_id: self.whatsapp_phone_number_id.clone(),
+            whatsapp_allow_from: list(&self.whatsapp_allow_from),
+            public_host: self.public_host.clone(),
+            telegram: self.telegram.then_some(true),
+            telegram_allow_from: list(&self.telegram_allow_from),
+            dm_policy: self.dm_policy.map(|d| match d {
+                DmPolicyArg::Pairing => DmPolicy::Pairing,
+                DmPolicyArg::Allowlist => DmPolicy::Allowlist,
+                DmPolicyArg::Disabled => DmPolicy::Disabled,
+            }),
+            workspace: self.workspace.clone(),
+            sandbox: self.sandbox.map(|s| match s {
+                SandboxArg::NonMain => SandboxMode::NonMain,
+                SandboxArg::All => SandboxMode::All,
+                SandboxArg::Off => SandboxMode::Off,
+            }),
+        }
+    }
+}
