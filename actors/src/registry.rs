@@ -282,7 +282,7 @@ impl Registry {
         self.inner.entries.insert(id, Arc::clone(&entry));
         // Amortized pruning: a gateway that nobody inspects still forgets stopped actors (one
         // run per turn would otherwise pile up until the next snapshot).
-        if id % PRUNE_EVERY == 0 {
+        if id.is_multiple_of(PRUNE_EVERY) {
             self.prune();
         }
         entry
