@@ -516,3 +516,39 @@ fn the_ui_reconnects_by_itself_when_the_gateway_comes_back() {
         WAIT,
     );
 }
+
+#[test]
+fn a_locked_out_browser_is_told_when_to_retry() {
+    let Some(chromium) = browser::launch() else {
+        return;
+    };
+    let gateway = Gateway::start(Some(
+        "{ gateway: { auth: { rateLimit: { maxAttempts: 2, windowMs: 60000, lockoutMs: 90000 } } } }",
+    ));
+    let mut page = chromium.new_page();
+    page.navigate(&format!("http://{}/", gateway.addr));
+    let error = "!document.querySelector('#signin-error').hidden && document.querySelector('#signin-error').textContent";
+    for attempt in 0..2 {
+        fill_and_submit(&mut page, "#signin-secret", &format!("wrong-{attempt}"));
+        page.wait_for(
+            "the refusal",
+            &format!("({error} || '').includes('UNAUTHORIZED') && document.querySelector('#signin-secret').value === 'wrong-{attempt}'"),
+            WAIT,
+        );
+    }
+    // Locked out (the browser's Origin counts even on loopback): even the right token waits.
+    fill_and_submit(&mut page, "#signin-secret", &gateway.token());
+    let message = page.wait_for(
+        "the lockout",
+        &format!("({error} || '').includes('AUTH_RATE_LIMITED') && {error}"),
+        WAIT,
+    );
+    let message = message.as_str().unwrap();
+    assert!(message.contains("Try again in 1 min"), "{message}");
+    assert_eq!(
+        page.eval("document.querySelector('#signin-submit').disabled"),
+        true,
+        "no point in trying before then"
+    );
+    assert_eq!(page.eval("document.body.dataset.auth"), "signed-out");
+}

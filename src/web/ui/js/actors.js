@@ -75,14 +75,14 @@ export function createActors(ctx) {
       },
     },
     h('th', { scope: 'row' }, name, mine ? h('span', { class: 'tag' }, 'this tab') : null),
-    h('td', { class: 'kind' }, actor.kind),
+    h('td', { class: 'kind hide-narrow' }, actor.kind),
     h('td', {}, h('span', { class: `state ${actor.state}`, title: actor.uptime_ms != null ? `up ${duration(actor.uptime_ms)}` : '' }, actor.state)),
     h('td', { class: 'num', title: box.capacity ? null : 'no limit (tasks have no bounded mailbox)' },
       h('strong', {}, count(box.queued)), ` / ${box.capacity ? count(box.capacity) : '∞'}`),
-    h('td', { class: 'num' }, count(box.max_queued)),
+    h('td', { class: 'num hide-narrow' }, count(box.max_queued)),
     h('td', { class: 'num' }, count(box.handled)),
     h('td', { class: 'num' }, rate === null ? '–' : rate.toFixed(rate >= 10 ? 0 : 1)),
-    h('td', { class: 'num handler' }, box.handler_time?.count
+    h('td', { class: 'num handler hide-narrow' }, box.handler_time?.count
       ? `${micros(box.handler_time.mean_us)} / ${micros(box.handler_time.max_us)}` : '–'),
     h('td', { class: `num ${actor.restarts ? 'warn-text' : ''}` }, count(actor.restarts)),
     h('td', { class: 'notes' }, notes));

@@ -47,8 +47,8 @@ export function createPairing(ctx) {
       h('td', { class: 'mono code' }, request.code),
       h('th', { scope: 'row' }, h('span', { class: 'mono' }, request.id),
         request.name ? h('span', { class: 'muted' }, ` ${request.name}`) : null),
-      h('td', { title: stamp(request.createdAtMs) }, ago(request.lastSeenAtMs || request.createdAtMs, now)),
-      h('td', {}, left > 0 ? duration(left) : 'expired'),
+      h('td', { class: 'hide-narrow', title: stamp(request.createdAtMs) }, ago(request.lastSeenAtMs || request.createdAtMs, now)),
+      h('td', { class: 'hide-narrow' }, left > 0 ? duration(left) : 'expired'),
       h('td', { class: 'actions' }, button));
   }
 
@@ -66,7 +66,8 @@ export function createPairing(ctx) {
         parts.push(h('div', { class: 'table-wrap' }, h('table', { class: 'pairing' },
           h('thead', {}, h('tr', {},
             h('th', { scope: 'col' }, 'Code'), h('th', { scope: 'col' }, 'Sender'),
-            h('th', { scope: 'col' }, 'Last message'), h('th', { scope: 'col' }, 'Expires in'),
+            h('th', { scope: 'col', class: 'hide-narrow' }, 'Last message'),
+            h('th', { scope: 'col', class: 'hide-narrow' }, 'Expires in'),
             h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
           h('tbody', {}, requests.map((r) => requestRow(channel, label, r, now))))));
       } else {

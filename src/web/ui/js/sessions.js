@@ -33,8 +33,8 @@ export function createSessions(ctx) {
     return h('tr', { dataset: { key: session.key } },
       h('th', { scope: 'row', class: 'mono' }, open),
       h('td', { class: 'num' }, count(session.messages)),
-      h('td', { class: 'num' }, `${count(session.inputTokens)} / ${count(session.outputTokens)}`),
-      h('td', { class: 'mono' }, session.model || '–'),
+      h('td', { class: 'num hide-narrow' }, `${count(session.inputTokens)} / ${count(session.outputTokens)}`),
+      h('td', { class: 'mono hide-narrow' }, session.model || '–'),
       h('td', { title: stamp(session.updatedMs) }, ago(session.updatedMs)),
       h('td', { class: 'actions' },
         h('button', {
