@@ -190,9 +190,8 @@ export class Gateway extends EventTarget {
   }
 
   handshake(ws) {
-    const auth = this.credential.kind === 'password'
-      ? { password: this.credential.secret }
-      : { token: this.credential.secret };
+    const { kind, secret } = this.credential;
+    const auth = !secret ? {} : kind === 'password' ? { password: secret } : { token: secret };
     return this.send(ws, 'connect', {
       minProtocol: PROTOCOL,
       maxProtocol: PROTOCOL,

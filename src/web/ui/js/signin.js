@@ -9,7 +9,7 @@ const STORE_KEY = 'pincer.credential';
 export function savedCredential() {
   try {
     const credential = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null');
-    return credential && typeof credential.secret === 'string' && credential.secret ? credential : null;
+    return credential && typeof credential.secret === 'string' ? credential : null;
   } catch {
     return null;
   }
@@ -68,12 +68,9 @@ export function createSignIn({ signIn }) {
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    // Empty is allowed: a gateway with `gateway.auth.mode: "none"` needs no credential (one that
+    // does answers UNAUTHORIZED, "auth.token or .password is required").
     const value = secret.value.trim();
-    if (!value) {
-      showError('Enter the gateway token or password.');
-      secret.focus();
-      return;
-    }
     const credential = { kind: form.elements.kind.value === 'password' ? 'password' : 'token', secret: value };
     if (remember.checked) storeCredential(credential);
     else forgetCredential();
