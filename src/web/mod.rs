@@ -14,6 +14,7 @@ pub mod admin_channels;
 pub mod admin_metrics;
 pub mod admin_sessions;
 pub mod auth;
+pub mod control_ui;
 pub mod lockout;
 pub mod openai_api;
 pub mod probes;
@@ -163,6 +164,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(admin_channels::approve)
         .service(admin_channels::revoke)
         .service(admin_channels::send)
+        .service(control_ui::index)
+        .service(control_ui::ui_asset)
         .app_data(
             web::QueryConfig::default().error_handler(|error, _request| {
                 let message = error.to_string();
