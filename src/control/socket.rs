@@ -261,6 +261,10 @@ async fn serve(
             }
         }
     };
+    // Subscribed and joined before the hello, so that its presence includes this client and no
+    // event published from now on is missed.
+    let mut events = control.bus.subscribe();
+    control.joined(&conn_id, hello.presence);
     let hello_ok = json!({
         "type": "hello-ok",
         "protocol": PROTOCOL,
@@ -275,18 +279,25 @@ async fn serve(
             "tickIntervalMs": TICK.as_millis() as u64 },
         "auth": { "role": "operator", "scopes": hello.scopes },
     });
-    let mut events = control.bus.subscribe();
     if session
         .text(frames::response(&hello.id, &Ok(hello_ok)))
         .await
         .is_err()
     {
+        control.left(&conn_id);
         let _ = control.clients.tell(TerminateChild(conn_id));
         return;
     }
     info!(conn = %conn_id, client = %who, "operator connected over WebSocket");
-    control.joined(&conn_id, hello.presence);
-    let why = pump(&mut session, &mut stream, reader, &mut events, &actor).await;
+    let why = pump(
+        &state,
+        &mut session,
+        &mut stream,
+        reader,
+        &mut events,
+        &actor,
+    )
+    .await;
     info!(conn = %conn_id, %why, "WebSocket connection closed");
     control.left(&conn_id);
     let _ = control.clients.tell(TerminateChild(conn_id));
@@ -295,6 +306,7 @@ async fn serve(
 
 /// Moves frames until the connection ends; why it ended.
 async fn pump(
+    state: &AppState,
     session: &mut Session,
     stream: &mut actix_ws::MessageStream,
     mut outbox: OutboxReader,
@@ -302,6 +314,7 @@ async fn pump(
     actor: &pincer_actors::ActorRef<ConnectionActor>,
 ) -> String {
     let mut seq = 0u64;
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             frame = outbox.rx.recv() => {
@@ -317,6 +330,28 @@ async fn pump(
                     seq += 1;
                     if session.text(frames::event(event.name, &event.payload, seq)).await.is_err() {
                         return "the client went away".into();
+                    }
+                    match event.name {
+                        // Every fourth tick (a minute) brings a `health` event along.
+                        "tick" => {
+                            ticks += 1;
+                            if ticks.is_multiple_of(4) {
+                                seq += 1;
+                                let health = super::methods::health(state).to_string();
+                                if session.text(frames::event("health", &health, seq)).await.is_err() {
+                                    return "the client went away".into();
+                                }
+                            }
+                        }
+                        // Told, then closed, so that the gateway's drain does not wait for us.
+                        "shutdown" => {
+                            let _ = session.clone().close(Some(CloseReason {
+                                code: CloseCode::Restart,
+                                description: Some("the gateway is stopping".into()),
+                            })).await;
+                            return "the gateway is stopping".into();
+                        }
+                        _ => {}
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {

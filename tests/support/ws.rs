@@ -20,11 +20,17 @@ impl WsClient {
     /// Opens `/ws` (no handshake yet).
     pub fn open(addr: SocketAddr) -> WsClient {
         let stream = TcpStream::connect(addr).expect("connect");
+        // A generous timeout for the upgrade (a loaded machine is slow), a short one afterwards
+        // so that reads can poll for a deadline.
         stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
+            .set_read_timeout(Some(Duration::from_secs(20)))
             .expect("timeout");
         let (socket, _) = tungstenite::client::client(format!("ws://{addr}/ws"), stream)
             .unwrap_or_else(|e| panic!("WebSocket upgrade of ws://{addr}/ws: {e}"));
+        socket
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
         WsClient {
             socket,
             next_id: 1,
