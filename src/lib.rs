@@ -50,3 +50,6 @@ pub mod providers;
 pub mod service;
 pub mod sessions;
 pub mod web;
+
+#[cfg(test)]
+mod robustness_tests;

@@ -176,7 +176,7 @@ struct PendingTool {
 }
 
 /// Turns Messages API events into [`StreamEvent`]s.
-struct AnthropicDecoder {
+pub(crate) struct AnthropicDecoder {
     provider: String,
     /// Open `tool_use` blocks by content-block index.
     tools: BTreeMap<u64, PendingTool>,
@@ -185,7 +185,7 @@ struct AnthropicDecoder {
 }
 
 impl AnthropicDecoder {
-    fn new(provider: &str) -> Self {
+    pub(crate) fn new(provider: &str) -> Self {
         AnthropicDecoder {
             provider: provider.to_string(),
             tools: BTreeMap::new(),

@@ -141,7 +141,7 @@ struct PendingCall {
 }
 
 /// Turns Chat Completions chunks into [`StreamEvent`]s.
-struct OpenAiDecoder {
+pub(crate) struct OpenAiDecoder {
     provider: String,
     /// By the `index` the server gave each call.
     calls: BTreeMap<u64, PendingCall>,
@@ -152,7 +152,7 @@ struct OpenAiDecoder {
 }
 
 impl OpenAiDecoder {
-    fn new(provider: &str) -> Self {
+    pub(crate) fn new(provider: &str) -> Self {
         OpenAiDecoder {
             provider: provider.to_string(),
             calls: BTreeMap::new(),
