@@ -308,7 +308,8 @@ fn an_operator_uses_the_control_ui_in_headless_chromium() {
         .expect("a code");
     let code = code_in(&first.body);
     go(&mut page, "pairing");
-    let row = format!("#pairing-channels [data-channel=whatsapp] tr[data-code={code}]");
+    // Quoted: a code may start with a digit, which is not a valid bare CSS identifier.
+    let row = format!("#pairing-channels [data-channel=whatsapp] tr[data-code=\"{code}\"]");
     page.wait_for(
         "the pairing request",
         &format!("document.querySelector('{row}')"),
