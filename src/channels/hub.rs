@@ -226,6 +226,22 @@ impl Channels {
         }
     }
 
+    /// Sends `text` to `to` through the running channel's actor (so its rate limits and retries
+    /// apply): pairing approvals with `--notify`, operator sends over HTTP and WebSocket.
+    pub async fn notify(&self, channel: &str, to: &str, text: &str) -> Result<(), String> {
+        let Some(handle) = self.handle(channel) else {
+            return Err(format!("the {channel} channel is not enabled"));
+        };
+        let message = super::actor::Notify {
+            to: to.to_string(),
+            text: text.to_string(),
+        };
+        match handle.actor.ask(message).await {
+            Ok(result) => result,
+            Err(error) => Err(format!("the {channel} channel is unavailable: {error}")),
+        }
+    }
+
     /// Supervision paths of the enabled channels (required for `/readyz`).
     pub fn paths(&self) -> Vec<String> {
         KNOWN

@@ -12,7 +12,6 @@ use super::chat;
 use super::connection::Outbox;
 use super::frames::{code, string_param, ErrorShape, Request};
 use super::idempotency::Claim;
-use crate::channels::actor::Notify;
 use crate::channels::hub::KNOWN;
 use crate::channels::pairing::{PairingError, APPROVED_MESSAGE};
 use crate::web::AppState;
@@ -144,7 +143,12 @@ async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<
                 .await?
                 .map_err(pairing_error)?;
             let notified = if params["notify"] == true {
-                Some(notify(state, &channel, &approved.id, APPROVED_MESSAGE).await)
+                Some(
+                    state
+                        .channels
+                        .notify(&channel, &approved.id, APPROVED_MESSAGE)
+                        .await,
+                )
             } else {
                 None
             };
@@ -231,26 +235,14 @@ fn pairing_error(error: PairingError) -> ErrorShape {
     }
 }
 
-async fn notify(state: &AppState, channel: &str, to: &str, text: &str) -> Result<(), String> {
-    let Some(handle) = state.channels.handle(channel) else {
-        return Err(format!("the {channel} channel is not enabled"));
-    };
-    let message = Notify {
-        to: to.to_string(),
-        text: text.to_string(),
-    };
-    match handle.actor.ask(message).await {
-        Ok(result) => result,
-        Err(error) => Err(format!("the {channel} channel is unavailable: {error}")),
-    }
-}
-
 /// `send {channel, to, message}`: an outbound message on a channel.
 async fn send(state: &AppState, params: &Value) -> Result<Value, ErrorShape> {
     let channel = channel_param(params)?;
     let to = string_param(params, "to")?;
     let text = string_param(params, "message").or_else(|_| string_param(params, "text"))?;
-    notify(state, &channel, to, text)
+    state
+        .channels
+        .notify(&channel, to, text)
         .await
         .map_err(|why| ErrorShape::new(code::UNAVAILABLE, why))?;
     Ok(json!({ "ok": true, "channel": channel, "to": to }))

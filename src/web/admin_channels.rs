@@ -12,7 +12,6 @@ use serde_json::json;
 
 use super::auth::Authorized;
 use super::AppState;
-use crate::channels::actor::Notify;
 use crate::channels::hub::KNOWN;
 use crate::channels::ingress::refuse;
 use crate::channels::pairing::{PairingError, APPROVED_MESSAGE};
@@ -104,7 +103,12 @@ pub async fn approve(
         Err(error) => return blocking_failed(error),
     };
     let notified = if notify {
-        Some(notify_sender(&state, &channel, &approved.id, APPROVED_MESSAGE).await)
+        Some(
+            state
+                .channels
+                .notify(&channel, &approved.id, APPROVED_MESSAGE)
+                .await,
+        )
     } else {
         None
     };
@@ -175,30 +179,8 @@ pub async fn send(
             "`to` and `text` must not be empty",
         );
     }
-    match notify_sender(&state, &channel, &to, &text).await {
+    match state.channels.notify(&channel, &to, &text).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "ok": true, "channel": channel, "to": to })),
         Err(why) => refuse(StatusCode::BAD_GATEWAY, "SEND_FAILED", why),
-    }
-}
-
-async fn notify_sender(
-    state: &AppState,
-    channel: &str,
-    to: &str,
-    text: &str,
-) -> Result<(), String> {
-    let Some(handle) = state.channels.handle(channel) else {
-        return Err(format!("the {channel} channel is not enabled"));
-    };
-    match handle
-        .actor
-        .ask(Notify {
-            to: to.to_string(),
-            text: text.to_string(),
-        })
-        .await
-    {
-        Ok(result) => result,
-        Err(error) => Err(format!("the {channel} channel is unavailable: {error}")),
     }
 }
