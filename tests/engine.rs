@@ -176,7 +176,16 @@ fn exhausted_attempts_give_a_clear_error_and_the_session_goes_on() {
         ", maxAttempts: 2",
     );
     let failed = ask(&gateway, "agent:main:main", "hello?");
-    assert_eq!(failed.status, 502, "{}", failed.text);
+    assert_eq!(
+        failed.status, 503,
+        "an overloaded model is a passing cause: 503, ask again later; {}",
+        failed.text
+    );
+    assert_eq!(
+        failed.body["error"]["type"], "unavailable",
+        "{}",
+        failed.text
+    );
     let message = failed.body["error"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("no answer after 2 attempts") && message.contains("Overloaded"),

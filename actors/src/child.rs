@@ -12,11 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{ActorContext, AsyncContext, Context};
-use futures_util::future::{AbortHandle, Abortable, LocalBoxFuture};
+use futures_util::future::{AbortHandle, Abortable, Either, LocalBoxFuture};
 use futures_util::FutureExt;
 
 use crate::address::ActorRef;
 use crate::exit::ExitReason;
+use crate::fault::{self, InjectPanic};
 use crate::mailbox::MailboxStats;
 use crate::managed::{Managed, Shutdown};
 use crate::policy::RestartType;
@@ -230,6 +231,10 @@ where
         // The kit bounds the mailbox itself (see address.rs); actix's bound must never interfere.
         ctx.set_mailbox_capacity(0);
         let generation = self.actor_ref.install(ctx.address());
+        let fault_ref = self.actor_ref.clone();
+        cx.entry.set_fault_hook(Box::new(move |message| {
+            fault_ref.tell_system(InjectPanic(message.to_string()))
+        }));
         let future = ctx.into_future(actor);
         let actor_ref = self.actor_ref.clone();
         let entry = Arc::clone(&cx.entry);
@@ -270,6 +275,17 @@ where
         let future = match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)(cx))) {
             Ok(future) => future,
             Err(panic) => return failed_start(ExitReason::from_panic(panic), notify),
+        };
+        let (hook, trigger) = fault::task_trigger();
+        cx.entry.set_fault_hook(hook);
+        // An injected fault panics inside the guarded future, exactly where a task's own panic
+        // would be caught.
+        let future = async move {
+            let fault = std::pin::pin!(fault::panic_when_triggered(trigger));
+            match futures_util::future::select(future, fault).await {
+                Either::Left((result, _)) => result,
+                Either::Right((never, _)) => match never {},
+            }
         };
         let entry = Arc::clone(&cx.entry);
         let abort = spawn_guarded(future, move |outcome| {

@@ -20,6 +20,7 @@
 //! - `address.rs`: `ActorRef` and its send errors.
 //! - `registry.rs`: `Registry`, `ActorEntry`, snapshots and the tree view.
 //! - `managed.rs`: the `Managed` trait every kit actor implements, and the `Shutdown` system message.
+//! - `fault.rs`: fault injection ([`InjectPanic`], [`Registry::inject_panic`]) for chaos tests.
 //! - `child.rs`: `ChildSpec` and the code that starts one incarnation of a child and reports its exit.
 //! - `policy.rs`: restart types, strategies, intensity and backoff (pure, unit-tested).
 //! - `supervisor/`: the `Supervisor` actor (`mod.rs`) and its spec and messages (`spec.rs`);
@@ -28,6 +29,7 @@
 mod address;
 mod child;
 mod exit;
+mod fault;
 mod mailbox;
 mod managed;
 mod policy;
@@ -41,6 +43,7 @@ mod tests;
 pub use address::{ActorRef, AskError, SendError};
 pub use child::{ChildContext, ChildSpec, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use exit::ExitReason;
+pub use fault::{FaultError, InjectPanic};
 pub use mailbox::{Delegated, Envelope, HandlerTime, Handling, MailboxSnapshot, MailboxStats};
 pub use managed::{Managed, Shutdown};
 pub use policy::{Backoff, Intensity, RestartType, Strategy};

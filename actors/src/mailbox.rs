@@ -284,7 +284,8 @@ where
 /// ```
 ///
 /// It writes, for each message, a handler for `Envelope<Msg>` that opens the envelope (updating the
-/// mailbox figures) and calls the actor's own `Handler<Msg>`; and a handler for the kit's `Shutdown`.
+/// mailbox figures) and calls the actor's own `Handler<Msg>`; and handlers for the kit's `Shutdown`
+/// and `InjectPanic` (which panics, see `fault.rs`).
 #[macro_export]
 macro_rules! mailbox {
     ($actor:ty : $($message:ty),* $(,)?) => {
@@ -321,6 +322,20 @@ macro_rules! mailbox {
                 static NAME: &str = "Shutdown";
                 let (_shutdown, _handling) = envelope.open(&NAME);
                 <$actor as $crate::Managed>::shutdown(self, ctx);
+            }
+        }
+
+        impl $crate::__private::actix::Handler<$crate::Envelope<$crate::InjectPanic>> for $actor {
+            type Result = ();
+
+            fn handle(
+                &mut self,
+                envelope: $crate::Envelope<$crate::InjectPanic>,
+                _ctx: &mut Self::Context,
+            ) {
+                static NAME: &str = "InjectPanic";
+                let (fault, _handling) = envelope.open(&NAME);
+                panic!("injected fault: {}", fault.0);
             }
         }
     };

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use dashmap::DashMap;
 use serde::Serialize;
 
+use crate::fault::{FaultError, FaultHook, FaultSlot};
 use crate::mailbox::{MailboxSnapshot, MailboxStats};
 
 /// A process-unique actor number, stable across restarts of the same child.
@@ -72,6 +73,7 @@ pub struct ActorEntry {
     shutdown_requested: AtomicBool,
     started_once: AtomicBool,
     mailbox: Arc<MailboxStats>,
+    fault: FaultSlot,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,6 +138,11 @@ impl ActorEntry {
 
     pub(crate) fn set_status(&self, status: Option<String>) {
         *lock(&self.status) = status;
+    }
+
+    /// Installs the current incarnation's fault-injection hook (see `fault.rs`).
+    pub(crate) fn set_fault_hook(&self, hook: FaultHook) {
+        self.fault.install(hook);
     }
 
     pub(crate) fn record_error(&self, error: String) {
@@ -278,6 +285,7 @@ impl Registry {
             shutdown_requested: AtomicBool::new(false),
             started_once: AtomicBool::new(false),
             mailbox,
+            fault: FaultSlot::default(),
         });
         self.inner.entries.insert(id, Arc::clone(&entry));
         // Amortized pruning: a gateway that nobody inspects still forgets stopped actors (one
@@ -309,6 +317,22 @@ impl Registry {
             .collect();
         all.sort_by(|a, b| a.path.cmp(&b.path).then(a.id.cmp(&b.id)));
         all
+    }
+
+    /// Makes the running incarnation of actor `id` panic with `message` (an actor in the handler
+    /// of an [`crate::InjectPanic`] message, a task at its next poll), so its supervisor handles
+    /// it like any crash. For chaos tests and supervision drills; the gateway gates it by config.
+    pub fn inject_panic(&self, id: ActorId, message: &str) -> Result<(), FaultError> {
+        let entry = self
+            .inner
+            .entries
+            .get(&id)
+            .map(|entry| Arc::clone(&entry))
+            .ok_or(FaultError::UnknownActor(id))?;
+        if entry.state() != ActorState::Running || !entry.fault.fire(message) {
+            return Err(FaultError::NotRunning(id));
+        }
+        Ok(())
     }
 
     /// One actor by id.

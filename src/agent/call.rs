@@ -3,9 +3,13 @@
 //! For each model of `agents.defaults.model` in order: skip its provider while it cools down;
 //! stream the answer, forwarding text deltas to the askers; on a retryable failure (overloaded,
 //! 5xx, network, idle stream) retry the same model up to twice with backoff (honouring
-//! `Retry-After`), then fall back; on rate-limit, auth or quota failures start the provider's
-//! cooldown and fall back; on a context overflow or a bad request stop (another model would fail
-//! the same way).
+//! `Retry-After`), then, if a fallback follows, start the provider's short cooldown and fall back;
+//! on rate-limit, auth or quota failures start the provider's cooldown and fall back; on a context
+//! overflow or a bad request stop (another model would fail the same way).
+//!
+//! When the whole chain fails for passing reasons (overloaded, unreachable, rate limited, cooling
+//! down), the step error is `Retryable`: the run is retried, and a channel keeps the message for
+//! later instead of apologising.
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -81,7 +85,9 @@ pub async fn call_model(
     deltas: &mut Deltas<'_>,
 ) -> Result<StepOutput, StepError> {
     let mut last: Option<ProviderError> = None;
-    for model_ref in &engine.settings.models {
+    let chain = &engine.settings.models;
+    for (position, model_ref) in chain.iter().enumerate() {
+        let has_fallback = position + 1 < chain.len();
         let (client, model) = match engine.catalog.resolve(model_ref) {
             Ok(found) => found,
             Err(error) => {
@@ -90,12 +96,24 @@ pub async fn call_model(
             }
         };
         let provider = client.provider_id().to_string();
-        if let Some(left) = engine.cooldowns.remaining(&provider, Instant::now()) {
-            last = Some(ProviderError::new(
-                ErrorKind::RateLimited,
+        if let Some(cooling) = engine.cooldowns.cooling(&provider, Instant::now()) {
+            // Named after the cause's nature, so that the chain's verdict (retry later or not)
+            // is the same as when the provider was last asked.
+            let kind = if cooling.passing {
+                ErrorKind::RateLimited
+            } else {
+                ErrorKind::Auth
+            };
+            let mut skipped = ProviderError::new(
+                kind,
                 provider,
-                format!("cooling down for {} more seconds", left.as_secs().max(1)),
-            ));
+                format!(
+                    "cooling down for {} more seconds",
+                    cooling.left.as_secs().max(1)
+                ),
+            );
+            skipped.retry_after = Some(cooling.left);
+            last = Some(skipped);
             continue;
         }
         request.model = model;
@@ -126,6 +144,7 @@ pub async fn call_model(
                             &provider,
                             error.retry_after,
                             &error.message,
+                            error.kind == ErrorKind::RateLimited,
                             Instant::now(),
                         );
                         warn!(%provider, cooldown_s = length.as_secs(), "provider cooling down");
@@ -136,6 +155,15 @@ pub async fn call_model(
                         tokio::time::sleep(retry_delay(retry, error.retry_after)).await;
                         last = Some(error);
                         continue;
+                    }
+                    if error.is_retryable() && has_fallback {
+                        // Spare the next turns these retries while the fallback answers.
+                        let length = engine.cooldowns.cool_down_unavailable(
+                            &provider,
+                            &error.message,
+                            Instant::now(),
+                        );
+                        warn!(%provider, cooldown_s = length.as_secs(), "provider unavailable; cooling down, falling back");
                     }
                     if !error.allows_fallback() {
                         return Err(StepError::Fatal(error.to_string()));
@@ -151,7 +179,9 @@ pub async fn call_model(
             "no model provider is usable: {error}. Configure one: set ANTHROPIC_API_KEY or OPENAI_API_KEY, \
              or point agents.defaults.model at a provider in models.providers (e.g. an Ollama server)"
         )),
-        Some(error) if error.is_retryable() => StepError::Retryable(error.to_string()),
+        Some(error) if error.is_retryable() || error.kind == ErrorKind::RateLimited => {
+            StepError::Retryable(error.to_string())
+        }
         Some(error) => StepError::Fatal(format!("every model in the chain failed; last: {error}")),
         None => StepError::Fatal("no model is configured (agents.defaults.model is empty)".into()),
     })

@@ -2,8 +2,11 @@
 //! is skipped for a while, so that the fallbacks answer instead of every turn hitting a wall.
 //!
 //! The cooldown grows 1 min, 5 min, 25 min, capped at 1 h, unless the provider said how long to
-//! wait (`Retry-After`), which wins. A success resets it. The state is shared by every run
-//! (a `Mutex` touched once per model call) and shown by `pincer status`.
+//! wait (`Retry-After`), which wins. A provider that stayed unavailable through its retries
+//! (overloaded, 5xx, unreachable) while a fallback exists cools down on a shorter ladder (10 s,
+//! 20 s, 40 s, ... capped at 5 min): outages of that kind are often brief, and the cooldown only
+//! spares every turn the retries before the fallback. A success resets it. The state is shared by
+//! every run (a `Mutex` touched once per model call) and shown by `pincer status`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,12 +16,24 @@ use serde::Serialize;
 
 const BASE: Duration = Duration::from_secs(60);
 const CAP: Duration = Duration::from_secs(3600);
+const UNAVAILABLE_BASE: Duration = Duration::from_secs(10);
+const UNAVAILABLE_CAP: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Default)]
 struct State {
     level: u32,
     until: Option<Instant>,
     reason: String,
+    /// The cause passes by itself (rate limit, overload), unlike a refused key or an empty
+    /// account, which need the operator.
+    passing: bool,
+}
+
+/// A provider being skipped: for how long, and whether the cause passes by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cooling {
+    pub left: Duration,
+    pub passing: bool,
 }
 
 /// Cooldowns by provider id.
@@ -44,17 +59,28 @@ impl Cooldowns {
 
     /// How long `provider` stays skipped, if it does.
     pub fn remaining(&self, provider: &str, now: Instant) -> Option<Duration> {
-        let providers = self.lock();
-        let until = providers.get(provider)?.until?;
-        (until > now).then(|| until - now)
+        self.cooling(provider, now).map(|cooling| cooling.left)
     }
 
-    /// Starts (or lengthens) a cooldown; returns its length.
+    /// Whether `provider` is being skipped, for how long and why.
+    pub fn cooling(&self, provider: &str, now: Instant) -> Option<Cooling> {
+        let providers = self.lock();
+        let state = providers.get(provider)?;
+        let until = state.until?;
+        (until > now).then(|| Cooling {
+            left: until - now,
+            passing: state.passing,
+        })
+    }
+
+    /// Starts (or lengthens) a cooldown; returns its length. `passing`: the cause goes away by
+    /// itself (a rate limit), so a turn that finds every model cooling down may be retried later.
     pub fn cool_down(
         &self,
         provider: &str,
         retry_after: Option<Duration>,
         reason: &str,
+        passing: bool,
         now: Instant,
     ) -> Duration {
         let mut providers = self.lock();
@@ -67,6 +93,23 @@ impl Cooldowns {
         state.level = state.level.saturating_add(1);
         state.until = Some(now + length);
         state.reason = reason.to_string();
+        state.passing = passing;
+        length
+    }
+
+    /// Starts (or lengthens) the short cooldown of a provider that stayed unavailable through its
+    /// retries; returns its length.
+    pub fn cool_down_unavailable(&self, provider: &str, reason: &str, now: Instant) -> Duration {
+        let mut providers = self.lock();
+        let state = providers.entry(provider.to_string()).or_default();
+        let length = UNAVAILABLE_BASE
+            .checked_mul(2u32.saturating_pow(state.level))
+            .unwrap_or(UNAVAILABLE_CAP)
+            .min(UNAVAILABLE_CAP);
+        state.level = state.level.saturating_add(1);
+        state.until = Some(now + length);
+        state.reason = reason.to_string();
+        state.passing = true;
         length
     }
 
@@ -104,23 +147,45 @@ mod tests {
         let cooldowns = Cooldowns::default();
         let now = Instant::now();
         let lengths: Vec<u64> = (0..4)
-            .map(|_| cooldowns.cool_down("openai", None, "429", now).as_secs())
+            .map(|_| {
+                cooldowns
+                    .cool_down("openai", None, "429", true, now)
+                    .as_secs()
+            })
             .collect();
         assert_eq!(lengths, vec![60, 300, 1500, 3600]);
         assert!(cooldowns.remaining("openai", now).is_some());
         cooldowns.succeeded("openai");
         assert_eq!(cooldowns.remaining("openai", now), None);
         assert_eq!(
-            cooldowns.cool_down("openai", None, "429", now).as_secs(),
+            cooldowns
+                .cool_down("openai", None, "429", true, now)
+                .as_secs(),
             60
         );
+    }
+
+    #[test]
+    fn unavailable_providers_cool_down_briefly_then_longer() {
+        let cooldowns = Cooldowns::default();
+        let now = Instant::now();
+        let lengths: Vec<u64> = (0..7)
+            .map(|_| {
+                cooldowns
+                    .cool_down_unavailable("anthropic", "529", now)
+                    .as_secs()
+            })
+            .collect();
+        assert_eq!(lengths, vec![10, 20, 40, 80, 160, 300, 300]);
+        assert_eq!(cooldowns.view(now)[0].reason, "529");
     }
 
     #[test]
     fn retry_after_wins_over_the_schedule() {
         let cooldowns = Cooldowns::default();
         let now = Instant::now();
-        let length = cooldowns.cool_down("anthropic", Some(Duration::from_secs(7)), "429", now);
+        let length =
+            cooldowns.cool_down("anthropic", Some(Duration::from_secs(7)), "429", true, now);
         assert_eq!(length, Duration::from_secs(7));
         assert_eq!(
             cooldowns.remaining("anthropic", now + Duration::from_secs(8)),

@@ -52,8 +52,11 @@ pub enum RunEvent {
         /// channel sends the answer once.
         turn: String,
     },
-    /// The turn ended without an answer; sent once per turn, instead of `Final`.
-    Failed { error: String },
+    /// The turn ended without an answer; sent once per turn, instead of `Final`. `retryable`:
+    /// the cause was passing (every model overloaded, unreachable or cooling down, the run could
+    /// not start), so asking again later with the same turn id may well succeed; a channel keeps
+    /// such a message and tries again instead of apologising.
+    Failed { error: String, retryable: bool },
 }
 
 /// Run limits and model choice, from `agents.defaults` (and `agent.model`).

@@ -98,10 +98,13 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .unwrap_or_else(|| "the run crashed".to_string());
+        // The attempts went to crashes (a panic leaves no error behind): trying later would crash
+        // again, so the failure is final.
         fail_turn(
             engine,
             state,
             format!("no answer after {max} attempts: {why}"),
+            false,
         );
         return Ok(());
     }
@@ -128,11 +131,12 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
                 engine,
                 state,
                 format!("no answer after {max} attempts: {why}"),
+                true,
             );
             Ok(())
         }
         Ok(Err(StepError::Fatal(why))) => {
-            fail_turn(engine, state, why);
+            fail_turn(engine, state, why, false);
             Ok(())
         }
         Err(_elapsed) => {
@@ -143,14 +147,17 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
                     "the run took longer than {} s",
                     engine.settings.timeout.as_secs()
                 ),
+                false,
             );
             Ok(())
         }
     }
 }
 
-fn fail_turn(engine: &Engine, state: &TurnState, error: String) {
-    warn!(turn = %state.turn.id, session = %state.turn.session_key, %error, "turn failed");
+/// Ends the turn without an answer. A `retryable` failure is recorded as such, so that asking
+/// again with the same turn id resumes it instead of repeating the failure.
+fn fail_turn(engine: &Engine, state: &TurnState, error: String, retryable: bool) {
+    warn!(turn = %state.turn.id, session = %state.turn.session_key, %error, retryable, "turn failed");
     engine
         .monitor
         .metrics
@@ -159,11 +166,12 @@ fn fail_turn(engine: &Engine, state: &TurnState, error: String) {
         ts_ms: now_ms(),
         turn: state.turn.id.clone(),
         error: error.clone(),
+        retryable,
     };
     if let Err(store_error) = engine.store.append(&state.turn.session_key, &[entry]) {
         warn!(%store_error, "could not record the failed turn");
     }
-    state.broadcast(RunEvent::Failed { error });
+    state.broadcast(RunEvent::Failed { error, retryable });
     state.finish();
 }
 
@@ -176,7 +184,10 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
         .map_err(|e| StepError::Retryable(e.to_string()))?;
     let (history, mut mine, failed) = split_transcript(&entries, &turn.id);
     if let Some(error) = failed {
-        return Ok(RunEvent::Failed { error });
+        return Ok(RunEvent::Failed {
+            error,
+            retryable: false,
+        });
     }
     if mine.is_empty() {
         let user = ChatMessage::User {
@@ -325,28 +336,42 @@ fn record_trace(engine: &Engine, turn: &Turn, steps: &[serde_json::Value], total
 }
 
 /// Splits a transcript into the history of completed turns, this turn's messages, and this
-/// turn's failure if it was already recorded. Unfinished or failed earlier turns are left out of
-/// the history, so the model never sees a dangling tool call.
+/// turn's failure if it was already recorded as final. Unfinished or failed earlier turns are left
+/// out of the history, so the model never sees a dangling tool call. Messages are grouped by turn
+/// id, not by adjacency: a turn that failed for a passing reason (a `retryable` failure) and was
+/// answered later, after other turns, still reads as one question and its answer. A retryable
+/// failure of this turn does not stop it.
 fn split_transcript(
     entries: &[Entry],
     turn_id: &str,
 ) -> (Vec<ChatMessage>, Vec<ChatMessage>, Option<String>) {
-    let mut turns: Vec<(String, Vec<ChatMessage>, bool)> = Vec::new();
+    let mut turns: Vec<(Vec<ChatMessage>, bool)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut mine = Vec::new();
     let mut failed = None;
     for entry in entries {
         match entry {
             Entry::Message { turn, message, .. } if turn == turn_id => mine.push(message.clone()),
-            Entry::TurnFailed { turn, error, .. } if turn == turn_id => {
-                failed = Some(error.clone())
+            Entry::TurnFailed {
+                turn,
+                error,
+                retryable: false,
+                ..
+            } if turn == turn_id => failed = Some(error.clone()),
+            Entry::Message { turn, message, .. } => {
+                let slot = *index.entry(turn.as_str()).or_insert_with(|| {
+                    turns.push((Vec::new(), false));
+                    turns.len() - 1
+                });
+                turns[slot].0.push(message.clone());
             }
-            Entry::Message { turn, message, .. } => match turns.last_mut() {
-                Some((id, messages, _)) if id == turn => messages.push(message.clone()),
-                _ => turns.push((turn.clone(), vec![message.clone()], false)),
-            },
-            Entry::TurnFailed { turn, .. } => {
-                if let Some(found) = turns.iter_mut().find(|(id, _, _)| id == turn) {
-                    found.2 = true;
+            Entry::TurnFailed {
+                turn,
+                retryable: false,
+                ..
+            } => {
+                if let Some(&slot) = index.get(turn.as_str()) {
+                    turns[slot].1 = true;
                 }
             }
             _ => {}
@@ -354,11 +379,11 @@ fn split_transcript(
     }
     let history = turns
         .into_iter()
-        .filter(|(_, messages, failed)| {
+        .filter(|(messages, failed)| {
             !failed
                 && matches!(messages.last(), Some(ChatMessage::Assistant { tool_calls, .. }) if tool_calls.is_empty())
         })
-        .flat_map(|(_, messages, _)| messages)
+        .flat_map(|(messages, _)| messages)
         .collect();
     (history, mine, failed)
 }
@@ -414,6 +439,7 @@ mod tests {
                 ts_ms: 0,
                 turn: "t2".into(),
                 error: "gave up".into(),
+                retryable: false,
             },
             message("t3", user("now")),
             message("t3", dangling.clone()),
@@ -424,5 +450,35 @@ mod tests {
         assert_eq!(failed, None);
         let (_, _, failed) = split_transcript(&entries, "t2");
         assert_eq!(failed.as_deref(), Some("gave up"));
+    }
+
+    #[test]
+    fn a_retryable_failure_leaves_the_turn_open_and_a_late_answer_joins_its_question() {
+        let entries = vec![
+            message("t1", user("are you there?")),
+            Entry::TurnFailed {
+                ts_ms: 0,
+                turn: "t1".into(),
+                error: "every model is overloaded".into(),
+                retryable: true,
+            },
+            message("t2", user("second")),
+            message("t2", answer("two")),
+            message("t1", answer("yes")),
+        ];
+        let (_, mine, failed) = split_transcript(&entries, "t1");
+        assert_eq!(failed, None, "a retryable failure must not end the turn");
+        assert_eq!(mine, vec![user("are you there?"), answer("yes")]);
+        let (history, _, _) = split_transcript(&entries, "t3");
+        assert_eq!(
+            history,
+            vec![
+                user("are you there?"),
+                answer("yes"),
+                user("second"),
+                answer("two")
+            ],
+            "the late answer stays with its question"
+        );
     }
 }

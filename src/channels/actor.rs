@@ -34,6 +34,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use super::chunk;
+use super::defer::Deferrals;
 use super::delivery::{send_reply, Reply};
 use super::gate::SendGate;
 use super::journal::{Entry, Journal, MessageBody};
@@ -129,7 +130,7 @@ enum Admission {
 
 enum TurnOutcome {
     Answer { text: String, turn: String },
-    Failed(String),
+    Failed { error: String, retryable: bool },
 }
 
 /// The actor.
@@ -145,6 +146,8 @@ pub struct ChannelActor {
     unhealthy_since: Option<Instant>,
     /// Replayed entries whose reply may already have gone out, with the time their wait ends.
     awaiting: HashMap<u64, (Entry, Instant)>,
+    /// Entries whose turn failed for a passing reason, asked again later (see `defer.rs`).
+    deferred: Deferrals,
 }
 
 impl ChannelActor {
@@ -152,6 +155,7 @@ impl ChannelActor {
         let channel = parts.transport.labels().channel;
         let allow = AllowList::new(channel, &parts.settings.allow_from, parts.pairing.clone());
         let gate = Rc::new(SendGate::new(parts.settings.sends_per_second));
+        let deferred = Deferrals::new(Arc::clone(&parts.stats));
         ChannelActor {
             cx,
             channel,
@@ -163,6 +167,7 @@ impl ChannelActor {
             answered_turns: HashMap::new(),
             unhealthy_since: None,
             awaiting: HashMap::new(),
+            deferred,
         }
     }
 
@@ -173,8 +178,13 @@ impl ChannelActor {
         } else {
             ""
         };
+        let waiting = if self.deferred.is_empty() {
+            String::new()
+        } else {
+            format!(", {} waiting for the models", self.deferred.len())
+        };
         self.cx.set_status(format!(
-            "{}; {} received, {} answered, {} in flight{paused}",
+            "{}; {} received, {} answered, {} in flight{waiting}{paused}",
             stats.link(),
             stats.received.load(Relaxed),
             stats.answered.load(Relaxed),
@@ -198,7 +208,7 @@ impl ChannelActor {
             .journal
             .pending(self.channel, self.parts.transport.account());
         for entry in pending {
-            if self.in_flight.contains(&entry.id) {
+            if self.in_flight.contains(&entry.id) || self.deferred.holds(entry.id, now) {
                 continue;
             }
             if entry.sending && confirms {
@@ -329,7 +339,9 @@ impl ChannelActor {
                     RunEvent::Final { text, turn, .. } => {
                         return Ok(TurnOutcome::Answer { text, turn })
                     }
-                    RunEvent::Failed { error } => return Ok(TurnOutcome::Failed(error)),
+                    RunEvent::Failed { error, retryable } => {
+                        return Ok(TurnOutcome::Failed { error, retryable })
+                    }
                     RunEvent::Delta(_) | RunEvent::ToolCall { .. } => {}
                 }
             }
@@ -360,8 +372,23 @@ impl ChannelActor {
                     self.finish(entry.id);
                 }
             }
-            Ok(TurnOutcome::Failed(error)) => {
+            Ok(TurnOutcome::Failed {
+                error,
+                retryable: true,
+            }) if Deferrals::may_defer(entry.record.received_ms, crate::clock::now_ms()) => {
+                let wait = self.deferred.defer(entry.id, Instant::now());
+                warn!(
+                    channel = self.channel,
+                    entry = entry.id,
+                    %error,
+                    retry_in_s = wait.as_secs(),
+                    "the models are unavailable; the message stays in the journal and is asked again"
+                );
+                self.in_flight.remove(&entry.id);
+            }
+            Ok(TurnOutcome::Failed { error, .. }) => {
                 warn!(channel = self.channel, entry = entry.id, %error, "the agent could not answer; apologising");
+                self.deferred.remove(entry.id);
                 self.reply(entry, APOLOGY.to_string(), ctx);
             }
             Err(why) => {
@@ -447,6 +474,7 @@ impl ChannelActor {
         self.parts.journal.done(id);
         self.in_flight.remove(&id);
         self.deliveries.remove(&id);
+        self.deferred.remove(id);
     }
 }
 

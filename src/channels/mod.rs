@@ -8,13 +8,16 @@
 //!    before the platform is acknowledged;
 //! 3. the channel's [`actor::ChannelActor`] applies the DM policy ([`pairing`]), hands admitted
 //!    text to the session actor, and sends the answer back ([`delivery`], [`chunk`], [`gate`]);
-//! 4. the journal entry is marked done; on start, whatever is not done is replayed.
+//! 4. the journal entry is marked done; on start, whatever is not done is replayed. A message
+//!    whose turn failed for a passing reason (the models unavailable) stays pending and is asked
+//!    again later ([`defer`]).
 //!
 //! [`hub::Channels`] is what the rest of the gateway holds: the journal, the pairing store and,
 //! per enabled channel, its actor and figures.
 
 pub mod actor;
 pub mod chunk;
+pub mod defer;
 pub mod delivery;
 pub mod gate;
 pub mod hub;

@@ -32,6 +32,11 @@ pub struct ChannelStats {
     pub delivery_failures: AtomicU64,
     /// Webhook or update bodies refused (bad signature, malformed).
     pub rejected: AtomicU64,
+    /// Turns that failed for a passing reason (every model overloaded or cooling down); their
+    /// messages stay in the journal and are asked again later.
+    pub turns_deferred: AtomicU64,
+    /// Messages now waiting for the models to come back.
+    pub waiting_for_model: AtomicU64,
     healthy: AtomicBool,
     link: Mutex<String>,
 }
@@ -75,6 +80,8 @@ impl ChannelStats {
             "sendFailures": n(&self.send_failures),
             "deliveryFailures": n(&self.delivery_failures),
             "rejected": n(&self.rejected),
+            "turnsDeferred": n(&self.turns_deferred),
+            "waitingForModel": n(&self.waiting_for_model),
         })
     }
 }

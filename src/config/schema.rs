@@ -97,6 +97,10 @@ pub struct GatewayConfig {
     pub request_timeout: u64,
     /// Per-client request rate limiting.
     pub rate_limiting: RateLimiting,
+    /// Default false. When true, `POST /admin/actors/{id}/panic` makes a running actor panic, to
+    /// rehearse crashes (chaos tests, checking that supervision restarts what it should). Never
+    /// on in production: anyone holding the admin credential could crash actors at will.
+    pub fault_injection: bool,
 }
 
 impl Default for GatewayConfig {
@@ -112,6 +116,7 @@ impl Default for GatewayConfig {
             connection_timeout: 5000,
             request_timeout: 30000,
             rate_limiting: RateLimiting::default(),
+            fault_injection: false,
         }
     }
 }

@@ -104,7 +104,7 @@ async fn stream(
                 );
                 return Ok((text, usage));
             }
-            RunEvent::Failed { error } => {
+            RunEvent::Failed { error, .. } => {
                 bus.publish(
                     "chat",
                     &json!({ "runId": run, "sessionKey": session, "seq": next(),
@@ -190,7 +190,9 @@ pub async fn history(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorSha
                 ChatMessage::Tool { name, content, is_error, .. } => json!({ "role": "tool",
                     "name": name, "content": content, "isError": is_error, "ts": ts_ms, "turn": turn }),
             }),
-            Entry::TurnFailed { ts_ms, turn, error } => {
+            Entry::TurnFailed {
+                ts_ms, turn, error, ..
+            } => {
                 Some(json!({ "role": "error", "content": error, "ts": ts_ms, "turn": turn }))
             }
             _ => None,

@@ -290,6 +290,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         limiter: crate::web::rate_limit::RequestLimiter::from_config(&config.gateway.rate_limiting),
         monitor,
         metrics_public: config.monitoring.metrics_public,
+        fault_injection: config.gateway.fault_injection,
     });
     let settings = server_settings(config);
     let tree = tree::start(

@@ -109,6 +109,7 @@ impl SessionActor {
             };
             if let Some(refused) = refused {
                 let _ = refused.listener.send(RunEvent::Failed {
+                    retryable: false,
                     error: format!(
                         "message dropped: more than {cap} messages were waiting for this session (messages.queue.cap)"
                     ),
@@ -167,6 +168,7 @@ impl SessionActor {
                     {
                         for listener in &current.listeners {
                             let _ = listener.send(RunEvent::Failed {
+                                retryable: true,
                                 error: format!("could not start the agent run: {error}"),
                             });
                         }
@@ -211,12 +213,16 @@ impl SessionActor {
             return false;
         };
         for listener in &current.listeners {
-            let _ = listener.send(RunEvent::Failed { error: why.into() });
+            let _ = listener.send(RunEvent::Failed {
+                error: why.into(),
+                retryable: false,
+            });
         }
         let entry = Entry::TurnFailed {
             ts_ms: now_ms(),
             turn: current.turn_id.clone(),
             error: why.into(),
+            retryable: false,
         };
         let _ = self.engine.store.append(&self.key, &[entry]);
         let _ = self.engine.runs.tell(TerminateChild(current.child_id));

@@ -30,11 +30,14 @@ pub enum Entry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<String>,
     },
-    /// The turn ended without an answer; `error` is what the asker was told.
+    /// The turn ended without an answer; `error` is what the asker was told. A `retryable`
+    /// failure does not end the turn for good: the same turn id may be asked again and answered.
     TurnFailed {
         ts_ms: u64,
         turn: String,
         error: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retryable: bool,
     },
     /// Timeline and totals of one run (an attempt of a turn), for `pincer trace`.
     Trace {

@@ -56,6 +56,8 @@ pub struct AppState {
     pub monitor: Arc<Monitor>,
     /// `monitoring.metricsPublic`: `/metrics` without authentication.
     pub metrics_public: bool,
+    /// `gateway.faultInjection`: `POST /admin/actors/{id}/panic` is allowed.
+    pub fault_injection: bool,
     /// The inbound journal, the pairing store and the channel actors.
     pub channels: Arc<crate::channels::hub::Channels>,
     /// The WebSocket control plane (event bus, idempotency keys, `/gateway/clients`).
@@ -146,6 +148,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(probes::ready)
         .service(admin::list_actors)
         .service(admin::get_actor)
+        .service(admin::panic_actor)
         .service(admin_metrics::prometheus)
         .service(admin_metrics::seed_metrics)
         .service(admin_sessions::status)

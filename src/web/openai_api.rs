@@ -171,7 +171,13 @@ async fn answer(mut events: mpsc::UnboundedReceiver<RunEvent>, model: &str) -> H
                     "x_pincer": { "answered_by": answered_by },
                 }));
             }
-            RunEvent::Failed { error: why } => {
+            // A passing cause (every model overloaded or cooling down) is 503: asking again later
+            // may work. Anything else is 502.
+            RunEvent::Failed {
+                error: why,
+                retryable: true,
+            } => return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why),
+            RunEvent::Failed { error: why, .. } => {
                 return error(StatusCode::BAD_GATEWAY, "agent_error", why)
             }
             RunEvent::Delta(_) | RunEvent::ToolCall { .. } => {}
@@ -234,7 +240,7 @@ fn sse_stream(
                         all.extend_from_slice(b"data: [DONE]\n\n");
                         Bytes::from(all)
                     }
-                    Some(RunEvent::Failed { error }) => Bytes::from(format!(
+                    Some(RunEvent::Failed { error, .. }) => Bytes::from(format!(
                         "data: {}\n\ndata: [DONE]\n\n",
                         json!({ "error": { "message": error, "type": "agent_error" } })
                     )),

@@ -236,7 +236,7 @@ impl Tool for SessionsSend {
                 while let Some(event) = events.recv().await {
                     match event {
                         RunEvent::Final { text, .. } => return Ok(text),
-                        RunEvent::Failed { error } => {
+                        RunEvent::Failed { error, .. } => {
                             return Err(format!("{target} failed: {error}"))
                         }
                         _ => {}
