@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
-use super::gate::{backoff, SendGate};
+use super::gate::{backoff, Pass, SendGate};
 use super::stats::ChannelStats;
 use super::transport::{SendFailure, Transport};
 
@@ -43,19 +43,31 @@ pub async fn send_reply(
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            gate.wait(&reply.to).await;
+            let pass = gate.wait(&reply.to).await;
             let sending = transport.send_text(&reply.to, chunk, quote, reply.tag.as_deref());
             let failure = match sending.await {
-                Ok(()) => break,
+                Ok(()) => {
+                    gate.succeeded();
+                    break;
+                }
                 Err(failure) => failure,
             };
             attempt += 1;
             let (pause, whole_channel) = match &failure {
                 SendFailure::Permanent { .. } | SendFailure::Unhealthy { .. } => {
-                    return Err(failure)
+                    if pass == Pass::Probe {
+                        gate.probe_ended();
+                    }
+                    return Err(failure);
                 }
-                SendFailure::RetryChannel { after, .. } => (backoff(attempt, *after), true),
-                SendFailure::RetryRecipient { after, .. } => (backoff(attempt, *after), false),
+                // The channel's own streak sets the pause, whichever reply met the throttle.
+                SendFailure::RetryChannel { after, .. } => (gate.throttled(*after), true),
+                SendFailure::RetryRecipient { after, .. } => {
+                    if pass == Pass::Probe {
+                        gate.probe_ended();
+                    }
+                    (backoff(attempt, *after), false)
+                }
             };
             if started.elapsed() + pause > RETRY_FOR {
                 return Err(SendFailure::Permanent {
@@ -75,9 +87,7 @@ pub async fn send_reply(
                 why = failure.why(),
                 "send throttled or failed; retrying"
             );
-            if whole_channel {
-                gate.pause_channel(pause);
-            } else {
+            if !whole_channel {
                 gate.pause_recipient(&reply.to, pause);
             }
         }

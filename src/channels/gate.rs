@@ -2,11 +2,18 @@
 //! the pauses the platform asks for, for the whole channel (throughput limits) or for one
 //! recipient (WhatsApp's per-user pair limit). Every send waits at the gate first.
 //!
+//! A channel-wide throttle ends with a probe, not a stampede: when the pause is over, one send
+//! goes out alone; the others wait until it succeeds (then all go, paced by the limiter) or is
+//! throttled again (a longer pause, from the channel's own streak of refusals: 1 s doubling to
+//! 30 s, whichever reply happened to probe). So a throttled platform sees one request per pause
+//! however many replies are waiting.
+//!
 //! Used only from the channel actor's thread, so interior mutability is plain `Cell`/`RefCell`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::rc::Rc;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -19,6 +26,21 @@ pub struct SendGate {
     clock: DefaultClock,
     paused_until: Cell<Option<Instant>>,
     recipients: RefCell<HashMap<String, Instant>>,
+    /// Channel-wide refusals in a row (the throttle's backoff level).
+    streak: Cell<u32>,
+    /// Set by a channel pause, cleared by the next success: sends go one at a time.
+    probing: Cell<bool>,
+    /// A probe send is out.
+    probe_out: Cell<bool>,
+    /// Wakes the sends waiting behind a probe when it ends.
+    probe_done: Rc<tokio::sync::Notify>,
+}
+
+/// Whether a send that passed the gate is the channel's probe (see the module header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    Normal,
+    Probe,
 }
 
 impl SendGate {
@@ -29,11 +51,16 @@ impl SendGate {
             clock: DefaultClock::default(),
             paused_until: Cell::new(None),
             recipients: RefCell::new(HashMap::new()),
+            streak: Cell::new(0),
+            probing: Cell::new(false),
+            probe_out: Cell::new(false),
+            probe_done: Rc::new(tokio::sync::Notify::new()),
         }
     }
 
-    /// Waits until a message to `to` may go out.
-    pub async fn wait(&self, to: &str) {
+    /// Waits until a message to `to` may go out. A [`Pass::Probe`] must be reported with
+    /// [`SendGate::probe_ended`] (or end in [`SendGate::throttled`] / [`SendGate::succeeded`]).
+    pub async fn wait(&self, to: &str) -> Pass {
         loop {
             let now = Instant::now();
             let channel = self.paused_until.get().filter(|until| *until > now);
@@ -47,8 +74,17 @@ impl SendGate {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
+            if self.probing.get() {
+                if self.probe_out.get() {
+                    let done = Rc::clone(&self.probe_done);
+                    done.notified().await;
+                    continue;
+                }
+                self.probe_out.set(true);
+                return Pass::Probe;
+            }
             match self.limiter.check() {
-                Ok(()) => return,
+                Ok(()) => return Pass::Normal,
                 Err(not_until) => {
                     tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await
                 }
@@ -56,8 +92,36 @@ impl SendGate {
         }
     }
 
-    /// Holds every send for `pause` (extends, never shortens, a pause in force).
+    /// The platform throttled the whole channel: pause every send for the channel's next backoff
+    /// (or the platform's hint), then probe. Returns the pause.
+    pub fn throttled(&self, hint: Option<Duration>) -> Duration {
+        let streak = self.streak.get().saturating_add(1);
+        self.streak.set(streak);
+        let pause = backoff(streak, hint);
+        self.pause_channel(pause);
+        pause
+    }
+
+    /// A send went through: the throttle (if any) is over and everyone may go.
+    pub fn succeeded(&self) {
+        self.streak.set(0);
+        if self.probing.replace(false) {
+            self.probe_ended();
+        }
+    }
+
+    /// The probe ended without telling about the channel (a permanent or per-recipient
+    /// failure): another send may probe.
+    pub fn probe_ended(&self) {
+        self.probe_out.set(false);
+        self.probe_done.notify_waiters();
+    }
+
+    /// Holds every send for `pause` (extends, never shortens, a pause in force); sends resume
+    /// one probe at a time.
     pub fn pause_channel(&self, pause: Duration) {
+        self.probing.set(true);
+        self.probe_ended();
         let until = Instant::now() + pause;
         if self
             .paused_until
@@ -128,6 +192,42 @@ mod tests {
         assert!(
             started.elapsed() >= pause * 2,
             "a channel pause holds everyone"
+        );
+    }
+
+    #[actix_web::test]
+    async fn after_a_throttle_one_probe_goes_first_and_the_rest_follow_its_success() {
+        let gate = Rc::new(SendGate::new(1000));
+        assert_eq!(gate.throttled(None), Duration::from_secs(1));
+        assert_eq!(
+            gate.throttled(None),
+            Duration::from_secs(2),
+            "the streak grows"
+        );
+        // Cut the 2 s pause short: the test is about what happens when it ends.
+        gate.paused_until
+            .set(Some(Instant::now() + Duration::from_millis(50)));
+        let started = Instant::now();
+        assert_eq!(gate.wait("a").await, Pass::Probe);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        // A second sender waits behind the probe...
+        let follower = {
+            let gate = Rc::clone(&gate);
+            tokio::task::spawn_local(async move { gate.wait("b").await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !follower.is_finished(),
+            "no second send while the probe is out"
+        );
+        // ... until it succeeds.
+        gate.succeeded();
+        assert_eq!(follower.await.ok(), Some(Pass::Normal));
+        assert_eq!(gate.wait("c").await, Pass::Normal);
+        assert_eq!(
+            gate.throttled(None),
+            Duration::from_secs(1),
+            "success reset the streak"
         );
     }
 }

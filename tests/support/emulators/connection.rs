@@ -228,7 +228,11 @@ fn answer(shared: &Shared, request: &Request, out: &mut TcpStream) -> std::io::R
         let body = error_body(api, code, &message);
         return write_status(out, code, &body, None).map(|()| true);
     }
-    let reply = lock(&shared.queue).pop_front();
+    let outage = *lock(&shared.outage);
+    let reply = match outage {
+        Some((until, code)) if std::time::Instant::now() < until => Some(Reply::status(code)),
+        _ => lock(&shared.queue).pop_front(),
+    };
     let reply = reply.unwrap_or_else(|| {
         let last = last_user_text(&body);
         Reply::Text(vec!["echo: ".to_string(), last])

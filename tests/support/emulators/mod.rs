@@ -186,6 +186,8 @@ struct Shared {
     requests: Mutex<Vec<Recorded>>,
     delay: Mutex<Duration>,
     api_key: Mutex<Option<String>>,
+    /// Until when every valid request gets this status (see [`Emulator::fail_for`]).
+    outage: Mutex<Option<(std::time::Instant, u16)>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     connections: AtomicUsize,
@@ -220,6 +222,7 @@ impl Emulator {
             requests: Mutex::new(Vec::new()),
             delay: Mutex::new(Duration::ZERO),
             api_key: Mutex::new(None),
+            outage: Mutex::new(None),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
@@ -268,6 +271,13 @@ impl Emulator {
     /// A pause before every reply (models think; load tests need overlap).
     pub fn set_delay(&self, delay: Duration) {
         *lock(&self.shared.delay) = delay;
+    }
+
+    /// An outage: for `duration` from now every valid request gets `code` with the API's canonical
+    /// error body (529 `overloaded_error` for Anthropic, 503 for OpenAI...), ahead of any scripted
+    /// reply; then the emulator answers normally again.
+    pub fn fail_for(&self, duration: Duration, code: u16) {
+        *lock(&self.shared.outage) = Some((std::time::Instant::now() + duration, code));
     }
 
     /// Refuse requests without this key (`Authorization: Bearer` / `x-api-key`) with a 401, as the
