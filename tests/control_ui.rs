@@ -446,6 +446,7 @@ fn gateway_on(home: tempfile::TempDir, port: u16) -> Gateway {
         std::thread::sleep(Duration::from_millis(20));
     }
     Gateway {
+        state: home.path().join("state"),
         home,
         pid: child.id(),
         child: Some(child),

@@ -29,6 +29,15 @@ struct State {
     passing: bool,
 }
 
+impl State {
+    /// A failure of a call that began before the cooldown in force (calls overlap) is no new
+    /// evidence: it does not lengthen the cooldown, unless the provider says how long to wait.
+    fn still_cooling(&self, now: Instant, retry_after: Option<Duration>) -> Option<Duration> {
+        let until = self.until.filter(|until| *until > now)?;
+        retry_after.is_none().then(|| until - now)
+    }
+}
+
 /// A provider being skipped: for how long, and whether the cause passes by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cooling {
@@ -85,6 +94,9 @@ impl Cooldowns {
     ) -> Duration {
         let mut providers = self.lock();
         let state = providers.entry(provider.to_string()).or_default();
+        if let Some(left) = state.still_cooling(now, retry_after) {
+            return left;
+        }
         let scheduled = BASE
             .checked_mul(5u32.saturating_pow(state.level))
             .unwrap_or(CAP)
@@ -102,6 +114,9 @@ impl Cooldowns {
     pub fn cool_down_unavailable(&self, provider: &str, reason: &str, now: Instant) -> Duration {
         let mut providers = self.lock();
         let state = providers.entry(provider.to_string()).or_default();
+        if let Some(left) = state.still_cooling(now, None) {
+            return left;
+        }
         let length = UNAVAILABLE_BASE
             .checked_mul(2u32.saturating_pow(state.level))
             .unwrap_or(UNAVAILABLE_CAP)
@@ -146,11 +161,12 @@ mod tests {
     fn cooldowns_grow_by_five_cap_at_an_hour_and_reset_on_success() {
         let cooldowns = Cooldowns::default();
         let now = Instant::now();
+        let mut at = now;
         let lengths: Vec<u64> = (0..4)
             .map(|_| {
-                cooldowns
-                    .cool_down("openai", None, "429", true, now)
-                    .as_secs()
+                let length = cooldowns.cool_down("openai", None, "429", true, at);
+                at += length;
+                length.as_secs()
             })
             .collect();
         assert_eq!(lengths, vec![60, 300, 1500, 3600]);
@@ -168,16 +184,42 @@ mod tests {
     #[test]
     fn unavailable_providers_cool_down_briefly_then_longer() {
         let cooldowns = Cooldowns::default();
-        let now = Instant::now();
+        let mut at = Instant::now();
         let lengths: Vec<u64> = (0..7)
             .map(|_| {
-                cooldowns
-                    .cool_down_unavailable("anthropic", "529", now)
-                    .as_secs()
+                let length = cooldowns.cool_down_unavailable("anthropic", "529", at);
+                at += length;
+                length.as_secs()
             })
             .collect();
         assert_eq!(lengths, vec![10, 20, 40, 80, 160, 300, 300]);
-        assert_eq!(cooldowns.view(now)[0].reason, "529");
+        assert_eq!(cooldowns.view(at - Duration::from_secs(1))[0].reason, "529");
+    }
+
+    #[test]
+    fn overlapping_failures_do_not_lengthen_a_cooldown() {
+        let cooldowns = Cooldowns::default();
+        let now = Instant::now();
+        assert_eq!(
+            cooldowns.cool_down_unavailable("a", "529", now).as_secs(),
+            10
+        );
+        // Calls that started before the cooldown fail a moment later: no escalation.
+        let later = now + Duration::from_secs(1);
+        assert_eq!(
+            cooldowns.cool_down_unavailable("a", "529", later).as_secs(),
+            9
+        );
+        assert_eq!(
+            cooldowns.cool_down("a", None, "429", true, later).as_secs(),
+            9
+        );
+        // After it ends, the next failure is the next level.
+        let after = now + Duration::from_secs(11);
+        assert_eq!(
+            cooldowns.cool_down_unavailable("a", "529", after).as_secs(),
+            20
+        );
     }
 
     #[test]

@@ -236,8 +236,9 @@ async fn serve(
         hello.presence.mode
     );
     let actor = {
-        let (state, outbox, conn_id, who) =
-            (state.clone(), outbox.clone(), conn_id.clone(), who.clone());
+        // The outbox's only senders are the actor's: when it dies (a crash: connections are
+        // temporary children, never restarted), the pump sees the outbox close and hangs up.
+        let (state, outbox, conn_id, who) = (state.clone(), outbox, conn_id.clone(), who.clone());
         let (spec, actor) =
             ChildSpec::actor_with_capacity(conn_id.clone(), "connection", 256, move |cx| {
                 ConnectionActor::new(
@@ -301,8 +302,15 @@ async fn serve(
     info!(conn = %conn_id, %why, "WebSocket connection closed");
     control.left(&conn_id);
     let _ = control.clients.tell(TerminateChild(conn_id));
-    let _ = session.close(None).await;
+    let reason = (why == ACTOR_STOPPED).then(|| CloseReason {
+        code: CloseCode::Error,
+        description: Some("internal error; reconnect".into()),
+    });
+    let _ = session.close(reason).await;
 }
+
+/// Why a connection ends when its actor is gone.
+const ACTOR_STOPPED: &str = "the connection actor stopped";
 
 /// Moves frames until the connection ends; why it ended.
 async fn pump(
@@ -318,7 +326,7 @@ async fn pump(
     loop {
         tokio::select! {
             frame = outbox.rx.recv() => {
-                let Some(frame) = frame else { return "the connection actor stopped".into() };
+                let Some(frame) = frame else { return ACTOR_STOPPED.into() };
                 let len = frame.len();
                 if session.text(frame).await.is_err() {
                     return "the client went away".into();
@@ -387,7 +395,7 @@ async fn pump(
                             Err(pincer_actors::SendError::NotRunning(_)) => {
                                 let gone = ErrorShape::unavailable("this connection's actor stopped; reconnect");
                                 let _ = session.text(frames::response(&id, &Err(gone))).await;
-                                return "the connection actor stopped".into();
+                                return ACTOR_STOPPED.into();
                             }
                         }
                     }

@@ -174,6 +174,7 @@ impl SessionStore {
             }
         };
         let mut text = String::new();
+        let started_file = fresh.is_some();
         if let Some((id, created_ms)) = fresh {
             push_line(
                 &mut text,
@@ -188,12 +189,14 @@ impl SessionStore {
         for entry in entries {
             push_line(&mut text, entry, &path)?;
         }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        file.write_all(text.as_bytes()).map_err(io(&path))?;
+        let written = append_whole(&path, text.as_bytes());
+        if let Err(error) = written {
+            if started_file {
+                // The next append starts the file again, header first.
+                self.lock().0.sessions.remove(key);
+            }
+            return Err(error);
+        }
         let mut guard = self.lock();
         if let Some(meta) = guard.0.sessions.get_mut(key) {
             meta.updated_ms = now_ms();
@@ -309,6 +312,24 @@ impl SessionStore {
             metadata: Some(meta),
         }
     }
+}
+
+/// Appends `bytes` to `path` as one write, or not at all: a write cut short (a full disk) is cut
+/// back off the file, so that the next append does not glue a good line onto a torn one.
+fn append_whole(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io(path))?;
+    let before = file.metadata().map_err(io(path))?.len();
+    if let Err(error) = file.write_all(bytes) {
+        if let Err(cut) = file.set_len(before) {
+            warn!(path = %path.display(), %cut, "cannot cut a failed append off the transcript");
+        }
+        return Err(io(path)(error));
+    }
+    Ok(())
 }
 
 fn push_line(text: &mut String, entry: &Entry, path: &Path) -> Result<(), StoreError> {

@@ -28,11 +28,26 @@ pub struct Gateway {
     pub child: Option<Child>,
     pub addr: SocketAddr,
     pub pid: u32,
+    /// Where the test sees the state directory (`home/state`, or that path inside the mount
+    /// namespace the gateway runs in, through `/proc/<pid>/root`).
+    pub state: PathBuf,
 }
 
 /// A `pincer` command in `home`, with the test's environment cleared of overrides.
 pub fn pincer(home: &Path) -> Command {
-    let mut command = Command::new(BIN);
+    pincer_via(home, &[])
+}
+
+/// Like [`pincer`], run through `wrapper` (e.g. `nsenter -t PID -m --`), which must exec it.
+pub fn pincer_via(home: &Path, wrapper: &[&str]) -> Command {
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(BIN);
+            command
+        }
+        None => Command::new(BIN),
+    };
     command
         .env("PINCER_HOME", home)
         .env_remove("PINCER_CONFIG")
@@ -87,15 +102,22 @@ impl Gateway {
     /// Starts a gateway on an existing `PINCER_HOME`.
     pub fn start_in(home: tempfile::TempDir, env: &[(&str, &str)]) -> Gateway {
         let mut command = pincer(home.path());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let state = home.path().join("state");
+        Gateway::spawn(home, command, state)
+    }
+
+    /// Runs `command` (a `pincer` command without its arguments) as `gateway --port 0` and waits
+    /// for it to publish its runtime file under `state`, the state directory as the test sees it.
+    pub fn spawn(home: tempfile::TempDir, mut command: Command, state: PathBuf) -> Gateway {
         command
             .args(["gateway", "--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
         let mut child = command.spawn().expect("spawn pincer gateway");
-        let runtime = home.path().join("state").join("gateway.json");
+        let runtime = state.join("gateway.json");
         let deadline = Instant::now() + Duration::from_secs(15);
         let info: Value = loop {
             if let Ok(text) = std::fs::read(&runtime) {
@@ -135,6 +157,7 @@ impl Gateway {
             child: Some(child),
             addr,
             pid,
+            state,
         }
     }
 
@@ -143,7 +166,7 @@ impl Gateway {
     }
 
     pub fn state_dir(&self) -> PathBuf {
-        self.home.path().join("state")
+        self.state.clone()
     }
 
     /// The generated token (zero-config start).

@@ -101,7 +101,8 @@ pub async fn invoke(supervisor: &ActorRef<Supervisor>, invocation: Invocation) -
     }
     result.await.unwrap_or_else(|_| {
         ToolOutcome::error(format!(
-            "the tool `{name}` stopped without a result (the gateway may be shutting down)"
+            "the tool `{name}` ended without a result (its task crashed or was stopped); \
+             its call had no effect you can rely on"
         ))
     })
 }
