@@ -148,6 +148,16 @@ fn exposure(config: &Config, findings: &mut Vec<Finding>) {
              reverse proxy and bind to loopback.",
         ));
     }
+    if gateway.fault_injection {
+        findings.push(Finding::new(
+            "gateway.fault_injection_on",
+            Severity::Warning,
+            "Actors can be crashed on request",
+            "gateway.faultInjection is true: POST /admin/actors/{id}/panic makes any actor panic \
+             for whoever holds the admin credential. It is meant for chaos tests and drills.",
+            "Set gateway.faultInjection to false outside tests.",
+        ));
+    }
     if exposed && !gateway.rate_limiting.enabled {
         findings.push(Finding::new(
             "gateway.rate_limiting_off",
@@ -424,5 +434,19 @@ mod tests {
         let mut config = Config::default();
         config.agents.defaults.sandbox.mode = SandboxMode::All;
         assert_eq!(severity_of(&config, "agents.sandbox_mode"), Severity::Info);
+    }
+
+    #[test]
+    fn fault_injection_is_a_warning() {
+        let mut config = Config::default();
+        assert!(!check(&config)
+            .iter()
+            .any(|f| f.check_id == "gateway.fault_injection_on"));
+        config.gateway.fault_injection = true;
+        let finding = check(&config)
+            .into_iter()
+            .find(|f| f.check_id == "gateway.fault_injection_on")
+            .expect("reported");
+        assert_eq!(finding.severity, Severity::Warning);
     }
 }
