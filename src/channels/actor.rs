@@ -54,8 +54,10 @@ const UNHEALTHY_RETRY: Duration = Duration::from_secs(60);
 /// A message whose turn ends without an answer this many times (its session kept crashing) is
 /// given up with an apology.
 const MAX_DELIVERIES: u32 = 3;
-/// How long a batched turn's id is remembered (so its answer goes out once).
-const ANSWERED_MEMORY: Duration = Duration::from_secs(600);
+/// How long a batched turn's id is remembered (so its answer goes out once). Every asker of a
+/// batched turn gets its answer from the same broadcast, so a minute is ample; longer only costs
+/// memory (one id per message answered).
+const ANSWERED_MEMORY: Duration = Duration::from_secs(60);
 
 const APOLOGY: &str =
     "Sorry, something went wrong and I could not answer that. Please try again in a moment.";

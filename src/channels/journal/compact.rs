@@ -88,9 +88,9 @@ fn live_bytes(state: &State) -> u64 {
     pending + tombstones
 }
 
-/// Header, variant, three length-prefixed strings, a varint timestamp.
-fn tombstone_len(key: &DedupKey) -> u64 {
-    (HEADER_LEN + 1 + key.channel.len() + key.account.len() + key.platform_id.len() + 3 + 9) as u64
+/// Header, variant, the 16-byte key, a varint timestamp.
+fn tombstone_len(_key: &DedupKey) -> u64 {
+    (HEADER_LEN + 1 + 16 + 9) as u64
 }
 
 /// The records of the compacted file, from memory (already pruned).
@@ -113,10 +113,8 @@ fn snapshot(state: &State) -> Vec<JournalRecord> {
     }
     for (key, seen) in &state.keys {
         if let Seen::Done { at_ms } = seen {
-            records.push(JournalRecord::Seen {
-                channel: key.channel.clone(),
-                account: key.account.clone(),
-                platform_id: key.platform_id.clone(),
+            records.push(JournalRecord::SeenDigest {
+                key: key.0,
                 at_ms: *at_ms,
             });
         }

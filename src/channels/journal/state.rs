@@ -67,20 +67,22 @@ impl State {
                 platform_id,
                 at_ms,
             } => {
-                let key = DedupKey {
-                    channel,
-                    account,
-                    platform_id,
-                };
-                // A tombstone never hides a pending entry of the same key.
-                if !matches!(self.keys.get(&key), Some(Seen::Accepted(_))) {
-                    self.keys.insert(key, Seen::Done { at_ms });
-                }
+                let key = DedupKey::from_parts(&channel, &account, &platform_id);
+                self.tombstone(key, at_ms);
             }
+            JournalRecord::SeenDigest { key, at_ms } => self.tombstone(DedupKey(key), at_ms),
             JournalRecord::IdFloor { next_id } => self.next_id = self.next_id.max(next_id),
             JournalRecord::Sending { id, .. } => {
                 self.mark_sending(id);
             }
+        }
+    }
+
+    /// A done message's key read from a compaction tombstone. A tombstone never hides a pending
+    /// entry of the same key.
+    fn tombstone(&mut self, key: DedupKey, at_ms: u64) {
+        if !matches!(self.keys.get(&key), Some(Seen::Accepted(_))) {
+            self.keys.insert(key, Seen::Done { at_ms });
         }
     }
 
