@@ -274,8 +274,10 @@ fn run(options: &Options) -> Result<()> {
         cpu_ticks(&pid)?.saturating_sub(ticks) as f64 * 1000.0 / clock_ticks_per_sec() as f64;
     let after = rig.gateway.get_json("/admin/channels")?;
     let messages = closed.latencies.len();
-    let commits = after["journal"]["groupCommits"].as_u64().unwrap_or(0)
-        - before["journal"]["groupCommits"].as_u64().unwrap_or(0);
+    let commits = after["journal"]["groupCommits"]
+        .as_u64()
+        .unwrap_or(0)
+        .saturating_sub(before["journal"]["groupCommits"].as_u64().unwrap_or(0));
     let throughput = messages as f64 / elapsed.as_secs_f64();
     println!(
         "closed loop: {messages} messages in {:.2} s = {throughput:.0} messages/s\n  webhook→send latency: {}\n  journal fsyncs: {:.2} per message; gateway CPU: {:.3} ms per message",

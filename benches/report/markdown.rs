@@ -114,6 +114,14 @@ fn machine() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The 1-minute load average at the start (the first number of `--load`) when it exceeds half
+/// the cores: the benchmarks then shared the machine with other work.
+fn busy(load: &str) -> Option<f64> {
+    let first: f64 = load.split_whitespace().next()?.parse().ok()?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (first > cores as f64 / 2.0).then_some(first)
+}
+
 pub(crate) fn render(options: &Options, sections: &[Section]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Pincer benchmarks\n");
@@ -129,6 +137,15 @@ pub(crate) fn render(options: &Options, sections: &[Section]) -> String {
             out,
             "> **Quick run** (`scripts/bench --quick`): one short run of each benchmark with \
              smaller sizes and a short soak. A smoke test of the harness, not figures to quote.\n"
+        );
+    }
+    if let Some(load) = busy(&options.load) {
+        let _ = writeln!(
+            out,
+            "> **The machine was busy**: a load average of {load} at the start of the run on {} \
+             cores. Other work competes with the gateway and the load generators for the cores, \
+             so these figures are pessimistic.\n",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
         );
     }
     let _ = writeln!(out, "## Machine\n\n| | |\n|---|---|");
