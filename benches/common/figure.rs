@@ -44,3 +44,16 @@ pub fn emit(enabled: bool, id: &str, label: &str, value: f64, unit: &str, target
         println!("{}", line(id, label, value, unit, target));
     }
 }
+
+/// A count with grouped thousands, for labels ("10,000 sessions").
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}

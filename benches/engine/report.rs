@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::common::figure::{emit, Target};
+use crate::common::figure::{count, emit, Target};
 
 use crate::common::procfs::cores;
 use crate::cpu::Cpu;
@@ -283,7 +283,10 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
     emit(
         json,
         "engine.session_kb",
-        &format!("memory per live idle session ({} sessions)", m.sessions),
+        &format!(
+            "memory per live idle session ({} sessions)",
+            count(m.sessions)
+        ),
         m.kb_per_session,
         "KB",
         Target::Below(TARGET_KB_PER_SESSION),

@@ -31,7 +31,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::figure::{emit, Target};
+use common::figure::{count, emit, Target};
 use common::gateway::{Gateway, Spec};
 use common::procfs::rss_kib;
 use common::{Result, PINCER_BIN};
@@ -232,7 +232,7 @@ fn run(quick: bool, json: bool) -> Result<()> {
     emit(
         json,
         "ws.idle_kb",
-        &format!("memory per idle WS client ({idle} clients)"),
+        &format!("memory per idle WS client ({} clients)", count(idle)),
         kb_per_connection,
         "KB",
         Target::Below(TARGET_KB_PER_CONNECTION),
