@@ -2,10 +2,12 @@
 //! second with 1, 16 and 64 concurrent acceptors, to show that group commit keeps fsync from
 //! capping throughput.
 //!
-//! Run with `cargo bench --bench journal` (bench profile = release); arguments after `--`:
+//! Run it through `scripts/bench` (every benchmark, several runs, `docs/BENCHMARKS.md`;
+//! `scripts/bench --only journal` for this one), or alone with `cargo bench --bench journal`
+//! (bench profile = release); arguments after `--`:
 //!
 //! ```text
-//! cargo bench --bench journal -- [--secs S] [--dir DIR]
+//! cargo bench --bench journal -- [--secs S] [--dir DIR] [--json]
 //! ```
 //!
 //! Each run opens a fresh journal in a temporary directory (under `--dir`, default the system's
@@ -13,11 +15,18 @@
 //! on one actix runtime thread, each looping for `--secs` (default 2): accept one new text
 //! message, wait until it is durable, mark it done. Reported per run: accepts/s, fsyncs/s, mean
 //! batch size (appends per fsync), accept latency p50/p99, and the compactions that happened.
-//! Std-only apart from `tempfile` (dev-dependency) and the crate's own dependencies.
+//! `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench` collects).
+//! No target was set for these figures.
+
+// Only the figure line of `benches/common/` (no gateway here); not every `Target` is used.
+#[allow(dead_code)]
+#[path = "common/figure.rs"]
+mod figure;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use figure::{emit, Target};
 use pincer::channels::journal::{
     Accepted, InboundRecord, Journal, JournalOptions, JournalStats, MessageBody,
 };
@@ -25,12 +34,14 @@ use pincer::channels::journal::{
 struct Options {
     secs: f64,
     dir: Option<PathBuf>,
+    json: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         secs: 2.0,
         dir: None,
+        json: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -42,6 +53,7 @@ fn parse_args() -> Result<Options, String> {
                     .ok_or("--secs needs a number")?;
             }
             "--dir" => options.dir = Some(args.next().ok_or("--dir needs a path")?.into()),
+            "--json" => options.json = true,
             // `cargo bench` passes `--bench`.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -131,7 +143,7 @@ fn main() {
     let options = match parse_args() {
         Ok(options) => options,
         Err(e) => {
-            eprintln!("{e}\nusage: cargo bench --bench journal -- [--secs S] [--dir DIR]");
+            eprintln!("{e}\nusage: cargo bench --bench journal -- [--secs S] [--dir DIR] [--json]");
             std::process::exit(2);
         }
     };
@@ -176,6 +188,14 @@ fn main() {
             percentile(&latencies, 0.5),
             percentile(&latencies, 0.99),
             result.stats.compactions,
+        );
+        emit(
+            options.json,
+            &format!("journal.c{concurrency}.accepts_per_sec"),
+            &format!("durable journal accepts/s, {concurrency} concurrent"),
+            result.accepts as f64 / secs,
+            "accepts/s",
+            Target::None,
         );
     }
 }

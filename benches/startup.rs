@@ -1,7 +1,8 @@
 //! Start-up and idle-footprint benchmark for the `pincer gateway` binary.
 //!
-//! Run with `cargo bench --bench startup` (bench profile = release), or
-//! `scripts/bench-startup.sh`; arguments after `--` reach this program:
+//! Run it through `scripts/bench` (every benchmark, several runs, `docs/BENCHMARKS.md`;
+//! `scripts/bench --only startup` for this one), or alone with `cargo bench --bench startup`
+//! (bench profile = release); arguments after `--` reach this program:
 //!
 //! ```text
 //! cargo bench --bench startup -- [--runs N] [--warmup N] [--idle-secs N] [--json] [--check]
@@ -11,42 +12,40 @@
 //!
 //! - **startup**: wall time from just before `Command::spawn` to the first
 //!   `HTTP/1.1 200` from `GET /healthz`, polled with a raw `TcpStream` in a
-//!   tight loop (connection refused is retried after a ~50 µs pause). Each run
-//!   gets a fresh temporary `PINCER_HOME` and its own free port, and is ended
-//!   with SIGTERM (through the `kill` command: no libc here); the time from
-//!   SIGTERM to exit is reported too.
+//!   tight loop (connection refused is retried after a ~50 µs pause), then on to
+//!   the first 200 from `GET /readyz`. Each run gets a fresh temporary
+//!   `PINCER_HOME` and its own free port (`common::gateway`), and is ended with
+//!   SIGTERM; the time from SIGTERM to exit is reported too.
 //! - **idle footprint**: one gateway, healthy, then left alone for
 //!   `--idle-secs` (default 10); `VmRSS`, `VmHWM` and `Threads` are read from
 //!   `/proc/<pid>/status`. The binary's size on disk is reported as well.
 //!
 //! Targets: median exec → /healthz 200 under 20 ms; idle RSS after 10 s under
-//! 10 MiB. `--check` makes the program exit 1 when a target is missed.
-//!
-//! Std-only apart from `tempfile` (dev-dependency) and `serde_json` (a normal
-//! dependency of the package) for the `--json` output.
+//! 10 MiB. `--check` makes the program exit 1 when a target is missed. `--json`
+//! adds one JSON line per figure (`common::figure`, what `scripts/bench`
+//! collects) and one object with every detail.
+
+#[path = "common/mod.rs"]
+mod common;
 
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Cargo sets `CARGO_BIN_EXE_<name>` when compiling integration tests *and*
-/// benchmarks, and builds the binary (with the bench profile) first.
-const PINCER_BIN: &str = env!("CARGO_BIN_EXE_pincer");
+use common::figure::{emit, Target};
+use common::gateway::{Gateway, Spec};
+use common::procfs::status_field;
+use common::{Result, PINCER_BIN};
 
-/// Give up on a gateway that is not healthy after this long.
+/// Give up on a gateway that is not healthy (or ready) after this long.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
-/// Give up on a gateway that has not exited this long after SIGTERM.
-const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause between connection attempts while the gateway is not listening yet.
 const POLL_PAUSE: Duration = Duration::from_micros(50);
 
 const TARGET_STARTUP_MEDIAN_MS: f64 = 20.0;
 const TARGET_IDLE_RSS_MIB: f64 = 10.0;
-
-type Result<T> = std::result::Result<T, String>;
 
 struct Options {
     runs: usize,
@@ -61,7 +60,7 @@ fn usage() -> &'static str {
      \n  --runs N       timed start-ups (default 20)\
      \n  --warmup N     untimed start-ups first, to warm the page cache (default 1)\
      \n  --idle-secs N  how long the idle gateway sits before RSS is read (default 10)\
-     \n  --json         also print the results as one JSON object\
+     \n  --json         also print one JSON line per figure and one object with every detail\
      \n  --check        exit 1 if a target (median < 20 ms, idle RSS < 10 MiB) is missed"
 }
 
@@ -99,177 +98,34 @@ fn parse_args() -> Result<Options> {
     Ok(options)
 }
 
-/// A free TCP port on 127.0.0.1: bind port 0, read it back, release it.
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| format!("cannot bind a probe socket: {e}"))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    Ok(port)
+/// Spawns a gateway with no config in a fresh home; returns it and the instant of the spawn.
+fn spawn() -> Result<(Gateway, Instant)> {
+    Gateway::spawn(&Spec::new("startup", None))
 }
 
-/// One running gateway with its own temporary home.
-struct Gateway {
-    child: Child,
-    addr: SocketAddr,
-    home: tempfile::TempDir,
-    stderr_path: PathBuf,
-}
-
-impl Gateway {
-    /// Spawns `pincer gateway --port <free port>` in a fresh `PINCER_HOME`.
-    /// Returns the gateway and the instant taken just before the spawn.
-    fn spawn() -> Result<(Gateway, Instant)> {
-        let home = tempfile::Builder::new()
-            .prefix("pincer-bench-")
-            .tempdir()
-            .map_err(|e| format!("cannot create a temp dir: {e}"))?;
-        let port = free_port()?;
-        let stderr_path = home.path().join("gateway.stderr");
-        let stderr = fs::File::create(&stderr_path)
-            .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
-
-        let mut command = Command::new(PINCER_BIN);
-        command
-            .args(["gateway", "--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr);
-        // Only our own settings: no inherited PINCER_CONFIG, PINCER_LOG, ...
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("PINCER_") {
-                command.env_remove(&name);
-            }
+/// Polls `path` with raw connections until it answers 200; returns the instant it did.
+fn wait_for(gateway: &mut Gateway, path: &str) -> Result<Instant> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        let last_error = match get_status(gateway.addr, path) {
+            Ok(200) => return Ok(Instant::now()),
+            Ok(status) => format!("{path} answered HTTP {status}"),
+            Err(error) => error,
+        };
+        gateway.ensure_alive(&format!("start-up, before {path} answered 200"))?;
+        if Instant::now() >= deadline {
+            return Err(gateway.failure(&format!(
+                "gateway (pid {}) did not answer {path} with 200 on {} within {READY_TIMEOUT:?}; last attempt: {last_error}",
+                gateway.pid(),
+                gateway.addr
+            )));
         }
-        command.env("PINCER_HOME", home.path());
-
-        let start = Instant::now();
-        let child = command
-            .spawn()
-            .map_err(|e| format!("cannot start {PINCER_BIN}: {e}"))?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        Ok((
-            Gateway {
-                child,
-                addr,
-                home,
-                stderr_path,
-            },
-            start,
-        ))
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn stderr(&self) -> String {
-        let text = fs::read_to_string(&self.stderr_path).unwrap_or_default();
-        if text.trim().is_empty() {
-            "(stderr was empty)".to_string()
-        } else {
-            text
-        }
-    }
-
-    fn failure(&self, what: &str) -> String {
-        format!(
-            "{what}\n--- gateway stderr ---\n{}\n----------------------",
-            self.stderr().trim_end()
-        )
-    }
-
-    /// Polls `/healthz` until it answers 200; returns when it did.
-    fn wait_healthy(&mut self) -> Result<Instant> {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            let last_error = match healthz(self.addr) {
-                Ok(200) => return Ok(Instant::now()),
-                Ok(status) => format!("/healthz answered HTTP {status}"),
-                Err(error) => error,
-            };
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Err(self.failure(&format!(
-                    "gateway (pid {}) exited early with {status} before /healthz answered 200",
-                    self.pid()
-                )));
-            }
-            if Instant::now() >= deadline {
-                let message = format!(
-                    "gateway (pid {}) not healthy on {} after {:?}; last attempt: {last_error}",
-                    self.pid(),
-                    self.addr,
-                    READY_TIMEOUT
-                );
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return Err(self.failure(&message));
-            }
-            std::thread::sleep(POLL_PAUSE);
-        }
-    }
-
-    /// Sends SIGTERM and waits for the exit; returns the shutdown time.
-    /// Warns (without failing) on a non-zero exit or a left-over gateway.json.
-    fn stop(mut self) -> Result<Duration> {
-        let pid = self.pid().to_string();
-        let start = Instant::now();
-        let kill = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .map_err(|e| format!("cannot run `kill -TERM {pid}`: {e}"))?;
-        if !kill.success() {
-            return Err(self.failure(&format!("`kill -TERM {pid}` failed: {kill}")));
-        }
-        let status = self.wait_exit(start + EXIT_TIMEOUT)?;
-        let elapsed = start.elapsed();
-        if !status.success() {
-            eprintln!(
-                "{}",
-                self.failure(&format!(
-                    "warning: gateway exited with {status} after SIGTERM"
-                ))
-            );
-        }
-        let runtime_file = self.home.path().join("state").join("gateway.json");
-        if runtime_file.exists() {
-            eprintln!(
-                "warning: {} still exists after shutdown",
-                runtime_file.display()
-            );
-        }
-        Ok(elapsed)
-    }
-
-    fn wait_exit(&mut self, deadline: Instant) -> Result<ExitStatus> {
-        loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Ok(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return Err(self.failure(&format!(
-                    "gateway (pid {}) did not exit within {EXIT_TIMEOUT:?} of SIGTERM; killed it",
-                    self.pid()
-                )));
-            }
-            std::thread::sleep(Duration::from_micros(100));
-        }
+        std::thread::sleep(POLL_PAUSE);
     }
 }
 
-impl Drop for Gateway {
-    /// Never leave a gateway behind, whatever went wrong.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// One `GET /healthz` over a fresh connection; returns the HTTP status code.
-fn healthz(addr: SocketAddr) -> Result<u16> {
+/// One `GET <path>` over a fresh connection; returns the HTTP status code.
+fn get_status(addr: SocketAddr, path: &str) -> Result<u16> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
     let _ = stream.set_nodelay(true);
     stream
@@ -277,8 +133,7 @@ fn healthz(addr: SocketAddr) -> Result<u16> {
         .map_err(|e| e.to_string())?;
     stream
         .write_all(
-            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
         )
         .map_err(|e| format!("send: {e}"))?;
     // Read only until the status line is complete: that is the answer.
@@ -341,31 +196,16 @@ struct Idle {
     threads: u64,
 }
 
-/// `VmRSS`, `VmHWM` and `Threads` from `/proc/<pid>/status`.
-fn proc_status(pid: u32) -> Result<Idle> {
-    let path = format!("/proc/{pid}/status");
-    let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let field = |name: &str| -> Result<u64> {
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-            .and_then(|value| value.split_whitespace().next()?.parse().ok())
-            .ok_or_else(|| format!("no {name} in {path}"))
-    };
-    Ok(Idle {
-        rss_mib: field("VmRSS")? as f64 / 1024.0,
-        hwm_mib: field("VmHWM")? as f64 / 1024.0,
-        threads: field("Threads")?,
-    })
-}
-
 fn measure_idle(idle_secs: u64) -> Result<Idle> {
-    let (mut gateway, _) = Gateway::spawn()?;
-    gateway.wait_healthy()?;
+    let (mut gateway, _) = spawn()?;
+    wait_for(&mut gateway, "/readyz")?;
     std::thread::sleep(Duration::from_secs(idle_secs));
-    if let Some(status) = gateway.child.try_wait().map_err(|e| e.to_string())? {
-        return Err(gateway.failure(&format!("gateway exited with {status} while idle")));
-    }
-    let idle = proc_status(gateway.pid())?;
+    gateway.ensure_alive("the idle period")?;
+    let idle = Idle {
+        rss_mib: status_field(gateway.pid(), "VmRSS")? as f64 / 1024.0,
+        hwm_mib: status_field(gateway.pid(), "VmHWM")? as f64 / 1024.0,
+        threads: status_field(gateway.pid(), "Threads")?,
+    };
     gateway.stop()?;
     Ok(idle)
 }
@@ -385,17 +225,21 @@ fn run(options: &Options) -> Result<bool> {
     );
 
     let mut startup = Vec::with_capacity(options.runs);
+    let mut ready = Vec::with_capacity(options.runs);
     let mut shutdown = Vec::with_capacity(options.runs);
     for index in 0..options.warmup + options.runs {
-        let (mut gateway, start) = Gateway::spawn()?;
-        let ready = gateway.wait_healthy()?;
+        let (mut gateway, start) = spawn()?;
+        let healthy_at = wait_for(&mut gateway, "/healthz")?;
+        let ready_at = wait_for(&mut gateway, "/readyz")?;
         let stopped = gateway.stop()?;
         if index >= options.warmup {
-            startup.push(ms(ready - start));
+            startup.push(ms(healthy_at - start));
+            ready.push(ms(ready_at - start));
             shutdown.push(ms(stopped));
         }
     }
     let up = summarize(&startup);
+    let readiness = summarize(&ready);
     let down = summarize(&shutdown);
     let idle = measure_idle(options.idle_secs)?;
 
@@ -410,6 +254,10 @@ fn run(options: &Options) -> Result<bool> {
     println!(
         "  startup   min {:7.2} ms  median {:7.2} ms  p90 {:7.2} ms  max {:7.2} ms   target median < {TARGET_STARTUP_MEDIAN_MS} ms: {}",
         up.min, up.median, up.p90, up.max, verdict(startup_ok)
+    );
+    println!(
+        "  readyz    min {:7.2} ms  median {:7.2} ms  p90 {:7.2} ms  max {:7.2} ms   (exec -> GET /readyz 200)",
+        readiness.min, readiness.median, readiness.p90, readiness.max
     );
     println!(
         "  shutdown  min {:7.2} ms  median {:7.2} ms  p90 {:7.2} ms  max {:7.2} ms   (SIGTERM -> exit)",
@@ -433,6 +281,7 @@ fn run(options: &Options) -> Result<bool> {
             "runs": options.runs,
             "startupMs": stats(&up),
             "startupSamplesMs": startup.iter().map(|&v| round(v)).collect::<Vec<_>>(),
+            "readyzMs": stats(&readiness),
             "shutdownMs": stats(&down),
             "idleSecs": options.idle_secs,
             "idleRssMiB": round(idle.rss_mib),
@@ -449,6 +298,56 @@ fn run(options: &Options) -> Result<bool> {
         });
         println!("{report}");
     }
+    let json = options.json;
+    let runs = options.runs;
+    emit(
+        json,
+        "startup.healthz_ms",
+        &format!("cold start → /healthz 200 (median of {runs} starts)"),
+        up.median,
+        "ms",
+        Target::Below(TARGET_STARTUP_MEDIAN_MS),
+    );
+    emit(
+        json,
+        "startup.readyz_ms",
+        &format!("cold start → /readyz 200 (median of {runs} starts)"),
+        readiness.median,
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "startup.shutdown_ms",
+        "SIGTERM → exit",
+        down.median,
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "startup.idle_rss_mib",
+        &format!("idle RSS after {} s", options.idle_secs),
+        idle.rss_mib,
+        "MiB",
+        Target::Below(TARGET_IDLE_RSS_MIB),
+    );
+    emit(
+        json,
+        "startup.idle_threads",
+        "idle threads",
+        idle.threads as f64,
+        "",
+        Target::None,
+    );
+    emit(
+        json,
+        "startup.binary_mib",
+        "binary size",
+        binary_mib,
+        "MiB",
+        Target::None,
+    );
     Ok(startup_ok && rss_ok)
 }
 

@@ -2,20 +2,29 @@
 //! running a no-op tool as its own supervised task (spawn under the tools supervisor, run, result
 //! back through the oneshot, exit reported and forgotten).
 //!
-//! Run with `cargo bench --bench tools` (bench profile = release); arguments after `--`:
+//! Run it through `scripts/bench` (every benchmark, several runs, `docs/BENCHMARKS.md`;
+//! `scripts/bench --only tools` for this one), or alone with `cargo bench --bench tools` (bench
+//! profile = release); arguments after `--`:
 //!
 //! ```text
-//! cargo bench --bench tools -- [--calls N] [--concurrency C]
+//! cargo bench --bench tools -- [--calls N] [--concurrency C] [--json]
 //! ```
 //!
 //! Two runs on one actix runtime thread (where the gateway runs its tree): sequential calls,
 //! each awaited before the next (latency p50/p99/p99.9 and calls/s), then `C` callers at once
-//! (throughput). The target is at least 50,000 no-op invocations/s and a p99 under 100 µs.
-//! Std-only apart from `tempfile` (dev-dependency) and the crate's own dependencies.
+//! (throughput). The targets are at least 50,000 no-op invocations/s (the concurrent run) and a
+//! p99 under 100 µs (the sequential run). `--json` adds one JSON line per figure
+//! (`common::figure`, what `scripts/bench` collects).
+
+// Only the figure line of `benches/common/` (no gateway here); not every `Target` is used.
+#[allow(dead_code)]
+#[path = "common/figure.rs"]
+mod figure;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use figure::{emit, Target};
 use futures_util::future::{join_all, BoxFuture};
 use pincer::agent::tools::invoke::{invoke, supervisor_spec, Invocation};
 use pincer::agent::tools::{SessionHandles, Tool, ToolContext};
@@ -23,6 +32,9 @@ use pincer::providers::ToolSpec;
 use pincer::sessions::SessionStore;
 use pincer_actors::{ActorRef, Registry, RootHandle, Supervisor};
 use serde_json::{json, Value};
+
+const TARGET_CALLS_PER_SEC: f64 = 50_000.0;
+const TARGET_P99_US: f64 = 100.0;
 
 struct NoOp;
 
@@ -44,8 +56,8 @@ impl Tool for NoOp {
     }
 }
 
-fn parse_args() -> Result<(usize, usize), String> {
-    let (mut calls, mut concurrency) = (200_000usize, 64usize);
+fn parse_args() -> Result<(usize, usize, bool), String> {
+    let (mut calls, mut concurrency, mut json) = (200_000usize, 64usize, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -61,11 +73,12 @@ fn parse_args() -> Result<(usize, usize), String> {
                     .and_then(|v| v.parse().ok())
                     .ok_or("--concurrency needs a number")?
             }
+            "--json" => json = true,
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok((calls, concurrency.max(1)))
+    Ok((calls.max(1), concurrency.max(1), json))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -90,7 +103,7 @@ async fn one(tools: &ActorRef<Supervisor>, tool: &Arc<dyn Tool>, cx: &Arc<ToolCo
 }
 
 fn main() {
-    let (calls, concurrency) = match parse_args() {
+    let (calls, concurrency, json) = match parse_args() {
         Ok(parsed) => parsed,
         Err(error) => {
             eprintln!("{error}");
@@ -125,6 +138,9 @@ fn main() {
         }
         let elapsed = started.elapsed();
         latencies.sort_unstable();
+        let sequential_per_sec = calls as f64 / elapsed.as_secs_f64();
+        let p50_us = percentile(&latencies, 0.50).as_secs_f64() * 1e6;
+        let p99_us = percentile(&latencies, 0.99).as_secs_f64() * 1e6;
         println!(
             "sequential: {calls} calls in {:.2} s = {:.0} calls/s; latency p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
             elapsed.as_secs_f64(),
@@ -143,11 +159,15 @@ fn main() {
             done += batch;
         }
         let elapsed = started.elapsed();
+        let concurrent_per_sec = calls as f64 / elapsed.as_secs_f64();
         println!(
-            "concurrent ({concurrency} in flight): {calls} calls in {:.2} s = {:.0} calls/s",
+            "concurrent ({concurrency} in flight): {calls} calls in {:.2} s = {concurrent_per_sec:.0} calls/s",
             elapsed.as_secs_f64(),
-            calls as f64 / elapsed.as_secs_f64()
         );
+        emit(json, "tools.sequential.calls_per_sec", "no-op tool calls/s, one at a time", sequential_per_sec, "calls/s", Target::None);
+        emit(json, "tools.sequential.p50_us", "tool invocation latency p50", p50_us, "µs", Target::None);
+        emit(json, "tools.sequential.p99_us", "tool invocation latency p99", p99_us, "µs", Target::Below(TARGET_P99_US));
+        emit(json, "tools.concurrent.calls_per_sec", &format!("no-op tool calls/s, {concurrency} in flight"), concurrent_per_sec, "calls/s", Target::AtLeast(TARGET_CALLS_PER_SEC));
         actix::clock::sleep(Duration::from_millis(50)).await;
         println!(
             "registry entries left: {} (successful invocations are forgotten when done)",

@@ -2,8 +2,12 @@
 //! answers at once) → replies sent to the Graph API emulator, all on this machine, through a real
 //! `pincer gateway` (release build).
 //!
+//! Run it through `scripts/bench` (every benchmark, several runs, `docs/BENCHMARKS.md`; `--only
+//! channels` or `--only soak` for these), or alone:
+//!
 //! ```text
-//! cargo bench --bench channels -- [--quick] [--no-statuses] [--rate N]
+//! cargo bench --bench channels -- [--quick] [--no-statuses] [--rate N] [--json]
+//! cargo bench --bench channels -- --soak SECS [--rate N] [--sample-secs S] [--skip-secs S] [--json]
 //! ```
 //!
 //! 1,000 senders are paired (in the allowlist store, as `pincer pairing approve` leaves it). A
@@ -16,106 +20,221 @@
 //! 2. **paced**: the threads post on a fixed schedule totalling `--rate` messages/s (default
 //!    800) for 10 s (`--quick`: 3 s) whatever the replies do; latency counts from each message's
 //!    scheduled time. This is the p99 at a given load; the closed loop's latency is, by Little's
-//!    law, 64 / throughput.
+//!    law, 64 / throughput. A message without a reply fails the run.
+//!
+//! With `--soak SECS` it runs only a soak instead (`soak.rs`): a paced run at `--rate` (default
+//! 200) messages/s for SECS seconds, the gateway's RSS sampled every `--sample-secs` (default
+//! 10), reporting the final and peak RSS, the RSS slope after `--skip-secs` (default 60), and
+//! messages sent, answered and lost.
 //!
 //! By default the Graph emulator also posts a signed `sent` status webhook for every reply, as
 //! Meta does, so the gateway handles two webhooks per message (`--no-statuses` turns them off).
 //! Sessions use `messages.queue.mode: "followup"`: under load a sender's second message may
 //! arrive before the first is answered, and the default `collect` would answer both with one
-//! reply, which this benchmark would count as a missing reply.
-//! Linux only (`/proc`). Targets (issue 4): ≥ 1,500 messages/s; p99 < 20 ms.
+//! reply, which this benchmark would count as a missing reply. `--json` adds one JSON line per
+//! figure (`common::figure`). Linux only (`/proc`). Targets (issue 4): ≥ 1,500 messages/s;
+//! p99 < 20 ms at 800 messages/s; the soak must lose no message.
 
 #[path = "../../tests/support/emulators/mod.rs"]
 mod emulators;
 
-#[path = "../engine/client.rs"]
-#[allow(dead_code)]
-mod client;
+#[path = "../common/mod.rs"]
+mod common;
+
 mod load;
 mod setup;
+mod soak;
 
-use std::sync::mpsc::channel;
+use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use client::Client;
+use common::client::Client;
+use common::figure::{emit, Target};
+use common::gateway::Gateway;
+use common::procfs::{clock_ticks_per_sec, cpu_ticks, rss_kib};
+use common::{Result, PINCER_BIN};
 use emulators::graph::GraphApi;
 use emulators::Emulator;
 use load::Outcome;
-use setup::Gateway;
 
-type Result<T> = std::result::Result<T, String>;
-
-const PINCER_BIN: &str = env!("CARGO_BIN_EXE_pincer");
 const PNID: &str = "1065403522";
 const APP_SECRET: &str = "bench-app-secret";
 const WA_TOKEN: &str = "EAAbench";
 const THREADS: usize = 64;
 const SENDERS: usize = 1000;
 
+const TARGET_MESSAGES_PER_SEC: f64 = 1_500.0;
+const TARGET_PACED_P99_MS: f64 = 20.0;
+
 struct Options {
     quick: bool,
     statuses: bool,
-    rate: u32,
+    rate: Option<u32>,
+    json: bool,
+    soak: Option<soak::Settings>,
 }
 
-fn options() -> Options {
-    let args: Vec<String> = std::env::args().collect();
-    let rate = args
-        .iter()
-        .position(|a| a == "--rate")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(800);
-    Options {
-        quick: args.iter().any(|a| a == "--quick"),
-        statuses: !args.iter().any(|a| a == "--no-statuses"),
-        rate,
+fn usage() -> &'static str {
+    "usage: cargo bench --bench channels -- [--quick] [--no-statuses] [--rate N] [--json]\n\
+     \x20      cargo bench --bench channels -- --soak SECS [--rate N] [--sample-secs S] [--skip-secs S] [--json]"
+}
+
+fn parse_args() -> Result<Options> {
+    let mut options = Options {
+        quick: false,
+        statuses: true,
+        rate: None,
+        json: false,
+        soak: None,
+    };
+    let (mut soak_secs, mut sample_secs, mut skip_secs) = (None, 10, 60);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut number = |name: &str| -> Result<u64> {
+            let value = args.next().ok_or_else(|| format!("{name} needs a value"))?;
+            value
+                .parse()
+                .map_err(|_| format!("{name}: not a number: {value:?}"))
+        };
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--no-statuses" => options.statuses = false,
+            "--json" => options.json = true,
+            "--rate" => options.rate = Some(number("--rate")?.clamp(1, 100_000) as u32),
+            "--soak" => soak_secs = Some(number("--soak")?.max(1)),
+            "--sample-secs" => sample_secs = number("--sample-secs")?.max(1),
+            "--skip-secs" => skip_secs = number("--skip-secs")?,
+            // `cargo bench` passes `--bench` to every benchmark binary.
+            "--bench" => {}
+            "-h" | "--help" => {
+                println!("{}", usage());
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?}\n{}", usage())),
+        }
     }
+    options.soak = soak_secs.map(|secs| soak::Settings {
+        secs,
+        rate: options.rate.unwrap_or(200),
+        sample_secs,
+        skip_secs,
+    });
+    Ok(options)
 }
 
 fn main() {
-    if let Err(error) = run(options()) {
+    let options = parse_args().unwrap_or_else(|error| {
+        eprintln!("channels bench: {error}");
+        std::process::exit(2);
+    });
+    let result = match &options.soak {
+        Some(settings) => soak::run(settings, options.json),
+        None => run(&options),
+    };
+    if let Err(error) = result {
         eprintln!("channels bench failed: {error}");
         std::process::exit(1);
     }
 }
 
-/// Runs `work` on every thread with its client and reply receiver; gathers the latencies.
-fn on_threads(
-    gateway: &Gateway,
-    receivers: &mut [std::sync::mpsc::Receiver<(String, Instant)>],
-    work: impl Fn(usize, &mut Client, &std::sync::mpsc::Receiver<(String, Instant)>) -> Result<Outcome>
-        + Sync,
-) -> Result<Vec<Duration>> {
-    let mut all = Vec::new();
-    thread::scope(|scope| {
-        let handles: Vec<_> = receivers
-            .iter_mut()
-            .enumerate()
-            .map(|(t, replies)| {
-                let work = &work;
-                let addr = gateway.addr;
-                scope.spawn(move || {
-                    let mut client = Client::new(addr);
-                    work(t, &mut client, &*replies)
-                })
-            })
-            .collect();
-        for handle in handles {
-            match handle.join() {
-                Ok(Ok(outcome)) => all.extend(outcome.latencies),
-                Ok(Err(error)) => return Err(error),
-                Err(_) => return Err("a client thread panicked".to_string()),
-            }
-        }
-        Ok(())
-    })?;
-    Ok(all)
+/// The emulators, the gateway between them, and one reply receiver per client thread (the
+/// Graph emulator's send hook routes each reply to the thread whose message it quotes).
+pub(crate) struct Rig {
+    pub(crate) provider: Emulator,
+    pub(crate) graph: GraphApi,
+    pub(crate) gateway: Gateway,
+    pub(crate) receivers: Vec<Receiver<(String, Instant)>>,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+impl Rig {
+    pub(crate) fn start(statuses: bool) -> Result<Rig> {
+        let provider = Emulator::openai();
+        let graph = GraphApi::start(WA_TOKEN);
+        let (senders, receivers): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| channel()).unzip();
+        let routes = Arc::new(senders);
+        graph.on_send(Arc::new(move |quoted: Option<&str>, at: Instant| {
+            let Some(quoted) = quoted else { return };
+            let thread = quoted
+                .strip_prefix("wamid.B")
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|t| t.parse::<usize>().ok());
+            if let Some(route) = thread.and_then(|t| routes.get(t)) {
+                let _ = route.send((quoted.to_string(), at));
+            }
+        }));
+        let gateway = Gateway::start(&setup::spec(
+            &provider.base_url(),
+            &graph.base_url(),
+            SENDERS,
+        ))?;
+        if statuses {
+            graph.post_sent_status(true);
+            graph.set_webhook_target(
+                &format!("http://{}/webhooks/whatsapp", gateway.addr),
+                APP_SECRET,
+                PNID,
+            );
+        }
+        Ok(Rig {
+            provider,
+            graph,
+            gateway,
+            receivers,
+        })
+    }
+
+    /// Runs `work` on every thread with its client and reply receiver; gathers the outcomes.
+    /// An error carries the gateway's stderr tail.
+    pub(crate) fn on_threads(
+        &mut self,
+        work: impl Fn(usize, &mut Client, &Receiver<(String, Instant)>) -> Result<Outcome> + Sync,
+    ) -> Result<Outcome> {
+        let mut all = Outcome::default();
+        let addr = self.gateway.addr;
+        let joined = thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .receivers
+                .iter_mut()
+                .enumerate()
+                .map(|(t, replies)| {
+                    let work = &work;
+                    scope.spawn(move || {
+                        let mut client = Client::new(addr);
+                        work(t, &mut client, &*replies)
+                    })
+                })
+                .collect();
+            for handle in handles {
+                match handle.join() {
+                    Ok(Ok(outcome)) => {
+                        all.latencies.extend(outcome.latencies);
+                        all.sent += outcome.sent;
+                        all.lost += outcome.lost;
+                    }
+                    Ok(Err(error)) => return Err(error),
+                    Err(_) => return Err("a client thread panicked".to_string()),
+                }
+            }
+            Ok(())
+        });
+        joined.map_err(|e| self.gateway.failure(&e))?;
+        Ok(all)
+    }
+
+    /// One message from each paired sender, each waiting for its reply.
+    pub(crate) fn warm_up(&mut self) -> Result<()> {
+        let warm = SENDERS.div_ceil(THREADS);
+        self.on_threads(|t, client, replies| {
+            load::closed(client, replies, t, 0, warm, SENDERS, THREADS)
+        })?;
+        Ok(())
+    }
+}
+
+/// Nearest-rank percentile in milliseconds of sorted latencies (0 for none).
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -123,7 +242,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
-fn summary(latencies: &mut [Duration]) -> String {
+pub(crate) fn summary(latencies: &mut [Duration]) -> String {
     latencies.sort_unstable();
     format!(
         "p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -134,70 +253,46 @@ fn summary(latencies: &mut [Duration]) -> String {
     )
 }
 
-fn run(options: Options) -> Result<()> {
-    let provider = Emulator::openai();
-    let graph = GraphApi::start(WA_TOKEN);
-    let (senders, mut receivers): (Vec<_>, Vec<_>) = (0..THREADS).map(|_| channel()).unzip();
-    let routes = Arc::new(senders);
-    let hook_routes = Arc::clone(&routes);
-    graph.on_send(Arc::new(move |quoted: Option<&str>, at: Instant| {
-        let Some(quoted) = quoted else { return };
-        let thread = quoted
-            .strip_prefix("wamid.B")
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|t| t.parse::<usize>().ok());
-        if let Some(route) = thread.and_then(|t| hook_routes.get(t)) {
-            let _ = route.send((quoted.to_string(), at));
-        }
-    }));
-    let gateway = Gateway::start(&provider.base_url(), &graph.base_url(), SENDERS)?;
-    if options.statuses {
-        graph.post_sent_status(true);
-        graph.set_webhook_target(
-            &format!("http://{}/webhooks/whatsapp", gateway.addr),
-            APP_SECRET,
-            PNID,
-        );
-    }
+fn run(options: &Options) -> Result<()> {
+    let mut rig = Rig::start(options.statuses)?;
     println!(
         "pincer channels bench: {PINCER_BIN}\n  {THREADS} client threads, {SENDERS} paired senders, status webhooks {}",
         if options.statuses { "on" } else { "off" }
     );
-
-    let warm = SENDERS.div_ceil(THREADS);
-    on_threads(&gateway, &mut receivers, |t, client, replies| {
-        load::closed(client, replies, t, 0, warm, SENDERS, THREADS)
-    })
-    .map_err(|e| gateway.failure(&e))?;
+    rig.warm_up()?;
 
     let per_thread = if options.quick { 50 } else { 300 };
-    let before = gateway.channels()?;
-    let ticks = setup::cpu_ticks(gateway.pid());
+    let before = rig.gateway.get_json("/admin/channels")?;
+    let pid = rig.gateway.pid().to_string();
+    let ticks = cpu_ticks(&pid)?;
     let started = Instant::now();
-    let mut latencies = on_threads(&gateway, &mut receivers, |t, client, replies| {
+    let mut closed = rig.on_threads(|t, client, replies| {
         load::closed(client, replies, t, 1_000, per_thread, SENDERS, THREADS)
-    })
-    .map_err(|e| gateway.failure(&e))?;
+    })?;
     let elapsed = started.elapsed();
-    let cpu_ms = (setup::cpu_ticks(gateway.pid()) - ticks) as f64 * 10.0;
-    let after = gateway.channels()?;
-    let messages = latencies.len();
-    let commits = after["journal"]["groupCommits"].as_u64().unwrap_or(0)
-        - before["journal"]["groupCommits"].as_u64().unwrap_or(0);
+    let cpu_ms =
+        cpu_ticks(&pid)?.saturating_sub(ticks) as f64 * 1000.0 / clock_ticks_per_sec() as f64;
+    let after = rig.gateway.get_json("/admin/channels")?;
+    let messages = closed.latencies.len();
+    let commits = after["journal"]["groupCommits"]
+        .as_u64()
+        .unwrap_or(0)
+        .saturating_sub(before["journal"]["groupCommits"].as_u64().unwrap_or(0));
+    let throughput = messages as f64 / elapsed.as_secs_f64();
     println!(
-        "closed loop: {messages} messages in {:.2} s = {:.0} messages/s\n  webhook→send latency: {}\n  journal fsyncs: {:.2} per message; gateway CPU: {:.3} ms per message",
+        "closed loop: {messages} messages in {:.2} s = {throughput:.0} messages/s\n  webhook→send latency: {}\n  journal fsyncs: {:.2} per message; gateway CPU: {:.3} ms per message",
         elapsed.as_secs_f64(),
-        messages as f64 / elapsed.as_secs_f64(),
-        summary(&mut latencies),
+        summary(&mut closed.latencies),
         commits as f64 / messages as f64,
         cpu_ms / messages as f64,
     );
 
+    let rate = options.rate.unwrap_or(800);
     let seconds = if options.quick { 3 } else { 10 };
-    let per_thread = (options.rate as usize * seconds).div_ceil(THREADS);
-    let interval = Duration::from_secs_f64(THREADS as f64 / f64::from(options.rate.max(1)));
+    let per_thread = (rate as usize * seconds).div_ceil(THREADS);
+    let interval = Duration::from_secs_f64(THREADS as f64 / f64::from(rate));
     let start = Instant::now() + Duration::from_millis(200);
-    let mut latencies = on_threads(&gateway, &mut receivers, |t, client, replies| {
+    let mut paced = rig.on_threads(|t, client, replies| {
         // Threads start staggered so that posts spread evenly over each interval.
         let offset = interval.mul_f64(t as f64 / THREADS as f64);
         load::paced(
@@ -211,20 +306,73 @@ fn run(options: Options) -> Result<()> {
             start + offset,
             interval,
         )
-    })
-    .map_err(|e| gateway.failure(&e))?;
+    })?;
+    if paced.lost > 0 {
+        return Err(rig.gateway.failure(&format!(
+            "paced run: {} of {} messages had no reply 30 s after the last post",
+            paced.lost, paced.sent
+        )));
+    }
     println!(
-        "paced at {} messages/s for {seconds} s ({} messages): {}",
-        options.rate,
-        latencies.len(),
-        summary(&mut latencies)
+        "paced at {rate} messages/s for {seconds} s ({} messages): {}",
+        paced.latencies.len(),
+        summary(&mut paced.latencies)
     );
-    let figures = gateway.channels()?;
+    let figures = rig.gateway.get_json("/admin/channels")?;
     println!(
         "gateway RSS {} MiB; channel figures: {}",
-        setup::rss_kib(gateway.pid()) / 1024,
+        rss_kib(rig.gateway.pid())? / 1024,
         figures["channels"]["whatsapp"]
     );
-    gateway.stop();
+    let json = options.json;
+    emit(
+        json,
+        "channels.closed.messages_per_sec",
+        "WhatsApp webhook → reply, messages/s (closed loop, 64 senders)",
+        throughput,
+        "msg/s",
+        Target::AtLeast(TARGET_MESSAGES_PER_SEC),
+    );
+    emit(
+        json,
+        "channels.closed.p99_ms",
+        "webhook → reply p99, closed loop",
+        percentile(&closed.latencies, 0.99),
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "channels.paced.p50_ms",
+        &format!("webhook → reply p50 at {rate} msg/s"),
+        percentile(&paced.latencies, 0.50),
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "channels.paced.p99_ms",
+        &format!("webhook → reply p99 at {rate} msg/s"),
+        percentile(&paced.latencies, 0.99),
+        "ms",
+        Target::Below(TARGET_PACED_P99_MS),
+    );
+    emit(
+        json,
+        "channels.fsyncs_per_message",
+        "journal fsyncs per message",
+        commits as f64 / messages as f64,
+        "",
+        Target::None,
+    );
+    emit(
+        json,
+        "channels.cpu_ms_per_message",
+        "gateway CPU per message",
+        cpu_ms / messages as f64,
+        "ms",
+        Target::None,
+    );
+    rig.gateway.stop()?;
     Ok(())
 }

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::client::{snippet, Client};
-use crate::gateway::Gateway;
+use crate::common::client::{snippet, Client};
+use crate::common::gateway::Gateway;
+use crate::common::Result;
 use crate::report::round;
-use crate::Result;
 
 /// A run is abandoned after this many failed turns (the failures are reported).
 const MAX_FAILURES: u64 = 200;

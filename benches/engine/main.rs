@@ -1,8 +1,9 @@
 //! Agent-engine benchmark: chat turns through a real `pincer gateway` against an emulated OpenAI
 //! provider (`tests/support/emulators/`, running inside this process).
 //!
-//! Run with `cargo bench --bench engine` (bench profile = release), or `scripts/bench-engine.sh`;
-//! arguments after `--` reach this program:
+//! Run it through `scripts/bench` (all benchmarks, several runs, `docs/BENCHMARKS.md`;
+//! `scripts/bench --only engine` for this one), or alone with `cargo bench --bench engine`
+//! (bench profile = release); arguments after `--` reach this program:
 //!
 //! ```text
 //! cargo bench --bench engine -- [--quick] [--json] [--check]
@@ -23,7 +24,8 @@
 //!    history, so by the end of the c=64 run each has had about 26 turns.
 //! 3. **added latency**: the same number of c=1 requests of the same shape (plus `model` and
 //!    `stream: true`, which the emulator requires) sent straight to the emulator, whose SSE body is
-//!    read to its last chunk; gateway p50/p99 minus direct p50/p99 is what the gateway adds. (The
+//!    read to its last chunk; gateway p50/p99 minus direct p50/p99 is what the gateway adds. The
+//!    same at c=64, with a quarter of the c=64 turns sent straight to the emulator. (The
 //!    gateway also sends the session's history and system prompt upstream, so its requests to the
 //!    emulator are larger than the direct ones: that cost is counted as added.)
 //! 4. **CPU per turn**: the gateway's `utime + stime` from `/proc/<pid>/stat` (ticks of
@@ -39,38 +41,40 @@
 //!    sessions stayed in memory.
 //!
 //! Targets: ≥ 2,000 turns/s at c=64; p99 added latency < 5 ms at c=1; < 8 KB per live idle
-//! session. `--check` makes the program exit 1 when a target is missed. A run with any failed
+//! session. `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench`
+//! collects) and one object with every detail. `--check` makes the program exit 1 when a target is missed. A run with any failed
 //! turn (non-200, wrong answer, I/O error, a 30 s timeout) stops the benchmark with exit 1 and
 //! prints the failures counted by kind, a few samples, and the tail of the gateway's stderr; a
 //! run is cut short after a timeout or 200 failures.
 //!
 //! The gateway gets a temporary `PINCER_HOME` holding only `pincer.json5` (model `openai/m` at the
 //! emulator, `maxConcurrentRuns: 64`, `sessionCacheSize: 20000`, `session.idleMinutes: 600`), a
-//! free port, and is stopped with SIGTERM through the `kill` command. Linux only (`/proc`).
-//! Std-only apart from `tempfile` (dev-dependency) and `serde_json`.
+//! free port (`common::gateway`), and is stopped with SIGTERM. Linux only (`/proc`).
 //!
-//! Layout: this file holds the settings, the command line and the sequence of runs; `client` is
-//! the minimal keep-alive HTTP/1.1 client, `gateway` starts and stops the gateway and reads the
-//! `/proc` figures, `load` runs the turns and computes latency statistics, `report` prints the
-//! results as text and JSON.
+//! Layout: this file holds the settings, the command line and the sequence of runs; `load` runs
+//! the turns and computes latency statistics, `cpu` reads the CPU times around a run, `report`
+//! prints the results as text and JSON; the gateway process, the HTTP client and `/proc` are in
+//! `benches/common/`, shared with the other benches.
 
 #[path = "../../tests/support/emulators/mod.rs"]
 mod emulators;
 
-mod client;
-mod gateway;
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cpu;
 mod load;
 mod report;
 
 use std::time::Duration;
 
+use common::gateway::{Gateway, Spec};
+use common::procfs::{clock_ticks_per_sec, rss_kib};
+use common::{Result, PINCER_BIN};
+use cpu::CpuProbe;
 use emulators::Emulator;
-use gateway::{clock_ticks_per_sec, rss_kib, CpuProbe, Gateway};
 use load::{check_run, run, Plan, Target};
 use report::{print, progress, Memory, Report};
-
-/// Cargo builds the binary (bench profile) before the benchmark and names it here.
-const PINCER_BIN: &str = env!("CARGO_BIN_EXE_pincer");
 
 const SESSIONS: usize = 1_000;
 const WARMUP_TURNS: usize = 1_000;
@@ -91,8 +95,6 @@ const TARGET_TURNS_PER_SEC_C64: f64 = 2_000.0;
 const TARGET_ADDED_P99_MS: f64 = 5.0;
 const TARGET_KB_PER_SESSION: f64 = 8.0;
 
-type Result<T> = std::result::Result<T, String>;
-
 struct Options {
     quick: bool,
     json: bool,
@@ -102,7 +104,7 @@ struct Options {
 fn usage() -> &'static str {
     "usage: cargo bench --bench engine -- [--quick] [--json] [--check]\n\
      \n  --quick  a tenth of the timed turns, 2,000 sessions for the memory figure\
-     \n  --json   also print the results as one JSON object\
+     \n  --json   also print one JSON line per figure and one object with every detail\
      \n  --check  exit 1 if a target (>= 2,000 turns/s at c=64, p99 added < 5 ms at c=1,\
      \n           < 8 KB per idle session) is missed"
 }
@@ -130,6 +132,18 @@ fn parse_args() -> Result<Options> {
     Ok(options)
 }
 
+/// The gateway of this bench: model `openai/m` at the emulator, room for every session.
+fn spec(provider_base_url: &str) -> Spec<'static> {
+    Spec::new(
+        "engine",
+        Some(format!(
+            "{{\n  agents: {{ defaults: {{ model: 'openai/m' }}, maxConcurrentRuns: 64, sessionCacheSize: 20000 }},\n  \
+             session: {{ idleMinutes: 600 }},\n  \
+             models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{provider_base_url}', apiKey: 'k' }} }} }},\n}}\n"
+        )),
+    )
+}
+
 fn bench(options: &Options) -> Result<Report> {
     let divide = if options.quick { 10 } else { 1 };
     let c1_turns = C1_TURNS / divide;
@@ -146,7 +160,7 @@ fn bench(options: &Options) -> Result<Report> {
         "pincer engine bench: {PINCER_BIN}\n  emulated OpenAI provider at {}",
         emulator.base_url()
     );
-    let mut gateway = Gateway::start(&emulator.base_url())?;
+    let mut gateway = Gateway::start(&spec(&emulator.base_url()))?;
     eprintln!("  gateway pid {} on {}", gateway.pid(), gateway.addr);
     let token = gateway.token.clone();
     let target = Target::Gateway {
@@ -182,6 +196,12 @@ fn bench(options: &Options) -> Result<Report> {
     progress(&direct);
     check_run(&direct, None)?;
 
+    let direct64_warmup = run(&plan("direct-w", direct_target, 64, 1_000));
+    check_run(&direct64_warmup, None)?;
+    let direct64 = run(&plan("direct", direct_target, 64, c64_turns / 4));
+    progress(&direct64);
+    check_run(&direct64, None)?;
+
     let before = CpuProbe::take(gateway.pid())?;
     let c64 = run(&plan("gateway", target, 64, c64_turns));
     let c64_cpu = CpuProbe::take(gateway.pid())?.since(&before, ticks, &c64);
@@ -192,7 +212,7 @@ fn bench(options: &Options) -> Result<Report> {
     gateway.stop()?;
 
     // Memory per idle session, in a fresh gateway.
-    let mut gateway = Gateway::start(&emulator.base_url())?;
+    let mut gateway = Gateway::start(&spec(&emulator.base_url()))?;
     let token = gateway.token.clone();
     let target = Target::Gateway {
         addr: gateway.addr,
@@ -242,6 +262,7 @@ fn bench(options: &Options) -> Result<Report> {
         c1,
         direct,
         c64,
+        direct64,
         c1_cpu,
         c64_cpu,
         memory,

@@ -1,9 +1,13 @@
-//! The results: what was measured, a progress line per run, and the final report as text and
-//! (with `--json`) one JSON object, with each target's verdict.
+//! The results of the engine bench: a progress line per run, and the final report as text and
+//! (with `--json`) one JSON line per figure (`common::figure`, collected by `scripts/bench`)
+//! plus one object with every detail, with each target's verdict.
 
 use serde_json::json;
 
-use crate::gateway::{cores, Cpu};
+use crate::common::figure::{count, emit, Target};
+
+use crate::common::procfs::cores;
+use crate::cpu::Cpu;
 use crate::load::RunResult;
 use crate::{
     Options, MEMORY_CONCURRENCY, NOISY_PERCENT, SESSIONS, TARGET_ADDED_P99_MS,
@@ -25,6 +29,7 @@ pub(crate) struct Report {
     pub(crate) c1: RunResult,
     pub(crate) direct: RunResult,
     pub(crate) c64: RunResult,
+    pub(crate) direct64: RunResult,
     pub(crate) c1_cpu: Cpu,
     pub(crate) c64_cpu: Cpu,
     pub(crate) memory: Memory,
@@ -58,6 +63,9 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
     let direct = report.direct.stats();
     let added_p50 = c1.p50 - direct.p50;
     let added_p99 = c1.p99 - direct.p99;
+    let direct64 = report.direct64.stats();
+    let added64_p50 = c64.p50 - direct64.p50;
+    let added64_p99 = c64.p99 - direct64.p99;
     let throughput_ok = report.c64.turns_per_sec() >= TARGET_TURNS_PER_SEC_C64;
     let added_ok = added_p99 < TARGET_ADDED_P99_MS;
     let memory_ok = report.memory.kb_per_session < TARGET_KB_PER_SESSION;
@@ -103,6 +111,13 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
     println!(
         "  added  p50 {added_p50:7.3} ms  p99 {added_p99:7.3} ms   target p99 < {TARGET_ADDED_P99_MS} ms: {}",
         verdict(added_ok)
+    );
+    println!(
+        "  at c=64: direct {:>6} requests {:>8.0} req/s  p50 {:7.3} ms  p99 {:7.3} ms;  added p50 {added64_p50:7.3} ms  p99 {added64_p99:7.3} ms",
+        report.direct64.ok(),
+        report.direct64.turns_per_sec(),
+        direct64.p50,
+        direct64.p99,
     );
     println!(
         "cpu time (gateway = utime+stime of its process; bench = this process: clients and emulator; {} cores)",
@@ -173,7 +188,9 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
             "c1": run_json(&report.c1),
             "c64": run_json(&report.c64),
             "direct": run_json(&report.direct),
+            "direct64": run_json(&report.direct64),
             "addedLatencyMs": {"p50": round(added_p50), "p99": round(added_p99)},
+            "addedLatencyC64Ms": {"p50": round(added64_p50), "p99": round(added64_p99)},
             "cpuC1": report.c1_cpu.json(),
             "cpuC64": report.c64_cpu.json(),
             "cores": cores(),
@@ -198,6 +215,82 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
         });
         println!("{report_json}");
     }
+    let json = options.json;
+    emit(
+        json,
+        "engine.c1.turns_per_sec",
+        "turns/s at c=1",
+        report.c1.turns_per_sec(),
+        "turns/s",
+        Target::None,
+    );
+    emit(
+        json,
+        "engine.c1.added_p50_ms",
+        "added latency p50 at c=1",
+        added_p50,
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "engine.c1.added_p99_ms",
+        "added latency p99 at c=1",
+        added_p99,
+        "ms",
+        Target::Below(TARGET_ADDED_P99_MS),
+    );
+    emit(
+        json,
+        "engine.c64.turns_per_sec",
+        "turns/s at c=64",
+        report.c64.turns_per_sec(),
+        "turns/s",
+        Target::AtLeast(TARGET_TURNS_PER_SEC_C64),
+    );
+    emit(
+        json,
+        "engine.c64.added_p50_ms",
+        "added latency p50 at c=64",
+        added64_p50,
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "engine.c64.added_p99_ms",
+        "added latency p99 at c=64",
+        added64_p99,
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "engine.c64.p99_ms",
+        "turn latency p99 at c=64 (whole turn)",
+        c64.p99,
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "engine.c64.cpu_ms_per_turn",
+        "gateway CPU per turn at c=64",
+        report.c64_cpu.gateway_ms_per_turn(),
+        "ms",
+        Target::None,
+    );
+    emit(
+        json,
+        "engine.session_kb",
+        &format!(
+            "memory per live idle session ({} sessions)",
+            count(m.sessions)
+        ),
+        m.kb_per_session,
+        "KB",
+        Target::Below(TARGET_KB_PER_SESSION),
+    );
     throughput_ok && added_ok && memory_ok
 }
 

@@ -1,8 +1,11 @@
 //! WebSocket control-plane benchmark, against a real `pincer gateway` (release build) whose
 //! provider is the OpenAI emulator running in this process.
 //!
+//! Run it through `scripts/bench` (every benchmark, several runs, `docs/BENCHMARKS.md`;
+//! `scripts/bench --only ws` for this one), or alone:
+//!
 //! ```text
-//! cargo bench --bench ws -- [--quick]
+//! cargo bench --bench ws -- [--quick] [--json]
 //! ```
 //!
 //! 1. **Idle connections**: the gateway's `VmRSS` before and after 1,000 clients (`--quick`: 200)
@@ -13,97 +16,41 @@
 //!    two events per delta (`agent` and `chat`). Reported: events delivered per second over all
 //!    clients (first to last event), and event latency from the gateway's `ts` on `agent` events
 //!    (milliseconds) to receipt (so ±1 ms). Target: ≥ 200,000 events/s.
+//!
+//! The gateway is started by `common::gateway`; `--json` adds one JSON line per figure
+//! (`common::figure`, what `scripts/bench` collects).
 
 #[path = "../../tests/support/emulators/mod.rs"]
 mod emulators;
 
-use std::fs;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::figure::{count, emit, Target};
+use common::gateway::{Gateway, Spec};
+use common::procfs::rss_kib;
+use common::{Result, PINCER_BIN};
 use emulators::{Emulator, Reply};
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
-type Result<T> = std::result::Result<T, String>;
+const TARGET_KB_PER_CONNECTION: f64 = 20.0;
+const TARGET_EVENTS_PER_SEC: f64 = 200_000.0;
 
-const PINCER_BIN: &str = env!("CARGO_BIN_EXE_pincer");
-
-struct Gateway {
-    child: Child,
-    addr: SocketAddr,
-    token: String,
-    _home: tempfile::TempDir,
-}
-
-impl Gateway {
-    fn start(provider: &str) -> Result<Gateway> {
-        let home = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let config = format!(
+/// The gateway of this bench: model `openai/m` at the emulator, room for the idle clients.
+fn spec(provider: &str) -> Spec<'static> {
+    Spec::new(
+        "ws",
+        Some(format!(
             "{{ agents: {{ defaults: {{ model: 'openai/m' }} }}, gateway: {{ maxConnections: 5000 }},\n\
                models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{provider}', apiKey: 'k' }} }} }} }}"
-        );
-        fs::write(home.path().join("pincer.json5"), config).map_err(|e| e.to_string())?;
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let mut command = Command::new(PINCER_BIN);
-        command
-            .args(["gateway", "--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("PINCER_") {
-                command.env_remove(&name);
-            }
-        }
-        command.env("PINCER_HOME", home.path());
-        let child = command.spawn().map_err(|e| e.to_string())?;
-        let token_file = home.path().join("state").join("gateway.token");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let token = loop {
-            if let Ok(token) = fs::read_to_string(&token_file) {
-                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                    break token.trim().to_string();
-                }
-            }
-            if Instant::now() > deadline {
-                return Err("the gateway did not start".into());
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
-        Ok(Gateway {
-            child,
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            token,
-            _home: home,
-        })
-    }
-
-    fn rss_kib(&self) -> u64 {
-        fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|t| {
-                t.lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            })
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
+        )),
+    )
 }
 
 fn connect(addr: SocketAddr, token: &str) -> Result<WebSocket<TcpStream>> {
@@ -142,15 +89,26 @@ fn now_us() -> u128 {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    if let Err(error) = run(quick) {
+    let json = std::env::args().any(|a| a == "--json");
+    if let Some(other) = std::env::args().skip(1).find(|a| {
+        !matches!(
+            a.as_str(),
+            "--quick" | "--json" | "--upgrade-only" | "--bench"
+        )
+    }) {
+        eprintln!("ws bench: unknown argument {other:?}\nusage: cargo bench --bench ws -- [--quick] [--json] [--upgrade-only]");
+        std::process::exit(2);
+    }
+    if let Err(error) = run(quick, json) {
         eprintln!("ws bench failed: {error}");
         std::process::exit(1);
     }
 }
 
-fn run(quick: bool) -> Result<()> {
+fn run(quick: bool, json: bool) -> Result<()> {
     let provider = Emulator::openai();
-    let gateway = Gateway::start(&provider.base_url())?;
+    let mut gateway = Gateway::start(&spec(&provider.base_url()))?;
+    let pid = gateway.pid();
     println!("pincer ws bench: {PINCER_BIN}");
     // Warm the allocator and the first code paths.
     drop(connect(gateway.addr, &gateway.token)?);
@@ -159,7 +117,7 @@ fn run(quick: bool) -> Result<()> {
     let idle = if quick { 200 } else { 1000 };
     if std::env::args().any(|a| a == "--upgrade-only") {
         // Diagnosis: connections that only did the HTTP upgrade (no `connect` yet).
-        let before = gateway.rss_kib();
+        let before = rss_kib(pid)?;
         let mut raw = Vec::new();
         for _ in 0..idle {
             let stream = TcpStream::connect(gateway.addr).map_err(|e| e.to_string())?;
@@ -169,7 +127,7 @@ fn run(quick: bool) -> Result<()> {
             raw.push(socket);
         }
         thread::sleep(Duration::from_secs(2));
-        let after = gateway.rss_kib();
+        let after = rss_kib(pid)?;
         println!(
             "upgrade only: {idle} connections: {:.1} KB per connection",
             (after.saturating_sub(before) as f64 * 1.024) / idle as f64
@@ -177,18 +135,16 @@ fn run(quick: bool) -> Result<()> {
         drop(raw);
         thread::sleep(Duration::from_secs(16));
     }
-    let before = gateway.rss_kib();
+    let before = rss_kib(pid)?;
     let mut sockets = Vec::with_capacity(idle);
     for _ in 0..idle {
         sockets.push(connect(gateway.addr, &gateway.token)?);
     }
     thread::sleep(Duration::from_secs(2));
-    let after = gateway.rss_kib();
+    let after = rss_kib(pid)?;
+    let kb_per_connection = (after.saturating_sub(before) as f64 * 1.024) / idle as f64;
     println!(
-        "idle: {idle} connections, RSS {} → {} KiB: {:.1} KB per connection",
-        before,
-        after,
-        (after.saturating_sub(before) as f64 * 1.024) / idle as f64
+        "idle: {idle} connections, RSS {before} → {after} KiB: {kb_per_connection:.1} KB per connection"
     );
     drop(sockets);
     thread::sleep(Duration::from_secs(1));
@@ -250,21 +206,53 @@ fn run(quick: bool) -> Result<()> {
     let (mut total, mut first, mut last) = (0u64, u128::MAX, 0u128);
     let mut latencies = Vec::new();
     for handle in handles {
-        let (events, f, l, lat) = handle.join().map_err(|_| "client thread panicked")??;
+        let joined = handle
+            .join()
+            .unwrap_or_else(|_| Err("a client thread panicked".to_string()));
+        let (events, f, l, lat) = joined.map_err(|e| gateway.failure(&e))?;
         total += events;
         first = first.min(f);
         last = last.max(l);
         latencies.extend(lat);
     }
     latencies.sort_unstable();
+    if latencies.is_empty() || last <= first {
+        return Err(gateway.failure("fan-out: no events were received"));
+    }
     let pick = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     let seconds = (last - first) as f64 / 1e6;
+    let events_per_sec = total as f64 / seconds;
     println!(
-        "fan-out: {clients} clients × {deltas} deltas: {total} events in {seconds:.3} s = {:.0} events/s\n  event latency (gateway ts → receipt, ms resolution): p50 {} ms, p99 {} ms, max {} ms",
-        total as f64 / seconds,
+        "fan-out: {clients} clients × {deltas} deltas: {total} events in {seconds:.3} s = {events_per_sec:.0} events/s\n  event latency (gateway ts → receipt, ms resolution): p50 {} ms, p99 {} ms, max {} ms",
         pick(0.5),
         pick(0.99),
         pick(1.0)
     );
+    gateway.ensure_alive("the fan-out")?;
+    emit(
+        json,
+        "ws.idle_kb",
+        &format!("memory per idle WS client ({} clients)", count(idle)),
+        kb_per_connection,
+        "KB",
+        Target::Below(TARGET_KB_PER_CONNECTION),
+    );
+    emit(
+        json,
+        "ws.fanout_events_per_sec",
+        &format!("WS event fan-out ({clients} clients)"),
+        events_per_sec,
+        "events/s",
+        Target::AtLeast(TARGET_EVENTS_PER_SEC),
+    );
+    emit(
+        json,
+        "ws.event_p99_ms",
+        "WS event latency p99 (ms resolution)",
+        pick(0.99) as f64,
+        "ms",
+        Target::None,
+    );
+    gateway.stop()?;
     Ok(())
 }

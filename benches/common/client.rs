@@ -1,11 +1,13 @@
-//! A minimal HTTP/1.1 client: one keep-alive connection per client thread, one write per
-//! request, then the response head and exactly Content-Length bytes or a chunked body.
+//! A minimal HTTP/1.1 client for the benchmarks (shared through `benches/common/`): one
+//! keep-alive connection per client thread, one write per request, then the response head and
+//! exactly Content-Length bytes or a chunked body. The engine and channel benches drive the
+//! gateway with it; `common::gateway` uses it for `/healthz`, `/readyz` and the admin API.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use crate::Result;
+use super::Result;
 
 /// A response slower than this counts as a hang: the run is abandoned.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
