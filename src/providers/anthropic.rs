@@ -176,7 +176,7 @@ struct PendingTool {
 }
 
 /// Turns Messages API events into [`StreamEvent`]s.
-pub(crate) struct AnthropicDecoder {
+pub struct AnthropicDecoder {
     provider: String,
     /// Open `tool_use` blocks by content-block index.
     tools: BTreeMap<u64, PendingTool>,
@@ -185,7 +185,8 @@ pub(crate) struct AnthropicDecoder {
 }
 
 impl AnthropicDecoder {
-    pub(crate) fn new(provider: &str) -> Self {
+    /// A decoder for one answer stream of `provider` (also the fuzzers' entry point).
+    pub fn new(provider: &str) -> Self {
         AnthropicDecoder {
             provider: provider.to_string(),
             tools: BTreeMap::new(),

@@ -10,6 +10,7 @@
 use crate::codec::{self, CodecError};
 
 use super::record::JournalRecord;
+use super::state::State;
 
 /// The first two bytes of every frame.
 pub(super) const MAGIC: [u8; 2] = [0xB7, 0x4A];
@@ -98,6 +99,42 @@ pub(super) fn scan(bytes: &[u8]) -> Scan {
         }
     }
     out
+}
+
+/// What [`scan_bytes`] read from a journal file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanSummary {
+    /// Valid records read.
+    pub records: usize,
+    /// Bytes of the valid frames.
+    pub record_bytes: u64,
+    /// Entries accepted but not done after replaying the records.
+    pub pending: usize,
+    /// Stretches that held no valid frame.
+    pub corrupt: Vec<CorruptRegion>,
+    /// Where the corrupt tail starts, if the bytes end with one.
+    pub corrupt_tail: Option<u64>,
+}
+
+/// Scans `bytes` as the content of a journal file and replays its records, as
+/// [`super::Journal::open`] does, without a file or a writer thread: the fuzzing entry point of the
+/// frame scan and the record decoding.
+pub fn scan_bytes(bytes: &[u8]) -> ScanSummary {
+    let scan = scan(bytes);
+    let mut state = State::default();
+    let records = scan.frames.len();
+    let mut record_bytes = 0;
+    for frame in scan.frames {
+        record_bytes += frame.len;
+        state.replay(frame.record, frame.len);
+    }
+    ScanSummary {
+        records,
+        record_bytes,
+        pending: state.pending.len(),
+        corrupt: scan.corrupt,
+        corrupt_tail: scan.corrupt_tail,
+    }
 }
 
 /// The first offset at or after `from` where a valid frame starts, or `bytes.len()`.
