@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     assert!(summary.pending <= summary.records);
     let mut end = 0;
     for region in &summary.corrupt {
-        assert!(region.offset >= end && region.length > 0, "{:?}", summary.corrupt);
+        assert!(
+            region.offset >= end && region.length > 0,
+            "{:?}",
+            summary.corrupt
+        );
         end = region.offset + region.length;
     }
     if let Some(tail) = summary.corrupt_tail {
