@@ -1,125 +1,199 @@
-//! Every parser of outside input, fed random bytes and mutated valid inputs: each must answer with
-//! an error (or a value), never panic. A fixed-seed xorshift keeps failures reproducible; the
-//! seed and the input are in the panic message. (Journal frames, the codec and WhatsApp webhook
-//! bodies have the same kind of test next to their code.)
+//! Every parser of outside input, as a property: fed random bytes, random strings and mutated
+//! valid inputs, each answers with an error or a value, never a panic. proptest shrinks a failing
+//! input and prints it. These are the quick, always-run versions of the `cargo fuzz` targets in
+//! `fuzz/` (same entry points); the journal's property is next to its frame scanner
+//! (`channels/journal/frame.rs`), which it needs private access to.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::path::Path;
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::select;
+
 use crate::providers::anthropic::AnthropicDecoder;
 use crate::providers::openai::OpenAiDecoder;
-use crate::providers::sse::{Decoder, SseParser};
+use crate::providers::sse::{Decoder, SseEvent, SseParser};
 
-struct Rng(u64);
+/// Cases per property: enough to catch shallow bugs on every run, few enough to keep it fast.
+const CASES: u32 = 256;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: CASES,
+        // A failure prints its shrunk input; nothing is written into the source tree.
+        failure_persistence: None,
+        ..ProptestConfig::default()
     }
 }
 
-/// `count` inputs: random bytes, and valid samples with bytes flipped, cut, repeated or spliced
-/// with JSON and SSE punctuation.
-fn inputs(samples: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let punctuation = b"{}[]\":,\\\n\r: data event0-9e";
-    (0..count)
-        .map(|i| {
-            if i % 4 == 0 || samples.is_empty() {
-                let len = rng.below(300);
-                return (0..len).map(|_| rng.next() as u8).collect();
-            }
-            let mut input = samples[rng.below(samples.len())].to_vec();
-            for _ in 0..=rng.below(4) {
-                if input.is_empty() {
-                    break;
-                }
-                let at = rng.below(input.len());
-                match rng.below(4) {
-                    0 => input[at] = rng.next() as u8,
-                    1 => input.truncate(at),
-                    2 => {
-                        let piece = input[at..].to_vec();
-                        input.extend_from_slice(&piece);
-                    }
-                    _ => input.insert(at, punctuation[rng.below(punctuation.len())]),
-                }
-            }
-            input
-        })
-        .collect()
+/// One change to a valid sample.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(usize, u8),
+    Cut(usize),
+    Repeat(usize),
+    Insert(usize, u8),
 }
+
+/// Bytes that make JSON and SSE parsers take other branches when inserted.
+const PUNCTUATION: &[u8] = b"{}[]\":,\\\n\r: data event0-9e";
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Edit::Set(at, b)),
+        any::<usize>().prop_map(Edit::Cut),
+        any::<usize>().prop_map(Edit::Repeat),
+        (any::<usize>(), select(PUNCTUATION)).prop_map(|(at, b)| Edit::Insert(at, b)),
+    ]
+}
+
+fn apply(mut input: Vec<u8>, edits: Vec<Edit>) -> Vec<u8> {
+    for edit in edits {
+        if input.is_empty() {
+            break;
+        }
+        let len = input.len();
+        match edit {
+            Edit::Set(at, byte) => input[at % len] = byte,
+            Edit::Cut(at) => input.truncate(at % len),
+            Edit::Repeat(at) => {
+                let piece = input[at % len..].to_vec();
+                input.extend_from_slice(&piece);
+            }
+            Edit::Insert(at, byte) => input.insert(at % len, byte),
+        }
+    }
+    input
+}
+
+/// Random bytes, random text, or one of `samples` with a few edits (the most likely to get deep).
+fn inputs(samples: &'static [&'static [u8]]) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        1 => vec(any::<u8>(), 0..300),
+        1 => any::<String>().prop_map(String::into_bytes),
+        4 => (select(samples), vec(edit(), 1..5))
+            .prop_map(|(sample, edits)| apply(sample.to_vec(), edits)),
+    ]
+}
+
+const WHATSAPP: &[&[u8]] = &[
+    br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"pn"},"contacts":[{"profile":{"name":"S"},"wa_id":"165"}],"messages":[{"from":"165","id":"wamid.1","type":"text","text":{"body":"hi"}},{"from":"165","id":"wamid.2","type":"image"}]},"field":"messages"}]}]}"#,
+    br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"pn"},"statuses":[{"id":"w","status":"failed","recipient_id":"5","biz_opaque_callback_data":"pincer-1-2","errors":[{"code":131047,"title":"T","error_data":{"details":"d"}}]}],"errors":[{"code":4}]},"field":"messages"}]}]}"#,
+];
+
+const TELEGRAM: &[&[u8]] = &[
+    br#"{"update_id":9,"message":{"message_id":4,"from":{"id":1,"is_bot":false,"first_name":"A","username":"a"},"chat":{"id":1,"type":"private"},"date":1,"text":"hi","photo":[{"file_id":"x"}]}}"#,
+    br#"{"update_id":2,"edited_message":{"message_id":1},"message":{"message_id":1,"chat":{"id":-1,"type":"group"}}}"#,
+];
+
+const WS: &[&[u8]] = &[
+    br#"{"type":"req","id":"1","method":"chat.send","params":{"message":"hi","idempotencyKey":"k"}}"#,
+    br#"{"type":"req","id":"c","method":"connect","params":{"minProtocol":3,"maxProtocol":3,"role":"operator","scopes":["operator.read","x"],"client":{"id":"ui","version":"1","platform":"web","mode":"ui"},"auth":{"token":"t"}}}"#,
+];
 
 const OPENAI_SSE: &[u8] = b"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n\
 data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"t\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}}]}}]}\n\n\
 data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n\
 data: [DONE]\n\n";
 
-const ANTHROPIC_SSE: &[u8] = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n\
+const ANTHROPIC_SSE: &[u8] = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3,\"cache_read_input_tokens\":1}}}\n\n\
 event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\"}}\n\n\
-event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":\"}}\n\n\
-event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":5}}\n\n\
+event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":1}\"}}\n\n\
+event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n\
+event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":5}}\n\n\
 event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
 
-#[test]
-fn sse_parser_and_both_provider_decoders_never_panic() {
-    for (i, input) in inputs(&[OPENAI_SSE, ANTHROPIC_SSE], 4000)
-        .iter()
-        .enumerate()
-    {
-        let mut parser = SseParser::new();
-        let (mut openai, mut anthropic) = (OpenAiDecoder::new("p"), AnthropicDecoder::new("p"));
-        let mut out = VecDeque::new();
-        // Split at a varying point: events cut across reads.
-        let cut = i % (input.len() + 1);
-        for piece in [&input[..cut], &input[cut..]] {
-            let Ok(events) = parser.push(piece) else {
-                break;
-            };
-            for event in events {
-                let _ = openai.decode(event.clone(), &mut out);
-                let _ = anthropic.decode(event, &mut out);
-            }
+const CONFIGS: &[&[u8]] = &[
+    include_bytes!("../config/pincer.example.json5"),
+    include_bytes!("../config/secure-template.json5"),
+    b"{ gateway: { port: 1 }, channels: { whatsapp: { enabled: true } } }",
+];
+
+/// The events of `body` read in pieces of the given lengths (cycled), or `None` when too large.
+fn events_in_reads(body: &[u8], lengths: &[usize]) -> Option<Vec<SseEvent>> {
+    let mut parser = SseParser::new();
+    let mut events = Vec::new();
+    let mut rest = body;
+    let mut next = lengths.iter().cycle();
+    while !rest.is_empty() {
+        let len = next
+            .next()
+            .map_or(rest.len(), |len| (*len).clamp(1, rest.len()));
+        let (read, after) = rest.split_at(len);
+        rest = after;
+        events.append(&mut parser.push(read).ok()?);
+    }
+    Some(events)
+}
+
+/// Feeds `events` to `decoder` until it finishes or fails.
+fn decode_all(mut decoder: impl Decoder, events: Vec<SseEvent>) {
+    let mut out = VecDeque::new();
+    for event in events {
+        if !matches!(decoder.decode(event, &mut out), Ok(false)) {
+            return;
         }
-        let _ = (openai.cut_off(), anthropic.cut_off());
     }
+    let _ = decoder.cut_off();
 }
 
-#[test]
-fn websocket_request_frames_never_panic() {
-    let sample: &[u8] = br#"{"type":"req","id":"1","method":"chat.send","params":{"message":"hi","idempotencyKey":"k"}}"#;
-    for input in inputs(&[sample], 4000) {
-        let _ = crate::control::frames::parse_request(&String::from_utf8_lossy(&input));
-    }
-}
+proptest! {
+    #![proptest_config(config())]
 
-#[test]
-fn telegram_updates_never_panic() {
-    let sample: &[u8] = br#"{"update_id":9,"message":{"message_id":4,"from":{"id":1,"is_bot":false,"first_name":"A","username":"a"},"chat":{"id":1,"type":"private"},"date":1,"text":"hi","photo":[{"file_id":"x"}]}}"#;
-    for input in inputs(&[sample], 4000) {
+    #[test]
+    fn whatsapp_webhooks_never_panic(body in inputs(WHATSAPP), header in any::<Option<String>>()) {
+        use crate::channels::whatsapp::webhook::{parse, verify_signature};
+        let _ = verify_signature(b"secret", &body, header.as_deref());
+        if let Ok(parsed) = parse(&body, "pn") {
+            prop_assert!(parsed.messages.iter().all(|m| m.account == "pn"));
+        }
+    }
+
+    #[test]
+    fn telegram_updates_never_panic(input in inputs(TELEGRAM)) {
         if let Ok(value) = serde_json::from_slice(&input) {
             let _ = crate::channels::telegram::update::parse(value, "1");
         }
     }
-}
 
-#[test]
-fn config_files_never_panic() {
-    let sample = include_bytes!("../config/pincer.example.json5");
-    for input in inputs(
-        &[
-            sample,
-            b"{ gateway: { port: 1 }, channels: { whatsapp: { enabled: true } } }",
-        ],
-        600,
+    #[test]
+    fn websocket_request_and_connect_frames_never_panic(input in inputs(WS)) {
+        use crate::control::{frames::parse_request, socket::parse_connect};
+        if let Ok(request) = parse_request(&String::from_utf8_lossy(&input)) {
+            prop_assert_eq!(request.kind.as_str(), "req");
+            let _ = parse_connect(&request);
+        }
+    }
+
+    #[test]
+    fn sse_and_the_openai_decoder_never_panic_at_any_split(
+        body in inputs(&[OPENAI_SSE]),
+        lengths in vec(1..64usize, 0..8),
     ) {
-        let _ = crate::config::parse_str(&String::from_utf8_lossy(&input), Path::new("fuzz.json5"));
+        let events = events_in_reads(&body, &lengths);
+        prop_assert_eq!(&events, &events_in_reads(&body, &[]), "split reads changed the events");
+        decode_all(OpenAiDecoder::new("p"), events.unwrap_or_default());
+    }
+
+    #[test]
+    fn sse_and_the_anthropic_decoder_never_panic_at_any_split(
+        body in inputs(&[ANTHROPIC_SSE]),
+        lengths in vec(1..64usize, 0..8),
+    ) {
+        let events = events_in_reads(&body, &lengths);
+        prop_assert_eq!(&events, &events_in_reads(&body, &[]), "split reads changed the events");
+        decode_all(AnthropicDecoder::new("p"), events.unwrap_or_default());
+    }
+
+    #[test]
+    fn config_files_never_panic(input in inputs(CONFIGS)) {
+        let text: Cow<'_, str> = String::from_utf8_lossy(&input);
+        if let Ok(mut config) = crate::config::parse_str(&text, Path::new("fuzz.json5")) {
+            if crate::config::apply_overrides(&mut config, &|_| None).is_ok() {
+                let _ = crate::config::validate(&config);
+            }
+        }
     }
 }

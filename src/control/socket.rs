@@ -64,20 +64,19 @@ async fn refuse(mut session: Session, id: Option<&str>, error: ErrorShape) {
     let _ = session.close(Some(reason)).await;
 }
 
-/// What the `connect` request established.
-struct Hello {
-    id: String,
-    presence: Presence,
-    scopes: Vec<String>,
+/// What the `connect` request asks for; [`check_connect`] then checks its credential.
+#[derive(Debug)]
+pub struct Hello {
+    pub id: String,
+    /// `auth.token`, else `auth.password`; taken out once checked.
+    pub credential: Option<String>,
+    pub presence: Presence,
+    pub scopes: Vec<String>,
 }
 
-/// Checks the `connect` request.
-fn check_connect(
-    state: &AppState,
-    request: &Request,
-    peer: Option<IpAddr>,
-    origin: Option<&str>,
-) -> Result<Hello, ErrorShape> {
+/// Parses the `connect` request (method, protocol range, role, credential, client, scopes)
+/// without checking the credential: the handshake's parsing entry point, also fed by the fuzzers.
+pub fn parse_connect(request: &Request) -> Result<Hello, ErrorShape> {
     if request.method != "connect" {
         return Err(ErrorShape::invalid(format!(
             "invalid request frame: the first request must be `connect`, not {:?}",
@@ -104,7 +103,47 @@ fn check_connect(
     }
     let auth = &params["auth"];
     let credential = auth["token"].as_str().or_else(|| auth["password"].as_str());
-    let header = credential.map(|c| format!("Bearer {c}"));
+    let client = &params["client"];
+    let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).chars().take(64).collect();
+    let known = [
+        "operator.read",
+        "operator.write",
+        "operator.admin",
+        "operator.approvals",
+        "operator.pairing",
+    ];
+    let scopes: Vec<String> = match params["scopes"].as_array() {
+        Some(asked) => asked
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|s| known.contains(s))
+            .map(str::to_string)
+            .collect(),
+        None => known.iter().map(|s| s.to_string()).collect(),
+    };
+    Ok(Hello {
+        id: request.id.clone(),
+        credential: credential.map(str::to_string),
+        presence: Presence {
+            client_id: text(&client["id"], "unknown"),
+            version: text(&client["version"], "?"),
+            platform: text(&client["platform"], "?"),
+            mode: text(&client["mode"], "?"),
+            connected_ms: crate::clock::now_ms(),
+        },
+        scopes,
+    })
+}
+
+/// Checks the `connect` request: [`parse_connect`], then its credential (which is dropped).
+fn check_connect(
+    state: &AppState,
+    request: &Request,
+    peer: Option<IpAddr>,
+    origin: Option<&str>,
+) -> Result<Hello, ErrorShape> {
+    let mut hello = parse_connect(request)?;
+    let header = hello.credential.take().map(|c| format!("Bearer {c}"));
     if let Err(rejection) = state
         .auth
         .check(peer, origin, header.as_deref(), Instant::now())
@@ -128,35 +167,7 @@ fn check_connect(
             ),
         });
     }
-    let client = &params["client"];
-    let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).chars().take(64).collect();
-    let known = [
-        "operator.read",
-        "operator.write",
-        "operator.admin",
-        "operator.approvals",
-        "operator.pairing",
-    ];
-    let scopes: Vec<String> = match params["scopes"].as_array() {
-        Some(asked) => asked
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|s| known.contains(s))
-            .map(str::to_string)
-            .collect(),
-        None => known.iter().map(|s| s.to_string()).collect(),
-    };
-    Ok(Hello {
-        id: request.id.clone(),
-        presence: Presence {
-            client_id: text(&client["id"], "unknown"),
-            version: text(&client["version"], "?"),
-            platform: text(&client["platform"], "?"),
-            mode: text(&client["mode"], "?"),
-            connected_ms: crate::clock::now_ms(),
-        },
-        scopes,
-    })
+    Ok(hello)
 }
 
 async fn serve(

@@ -176,7 +176,7 @@ struct PendingTool {
 }
 
 /// Turns Messages API events into [`StreamEvent`]s.
-pub(crate) struct AnthropicDecoder {
+pub struct AnthropicDecoder {
     provider: String,
     /// Open `tool_use` blocks by content-block index.
     tools: BTreeMap<u64, PendingTool>,
@@ -185,7 +185,8 @@ pub(crate) struct AnthropicDecoder {
 }
 
 impl AnthropicDecoder {
-    pub(crate) fn new(provider: &str) -> Self {
+    /// A decoder for one answer stream of `provider` (also the fuzzers' entry point).
+    pub fn new(provider: &str) -> Self {
         AnthropicDecoder {
             provider: provider.to_string(),
             tools: BTreeMap::new(),
@@ -288,10 +289,11 @@ impl AnthropicDecoder {
         let count = |key: &str| usage.get(key).and_then(Value::as_u64);
         let current = self.usage.get_or_insert_with(Usage::default);
         if let Some(input) = count("input_tokens") {
-            // Cached prompt tokens are billed input too.
+            // Cached prompt tokens are billed input too. The counts come from the server: a
+            // broken one must not make the sum overflow (a panic in debug builds).
             current.input_tokens = input
-                + count("cache_creation_input_tokens").unwrap_or(0)
-                + count("cache_read_input_tokens").unwrap_or(0);
+                .saturating_add(count("cache_creation_input_tokens").unwrap_or(0))
+                .saturating_add(count("cache_read_input_tokens").unwrap_or(0));
         }
         if let Some(output) = count("output_tokens") {
             current.output_tokens = output;
@@ -544,5 +546,20 @@ mod tests {
             r#"{"type": "error", "error": {"type": "api_error", "message": "Internal"}}"#,
         )]);
         assert_eq!(end.expect_err("api error").kind, ErrorKind::Server);
+    }
+
+    /// Seen while writing the fuzz targets (the input, after the target's chunking byte, crashed
+    /// `sse_anthropic` before the fix): usage counts whose sum overflows a u64 saturate.
+    #[test]
+    fn huge_usage_counts_saturate() {
+        let input = include_bytes!("../../fuzz/regressions/sse_anthropic/usage-sum-overflow");
+        let mut parser = crate::providers::sse::SseParser::new();
+        let events = parser.push(&input[1..]).expect("small input");
+        let mut decoder = AnthropicDecoder::new("anthropic");
+        let mut out = VecDeque::new();
+        for event in events {
+            assert_eq!(decoder.decode(event, &mut out).ok(), Some(false));
+        }
+        assert_eq!(decoder.usage.map(|u| u.input_tokens), Some(u64::MAX));
     }
 }

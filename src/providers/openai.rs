@@ -141,7 +141,7 @@ struct PendingCall {
 }
 
 /// Turns Chat Completions chunks into [`StreamEvent`]s.
-pub(crate) struct OpenAiDecoder {
+pub struct OpenAiDecoder {
     provider: String,
     /// By the `index` the server gave each call.
     calls: BTreeMap<u64, PendingCall>,
@@ -152,7 +152,8 @@ pub(crate) struct OpenAiDecoder {
 }
 
 impl OpenAiDecoder {
-    pub(crate) fn new(provider: &str) -> Self {
+    /// A decoder for one answer stream of `provider` (also the fuzzers' entry point).
+    pub fn new(provider: &str) -> Self {
         OpenAiDecoder {
             provider: provider.to_string(),
             calls: BTreeMap::new(),

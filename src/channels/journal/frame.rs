@@ -10,6 +10,7 @@
 use crate::codec::{self, CodecError};
 
 use super::record::JournalRecord;
+use super::state::State;
 
 /// The first two bytes of every frame.
 pub(super) const MAGIC: [u8; 2] = [0xB7, 0x4A];
@@ -98,6 +99,42 @@ pub(super) fn scan(bytes: &[u8]) -> Scan {
         }
     }
     out
+}
+
+/// What [`scan_bytes`] read from a journal file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanSummary {
+    /// Valid records read.
+    pub records: usize,
+    /// Bytes of the valid frames.
+    pub record_bytes: u64,
+    /// Entries accepted but not done after replaying the records.
+    pub pending: usize,
+    /// Stretches that held no valid frame.
+    pub corrupt: Vec<CorruptRegion>,
+    /// Where the corrupt tail starts, if the bytes end with one.
+    pub corrupt_tail: Option<u64>,
+}
+
+/// Scans `bytes` as the content of a journal file and replays its records, as
+/// [`super::Journal::open`] does, without a file or a writer thread: the fuzzing entry point of the
+/// frame scan and the record decoding.
+pub fn scan_bytes(bytes: &[u8]) -> ScanSummary {
+    let scan = scan(bytes);
+    let mut state = State::default();
+    let records = scan.frames.len();
+    let mut record_bytes = 0;
+    for frame in scan.frames {
+        record_bytes += frame.len;
+        state.replay(frame.record, frame.len);
+    }
+    ScanSummary {
+        records,
+        record_bytes,
+        pending: state.pending.len(),
+        corrupt: scan.corrupt,
+        corrupt_tail: scan.corrupt_tail,
+    }
 }
 
 /// The first offset at or after `from` where a valid frame starts, or `bytes.len()`.
@@ -198,5 +235,106 @@ mod tests {
         let scan = scan(&buf);
         assert_eq!(ids(&scan), vec![2]);
         assert_eq!(scan.corrupt[0].offset, 0);
+    }
+
+    mod properties {
+        //! Any bytes scan without panicking, and garbage after valid frames never costs them.
+
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::channels::journal::record::{InboundRecord, MessageBody};
+
+        fn text() -> impl Strategy<Value = String> {
+            "[a-z0-9.:+]{0,12}"
+        }
+
+        fn record() -> impl Strategy<Value = JournalRecord> {
+            let inbound = (
+                text(),
+                text(),
+                proptest::option::of(text()),
+                any::<bool>(),
+                any::<u64>(),
+            )
+                .prop_map(
+                    |(platform_id, sender, sender_name, is_text, received_ms)| InboundRecord {
+                        channel: "whatsapp".into(),
+                        account: "pn".into(),
+                        platform_id,
+                        chat: sender.clone(),
+                        sender,
+                        sender_name,
+                        body: if is_text {
+                            MessageBody::Text("hi".into())
+                        } else {
+                            MessageBody::Unsupported {
+                                kind: "image".into(),
+                            }
+                        },
+                        received_ms,
+                    },
+                );
+            prop_oneof![
+                (any::<u64>(), inbound)
+                    .prop_map(|(id, record)| JournalRecord::Accepted { id, record }),
+                (any::<u64>(), any::<u64>())
+                    .prop_map(|(id, at_ms)| JournalRecord::Done { id, at_ms }),
+                (any::<u64>(), any::<u64>())
+                    .prop_map(|(id, at_ms)| JournalRecord::Sending { id, at_ms }),
+                any::<u64>().prop_map(|next_id| JournalRecord::IdFloor { next_id }),
+                (text(), any::<u64>()).prop_map(|(platform_id, at_ms)| JournalRecord::Seen {
+                    channel: "telegram".into(),
+                    account: "1".into(),
+                    platform_id,
+                    at_ms,
+                }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+
+            #[test]
+            fn valid_frames_before_garbage_are_never_lost(
+                records in vec(record(), 0..8),
+                garbage in vec(any::<u8>(), 0..200),
+                magic_at in proptest::option::of(any::<usize>()),
+            ) {
+                let mut bytes = Vec::new();
+                for record in &records {
+                    append_frame(&mut bytes, record).unwrap();
+                }
+                let valid_len = bytes.len();
+                let mut garbage = garbage;
+                // Garbage that starts a frame header is the hard case for the resync.
+                if let (Some(at), false) = (magic_at, garbage.len() < 2) {
+                    let at = at % (garbage.len() - 1);
+                    garbage[at..at + 2].copy_from_slice(&MAGIC);
+                }
+                bytes.extend_from_slice(&garbage);
+                let scanned = scan(&bytes);
+                prop_assert!(scanned.frames.len() >= records.len());
+                for (frame, record) in scanned.frames.iter().zip(&records) {
+                    prop_assert_eq!(&frame.record, record);
+                }
+                let summary = scan_bytes(&bytes);
+                let skipped: u64 = summary.corrupt.iter().map(|r| r.length).sum();
+                prop_assert_eq!(summary.record_bytes + skipped, bytes.len() as u64);
+                prop_assert!(summary.record_bytes >= valid_len as u64);
+            }
+
+            #[test]
+            fn any_bytes_scan_without_panicking(bytes in vec(any::<u8>(), 0..600)) {
+                let summary = scan_bytes(&bytes);
+                let skipped: u64 = summary.corrupt.iter().map(|r| r.length).sum();
+                prop_assert_eq!(summary.record_bytes + skipped, bytes.len() as u64);
+            }
+        }
     }
 }

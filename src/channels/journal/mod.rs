@@ -36,7 +36,7 @@ use tracing::{debug, error, warn};
 use crate::clock::now_ms;
 use crate::codec::CodecError;
 
-pub use frame::CorruptRegion;
+pub use frame::{scan_bytes, CorruptRegion, ScanSummary};
 pub use record::{Entry, InboundRecord, MessageBody};
 
 use record::{DedupKey, JournalRecord};
