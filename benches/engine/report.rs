@@ -248,27 +248,30 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
         "turns/s",
         Target::AtLeast(TARGET_TURNS_PER_SEC_C64),
     );
+    // At c=64 a turn's latency is mostly queueing (64 requests share 2 cores with the load
+    // generator and the emulator), so the gateway's share is shown as the two distributions side
+    // by side: a difference of two noisy p99s can even come out negative.
     emit(
         json,
         "engine.c64.added_p50_ms",
-        "added latency p50 at c=64",
+        "added latency p50 at c=64 (gateway p50 minus direct p50)",
         added64_p50,
         "ms",
         Target::None,
     );
     emit(
         json,
-        "engine.c64.added_p99_ms",
-        "added latency p99 at c=64",
-        added64_p99,
+        "engine.c64.p99_ms",
+        "turn latency p99 at c=64 through the gateway",
+        c64.p99,
         "ms",
         Target::None,
     );
     emit(
         json,
-        "engine.c64.p99_ms",
-        "turn latency p99 at c=64 (whole turn)",
-        c64.p99,
+        "engine.c64.direct_p99_ms",
+        "turn latency p99 at c=64 straight to the emulator",
+        direct64.p99,
         "ms",
         Target::None,
     );
