@@ -65,13 +65,27 @@ async fn refuse(mut session: Session, id: Option<&str>, error: ErrorShape) {
 }
 
 /// What the `connect` request asks for; [`check_connect`] then checks its credential.
-#[derive(Debug)]
 pub struct Hello {
     pub id: String,
     /// `auth.token`, else `auth.password`; taken out once checked.
     pub credential: Option<String>,
     pub presence: Presence,
     pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for Hello {
+    /// Never prints the credential.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hello")
+            .field("id", &self.id)
+            .field(
+                "credential",
+                &self.credential.as_ref().map(|_| "<redacted>"),
+            )
+            .field("presence", &self.presence)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// Parses the `connect` request (method, protocol range, role, credential, client, scopes)
