@@ -187,6 +187,30 @@ impl Rig {
 
     /// Runs `work` on every thread with its client and reply receiver; gathers the outcomes.
     /// An error carries the gateway's stderr tail.
+    /// `per_thread` messages from each client thread, one every `interval` from `start`; the
+    /// threads are staggered so that posts spread evenly over each interval.
+    pub(crate) fn paced(
+        &mut self,
+        per_thread: usize,
+        start: Instant,
+        interval: Duration,
+    ) -> Result<Outcome> {
+        self.on_threads(|t, client, replies| {
+            let offset = interval.mul_f64(t as f64 / THREADS as f64);
+            load::paced(
+                client,
+                replies,
+                t,
+                100_000,
+                per_thread,
+                SENDERS,
+                THREADS,
+                start + offset,
+                interval,
+            )
+        })
+    }
+
     pub(crate) fn on_threads(
         &mut self,
         work: impl Fn(usize, &mut Client, &Receiver<(String, Instant)>) -> Result<Outcome> + Sync,
@@ -292,21 +316,7 @@ fn run(options: &Options) -> Result<()> {
     let per_thread = (rate as usize * seconds).div_ceil(THREADS);
     let interval = Duration::from_secs_f64(THREADS as f64 / f64::from(rate));
     let start = Instant::now() + Duration::from_millis(200);
-    let mut paced = rig.on_threads(|t, client, replies| {
-        // Threads start staggered so that posts spread evenly over each interval.
-        let offset = interval.mul_f64(t as f64 / THREADS as f64);
-        load::paced(
-            client,
-            replies,
-            t,
-            100_000,
-            per_thread,
-            SENDERS,
-            THREADS,
-            start + offset,
-            interval,
-        )
-    })?;
+    let mut paced = rig.paced(per_thread, start, interval)?;
     if paced.lost > 0 {
         return Err(rig.gateway.failure(&format!(
             "paced run: {} of {} messages had no reply 30 s after the last post",

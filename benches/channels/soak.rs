@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use crate::common::figure::{emit, Target};
 use crate::common::procfs::{rss_kib, status_field};
 use crate::common::Result;
-use crate::{load, percentile, Rig, SENDERS, THREADS};
+use crate::{percentile, Rig, SENDERS, THREADS};
 
 /// The soak's parameters (from the command line).
 pub(crate) struct Settings {
@@ -85,20 +85,7 @@ pub(crate) fn run(settings: &Settings, json: bool) -> Result<()> {
             }
             Ok(())
         });
-        let outcome = rig.on_threads(|t, client, replies| {
-            let offset = interval.mul_f64(t as f64 / THREADS as f64);
-            load::paced(
-                client,
-                replies,
-                t,
-                100_000,
-                per_thread,
-                SENDERS,
-                THREADS,
-                start + offset,
-                interval,
-            )
-        });
+        let outcome = rig.paced(per_thread, start, interval);
         sampling.store(false, Ordering::Relaxed);
         let sampled = sampler
             .join()
