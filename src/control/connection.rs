@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, Notify};
 
 use super::frames::{response, Request};
 use super::methods::{dispatch, Call};
+use super::scopes::ScopeSet;
 use crate::web::AppState;
 
 /// Frames waiting to be written to one socket, bounded by bytes: past the limit the connection
@@ -97,6 +98,7 @@ impl ConnectionActor {
         outbox: Outbox,
         conn_id: String,
         who: String,
+        scopes: ScopeSet,
     ) -> Self {
         ConnectionActor {
             cx,
@@ -104,6 +106,7 @@ impl ConnectionActor {
                 state,
                 outbox,
                 conn_id,
+                scopes,
             }),
             who,
             served: 0,

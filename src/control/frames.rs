@@ -53,6 +53,8 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const INTERNAL: &str = "INTERNAL";
     pub const PROTOCOL_MISMATCH: &str = "PROTOCOL_MISMATCH";
+    /// Refused for a missing scope (`details.code: "MISSING_SCOPE"`).
+    pub const FORBIDDEN: &str = super::super::scopes::FORBIDDEN;
 }
 
 /// An error answer.
@@ -84,6 +86,14 @@ impl ErrorShape {
         ErrorShape {
             retryable: true,
             ..ErrorShape::new(code::UNAVAILABLE, message)
+        }
+    }
+
+    /// The answer to a call the connection's scopes do not allow.
+    pub fn missing_scope(refusal: &super::scopes::MissingScope) -> Self {
+        ErrorShape {
+            details: Some(refusal.details()),
+            ..ErrorShape::new(code::FORBIDDEN, refusal.to_string())
         }
     }
 

@@ -1,5 +1,7 @@
-//! The protocol's methods (everything but chat, which is in [`super::chat`]) and the dispatch
-//! with `idempotencyKey` handling for side-effecting methods.
+//! The protocol's methods (everything but chat, which is in [`super::chat`]) and the dispatch:
+//! an unknown method is refused, then the connection's scopes are checked against
+//! [`super::scopes`], then `idempotencyKey` is handled for side-effecting methods, then the method
+//! runs.
 
 use std::sync::Arc;
 
@@ -7,11 +9,13 @@ use actix_web::web;
 use futures_util::future::LocalBoxFuture;
 use pincer_actors::TerminateChild;
 use serde_json::{json, Value};
+use tracing::warn;
 
 use super::chat;
 use super::connection::Outbox;
 use super::frames::{code, string_param, ErrorShape, Request};
 use super::idempotency::Claim;
+use super::scopes::{self, ScopeSet};
 use crate::channels::hub::KNOWN;
 use crate::channels::pairing::{PairingError, APPROVED_MESSAGE};
 use crate::web::AppState;
@@ -49,6 +53,8 @@ pub struct Call {
     pub state: web::Data<AppState>,
     pub outbox: Outbox,
     pub conn_id: String,
+    /// What the client was granted at `connect`.
+    pub scopes: ScopeSet,
 }
 
 /// Runs `request`; the future's output is the `res` payload or error.
@@ -60,6 +66,15 @@ pub fn dispatch(
         let Request {
             id, method, params, ..
         } = request;
+        if !METHODS.contains(&method.as_str()) {
+            return Err(unknown_method(&method));
+        }
+        // Before the idempotency claim: a refused call must not see (or hold) another's answer.
+        if let Err(refusal) = scopes::required(&method).check(&method, call.scopes) {
+            warn!(conn = %call.conn_id, %method, missing = %refusal.missing,
+                granted = %call.scopes, "request refused: missing scope");
+            return Err(ErrorShape::missing_scope(&refusal));
+        }
         let key = SIDE_EFFECTS
             .contains(&method.as_str())
             .then(|| params["idempotencyKey"].as_str().map(str::to_string))
@@ -182,11 +197,15 @@ async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<
                 }
             }
         }
-        other => Err(ErrorShape::invalid(format!(
-            "unknown method {other:?} (methods: {})",
-            METHODS.join(", ")
-        ))),
+        other => Err(unknown_method(other)),
     }
+}
+
+fn unknown_method(method: &str) -> ErrorShape {
+    ErrorShape::invalid(format!(
+        "unknown method {method:?} (methods: {})",
+        METHODS.join(", ")
+    ))
 }
 
 /// Liveness, readiness and the figures an operator looks at first.

@@ -8,6 +8,8 @@
 //!   with its mailbox), which runs the requests;
 //! - [`methods`], [`chat`]: the methods;
 //! - [`bus`]: events serialized once and broadcast to every connection (slow consumers dropped);
+//! - [`scopes`]: which operator scope each method (and each HTTP route doing the same) needs,
+//!   checked before a method runs;
 //! - [`idempotency`]: `idempotencyKey` for side-effecting methods;
 //! - [`frames`]: the frame shapes.
 
@@ -17,6 +19,7 @@ pub mod connection;
 pub mod frames;
 pub mod idempotency;
 pub mod methods;
+pub mod scopes;
 pub mod socket;
 
 use std::collections::BTreeMap;

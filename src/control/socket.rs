@@ -24,6 +24,7 @@ use tracing::{debug, info, warn};
 use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
 use super::frames::{self, code, parse_request, ErrorShape, Request, PROTOCOL};
 use super::methods::METHODS;
+use super::scopes::ScopeSet;
 use super::{Presence, EVENTS, PRE_AUTH_MAX, TICK};
 use crate::web::auth::AuthRejection;
 use crate::web::AppState;
@@ -70,7 +71,8 @@ pub struct Hello {
     /// `auth.token`, else `auth.password`; taken out once checked.
     pub credential: Option<String>,
     pub presence: Presence,
-    pub scopes: Vec<String>,
+    /// What the client asked for (all when it names none), granted as asked.
+    pub scopes: ScopeSet,
 }
 
 impl std::fmt::Debug for Hello {
@@ -119,21 +121,14 @@ pub fn parse_connect(request: &Request) -> Result<Hello, ErrorShape> {
     let credential = auth["token"].as_str().or_else(|| auth["password"].as_str());
     let client = &params["client"];
     let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).chars().take(64).collect();
-    let known = [
-        "operator.read",
-        "operator.write",
-        "operator.admin",
-        "operator.approvals",
-        "operator.pairing",
-    ];
-    let scopes: Vec<String> = match params["scopes"].as_array() {
-        Some(asked) => asked
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|s| known.contains(s))
-            .map(str::to_string)
-            .collect(),
-        None => known.iter().map(|s| s.to_string()).collect(),
+    let scopes = match &params["scopes"] {
+        Value::Null => ScopeSet::all(),
+        Value::Array(asked) => ScopeSet::requested(Some(asked.iter().filter_map(Value::as_str))),
+        other => {
+            return Err(ErrorShape::invalid(format!(
+                "connect.params.scopes must be a list of scope names, not {other}"
+            )))
+        }
     };
     Ok(Hello {
         id: request.id.clone(),
@@ -272,6 +267,7 @@ async fn serve(
                     outbox.clone(),
                     conn_id.clone(),
                     who.clone(),
+                    hello.scopes,
                 )
             });
         let spec = spec.restart(pincer_actors::RestartType::Temporary);
@@ -303,7 +299,7 @@ async fn serve(
         "policy": { "maxPayload": control.limits.max_payload,
             "maxBufferedBytes": control.limits.max_buffered_bytes,
             "tickIntervalMs": TICK.as_millis() as u64 },
-        "auth": { "role": "operator", "scopes": hello.scopes },
+        "auth": { "role": "operator", "scopes": hello.scopes.names() },
     });
     if session
         .text(frames::response(&hello.id, &Ok(hello_ok)))
@@ -314,7 +310,7 @@ async fn serve(
         let _ = control.clients.tell(TerminateChild(conn_id));
         return;
     }
-    info!(conn = %conn_id, client = %who, "operator connected over WebSocket");
+    info!(conn = %conn_id, client = %who, scopes = %hello.scopes, "operator connected over WebSocket");
     let why = pump(
         &state,
         &mut session,

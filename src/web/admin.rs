@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::auth::Authorized;
 use super::AppState;
+use crate::control::scopes::op;
 
 #[derive(Debug, Deserialize)]
 pub struct ActorsQuery {
@@ -19,7 +20,7 @@ pub struct ActorsQuery {
 
 #[get("/admin/actors")]
 pub async fn list_actors(
-    _auth: Authorized,
+    _auth: Authorized<op::ActorsList>,
     state: web::Data<AppState>,
     query: web::Query<ActorsQuery>,
 ) -> HttpResponse {
@@ -39,7 +40,7 @@ pub async fn list_actors(
 
 #[get("/admin/actors/{id}")]
 pub async fn get_actor(
-    _auth: Authorized,
+    _auth: Authorized<op::ActorsList>,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> HttpResponse {
@@ -63,7 +64,7 @@ pub struct PanicRequest {
 
 #[post("/admin/actors/{id}/panic")]
 pub async fn panic_actor(
-    _auth: Authorized,
+    _auth: Authorized<op::ActorsPanic>,
     state: web::Data<AppState>,
     id: web::Path<String>,
     body: Option<web::Json<PanicRequest>>,

@@ -15,9 +15,13 @@ use super::AppState;
 use crate::channels::hub::KNOWN;
 use crate::channels::ingress::refuse;
 use crate::channels::pairing::{PairingError, APPROVED_MESSAGE};
+use crate::control::scopes::op;
 
 #[get("/admin/channels")]
-pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse {
+pub async fn status(
+    _auth: Authorized<op::ChannelsStatus>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     HttpResponse::Ok().json(state.channels.status_json())
 }
 
@@ -55,7 +59,7 @@ fn blocking_failed(error: actix_web::error::BlockingError) -> HttpResponse {
 
 #[get("/admin/pairing/{channel}")]
 pub async fn list_pairing(
-    _auth: Authorized,
+    _auth: Authorized<op::PairingList>,
     state: web::Data<AppState>,
     channel: web::Path<String>,
 ) -> HttpResponse {
@@ -85,7 +89,7 @@ pub struct Approval {
 
 #[post("/admin/pairing/{channel}/approve")]
 pub async fn approve(
-    _auth: Authorized,
+    _auth: Authorized<op::PairingApprove>,
     state: web::Data<AppState>,
     channel: web::Path<String>,
     body: web::Json<Approval>,
@@ -128,7 +132,7 @@ pub struct Revocation {
 
 #[post("/admin/pairing/{channel}/revoke")]
 pub async fn revoke(
-    _auth: Authorized,
+    _auth: Authorized<op::PairingRevoke>,
     state: web::Data<AppState>,
     channel: web::Path<String>,
     body: web::Json<Revocation>,
@@ -162,7 +166,7 @@ pub struct Outbound {
 
 #[post("/admin/channels/{channel}/send")]
 pub async fn send(
-    _auth: Authorized,
+    _auth: Authorized<op::Send>,
     state: web::Data<AppState>,
     channel: web::Path<String>,
     body: web::Json<Outbound>,

@@ -6,6 +6,7 @@ use pincer_actors::ActorState;
 
 use super::auth::Authorized;
 use super::AppState;
+use crate::control::scopes::op;
 
 #[get("/metrics")]
 pub async fn prometheus(
@@ -13,7 +14,7 @@ pub async fn prometheus(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     if !state.metrics_public {
-        Authorized::extract(&request).await?;
+        Authorized::<op::Metrics>::extract(&request).await?;
     }
     let actors = state.registry.snapshot();
     let text = crate::monitor::prometheus::render(&state.monitor, &actors, &state.engine.cooldowns);
@@ -23,7 +24,10 @@ pub async fn prometheus(
 }
 
 #[get("/admin/metrics")]
-pub async fn seed_metrics(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse {
+pub async fn seed_metrics(
+    _auth: Authorized<op::Metrics>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let sessions = state
         .registry
         .snapshot()

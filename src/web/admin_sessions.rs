@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::auth::Authorized;
 use super::AppState;
+use crate::control::scopes::op;
 use crate::sessions::Entry;
 
 fn not_found(message: String) -> HttpResponse {
@@ -21,7 +22,7 @@ fn not_found(message: String) -> HttpResponse {
 }
 
 #[get("/admin/sessions")]
-pub async fn list(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse {
+pub async fn list(_auth: Authorized<op::SessionsList>, state: web::Data<AppState>) -> HttpResponse {
     let mut sessions = state.engine.store.list();
     sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
     HttpResponse::Ok().json(json!({ "count": sessions.len(), "sessions": sessions }))
@@ -29,7 +30,7 @@ pub async fn list(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse
 
 #[get("/admin/sessions/{key}")]
 pub async fn show(
-    _auth: Authorized,
+    _auth: Authorized<op::SessionsInspect>,
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> HttpResponse {
@@ -38,7 +39,7 @@ pub async fn show(
 
 #[post("/admin/sessions/{key}/reset")]
 pub async fn reset(
-    _auth: Authorized,
+    _auth: Authorized<op::SessionsReset>,
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> HttpResponse {
@@ -64,7 +65,7 @@ pub struct TraceQuery {
 
 #[get("/admin/sessions/{key}/traces")]
 pub async fn traces(
-    _auth: Authorized,
+    _auth: Authorized<op::SessionsInspect>,
     state: web::Data<AppState>,
     key: web::Path<String>,
     query: web::Query<TraceQuery>,
@@ -94,7 +95,7 @@ pub async fn traces(
 }
 
 #[get("/admin/status")]
-pub async fn status(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse {
+pub async fn status(_auth: Authorized<op::Status>, state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(status_json(&state))
 }
 

@@ -1,6 +1,10 @@
 //! Authentication of HTTP requests: `Authorization: Bearer <token or password>`, compared in
 //! constant time, with the failed-attempt lockout applied before the credential is even looked at.
+//! Then authorization: each handler names its operation ([`Authorized<op::X>`](Authorized)), whose
+//! scope ([`crate::control::scopes`], the table the WebSocket methods use too) the request must
+//! hold. A request holds every operator scope unless its [`SCOPES_HEADER`] narrows them.
 
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -13,6 +17,7 @@ use tracing::warn;
 use super::lockout::{Lockout, LockoutPolicy};
 use super::AppState;
 use crate::config::{AuthMode, Secret};
+use crate::control::scopes::{self, MissingScope, Operation, ScopeSet};
 use crate::gateway::credentials::Credential;
 
 /// Checks credentials for every protected route.
@@ -112,35 +117,110 @@ impl ResponseError for AuthRejection {
     }
 }
 
-/// Extractor that admits only authenticated requests; add it as a handler argument.
-pub struct Authorized;
+/// The request header that narrows an HTTP request's scopes (OpenClaw's name): comma-separated
+/// scope names; absent, the request has every scope; empty, none.
+pub const SCOPES_HEADER: &str = "x-openclaw-scopes";
 
-impl FromRequest for Authorized {
-    type Error = AuthRejection;
+/// The scopes an authenticated request holds: all, or what its [`SCOPES_HEADER`] names (a header
+/// that is not text grants nothing).
+pub fn request_scopes(request: &HttpRequest) -> ScopeSet {
+    let mut values = request.headers().get_all(SCOPES_HEADER).peekable();
+    if values.peek().is_none() {
+        return ScopeSet::all();
+    }
+    let mut names = Vec::new();
+    for value in values {
+        match value.to_str() {
+            Ok(text) => names.extend(text.split(',')),
+            Err(_) => return ScopeSet::NONE,
+        }
+    }
+    ScopeSet::requested(Some(names))
+}
+
+/// Why the extractor refused a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Auth(#[from] AuthRejection),
+    #[error(transparent)]
+    Scope(#[from] MissingScope),
+}
+
+impl ResponseError for Refusal {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Refusal::Auth(rejection) => rejection.status_code(),
+            Refusal::Scope(_) => StatusCode::FORBIDDEN,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Refusal::Auth(rejection) => rejection.error_response(),
+            Refusal::Scope(refusal) => HttpResponse::Forbidden().json(json!({
+                "ok": false,
+                "error": { "code": scopes::FORBIDDEN, "message": refusal.to_string(),
+                    "details": refusal.details() },
+            })),
+        }
+    }
+}
+
+/// Extractor that admits only authenticated requests holding the scope operation `O` needs; add
+/// it as a handler argument (`_auth: Authorized<op::SessionsReset>`).
+pub struct Authorized<O: Operation> {
+    /// What the request holds (for handlers that answer differently by scope).
+    pub scopes: ScopeSet,
+    operation: PhantomData<O>,
+}
+
+impl<O: Operation> FromRequest for Authorized<O> {
+    type Error = Refusal;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let Some(state) = request.app_data::<web::Data<AppState>>() else {
-            return std::future::ready(Err(AuthRejection::Missing));
-        };
-        let header_str = |name| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-        };
-        let peer = request.peer_addr().map(|addr| addr.ip());
-        let result = state.auth.check(
-            peer,
-            header_str(header::ORIGIN),
-            header_str(header::AUTHORIZATION),
-            Instant::now(),
-        );
-        if let Err(rejection) = &result {
-            warn!(peer = ?peer, path = request.path(), reason = %rejection, "request refused");
-        }
-        std::future::ready(result.map(|()| Authorized))
+        std::future::ready(authorize::<O>(request))
     }
+}
+
+fn authorize<O: Operation>(request: &HttpRequest) -> Result<Authorized<O>, Refusal> {
+    authenticate(request)?;
+    let scopes = request_scopes(request);
+    if let Err(refusal) = O::REQUIREMENT.check(O::NAME, scopes) {
+        warn!(peer = ?request.peer_addr().map(|a| a.ip()), path = request.path(),
+            operation = O::NAME, missing = %refusal.missing, granted = %scopes,
+            "request refused: missing scope");
+        return Err(refusal.into());
+    }
+    Ok(Authorized {
+        scopes,
+        operation: PhantomData,
+    })
+}
+
+/// Checks the request's credential with the [`AuthGate`].
+fn authenticate(request: &HttpRequest) -> Result<(), AuthRejection> {
+    let Some(state) = request.app_data::<web::Data<AppState>>() else {
+        return Err(AuthRejection::Missing);
+    };
+    let header_str = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let peer = request.peer_addr().map(|addr| addr.ip());
+    let result = state.auth.check(
+        peer,
+        header_str(header::ORIGIN),
+        header_str(header::AUTHORIZATION),
+        Instant::now(),
+    );
+    if let Err(rejection) = &result {
+        warn!(peer = ?peer, path = request.path(), reason = %rejection, "request refused");
+    }
+    result
 }
 
 #[cfg(test)]

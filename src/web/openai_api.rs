@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use super::auth::Authorized;
 use super::AppState;
 use crate::agent::RunEvent;
+use crate::control::scopes::op;
 use crate::sessions::key;
 use crate::sessions::submit::submit;
 
@@ -76,7 +77,7 @@ fn unix_now() -> u64 {
 
 #[post("/v1/chat/completions")]
 pub async fn chat_completions(
-    _auth: Authorized,
+    _auth: Authorized<op::ChatSend>,
     state: web::Data<AppState>,
     request: HttpRequest,
     body: web::Bytes,
@@ -254,7 +255,7 @@ fn sse_stream(
 }
 
 #[get("/v1/models")]
-pub async fn models(_auth: Authorized, state: web::Data<AppState>) -> HttpResponse {
+pub async fn models(_auth: Authorized<op::ModelsList>, state: web::Data<AppState>) -> HttpResponse {
     let created = unix_now();
     let mut data = vec![
         json!({ "id": "pincer", "object": "model", "created": created, "owned_by": "pincer" }),
