@@ -50,6 +50,26 @@ impl WsClient {
         (client, hello["payload"].clone())
     }
 
+    /// Opens `/ws` and connects with `token`, asking for `scopes` (`Value::Null`: no `scopes` key);
+    /// the `hello-ok` payload.
+    pub fn connect_scoped(addr: SocketAddr, token: &str, scopes: Value) -> (WsClient, Value) {
+        let mut client = WsClient::open(addr);
+        let challenge = client
+            .next_frame(Duration::from_secs(5))
+            .expect("challenge");
+        assert_eq!(challenge["event"], "connect.challenge", "{challenge}");
+        let mut params = connect_params(token);
+        match scopes {
+            Value::Null => {
+                params.as_object_mut().expect("object").remove("scopes");
+            }
+            scopes => params["scopes"] = scopes,
+        }
+        let hello = client.request("connect", params);
+        assert_eq!(hello["ok"], true, "connect refused: {hello}");
+        (client, hello["payload"].clone())
+    }
+
     pub fn send_text(&mut self, text: &str) {
         self.socket.send(Message::text(text)).expect("send");
     }
