@@ -418,6 +418,24 @@ mod tests {
     }
 
     #[test]
+    fn connect_grants_what_its_scopes_list_names() {
+        use crate::control::frames::parse_request;
+        use crate::control::socket::parse_connect;
+        let hello = |scopes: &str| {
+            let frame = format!(
+                r#"{{"type":"req","id":"1","method":"connect","params":{{"auth":{{"token":"t"}}{scopes}}}}}"#
+            );
+            parse_connect(&parse_request(&frame).expect("a request"))
+        };
+        assert_eq!(hello("").expect("no list").scopes, ScopeSet::all());
+        assert_eq!(hello(r#","scopes":[]"#).expect("empty").scopes, ScopeSet::NONE);
+        let asked = hello(r#","scopes":["operator.read",7,"operator.talk"]"#).expect("a list");
+        assert_eq!(asked.scopes, ScopeSet::of(&[Scope::Read]));
+        let refused = hello(r#","scopes":"operator.admin""#).expect_err("not a list");
+        assert!(refused.message.contains("scopes must be a list"), "{}", refused.message);
+    }
+
+    #[test]
     fn a_refusal_names_the_operation_and_the_scope() {
         let refused = required("sessions.reset")
             .check("sessions.reset", ScopeSet::of(&[Scope::Read, Scope::Write]))
