@@ -214,6 +214,10 @@ macro_rules! scope_table {
             $( Rule { operation: $name, requirement: $requirement, http: &[$($route),*] }, )*
         ];
 
+        /// Each marker's name and its operation (for the test that reads the HTTP handlers).
+        #[cfg(test)]
+        const MARKERS: &[(&str, &str)] = &[$( (stringify!($marker), $name), )*];
+
         /// One marker type per row of [`TABLE`], for [`crate::web::auth::Authorized`].
         pub mod op {
             use super::*;
@@ -450,6 +454,55 @@ mod tests {
             json!({ "code": "MISSING_SCOPE", "missingScope": "operator.admin",
                 "requiredScopes": ["operator.admin"] })
         );
+    }
+
+    #[test]
+    fn the_http_handlers_declare_the_operations_the_table_lists() {
+        let sources = [
+            include_str!("../web/admin.rs"),
+            include_str!("../web/admin_channels.rs"),
+            include_str!("../web/admin_metrics.rs"),
+            include_str!("../web/admin_sessions.rs"),
+            include_str!("../web/openai_api.rs"),
+        ];
+        let mut found = Vec::new();
+        for source in sources {
+            for (verb, attribute) in [("GET", "#[get(\""), ("POST", "#[post(\"")] {
+                for (at, _) in source.match_indices(attribute) {
+                    let rest = &source[at + attribute.len()..];
+                    let path = &rest[..rest.find('"').expect("a route path")];
+                    // The handler: up to the next route attribute.
+                    let body = &rest[..rest[1..].find("#[").map_or(rest.len(), |i| i + 1)];
+                    let marker = body
+                        .split("op::")
+                        .nth(1)
+                        .map(|m| m.split(|c: char| !c.is_alphanumeric()).next().unwrap_or(""))
+                        .unwrap_or_else(|| panic!("{verb} {path} declares no `Authorized<op::..>`"));
+                    let (_, operation) = MARKERS
+                        .iter()
+                        .find(|(name, _)| *name == marker)
+                        .unwrap_or_else(|| panic!("{verb} {path}: no marker op::{marker}"));
+                    found.push((format!("{verb} {path}"), *operation));
+                }
+            }
+        }
+        for (route, operation) in &found {
+            let rule = TABLE.iter().find(|r| r.operation == *operation).expect("a row");
+            assert!(
+                rule.http.contains(&route.as_str()),
+                "{route} is handled as {operation}, whose row lists {:?}",
+                rule.http
+            );
+        }
+        for rule in TABLE {
+            for route in rule.http {
+                assert!(
+                    found.iter().any(|(r, op)| r == route && *op == rule.operation),
+                    "{route} is listed for {} but no handler declares it",
+                    rule.operation
+                );
+            }
+        }
     }
 
     #[test]
