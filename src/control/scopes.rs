@@ -432,11 +432,18 @@ mod tests {
             parse_connect(&parse_request(&frame).expect("a request"))
         };
         assert_eq!(hello("").expect("no list").scopes, ScopeSet::all());
-        assert_eq!(hello(r#","scopes":[]"#).expect("empty").scopes, ScopeSet::NONE);
+        assert_eq!(
+            hello(r#","scopes":[]"#).expect("empty").scopes,
+            ScopeSet::NONE
+        );
         let asked = hello(r#","scopes":["operator.read",7,"operator.talk"]"#).expect("a list");
         assert_eq!(asked.scopes, ScopeSet::of(&[Scope::Read]));
         let refused = hello(r#","scopes":"operator.admin""#).expect_err("not a list");
-        assert!(refused.message.contains("scopes must be a list"), "{}", refused.message);
+        assert!(
+            refused.message.contains("scopes must be a list"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]
@@ -477,7 +484,9 @@ mod tests {
                         .split("op::")
                         .nth(1)
                         .map(|m| m.split(|c: char| !c.is_alphanumeric()).next().unwrap_or(""))
-                        .unwrap_or_else(|| panic!("{verb} {path} declares no `Authorized<op::..>`"));
+                        .unwrap_or_else(|| {
+                            panic!("{verb} {path} declares no `Authorized<op::..>`")
+                        });
                     let (_, operation) = MARKERS
                         .iter()
                         .find(|(name, _)| *name == marker)
@@ -487,7 +496,10 @@ mod tests {
             }
         }
         for (route, operation) in &found {
-            let rule = TABLE.iter().find(|r| r.operation == *operation).expect("a row");
+            let rule = TABLE
+                .iter()
+                .find(|r| r.operation == *operation)
+                .expect("a row");
             assert!(
                 rule.http.contains(&route.as_str()),
                 "{route} is handled as {operation}, whose row lists {:?}",
@@ -497,7 +509,9 @@ mod tests {
         for rule in TABLE {
             for route in rule.http {
                 assert!(
-                    found.iter().any(|(r, op)| r == route && *op == rule.operation),
+                    found
+                        .iter()
+                        .any(|(r, op)| r == route && *op == rule.operation),
                     "{route} is listed for {} but no handler declares it",
                     rule.operation
                 );

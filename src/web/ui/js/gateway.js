@@ -197,6 +197,8 @@ export class Gateway extends EventTarget {
       maxProtocol: PROTOCOL,
       client: { id: 'pincer-control-ui', version: CLIENT_VERSION, platform: navigator.platform || 'web', mode: 'ui' },
       role: 'operator',
+      // What the views call (see the scope table in docs/architecture.md): read for the lists and
+      // health, write for chat.send/abort, pairing for pairing.list/approve, admin for sessions.reset.
       scopes: ['operator.read', 'operator.write', 'operator.admin', 'operator.pairing'],
       auth,
     }, HANDSHAKE_TIMEOUT_MS);
