@@ -1,0 +1,615 @@
+//! Which browser pages may drive the gateway: the `Origin` and `Host` policy.
+//!
+//! A web page on any site can make its visitor's browser open `ws://127.0.0.1:18789/ws` or POST
+//! to the gateway (the "ClawJacked" class). Browsers say who is asking in the `Origin` header, so
+//! the gateway admits a WebSocket upgrade or a state-changing request only when it carries
+//! - no `Origin` at all: not a browser (the CLI, scripts, OpenClaw's clients, webhooks), or
+//! - one of the gateway's own origins: a same-origin request from a page the gateway served
+//!   (`Origin` equal to `scheme://Host` of the request, the gateway's scheme, a `Host` that
+//!   cannot be DNS-rebound: an IP literal or `localhost`), a page on one loopback name calling
+//!   another with the same port, and `https://<MagicDNS name>` under Tailscale Serve/Funnel, or
+//! - an origin listed in `gateway.controlUi.allowedOrigins`.
+//!
+//! Every browser request (one with `Origin` or fetch metadata, `Sec-Fetch-*`) must also name the
+//! gateway in its `Host`: an IP literal, `localhost`, the Tailscale name or an allowed origin's
+//! host. That defeats DNS rebinding, where `evil.example` is made to resolve to 127.0.0.1 and its
+//! same-origin requests (which carry `Host: evil.example:18789`) reach the gateway.
+//!
+//! [`OriginPolicy`] is built once at start; the HTTP middleware
+//! ([`crate::web::request_guard`]) and the WebSocket upgrade ([`crate::control::socket`]) both
+//! ask it, so there is one rule for both.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use actix_web::http::{header, Method};
+use actix_web::HttpRequest;
+
+/// The error code of a refused origin (HTTP 403 body, WebSocket error frame).
+pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+/// The error code of a browser request whose `Host` is not one of the gateway's names.
+pub const HOST_NOT_ALLOWED: &str = "HOST_NOT_ALLOWED";
+/// The config key that admits more origins, named in every refusal.
+pub const ALLOWED_ORIGINS_KEY: &str = "gateway.controlUi.allowedOrigins";
+
+/// `http` or `https` (the only schemes whose pages can call the gateway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// A normalized origin: lowercase scheme and host, the port always explicit (80/443 filled in),
+/// IPv6 hosts in brackets; or the opaque `null` origin of sandboxed frames and `file://` pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Null,
+    Site {
+        scheme: Scheme,
+        host: String,
+        port: u16,
+    },
+}
+
+/// Why a text is not an origin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OriginError {
+    #[error("{0:?} is not an origin: it needs a scheme, e.g. \"https://pincer.example.com\"")]
+    NoScheme(String),
+    #[error("{0:?} is not an origin: only http and https pages can call the gateway")]
+    Scheme(String),
+    #[error("{0:?} is not an origin: an origin is scheme://host[:port], without path, query, fragment or user")]
+    Extra(String),
+    #[error("{0:?} is not an origin: the host is missing or invalid")]
+    Host(String),
+    #[error("{0:?} is not an origin: the port must be a number from 1 to 65535")]
+    Port(String),
+}
+
+impl Origin {
+    /// Parses an `Origin` header value or a config entry; a single trailing `/` is tolerated.
+    pub fn parse(text: &str) -> Result<Origin, OriginError> {
+        let trimmed = text.trim();
+        if trimmed.eq_ignore_ascii_case("null") {
+            return Ok(Origin::Null);
+        }
+        let Some((scheme, rest)) = trimmed.split_once("://") else {
+            return Err(OriginError::NoScheme(text.to_string()));
+        };
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            _ => return Err(OriginError::Scheme(text.to_string())),
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains(['/', '?', '#', '@', '\\']) || authority.contains(char::is_whitespace)
+        {
+            return Err(OriginError::Extra(text.to_string()));
+        }
+        let (host, port) = split_authority(authority).ok_or(OriginError::Host(text.to_string()))?;
+        let port = match port {
+            None => scheme.default_port(),
+            Some(digits) => match digits.parse::<u16>() {
+                Ok(port) if port > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => port,
+                _ => return Err(OriginError::Port(text.to_string())),
+            },
+        };
+        Ok(Origin::Site { scheme, host, port })
+    }
+
+    /// The host of a site origin.
+    fn host(&self) -> Option<&str> {
+        match self {
+            Origin::Null => None,
+            Origin::Site { host, .. } => Some(host),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    /// The serialized origin (default ports omitted), as browsers send it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Null => f.write_str("null"),
+            Origin::Site { scheme, host, port } if *port == scheme.default_port() => {
+                write!(f, "{}://{host}", scheme.as_str())
+            }
+            Origin::Site { scheme, host, port } => write!(f, "{}://{host}:{port}", scheme.as_str()),
+        }
+    }
+}
+
+/// Splits `host[:port]` (IPv6 in brackets), lowercasing and checking the host; `None` when the
+/// host is empty or has characters no host name has.
+fn split_authority(authority: &str) -> Option<(String, Option<&str>)> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        inside.parse::<Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (format!("[{}]", inside.to_ascii_lowercase()), port)
+    } else {
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        (host.to_ascii_lowercase(), port)
+    };
+    let name = host.trim_start_matches('[').trim_end_matches(']');
+    let valid = !name.is_empty()
+        && host.len() <= 253
+        && (host.starts_with('[')
+            || name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')));
+    valid.then_some((host, port))
+}
+
+/// Whether `host` (normalized) is an IP address literal: it cannot be DNS-rebound.
+fn is_ip_literal(host: &str) -> bool {
+    host.parse::<Ipv4Addr>().is_ok()
+        || host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .is_some_and(|h| h.parse::<Ipv6Addr>().is_ok())
+}
+
+/// Whether `host` names this machine's loopback interface.
+fn is_loopback_name(host: &str) -> bool {
+    host == "localhost"
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host == "[::1]"
+}
+
+/// The facts about one request the policy decides on.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    /// The raw `Origin` header (`Some(None)`: present but not text).
+    pub origin: Option<Option<&'a str>>,
+    /// `Host` (or the HTTP/2 authority).
+    pub host: Option<&'a str>,
+    /// A `Sec-Fetch-Site`/`-Mode`/`-Dest` header: a browser sent it, even without `Origin`.
+    pub fetch_metadata: bool,
+    /// Changes state: any method but GET/HEAD/OPTIONS, or a WebSocket upgrade.
+    pub state_changing: bool,
+}
+
+impl<'a> RequestFacts<'a> {
+    /// Reads the facts off `request`; `websocket` marks the control-plane upgrade.
+    pub fn of(request: &'a HttpRequest, websocket: bool) -> RequestFacts<'a> {
+        let headers = request.headers();
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str()));
+        let fetch_metadata = ["sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest"]
+            .iter()
+            .any(|name| headers.contains_key(*name));
+        let safe = matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        );
+        RequestFacts {
+            origin: headers.get(header::ORIGIN).map(|v| v.to_str().ok()),
+            host,
+            fetch_metadata,
+            state_changing: websocket || !safe,
+        }
+    }
+}
+
+/// Why a browser request was refused; its `Display` is the message shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("origin {origin} is not allowed to use this gateway; to allow it, add \"{origin}\" to {ALLOWED_ORIGINS_KEY}")]
+    Origin { origin: String },
+    #[error("the Origin header {raw:?} is not an origin; browser pages must send a valid origin (allowed ones are set in {ALLOWED_ORIGINS_KEY})")]
+    Malformed { raw: String },
+    #[error("a browser request for host {host:?} is refused: it is not one of this gateway's names (DNS rebinding?); to reach the gateway under that name, add its origin to {ALLOWED_ORIGINS_KEY}")]
+    Host { host: String },
+}
+
+impl Refusal {
+    /// The error code sent with the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Host { .. } => HOST_NOT_ALLOWED,
+            _ => ORIGIN_NOT_ALLOWED,
+        }
+    }
+}
+
+/// The gateway's rule for browser requests, built once at start.
+#[derive(Debug, Clone)]
+pub struct OriginPolicy {
+    /// The scheme of the listener itself (`https` with `gateway.ssl`).
+    scheme: Scheme,
+    /// `https://<MagicDNS name>` when Tailscale Serve/Funnel publishes the gateway.
+    tailscale: Option<Origin>,
+    /// `gateway.controlUi.allowedOrigins`, normalized.
+    allowed: Vec<Origin>,
+}
+
+impl OriginPolicy {
+    /// `allowed` entries that do not parse are skipped with a warning (config validation has
+    /// already refused them); `tailscale_name` is the node's MagicDNS name, if published.
+    pub fn new(tls: bool, allowed: &[String], tailscale_name: Option<&str>) -> OriginPolicy {
+        let allowed = allowed
+            .iter()
+            .filter_map(|text| match Origin::parse(text) {
+                Ok(origin) => Some(origin),
+                Err(error) => {
+                    tracing::warn!(%error, "ignoring an entry of {ALLOWED_ORIGINS_KEY}");
+                    None
+                }
+            })
+            .collect();
+        let tailscale = tailscale_name
+            .map(|name| name.trim_end_matches('.'))
+            .filter(|name| !name.is_empty())
+            .and_then(|name| Origin::parse(&format!("https://{name}")).ok());
+        OriginPolicy {
+            scheme: if tls { Scheme::Https } else { Scheme::Http },
+            tailscale,
+            allowed,
+        }
+    }
+
+    /// Decides one request; `Ok` for every non-browser request.
+    pub fn check(&self, facts: &RequestFacts<'_>) -> Result<(), Refusal> {
+        let browser = facts.origin.is_some() || facts.fetch_metadata;
+        if !browser {
+            return Ok(());
+        }
+        let host = facts.host.and_then(split_authority);
+        let host_name = host.as_ref().map(|(name, _)| name.as_str());
+        if !host_name.is_some_and(|name| self.is_own_name(name)) {
+            return Err(Refusal::Host {
+                host: facts.host.unwrap_or("(none)").chars().take(100).collect(),
+            });
+        }
+        let Some(raw) = facts.origin else {
+            return Ok(());
+        };
+        if !facts.state_changing {
+            // Reads are answered without CORS headers: the page cannot see them.
+            return Ok(());
+        }
+        let raw = raw.unwrap_or("(not text)");
+        let origin = Origin::parse(raw).map_err(|_| Refusal::Malformed {
+            raw: raw.chars().take(100).collect(),
+        })?;
+        let host_port = host.and_then(|(name, port)| {
+            let port = match port {
+                None => Some(self.scheme.default_port()),
+                Some(digits) => digits.parse::<u16>().ok(),
+            };
+            port.map(|port| (name, port))
+        });
+        if self.admits(&origin, host_port) {
+            Ok(())
+        } else {
+            Err(Refusal::Origin {
+                origin: origin.to_string(),
+            })
+        }
+    }
+
+    /// Whether `origin` is allowed for a request that reached the gateway as `host`.
+    fn admits(&self, origin: &Origin, host: Option<(String, u16)>) -> bool {
+        if self.allowed.contains(origin) || self.tailscale.as_ref() == Some(origin) {
+            return true;
+        }
+        let (
+            Origin::Site {
+                scheme,
+                host: name,
+                port,
+            },
+            Some((host, host_port)),
+        ) = (origin, host)
+        else {
+            return false;
+        };
+        if *scheme != self.scheme || *port != host_port {
+            return false;
+        }
+        // Same origin as the request's target, on a name that cannot be rebound: a page the
+        // gateway served. Or one loopback name calling another on the same port: the same
+        // machine, the same listener.
+        let same_origin = *name == host && (is_ip_literal(&host) || host == "localhost");
+        same_origin || (is_loopback_name(name) && is_loopback_name(&host))
+    }
+
+    /// Whether a browser may address the gateway as `host` (normalized, without port).
+    fn is_own_name(&self, host: &str) -> bool {
+        is_ip_literal(host)
+            || host == "localhost"
+            || self.tailscale.as_ref().and_then(Origin::host) == Some(host)
+            || self
+                .allowed
+                .iter()
+                .any(|origin| origin.host() == Some(host))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(scheme: Scheme, host: &str, port: u16) -> Origin {
+        Origin::Site {
+            scheme,
+            host: host.to_string(),
+            port,
+        }
+    }
+
+    #[test]
+    fn origins_are_normalized() {
+        use Scheme::*;
+        for (text, expected) in [
+            (
+                "https://Pincer.Example.COM",
+                site(Https, "pincer.example.com", 443),
+            ),
+            (
+                "HTTPS://pincer.example.com:443",
+                site(Https, "pincer.example.com", 443),
+            ),
+            (
+                "https://pincer.example.com/",
+                site(Https, "pincer.example.com", 443),
+            ),
+            ("http://127.0.0.1:18789", site(Http, "127.0.0.1", 18789)),
+            ("http://localhost:80", site(Http, "localhost", 80)),
+            ("http://LOCALHOST", site(Http, "localhost", 80)),
+            ("http://[::1]:18789", site(Http, "[::1]", 18789)),
+            ("http://[FE80::1]", site(Http, "[fe80::1]", 80)),
+            ("null", Origin::Null),
+            ("NULL", Origin::Null),
+        ] {
+            assert_eq!(Origin::parse(text), Ok(expected), "{text}");
+        }
+        assert_eq!(
+            Origin::parse("https://pincer.example.com:443/").map(|o| o.to_string()),
+            Ok("https://pincer.example.com".to_string())
+        );
+        assert_eq!(
+            Origin::parse("http://127.0.0.1:8080").map(|o| o.to_string()),
+            Ok("http://127.0.0.1:8080".to_string())
+        );
+    }
+
+    #[test]
+    fn what_is_not_an_origin_is_refused_with_the_reason() {
+        for (text, kind) in [
+            ("pincer.example.com", "scheme"),
+            ("ftp://pincer.example.com", "http and https"),
+            ("file:///etc/passwd", "http and https"),
+            ("https://pincer.example.com/ui", "without path"),
+            ("https://pincer.example.com?x=1", "without path"),
+            ("https://user@pincer.example.com", "without path"),
+            ("https://pincer.example.com//", "without path"),
+            ("https://", "host"),
+            ("https://:8080", "host"),
+            ("https://exa mple.com", "without path"),
+            ("https://evil.com%2f", "host"),
+            ("http://[::1", "host"),
+            ("http://[not-ip]:80", "host"),
+            ("http://localhost:0", "port"),
+            ("http://localhost:65536", "port"),
+            ("http://localhost:+80", "port"),
+            ("http://localhost:", "port"),
+            ("", "scheme"),
+        ] {
+            let error = Origin::parse(text).expect_err(text).to_string();
+            assert!(error.contains(kind), "{text}: {error}");
+        }
+    }
+
+    fn facts<'a>(origin: Option<&'a str>, host: &'a str, state_changing: bool) -> RequestFacts<'a> {
+        RequestFacts {
+            origin: origin.map(Some),
+            host: Some(host),
+            fetch_metadata: false,
+            state_changing,
+        }
+    }
+
+    #[test]
+    fn non_browser_requests_pass_whatever_their_host() {
+        let policy = OriginPolicy::new(false, &[], None);
+        assert_eq!(policy.check(&facts(None, "pincer:18789", true)), Ok(()));
+        assert_eq!(policy.check(&facts(None, "evil.example", true)), Ok(()));
+    }
+
+    #[test]
+    fn the_gateways_own_page_passes_and_other_pages_do_not() {
+        let policy = OriginPolicy::new(false, &[], None);
+        let own = [
+            ("http://127.0.0.1:18789", "127.0.0.1:18789"),
+            ("http://localhost:18789", "localhost:18789"),
+            ("http://localhost:18789", "127.0.0.1:18789"),
+            ("http://[::1]:18789", "[::1]:18789"),
+            ("http://192.168.1.5:18789", "192.168.1.5:18789"),
+            ("http://LOCALHOST:18789", "LocalHost:18789"),
+            ("http://127.0.0.1", "127.0.0.1"),
+            ("http://127.0.0.1:80", "127.0.0.1"),
+        ];
+        for (origin, host) in own {
+            assert_eq!(
+                policy.check(&facts(Some(origin), host, true)),
+                Ok(()),
+                "{origin} -> {host}"
+            );
+        }
+        let foreign = [
+            ("https://evil.example", "127.0.0.1:18789"),
+            ("http://127.0.0.1:8080", "127.0.0.1:18789"),
+            ("http://localhost:3000", "127.0.0.1:18789"),
+            ("https://127.0.0.1:18789", "127.0.0.1:18789"),
+            ("http://10.0.0.66:18789", "10.0.0.5:18789"),
+            ("http://10.0.0.66:18789", "127.0.0.1:18789"),
+            ("null", "127.0.0.1:18789"),
+        ];
+        for (origin, host) in foreign {
+            let refusal = policy
+                .check(&facts(Some(origin), host, true))
+                .expect_err(origin);
+            assert_eq!(refusal.code(), ORIGIN_NOT_ALLOWED);
+            let message = refusal.to_string();
+            assert!(message.contains(ALLOWED_ORIGINS_KEY), "{message}");
+            let shown = Origin::parse(origin).unwrap().to_string();
+            assert!(message.contains(&shown), "{message}");
+        }
+        // Reads with a foreign origin are answered (the page cannot read them).
+        assert_eq!(
+            policy.check(&facts(
+                Some("https://evil.example"),
+                "127.0.0.1:18789",
+                false
+            )),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn dns_rebinding_is_refused_by_the_host_check() {
+        let policy = OriginPolicy::new(false, &[], None);
+        // The rebinding page's WebSocket: its own origin, its own host name.
+        let refusal = policy
+            .check(&facts(
+                Some("http://evil.example:18789"),
+                "evil.example:18789",
+                true,
+            ))
+            .expect_err("rebinding");
+        assert_eq!(refusal.code(), HOST_NOT_ALLOWED, "{refusal}");
+        // Its same-origin GET carries no Origin, only fetch metadata.
+        let get = RequestFacts {
+            origin: None,
+            host: Some("evil.example:18789"),
+            fetch_metadata: true,
+            state_changing: false,
+        };
+        assert_eq!(
+            policy.check(&get).map_err(|r| r.code()),
+            Err(HOST_NOT_ALLOWED)
+        );
+        let no_host = RequestFacts { host: None, ..get };
+        assert!(policy.check(&no_host).is_err());
+        let own = RequestFacts {
+            host: Some("127.0.0.1:18789"),
+            ..get
+        };
+        assert_eq!(policy.check(&own), Ok(()));
+    }
+
+    #[test]
+    fn allowed_origins_and_the_tailscale_name_pass() {
+        let allowed = vec![
+            "https://Ops.Example.com/".to_string(),
+            "http://mybox.lan:18789".to_string(),
+            "null".to_string(),
+        ];
+        let policy = OriginPolicy::new(false, &allowed, Some("mybox.tail1234.ts.net."));
+        for (origin, host) in [
+            ("https://ops.example.com", "127.0.0.1:18789"),
+            ("https://ops.example.com:443", "ops.example.com"),
+            ("http://mybox.lan:18789", "mybox.lan:18789"),
+            ("null", "127.0.0.1:18789"),
+            ("https://mybox.tail1234.ts.net", "mybox.tail1234.ts.net"),
+            ("https://mybox.tail1234.ts.net", "127.0.0.1:18789"),
+        ] {
+            assert_eq!(
+                policy.check(&facts(Some(origin), host, true)),
+                Ok(()),
+                "{origin} -> {host}"
+            );
+        }
+        for origin in [
+            "http://ops.example.com",
+            "https://ops.example.com:8443",
+            "https://sub.ops.example.com",
+            "http://mybox.lan:8080",
+            "http://mybox.tail1234.ts.net",
+        ] {
+            assert!(
+                policy
+                    .check(&facts(Some(origin), "127.0.0.1:18789", true))
+                    .is_err(),
+                "{origin}"
+            );
+        }
+        let none = OriginPolicy::new(false, &[], Some(""));
+        assert!(none
+            .check(&facts(Some("https://"), "127.0.0.1:18789", true))
+            .is_err());
+    }
+
+    #[test]
+    fn a_tls_listener_owns_its_https_origin_only() {
+        let policy = OriginPolicy::new(true, &[], None);
+        assert_eq!(
+            policy.check(&facts(
+                Some("https://127.0.0.1:18789"),
+                "127.0.0.1:18789",
+                true
+            )),
+            Ok(())
+        );
+        assert_eq!(
+            policy.check(&facts(Some("https://127.0.0.1"), "127.0.0.1:443", true)),
+            Ok(())
+        );
+        assert!(policy
+            .check(&facts(
+                Some("http://127.0.0.1:18789"),
+                "127.0.0.1:18789",
+                true
+            ))
+            .is_err());
+    }
+
+    #[test]
+    fn a_malformed_origin_header_is_refused() {
+        let policy = OriginPolicy::new(false, &[], None);
+        let binary = RequestFacts {
+            origin: Some(None),
+            host: Some("127.0.0.1:18789"),
+            fetch_metadata: false,
+            state_changing: true,
+        };
+        assert!(matches!(
+            policy.check(&binary),
+            Err(Refusal::Malformed { .. })
+        ));
+        assert!(matches!(
+            policy.check(&facts(
+                Some("http://127.0.0.1:18789/x"),
+                "127.0.0.1:18789",
+                true
+            )),
+            Err(Refusal::Malformed { .. })
+        ));
+    }
+}
