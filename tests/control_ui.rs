@@ -671,3 +671,48 @@ fn a_page_of_another_origin_cannot_use_the_gateway_from_a_real_browser() {
         "the two simple POSTs reached the gateway and were refused: {logs}"
     );
 }
+
+/// DNS rebinding in a real browser: `rebind.pincer.test` resolves to 127.0.0.1 (as an attacker's
+/// name does once rebound), so a page at `http://rebind.pincer.test:<port>` is same-origin with
+/// the gateway as far as the browser knows. With auth `none`, its same-origin reads (no `Origin`
+/// header) and its WebSocket are refused by the Host check; the gateway's own names still work.
+#[test]
+fn a_rebound_dns_name_gets_nothing_in_a_real_browser() {
+    let Some(chromium) = browser::launch() else {
+        return;
+    };
+    let gateway = Gateway::start(Some("{ gateway: { auth: { mode: 'none' } } }"));
+    let port = gateway.addr.port();
+    let mut page = chromium.new_page();
+    let rebound = format!("http://rebind.pincer.test:{port}");
+    page.navigate(&format!("{rebound}/"));
+    let text = page.eval("document.body.innerText");
+    assert!(
+        text.as_str()
+            .is_some_and(|t| t.contains("HOST_NOT_ALLOWED")),
+        "the Control UI is not served under a rebound name: {text}"
+    );
+    let read = page.eval(
+        "fetch('/admin/sessions').then(async (r) => ({ status: r.status, body: await r.json() }))",
+    );
+    assert_eq!(read["status"], 403, "{read}");
+    assert_eq!(read["body"]["error"]["code"], "HOST_NOT_ALLOWED", "{read}");
+    let socket = page.eval(&format!(
+        "new Promise((resolve) => {{
+           const frames = [];
+           const ws = new WebSocket('ws://rebind.pincer.test:{port}/ws');
+           ws.onmessage = (m) => frames.push(JSON.parse(m.data));
+           ws.onclose = (e) => resolve({{ code: e.code, frames }});
+         }})"
+    ));
+    assert_eq!(socket["code"], 1008, "{socket}");
+    assert_eq!(
+        socket["frames"][0]["error"]["code"], "HOST_NOT_ALLOWED",
+        "{socket}"
+    );
+
+    // The same reads through the gateway's own name work in the same browser.
+    page.navigate(&format!("http://127.0.0.1:{port}/"));
+    let read = page.eval("fetch('/admin/sessions').then((r) => r.status)");
+    assert_eq!(read, 200);
+}

@@ -232,7 +232,8 @@ fn cross_site_simple_posts_are_refused_and_change_nothing() {
 
 /// DNS rebinding: `evil.example` resolves to 127.0.0.1, so its page's same-origin reads reach
 /// the gateway with `Host: evil.example`. With auth `none` that would read the sessions; the
-/// Host check refuses every browser request for a name that is not the gateway's.
+/// Host check refuses every browser request for a name that is not the gateway's, and with auth
+/// `none` every request at all (a plain-http GET cannot be told from a script's).
 #[test]
 fn a_rebound_dns_name_cannot_read_through_the_browser() {
     let provider = Emulator::openai();
@@ -264,10 +265,26 @@ fn a_rebound_dns_name_cannot_read_through_the_browser() {
         "",
     );
     assert_eq!(status, 200, "{answer}");
-    // A non-browser client may use any name (a container's service name, say).
+    // A plain-http page's same-origin read carries neither Origin nor fetch metadata: with auth
+    // `none` every request must name the gateway.
     let (status, answer) = raw(
         addr,
-        &format!("GET /admin/sessions HTTP/1.1\r\nHost: pincer:{port}"),
+        &format!("GET /admin/sessions HTTP/1.1\r\nHost: evil.example:{port}\r\nAccept: */*"),
+        "",
+    );
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["error"]["code"], "HOST_NOT_ALLOWED", "{answer}");
+
+    // With a token, a non-browser client may use any name (a container's service name, say).
+    let gateway = Gateway::start(None);
+    let addr = gateway.addr;
+    let (status, answer) = raw(
+        addr,
+        &format!(
+            "GET /admin/sessions HTTP/1.1\r\nHost: pincer:{}\r\nAuthorization: Bearer {}",
+            addr.port(),
+            gateway.token()
+        ),
         "",
     );
     assert_eq!(status, 200, "{answer}");

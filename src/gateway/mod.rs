@@ -277,7 +277,8 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         crate::logging::log_dir(&config.logging, state_dir),
         crate::control::Limits::default(),
     );
-    let origins = origin_policy(config, tls.is_some());
+    let origins =
+        origin_policy(config, tls.is_some()).checking_every_host(credential.mode == AuthMode::None);
     let state = web::Data::new(AppState {
         origins,
         control,

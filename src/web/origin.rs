@@ -13,7 +13,11 @@
 //! Every browser request (one with `Origin` or fetch metadata, `Sec-Fetch-*`) must also name the
 //! gateway in its `Host`: an IP literal, `localhost`, the Tailscale name or an allowed origin's
 //! host. That defeats DNS rebinding, where `evil.example` is made to resolve to 127.0.0.1 and its
-//! same-origin requests (which carry `Host: evil.example:18789`) reach the gateway.
+//! same-origin requests (which carry `Host: evil.example:18789`) reach the gateway. A plain-http
+//! page's same-origin GET carries neither `Origin` nor fetch metadata (browsers send those only
+//! to trustworthy origins), so it looks like any other client: with auth `none`, where such a read
+//! would get everything, the `Host` of *every* request is checked; with a token or password the
+//! rebound page cannot authenticate and gets only what is public anyway (probes, the UI's files).
 //!
 //! [`OriginPolicy`] is built once at start; the HTTP middleware
 //! ([`crate::web::request_guard`]) and the WebSocket upgrade ([`crate::control::socket`]) both
@@ -246,6 +250,8 @@ pub struct OriginPolicy {
     tailscale: Option<Origin>,
     /// `gateway.controlUi.allowedOrigins`, normalized.
     allowed: Vec<Origin>,
+    /// Check the `Host` of every request, not only of browser ones (auth mode `none`).
+    every_host: bool,
 }
 
 impl OriginPolicy {
@@ -270,13 +276,21 @@ impl OriginPolicy {
             scheme: if tls { Scheme::Https } else { Scheme::Http },
             tailscale,
             allowed,
+            every_host: false,
         }
     }
 
-    /// Decides one request; `Ok` for every non-browser request.
+    /// With `true` (auth mode `none`), non-browser requests must name the gateway in `Host` too:
+    /// a rebound page's plain-http reads cannot be told from theirs, and nothing else stops them.
+    pub fn checking_every_host(mut self, every_host: bool) -> OriginPolicy {
+        self.every_host = every_host;
+        self
+    }
+
+    /// Decides one request; `Ok` for every non-browser request unless every `Host` is checked.
     pub fn check(&self, facts: &RequestFacts<'_>) -> Result<(), Refusal> {
         let browser = facts.origin.is_some() || facts.fetch_metadata;
-        if !browser {
+        if !browser && !self.every_host {
             return Ok(());
         }
         let host = facts.host.and_then(split_authority);

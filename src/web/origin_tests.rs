@@ -90,6 +90,20 @@ fn non_browser_requests_pass_whatever_their_host() {
 }
 
 #[test]
+fn with_auth_none_every_host_is_checked() {
+    let policy = OriginPolicy::new(false, &["http://mybox.lan:18789".into()], None)
+        .checking_every_host(true);
+    // A rebound page's plain-http GET: no Origin, no fetch metadata.
+    let refusal = policy
+        .check(&facts(None, "evil.example:18789", false))
+        .expect_err("rebound read");
+    assert_eq!(refusal.code(), HOST_NOT_ALLOWED);
+    for host in ["127.0.0.1:18789", "localhost:18789", "mybox.lan:18789"] {
+        assert_eq!(policy.check(&facts(None, host, true)), Ok(()), "{host}");
+    }
+}
+
+#[test]
 fn the_gateways_own_page_passes_and_other_pages_do_not() {
     let policy = OriginPolicy::new(false, &[], None);
     let own = [
