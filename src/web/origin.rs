@@ -227,8 +227,12 @@ pub enum Refusal {
     Origin { origin: String },
     #[error("the Origin header {raw:?} is not an origin; browser pages must send a valid origin (allowed ones are set in {ALLOWED_ORIGINS_KEY})")]
     Malformed { raw: String },
-    #[error("a browser request for host {host:?} is refused: it is not one of this gateway's names (DNS rebinding?); to reach the gateway under that name, add its origin to {ALLOWED_ORIGINS_KEY}")]
-    Host { host: String },
+    #[error("a request for host {host:?} is refused: it is not one of this gateway's names (DNS rebinding?); to reach the gateway under that name, add \"{suggest}\" to {ALLOWED_ORIGINS_KEY}")]
+    Host {
+        host: String,
+        /// The origin that would admit the name: the page's own, else `scheme://Host`.
+        suggest: String,
+    },
 }
 
 impl Refusal {
@@ -296,9 +300,15 @@ impl OriginPolicy {
         let host = facts.host.and_then(split_authority);
         let host_name = host.as_ref().map(|(name, _)| name.as_str());
         if !host_name.is_some_and(|name| self.is_own_name(name)) {
-            return Err(Refusal::Host {
-                host: facts.host.unwrap_or("(none)").chars().take(100).collect(),
-            });
+            let host: String = facts.host.unwrap_or("(none)").chars().take(100).collect();
+            let suggest = facts
+                .origin
+                .flatten()
+                .and_then(|raw| Origin::parse(raw).ok())
+                .filter(|origin| *origin != Origin::Null)
+                .map(|origin| origin.to_string())
+                .unwrap_or_else(|| format!("{}://{host}", self.scheme.as_str()));
+            return Err(Refusal::Host { host, suggest });
         }
         let Some(raw) = facts.origin else {
             return Ok(());

@@ -165,6 +165,12 @@ fn dns_rebinding_is_refused_by_the_host_check() {
         ))
         .expect_err("rebinding");
     assert_eq!(refusal.code(), HOST_NOT_ALLOWED, "{refusal}");
+    assert!(
+        refusal
+            .to_string()
+            .contains("add \"http://evil.example:18789\" to gateway.controlUi.allowedOrigins"),
+        "{refusal}"
+    );
     // Its same-origin GET carries no Origin, only fetch metadata.
     let get = RequestFacts {
         origin: None,
