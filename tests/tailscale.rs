@@ -7,9 +7,13 @@ use std::os::unix::fs::PermissionsExt;
 
 use support::*;
 
+/// The node name the stand-in reports in `tailscale status --json`.
+const MAGIC_DNS: &str = "mybox.tail1234.ts.net";
+
 fn fake_tailscale(dir: &std::path::Path, exit_code: i32) {
     let script = format!(
-        "#!/bin/sh\necho \"$@\" >> \"$TAILSCALE_CALLS\"\n[ {exit_code} -eq 0 ] || echo 'tailscaled is not running' >&2\nexit {exit_code}\n"
+        "#!/bin/sh\necho \"$@\" >> \"$TAILSCALE_CALLS\"\n[ {exit_code} -eq 0 ] || echo 'tailscaled is not running' >&2\n\
+         [ \"$1\" = status ] && echo '{{\"Self\":{{\"DNSName\":\"{MAGIC_DNS}.\"}}}}'\nexit {exit_code}\n"
     );
     let path = dir.join("tailscale");
     std::fs::write(&path, script).expect("write fake tailscale");
@@ -40,8 +44,22 @@ fn serve_is_published_at_start_and_reset_on_exit() {
     let recorded = std::fs::read_to_string(&calls).expect("tailscale was called");
     assert_eq!(
         recorded.trim(),
-        format!("serve --bg --yes http://127.0.0.1:{}", gateway.addr.port())
+        format!(
+            "serve --bg --yes http://127.0.0.1:{}\nstatus --json",
+            gateway.addr.port()
+        )
     );
+    // The Control UI opened at the published HTTPS name is one of the gateway's own origins.
+    let origin = format!("https://{MAGIC_DNS}");
+    let mut client =
+        support::ws::WsClient::open_with(gateway.addr, &[("Origin", &origin), ("Host", MAGIC_DNS)]);
+    let challenge = client
+        .next_frame(std::time::Duration::from_secs(10))
+        .expect("challenge");
+    assert_eq!(challenge["event"], "connect.challenge", "{challenge}");
+    let hello = client.request("connect", support::ws::connect_params(&gateway.token()));
+    assert_eq!(hello["ok"], true, "{hello}");
+    drop(client);
     let output = gateway.terminate();
     assert!(output.status.success(), "{}", stderr(&output));
     let recorded = std::fs::read_to_string(&calls).expect("calls");

@@ -283,6 +283,34 @@ fn load_reports_every_validation_problem() {
 }
 
 #[test]
+fn allowed_origins_must_be_origins() {
+    let (_dir, path) = write_config(
+        "{ gateway: { controlUi: { allowedOrigins: ['https://ops.example.com', \
+         'ops.example.com', 'https://ops.example.com/ui', 'null'] } } }",
+    );
+    let err = load(&path, &no_env).unwrap_err();
+    let text = err.to_string();
+    let ConfigError::Invalid { problems, .. } = err else {
+        panic!("expected Invalid, got {text}");
+    };
+    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "gateway.controlUi.allowedOrigins.1",
+            "gateway.controlUi.allowedOrigins.2"
+        ],
+        "{text}"
+    );
+    assert!(text.contains("it needs a scheme"), "{text}");
+    assert!(text.contains("without path"), "{text}");
+    let (_dir, path) = write_config(
+        "{ gateway: { controlUi: { allowedOrigins: ['https://ops.example.com', 'null'] } } }",
+    );
+    assert!(load(&path, &no_env).is_ok());
+}
+
+#[test]
 fn example_file_parses_validates_and_matches_the_defaults() {
     let text = include_str!("../../config/pincer.example.json5");
     let config = parse(text).unwrap();

@@ -198,11 +198,20 @@ pub struct ControlUi {
     /// Default true: the dashboard is how most users first talk to Pincer,
     /// and it sits behind the same auth as everything else.
     pub enabled: bool,
+    /// Default none. Browser origins (`https://host[:port]`, or `null`) allowed to call the gateway
+    /// beside its own (the Control UI it serves, on the names and port it is reached at, and the
+    /// Tailscale name under Serve/Funnel). Any other page's WebSocket or state-changing request is
+    /// refused with `ORIGIN_NOT_ALLOWED`: a web site must not drive the gateway from the owner's
+    /// browser. Checked at load: each entry must be an origin.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for ControlUi {
     fn default() -> Self {
-        ControlUi { enabled: true }
+        ControlUi {
+            enabled: true,
+            allowed_origins: Vec::new(),
+        }
     }
 }
 

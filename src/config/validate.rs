@@ -14,6 +14,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_auth(config, &mut problems);
     check_tailscale(config, &mut problems);
     check_ssl(config, &mut problems);
+    check_allowed_origins(config, &mut problems);
     check_rate_limiting(config, &mut problems);
     check_logging(config, &mut problems);
     super::channels::check(&config.channels, &mut problems);
@@ -129,6 +130,18 @@ fn check_tailscale(config: &Config, problems: &mut Vec<Problem>) {
                 "gateway.auth.mode",
                 "\"none\" is not allowed with Tailscale Serve or Funnel: proxied requests arrive \
                  from loopback, so the gateway could not tell the owner from anyone else",
+            ));
+        }
+    }
+}
+
+/// `gateway.controlUi.allowedOrigins`: each entry must be an origin (`scheme://host[:port]`).
+fn check_allowed_origins(config: &Config, problems: &mut Vec<Problem>) {
+    for (index, text) in config.gateway.control_ui.allowed_origins.iter().enumerate() {
+        if let Err(error) = crate::web::origin::Origin::parse(text) {
+            problems.push(Problem::new(
+                format!("gateway.controlUi.allowedOrigins.{index}"),
+                error.to_string(),
             ));
         }
     }

@@ -37,7 +37,20 @@ pub async fn upgrade(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    // Browser pages of foreign origins are refused before anything is said: no challenge, no
+    // credential check (so no lockout entry), no hello. The upgrade itself completes so that the
+    // refusal reaches the page (a refused HTTP upgrade shows in a browser as a bare 1006).
+    let refusal = state
+        .origins
+        .check(&crate::web::origin::RequestFacts::of(&request, true))
+        .err();
     let (response, session, stream) = actix_ws::handle(&request, body)?;
+    if let Some(refusal) = refusal {
+        warn!(peer = ?request.peer_addr(), code = refusal.code(), "WebSocket upgrade refused: {refusal}");
+        let error = ErrorShape::new(refusal.code(), refusal.to_string());
+        actix_web::rt::spawn(refuse(session, None, error));
+        return Ok(response);
+    }
     let stream = stream.max_frame_size(state.control.limits.max_payload);
     let peer = request.peer_addr().map(|a| a.ip());
     let origin = request

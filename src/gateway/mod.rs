@@ -277,7 +277,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         crate::logging::log_dir(&config.logging, state_dir),
         crate::control::Limits::default(),
     );
+    let origins =
+        origin_policy(config, tls.is_some()).checking_every_host(credential.mode == AuthMode::None);
     let state = web::Data::new(AppState {
+        origins,
         control,
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
@@ -341,6 +344,28 @@ fn toolbox(
         prepared.tools.clone(),
         handles,
         Some(builtins.processes),
+    )
+}
+
+/// The browser-origin policy: the listener's scheme, `gateway.controlUi.allowedOrigins`, and the
+/// MagicDNS name when Tailscale Serve/Funnel publishes the gateway.
+fn origin_policy(config: &Config, tls: bool) -> crate::web::origin::OriginPolicy {
+    let tailscale_name = match config.gateway.tailscale.mode {
+        config::TailscaleMode::Off => None,
+        _ => match tailscale::dns_name() {
+            Ok(name) => Some(name),
+            Err(why) => {
+                warn!(%why, "cannot read this node's Tailscale name (`tailscale status --json`): \
+                    the Control UI opened through Tailscale will be refused unless its origin is in \
+                    gateway.controlUi.allowedOrigins");
+                None
+            }
+        },
+    };
+    crate::web::origin::OriginPolicy::new(
+        tls,
+        &config.gateway.control_ui.allowed_origins,
+        tailscale_name.as_deref(),
     )
 }
 

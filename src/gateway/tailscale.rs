@@ -54,6 +54,25 @@ pub fn expose(config: &Tailscale, port: u16) -> Result<Option<Exposure>, Tailsca
     }))
 }
 
+/// This node's MagicDNS name (`Self.DNSName` of `tailscale status --json`, without the final
+/// dot): the host of the `https://` origin Serve and Funnel publish the Control UI under.
+pub fn dns_name() -> Result<String, String> {
+    let output = Command::new("tailscale")
+        .args(["status", "--json"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    let status: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("not JSON: {e}"))?;
+    status["Self"]["DNSName"]
+        .as_str()
+        .map(|name| name.trim_end_matches('.').to_string())
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| "no Self.DNSName in its output".to_string())
+}
+
 impl Drop for Exposure {
     fn drop(&mut self) {
         if !self.reset_on_exit {

@@ -1,10 +1,15 @@
 //! Failed-authentication lockout: after `max_attempts` failures within `window` from one client,
 //! that client is refused for `lockout`, even with the right credential.
 //!
-//! Clients are keyed by IP address, except that browser requests from loopback are keyed by their
-//! `Origin`: a web page on any site can make a victim's browser call `127.0.0.1`, which is how
-//! loopback brute force against OpenClaw worked. Plain loopback clients (the CLI, scripts) are exempt
-//! when `exemptLoopback` is on, so that a typo in a local script cannot lock the owner out.
+//! Clients are keyed by IP address, except that browser requests from loopback (those with an
+//! `Origin`) share one bucket: a web page on any site can make a victim's browser call
+//! `127.0.0.1`, which is how loopback brute force against OpenClaw worked, and keying by the
+//! `Origin` string gave a page that rotates sub-domains (or registrable domains: free dynamic-DNS
+//! suffixes are public suffixes) a fresh budget per name. One bucket cannot be rotated around.
+//! Its cost, that one page's failures also lock out the owner's Control UI on loopback, is small:
+//! only origins the gateway admits ([`super::origin`]) get as far as a credential check.
+//! Plain loopback clients (the CLI, scripts) are exempt when `exemptLoopback` is on, so that a
+//! typo in a local script cannot lock the owner out.
 //! The table is bounded: once large, entries with no recent activity are dropped.
 
 use std::collections::VecDeque;
@@ -14,6 +19,9 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 
 use crate::config::AuthRateLimit;
+
+/// The one key of every browser request from loopback, whatever its `Origin`.
+pub const LOOPBACK_BROWSERS: &str = "browsers on loopback";
 
 /// Above this many tracked clients, idle entries are pruned on the next failure.
 const PRUNE_ABOVE: usize = 4096;
@@ -63,7 +71,7 @@ impl Lockout {
     pub fn client_key(&self, peer: Option<IpAddr>, origin: Option<&str>) -> Option<String> {
         let loopback = peer.is_some_and(|ip| ip.is_loopback());
         match (loopback, origin) {
-            (true, Some(origin)) => Some(format!("origin {origin}")),
+            (true, Some(_origin)) => Some(LOOPBACK_BROWSERS.to_string()),
             (true, None) if self.policy.exempt_loopback => None,
             _ => Some(match peer {
                 Some(ip) => format!("ip {ip}"),
@@ -157,6 +165,33 @@ mod tests {
     }
 
     #[test]
+    fn rotating_origins_from_loopback_share_one_budget() {
+        let lockout = Lockout::new(policy());
+        let local = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let t0 = Instant::now();
+        let mut started = None;
+        for i in 0..10u64 {
+            let origin = format!("https://a{i}.evil.example");
+            let key = lockout.client_key(local, Some(&origin)).expect("tracked");
+            started = started.or(lockout.record_failure(&key, t0 + Duration::from_secs(i)));
+        }
+        assert_eq!(started, Some(Duration::from_secs(300)));
+        for origin in [
+            "https://fresh.evil.example",
+            "https://other.example",
+            "null",
+        ] {
+            let key = lockout.client_key(local, Some(origin)).expect("tracked");
+            assert!(
+                lockout
+                    .locked_for(&key, t0 + Duration::from_secs(11))
+                    .is_some(),
+                "{origin} must be locked out too"
+            );
+        }
+    }
+
+    #[test]
     fn failures_spread_beyond_the_window_do_not_lock() {
         let lockout = Lockout::new(policy());
         let t0 = Instant::now();
@@ -177,7 +212,15 @@ mod tests {
             lockout
                 .client_key(local, Some("https://evil.example"))
                 .as_deref(),
-            Some("origin https://evil.example")
+            Some(LOOPBACK_BROWSERS)
+        );
+        let remote_browser = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 8)));
+        assert_eq!(
+            lockout
+                .client_key(remote_browser, Some("https://evil.example"))
+                .as_deref(),
+            Some("ip 192.0.2.8"),
+            "a remote browser is keyed by its address"
         );
         let remote = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)));
         assert_eq!(

@@ -17,8 +17,10 @@ pub mod auth;
 pub mod control_ui;
 pub mod lockout;
 pub mod openai_api;
+pub mod origin;
 pub mod probes;
 pub mod rate_limit;
+pub mod request_guard;
 pub mod timeout;
 
 use std::net::TcpListener;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub channels: Arc<crate::channels::hub::Channels>,
     /// The WebSocket control plane (event bus, idempotency keys, `/gateway/clients`).
     pub control: Arc<crate::control::ControlPlane>,
+    /// Which browser pages may use the gateway (`Origin`/`Host`; HTTP and the WebSocket upgrade).
+    pub origins: origin::OriginPolicy,
 }
 
 /// Server tuning taken from the config.
@@ -117,6 +121,7 @@ impl WebServer {
             App::new()
                 .app_data(state.clone())
                 .app_data(request_timeout.clone())
+                .wrap(actix_web::middleware::from_fn(request_guard::guard))
                 .wrap(actix_web::middleware::from_fn(timeout::limit))
                 .wrap(actix_web::middleware::from_fn(rate_limit::throttle))
                 .wrap(actix_web::middleware::from_fn(crate::monitor::http::count))

@@ -83,6 +83,8 @@ impl Browser {
                 "--password-store=basic",
                 "--hide-scrollbars",
                 "--window-size=1280,860",
+                // A name that resolves to this machine, as a DNS-rebinding attacker's would.
+                "--host-resolver-rules=MAP rebind.pincer.test 127.0.0.1",
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")

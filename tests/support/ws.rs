@@ -19,13 +19,27 @@ pub struct WsClient {
 impl WsClient {
     /// Opens `/ws` (no handshake yet).
     pub fn open(addr: SocketAddr) -> WsClient {
+        WsClient::open_with(addr, &[])
+    }
+
+    /// Opens `/ws` sending extra upgrade headers (e.g. the `Origin` a browser would send).
+    pub fn open_with(addr: SocketAddr, headers: &[(&str, &str)]) -> WsClient {
+        use tungstenite::client::IntoClientRequest;
         let stream = TcpStream::connect(addr).expect("connect");
         // A generous timeout for the upgrade (a loaded machine is slow), a short one afterwards
         // so that reads can poll for a deadline.
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
             .expect("timeout");
-        let (socket, _) = tungstenite::client::client(format!("ws://{addr}/ws"), stream)
+        let mut request = format!("ws://{addr}/ws")
+            .into_client_request()
+            .expect("request");
+        for (name, value) in headers {
+            let name = tungstenite::http::HeaderName::from_bytes(name.as_bytes()).expect("name");
+            let value = tungstenite::http::HeaderValue::from_str(value).expect("value");
+            request.headers_mut().insert(name, value);
+        }
+        let (socket, _) = tungstenite::client::client(request, stream)
             .unwrap_or_else(|e| panic!("WebSocket upgrade of ws://{addr}/ws: {e}"));
         socket
             .get_ref()
@@ -72,6 +86,15 @@ impl WsClient {
 
     pub fn send_text(&mut self, text: &str) {
         self.socket.send(Message::text(text)).expect("send");
+    }
+
+    /// Sends a request without insisting: the gateway may already have closed the socket.
+    pub fn try_send(&mut self, method: &str, params: Value) -> Result<String, tungstenite::Error> {
+        let id = format!("r{}", self.next_id);
+        self.next_id += 1;
+        let frame = json!({ "type": "req", "id": id, "method": method, "params": params });
+        self.socket.send(Message::text(frame.to_string()))?;
+        Ok(id)
     }
 
     /// Sends a request; its id.

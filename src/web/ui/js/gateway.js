@@ -1,7 +1,8 @@
 // The gateway's WebSocket protocol (v3) from the browser: the connect.challenge / connect /
 // hello-ok handshake, requests matched to their answers by id, events, and reconnection with
 // backoff (1 s doubling to 30 s) when the socket drops. A refused sign-in (bad credential,
-// lockout, protocol mismatch) is final: it is reported and not retried.
+// lockout, protocol mismatch, an origin the gateway does not allow) is final: it is reported and
+// not retried.
 
 const PROTOCOL = 3;
 const CLIENT_VERSION = '0.1.0';
@@ -11,6 +12,8 @@ const HANDSHAKE_TIMEOUT_MS = 20000;
 const REQUEST_TIMEOUT_MS = 30000;
 /** Error codes that mean "this credential will not do": stop, do not reconnect. */
 const FINAL_CODES = new Set(['UNAUTHORIZED', 'AUTH_RATE_LIMITED', 'PROTOCOL_MISMATCH', 'INVALID_REQUEST']);
+/** Codes of a socket refused before the handshake because of this page's origin or host name. */
+const ORIGIN_CODES = new Set(['ORIGIN_NOT_ALLOWED', 'HOST_NOT_ALLOWED']);
 
 /** An error answer of the gateway (or of this client: DISCONNECTED, TIMEOUT). */
 export class GatewayError extends Error {
@@ -150,7 +153,11 @@ export class Gateway extends EventTarget {
     ws.onmessage = (message) => {
       let frame;
       try { frame = JSON.parse(message.data); } catch { return; }
-      if (frame.type === 'res') {
+      if (frame.type === 'res' && frame.id == null && frame.error && ORIGIN_CODES.has(frame.error.code)) {
+        // The gateway does not take this page's origin: final, the message names the key to set.
+        clearTimeout(this.handshakeTimer);
+        refused = new GatewayError(frame.error);
+      } else if (frame.type === 'res') {
         this.answer(frame);
       } else if (frame.type === 'event' && frame.event === 'connect.challenge') {
         this.handshake(ws).then((hello) => {

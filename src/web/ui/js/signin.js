@@ -31,6 +31,9 @@ function explain(error) {
       return `The gateway refused this credential (UNAUTHORIZED): ${error.message}`;
     case 'AUTH_RATE_LIMITED':
       return 'Too many failed sign-ins from this browser (AUTH_RATE_LIMITED).';
+    case 'ORIGIN_NOT_ALLOWED':
+    case 'HOST_NOT_ALLOWED':
+      return `The gateway does not accept this page's address (${error.code}): ${error.message}`;
     case 'PROTOCOL_MISMATCH':
       return `This page and the gateway speak different protocol versions (PROTOCOL_MISMATCH): ${error.message}. Reload the page.`;
     default:
