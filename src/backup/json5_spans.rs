@@ -105,8 +105,8 @@ impl Reader<'_> {
             if rest.starts_with("//") {
                 let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
                 self.pos += end;
-            } else if rest.starts_with("/*") {
-                let end = rest[2..]
+            } else if let Some(body) = rest.strip_prefix("/*") {
+                let end = body
                     .find("*/")
                     .ok_or_else(|| self.error("unterminated comment"))?;
                 self.pos += end + 4;
