@@ -434,7 +434,12 @@ fn restore_rejects_a_crafted_archive_with_traversal_paths() {
     let home = scratch.path().join("home");
     fs::create_dir_all(&home).expect("home");
     let evil = b"pwned".to_vec();
-    let names = ["state/../../evil", "workspace/../../../evil2"];
+    let absolute = scratch.path().join("evil3").display().to_string();
+    let names = [
+        "state/../../evil",
+        "workspace/../../../evil2",
+        absolute.as_str(),
+    ];
     let files: Vec<Value> = names
         .iter()
         .map(|name| {
@@ -469,8 +474,13 @@ fn restore_rejects_a_crafted_archive_with_traversal_paths() {
         report.contains("unsafe path \"workspace/../../../evil2\""),
         "{report}"
     );
+    assert!(
+        report.contains(&format!("unsafe path {absolute:?}")),
+        "{report}"
+    );
     assert!(!scratch.path().join("evil").exists());
     assert!(!scratch.path().join("evil2").exists());
+    assert!(!scratch.path().join("evil3").exists());
     assert!(!home.join("state").exists(), "nothing was written");
 }
 
