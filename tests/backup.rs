@@ -686,6 +686,7 @@ fn a_crafted_archive_cannot_aim_the_restore_outside_the_installation() {
     {
         let at = |rel: &str| mode_of(&home.path().join(rel));
         assert_eq!(at("state/secrets.env"), 0o600, "secrets are owner-only");
+        assert_eq!(at("state/gateway.lock"), 0o600);
         assert_eq!(at("pincer.json5"), 0o600);
         assert_eq!(at("state/agents/main/sessions/s.jsonl"), 0o700);
         for dir in [

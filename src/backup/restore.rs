@@ -351,12 +351,11 @@ fn refuse_running_gateway(layout: &Layout) -> Result<(), BackupError> {
 /// Holds the gateway's instance lock so that no gateway starts while files are being replaced.
 fn lock_state(layout: &Layout) -> Result<File, BackupError> {
     let path = layout.paths().lock_file();
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(BackupError::io(&path))?;
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).map_err(BackupError::io(&path))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(fs::TryLockError::WouldBlock) => Err(BackupError::GatewayRunning {
