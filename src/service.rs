@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+pub mod sandbox;
+
 /// The unit's name.
 pub const UNIT: &str = "pincer-gateway.service";
 
@@ -41,8 +43,14 @@ pub struct UnitSpec {
     pub executable: PathBuf,
     pub pincer_home: Option<PathBuf>,
     pub config: Option<PathBuf>,
+    /// `PINCER_STATE_DIR` at install time, carried into the unit so the service uses the same
+    /// state directory its sandbox lets it write.
+    pub state_dir_env: Option<PathBuf>,
     /// `--port` for the gateway, when it should not come from the config.
     pub port: Option<u16>,
+    /// The only folders the service (and everything `exec` runs) may write: the state
+    /// directory, the agent workspace, and the log folder when it is elsewhere.
+    pub writable: Vec<PathBuf>,
 }
 
 /// How the service ended up after [`install`].
@@ -65,17 +73,21 @@ pub fn render_unit(spec: &UnitSpec) -> String {
     if let Some(port) = spec.port {
         exec.push_str(&format!(" --port {port}"));
     }
-    let environment = spec
-        .pincer_home
-        .as_ref()
-        .map(|home| format!("Environment=PINCER_HOME={}\n", quote(home)))
-        .unwrap_or_default();
+    let mut environment = String::new();
+    for (name, value) in [
+        ("PINCER_HOME", &spec.pincer_home),
+        ("PINCER_STATE_DIR", &spec.state_dir_env),
+    ] {
+        if let Some(value) = value {
+            environment.push_str(&format!("Environment={name}={}\n", quote(value)));
+        }
+    }
     format!(
         "# Written by `pincer service install`; remove with `pincer service uninstall`.\n\
          [Unit]\n\
          Description=Pincer gateway (personal AI assistant)\n\
-         After=network-online.target\n\
-         Wants=network-online.target\n\
+         # Not ordered after the network: a user manager has no network-online.target, and\n\
+         # the gateway retries its providers and channels itself when the network comes later.\n\
          StartLimitIntervalSec=300\n\
          StartLimitBurst=5\n\
          \n\
@@ -91,8 +103,11 @@ pub fn render_unit(spec: &UnitSpec) -> String {
          TimeoutStopSec=75\n\
          KillMode=mixed\n\
          \n\
+         {sandbox}\
+         \n\
          [Install]\n\
-         WantedBy=default.target\n"
+         WantedBy=default.target\n",
+        sandbox = sandbox::directives(&spec.writable)
     )
 }
 
@@ -218,7 +233,9 @@ mod tests {
             executable: PathBuf::from("/usr/local/bin/pincer"),
             pincer_home: Some(PathBuf::from("/srv/pincer home")),
             config: None,
+            state_dir_env: None,
             port: None,
+            writable: vec![PathBuf::from("/srv/pincer home/state")],
         });
         for line in [
             "Type=notify",
@@ -243,12 +260,29 @@ mod tests {
             executable: PathBuf::from("/bin/pincer"),
             pincer_home: None,
             config: Some(PathBuf::from("/etc/p.json5")),
+            state_dir_env: Some(PathBuf::from("/var/lib/p")),
             port: Some(18790),
+            writable: vec![PathBuf::from("/var/lib/p")],
         });
         assert!(
             unit.lines()
                 .any(|l| l == "ExecStart=/bin/pincer gateway --config /etc/p.json5 --port 18790"),
             "{unit}"
+        );
+        assert!(
+            unit.lines()
+                .any(|l| l == "Environment=PINCER_STATE_DIR=/var/lib/p"),
+            "{unit}"
+        );
+        assert!(
+            unit.lines().any(|l| l == "ReadWritePaths=-/var/lib/p"),
+            "{unit}"
+        );
+        assert!(
+            !unit
+                .lines()
+                .any(|l| l.starts_with("After=") || l.starts_with("Wants=")),
+            "no ordering on targets a user manager lacks: {unit}"
         );
     }
 }

@@ -44,6 +44,29 @@ pub enum BackupError {
         bullet_list(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>())
     )]
     WouldOverwrite { paths: Vec<PathBuf> },
+    /// An archive entry would land outside this installation's roots, or through a link.
+    #[error("refusing to restore {entry} to {dest}: {reason}")]
+    Unsafe {
+        entry: String,
+        dest: PathBuf,
+        reason: String,
+    },
+    /// The archive's config names another workspace and cannot be pointed at this one.
+    #[error(
+        "cannot make the restored config name the workspace {workspace}: {reason}; nothing was \
+         restored (fix the config in the archive, or restore without it)"
+    )]
+    ConfigWorkspace { workspace: PathBuf, reason: String },
+    /// The files would not fit on their filesystem.
+    #[error(
+        "not enough free space in {folder}: the restore needs {needed} bytes, {available} are \
+         available; nothing was restored"
+    )]
+    NoSpace {
+        folder: PathBuf,
+        needed: u64,
+        available: u64,
+    },
     /// The archive's content differs between the verifying read and the restoring read.
     #[error("{path} changed while it was being restored ({entry} differs from its manifest); restore again from a stable copy")]
     Changed { path: PathBuf, entry: String },

@@ -1,9 +1,10 @@
 //! Where the files of one installation are: the config file, the state directory and the agent
 //! workspace, as the gateway would find them.
 //!
-//! The workspace is `agents.defaults.workspace`, else `agent.workspace`; a leading `~` is the
-//! user's home directory, and a relative path is taken from the config file's directory, so the
-//! same config names the same folder whatever directory `pincer backup` runs in.
+//! The workspace is `agent.workspace`, else `agents.defaults.workspace` (the gateway's order,
+//! `ops::layout::workspace_dir`); a leading `~` is the user's home directory, and a relative
+//! path is taken from the config file's directory, so the same config names the same folder
+//! whatever directory `pincer backup` runs in.
 
 use std::path::{Path, PathBuf};
 
@@ -39,20 +40,19 @@ impl Layout {
         }
     }
 
-    /// Where restored state puts a workspace when no config names one.
-    pub fn fallback_workspace(&self) -> PathBuf {
-        self.state_dir.join("workspace-restored")
+    /// The workspace a gateway of this installation uses when its config names none.
+    pub fn default_workspace(&self) -> PathBuf {
+        crate::ops::layout::workspace_dir(&Config::default(), &self.state_dir)
     }
 }
 
 /// The configured workspace of `config`, expanded; `config_file` anchors a relative path.
 pub fn workspace_of(config: &Config, config_file: &Path) -> Option<PathBuf> {
     let raw = config
-        .agents
-        .defaults
+        .agent
         .workspace
         .as_deref()
-        .or(config.agent.workspace.as_deref())?;
+        .or(config.agents.defaults.workspace.as_deref())?;
     let home = directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf());
     let base = config_file.parent().unwrap_or_else(|| Path::new("."));
     expand(raw, home.as_deref(), base)
@@ -101,17 +101,32 @@ mod tests {
     }
 
     #[test]
-    fn agents_defaults_wins_over_agent() {
+    fn agent_wins_over_agents_defaults_as_in_the_gateway() {
         let mut config = Config::default();
+        config.agents.defaults.workspace = Some("/b".into());
+        assert_eq!(
+            workspace_of(&config, Path::new("/c/p.json5")),
+            Some(PathBuf::from("/b"))
+        );
         config.agent.workspace = Some("/a".into());
         assert_eq!(
             workspace_of(&config, Path::new("/c/p.json5")),
             Some(PathBuf::from("/a"))
         );
-        config.agents.defaults.workspace = Some("/b".into());
+    }
+
+    #[test]
+    fn the_default_workspace_is_the_gateways() {
+        let layout = Layout::new(
+            &Paths {
+                config_file: PathBuf::from("/h/pincer.json5"),
+                state_dir: PathBuf::from("/h/state"),
+            },
+            None,
+        );
         assert_eq!(
-            workspace_of(&config, Path::new("/c/p.json5")),
-            Some(PathBuf::from("/b"))
+            layout.default_workspace(),
+            PathBuf::from("/h/state/agents/main/workspace")
         );
     }
 }

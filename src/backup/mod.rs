@@ -14,11 +14,15 @@
 //!   paths an archive may hold, shared by creation, verification and restore (path traversal);
 //! - [`create`], [`verify`], [`restore`] are the three commands' library halves, and
 //!   [`retention`] deletes old archives for `--keep-days`; the CLI (`cli::backup`) only prints;
+//! - [`config_rewrite`] (on [`json5_spans`]) points a restored config at the restoring
+//!   installation's workspace without re-serializing it; `space` checks free space first;
 //! - [`manifest`], [`hashing`] and [`clock`] are their small shared pieces.
 
 pub mod archive_path;
+pub mod config_rewrite;
 pub mod create;
 pub mod hashing;
+pub mod json5_spans;
 pub mod layout;
 pub mod manifest;
 pub mod restore;
@@ -28,6 +32,7 @@ pub mod verify;
 
 mod error;
 mod partial;
+mod space;
 
 pub use error::BackupError;
 

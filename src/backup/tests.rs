@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::create::{create, CreateOptions};
 use super::layout::Layout;
-use super::restore::restore;
+use super::restore::{restore, RestoreOptions};
 use super::select::Scope;
 use super::verify::verify;
 use super::BackupError;
@@ -133,7 +133,7 @@ fn restore_into_an_empty_installation_reproduces_every_file() {
         workspace: None,
         ..layout_in(&tmp.path().join("b"))
     };
-    let restored = restore(&archive, &target, false).expect("restore");
+    let restored = restore(&archive, &target, &RestoreOptions::default()).expect("restore");
     assert_eq!(restored.files, 5);
     for rel in [
         "pincer.json5",
@@ -147,9 +147,9 @@ fn restore_into_an_empty_installation_reproduces_every_file() {
             "{rel}"
         );
     }
-    // Neither the archive's config nor the current one names a workspace.
+    // Neither the archive's config nor the current one names a workspace: the gateway's default.
     assert_eq!(
-        fs::read_to_string(target.fallback_workspace().join("MEMORY.md")).expect("workspace"),
+        fs::read_to_string(target.default_workspace().join("MEMORY.md")).expect("workspace"),
         "remember"
     );
     #[cfg(unix)]
@@ -161,12 +161,18 @@ fn restore_into_an_empty_installation_reproduces_every_file() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    match restore(&archive, &target, false) {
+    match restore(&archive, &target, &RestoreOptions::default()) {
         Err(BackupError::WouldOverwrite { paths }) => assert_eq!(paths.len(), 5),
         other => panic!("expected a refusal, got {other:?}"),
     }
+    let forced = RestoreOptions {
+        force: true,
+        ..RestoreOptions::default()
+    };
     assert_eq!(
-        restore(&archive, &target, true).expect("forced").replaced,
+        restore(&archive, &target, &forced)
+            .expect("forced")
+            .replaced,
         5
     );
 }
@@ -190,6 +196,49 @@ fn restore_refuses_while_the_runtime_file_names_a_live_process() {
         "version": "0", "startedAtMs": 0
     });
     fs::write(layout.state_dir.join("gateway.json"), info.to_string()).expect("runtime");
-    let error = restore(&archive, &layout, true).expect_err("refused");
+    let forced = RestoreOptions {
+        force: true,
+        ..RestoreOptions::default()
+    };
+    let error = restore(&archive, &layout, &forced).expect_err("refused");
     assert_eq!(error.exit_code(), crate::exit::UNAVAILABLE, "{error}");
+}
+
+#[test]
+fn verify_stops_at_the_entry_and_size_limits() {
+    use super::verify::{verify_within, Limits};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let layout = layout_in(tmp.path());
+    populate(&layout);
+    let archive = create(
+        &layout,
+        &CreateOptions {
+            out_dir: tmp.path().join("out"),
+            scope: ALL,
+        },
+    )
+    .expect("backup")
+    .path;
+    let roomy = Limits {
+        max_entries: 6,
+        max_total_bytes: 1 << 20,
+    };
+    verify_within(&archive, &roomy).expect("5 files and a manifest fit");
+    for limits in [
+        Limits {
+            max_entries: 5,
+            ..roomy
+        },
+        Limits {
+            max_total_bytes: 16,
+            ..roomy
+        },
+    ] {
+        match verify_within(&archive, &limits) {
+            Err(BackupError::NotIntact { problems, .. }) => {
+                assert!(problems[0].contains("stopped reading"), "{problems:?}")
+            }
+            other => panic!("{limits:?}: expected a refusal, got {other:?}"),
+        }
+    }
 }

@@ -5,6 +5,11 @@
 //! The gzip stream is read through its trailer (CRC and length), so truncation and bit rot are
 //! reported as [`BackupError::Corrupt`], and mismatches as [`BackupError::NotIntact`] listing each
 //! one. Nothing is written anywhere: restore runs this first.
+//!
+//! A hostile archive is bounded before it is read: links, devices, FIFOs and sparse entries are
+//! refused by type (only regular files), and reading stops at [`Limits`] (entry count, and the
+//! total of the sizes the entry headers declare, checked before an entry's data is read), so a
+//! small gzip file that inflates to terabytes or a flood of headers cannot keep verify busy.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -23,6 +28,26 @@ const MAX_MANIFEST: u64 = 64 * 1024 * 1024;
 /// The config is kept in memory (restore reads its workspace setting) up to this size.
 const MAX_CONFIG: u64 = 4 * 1024 * 1024;
 
+/// How much an archive may hold; beyond either, verify stops reading and refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Tar entries, the manifest included.
+    pub max_entries: usize,
+    /// The sum of the entries' sizes as their headers declare them, in bytes.
+    pub max_total_bytes: u64,
+}
+
+impl Default for Limits {
+    /// One million files and 64 GiB: far above a personal assistant's installation, far below
+    /// what a decompression bomb claims.
+    fn default() -> Limits {
+        Limits {
+            max_entries: 1_000_000,
+            max_total_bytes: 64 << 30,
+        }
+    }
+}
+
 /// An intact archive's manifest, and its config file's text when it has one.
 #[derive(Debug)]
 pub struct Verified {
@@ -30,8 +55,13 @@ pub struct Verified {
     pub config_text: Option<Vec<u8>>,
 }
 
-/// Checks `archive`; `Ok` only when it is intact.
+/// Checks `archive` within the default [`Limits`]; `Ok` only when it is intact.
 pub fn verify(archive: &Path) -> Result<Verified, BackupError> {
+    verify_within(archive, &Limits::default())
+}
+
+/// Checks `archive`, refusing it once it goes beyond `limits`.
+pub fn verify_within(archive: &Path, limits: &Limits) -> Result<Verified, BackupError> {
     let file = File::open(archive).map_err(BackupError::io(archive))?;
     let corrupt = |source: io::Error| BackupError::Corrupt {
         path: archive.to_path_buf(),
@@ -42,8 +72,21 @@ pub fn verify(archive: &Path) -> Result<Verified, BackupError> {
     let mut seen: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let mut manifest_body: Option<Vec<u8>> = None;
     let mut config_text = None;
+    let (mut count, mut declared) = (0usize, 0u64);
+    let mut within_limits = true;
     for entry in tar.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
+        count += 1;
+        declared = declared.saturating_add(entry.size());
+        if count > limits.max_entries || declared > limits.max_total_bytes {
+            problems.push(format!(
+                "the archive holds more than {} entries or {} bytes (the limits of a restorable \
+                 backup); stopped reading it",
+                limits.max_entries, limits.max_total_bytes
+            ));
+            within_limits = false;
+            break;
+        }
         let name = match String::from_utf8(entry.path_bytes().into_owned()) {
             Ok(name) => name,
             Err(error) => {
@@ -96,6 +139,12 @@ pub fn verify(archive: &Path) -> Result<Verified, BackupError> {
         if seen.insert(name.clone(), (size, sha256)).is_some() {
             problems.push(format!("{name}: appears twice in the archive"));
         }
+    }
+    if !within_limits {
+        return Err(BackupError::NotIntact {
+            path: archive.to_path_buf(),
+            problems,
+        });
     }
     // Read through the end-of-archive blocks and the gzip trailer: its CRC and length catch
     // truncation and corruption that the tar layer alone can miss.

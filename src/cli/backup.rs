@@ -4,13 +4,13 @@
 //! calls the library and prints. Backup errors are printed here with their own exit code
 //! (69 while a gateway runs, 1 otherwise), so that a cron job can tell them apart.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::{BackupAction, CliError};
 use crate::backup::create::{create, CreateOptions};
 use crate::backup::layout::Layout;
-use crate::backup::restore::restore;
+use crate::backup::restore::{restore, RestoreOptions};
 use crate::backup::retention::prune;
 use crate::backup::select::Scope;
 use crate::backup::verify::verify;
@@ -34,7 +34,17 @@ pub fn run(config: Option<&Path>, action: &BackupAction) -> Result<i32, CliError
             run_create(&layout, out.as_deref(), scope, *keep_days)
         }
         BackupAction::Verify { file } => run_verify(file),
-        BackupAction::Restore { file, force } => run_restore(&layout(config)?, file, *force),
+        BackupAction::Restore {
+            file,
+            force,
+            workspace,
+        } => {
+            let options = RestoreOptions {
+                force: *force,
+                workspace: workspace.as_deref().map(absolute).transpose()?,
+            };
+            run_restore(&layout(config)?, file, &options)
+        }
     };
     Ok(outcome.unwrap_or_else(|error| {
         eprintln!("pincer: {error}");
@@ -117,8 +127,17 @@ fn run_verify(file: &Path) -> Result<i32, BackupError> {
     Ok(crate::exit::OK)
 }
 
-fn run_restore(layout: &Layout, file: &Path, force: bool) -> Result<i32, BackupError> {
-    let restored = restore(file, layout, force)?;
+/// `--workspace` relative to the directory the command runs in.
+fn absolute(path: &Path) -> Result<PathBuf, CliError> {
+    Ok(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    })
+}
+
+fn run_restore(layout: &Layout, file: &Path, options: &RestoreOptions) -> Result<i32, BackupError> {
+    let restored = restore(file, layout, options)?;
     println!(
         "restored {} files, {} ({} bytes) from {}",
         restored.files,
@@ -133,6 +152,20 @@ fn run_restore(layout: &Layout, file: &Path, force: bool) -> Result<i32, BackupE
     println!("state:  {}", layout.state_dir.display());
     if let Some(workspace) = &restored.workspace {
         println!("workspace: {}", display(workspace));
+    }
+    if let Some(rewrite) = &restored.config_rewrite {
+        let was = rewrite.was.as_deref().map_or_else(
+            || "named no workspace (the default under the state directory)".to_string(),
+            |was| format!("named {was:?} (the backed-up installation's workspace)"),
+        );
+        println!(
+            "the restored config {was}; its workspace setting now names {} (use --workspace DIR \
+             to choose another folder)",
+            display(&rewrite.now)
+        );
+    }
+    for note in &restored.notes {
+        eprintln!("pincer: note: {note}");
     }
     Ok(crate::exit::OK)
 }

@@ -41,7 +41,7 @@ pub fn install(request: DaemonRequest<'_>) -> Result<i32, CliError> {
     };
     // A config the gateway would refuse (exit 78) is reported now, not by a failing unit.
     let loaded = load_config(&paths, &options)?;
-    let spec = unit_spec(request.config, request.port)?;
+    let spec = unit_spec(request.config, request.port, &paths, &loaded.config)?;
     if let Err(error) = service::check_user_session() {
         return Ok(unavailable(&error, &spec, loaded.config.gateway.port));
     }
@@ -52,6 +52,13 @@ pub fn install(request: DaemonRequest<'_>) -> Result<i32, CliError> {
             eprintln!("pincer: the service was not started: {problem}");
             return Ok(crate::exit::UNAVAILABLE);
         }
+    }
+    // The unit's sandbox can only grant folders that exist when the service starts, and the
+    // service cannot create them itself outside the folders it may write.
+    for folder in &spec.writable {
+        crate::fsutil::create_private_dir(folder).map_err(|source| {
+            CliError::Usage(format!("cannot create {}: {source}", folder.display()))
+        })?;
     }
     let readiness = match service::install(&spec, READY_WAIT) {
         Ok(readiness) => readiness,
@@ -87,9 +94,15 @@ pub fn install(request: DaemonRequest<'_>) -> Result<i32, CliError> {
     }
 }
 
-/// What the unit runs: this executable, with the same `PINCER_HOME` and `--config` (made
-/// absolute, since the service does not start in this directory).
-pub fn unit_spec(config: Option<&Path>, port: Option<u16>) -> Result<UnitSpec, CliError> {
+/// What the unit runs: this executable, with the same `PINCER_HOME`, `PINCER_STATE_DIR` and
+/// `--config` (or `PINCER_CONFIG`; made absolute, since the service does not start in this directory), and the
+/// folders its sandbox lets it write: the state directory, the workspace and the log folder.
+pub fn unit_spec(
+    config: Option<&Path>,
+    port: Option<u16>,
+    paths: &Paths,
+    loaded: &crate::config::Config,
+) -> Result<UnitSpec, CliError> {
     let absolute = |path: &Path| -> Result<PathBuf, CliError> {
         Ok(if path.is_absolute() {
             path.to_path_buf()
@@ -97,14 +110,31 @@ pub fn unit_spec(config: Option<&Path>, port: Option<u16>) -> Result<UnitSpec, C
             std::env::current_dir()?.join(path)
         })
     };
+    let env_path = |name: &str| -> Result<Option<PathBuf>, CliError> {
+        match std::env::var_os(name).filter(|value| !value.is_empty()) {
+            Some(value) => Ok(Some(absolute(Path::new(&value))?)),
+            None => Ok(None),
+        }
+    };
+    // A relative workspace is taken from the service's working directory, the home directory.
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let workspace = crate::ops::layout::workspace_dir(loaded, &paths.state_dir);
+    let workspace = match (&home, workspace.is_relative()) {
+        (Some(home), true) => home.join(workspace),
+        _ => absolute(&workspace)?,
+    };
+    let state_dir = absolute(&paths.state_dir)?;
+    let log_dir = absolute(&crate::logging::log_dir(&loaded.logging, &state_dir))?;
     Ok(UnitSpec {
         executable: std::env::current_exe()?,
-        pincer_home: match std::env::var_os("PINCER_HOME").filter(|home| !home.is_empty()) {
-            Some(home) => Some(absolute(Path::new(&home))?),
-            None => None,
+        pincer_home: env_path("PINCER_HOME")?,
+        config: match config {
+            Some(path) => Some(absolute(path)?),
+            None => env_path("PINCER_CONFIG")?,
         },
-        config: config.map(absolute).transpose()?,
+        state_dir_env: env_path("PINCER_STATE_DIR")?,
         port,
+        writable: vec![state_dir, workspace, log_dir],
     })
 }
 

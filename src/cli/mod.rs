@@ -331,6 +331,10 @@ pub enum BackupAction {
         /// Replace existing files.
         #[arg(long)]
         force: bool,
+        /// Put the workspace files in DIR and make the restored config name it (default: the
+        /// workspace the current config names, else `<state>/agents/main/workspace`).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
     },
 }
 
