@@ -58,13 +58,10 @@ pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, Cli
             }
         }
         ConfigAction::Get { key, reveal } => {
-            let value = match key {
-                Some(key) => config::get_path(&loaded.config, key, *reveal)
-                    .ok_or_else(|| CliError::Usage(format!("no config key {key:?}")))?,
-                None if *reveal => serde_json::to_value(&loaded.config)
-                    .map_err(|e| CliError::Usage(e.to_string()))?,
-                None => config::redacted(&loaded.config),
-            };
+            // Credentials print as "***" by their type; only `--reveal` serializes them plainly.
+            let key = key.as_deref().unwrap_or("");
+            let value = config::get_path(&loaded.config, key, *reveal)
+                .ok_or_else(|| CliError::Usage(format!("no config key {key:?}")))?;
             match value {
                 serde_json::Value::String(text) => println!("{text}"),
                 other => println!(
