@@ -64,10 +64,17 @@ fn config_get_masks_every_credential_in_the_whole_config_and_each_section() {
         let output = run_cli(home.path(), &["config", "get", key]);
         assert!(output.status.success(), "{key}: {}", stderr(&output));
         assert_no_marker(&format!("`pincer config get {key}`"), &stdout(&output));
-        assert_no_marker(&format!("`pincer config get {key}` (stderr)"), &stderr(&output));
+        assert_no_marker(
+            &format!("`pincer config get {key}` (stderr)"),
+            &stderr(&output),
+        );
     }
     assert_eq!(
-        stdout(&run_cli(home.path(), &["config", "get", "channels.whatsapp.accessToken"])).trim(),
+        stdout(&run_cli(
+            home.path(),
+            &["config", "get", "channels.whatsapp.accessToken"]
+        ))
+        .trim(),
         "***"
     );
 
@@ -81,7 +88,12 @@ fn config_get_masks_every_credential_in_the_whole_config_and_each_section() {
     assert_eq!(
         stdout(&run_cli(
             home.path(),
-            &["config", "get", "models.providers.proxy.headers", "--reveal"]
+            &[
+                "config",
+                "get",
+                "models.providers.proxy.headers",
+                "--reveal"
+            ]
         ))
         .trim(),
         serde_json::to_string_pretty(&json!({ "X-Proxy-Auth": "marker-models-provider-header" }))
@@ -135,8 +147,7 @@ fn the_running_gateway_shows_no_credential_over_ws_http_or_its_log() {
     let whole = client.request("config.get", json!({}));
     assert_eq!(whole["ok"], true, "{whole}");
     assert_eq!(
-        whole["payload"]["config"]["channels"]["whatsapp"]["phoneNumberId"],
-        "100200300",
+        whole["payload"]["config"]["channels"]["whatsapp"]["phoneNumberId"], "100200300",
         "{whole}"
     );
     assert_eq!(
@@ -175,12 +186,21 @@ fn the_running_gateway_shows_no_credential_over_ws_http_or_its_log() {
 
     let output = gateway.terminate();
     let console = String::from_utf8_lossy(&output.stderr).to_string();
-    assert!(console.contains("whatsapp"), "the debug log was read: {console}");
-    assert_no_marker("the gateway's stdout", &String::from_utf8_lossy(&output.stdout));
+    assert!(
+        console.contains("whatsapp"),
+        "the debug log was read: {console}"
+    );
+    assert_no_marker(
+        "the gateway's stdout",
+        &String::from_utf8_lossy(&output.stdout),
+    );
     assert_no_marker("the gateway's log", &console);
     let logs = gateway.home().join("logs");
     let mut files = 0;
-    for entry in std::fs::read_dir(&logs).expect("the file transport's folder").flatten() {
+    for entry in std::fs::read_dir(&logs)
+        .expect("the file transport's folder")
+        .flatten()
+    {
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
         files += usize::from(!text.is_empty());
         assert_no_marker(&entry.path().display().to_string(), &text);

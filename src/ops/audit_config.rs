@@ -265,8 +265,9 @@ fn unrunnable_channels(config: &Config, findings: &mut Vec<Finding>) {
                 keys.join(", ") + if keys.len() == 1 { " is" } else { " are" }
             ),
             format!(
-                "{} (a service reads variables from the secrets file, not your shell), or set \
-                 channels.{name}.enabled to false.",
+                "{}; a service reads the variables from the secrets file (`pincer onboard \
+                 --store-secrets file`), not from your shell. Or set channels.{name}.enabled to \
+                 false.",
                 capitalized(&channel.what_to_set())
             ),
         ));
