@@ -14,7 +14,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::lookup::{get_path, redacted};
-use super::secret::{revealing, REDACTED};
+use super::secret::REDACTED;
 use super::{parse_str, validate, Config};
 
 const EVERY_KEY: &str = include_str!("../../tests/fixtures/config/every-key.json5");
