@@ -368,3 +368,39 @@ fn check_common(channel: &str, common: Common<'_>, problems: &mut Vec<super::Pro
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_enabled_channels_missing_a_credential_are_unrunnable() {
+        let mut channels = ChannelsConfig::default();
+        assert_eq!(unrunnable(&channels), []);
+        channels.telegram.enabled = true;
+        let found = unrunnable(&channels);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].channel, "telegram");
+        assert_eq!(
+            found[0].what_to_set(),
+            "set channels.telegram.botToken (or PINCER_TELEGRAM_BOT_TOKEN)"
+        );
+        channels.telegram.bot_token = Some(Secret::new("1:x"));
+        assert_eq!(unrunnable(&channels), []);
+
+        channels.whatsapp.enabled = true;
+        channels.whatsapp.phone_number_id = "1".into();
+        channels.whatsapp.app_secret = Some(Secret::new("a"));
+        channels.whatsapp.verify_token = Some(Secret::new("v"));
+        channels.whatsapp.access_token = Some(Secret::new(""));
+        let found = unrunnable(&channels);
+        assert_eq!(found.len(), 1, "an empty credential is a missing one");
+        assert_eq!(
+            found[0].missing,
+            [(
+                "channels.whatsapp.accessToken",
+                "PINCER_WHATSAPP_ACCESS_TOKEN"
+            )]
+        );
+    }
+}

@@ -122,3 +122,43 @@ fn ready_body(state: &AppState) -> HttpResponse {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_problems_make_the_gateway_not_ready_but_do_not_starve_the_watchdog() {
+        let registry = Registry::default();
+        let readiness = Readiness::new(Vec::new(), None).with_config_problems(vec![
+            "channels.whatsapp: enabled but not configured: set channels.whatsapp.accessToken"
+                .to_string(),
+        ]);
+        let problems = readiness.problems(&registry);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("channels.whatsapp"));
+        assert!(
+            readiness.tree_problems(&registry).is_empty(),
+            "restarting cannot fix a config, so the watchdog keeps being fed"
+        );
+        readiness.start_draining();
+        assert_eq!(
+            readiness.tree_problems(&registry),
+            ["gateway: shutting down"]
+        );
+    }
+
+    #[test]
+    fn a_required_actor_that_is_missing_counts_for_both() {
+        let registry = Registry::default();
+        let readiness = Readiness::new(vec!["/gateway/sessions".into()], Some("crash loop".into()));
+        assert_eq!(
+            readiness.problems(&registry),
+            ["safe mode: crash loop", "/gateway/sessions: not started"]
+        );
+        assert_eq!(
+            readiness.tree_problems(&registry),
+            ["/gateway/sessions: not started"]
+        );
+    }
+}
