@@ -3,7 +3,8 @@
 //! which the schema walk in src/config/secret_walk_tests.rs keeps complete), and every printout a
 //! user or a client can get is searched for the markers: `pincer config get` of the whole config
 //! and of each section, the WS `config.get`, the admin API, the gateway's own log, `doctor --json`
-//! and `security audit --json`. `config get --reveal` is the one deliberate exception.
+//! and `security audit --json`, `backup create` and `verify`. `config get --reveal` is the one
+//! deliberate exception.
 
 mod support;
 
@@ -134,6 +135,23 @@ fn doctor_and_the_security_audit_print_no_credential() {
             &stderr(&output),
         );
     }
+}
+
+#[test]
+fn backup_create_and_verify_show_no_credential() {
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(home.path().join("pincer.json5"), every_key_in(home.path())).expect("write");
+    std::fs::create_dir_all(home.path().join("work")).expect("workspace");
+    let create = run_cli(home.path(), &["backup", "create"]);
+    assert!(create.status.success(), "{}", stderr(&create));
+    assert_no_marker("`pincer backup create`", &stdout(&create));
+    let archive = stdout(&create)
+        .lines()
+        .find_map(|line| line.strip_prefix("backup written: ").map(str::to_string))
+        .expect("the archive's path");
+    let verify = run_cli(home.path(), &["backup", "verify", archive.trim()]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    assert_no_marker("`pincer backup verify`", &stdout(&verify));
 }
 
 #[test]
