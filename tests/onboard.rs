@@ -339,3 +339,75 @@ fn gateway_install_daemon_refuses_a_taken_port() {
         .expect("calls")
         .contains("enable"));
 }
+
+#[test]
+fn secrets_left_in_the_environment_are_named_with_what_that_means_for_a_service() {
+    let home = tempfile::tempdir().expect("home");
+    let port = free_port().to_string();
+    let env = [
+        ("ANTHROPIC_API_KEY", "sk-ant-left-in-env"),
+        (
+            "PINCER_TELEGRAM_BOT_TOKEN",
+            "123456789:AAHleft-in-env-abcdefghijklmnopqrst",
+        ),
+    ];
+    let args = [
+        "--non-interactive",
+        "--skip-key-check",
+        "--provider",
+        "anthropic",
+        "--telegram",
+        "--port",
+        &port,
+    ];
+    let output = onboard(
+        home.path(),
+        &[&args[..], &["--store-secrets", "env"]].concat(),
+        &env,
+    );
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    let secrets_file = home.path().join("state/secrets.env");
+    for needle in [
+        "Not stored (--store-secrets env): ANTHROPIC_API_KEY, PINCER_TELEGRAM_BOT_TOKEN",
+        "service",
+        "does not see this shell's environment",
+        "--store-secrets file",
+        &secrets_file.display().to_string(),
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("left-in-env"),
+        "no value is printed:\n{text}"
+    );
+    let stored = std::fs::read_to_string(&secrets_file).unwrap_or_default();
+    assert!(!stored.contains("left-in-env"), "nothing stored: {stored}");
+
+    // What the note warns about: a gateway without that environment (as a service would be)
+    // has no bot token, and says so instead of claiming to be ready.
+    let gateway = Gateway::start_in(home, &[]);
+    let ready = gateway.get("/readyz", &[]);
+    assert_eq!(ready.status, 503, "{}", ready.text);
+    assert!(
+        ready.body["notReady"]
+            .to_string()
+            .contains("channels.telegram"),
+        "{}",
+        ready.text
+    );
+
+    // Stored in the file, nothing is left behind and there is no note.
+    let home = tempfile::tempdir().expect("home");
+    let output = onboard(
+        home.path(),
+        &[&args[..], &["--store-secrets", "file"]].concat(),
+        &env,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        !stdout(&output).contains("Not stored"),
+        "{}",
+        stdout(&output)
+    );
+}

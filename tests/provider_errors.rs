@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use pincer::config::{ModelsConfig, ProviderApi};
+use pincer::config::{ModelsConfig, ProviderApi, Secret};
 use pincer::providers::catalog::ProviderCatalog;
 use pincer::providers::{ErrorKind, StreamEvent};
 use support::emulators::{Emulator, Reply};
@@ -182,7 +182,7 @@ async fn a_custom_provider_from_config_reaches_its_server_with_its_key_and_heade
     config.api_key_env = Some("PROXY_KEY".into());
     config
         .headers
-        .insert("anthropic-beta".into(), "tools-2024".into());
+        .insert("anthropic-beta".into(), Secret::new("tools-2024"));
     let mut models = ModelsConfig::default();
     models.providers.insert("proxy".into(), config);
     let env = |name: &str| (name == "PROXY_KEY").then(|| "sk-proxy".to_string());

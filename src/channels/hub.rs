@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pincer_actors::{ActorRef, ChildSpec};
 use serde_json::{json, Value};
-use tracing::warn;
+use tracing::{error, warn};
 
 use super::actor::{ChannelActor, ChannelParts, ChannelSettings};
 use super::journal::{Journal, JournalError, JournalOptions};
@@ -94,27 +94,14 @@ impl Channels {
         let pairing = PairingStore::new(state_dir);
         let mut specs = Vec::new();
         let mut unconfigured = Vec::new();
-        for name in KNOWN {
-            let missing = missing_credentials(channels, name);
-            let enabled = match name {
-                "whatsapp" => channels.whatsapp.enabled,
-                _ => channels.telegram.enabled,
-            };
-            if enabled && !missing.is_empty() {
-                let keys: Vec<String> = missing
-                    .iter()
-                    .map(|(key, var)| match *var {
-                        "-" => key.to_string(),
-                        var => format!("{key} (or {var})"),
-                    })
-                    .collect();
-                let why = format!("not configured: set {}", keys.join(", "));
-                warn!(
-                    channel = name,
-                    "the channel is enabled but {why}; it stays down"
-                );
-                unconfigured.push((name, why));
-            }
+        for channel in crate::config::channels::unrunnable(channels) {
+            let why = format!("not configured: {}", channel.what_to_set());
+            error!(
+                channel = channel.channel,
+                "the channel is enabled but {why}; it stays down and the gateway reports not \
+                 ready (/readyz) until the config is fixed"
+            );
+            unconfigured.push((channel.channel, why));
         }
         let configured = |name: &str| !unconfigured.iter().any(|(n, _)| *n == name);
         let mut whatsapp = None;
@@ -276,6 +263,15 @@ impl Channels {
                 "writeErrors": journal.write_errors,
             },
         })
+    }
+
+    /// The enabled channels the config leaves without credentials, one readiness problem each
+    /// (`channels.whatsapp: enabled but not configured: set ...`).
+    pub fn config_problems(&self) -> Vec<String> {
+        self.unconfigured
+            .iter()
+            .map(|(name, why)| format!("channels.{name}: enabled but {why}"))
+            .collect()
     }
 
     /// Link state per enabled channel, for `/readyz`.

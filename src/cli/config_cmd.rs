@@ -43,6 +43,14 @@ pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, Cli
     let loaded = load_config(&paths, &options)?;
     match action {
         ConfigAction::Validate => {
+            let unrunnable = unrunnable_channels(&loaded, &paths);
+            if !unrunnable.is_empty() {
+                return Err(config::ConfigError::Invalid {
+                    path: paths.config_file.clone(),
+                    problems: unrunnable,
+                }
+                .into());
+            }
             match &loaded.source {
                 ConfigSource::File(path) => println!("config OK: {}", path.display()),
                 ConfigSource::Defaults => println!(
@@ -58,13 +66,10 @@ pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, Cli
             }
         }
         ConfigAction::Get { key, reveal } => {
-            let value = match key {
-                Some(key) => config::get_path(&loaded.config, key, *reveal)
-                    .ok_or_else(|| CliError::Usage(format!("no config key {key:?}")))?,
-                None if *reveal => serde_json::to_value(&loaded.config)
-                    .map_err(|e| CliError::Usage(e.to_string()))?,
-                None => config::redacted(&loaded.config),
-            };
+            // Credentials print as "***" by their type; only `--reveal` serializes them plainly.
+            let key = key.as_deref().unwrap_or("");
+            let value = config::get_path(&loaded.config, key, *reveal)
+                .ok_or_else(|| CliError::Usage(format!("no config key {key:?}")))?;
             match value {
                 serde_json::Value::String(text) => println!("{text}"),
                 other => println!(
@@ -77,4 +82,34 @@ pub fn run(config_path: Option<&Path>, action: &ConfigAction) -> Result<i32, Cli
         ConfigAction::Path | ConfigAction::Suggest { .. } | ConfigAction::Template { .. } => {}
     }
     Ok(crate::exit::OK)
+}
+
+/// An enabled channel without its credentials, as a config error naming each missing key and the
+/// variable that can hold it. The gateway itself still starts on such a config (the other
+/// channels and the API work, `/readyz` says what is down), but `config validate` is where a user
+/// asks whether the config does what it says, and an enabled channel that cannot run does not.
+fn unrunnable_channels(loaded: &config::LoadedConfig, paths: &Paths) -> Vec<config::Problem> {
+    config::channels::unrunnable(&loaded.config.channels)
+        .into_iter()
+        .flat_map(|channel| {
+            let name = channel.channel;
+            channel.missing.into_iter().map(move |(key, var)| {
+                let source = match var {
+                    "-" => String::new(),
+                    var => format!(
+                        ", or the environment variable {var} (for a service: in {})",
+                        paths.secrets_file().display()
+                    ),
+                };
+                config::Problem::new(
+                    key,
+                    format!(
+                        "channels.{name} is enabled but this is not set: set it in the config \
+                         file{source}, or set channels.{name}.enabled to false. The gateway \
+                         starts without the channel and reports not ready (/readyz)"
+                    ),
+                )
+            })
+        })
+        .collect()
 }

@@ -35,6 +35,13 @@ pub fn run(config: Option<&Path>, args: &OnboardArgs) -> Result<i32, CliError> {
     let mut prompter = Prompter::new(&mut term, interactive);
     let (answers, written) = onboard(&mut prompter, &paths, args)?;
     report(&answers, &written);
+    let env = |name: &str| std::env::var(name).ok();
+    let unstored = crate::onboard::env_note::unstored_found(&answers, &env);
+    if let Some(note) =
+        crate::onboard::env_note::note(&unstored, &written.secrets_file, args.install_daemon)
+    {
+        println!("\n{note}");
+    }
 
     let mut code = crate::exit::OK;
     println!("\n== Security audit");

@@ -175,9 +175,11 @@ impl DmPolicy {
 
 /// The credentials an enabled channel still lacks, as `(key, environment variable)`.
 ///
-/// Not a config error: the seed's own example enables WhatsApp before any credential exists, so
-/// such a config loads, the channel stays down, and `/readyz`, the log and `pincer doctor` say
-/// which keys to set.
+/// Not an error that stops the gateway: the seed's own example enables WhatsApp before any
+/// credential exists, so such a config loads and the other channels and the API work. But nothing
+/// calls it fine either: the channel stays down, the gateway logs an error and `/readyz` answers
+/// 503 naming it, `pincer config validate` fails (exit 78) naming the keys, and `pincer security
+/// audit` and `pincer doctor` warn (see [`unrunnable`]).
 pub fn missing_credentials(
     channels: &ChannelsConfig,
     channel: &str,
@@ -218,6 +220,48 @@ pub fn missing_credentials(
         _ => {}
     }
     keys
+}
+
+/// An enabled channel that cannot run because credentials are missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrunnable {
+    /// `whatsapp` or `telegram`.
+    pub channel: &'static str,
+    /// What is missing, as `(key, environment variable)`; the variable is `-` when none exists.
+    pub missing: Vec<(&'static str, &'static str)>,
+}
+
+impl Unrunnable {
+    /// `set channels.whatsapp.accessToken (or PINCER_WHATSAPP_ACCESS_TOKEN), ...`: the keys to
+    /// set, each with the variable that can stand in for it.
+    pub fn what_to_set(&self) -> String {
+        let keys: Vec<String> = self
+            .missing
+            .iter()
+            .map(|(key, var)| match *var {
+                "-" => key.to_string(),
+                var => format!("{key} (or {var})"),
+            })
+            .collect();
+        format!("set {}", keys.join(", "))
+    }
+}
+
+/// Every enabled channel that lacks a credential (after environment overrides, so a variable
+/// from the environment or the secrets file counts). The one list the gateway's readiness, `pincer
+/// config validate`, `pincer security audit` and `pincer doctor` all report from.
+pub fn unrunnable(channels: &ChannelsConfig) -> Vec<Unrunnable> {
+    [
+        ("whatsapp", channels.whatsapp.enabled),
+        ("telegram", channels.telegram.enabled),
+    ]
+    .into_iter()
+    .filter(|(_, enabled)| *enabled)
+    .filter_map(|(channel, _)| {
+        let missing = missing_credentials(channels, channel);
+        (!missing.is_empty()).then_some(Unrunnable { channel, missing })
+    })
+    .collect()
 }
 
 /// Cross-key rules of `channels.*` (called by [`super::validate()`]).
@@ -322,5 +366,41 @@ fn check_common(channel: &str, common: Common<'_>, problems: &mut Vec<super::Pro
             format!("channels.{channel}.textChunkLimit"),
             "must be from 1 to 4096 (the platform's limit per message)",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_enabled_channels_missing_a_credential_are_unrunnable() {
+        let mut channels = ChannelsConfig::default();
+        assert_eq!(unrunnable(&channels), []);
+        channels.telegram.enabled = true;
+        let found = unrunnable(&channels);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].channel, "telegram");
+        assert_eq!(
+            found[0].what_to_set(),
+            "set channels.telegram.botToken (or PINCER_TELEGRAM_BOT_TOKEN)"
+        );
+        channels.telegram.bot_token = Some(Secret::new("1:x"));
+        assert_eq!(unrunnable(&channels), []);
+
+        channels.whatsapp.enabled = true;
+        channels.whatsapp.phone_number_id = "1".into();
+        channels.whatsapp.app_secret = Some(Secret::new("a"));
+        channels.whatsapp.verify_token = Some(Secret::new("v"));
+        channels.whatsapp.access_token = Some(Secret::new(""));
+        let found = unrunnable(&channels);
+        assert_eq!(found.len(), 1, "an empty credential is a missing one");
+        assert_eq!(
+            found[0].missing,
+            [(
+                "channels.whatsapp.accessToken",
+                "PINCER_WHATSAPP_ACCESS_TOKEN"
+            )]
+        );
     }
 }

@@ -63,9 +63,11 @@ pub struct ProviderConfig {
     /// The environment variable holding the key.
     #[serde(default)]
     pub api_key_env: Option<String>,
-    /// Extra request headers.
+    /// Extra request headers. The values are [`Secret`]s: a header is a common way to carry a
+    /// credential (a proxy's `Authorization`, a gateway's `x-api-key`), and which ones do is the
+    /// user's knowledge, not the schema's.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Secret>,
 }
 
 /// `models.providers.<id>.api`.

@@ -2,19 +2,16 @@
 //!
 //! Backs `pincer config get gateway.auth.mode` and any diagnostic that shows
 //! the effective config. Paths use the file's own camelCase key names, so
-//! what users read in their file is what they type. Credentials are shown as
-//! `"***"` unless the caller explicitly asks to reveal them.
+//! what users read in their file is what they type. Credentials are masked by
+//! their type ([`Secret`](super::secret::Secret) serializes as
+//! [`REDACTED`](super::secret::REDACTED)), whatever their key is called; only
+//! a caller that explicitly asks to reveal them serializes inside
+//! [`revealing`].
 
 use serde_json::Value;
 
 use super::schema::Config;
-
-/// Keys whose values are credentials, wherever they appear in the tree;
-/// matching by name also covers credentials added to future sections.
-const SECRET_KEYS: &[&str] = &["token", "password"];
-
-/// What a redacted credential looks like.
-const REDACTED: &str = "***";
+use super::secret::revealing;
 
 /// The value at `dotted` (e.g. `gateway.controlUi.enabled`), or `None` if no
 /// such key exists.
@@ -25,7 +22,7 @@ const REDACTED: &str = "***";
 /// `reveal_secrets` is true.
 pub fn get_path(config: &Config, dotted: &str, reveal_secrets: bool) -> Option<Value> {
     let root = if reveal_secrets {
-        to_value(config)
+        revealing(|| to_value(config))
     } else {
         redacted(config)
     };
@@ -44,33 +41,16 @@ pub fn get_path(config: &Config, dotted: &str, reveal_secrets: bool) -> Option<V
 }
 
 /// The whole config as JSON with every set credential replaced by `"***"`,
-/// safe to log or show in a UI.
+/// safe to log or show in a UI. This is the config's plain serialization: the
+/// masking is the credential type's own.
 pub fn redacted(config: &Config) -> Value {
-    let mut value = to_value(config);
-    redact(&mut value);
-    value
+    to_value(config)
 }
 
 /// Serializing plain structs with string keys cannot fail; `Null` stands in
 /// for the impossible error rather than a panic.
 fn to_value(config: &Config) -> Value {
     serde_json::to_value(config).unwrap_or(Value::Null)
-}
-
-fn redact(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.as_str()) && !child.is_null() {
-                    *child = Value::String(REDACTED.to_string());
-                } else {
-                    redact(child);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -55,3 +55,7 @@ pub use secret::Secret;
 pub use secrets::{secrets_path, Environment, SecretsFile, SECRETS_FILE_NAME};
 pub use tools::{BrowserTool, ExecTool, FsTool, ToolsConfig, WebFetchTool};
 pub use validate::validate;
+
+#[cfg(test)]
+#[path = "secret_walk_tests.rs"]
+mod secret_walk_tests;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::secret::Secret;
+
 /// `monitoring`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -11,8 +13,9 @@ pub struct MonitoringConfig {
     pub sample_interval_ms: u64,
     /// The seed's alert thresholds.
     pub thresholds: Thresholds,
-    /// Alerts are also POSTed as JSON to this URL, when set.
-    pub alert_webhook: Option<String>,
+    /// Alerts are also POSTed as JSON to this URL, when set. A [`Secret`]: a webhook URL (Slack,
+    /// Discord, ntfy) is itself the credential that lets anyone post to the channel.
+    pub alert_webhook: Option<Secret>,
     /// `GET /metrics` without authentication (for a Prometheus on a trusted network); default
     /// false.
     pub metrics_public: bool,

@@ -284,7 +284,8 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         control,
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
-        readiness: Readiness::new(required, safe_mode),
+        readiness: Readiness::new(required, safe_mode)
+            .with_config_problems(channels.config_problems()),
         channels: Arc::new(channels),
         started: Instant::now(),
         router: addresses.router.clone(),
@@ -458,12 +459,7 @@ impl RunningGateway {
             let mut ticks = actix_web::rt::time::interval(period);
             loop {
                 ticks.tick().await;
-                let unhealthy: Vec<String> = state
-                    .readiness
-                    .problems(&state.registry)
-                    .into_iter()
-                    .filter(|p| !p.starts_with("safe mode"))
-                    .collect();
+                let unhealthy = state.readiness.tree_problems(&state.registry);
                 if unhealthy.is_empty() {
                     notify::watchdog();
                 } else {

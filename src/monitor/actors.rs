@@ -157,7 +157,10 @@ impl Alerter {
             cx,
             monitor,
             thresholds: config.thresholds.clone(),
-            webhook: config.alert_webhook.clone(),
+            webhook: config
+                .alert_webhook
+                .as_ref()
+                .map(|url| url.expose().to_string()),
             book: AlertBook::default(),
             http: None,
         }

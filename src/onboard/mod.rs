@@ -13,11 +13,13 @@
 //! - [`checks`]: the check of each kind of answer;
 //! - [`flow`] (with `flow_provider` and `flow_channels`): the questions in order;
 //! - [`keycheck`]: trying the API key with one free request;
-//! - [`render`]: the commented JSON5; [`commit`]: proving and writing the files.
+//! - [`render`]: the commented JSON5; [`commit`]: proving and writing the files;
+//! - [`env_note`]: the note about secrets found in the environment and not stored.
 
 pub mod answers;
 pub mod checks;
 pub mod commit;
+pub mod env_note;
 pub mod flow;
 mod flow_channels;
 mod flow_provider;

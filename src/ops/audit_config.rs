@@ -26,6 +26,7 @@ pub fn check(config: &Config) -> Vec<Finding> {
     exposure(config, &mut findings);
     sandbox(config, &mut findings);
     channels(config, &mut findings);
+    unrunnable_channels(config, &mut findings);
     findings
 }
 
@@ -248,6 +249,39 @@ fn channels(config: &Config, findings: &mut Vec<Finding>) {
     );
 }
 
+/// An enabled channel without its credentials: not an opening, but the audit is where a user
+/// asks whether the gateway is what its config says, and the channel is silently down.
+fn unrunnable_channels(config: &Config, findings: &mut Vec<Finding>) {
+    for channel in crate::config::channels::unrunnable(&config.channels) {
+        let name = channel.channel;
+        let keys: Vec<&str> = channel.missing.iter().map(|(key, _)| *key).collect();
+        findings.push(Finding::new(
+            "channels.not_configured",
+            Severity::Warning,
+            format!("The {name} channel is enabled but cannot run"),
+            format!(
+                "channels.{name}.enabled is true but {} not set (in the config, the environment \
+                 or the secrets file): the channel stays down and the gateway reports not ready.",
+                keys.join(", ") + if keys.len() == 1 { " is" } else { " are" }
+            ),
+            format!(
+                "{}; a service reads the variables from the secrets file (`pincer onboard \
+                 --store-secrets file`), not from your shell. Or set channels.{name}.enabled to \
+                 false.",
+                capitalized(&channel.what_to_set())
+            ),
+        ));
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn dm_policy(dm: Dm<'_>, findings: &mut Vec<Finding>) {
     let anyone = dm.allow_from.iter().any(|n| n.trim() == "*");
     let policy = match dm.policy {
@@ -434,6 +468,26 @@ mod tests {
         let mut config = Config::default();
         config.agents.defaults.sandbox.mode = SandboxMode::All;
         assert_eq!(severity_of(&config, "agents.sandbox_mode"), Severity::Info);
+    }
+
+    #[test]
+    fn an_enabled_channel_without_credentials_is_a_warning_naming_the_keys() {
+        let config = parse_str(
+            "{ channels: { whatsapp: { enabled: true, phoneNumberId: '1', appSecret: 'a', \
+             verifyToken: 'v' }, telegram: { enabled: true, botToken: 'b' } } }",
+            Path::new("t.json5"),
+        )
+        .unwrap();
+        let found: Vec<Finding> = check(&config)
+            .into_iter()
+            .filter(|f| f.check_id == "channels.not_configured")
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Warning);
+        let text = format!("{:?}", found[0]);
+        assert!(text.contains("channels.whatsapp.accessToken"), "{text}");
+        assert!(text.contains("PINCER_WHATSAPP_ACCESS_TOKEN"), "{text}");
+        assert!(!ids(&Config::default()).contains(&"channels.not_configured"));
     }
 
     #[test]

@@ -279,14 +279,15 @@ fn build(
 
 /// `models.providers.<id>.headers` as a header map; a name or value HTTP cannot carry is a
 /// configuration error naming the key.
-fn header_map(id: &str, headers: &BTreeMap<String, String>) -> Result<HeaderMap, String> {
+fn header_map(id: &str, headers: &BTreeMap<String, Secret>) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         let key = format!("models.providers.{id}.headers.{name}");
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("`{key}`: not a valid HTTP header name"))?;
-        let value = HeaderValue::from_str(value)
+        let mut value = HeaderValue::from_str(value.expose())
             .map_err(|_| format!("`{key}`: the value cannot be sent in an HTTP header"))?;
+        value.set_sensitive(true);
         map.insert(name, value);
     }
     Ok(map)
@@ -350,13 +351,13 @@ mod tests {
     fn config_entries_add_and_replace_providers() {
         let mut models = ModelsConfig::default();
         let mut vllm = custom(ProviderApi::OpenaiCompletions, "http://10.0.0.2:8000/v1/");
-        vllm.headers.insert("X-Team".into(), "ai".into());
+        vllm.headers.insert("X-Team".into(), Secret::new("ai"));
         models.providers.insert("vllm".into(), vllm);
         let mut openai = custom(ProviderApi::OpenaiCompletions, "http://127.0.0.1:9/v1");
         openai.api_key = Some(Secret::new("sk-test"));
         models.providers.insert("openai".into(), openai);
         let mut broken = custom(ProviderApi::OpenaiCompletions, "http://x/v1");
-        broken.headers.insert("bad header".into(), "x".into());
+        broken.headers.insert("bad header".into(), Secret::new("x"));
         models.providers.insert("broken".into(), broken);
         let mut named = custom(ProviderApi::AnthropicMessages, "http://x");
         named.api_key_env = Some("PROXY_KEY".into());
