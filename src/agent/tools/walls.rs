@@ -54,7 +54,7 @@ impl Walls {
             out
         };
         Walls {
-            dirs: all(&[paths.state_dir.clone()]),
+            dirs: all(std::slice::from_ref(&paths.state_dir)),
             files: all(&[
                 paths.secrets_file(),
                 paths.token_file(),
