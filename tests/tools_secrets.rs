@@ -380,3 +380,69 @@ fn a_workspace_around_the_state_dir_cannot_reach_into_it() {
         .expect("secrets")
         .contains(FILE_SECRET));
 }
+
+/// A wrapper that runs a program with `landlock_create_ruleset` (444 on every architecture)
+/// failing with ENOSYS, as on a kernel without Landlock: a seccomp filter, set up by python3.
+const NO_LANDLOCK: &str = r#"
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ulong = ctypes.c_ulong
+code = struct.pack("HBBI" * 4, 0x20, 0, 0, 0, 0x15, 0, 1, 444, 0x06, 0, 0, 0x50026, 0x06, 0, 0, 0x7FFF0000)
+program = ctypes.create_string_buffer(code)
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+fprog = Fprog(4, ctypes.addressof(program))
+assert libc.prctl(ulong(38), ulong(1), ulong(0), ulong(0), ulong(0)) == 0
+assert libc.prctl(ulong(22), ulong(2), ctypes.byref(fprog), ulong(0), ulong(0)) == 0
+os.execv(sys.argv[1], sys.argv[1:])
+"#;
+
+fn check_ids(home: &Path, wrapper: &[&str], args: &[&str], list: &str, key: &str) -> Vec<String> {
+    let output = pincer_via(home, wrapper)
+        .args(args)
+        .output()
+        .expect("run pincer");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stderr(&output)));
+    report[list]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item[key].as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn without_landlock_doctor_and_audit_say_exec_can_read_the_secrets() {
+    if std::process::Command::new("python3")
+        .arg("-c")
+        .arg("pass")
+        .status()
+        .map_or(true, |status| !status.success())
+    {
+        eprintln!("skipped: python3 is needed to hide Landlock with seccomp");
+        return;
+    }
+    let home = tempfile::tempdir().expect("home");
+    let wrapper = home.path().join("no-landlock.py");
+    std::fs::write(&wrapper, NO_LANDLOCK).expect("wrapper");
+    let hidden = ["python3", wrapper.to_str().expect("utf-8 path")];
+    let id = "tools.exec_can_read_secrets".to_string();
+    let audit = ["security", "audit", "--json"];
+    let doctor = ["doctor", "--json"];
+
+    let found = check_ids(home.path(), &hidden, &audit, "findings", "checkId");
+    assert!(found.contains(&id), "{found:?}");
+    let found = check_ids(home.path(), &hidden, &doctor, "issues", "id");
+    assert!(found.contains(&id), "{found:?}");
+    // This kernel has Landlock: without the wrapper, nothing to report.
+    assert!(!check_ids(home.path(), &[], &audit, "findings", "checkId").contains(&id));
+    assert!(!check_ids(home.path(), &[], &doctor, "issues", "id").contains(&id));
+    // Denying exec removes the finding: nothing can read through it.
+    std::fs::write(
+        home.path().join("pincer.json5"),
+        "{ tools: { deny: ['group:runtime'] } }",
+    )
+    .expect("config");
+    assert!(!check_ids(home.path(), &hidden, &audit, "findings", "checkId").contains(&id));
+}
