@@ -267,7 +267,16 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         },
         std::mem::take(&mut builtins.children),
     );
-    let walls = Walls::of(state_dir, config_file);
+    let mut walls = Walls::of(state_dir, config_file);
+    if let Some(key) = config
+        .gateway
+        .ssl
+        .key_path
+        .as_deref()
+        .filter(|_| config.gateway.ssl.enabled)
+    {
+        walls = walls.and_file(std::path::Path::new(key));
+    }
     let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared);
     let engine = Arc::new(Engine {
         store,

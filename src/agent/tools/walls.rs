@@ -13,8 +13,9 @@
 //! workspace, which lives *inside* the state directory (`<state>/agents/main/workspace`), stays
 //! usable while the rest of the state directory is refused; and a workspace that contains the
 //! state directory (`agent.workspace: "~"`) still cannot reach into it. The credential files
-//! (`secrets.env`, `gateway.token`) and the config file are protected on their own as well, so
-//! they stay refused even when the workspace *is* the state directory.
+//! (`secrets.env`, `gateway.token`), the config file and the TLS private key
+//! (`gateway.ssl.keyPath`) are protected on their own as well, so they stay refused even when
+//! the workspace *is* the state directory or contains them.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -61,6 +62,18 @@ impl Walls {
                 paths.config_file.clone(),
             ]),
         }
+    }
+
+    /// These walls and the file `path` too (e.g. the TLS private key, `gateway.ssl.keyPath`;
+    /// a relative path is taken from the current folder, as the gateway reads it).
+    pub fn and_file(mut self, path: &Path) -> Walls {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(real) = canonical(&absolute) {
+            if !self.files.contains(&real) {
+                self.files.push(real);
+            }
+        }
+        self
     }
 
     /// Every protected root (canonical): folders, then files.
@@ -186,6 +199,10 @@ mod tests {
             );
         }
         assert_eq!(walls.guarding(&home.join("project/a.rs"), &[&home]), None);
+        let key = home.join("project/tls/key.pem");
+        let walls = walls.and_file(&key);
+        assert!(walls.guarding(&key, &[&home]).is_some());
+        assert!(walls.protected().any(|p| p == key));
     }
 
     #[test]
