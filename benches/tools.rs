@@ -118,6 +118,7 @@ fn main() {
         sandboxed: false,
         workspace: Arc::from(dir.path()),
         sessions: Arc::new(SessionHandles::new(store, |_| false)),
+        walls: Arc::new(pincer::agent::tools::walls::Walls::none()),
     });
     let tool: Arc<dyn Tool> = Arc::new(NoOp);
     let system = actix::System::new();

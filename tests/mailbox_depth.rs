@@ -107,6 +107,7 @@ async fn queued_count_rises_while_an_actor_is_blocked_and_returns_to_zero() {
         listener,
         tls: None,
         state_dir: state_dir.path(),
+        config_file: None,
         tools: pincer::agent::tools::ToolRegistry::default(),
     })
     .expect("gateway starts");

@@ -83,6 +83,7 @@ async fn a_failing_run_is_restarted_resumes_and_answers_exactly_once() {
         listener,
         tls: None,
         state_dir: state_dir.path(),
+        config_file: None,
         tools,
     })
     .expect("gateway starts");

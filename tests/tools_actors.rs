@@ -134,6 +134,7 @@ async fn a_panicking_or_hanging_tool_gives_an_error_result_and_the_session_goes_
         listener,
         tls: None,
         state_dir: state_dir.path(),
+        config_file: None,
         tools,
     })
     .expect("gateway starts");

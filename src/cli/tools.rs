@@ -55,6 +55,7 @@ pub fn run(config: Option<&Path>, action: &ToolsAction) -> Result<i32, CliError>
     let workspaces = Workspaces::new(
         crate::ops::layout::workspace_dir(config, &paths.state_dir),
         &paths.state_dir,
+        crate::agent::tools::walls::Walls::around(&paths),
     );
     let report = Report {
         sandboxed,

@@ -39,7 +39,8 @@ pub struct ExecTool {
     /// to catch hangs.
     pub timeout: u64,
     /// Default true: commands are confined with Landlock (where the kernel
-    /// supports it) to write only inside the workspace.
+    /// supports it) to write only inside the workspace. Reading Pincer's own
+    /// state directory and config is refused to every command either way.
     pub sandbox: bool,
     /// Bytes of output (stdout and stderr together) a command returns; the
     /// middle of longer output is cut. Default 65536 (64 KiB).

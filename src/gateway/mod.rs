@@ -1,7 +1,8 @@
 //! `pincer gateway`: start-up, serving, and ordered shutdown.
 //!
 //! Start-up order, each step failing with its own clear error and exit code:
-//! paths → config (+ CLI flags, re-validated; exit 78) → state directory → credential (generated
+//! paths → config (+ CLI flags, re-validated; exit 78) → the process hardened (secret variables
+//! erased from `/proc/self/environ`, not dumpable: [`hardening`]) → state directory → credential (generated
 //! token on zero-config start) → single-instance lock (exit 69) → listening socket (exit 69 when
 //! the port is taken) → supervision tree → runtime file → banner. Then it waits for SIGTERM/SIGINT
 //! (or for the tree to give up), marks itself not ready, stops the tree in reverse order (the web
@@ -9,6 +10,7 @@
 
 pub mod bind;
 pub mod credentials;
+pub mod hardening;
 pub mod instance;
 pub mod notify;
 pub mod safe_mode;
@@ -28,6 +30,7 @@ use tracing::{error, info, warn};
 
 use crate::agent::failover::Cooldowns;
 use crate::agent::tools::policy::{is_sandboxed, ToolPolicy};
+use crate::agent::tools::walls::Walls;
 use crate::agent::tools::workspace::{ensure_dir, Workspaces};
 use crate::agent::tools::{SessionHandles, ToolBox, ToolRegistry};
 use crate::agent::{Engine, RunSettings};
@@ -121,6 +124,9 @@ pub fn load_config(paths: &Paths, options: &GatewayOptions) -> Result<LoadedConf
 pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     let paths = Paths::resolve(options.config_path.as_deref())?;
     let loaded = load_config(&paths, &options)?;
+    // Still the only thread: the environment may be rewritten (see `hardening`).
+    let erased = hardening::erase_secret_environment(&api_key_variables(&loaded.config));
+    let undumpable = hardening::forbid_dumping();
     let tls =
         tls::server_config(&loaded.config.gateway.ssl).map_err(|error| ConfigError::Invalid {
             path: paths.config_file.clone(),
@@ -130,6 +136,11 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     // Moved into the actix system below; dropped when it ends, which flushes the file writer.
     let mut logs =
         crate::logging::init_gateway(&loaded.config.logging, &paths.state_dir, options.verbose);
+    tracing::info!(
+        erased = ?erased,
+        undumpable,
+        "secret variables erased from /proc/self/environ; process not dumpable"
+    );
     let credential = credentials::resolve(&loaded.config, &paths.token_file())?;
     let guard =
         InstanceGuard::acquire(&paths.lock_file(), &paths.runtime_file(), &paths.state_dir)?;
@@ -158,6 +169,7 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
             listener,
             tls,
             state_dir: &paths.state_dir,
+            config_file: Some(&paths.config_file),
             tools: ToolRegistry::default(),
         })?;
         let url = format!(
@@ -188,6 +200,16 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     })
 }
 
+/// The variables the config names as holding provider keys (`models.providers.*.apiKeyEnv`).
+fn api_key_variables(config: &Config) -> Vec<String> {
+    config
+        .models
+        .providers
+        .values()
+        .filter_map(|provider| provider.api_key_env.clone())
+        .collect()
+}
+
 /// A gateway running inside the current actix system.
 pub struct RunningGateway {
     pub registry: Registry,
@@ -206,6 +228,9 @@ pub struct StartParts<'a> {
     pub listener: TcpListener,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub state_dir: &'a std::path::Path,
+    /// The config file, protected from the tools with the state directory (`None`: only the
+    /// state directory is).
+    pub config_file: Option<&'a std::path::Path>,
     /// Registered after the built-ins (a same-named tool replaces the built-in).
     pub tools: ToolRegistry,
 }
@@ -220,6 +245,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         listener,
         tls,
         state_dir,
+        config_file,
         tools,
     } = parts;
     let registry = Registry::default();
@@ -241,7 +267,17 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         },
         std::mem::take(&mut builtins.children),
     );
-    let toolbox = toolbox(config, state_dir, &store, builtins, tools, &prepared);
+    let mut walls = Walls::of(state_dir, config_file);
+    if let Some(key) = config
+        .gateway
+        .ssl
+        .key_path
+        .as_deref()
+        .filter(|_| config.gateway.ssl.enabled)
+    {
+        walls = walls.and_file(std::path::Path::new(key));
+    }
+    let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared);
     let engine = Arc::new(Engine {
         store,
         catalog,
@@ -322,6 +358,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
 fn toolbox(
     config: &Config,
     state_dir: &std::path::Path,
+    walls: Walls,
     store: &Arc<SessionStore>,
     builtins: crate::agent::tools::builtin::Builtins,
     extra: ToolRegistry,
@@ -341,7 +378,7 @@ fn toolbox(
     ToolBox::new(
         registry,
         policy,
-        Workspaces::new(main, state_dir),
+        Workspaces::new(main, state_dir, walls),
         prepared.tools.clone(),
         handles,
         Some(builtins.processes),

@@ -89,6 +89,8 @@ pub struct FileFacts {
     /// The secrets file (`<state>/secrets.env`) and its mode, `None` when there is none.
     pub secrets_file: PathBuf,
     pub secrets_mode: Option<u32>,
+    /// The kernel's Landlock ABI (`None`: no Landlock, so `exec` can read the state directory).
+    pub landlock_abi: Option<u32>,
 }
 
 impl FileFacts {
@@ -112,6 +114,7 @@ impl FileFacts {
             state_dir: paths.state_dir.clone(),
             secrets_mode: perms::mode(&paths.secrets_file()),
             secrets_file: paths.secrets_file(),
+            landlock_abi: crate::agent::tools::exec::landlock::abi_version(),
         }
     }
 }
@@ -150,6 +153,10 @@ impl AuditReport {
 pub fn audit(config: &Config, files: &FileFacts) -> AuditReport {
     let mut findings = audit_config::check(config);
     findings.extend(check_files(files));
+    findings.extend(super::secrets_walls::audit_findings(
+        config,
+        files.landlock_abi,
+    ));
     if let Some(length) = files.token_file_length {
         findings.extend(audit_config::token_length(length, &files.token_file));
     }
@@ -268,6 +275,7 @@ mod tests {
             state_dir_mode: Some(0o700),
             secrets_file: PathBuf::from("/h/state/secrets.env"),
             secrets_mode: Some(0o600),
+            landlock_abi: Some(7),
         }
     }
 
@@ -306,6 +314,17 @@ mod tests {
         files.token_file_length = Some(8);
         let report = audit(&Config::default(), &files);
         assert_eq!(report.check_ids(), ["gateway.token_short"]);
+    }
+
+    #[test]
+    fn a_kernel_without_landlock_is_a_warning_while_exec_is_allowed() {
+        let files = FileFacts {
+            landlock_abi: None,
+            ..facts()
+        };
+        let report = audit(&Config::default(), &files);
+        assert_eq!(report.check_ids(), ["tools.exec_can_read_secrets"]);
+        assert!(!report.has_critical());
     }
 
     #[test]

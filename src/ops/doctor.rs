@@ -186,6 +186,10 @@ pub fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport 
         &tools,
         super::doctor_tools::exec_allowed(&config),
     ));
+    issues.extend(super::secrets_walls::doctor_issues(
+        &tools,
+        super::doctor_tools::exec_allowed(&config),
+    ));
     issues.sort_by_key(|issue| issue.severity);
     DiagnosticsReport {
         timestamp: crate::clock::now_rfc3339(),

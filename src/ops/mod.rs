@@ -11,6 +11,7 @@
 //!   (`--fix` repairs): `pincer doctor`;
 //! - [`suggest`]: `pincer config suggest` and `pincer config template --secure`;
 //! - [`memory`]: `pincer debug memory`;
+//! - [`secrets_walls`]: whether the kernel keeps Pincer's secrets from `exec` (doctor and audit);
 //! - helpers: [`perms`] (file modes), [`procfs`] (a process's memory), [`netinfo`] (addresses),
 //!   [`layout`] (workspace, service unit), [`clock`], [`units`], [`error`].
 
@@ -27,6 +28,7 @@ pub mod memory;
 pub mod netinfo;
 pub mod perms;
 pub mod procfs;
+pub mod secrets_walls;
 pub mod suggest;
 pub mod units;
 

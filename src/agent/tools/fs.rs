@@ -1,19 +1,24 @@
 //! `read`, `write` and `edit`: files of the caller's workspace, within size limits.
 //!
-//! Every path goes through [`super::workspace::resolve`] (no `..`, no absolute path outside, no
-//! symlink out). Only regular files are read or changed (a FIFO would block a thread forever).
+//! Every path goes through [`super::workspace::resolve_for`] (no `..`, no absolute path outside,
+//! no symlink out, nothing of Pincer's own state or config), and every file is opened through
+//! [`super::guarded::Place`], which checks the opened file again. Only regular files are read or
+//! changed (a FIFO would block a thread forever).
 //! The work runs in `spawn_blocking`, off the actor system's thread. `edit` replaces one exact
 //! occurrence of a text and refuses when it is missing or ambiguous, so the model never changes
 //! a place it did not mean.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::args;
-use super::workspace::{resolve, shown};
+use super::guarded::Place;
+use super::walls::Walls;
+use super::workspace::{place, place_of, resolve_for, shown};
 use super::{Tool, ToolContext};
 use crate::config::FsTool;
 use crate::providers::ToolSpec;
@@ -43,50 +48,73 @@ impl From<&FsTool> for Limits {
     }
 }
 
-/// A regular file at `path`, or why not.
-fn regular(path: &Path, shown_as: &str) -> Result<std::fs::Metadata, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{shown_as}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{shown_as}: not a regular file"));
-    }
-    Ok(meta)
-}
-
 /// Reads a whole file as text within `max` bytes.
-fn read_text(path: &Path, shown_as: &str, max: u64) -> Result<String, String> {
-    let meta = regular(path, shown_as)?;
-    if meta.len() > max {
+fn read_text(
+    place: Place<'_>,
+    path: &std::path::Path,
+    shown_as: &str,
+    max: u64,
+) -> Result<String, String> {
+    let file = place.open_read(path, shown_as)?;
+    let len = file
+        .metadata()
+        .map_err(|e| format!("{shown_as}: {e}"))?
+        .len();
+    if len > max {
         return Err(format!(
-            "{shown_as} is {} bytes, over the {max}-byte limit (tools.fs.maxReadBytes)",
-            meta.len()
+            "{shown_as} is {len} bytes, over the {max}-byte limit (tools.fs.maxReadBytes)"
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown_as}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{shown_as}: {e}"))?;
     String::from_utf8(bytes).map_err(|_| format!("{shown_as} is not UTF-8 text"))
 }
 
-fn write_checked(path: &Path, shown_as: &str, text: &str, max: u64) -> Result<(), String> {
+fn write_checked(
+    place: Place<'_>,
+    path: &std::path::Path,
+    shown_as: &str,
+    text: &str,
+    max: u64,
+) -> Result<(), String> {
     if text.len() as u64 > max {
         return Err(format!(
             "{shown_as}: {} bytes is over the {max}-byte limit (tools.fs.maxWriteBytes)",
             text.len()
         ));
     }
-    if path.exists() {
-        regular(path, shown_as)?;
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{shown_as}: {e}"))?;
-    }
-    std::fs::write(path, text).map_err(|e| format!("{shown_as}: {e}"))
+    let mut file = place.open_write(path, shown_as)?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("{shown_as}: {e}"))
 }
 
-fn target(cx: &ToolContext, arguments: &Value) -> Result<(PathBuf, PathBuf, String), String> {
+/// The resolved target of a call: the file, how to show it, and where it may be opened.
+struct Target {
+    full: PathBuf,
+    shown_as: String,
+    root: PathBuf,
+    walls: Arc<Walls>,
+}
+
+impl Target {
+    fn place(&self) -> Place<'_> {
+        place(&self.root, &self.walls)
+    }
+}
+
+fn target(cx: &ToolContext, arguments: &Value) -> Result<Target, String> {
     let path = args::string(arguments, "path")?;
-    let root = cx.workspace.to_path_buf();
-    let full = resolve(&root, path)?;
-    let shown_as = shown(&root, &full);
-    Ok((root, full, shown_as))
+    let full = resolve_for(cx, path)?;
+    let shown_as = shown(&cx.workspace, &full);
+    let (root, walls) = place_of(cx)?;
+    Ok(Target {
+        full,
+        shown_as,
+        root,
+        walls,
+    })
 }
 
 /// `read`.
@@ -123,12 +151,22 @@ impl Tool for Read {
         let max = self.limits.max_read;
         let found = target(cx, &arguments);
         Box::pin(async move {
-            let (_, full, shown_as) = found?;
+            let target = found?;
             let offset = args::opt_u64(&arguments, "offset")?;
             let limit = args::opt_u64(&arguments, "limit")?;
-            blocking(move || match (offset, limit) {
-                (None, None) => read_text(&full, &shown_as, max),
-                _ => read_lines(&full, &shown_as, offset.unwrap_or(1).max(1), limit, max),
+            blocking(move || {
+                let (place, full, shown_as) = (target.place(), &target.full, &target.shown_as);
+                match (offset, limit) {
+                    (None, None) => read_text(place, full, shown_as, max),
+                    _ => read_lines(
+                        place,
+                        full,
+                        shown_as,
+                        offset.unwrap_or(1).max(1),
+                        limit,
+                        max,
+                    ),
+                }
             })
             .await
         })
@@ -137,14 +175,14 @@ impl Tool for Read {
 
 /// Lines `first..first+limit` (1-based), at most `max` bytes of them.
 fn read_lines(
-    path: &Path,
+    place: Place<'_>,
+    path: &std::path::Path,
     shown_as: &str,
     first: u64,
     limit: Option<u64>,
     max: u64,
 ) -> Result<String, String> {
-    regular(path, shown_as)?;
-    let file = std::fs::File::open(path).map_err(|e| format!("{shown_as}: {e}"))?;
+    let file = place.open_read(path, shown_as)?;
     let mut reader = BufReader::new(file);
     let mut out = String::new();
     let mut line = Vec::new();
@@ -213,10 +251,11 @@ impl Tool for Write {
         let max = self.limits.max_write;
         let found = target(cx, &arguments);
         Box::pin(async move {
-            let (_, full, shown_as) = found?;
+            let target = found?;
             let content = args::string(&arguments, "content")?.to_string();
             blocking(move || {
-                write_checked(&full, &shown_as, &content, max)?;
+                let shown_as = &target.shown_as;
+                write_checked(target.place(), &target.full, shown_as, &content, max)?;
                 Ok(format!("wrote {} bytes to {shown_as}", content.len()))
             })
             .await
@@ -257,14 +296,15 @@ impl Tool for Edit {
         let limits = self.limits;
         let found = target(cx, &arguments);
         Box::pin(async move {
-            let (_, full, shown_as) = found?;
+            let target = found?;
             let old = args::string(&arguments, "old_string")?.to_string();
             let new = args::string(&arguments, "new_string")?.to_string();
             blocking(move || {
-                let text = read_text(&full, &shown_as, limits.max_write.max(limits.max_read))?;
+                let (place, full, shown_as) = (target.place(), &target.full, &target.shown_as);
+                let text = read_text(place, full, shown_as, limits.max_write.max(limits.max_read))?;
                 let edited =
                     replace_once(&text, &old, &new).map_err(|e| format!("{shown_as}: {e}"))?;
-                write_checked(&full, &shown_as, &edited, limits.max_write)?;
+                write_checked(place, full, shown_as, &edited, limits.max_write)?;
                 Ok(format!("edited {shown_as}"))
             })
             .await

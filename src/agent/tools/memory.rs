@@ -11,7 +11,8 @@ use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::fs::blocking;
-use super::workspace::{resolve, shown};
+use super::guarded::Place;
+use super::workspace::{place, place_of, resolve_for, shown};
 use super::{args, Tool, ToolContext};
 use crate::providers::ToolSpec;
 
@@ -168,17 +169,20 @@ impl Tool for MemorySearch {
         arguments: Value,
     ) -> BoxFuture<'static, Result<String, String>> {
         let root = cx.workspace.to_path_buf();
+        let opened = place_of(cx);
         Box::pin(async move {
+            let (real_root, walls) = opened?;
             let query = args::string(&arguments, "query")?.to_string();
             let limit = args::opt_u64(&arguments, "maxResults")?
                 .unwrap_or(5)
                 .clamp(1, 20);
             blocking(move || {
                 let mut all = Vec::new();
+                let place = place(&real_root, &walls);
                 for file in memory_files(&root) {
-                    let small = std::fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_NOTE_BYTES);
-                    if let (true, Ok(text)) = (small, std::fs::read_to_string(&file)) {
-                        all.extend(chunks(&shown(&root, &file), &text));
+                    let shown_as = shown(&root, &file);
+                    if let Ok(text) = read_note(place, &file, &shown_as) {
+                        all.extend(chunks(&shown_as, &text));
                     }
                 }
                 let ranked = rank(&all, &query, usize::try_from(limit).unwrap_or(5));
@@ -197,6 +201,27 @@ impl Tool for MemorySearch {
             .await
         })
     }
+}
+
+/// A note's text, opened checked ([`Place`]), at most [`MAX_NOTE_BYTES`].
+fn read_note(place: Place<'_>, file: &Path, shown_as: &str) -> Result<String, String> {
+    use std::io::Read;
+    let opened = place
+        .open_read(file, shown_as)
+        .map_err(|_| format!("{shown_as}: not a readable note"))?;
+    let len = opened
+        .metadata()
+        .map_err(|e| format!("{shown_as}: {e}"))?
+        .len();
+    if len > MAX_NOTE_BYTES {
+        return Err(format!("{shown_as}: not a readable note"));
+    }
+    let mut text = String::new();
+    opened
+        .take(MAX_NOTE_BYTES)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{shown_as}: {e}"))?;
+    Ok(text)
 }
 
 /// `memory_get`.
@@ -227,26 +252,24 @@ impl Tool for MemoryGet {
         arguments: Value,
     ) -> BoxFuture<'static, Result<String, String>> {
         let root = cx.workspace.to_path_buf();
+        let checked = args::string(&arguments, "path").and_then(|path| resolve_for(cx, path));
+        let opened = place_of(cx);
         Box::pin(async move {
+            let full = checked?;
+            let (real_root, walls) = opened?;
             let path = args::string(&arguments, "path")?.to_string();
             let from = args::opt_u64(&arguments, "from")?.unwrap_or(1).max(1);
             let count = args::opt_u64(&arguments, "lines")?
                 .unwrap_or(200)
                 .clamp(1, 2000);
             blocking(move || {
-                let full = resolve(&root, &path)?;
                 let relative = shown(&root, &full);
                 if !is_memory_file(&relative) {
                     return Err(format!(
                         "{path} is not a memory file (MEMORY.md or memory/*.md)"
                     ));
                 }
-                let meta = std::fs::metadata(&full).map_err(|e| format!("{relative}: {e}"))?;
-                if !meta.is_file() || meta.len() > MAX_NOTE_BYTES {
-                    return Err(format!("{relative}: not a readable note"));
-                }
-                let text =
-                    std::fs::read_to_string(&full).map_err(|e| format!("{relative}: {e}"))?;
+                let text = read_note(place(&real_root, &walls), &full, &relative)?;
                 let skip = usize::try_from(from - 1).unwrap_or(usize::MAX);
                 let take = usize::try_from(count).unwrap_or(200);
                 let lines: Vec<&str> = text.lines().skip(skip).take(take).collect();

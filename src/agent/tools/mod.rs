@@ -11,7 +11,9 @@
 //!   handles the session tools need;
 //! - [`policy`]: groups, allow/deny, the sandbox, with the reason for every decision;
 //! - [`toolbox`]: the engine's entry point; [`invoke`]: the invocation actor;
-//! - [`workspace`]: path confinement and per-session folders;
+//! - [`workspace`]: path confinement and per-session folders; [`walls`]: Pincer's own state
+//!   and config, which no tool may read; [`guarded`]: opening files checked on the open
+//!   descriptor;
 //! - the built-in tools: [`fs`] (read, write, edit), [`patch`] (apply_patch), [`exec`] (exec,
 //!   process), [`sessions`] (sessions_list, sessions_history, sessions_send, session_status),
 //!   [`web`] (web_fetch and its cache), [`memory`] (memory_get, memory_search), [`current_time`];
@@ -22,12 +24,14 @@ pub mod builtin;
 pub mod current_time;
 pub mod exec;
 pub mod fs;
+pub mod guarded;
 pub mod invoke;
 pub mod memory;
 pub mod patch;
 pub mod policy;
 pub mod sessions;
 pub mod toolbox;
+pub mod walls;
 pub mod web;
 pub mod workspace;
 
@@ -80,6 +84,8 @@ pub struct ToolContext {
     pub workspace: Arc<Path>,
     /// What the session tools need.
     pub sessions: Arc<SessionHandles>,
+    /// Pincer's own files, refused to every tool (see [`walls`]).
+    pub walls: Arc<walls::Walls>,
 }
 
 impl std::fmt::Debug for ToolContext {
@@ -177,5 +183,6 @@ pub(crate) fn test_context(workspace: &Path) -> ToolContext {
         sessions: Arc::new(SessionHandles::new(Arc::new(store), |key| {
             key != crate::sessions::key::MAIN
         })),
+        walls: Arc::new(walls::Walls::none()),
     }
 }

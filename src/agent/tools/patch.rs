@@ -7,12 +7,15 @@
 //! it. Every file is checked before any is written, so a patch that fails leaves nothing
 //! half-applied.
 
-use std::path::PathBuf;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
 
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::fs::{blocking, Limits};
+use super::guarded::Place;
+use super::walls::Walls;
 use super::workspace::{resolve, shown};
 use super::{args, Tool, ToolContext};
 use crate::providers::ToolSpec;
@@ -216,9 +219,10 @@ impl Tool for ApplyPatch {
     ) -> BoxFuture<'static, Result<String, String>> {
         let limits = self.limits;
         let root = cx.workspace.to_path_buf();
+        let walls = std::sync::Arc::clone(&cx.walls);
         Box::pin(async move {
             let patch = args::string(&arguments, "patch")?.to_string();
-            blocking(move || apply_to_workspace(&root, &patch, limits)).await
+            blocking(move || apply_to_workspace(&root, &walls, &patch, limits)).await
         })
     }
 }
@@ -229,11 +233,19 @@ enum Change {
 }
 
 fn apply_to_workspace(
-    root: &std::path::Path,
+    root: &Path,
+    walls: &Walls,
     patch: &str,
     limits: Limits,
 ) -> Result<String, String> {
     let files = parse(patch)?;
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| format!("the workspace {} is not usable: {e}", root.display()))?;
+    let place = Place {
+        root: &real_root,
+        walls,
+    };
     let mut changes = Vec::new();
     let mut summary = Vec::new();
     for file in &files {
@@ -241,21 +253,16 @@ fn apply_to_workspace(
             return Err("a file section names /dev/null on both sides".into());
         };
         let path = resolve(root, name)?;
+        if walls.guarding(&path, &[&real_root]).is_some() {
+            return Err(Walls::refusal(name));
+        }
         let shown_as = shown(root, &path);
         let old = match &file.old_path {
             None if path.exists() => {
                 return Err(format!("{shown_as} already exists; the patch creates it"))
             }
             None => None,
-            Some(_) => {
-                let meta = std::fs::metadata(&path).map_err(|e| format!("{shown_as}: {e}"))?;
-                if !meta.is_file() || meta.len() > limits.max_write.max(limits.max_read) {
-                    return Err(format!(
-                        "{shown_as}: not a regular file within the size limits"
-                    ));
-                }
-                Some(std::fs::read_to_string(&path).map_err(|e| format!("{shown_as}: {e}"))?)
-            }
+            Some(_) => Some(read_old(place, &path, &shown_as, limits)?),
         };
         if file.new_path.is_none() {
             changes.push(Change::Delete(path));
@@ -279,17 +286,41 @@ fn apply_to_workspace(
     for change in changes {
         match change {
             Change::Write(path, text) => {
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-                }
-                std::fs::write(&path, text).map_err(|e| format!("{}: {e}", shown(root, &path)))?;
+                let shown_as = shown(root, &path);
+                place
+                    .open_write(&path, &shown_as)?
+                    .write_all(text.as_bytes())
+                    .map_err(|e| format!("{shown_as}: {e}"))?;
             }
-            Change::Delete(path) => {
-                std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", shown(root, &path)))?
-            }
+            Change::Delete(path) => place.remove(&path, &shown(root, &path))?,
         }
     }
     Ok(summary.join("\n"))
+}
+
+/// The current text of a file the patch changes, opened checked, within the size limits.
+fn read_old(
+    place: Place<'_>,
+    path: &Path,
+    shown_as: &str,
+    limits: Limits,
+) -> Result<String, String> {
+    let max = limits.max_write.max(limits.max_read);
+    let file = place.open_read(path, shown_as)?;
+    let len = file
+        .metadata()
+        .map_err(|e| format!("{shown_as}: {e}"))?
+        .len();
+    if len > max {
+        return Err(format!(
+            "{shown_as}: not a regular file within the size limits"
+        ));
+    }
+    let mut text = String::new();
+    file.take(max)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{shown_as}: {e}"))?;
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -96,6 +96,7 @@ impl ToolBox {
             sandboxed,
             workspace: Arc::from(workspace.as_path()),
             sessions: Arc::clone(&self.handles),
+            walls: Arc::clone(&self.workspaces.walls),
         })
     }
 
@@ -149,6 +150,7 @@ mod tests {
     use super::*;
     use crate::agent::tools::invoke::supervisor_spec;
     use crate::agent::tools::policy::is_sandboxed;
+    use crate::agent::tools::walls::Walls;
     use crate::config::{Config, SandboxMode};
     use crate::sessions::SessionStore;
     use pincer_actors::{Registry, RootHandle};
@@ -170,7 +172,7 @@ mod tests {
         let toolbox = ToolBox::new(
             built.registry,
             ToolPolicy::from_config(&config),
-            Workspaces::new(main.clone(), dir.path()),
+            Workspaces::new(main.clone(), dir.path(), Walls::none()),
             root.supervisor().clone(),
             handles,
             Some(built.processes),

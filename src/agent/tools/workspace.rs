@@ -8,28 +8,37 @@
 //! [`resolve`] confines a path the model gave: relative paths are taken from the root, `..` is
 //! refused outright, an absolute path must lie inside the root, and the deepest existing part of
 //! the path is canonicalised (following symlinks) and must still lie inside the root, so a
-//! symlink pointing out of the workspace is refused too. The file tools cannot create symlinks;
-//! only `exec` could race a check, and a session with `exec` can touch these files anyway.
+//! symlink pointing out of the workspace is refused too. [`resolve_for`] adds the
+//! [`Walls`]: a path inside Pincer's state directory or config is refused even when the workspace
+//! contains it. A symlink swapped in after these checks (by a background `exec` command) is
+//! caught when the file is opened ([`super::guarded`]).
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::guarded::Place;
+use super::walls::Walls;
+use super::ToolContext;
 use crate::sessions::key::MAIN;
 
-/// The main workspace and the root of the per-session sandboxes.
+/// The main workspace, the root of the per-session sandboxes, and the walls around Pincer's
+/// own files.
 #[derive(Debug, Clone)]
 pub struct Workspaces {
     pub main: PathBuf,
     pub sandboxes: PathBuf,
+    pub walls: Arc<Walls>,
 }
 
 impl Workspaces {
-    pub fn new(main: PathBuf, state_dir: &Path) -> Self {
+    pub fn new(main: PathBuf, state_dir: &Path, walls: Walls) -> Self {
         Workspaces {
             main,
             sandboxes: state_dir.join("sandboxes"),
+            walls: Arc::new(walls),
         }
     }
 
@@ -142,6 +151,31 @@ pub fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
         .fold(real, |acc, part| acc.join(part)))
 }
 
+/// [`resolve`] in the caller's workspace, refusing what the walls protect.
+pub fn resolve_for(cx: &ToolContext, path: &str) -> Result<PathBuf, String> {
+    let full = resolve(&cx.workspace, path)?;
+    let root = canonical_root(&cx.workspace)?;
+    if cx.walls.guarding(&full, &[&root]).is_some() {
+        return Err(Walls::refusal(path));
+    }
+    Ok(full)
+}
+
+/// The caller's workspace (canonical) and walls, to open files checked ([`Place`]).
+pub fn place_of(cx: &ToolContext) -> Result<(PathBuf, Arc<Walls>), String> {
+    Ok((canonical_root(&cx.workspace)?, Arc::clone(&cx.walls)))
+}
+
+/// A [`Place`] borrowing `root` and `walls`.
+pub fn place<'a>(root: &'a Path, walls: &'a Walls) -> Place<'a> {
+    Place { root, walls }
+}
+
+fn canonical_root(root: &Path) -> Result<PathBuf, String> {
+    root.canonicalize()
+        .map_err(|e| format!("the workspace {} is not usable: {e}", root.display()))
+}
+
 /// `path` relative to `root` for messages (the model never needs the absolute location).
 pub fn shown(root: &Path, path: &Path) -> String {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -209,7 +243,7 @@ mod tests {
 
     #[test]
     fn sandboxed_sessions_get_their_own_folder() {
-        let spaces = Workspaces::new(PathBuf::from("/w"), Path::new("/s"));
+        let spaces = Workspaces::new(PathBuf::from("/w"), Path::new("/s"), Walls::none());
         assert_eq!(spaces.for_session(MAIN, true), PathBuf::from("/w"));
         assert_eq!(
             spaces.for_session("agent:main:x", false),

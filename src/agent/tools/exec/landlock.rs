@@ -1,21 +1,32 @@
-//! Landlock confinement of `exec` commands (Linux 5.13+): write only inside the workspace.
+//! Landlock confinement of `exec` commands (Linux 5.13+): nothing of Pincer's own state or config
+//! can be read, and (with `tools.exec.sandbox`) nothing outside the workspace written.
 //!
-//! Three raw system calls, no crate: the gateway builds a ruleset before spawning (read and
-//! execute everywhere, everything inside the workspace and the exec temp folder, read and write
-//! on `/dev/null`), and the child applies it to itself between `fork` and `exec`
-//! ([`restrict_self`], async-signal-safe: `prctl(NO_NEW_PRIVS)` and `landlock_restrict_self`
-//! only). The restriction is inherited by every process the command starts and cannot be lifted.
-//! The access rights handled are all those the running kernel's ABI knows, so a newer kernel
-//! confines more (v2 cross-folder links, v3 truncation, v5 device ioctls).
+//! Three raw system calls, no crate: the gateway builds a ruleset before spawning from the
+//! [`Grant`]s of [`super::grants::plan`] (read and execute on everything but the protected
+//! paths, listing of every folder, everything inside the open roots) and the child applies it
+//! to itself between `fork` and `exec` ([`restrict_self`], async-signal-safe:
+//! `prctl(NO_NEW_PRIVS)` and `landlock_restrict_self` only). The restriction is inherited by
+//! every process the command starts and cannot be lifted; it also keeps the command from
+//! ptrace-attaching to the gateway (`/proc/<gateway>/mem`), which lies outside its domain.
+//!
+//! Two kinds of ruleset: a *confined* command's handles every right the kernel's ABI knows (so a
+//! newer kernel confines more: v2 cross-folder links, v3 truncation, v5 device ioctls) and
+//! grants write rights only in the open roots and `/dev/null`; an unconfined command's
+//! (`tools.exec.sandbox: false`) handles only reading, listing and executing, so it may still
+//! write anywhere. Every right used here exists since ABI v1, so any Landlock kernel enforces
+//! the read walls in full; a grant that fails (a path gone meanwhile) is skipped, which only
+//! ever denies more.
 //!
 //! Where the kernel lacks Landlock (or it is disabled), [`abi_version`] is `None`: commands run
-//! unconfined, and `pincer doctor` says so.
+//! unconfined, and `pincer doctor` and `pincer security audit` say so.
 
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+use super::grants::{Access, Grant};
 
 const CREATE_RULESET_VERSION: u32 = 1;
 const RULE_PATH_BENEATH: libc::c_int = 1;
@@ -62,6 +73,11 @@ fn handled_for(version: u32) -> u64 {
     }
 }
 
+/// Rights that make sense on a file (the others only apply to folders).
+const FILE_RIGHTS: u64 = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV;
+/// What an unconfined command's ruleset handles: reading, listing and executing.
+const READ_RIGHTS: u64 = EXECUTE | READ_FILE | READ_DIR;
+
 /// A ruleset ready to be applied by a child process.
 #[derive(Debug)]
 pub struct Ruleset {
@@ -69,13 +85,37 @@ pub struct Ruleset {
 }
 
 impl Ruleset {
-    /// Read and execute everywhere; full access inside each of `writable` (missing ones are
-    /// skipped); read and write on `/dev/null`.
-    pub fn confine_writes_to(writable: &[&Path]) -> io::Result<Ruleset> {
+    /// The ruleset of one command: every folder may be listed; each of `grants` may be read
+    /// (and executed), the [`Access::Full`] ones also changed when `confine_writes`; with
+    /// `confine_writes`, `/dev/null` may be written too and nothing else.
+    pub fn for_command(grants: &[Grant], confine_writes: bool) -> io::Result<Ruleset> {
         let version = abi_version().ok_or_else(|| {
             io::Error::new(io::ErrorKind::Unsupported, "Landlock is not available")
         })?;
-        let handled = handled_for(version);
+        let handled = if confine_writes {
+            handled_for(version)
+        } else {
+            READ_RIGHTS
+        };
+        let ruleset = Ruleset::create(handled)?;
+        ruleset.allow(Path::new("/"), READ_DIR)?;
+        for grant in grants {
+            let rights = match grant.access {
+                Access::Read => EXECUTE | READ_FILE | READ_DIR,
+                Access::Full => handled,
+            };
+            // A path gone since the plan was made (or unopenable) stays ungranted: that only
+            // ever denies more.
+            let _ = ruleset.allow(&grant.path, rights);
+        }
+        if confine_writes {
+            let file_rights = (WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV) & handled;
+            ruleset.allow(Path::new("/dev/null"), file_rights)?;
+        }
+        Ok(ruleset)
+    }
+
+    fn create(handled: u64) -> io::Result<Ruleset> {
         let attr = RulesetAttr {
             handled_access_fs: handled,
         };
@@ -93,30 +133,37 @@ impl Ruleset {
         }
         let fd = RawFd::try_from(fd).map_err(|_| io::Error::other("bad ruleset fd"))?;
         // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
-        let ruleset = Ruleset {
+        Ok(Ruleset {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        };
-        ruleset.allow(Path::new("/"), EXECUTE | READ_FILE | READ_DIR)?;
-        for dir in writable {
-            if dir.exists() {
-                ruleset.allow(dir, handled)?;
-            }
-        }
-        let file_rights = (WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV) & handled;
-        ruleset.allow(Path::new("/dev/null"), file_rights)?;
-        Ok(ruleset)
+        })
     }
 
+    /// Grants `rights` (those that apply: a file takes only file rights) beneath `path`,
+    /// without following a symlink in its last component.
     fn allow(&self, path: &Path, rights: u64) -> io::Result<()> {
         let name = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a path"))?;
         // SAFETY: a NUL-terminated path; O_PATH opens without reading anything.
-        let raw = unsafe { libc::open(name.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+        let raw = unsafe {
+            libc::open(
+                name.as_ptr(),
+                libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `raw` was just opened and is owned here.
         let parent = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: fstat on a descriptor we own, into a zeroed local struct.
+        let is_dir = unsafe {
+            let mut stat: libc::stat = std::mem::zeroed();
+            if libc::fstat(parent.as_raw_fd(), &mut stat) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            stat.st_mode & libc::S_IFMT == libc::S_IFDIR
+        };
+        let rights = if is_dir { rights } else { rights & FILE_RIGHTS };
         let attr = PathBeneathAttr {
             allowed_access: rights,
             parent_fd: parent.as_raw_fd(),

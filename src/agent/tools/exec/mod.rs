@@ -3,7 +3,9 @@
 //! - `spawn.rs`: one command: process group, scrubbed environment, Landlock, output, group kill;
 //! - `processes.rs`: the `maxProcesses` slots, background commands by id, the `process` tool;
 //! - `output.rs`: bounded head + tail output; `env.rs`: which variables are secrets;
-//! - `landlock.rs`: the confinement (writes only inside the workspace and the exec temp folder).
+//! - `landlock.rs`: the confinement (nothing of Pincer's state or config readable; with
+//!   `tools.exec.sandbox`, writes only inside the workspace and the exec temp folder), from the
+//!   grants of `grants.rs`; `privileges.rs`: `CAP_SYS_PTRACE` dropped from every command.
 //!
 //! A foreground command runs until it exits or `tools.exec.timeout` (or its own shorter
 //! `timeout`) expires; then its whole process group is killed and the model reads what it
@@ -12,8 +14,10 @@
 //! killed after `tools.exec.backgroundTimeout`.
 
 pub mod env;
+pub mod grants;
 pub mod landlock;
 pub mod output;
+pub mod privileges;
 pub mod processes;
 pub mod spawn;
 
@@ -26,7 +30,7 @@ use serde_json::{json, Value};
 use self::processes::ProcessTable;
 use self::spawn::{spawn, KillOnDrop, Settings};
 use super::invoke::human;
-use super::workspace::resolve;
+use super::workspace::resolve_for;
 use super::{args, Tool, ToolContext};
 use crate::providers::ToolSpec;
 
@@ -84,7 +88,7 @@ impl Tool for Exec {
                 None => settings.timeout,
             };
             let cwd = match args::opt_string(&arguments, "workdir")? {
-                Some(dir) => resolve(&cx.workspace, dir)?,
+                Some(dir) => resolve_for(&cx, dir)?,
                 None => cx.workspace.to_path_buf(),
             };
             if !cwd.is_dir() {
@@ -92,7 +96,7 @@ impl Tool for Exec {
             }
             if background {
                 let permit = table.permit(Duration::ZERO).await?;
-                let proc = spawn(&command, &cwd, &settings, permit)?;
+                let proc = spawn(&command, &cwd, &cx, &settings, permit)?;
                 let id = table.add(Arc::clone(&cx.session_key), Arc::clone(&proc));
                 let watched = Arc::clone(&proc);
                 let lifetime = settings.background_timeout;
@@ -112,7 +116,7 @@ impl Tool for Exec {
                 ));
             }
             let permit = table.permit(SLOT_WAIT).await?;
-            let proc = spawn(&command, &cwd, &settings, permit)?;
+            let proc = spawn(&command, &cwd, &cx, &settings, permit)?;
             let guard = KillOnDrop(Arc::clone(&proc));
             let finished = tokio::time::timeout(limit, proc.wait()).await;
             match finished {
@@ -139,10 +143,20 @@ impl Tool for Exec {
 /// Whether `exec` commands are confined: the setting, and what the kernel offers.
 pub fn confinement(enabled: bool) -> (bool, String) {
     match (enabled, landlock::abi_version()) {
-        (false, _) => (false, "off (tools.exec.sandbox is false)".to_string()),
+        (false, Some(abi)) => (
+            false,
+            format!(
+                "writes unconfined (tools.exec.sandbox is false); Landlock ABI v{abi} keeps \
+                 Pincer's state and config unreadable"
+            ),
+        ),
+        (false, None) => (false, "off (tools.exec.sandbox is false)".to_string()),
         (true, Some(abi)) => (
             true,
-            format!("Landlock ABI v{abi}: writes only in the workspace"),
+            format!(
+                "Landlock ABI v{abi}: writes only in the workspace; Pincer's state and config \
+                 unreadable"
+            ),
         ),
         (true, None) => (
             false,

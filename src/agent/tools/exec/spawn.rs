@@ -1,5 +1,6 @@
 //! Starting one shell command and watching it: its own process group, a scrubbed environment,
-//! optional Landlock confinement, merged and bounded output, and a group kill.
+//! Landlock (Pincer's own files unreadable; writes confined with `tools.exec.sandbox`), no
+//! `CAP_SYS_PTRACE`, merged and bounded output, and a group kill.
 //!
 //! The command runs as `/bin/sh -c <command>` in the leader of a new process group, so that
 //! [`Proc::kill`] (SIGKILL to the group) ends everything it started. Two threads per command:
@@ -18,8 +19,12 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 use tracing::warn;
 
 use super::env::scrub;
+use super::grants::{plan, Access};
 use super::landlock::{restrict_self, Ruleset};
 use super::output::Output;
+use super::privileges::drop_ptrace;
+use crate::agent::tools::walls::canonical;
+use crate::agent::tools::ToolContext;
 
 /// How commands are run (from `tools.exec`).
 #[derive(Debug, Clone)]
@@ -27,7 +32,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub background_timeout: Duration,
     pub max_output: usize,
-    /// Confine with Landlock when the kernel supports it.
+    /// Confine writes to the workspace (`tools.exec.sandbox`). Reading Pincer's own files is
+    /// refused either way where the kernel has Landlock.
     pub confine: bool,
     /// `TMPDIR` of commands (writable even when confined).
     pub tmp_dir: PathBuf,
@@ -60,7 +66,7 @@ pub struct Proc {
     pub pid: i32,
     pub command: String,
     pub started: Instant,
-    /// Whether Landlock confines it.
+    /// Whether Landlock restricts it (reads always; writes with `tools.exec.sandbox`).
     pub confined: bool,
     output: Mutex<Output>,
     exit: watch::Sender<Option<Exit>>,
@@ -105,6 +111,38 @@ impl Proc {
     }
 }
 
+/// The Landlock ruleset of a command of `cx`: Pincer's own files ungranted, the workspace and
+/// the temp folder open (fully when writes are confined). `None` without Landlock, said once.
+fn ruleset_for(cx: &ToolContext, settings: &Settings) -> Option<Ruleset> {
+    let _ = std::fs::create_dir_all(&settings.tmp_dir);
+    let access = if settings.confine {
+        Access::Full
+    } else {
+        Access::Read
+    };
+    let open: Vec<(PathBuf, Access)> = [cx.workspace.as_ref(), settings.tmp_dir.as_path()]
+        .into_iter()
+        .filter_map(canonical)
+        .map(|root| (root, access))
+        .collect();
+    let protected: Vec<PathBuf> = cx.walls.protected().map(Path::to_path_buf).collect();
+    match Ruleset::for_command(&plan(&protected, &open), settings.confine) {
+        Ok(ruleset) => Some(ruleset),
+        Err(error) => {
+            // Said once per process (and by `pincer doctor`), not at every command.
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            if !WARNED.swap(true, SeqCst) {
+                warn!(
+                    %error,
+                    "exec commands run unconfined: Landlock is unavailable, so they can read \
+                     Pincer's state directory and config"
+                );
+            }
+            None
+        }
+    }
+}
+
 fn lock(output: &Mutex<Output>) -> std::sync::MutexGuard<'_, Output> {
     output.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -127,29 +165,16 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Starts `command` in `cwd`. `permit` (a `maxProcesses` slot) is released when it exits.
+/// Starts `command` in `cwd` for the caller `cx`. `permit` (a `maxProcesses` slot) is released
+/// when it exits.
 pub fn spawn(
     command: &str,
     cwd: &Path,
+    cx: &ToolContext,
     settings: &Settings,
     permit: OwnedSemaphorePermit,
 ) -> Result<Arc<Proc>, String> {
-    let ruleset = if settings.confine {
-        let _ = std::fs::create_dir_all(&settings.tmp_dir);
-        match Ruleset::confine_writes_to(&[cwd, &settings.tmp_dir]) {
-            Ok(ruleset) => Some(ruleset),
-            Err(error) => {
-                // Said once per process (and by `pincer doctor`), not at every command.
-                static WARNED: AtomicBool = AtomicBool::new(false);
-                if !WARNED.swap(true, SeqCst) {
-                    warn!(%error, "exec commands run unconfined: Landlock is unavailable");
-                }
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let ruleset = ruleset_for(cx, settings);
     let (mut reader, writer) =
         std::io::pipe().map_err(|e| format!("cannot create the output pipe: {e}"))?;
     let writer_err = writer
@@ -171,11 +196,17 @@ pub fn spawn(
         .stderr(writer_err);
     std::os::unix::process::CommandExt::process_group(&mut shell, 0);
     let confined = ruleset.is_some();
-    if let Some(fd) = ruleset.as_ref().map(Ruleset::raw_fd) {
-        // SAFETY: the closure only makes async-signal-safe system calls (see `restrict_self`).
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut shell, move || restrict_self(fd));
-        }
+    let fd = ruleset.as_ref().map(Ruleset::raw_fd);
+    // SAFETY: the closure only makes async-signal-safe system calls (see `drop_ptrace` and
+    // `restrict_self`).
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut shell, move || {
+            drop_ptrace();
+            match fd {
+                Some(fd) => restrict_self(fd),
+                None => Ok(()),
+            }
+        });
     }
     let spawned = shell.spawn();
     // Close the parent's copies of the pipe's write end, or the reader would never see EOF.

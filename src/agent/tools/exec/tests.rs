@@ -266,3 +266,49 @@ async fn landlock_confines_writes_to_the_workspace() {
     );
     assert!(confinement(true).0);
 }
+
+#[actix::test]
+async fn landlock_hides_pincers_own_files_from_every_command() {
+    if landlock::abi_version().is_none() {
+        eprintln!("skipped: this kernel has no Landlock");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().canonicalize().unwrap();
+    let state = home.join("state");
+    let ws = state.join("agents/main/workspace");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(state.join("secrets.env"), "OPENAI_API_KEY=sk-unit-secret\n").unwrap();
+    std::fs::write(home.join("pincer.json5"), "{ apiKey: 'cfg-unit-secret' }").unwrap();
+    std::fs::write(ws.join("mine.txt"), "workspace-text").unwrap();
+    let mut cx = test_context(&ws);
+    cx.walls = Arc::new(crate::agent::tools::walls::Walls::of(
+        &state,
+        Some(&home.join("pincer.json5")),
+    ));
+    for confine in [true, false] {
+        let mut tool = exec(&state, 8192, 4, confine);
+        tool.settings = Arc::new(Settings {
+            tmp_dir: state.join("tmp/exec"),
+            ..(*tool.settings).clone()
+        });
+        let command = format!(
+            "cat {state}/secrets.env; cat {home}/pincer.json5; cat mine.txt; echo; \
+             ls /usr >/dev/null && echo usr-ok; head -1 /proc/self/status; \
+             echo t > \"$TMPDIR/t\" && echo tmp-ok; echo w > new.txt && echo write-ok",
+            state = state.display(),
+            home = home.display()
+        );
+        let out = tool.call(&cx, json!({ "command": command })).await.unwrap();
+        for secret in ["sk-unit-secret", "cfg-unit-secret"] {
+            assert!(!out.contains(secret), "confine={confine}: {out}");
+        }
+        for fine in ["workspace-text", "usr-ok", "Name:", "tmp-ok", "write-ok"] {
+            assert!(
+                out.contains(fine),
+                "confine={confine}: {fine} missing: {out}"
+            );
+        }
+        assert!(out.contains("Permission denied"), "{out}");
+    }
+}
