@@ -9,11 +9,14 @@
 //! - [`methods`], [`chat`]: the methods;
 //! - [`bus`]: events serialized once and broadcast to every connection (slow consumers dropped);
 //! - [`idempotency`]: `idempotencyKey` for side-effecting methods;
-//! - [`frames`]: the frame shapes.
+//! - [`frames`]: the frame shapes;
+//! - [`frame_limit`]: the frame-size limit applied to the raw bytes (64 KiB until `connect`
+//!   succeeds, `maxPayload` after), so that an oversized frame is refused by its header.
 
 pub mod bus;
 pub mod chat;
 pub mod connection;
+pub mod frame_limit;
 pub mod frames;
 pub mod idempotency;
 pub mod methods;
