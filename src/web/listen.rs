@@ -187,7 +187,20 @@ fn refuse(stream: &TcpStream, refusal: Refusal, plain: bool) -> String {
              content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
             body.len()
         );
-        let _ = stream.try_write(answer.as_bytes());
+        // A fresh socket's send buffer is empty: one non-blocking send either takes the whole
+        // answer or the client is gone. (tokio's `try_write` would refuse until the reactor has
+        // seen the socket writable.)
+        let fd = std::os::fd::AsRawFd::as_raw_fd(stream);
+        // SAFETY: `fd` belongs to `stream`, borrowed for the duration of the call; `answer`
+        // outlives it.
+        let _ = unsafe {
+            libc::send(
+                fd,
+                answer.as_ptr().cast(),
+                answer.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
     }
     why
 }
