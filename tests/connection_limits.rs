@@ -206,3 +206,33 @@ fn a_new_connection_replaces_the_oldest_one_of_its_address_that_sent_nothing() {
         );
     }
 }
+
+#[test]
+fn unauthenticated_websockets_give_way_to_newcomers_and_authenticated_ones_do_not() {
+    let gateway = Gateway::start(Some("{ gateway: { maxConnectionsPerClient: 3 } }"));
+    let (mut authenticated, _) = WsClient::connect(gateway.addr, &gateway.token());
+    // Upgraded, challenged, never authenticated; one at a time so that they are admitted in order.
+    let mut pending: Vec<WsClient> = (0..2)
+        .map(|_| {
+            let mut client = WsClient::open(gateway.addr);
+            client
+                .next_frame(Duration::from_secs(5))
+                .expect("challenge");
+            std::thread::sleep(Duration::from_millis(100));
+            client
+        })
+        .collect();
+    let answer = healthz_within(gateway.addr, Duration::from_secs(3)).expect("/healthz answered");
+    assert_eq!(answer.0.status, 200);
+    // The older unauthenticated socket made room (long before its 15 s handshake timeout).
+    assert_eq!(
+        pending[0].closed(Duration::from_secs(2)).map(|c| c.0),
+        Some(1006),
+        "the oldest unauthenticated WebSocket was not closed for the newcomer"
+    );
+    assert_eq!(pending[1].closed(Duration::from_millis(300)), None);
+    assert_eq!(
+        authenticated.request("health", serde_json::json!({}))["ok"],
+        true
+    );
+}

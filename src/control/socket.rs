@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Message, Session};
 use pincer_actors::{ChildSpec, StartChild, TerminateChild};
 use serde_json::{json, Value};
@@ -27,6 +27,7 @@ use super::frames::{self, code, parse_request, ErrorShape, Request, PROTOCOL};
 use super::methods::METHODS;
 use super::{Presence, EVENTS, PRE_AUTH_MAX, TICK};
 use crate::web::auth::AuthRejection;
+use crate::web::connections::PendingProof;
 use crate::web::AppState;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -43,14 +44,24 @@ pub async fn upgrade(
     let body = web::Payload::from_request(&request, &mut limit.guard(body.into_inner())).await?;
     let (response, session, stream) = actix_ws::handle(&request, body)?;
     let stream = stream.max_frame_size(PRE_AUTH_MAX);
+    // Until `hello-ok`, a newcomer from the same address may take this connection's place.
+    let proof = request.extensions().get::<PendingProof>().cloned();
     let peer = request.peer_addr().map(|a| a.ip());
     let origin = request
         .headers()
         .get("origin")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    actix_web::rt::spawn(serve(state, session, stream, limit, peer, origin));
+    let pre_auth = PreAuth { limit, proof };
+    actix_web::rt::spawn(serve(state, session, stream, pre_auth, peer, origin));
     Ok(response)
+}
+
+/// What holds an unauthenticated connection in check: its frame limit, and the connection
+/// tracker's note that it has not proven itself yet.
+struct PreAuth {
+    limit: FrameLimit,
+    proof: Option<PendingProof>,
 }
 
 /// Closes with a policy violation after sending `error` (as the answer to `id`, if known).
@@ -193,11 +204,12 @@ async fn serve(
     state: web::Data<AppState>,
     mut session: Session,
     stream: actix_ws::MessageStream,
-    limit: FrameLimit,
+    pre_auth: PreAuth,
     peer: Option<IpAddr>,
     origin: Option<String>,
 ) {
     let mut stream = stream;
+    let PreAuth { limit, proof } = pre_auth;
     let control = Arc::clone(&state.control);
     let mut nonce = [0u8; 16];
     let _ = getrandom::fill(&mut nonce);
@@ -333,7 +345,10 @@ async fn serve(
         return;
     }
     info!(conn = %conn_id, client = %who, "operator connected over WebSocket");
-    // Authenticated: frames up to `maxPayload` from now on.
+    // Authenticated: frames up to `maxPayload` from now on, and the connection keeps its place.
+    if let Some(proof) = &proof {
+        proof.prove();
+    }
     let max_payload = control.limits.max_payload;
     limit.raise(max_payload);
     let mut stream = stream.max_frame_size(max_payload);

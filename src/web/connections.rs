@@ -7,7 +7,9 @@
 //! gateway holds `maxConnections`, a newcomer takes the place of the oldest unproven connection
 //! (of that address, or of anyone when the gateway is full): the stale one is closed at once, so
 //! a new client (a health probe, the CLI) is served without waiting for the request-head timeout.
-//! Only when every connection concerned is proven is the newcomer refused (HTTP 503).
+//! Only when every connection concerned is proven is the newcomer refused (HTTP 503). A WebSocket
+//! connection is proven only once its client has authenticated (`hello-ok`), so unauthenticated
+//! sockets, too, give way to newcomers.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -66,6 +68,25 @@ struct RefusalLog {
 }
 
 const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Carried by a WebSocket upgrade request: its connection stays replaceable (like one that has
+/// not sent a request) until the client has authenticated, then the socket calls [`Self::prove`].
+#[derive(Debug, Clone)]
+pub struct PendingProof {
+    tracker: Arc<ConnectionTracker>,
+    peer: SocketAddr,
+}
+
+impl PendingProof {
+    pub fn new(tracker: Arc<ConnectionTracker>, peer: SocketAddr) -> PendingProof {
+        PendingProof { tracker, peer }
+    }
+
+    /// The client authenticated: its connection is never replaced.
+    pub fn prove(&self) {
+        self.tracker.proven(self.peer);
+    }
+}
 
 /// An admitted connection; dropping it (the connection ended) frees its place.
 #[derive(Debug)]

@@ -6,7 +6,8 @@
 //! per accepted TCP stream, first asks the [`ConnectionTracker`] (caps per client address and in
 //! total, replacing the oldest connection that has not sent a request head yet; see
 //! [`super::connections`]), then hands the stream to `actix_http`'s `HttpService` (over rustls
-//! when TLS is on) running the actix-web `App`. Every request marks its connection as proven.
+//! when TLS is on) running the actix-web `App`. Every request marks its connection as proven,
+//! except a WebSocket upgrade, whose socket does so once the client has authenticated.
 //! A refused plain-HTTP connection gets a one-line 503 before it is closed; a refused TLS one is
 //! just closed. The request-head timeout (`gateway.connectionTimeout`) also bounds the TLS
 //! handshake.
@@ -16,7 +17,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_http::{HttpService, Request, TlsAcceptorConfig};
+use actix_http::{HttpMessage, HttpService, Request, TlsAcceptorConfig};
 use actix_server::{Server, ServerBuilder};
 use actix_service::{
     apply_fn_factory, boxed, map_config, IntoServiceFactory, Service, ServiceFactory,
@@ -30,7 +31,7 @@ use futures_util::future::{select, Either};
 use serde_json::json;
 use tracing::debug;
 
-use super::connections::{ConnectionTracker, Refusal};
+use super::connections::{ConnectionTracker, PendingProof, Refusal};
 use super::ServerSettings;
 use crate::monitor::metrics::Metrics;
 
@@ -88,7 +89,13 @@ where
                 app().into_factory().map_err(|error| error.error_response()),
                 move |request: Request, app: &_| {
                     if let Some(peer) = request.peer_addr() {
-                        proving.proven(peer);
+                        if request.upgrade() {
+                            // Proven by the WebSocket handshake, not by the upgrade request.
+                            let proof = PendingProof::new(Arc::clone(&proving), peer);
+                            request.extensions_mut().insert(proof);
+                        } else {
+                            proving.proven(peer);
+                        }
                     }
                     Service::call(app, request)
                 },
