@@ -203,12 +203,11 @@ fn check_connect(
 async fn serve(
     state: web::Data<AppState>,
     mut session: Session,
-    stream: actix_ws::MessageStream,
+    mut stream: actix_ws::MessageStream,
     pre_auth: PreAuth,
     peer: Option<IpAddr>,
     origin: Option<String>,
 ) {
-    let mut stream = stream;
     let PreAuth { limit, proof } = pre_auth;
     let control = Arc::clone(&state.control);
     let mut nonce = [0u8; 16];
@@ -351,7 +350,7 @@ async fn serve(
     }
     let max_payload = control.limits.max_payload;
     limit.raise(max_payload);
-    let mut stream = stream.max_frame_size(max_payload);
+    stream = stream.max_frame_size(max_payload);
     let why = pump(
         &state,
         &mut session,
