@@ -89,14 +89,24 @@ pub struct GatewayConfig {
     /// Default 100: ample for one person's devices, small enough to stop a
     /// runaway client from exhausting file descriptors.
     pub max_connections: u32,
-    /// Milliseconds to finish a connection handshake; default 5000, long
-    /// enough for slow mobile links, short enough to drop idle probes.
+    /// Milliseconds a new connection gets to finish its request head (and
+    /// its TLS handshake); default 2000: a slow mobile link sends a head in
+    /// well under a second, and a half-open or slowloris connection is
+    /// dropped before it keeps a health probe waiting.
     pub connection_timeout: u64,
     /// Milliseconds for a non-streaming request; default 30000, matching the
     /// seed's suggested production value.
     pub request_timeout: u64,
     /// Per-client request rate limiting.
     pub rate_limiting: RateLimiting,
+    // -- connection limits (issue 14, item 6) --
+    /// Connections one client address may hold at once; default unset,
+    /// meaning three quarters of `maxConnections` (75 of 100), so that one
+    /// address (loopback counts as one) can never take the last quarter.
+    /// At the cap a newcomer replaces that address's oldest connection that
+    /// has not sent a request yet; only when all are busy is it refused (503).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections_per_client: Option<u32>,
     /// Default false. When true, `POST /admin/actors/{id}/panic` makes a running actor panic, to
     /// rehearse crashes (chaos tests, checking that supervision restarts what it should). Never
     /// on in production: anyone holding the admin credential could crash actors at will.
@@ -113,11 +123,22 @@ impl Default for GatewayConfig {
             tailscale: Tailscale::default(),
             ssl: Ssl::default(),
             max_connections: 100,
-            connection_timeout: 5000,
+            connection_timeout: 2000,
             request_timeout: 30000,
             rate_limiting: RateLimiting::default(),
+            max_connections_per_client: None,
             fault_injection: false,
         }
+    }
+}
+
+impl GatewayConfig {
+    /// `maxConnectionsPerClient`, or three quarters of `maxConnections` when unset (at least 1).
+    pub fn effective_max_connections_per_client(&self) -> u32 {
+        let total = self.max_connections.max(1);
+        self.max_connections_per_client
+            .unwrap_or(total - total / 4)
+            .max(1)
     }
 }
 
@@ -424,7 +445,9 @@ mod tests {
         assert_eq!(g.ssl, Ssl::default());
         assert!(!g.ssl.enabled);
         assert_eq!(g.max_connections, 100);
-        assert_eq!(g.connection_timeout, 5000);
+        assert_eq!(g.connection_timeout, 2000);
+        assert_eq!(g.max_connections_per_client, None);
+        assert_eq!(g.effective_max_connections_per_client(), 75);
         assert_eq!(g.request_timeout, 30000);
         assert!(!g.rate_limiting.enabled);
         assert_eq!(g.rate_limiting.requests_per_minute, 600);

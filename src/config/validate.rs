@@ -16,6 +16,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_ssl(config, &mut problems);
     check_allowed_origins(config, &mut problems);
     check_rate_limiting(config, &mut problems);
+    check_connections(config, &mut problems);
     check_logging(config, &mut problems);
     super::channels::check(&config.channels, &mut problems);
     super::tools::check(config, &mut problems);
@@ -60,6 +61,28 @@ fn check_rate_limiting(config: &Config, problems: &mut Vec<Problem>) {
         problems.push(Problem::new(
             "gateway.rateLimiting.burstSize",
             "must be at least 1 when rate limiting is enabled",
+        ));
+    }
+}
+
+fn check_connections(config: &Config, problems: &mut Vec<Problem>) {
+    let gateway = &config.gateway;
+    if gateway.max_connections == 0 {
+        problems.push(Problem::new(
+            "gateway.maxConnections",
+            "must be at least 1 (nothing could connect)",
+        ));
+    }
+    if gateway.max_connections_per_client == Some(0) {
+        problems.push(Problem::new(
+            "gateway.maxConnectionsPerClient",
+            "must be at least 1 (nothing could connect); leave it out for three quarters of maxConnections",
+        ));
+    }
+    if gateway.connection_timeout == 0 {
+        problems.push(Problem::new(
+            "gateway.connectionTimeout",
+            "must be at least 1 ms: 0 would let a connection that never sends a request hold its place forever",
         ));
     }
 }
@@ -267,6 +290,22 @@ mod tests {
         let mut c = Config::default();
         c.gateway.auth.rate_limit.max_attempts = 0;
         assert_eq!(keys(&c), ["gateway.auth.rateLimit.maxAttempts"]);
+    }
+
+    #[test]
+    fn connection_limits_must_let_something_in() {
+        let mut config = Config::default();
+        config.gateway.max_connections = 0;
+        config.gateway.max_connections_per_client = Some(0);
+        config.gateway.connection_timeout = 0;
+        assert_eq!(
+            keys(&config),
+            [
+                "gateway.maxConnections",
+                "gateway.maxConnectionsPerClient",
+                "gateway.connectionTimeout"
+            ]
+        );
     }
 
     #[test]

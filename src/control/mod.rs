@@ -11,11 +11,14 @@
 //! - [`scopes`]: which operator scope each method (and each HTTP route doing the same) needs,
 //!   checked before a method runs;
 //! - [`idempotency`]: `idempotencyKey` for side-effecting methods;
-//! - [`frames`]: the frame shapes.
+//! - [`frames`]: the frame shapes;
+//! - [`frame_limit`]: the frame-size limit applied to the raw bytes (64 KiB until `connect`
+//!   succeeds, `maxPayload` after), so that an oversized frame is refused by its header.
 
 pub mod bus;
 pub mod chat;
 pub mod connection;
+pub mod frame_limit;
 pub mod frames;
 pub mod idempotency;
 pub mod methods;

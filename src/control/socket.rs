@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Message, Session};
 use pincer_actors::{ChildSpec, StartChild, TerminateChild};
 use serde_json::{json, Value};
@@ -22,11 +22,13 @@ use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, warn};
 
 use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
+use super::frame_limit::FrameLimit;
 use super::frames::{self, code, parse_request, ErrorShape, Request, PROTOCOL};
 use super::methods::METHODS;
 use super::scopes::ScopeSet;
 use super::{Presence, EVENTS, PRE_AUTH_MAX, TICK};
 use crate::web::auth::AuthRejection;
+use crate::web::connections::PendingProof;
 use crate::web::AppState;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -44,6 +46,10 @@ pub async fn upgrade(
         .origins
         .check(&crate::web::origin::RequestFacts::of(&request, true))
         .err();
+    // Every byte of the connection (an upgrade request's body included) passes the frame limit,
+    // which refuses an oversized frame by its header, before its payload is buffered.
+    let limit = FrameLimit::new(PRE_AUTH_MAX);
+    let body = web::Payload::from_request(&request, &mut limit.guard(body.into_inner())).await?;
     let (response, session, stream) = actix_ws::handle(&request, body)?;
     if let Some(refusal) = refusal {
         warn!(peer = ?request.peer_addr(), code = refusal.code(), "WebSocket upgrade refused: {refusal}");
@@ -51,15 +57,25 @@ pub async fn upgrade(
         actix_web::rt::spawn(refuse(session, None, error));
         return Ok(response);
     }
-    let stream = stream.max_frame_size(state.control.limits.max_payload);
+    let stream = stream.max_frame_size(PRE_AUTH_MAX);
+    // Until `hello-ok`, a newcomer from the same address may take this connection's place.
+    let proof = request.extensions().get::<PendingProof>().cloned();
     let peer = request.peer_addr().map(|a| a.ip());
     let origin = request
         .headers()
         .get("origin")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    actix_web::rt::spawn(serve(state, session, stream, peer, origin));
+    let pre_auth = PreAuth { limit, proof };
+    actix_web::rt::spawn(serve(state, session, stream, pre_auth, peer, origin));
     Ok(response)
+}
+
+/// What holds an unauthenticated connection in check: its frame limit, and the connection
+/// tracker's note that it has not proven itself yet.
+struct PreAuth {
+    limit: FrameLimit,
+    proof: Option<PendingProof>,
 }
 
 /// Closes with a policy violation after sending `error` (as the answer to `id`, if known).
@@ -196,9 +212,11 @@ async fn serve(
     state: web::Data<AppState>,
     mut session: Session,
     mut stream: actix_ws::MessageStream,
+    pre_auth: PreAuth,
     peer: Option<IpAddr>,
     origin: Option<String>,
 ) {
+    let PreAuth { limit, proof } = pre_auth;
     let control = Arc::clone(&state.control);
     let mut nonce = [0u8; 16];
     let _ = getrandom::fill(&mut nonce);
@@ -231,6 +249,17 @@ async fn serve(
             return refuse(session, None, ErrorShape::invalid("invalid request frame: the first frame must be a JSON text frame `req connect`")).await;
         }
         Ok(Some(Err(error))) => {
+            if let Some(size) = limit.tripped() {
+                warn!(peer = ?peer, size, "WebSocket refused: a frame larger than 64 KiB before `connect`");
+                return refuse(
+                    session,
+                    None,
+                    ErrorShape::invalid(format!(
+                        "invalid request frame: {size} bytes announced before the handshake (at most 64 KiB until `connect` succeeds)"
+                    )),
+                )
+                .await;
+            }
             debug!(%error, "WebSocket protocol error before the handshake");
             return;
         }
@@ -324,6 +353,13 @@ async fn serve(
         return;
     }
     info!(conn = %conn_id, client = %who, scopes = %hello.scopes, "operator connected over WebSocket");
+    // Authenticated: frames up to `maxPayload` from now on, and the connection keeps its place.
+    if let Some(proof) = &proof {
+        proof.prove();
+    }
+    let max_payload = control.limits.max_payload;
+    limit.raise(max_payload);
+    stream = stream.max_frame_size(max_payload);
     let why = pump(
         &state,
         &mut session,
@@ -333,13 +369,24 @@ async fn serve(
         &actor,
     )
     .await;
+    let reason = match limit.tripped() {
+        Some(size) => {
+            warn!(conn = %conn_id, size, max_payload, "WebSocket frame larger than maxPayload refused");
+            Some(CloseReason {
+                code: CloseCode::Size,
+                description: Some(format!(
+                    "frame of {size} bytes is larger than maxPayload ({max_payload})"
+                )),
+            })
+        }
+        None => (why == ACTOR_STOPPED).then(|| CloseReason {
+            code: CloseCode::Error,
+            description: Some("internal error; reconnect".into()),
+        }),
+    };
     info!(conn = %conn_id, %why, "WebSocket connection closed");
     control.left(&conn_id);
     let _ = control.clients.tell(TerminateChild(conn_id));
-    let reason = (why == ACTOR_STOPPED).then(|| CloseReason {
-        code: CloseCode::Error,
-        description: Some("internal error; reconnect".into()),
-    });
     let _ = session.close(reason).await;
 }
 

@@ -412,12 +412,13 @@ fn server_settings(config: &Config) -> ServerSettings {
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
-    let max = usize::try_from(config.gateway.max_connections)
-        .unwrap_or(usize::MAX)
-        .max(1);
+    let count = |n: u32| usize::try_from(n).unwrap_or(usize::MAX).max(1);
     ServerSettings {
         workers,
-        max_connections_per_worker: max.div_ceil(workers),
+        connections: crate::web::connections::ConnectionLimits {
+            max_total: count(config.gateway.max_connections),
+            max_per_client: count(config.gateway.effective_max_connections_per_client()),
+        },
         client_request_timeout: Duration::from_millis(config.gateway.connection_timeout),
         graceful_timeout: Duration::from_secs(10),
         request_timeout: Duration::from_millis(config.gateway.request_timeout),

@@ -14,7 +14,9 @@ pub mod admin_channels;
 pub mod admin_metrics;
 pub mod admin_sessions;
 pub mod auth;
+pub mod connections;
 pub mod control_ui;
+pub mod listen;
 pub mod lockout;
 pub mod openai_api;
 pub mod origin;
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpResponse};
 use pincer_actors::{ActorRef, ChildContext, Managed, Registry, Supervisor};
 use serde_json::json;
 use tracing::{info, warn};
@@ -72,8 +74,9 @@ pub struct AppState {
 #[derive(Debug, Clone, Copy)]
 pub struct ServerSettings {
     pub workers: usize,
-    /// Per worker, as actix-web counts it.
-    pub max_connections_per_worker: usize,
+    /// `gateway.maxConnections` and `maxConnectionsPerClient`, over all workers.
+    pub connections: connections::ConnectionLimits,
+    /// `gateway.connectionTimeout`: to finish the request head (and the TLS handshake).
     pub client_request_timeout: Duration,
     /// How long in-flight requests get to finish on shutdown.
     pub graceful_timeout: Duration,
@@ -88,6 +91,8 @@ pub struct WebServer {
     tls: Option<Arc<rustls::ServerConfig>>,
     state: web::Data<AppState>,
     settings: ServerSettings,
+    /// Who holds which connections; kept across restarts of this actor, like the socket.
+    connections: Arc<connections::ConnectionTracker>,
     handle: Option<ServerHandle>,
     stopping: bool,
 }
@@ -106,6 +111,7 @@ impl WebServer {
             tls,
             state,
             settings,
+            connections: connections::ConnectionTracker::new(settings.connections),
             handle: None,
             stopping: false,
         }
@@ -113,11 +119,9 @@ impl WebServer {
 
     fn build(&self) -> std::io::Result<actix_web::dev::Server> {
         let state = self.state.clone();
-        let listener = self.listener.try_clone()?;
-        let metrics = Arc::clone(&self.state.monitor.metrics);
         let request_timeout =
             web::Data::new(timeout::RequestTimeout(self.settings.request_timeout));
-        let server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(request_timeout.clone())
@@ -126,21 +130,17 @@ impl WebServer {
                 .wrap(actix_web::middleware::from_fn(rate_limit::throttle))
                 .wrap(actix_web::middleware::from_fn(crate::monitor::http::count))
                 .configure(routes)
-        })
-        .on_connect(move |_connection, extensions| {
-            extensions.insert(metrics.connection_opened());
-        })
-        .workers(self.settings.workers)
-        .max_connections(self.settings.max_connections_per_worker)
-        .client_request_timeout(self.settings.client_request_timeout)
-        .shutdown_timeout(self.settings.graceful_timeout.as_secs().max(1))
-        .disable_signals();
-        let server = match &self.tls {
-            Some(tls) => server.listen_rustls_0_23(listener, (**tls).clone())?,
-            None => server.listen(listener)?,
-        }
-        .run();
-        Ok(server)
+        };
+        listen::server(
+            listen::Listen {
+                listener: self.listener.try_clone()?,
+                tls: self.tls.clone(),
+                settings: self.settings,
+                tracker: Arc::clone(&self.connections),
+                metrics: Arc::clone(&self.state.monitor.metrics),
+            },
+            app,
+        )
     }
 }
 

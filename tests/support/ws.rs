@@ -84,6 +84,11 @@ impl WsClient {
         (client, hello["payload"].clone())
     }
 
+    /// The TCP stream under the WebSocket, to write hand-made frames.
+    pub fn raw_stream(&mut self) -> &mut TcpStream {
+        self.socket.get_mut()
+    }
+
     pub fn send_text(&mut self, text: &str) {
         self.socket.send(Message::text(text)).expect("send");
     }
