@@ -45,7 +45,7 @@ use crate::agent::RunEvent;
 use crate::config::{DmPolicy, DmScope};
 use crate::sessions::key::{self, Origin};
 use crate::sessions::router::SessionRouter;
-use crate::sessions::submit::submit;
+use crate::sessions::submit::submit_journaled;
 
 /// How often pending journal entries are swept up.
 const SWEEP: Duration = Duration::from_secs(2);
@@ -90,6 +90,21 @@ pub fn parse_reply_tag(tag: &str) -> Option<(u64, u64)> {
     Some((id.parse().ok()?, received_ms.parse().ok()?))
 }
 
+/// The turn id of a journaled message: `<channel>-<entry id>-<received ms>`, stable across
+/// restarts, so a replayed message finds its turn in the transcript.
+fn turn_id_of(channel: &str, entry: &Entry) -> String {
+    format!("{channel}-{}-{}", entry.id, entry.record.received_ms)
+}
+
+/// Which of a turn's members sends its answer on `channel`: the first that came through it.
+fn replier<'a>(channel: &str, members: &'a [String]) -> Option<&'a str> {
+    members.iter().map(String::as_str).find(|member| {
+        member
+            .strip_prefix(channel)
+            .is_some_and(|rest| rest.starts_with('-'))
+    })
+}
+
 /// Sends a text outside a conversation (pairing approvals with `--notify`, operator sends).
 pub struct Notify {
     pub to: String,
@@ -131,8 +146,15 @@ enum Admission {
 }
 
 enum TurnOutcome {
-    Answer { text: String, turn: String },
-    Failed { error: String, retryable: bool },
+    Answer {
+        text: String,
+        turn: String,
+        members: Vec<String>,
+    },
+    Failed {
+        error: String,
+        retryable: bool,
+    },
 }
 
 /// The actor.
@@ -223,7 +245,7 @@ impl ChannelActor {
                 let until = now + self.parts.settings.confirm_wait;
                 self.awaiting.insert(entry.id, (entry, until));
             } else {
-                self.process(entry, ctx);
+                self.process(entry, true, ctx);
             }
         }
         let expired: Vec<u64> = self
@@ -240,12 +262,14 @@ impl ChannelActor {
                     "no delivery status came; answering again"
                 );
                 self.in_flight.remove(&id);
-                self.process(entry, ctx);
+                self.process(entry, true, ctx);
             }
         }
     }
 
-    fn process(&mut self, entry: Entry, ctx: &mut Context<Self>) {
+    /// Handles one journal entry; `replayed`: it comes from the sweep, so it may have been
+    /// handed to its session before (by an earlier incarnation, or before a restart).
+    fn process(&mut self, entry: Entry, replayed: bool, ctx: &mut Context<Self>) {
         if !self.in_flight.insert(entry.id) {
             return;
         }
@@ -253,7 +277,7 @@ impl ChannelActor {
             Admission::Agent => match &entry.record.body {
                 MessageBody::Text(text) => {
                     let text = text.clone();
-                    self.ask_agent(entry, text, ctx);
+                    self.ask_agent(entry, text, replayed, ctx);
                 }
                 MessageBody::Unsupported { kind } => {
                     self.parts.stats.unsupported.fetch_add(1, Relaxed);
@@ -318,7 +342,7 @@ impl ChannelActor {
         }
     }
 
-    fn ask_agent(&mut self, entry: Entry, text: String, ctx: &mut Context<Self>) {
+    fn ask_agent(&mut self, entry: Entry, text: String, replayed: bool, ctx: &mut Context<Self>) {
         let record = &entry.record;
         let session = key::direct(
             self.parts.settings.dm_scope,
@@ -328,18 +352,27 @@ impl ChannelActor {
                 peer: &record.sender,
             },
         );
-        let turn_id = format!("{}-{}-{}", self.channel, entry.id, record.received_ms);
+        let turn_id = turn_id_of(self.channel, &entry);
         if self.parts.settings.mark_read {
             ctx.spawn(self.parts.transport.mark_read(&entry).into_actor(self));
         }
         let router = self.parts.router.clone();
         let asking = async move {
             let (listener, mut events) = mpsc::unbounded_channel();
-            submit(&router, &session, text, listener, Some(turn_id)).await?;
+            submit_journaled(&router, &session, text, listener, turn_id, replayed).await?;
             while let Some(event) = events.recv().await {
                 match event {
-                    RunEvent::Final { text, turn, .. } => {
-                        return Ok(TurnOutcome::Answer { text, turn })
+                    RunEvent::Final {
+                        text,
+                        turn,
+                        members,
+                        ..
+                    } => {
+                        return Ok(TurnOutcome::Answer {
+                            text,
+                            turn,
+                            members,
+                        })
                     }
                     RunEvent::Failed { error, retryable } => {
                         return Ok(TurnOutcome::Failed { error, retryable })
@@ -363,17 +396,31 @@ impl ChannelActor {
         ctx: &mut Context<Self>,
     ) {
         match outcome {
-            Ok(TurnOutcome::Answer { text, turn }) => {
-                if let std::collections::hash_map::Entry::Vacant(slot) =
-                    self.answered_turns.entry(turn)
-                {
-                    slot.insert(Instant::now());
-                    self.reply(entry, text, ctx);
-                } else {
-                    // Batched with another message whose reply carries the answer.
-                    self.finish(entry.id);
+            Ok(TurnOutcome::Answer {
+                text,
+                turn,
+                members,
+            }) => match replier(self.channel, &members) {
+                // The turn's question lists its messages: the first of ours replies, the others
+                // are answered by that reply. Decided from the transcript alone, so a message
+                // replayed after a crash agrees with the one answered before it.
+                Some(first) if first == turn_id_of(self.channel, &entry) => {
+                    self.reply(entry, text, ctx)
                 }
-            }
+                Some(_) => self.finish(entry.id),
+                // A turn that lists none of ours (recorded before members were): the first
+                // asker to hear the answer replies.
+                None => {
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        self.answered_turns.entry(turn)
+                    {
+                        slot.insert(Instant::now());
+                        self.reply(entry, text, ctx);
+                    } else {
+                        self.finish(entry.id);
+                    }
+                }
+            },
             Ok(TurnOutcome::Failed {
                 error,
                 retryable: true,
@@ -501,7 +548,7 @@ impl Handler<Deliver> for ChannelActor {
 
     fn handle(&mut self, Deliver(entries): Deliver, ctx: &mut Context<Self>) {
         for entry in entries {
-            self.process(entry, ctx);
+            self.process(entry, false, ctx);
         }
     }
 }

@@ -1,0 +1,187 @@
+//! Exactly once, counted by content, with the default queue mode `collect` (issue 14, item 10).
+//!
+//! Twelve WhatsApp senders each send five messages in quick succession while the model takes
+//! 0.25 s a turn, so that messages arriving during a turn are joined into one follow-up turn;
+//! the gateway is killed with SIGKILL in the middle of that and started again on the same home.
+//! Senders behave like Meta: a POST that did not get its 200 is sent again (to whichever gateway
+//! is up). The model emulator answers `echo: <the turn's user message>`, so every reply says which
+//! messages it answers. Counting replies per quoted message id cannot see a message answered inside
+//! an earlier message's collected turn and again in a later one; counting by content does: every
+//! acknowledged message's text must appear in exactly one reply.
+
+mod support;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::channels::{channel_status, config, whatsapp, APP_SECRET, PNID, WA_TOKEN};
+use support::emulators::graph::{self, GraphApi};
+use support::emulators::Emulator;
+use support::Gateway;
+
+const SENDERS: usize = 12;
+const PER_SENDER: usize = 5;
+
+/// The text of message `n` of sender `s`: unique, so that counting it in replies is exact.
+fn text_of(s: usize, n: usize) -> String {
+    format!("sender {s:02} message {n}")
+}
+
+/// Posts the messages of sender `s` (one sender number, so one session), each until some
+/// gateway acknowledges it; returns them as (wamid, text).
+fn send_all(s: usize, target: Arc<Mutex<SocketAddr>>, deadline: Instant) -> Vec<(String, String)> {
+    let from = format!("1555{s:02}0000");
+    // Spread the senders a little, as real traffic would be.
+    thread::sleep(Duration::from_millis(15 * s as u64));
+    let mut acknowledged = Vec::new();
+    for n in 0..PER_SENDER {
+        let wamid = format!("wamid.COLLECT{s}-{n}");
+        let text = text_of(s, n);
+        let body = graph::text_webhook(PNID, &[(&from, &wamid, &text)]);
+        let signature = graph::sign(&body, APP_SECRET);
+        loop {
+            assert!(Instant::now() < deadline, "{wamid} was never acknowledged");
+            let addr: SocketAddr = *target.lock().unwrap();
+            match graph::try_post_webhook(addr, "/webhooks/whatsapp", &body, Some(&signature)) {
+                Ok((200, _)) => break,
+                _ => thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        acknowledged.push((wamid, text));
+        // Faster than a turn: the next messages arrive while the model is still answering.
+        thread::sleep(Duration::from_millis(90));
+    }
+    acknowledged
+}
+
+/// One run: the stream, one `kill -9` once `kill_after` replies went out, the restart, and the
+/// count by content. Panics with the offending replies.
+fn run_once(kill_after: usize) {
+    let provider = Emulator::openai();
+    provider.set_delay(Duration::from_millis(250));
+    let graph = GraphApi::start(WA_TOKEN);
+    // Meta reports each send's status; after a crash a possibly-answered message waits 3 s for it.
+    graph.post_sent_status(true);
+    let text = config(
+        &provider,
+        &[whatsapp(&graph, "open", "'*'", ", confirmWaitSeconds: 3")],
+    );
+    let mut gateway = Gateway::start(Some(&text));
+    let aim = |graph: &GraphApi, gateway: &Gateway| {
+        graph.set_webhook_target(
+            &format!("http://{}/webhooks/whatsapp", gateway.addr),
+            APP_SECRET,
+            PNID,
+        )
+    };
+    aim(&graph, &gateway);
+    let target = Arc::new(Mutex::new(gateway.addr));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|s| {
+            let target = Arc::clone(&target);
+            thread::spawn(move || send_all(s, target, deadline))
+        })
+        .collect();
+
+    // Kill while collected turns are in flight: the first turns are answered, later messages
+    // are queued or being answered.
+    let until = Instant::now() + Duration::from_secs(60);
+    while graph.sends().len() < kill_after && Instant::now() < until {
+        thread::sleep(Duration::from_millis(2));
+    }
+    let home = gateway.kill9();
+    gateway = Gateway::start_in(home, &[]);
+    *target.lock().unwrap() = gateway.addr;
+    aim(&graph, &gateway);
+
+    let acknowledged: Vec<(String, String)> = senders
+        .into_iter()
+        .flat_map(|s| s.join().expect("sender thread"))
+        .collect();
+    assert_eq!(acknowledged.len(), SENDERS * PER_SENDER);
+
+    // Poll until every text was answered (or the time is up), then wait past the confirmation
+    // wait so that a second answer would show.
+    let until = Instant::now() + Duration::from_secs(90);
+    loop {
+        let echoed = graph.echoed_texts();
+        if acknowledged.iter().all(|(_, t)| echoed.contains_key(t)) || Instant::now() > until {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    thread::sleep(Duration::from_secs(5));
+
+    let echoed = graph.echoed_texts();
+    let replies: Vec<(Option<String>, String)> = graph
+        .sends()
+        .into_iter()
+        .map(|sent| (sent.context, sent.body))
+        .collect();
+    let unanswered: Vec<&String> = acknowledged
+        .iter()
+        .map(|(_, t)| t)
+        .filter(|t| !echoed.contains_key(*t))
+        .collect();
+    assert!(
+        unanswered.is_empty(),
+        "{} acknowledged messages appear in no reply: {unanswered:?}\nreplies: {replies:#?}",
+        unanswered.len()
+    );
+    let twice: Vec<(&String, usize)> = acknowledged
+        .iter()
+        .map(|(_, t)| (t, echoed[t]))
+        .filter(|(_, n)| *n != 1)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "messages answered in more than one reply (by content): {twice:?}\nreplies: {replies:#?}"
+    );
+    let strangers: Vec<&String> = echoed
+        .keys()
+        .filter(|t| !acknowledged.iter().any(|(_, a)| a == *t))
+        .collect();
+    assert!(
+        strangers.is_empty(),
+        "replies echo texts nobody sent: {strangers:?}"
+    );
+    // By quoted id as well: no message is quoted by two replies, and every reply quotes one.
+    let quoted: HashMap<String, usize> = graph.sends_by_context();
+    let quoted_twice: Vec<(&String, &usize)> = quoted.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(
+        quoted_twice.is_empty(),
+        "messages quoted by more than one reply: {quoted_twice:?}"
+    );
+    assert!(
+        replies.iter().all(|(context, _)| context.is_some()),
+        "every reply quotes the message it answers: {replies:#?}"
+    );
+    // The collected turns really happened (fewer replies than messages), or this proved little.
+    assert!(
+        replies.len() < acknowledged.len(),
+        "no message was collected into another's turn: {} replies for {} messages",
+        replies.len(),
+        acknowledged.len()
+    );
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let figures = channel_status(&gateway);
+        if figures["journal"]["pending"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < until, "entries left pending: {figures:#}");
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn collected_messages_are_answered_exactly_once_by_content_across_kill_9() {
+    // Two crash points: early (first turns answered, collected turns being formed and run) and
+    // later (collected turns answered, their members being marked done).
+    run_once(SENDERS);
+    run_once(2 * SENDERS + 4);
+}
