@@ -544,6 +544,53 @@ mod tests {
     }
 
     #[test]
+    fn late_askers_hear_the_outcome_whenever_they_join() {
+        let late = LateAskers::default();
+        let (early, mut early_rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(late.join(early));
+        let outcome = RunEvent::Failed {
+            error: "x".into(),
+            retryable: true,
+        };
+        late.settle(&outcome);
+        assert_eq!(early_rx.try_recv().ok(), Some(outcome.clone()));
+        let (after, mut after_rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(late.join(after), "joining a settled turn answers at once");
+        assert_eq!(after_rx.try_recv().ok(), Some(outcome));
+        late.close();
+        assert!(late.settled(), "closing keeps a known outcome");
+
+        let vanished = LateAskers::default();
+        let (waiting, mut waiting_rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(vanished.join(waiting));
+        vanished.close();
+        assert!(
+            waiting_rx.try_recv().is_err() && waiting_rx.is_closed(),
+            "let go, so it asks again"
+        );
+        let (too_late, _rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(!vanished.join(too_late));
+    }
+
+    #[test]
+    fn a_resumed_turn_keeps_the_members_of_its_question() {
+        let mut collected = message("wa-2", user("two\n\nthree"));
+        if let Entry::Message { members, .. } = &mut collected {
+            *members = vec!["wa-2".into(), "wa-3".into()];
+        }
+        let entries = vec![message("wa-1", user("one")), collected];
+        assert_eq!(
+            persisted_members(&entries, "wa-2"),
+            Some(vec!["wa-2".to_string(), "wa-3".to_string()])
+        );
+        assert_eq!(
+            persisted_members(&entries, "wa-1"),
+            Some(vec!["wa-1".to_string()])
+        );
+        assert_eq!(persisted_members(&entries, "wa-9"), None);
+    }
+
+    #[test]
     fn history_keeps_completed_turns_and_resumes_the_current_one() {
         let dangling = ChatMessage::Assistant {
             text: String::new(),
