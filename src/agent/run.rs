@@ -79,11 +79,19 @@ impl LateAskers {
         true
     }
 
-    /// Whether the turn's outcome is known (joining answers at once).
-    pub fn settled(&self) -> bool {
+    /// Whether the turn ended for good: answered, or failed for a reason that asking again
+    /// would not change (joining then answers at once). A retryable failure is not conclusive:
+    /// whoever asks again runs the turn again.
+    pub fn concluded(&self) -> bool {
         matches!(
             *self.state.lock().unwrap_or_else(|p| p.into_inner()),
-            Late::Settled(_)
+            Late::Settled(
+                RunEvent::Final { .. }
+                    | RunEvent::Failed {
+                        retryable: false,
+                        ..
+                    }
+            )
         )
     }
 
@@ -558,7 +566,20 @@ mod tests {
         assert!(late.join(after), "joining a settled turn answers at once");
         assert_eq!(after_rx.try_recv().ok(), Some(outcome));
         late.close();
-        assert!(late.settled(), "closing keeps a known outcome");
+        assert!(
+            !late.concluded(),
+            "a retryable failure does not conclude the turn"
+        );
+        let answered = LateAskers::default();
+        answered.settle(&RunEvent::Final {
+            text: "done".into(),
+            usage: Usage::default(),
+            model: String::new(),
+            turn: "t".into(),
+            members: vec!["t".into()],
+        });
+        answered.close();
+        assert!(answered.concluded(), "closing keeps a known answer");
 
         let vanished = LateAskers::default();
         let (waiting, mut waiting_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -176,11 +176,11 @@ impl SessionActor {
                 return None;
             }
         }
-        // The turn that just ended holds it: its outcome is known.
+        // The turn that just ended holds it and was answered (or failed for good): say so.
         if let Some((_, late)) = self
             .last
             .as_ref()
-            .filter(|(plan, late)| plan.members.contains(&id) && late.settled())
+            .filter(|(plan, late)| plan.members.contains(&id) && late.concluded())
         {
             if late.join(submit.listener.clone()) {
                 return None;
