@@ -7,7 +7,9 @@
 //! is up). The model emulator answers `echo: <the turn's user message>`, so every reply says which
 //! messages it answers. Counting replies per quoted message id cannot see a message answered inside
 //! an earlier message's collected turn and again in a later one; counting by content does: every
-//! acknowledged message's text must appear in exactly one reply.
+//! acknowledged message's text must appear in exactly one reply. The second test is the same
+//! bug class without a crash: collected messages whose turn failed for a passing reason and that
+//! are asked again one by one.
 
 mod support;
 
@@ -184,4 +186,84 @@ fn collected_messages_are_answered_exactly_once_by_content_across_kill_9() {
     // later (collected turns answered, their members being marked done).
     run_once(SENDERS);
     run_once(2 * SENDERS + 4);
+}
+
+/// The same bug class without a crash: a collected turn that fails for a passing reason (the
+/// model is overloaded) leaves each of its messages pending, and each is asked again later on its
+/// own schedule. Each must rejoin the turn that holds it, not be asked again alone.
+#[test]
+fn collected_messages_deferred_by_an_outage_are_answered_once_by_content() {
+    let provider = Emulator::openai();
+    provider.set_delay(Duration::from_millis(250));
+    let graph = GraphApi::start(WA_TOKEN);
+    let gateway = Gateway::start(Some(&config(
+        &provider,
+        &[whatsapp(&graph, "open", "'*'", "")],
+    )));
+    // Overloaded until both turns of every sender (its first message, then the collected rest)
+    // have failed and been deferred.
+    provider.fail_for(Duration::from_secs(600), 503);
+    let senders = 3;
+    let mut sent = Vec::new();
+    for n in 0..4 {
+        for s in 0..senders {
+            let from = format!("1555{s:02}7777");
+            let wamid = format!("wamid.DEFER{s}-{n}");
+            let text = text_of(s, n);
+            let status = support::channels::post_text(&gateway, &from, &wamid, &text);
+            assert_eq!(status, 200, "{wamid} was not acknowledged");
+            sent.push(text);
+        }
+        // Later messages arrive while the first turns are failing: they are collected.
+        thread::sleep(Duration::from_millis(150));
+    }
+    // The turns failed for a passing reason and wait in the journal (no apology went out).
+    // (Each collected message is deferred on its own: 1 + 3 a sender.)
+    let until = Instant::now() + Duration::from_secs(90);
+    loop {
+        let figures = channel_status(&gateway);
+        let deferred = figures["channels"]["whatsapp"]["turnsDeferred"]
+            .as_u64()
+            .unwrap_or(0);
+        if deferred >= 4 * senders as u64 {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the turns were never deferred: {figures:#}"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(graph.sends().is_empty(), "no apology during the outage");
+    provider.fail_for(Duration::ZERO, 503);
+    let until = Instant::now() + Duration::from_secs(90);
+    loop {
+        let echoed = graph.echoed_texts();
+        if sent.iter().all(|t| echoed.contains_key(t)) || Instant::now() > until {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    // Deferred retries come 5 s, 10 s, ... apart: wait past the next round.
+    thread::sleep(Duration::from_secs(12));
+    let echoed = graph.echoed_texts();
+    let bodies: Vec<String> = graph.sends().into_iter().map(|s| s.body).collect();
+    let off: Vec<(&String, usize)> = sent
+        .iter()
+        .map(|t| (t, echoed.get(t).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n != 1)
+        .collect();
+    assert!(
+        off.is_empty(),
+        "messages not in exactly one reply (by content): {off:?}\nreplies: {bodies:#?}"
+    );
+    assert!(
+        bodies.len() < sent.len(),
+        "no message was collected into another's turn: {bodies:#?}"
+    );
+    let quoted = graph.sends_by_context();
+    assert!(
+        quoted.values().all(|n| *n == 1),
+        "a message quoted twice: {quoted:?}"
+    );
 }
