@@ -59,9 +59,17 @@ fn send_all(s: usize, target: Arc<Mutex<SocketAddr>>, deadline: Instant) -> Vec<
     acknowledged
 }
 
+/// `messages.queue.mode` of a run.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Mode {
+    Collect,
+    Followup,
+    Interrupt,
+}
+
 /// One run: the stream, one `kill -9` once `kill_after` replies went out, the restart, and the
 /// count by content. Panics with the offending replies.
-fn run_once(kill_after: usize) {
+fn run_once(mode: Mode, kill_after: usize) {
     let provider = Emulator::openai();
     provider.set_delay(Duration::from_millis(250));
     let graph = GraphApi::start(WA_TOKEN);
@@ -70,6 +78,16 @@ fn run_once(kill_after: usize) {
     let text = config(
         &provider,
         &[whatsapp(&graph, "open", "'*'", ", confirmWaitSeconds: 3")],
+    );
+    let queue = match mode {
+        Mode::Collect => "collect",
+        Mode::Followup => "followup",
+        Mode::Interrupt => "interrupt",
+    };
+    let text = text.replacen(
+        '{',
+        &format!("{{ messages: {{ queue: {{ mode: '{queue}' }} }},"),
+        1,
     );
     let mut gateway = Gateway::start(Some(&text));
     let aim = |graph: &GraphApi, gateway: &Gateway| {
@@ -106,76 +124,104 @@ fn run_once(kill_after: usize) {
         .collect();
     assert_eq!(acknowledged.len(), SENDERS * PER_SENDER);
 
-    // Poll until every text was answered (or the time is up), then wait past the confirmation
-    // wait so that a second answer would show.
+    // Every message gets one response: its text in an echo, or (only in `interrupt` mode, for a
+    // turn cut short by a newer message) an apology quoting it. Poll until each has one (or the
+    // time is up), then wait past the confirmation wait so that a second answer would show.
+    let apologies = |graph: &GraphApi| -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for sent in graph.sends() {
+            if let (Some(context), false) = (sent.context, sent.body.starts_with("echo: ")) {
+                *counts.entry(context).or_insert(0) += 1;
+            }
+        }
+        counts
+    };
     let until = Instant::now() + Duration::from_secs(90);
     loop {
-        let echoed = graph.echoed_texts();
-        if acknowledged.iter().all(|(_, t)| echoed.contains_key(t)) || Instant::now() > until {
+        let (echoed, apologised) = (graph.echoed_texts(), apologies(&graph));
+        let all = acknowledged
+            .iter()
+            .all(|(w, t)| echoed.contains_key(t) || apologised.contains_key(w));
+        if all || Instant::now() > until {
             break;
         }
         thread::sleep(Duration::from_millis(50));
     }
     thread::sleep(Duration::from_secs(5));
 
-    let echoed = graph.echoed_texts();
+    let (echoed, apologised) = (graph.echoed_texts(), apologies(&graph));
     let replies: Vec<(Option<String>, String)> = graph
         .sends()
         .into_iter()
         .map(|sent| (sent.context, sent.body))
         .collect();
+    let responses = |(w, t): &(String, String)| {
+        echoed.get(t).copied().unwrap_or(0) + apologised.get(w).copied().unwrap_or(0)
+    };
     let unanswered: Vec<&String> = acknowledged
         .iter()
+        .filter(|m| responses(m) == 0)
         .map(|(_, t)| t)
-        .filter(|t| !echoed.contains_key(*t))
         .collect();
     assert!(
         unanswered.is_empty(),
-        "{} acknowledged messages appear in no reply: {unanswered:?}\nreplies: {replies:#?}",
+        "{mode:?}: {} acknowledged messages appear in no reply: {unanswered:?}\nreplies: {replies:#?}",
         unanswered.len()
     );
     let twice: Vec<(&String, usize)> = acknowledged
         .iter()
-        .map(|(_, t)| (t, echoed[t]))
+        .map(|m| (&m.1, responses(m)))
         .filter(|(_, n)| *n != 1)
         .collect();
     assert!(
         twice.is_empty(),
-        "messages answered in more than one reply (by content): {twice:?}\nreplies: {replies:#?}"
+        "{mode:?}: messages answered in more than one reply (by content): {twice:?}\nreplies: {replies:#?}"
     );
+    if mode != Mode::Interrupt {
+        assert!(
+            apologised.is_empty(),
+            "{mode:?}: nothing fails here, yet apologies went out: {replies:#?}"
+        );
+    }
     let strangers: Vec<&String> = echoed
         .keys()
         .filter(|t| !acknowledged.iter().any(|(_, a)| a == *t))
         .collect();
     assert!(
         strangers.is_empty(),
-        "replies echo texts nobody sent: {strangers:?}"
+        "{mode:?}: replies echo texts nobody sent: {strangers:?}"
     );
     // By quoted id as well: no message is quoted by two replies, and every reply quotes one.
     let quoted: HashMap<String, usize> = graph.sends_by_context();
     let quoted_twice: Vec<(&String, &usize)> = quoted.iter().filter(|(_, n)| **n != 1).collect();
     assert!(
         quoted_twice.is_empty(),
-        "messages quoted by more than one reply: {quoted_twice:?}"
+        "{mode:?}: messages quoted by more than one reply: {quoted_twice:?}"
     );
     assert!(
         replies.iter().all(|(context, _)| context.is_some()),
-        "every reply quotes the message it answers: {replies:#?}"
+        "{mode:?}: every reply quotes the message it answers: {replies:#?}"
     );
-    // The collected turns really happened (fewer replies than messages), or this proved little.
-    assert!(
-        replies.len() < acknowledged.len(),
-        "no message was collected into another's turn: {} replies for {} messages",
-        replies.len(),
-        acknowledged.len()
-    );
+    if mode == Mode::Collect {
+        // The collected turns really happened (fewer replies than messages), or this proved
+        // little.
+        assert!(
+            replies.len() < acknowledged.len(),
+            "no message was collected into another's turn: {} replies for {} messages",
+            replies.len(),
+            acknowledged.len()
+        );
+    }
     let until = Instant::now() + Duration::from_secs(20);
     loop {
         let figures = channel_status(&gateway);
         if figures["journal"]["pending"] == 0 {
             break;
         }
-        assert!(Instant::now() < until, "entries left pending: {figures:#}");
+        assert!(
+            Instant::now() < until,
+            "{mode:?}: entries left pending: {figures:#}"
+        );
         thread::sleep(Duration::from_millis(100));
     }
 }
@@ -184,8 +230,17 @@ fn run_once(kill_after: usize) {
 fn collected_messages_are_answered_exactly_once_by_content_across_kill_9() {
     // Two crash points: early (first turns answered, collected turns being formed and run) and
     // later (collected turns answered, their members being marked done).
-    run_once(SENDERS);
-    run_once(2 * SENDERS + 4);
+    run_once(Mode::Collect, SENDERS);
+    run_once(Mode::Collect, 2 * SENDERS + 4);
+}
+
+/// The other queue modes under the same crash: `followup` (one turn a message) answers each
+/// once; `interrupt` answers each message once, with its text or, for a turn a newer message
+/// cut short, with an apology quoting it, never both and never twice.
+#[test]
+fn followup_and_interrupt_modes_answer_each_message_once_across_kill_9() {
+    run_once(Mode::Followup, SENDERS);
+    run_once(Mode::Interrupt, SENDERS);
 }
 
 /// The same bug class without a crash: a collected turn that fails for a passing reason (the
