@@ -19,6 +19,12 @@
 //! journal, even while this actor is not running, and tells it with [`Confirmed`]); only without
 //! such proof is it answered anew. Telegram has no delivery statuses, so there a reply cut off by
 //! a crash is sent again (at least once).
+//!
+//! A collected turn (`collect` mode) answers several entries at once. Its question records them
+//! (`members`), so the reply goes out for the first of them on this channel and the others are
+//! marked done: a rule that needs no memory, hence gives the same answer before and after a
+//! crash. Entries from the sweep are submitted as `replayed`, so that the session puts each into
+//! the turn that already holds it instead of collecting it again.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -54,9 +60,10 @@ const UNHEALTHY_RETRY: Duration = Duration::from_secs(60);
 /// A message whose turn ends without an answer this many times (its session kept crashing) is
 /// given up with an apology.
 const MAX_DELIVERIES: u32 = 3;
-/// How long a batched turn's id is remembered (so its answer goes out once). Every asker of a
-/// batched turn gets its answer from the same broadcast, so a minute is ample; longer only costs
-/// memory (one id per message answered).
+/// How long a batched turn's id is remembered (so its answer goes out once), for a turn whose
+/// question lists none of this channel's messages (recorded before members were). Every asker of
+/// a batched turn gets its answer from the same broadcast, so a minute is ample; longer only
+/// costs memory (one id per message answered).
 const ANSWERED_MEMORY: Duration = Duration::from_secs(60);
 
 const APOLOGY: &str =

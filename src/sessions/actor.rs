@@ -6,6 +6,11 @@
 //! oldest (`drop: old`) or the newest (`drop: new`) is refused, and its sender is told so. The
 //! actor holds no conversation state of its own: the transcript is the state, so a restarted or
 //! evicted session loses nothing.
+//!
+//! A journaled message (one with a turn id) belongs to exactly one turn. The run records a
+//! collected turn's members with its question; a copy of a message submitted again (a replay
+//! after a crash, a retry after a passing failure) waits for the turn that holds it (queued,
+//! running, just ended, or persisted) and is never collected into a second one.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -60,10 +65,10 @@ enum Waiting {
         turn_id: Option<String>,
         listeners: Vec<UnboundedSender<RunEvent>>,
     },
-    /// Askers of a turn whose members are already fixed (its question is persisted, or it is the
-    /// running turn): they wait for that very turn, run again as it was planned (a run that finds
-    /// the question, or the answer, in the transcript resumes from there). Never joined with
-    /// anything else, so no message is asked in two turns.
+    /// Askers of a turn whose question is already persisted (found for a replayed message):
+    /// they wait for that very turn, run again as it was planned (the run resumes from the
+    /// question, or delivers the persisted answer). Never joined with anything else, so no
+    /// message is asked in two turns.
     Bound {
         plan: Plan,
         listeners: Vec<UnboundedSender<RunEvent>>,
