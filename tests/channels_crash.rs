@@ -2,7 +2,9 @@
 //! with SIGKILL three times (the third restart lands in safe mode, which still journals, and is
 //! cleared by the operator). Senders behave like Meta: a POST that did not get its 200 is sent
 //! again (to whichever gateway is up). Every message that was ever acknowledged must be answered
-//! exactly once, as counted by the Graph API emulator (replies quote the message they answer).
+//! exactly once, as counted by the Graph API emulator: by quoted id (replies quote the message they
+//! answer) and by content (the model emulator echoes the turn's question, so each message's text
+//! must be in exactly one reply; see `tests/channels_collect_crash.rs` for collected turns).
 
 mod support;
 
@@ -53,8 +55,8 @@ fn every_accepted_message_is_answered_exactly_once_across_kill_9() {
                     // One sender number per message: each is its own session, never batched.
                     let from = format!("1555{s:02}{n:04}");
                     let wamid = format!("wamid.K{s}-{n}");
-                    let body =
-                        graph::text_webhook(PNID, &[(&from, &wamid, &format!("message {n}"))]);
+                    let text = format!("message {s}-{n}");
+                    let body = graph::text_webhook(PNID, &[(&from, &wamid, &text)]);
                     let signature = graph::sign(&body, APP_SECRET);
                     loop {
                         assert!(Instant::now() < deadline, "{wamid} was never acknowledged");
@@ -69,7 +71,7 @@ fn every_accepted_message_is_answered_exactly_once_across_kill_9() {
                             _ => thread::sleep(Duration::from_millis(20)),
                         }
                     }
-                    acknowledged.push(wamid);
+                    acknowledged.push((wamid, text));
                 }
                 acknowledged
             })
@@ -88,7 +90,7 @@ fn every_accepted_message_is_answered_exactly_once_across_kill_9() {
         aim(&graph, &gateway);
     }
 
-    let acknowledged: Vec<String> = senders
+    let acknowledged: Vec<(String, String)> = senders
         .into_iter()
         .flat_map(|s| s.join().expect("sender thread"))
         .collect();
@@ -114,6 +116,7 @@ fn every_accepted_message_is_answered_exactly_once_across_kill_9() {
     let counts: HashMap<String, usize> = graph.sends_by_context();
     let missing: Vec<&String> = acknowledged
         .iter()
+        .map(|(w, _)| w)
         .filter(|w| !counts.contains_key(*w))
         .collect();
     let twice: Vec<(&String, &usize)> = counts.iter().filter(|(_, n)| **n != 1).collect();
@@ -125,6 +128,16 @@ fn every_accepted_message_is_answered_exactly_once_across_kill_9() {
     assert!(
         twice.is_empty(),
         "messages answered more than once: {twice:?}"
+    );
+    let echoed = graph.echoed_texts();
+    let by_content: Vec<(&String, usize)> = acknowledged
+        .iter()
+        .map(|(_, text)| (text, echoed.get(text).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n != 1)
+        .collect();
+    assert!(
+        by_content.is_empty(),
+        "messages not in exactly one reply (by content): {by_content:?}"
     );
     assert_eq!(graph.sends().len(), acknowledged.len());
     let figures = channel_status(&gateway);

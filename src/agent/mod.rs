@@ -51,6 +51,11 @@ pub enum RunEvent {
         /// The turn's id: listeners of one batched turn (`collect` mode) see the same id, so a
         /// channel sends the answer once.
         turn: String,
+        /// The ids of the journaled messages the answer covers, in order, as recorded with the
+        /// turn's question (the turn's own id alone when it answers one message). A channel
+        /// sends the answer as the reply to the first of them that is its own, and to no other:
+        /// that choice needs no memory, so it holds across restarts.
+        members: Vec<String>,
     },
     /// The turn ended without an answer; sent once per turn, instead of `Final`. `retryable`:
     /// the cause was passing (every model overloaded, unreachable or cooling down, the run could

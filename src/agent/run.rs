@@ -38,7 +38,90 @@ pub struct Turn {
     pub id: String,
     /// The user's text (several messages joined in `collect` mode).
     pub text: String,
+    /// The ids of the journaled messages this turn answers, in order (see
+    /// `Entry::Message::members`); recorded with the user message. Empty when none has an id.
+    pub members: Vec<String>,
     pub listeners: Vec<UnboundedSender<RunEvent>>,
+    /// Askers who joined after the run started; they get its outcome only.
+    pub late: Arc<LateAskers>,
+}
+
+/// Askers who join a turn that is already running (a replayed message whose turn was started
+/// by an earlier copy of it): they are told the turn's outcome (`Final` or `Failed`), not its
+/// deltas. Joining after the outcome answers at once, so the race between a run finishing and
+/// someone joining it loses nobody; joining a turn that ended without an outcome is refused.
+#[derive(Debug, Default)]
+pub struct LateAskers {
+    state: Mutex<Late>,
+}
+
+#[derive(Debug, Default)]
+enum Late {
+    #[default]
+    Open,
+    Waiting(Vec<UnboundedSender<RunEvent>>),
+    Settled(RunEvent),
+    Closed,
+}
+
+impl LateAskers {
+    /// Adds `listener`; false when the turn ended without an outcome (ask again instead).
+    pub fn join(&self, listener: UnboundedSender<RunEvent>) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *state {
+            Late::Open => *state = Late::Waiting(vec![listener]),
+            Late::Waiting(listeners) => listeners.push(listener),
+            Late::Settled(outcome) => {
+                let _ = listener.send(outcome.clone());
+            }
+            Late::Closed => return false,
+        }
+        true
+    }
+
+    /// Whether the turn ended for good: answered, or failed for a reason that asking again
+    /// would not change (joining then answers at once). A retryable failure is not conclusive:
+    /// whoever asks again runs the turn again.
+    pub fn concluded(&self) -> bool {
+        matches!(
+            *self.state.lock().unwrap_or_else(|p| p.into_inner()),
+            Late::Settled(
+                RunEvent::Final { .. }
+                    | RunEvent::Failed {
+                        retryable: false,
+                        ..
+                    }
+            )
+        )
+    }
+
+    /// Tells everyone who joined, and everyone who joins later, the turn's outcome (the first
+    /// outcome stands).
+    pub fn settle(&self, outcome: &RunEvent) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match std::mem::take(&mut *state) {
+            Late::Waiting(listeners) => {
+                for listener in listeners {
+                    let _ = listener.send(outcome.clone());
+                }
+            }
+            Late::Settled(first) => {
+                *state = Late::Settled(first);
+                return;
+            }
+            Late::Open | Late::Closed => {}
+        }
+        *state = Late::Settled(outcome.clone());
+    }
+
+    /// The turn is over: without an outcome, the askers are let go (their channel closes, so
+    /// they ask again) and no one may join.
+    pub fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*state, Late::Settled(_)) {
+            *state = Late::Closed;
+        }
+    }
 }
 
 struct TurnState {
@@ -52,7 +135,9 @@ struct TurnState {
 }
 
 impl TurnState {
+    /// Tells every asker the turn's outcome.
     fn broadcast(&self, event: RunEvent) {
+        self.turn.late.settle(&event);
         for listener in &self.turn.listeners {
             let _ = listener.send(event.clone());
         }
@@ -189,13 +274,20 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             retryable: false,
         });
     }
-    if mine.is_empty() {
-        let user = ChatMessage::User {
-            content: turn.text.clone(),
-        };
-        persist(engine, turn, user.clone(), None, None)?;
-        mine.push(user);
-    }
+    // What the turn answers is what its persisted question says, whoever asks now: a resumed
+    // turn keeps the members it was first asked with.
+    let members = match persisted_members(&entries, &turn.id) {
+        Some(members) => members,
+        None if mine.is_empty() => {
+            let user = ChatMessage::User {
+                content: turn.text.clone(),
+            };
+            persist_question(engine, turn, user.clone())?;
+            mine.push(user);
+            turn.members.clone()
+        }
+        None => turn.members.clone(),
+    };
     let mut total = Usage::default();
     let mut trace = Vec::new();
     let mut deltas = Deltas::new(&state.streamed);
@@ -209,6 +301,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
                     usage: total,
                     model: String::new(),
                     turn: turn.id.clone(),
+                    members,
                 });
             }
             Some(ChatMessage::Assistant { tool_calls, .. }) => {
@@ -256,6 +349,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
                 usage: total,
                 model: output.model,
                 turn: turn.id.clone(),
+                members,
             });
         }
     }
@@ -310,17 +404,58 @@ fn persist(
     usage: Option<Usage>,
     model: Option<String>,
 ) -> Result<(), StepError> {
+    append_message(engine, turn, message, usage, model, Vec::new())
+}
+
+/// Persists the turn's user message together with the messages it answers (one line, so the
+/// question and its membership are durable at the same instant).
+fn persist_question(engine: &Engine, turn: &Turn, message: ChatMessage) -> Result<(), StepError> {
+    let members = if turn.members.len() == 1 && turn.members[0] == turn.id {
+        Vec::new()
+    } else {
+        turn.members.clone()
+    };
+    append_message(engine, turn, message, None, None, members)
+}
+
+fn append_message(
+    engine: &Engine,
+    turn: &Turn,
+    message: ChatMessage,
+    usage: Option<Usage>,
+    model: Option<String>,
+    members: Vec<String>,
+) -> Result<(), StepError> {
     let entry = Entry::Message {
         ts_ms: now_ms(),
         turn: turn.id.clone(),
         message,
         usage,
         model,
+        members,
     };
     engine
         .store
         .append(&turn.session_key, &[entry])
         .map_err(|e| StepError::Retryable(e.to_string()))
+}
+
+/// The members recorded with turn `turn_id`'s persisted user message: `None` when the turn has
+/// no user message yet; its own id alone when it answers one message (nothing was recorded).
+fn persisted_members(entries: &[Entry], turn_id: &str) -> Option<Vec<String>> {
+    entries.iter().find_map(|entry| match entry {
+        Entry::Message {
+            turn,
+            message: ChatMessage::User { .. },
+            members,
+            ..
+        } if turn == turn_id => Some(if members.is_empty() {
+            vec![turn_id.to_string()]
+        } else {
+            members.clone()
+        }),
+        _ => None,
+    })
 }
 
 fn record_trace(engine: &Engine, turn: &Turn, steps: &[serde_json::Value], total: Usage) {
@@ -399,6 +534,7 @@ mod tests {
             message,
             usage: None,
             model: None,
+            members: Vec::new(),
         }
     }
 
@@ -413,6 +549,66 @@ mod tests {
             text: text.into(),
             tool_calls: vec![],
         }
+    }
+
+    #[test]
+    fn late_askers_hear_the_outcome_whenever_they_join() {
+        let late = LateAskers::default();
+        let (early, mut early_rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(late.join(early));
+        let outcome = RunEvent::Failed {
+            error: "x".into(),
+            retryable: true,
+        };
+        late.settle(&outcome);
+        assert_eq!(early_rx.try_recv().ok(), Some(outcome.clone()));
+        let (after, mut after_rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(late.join(after), "joining a settled turn answers at once");
+        assert_eq!(after_rx.try_recv().ok(), Some(outcome));
+        late.close();
+        assert!(
+            !late.concluded(),
+            "a retryable failure does not conclude the turn"
+        );
+        let answered = LateAskers::default();
+        answered.settle(&RunEvent::Final {
+            text: "done".into(),
+            usage: Usage::default(),
+            model: String::new(),
+            turn: "t".into(),
+            members: vec!["t".into()],
+        });
+        answered.close();
+        assert!(answered.concluded(), "closing keeps a known answer");
+
+        let vanished = LateAskers::default();
+        let (waiting, mut waiting_rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(vanished.join(waiting));
+        vanished.close();
+        assert!(
+            waiting_rx.try_recv().is_err() && waiting_rx.is_closed(),
+            "let go, so it asks again"
+        );
+        let (too_late, _rx) = tokio::sync::mpsc::unbounded_channel();
+        assert!(!vanished.join(too_late));
+    }
+
+    #[test]
+    fn a_resumed_turn_keeps_the_members_of_its_question() {
+        let mut collected = message("wa-2", user("two\n\nthree"));
+        if let Entry::Message { members, .. } = &mut collected {
+            *members = vec!["wa-2".into(), "wa-3".into()];
+        }
+        let entries = vec![message("wa-1", user("one")), collected];
+        assert_eq!(
+            persisted_members(&entries, "wa-2"),
+            Some(vec!["wa-2".to_string(), "wa-3".to_string()])
+        );
+        assert_eq!(
+            persisted_members(&entries, "wa-1"),
+            Some(vec!["wa-1".to_string()])
+        );
+        assert_eq!(persisted_members(&entries, "wa-9"), None);
     }
 
     #[test]

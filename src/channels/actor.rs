@@ -19,6 +19,12 @@
 //! journal, even while this actor is not running, and tells it with [`Confirmed`]); only without
 //! such proof is it answered anew. Telegram has no delivery statuses, so there a reply cut off by
 //! a crash is sent again (at least once).
+//!
+//! A collected turn (`collect` mode) answers several entries at once. Its question records them
+//! (`members`), so the reply goes out for the first of them on this channel and the others are
+//! marked done: a rule that needs no memory, hence gives the same answer before and after a
+//! crash. Entries from the sweep are submitted as `replayed`, so that the session puts each into
+//! the turn that already holds it instead of collecting it again.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -45,7 +51,7 @@ use crate::agent::RunEvent;
 use crate::config::{DmPolicy, DmScope};
 use crate::sessions::key::{self, Origin};
 use crate::sessions::router::SessionRouter;
-use crate::sessions::submit::submit;
+use crate::sessions::submit::submit_journaled;
 
 /// How often pending journal entries are swept up.
 const SWEEP: Duration = Duration::from_secs(2);
@@ -54,9 +60,10 @@ const UNHEALTHY_RETRY: Duration = Duration::from_secs(60);
 /// A message whose turn ends without an answer this many times (its session kept crashing) is
 /// given up with an apology.
 const MAX_DELIVERIES: u32 = 3;
-/// How long a batched turn's id is remembered (so its answer goes out once). Every asker of a
-/// batched turn gets its answer from the same broadcast, so a minute is ample; longer only costs
-/// memory (one id per message answered).
+/// How long a batched turn's id is remembered (so its answer goes out once), for a turn whose
+/// question lists none of this channel's messages (recorded before members were). Every asker of
+/// a batched turn gets its answer from the same broadcast, so a minute is ample; longer only
+/// costs memory (one id per message answered).
 const ANSWERED_MEMORY: Duration = Duration::from_secs(60);
 
 const APOLOGY: &str =
@@ -88,6 +95,21 @@ pub fn reply_tag(entry: &Entry) -> String {
 pub fn parse_reply_tag(tag: &str) -> Option<(u64, u64)> {
     let (id, received_ms) = tag.strip_prefix("pincer-")?.split_once('-')?;
     Some((id.parse().ok()?, received_ms.parse().ok()?))
+}
+
+/// The turn id of a journaled message: `<channel>-<entry id>-<received ms>`, stable across
+/// restarts, so a replayed message finds its turn in the transcript.
+fn turn_id_of(channel: &str, entry: &Entry) -> String {
+    format!("{channel}-{}-{}", entry.id, entry.record.received_ms)
+}
+
+/// Which of a turn's members sends its answer on `channel`: the first that came through it.
+fn replier<'a>(channel: &str, members: &'a [String]) -> Option<&'a str> {
+    members.iter().map(String::as_str).find(|member| {
+        member
+            .strip_prefix(channel)
+            .is_some_and(|rest| rest.starts_with('-'))
+    })
 }
 
 /// Sends a text outside a conversation (pairing approvals with `--notify`, operator sends).
@@ -131,8 +153,15 @@ enum Admission {
 }
 
 enum TurnOutcome {
-    Answer { text: String, turn: String },
-    Failed { error: String, retryable: bool },
+    Answer {
+        text: String,
+        turn: String,
+        members: Vec<String>,
+    },
+    Failed {
+        error: String,
+        retryable: bool,
+    },
 }
 
 /// The actor.
@@ -223,7 +252,7 @@ impl ChannelActor {
                 let until = now + self.parts.settings.confirm_wait;
                 self.awaiting.insert(entry.id, (entry, until));
             } else {
-                self.process(entry, ctx);
+                self.process(entry, true, ctx);
             }
         }
         let expired: Vec<u64> = self
@@ -240,12 +269,14 @@ impl ChannelActor {
                     "no delivery status came; answering again"
                 );
                 self.in_flight.remove(&id);
-                self.process(entry, ctx);
+                self.process(entry, true, ctx);
             }
         }
     }
 
-    fn process(&mut self, entry: Entry, ctx: &mut Context<Self>) {
+    /// Handles one journal entry; `replayed`: it comes from the sweep, so it may have been
+    /// handed to its session before (by an earlier incarnation, or before a restart).
+    fn process(&mut self, entry: Entry, replayed: bool, ctx: &mut Context<Self>) {
         if !self.in_flight.insert(entry.id) {
             return;
         }
@@ -253,7 +284,7 @@ impl ChannelActor {
             Admission::Agent => match &entry.record.body {
                 MessageBody::Text(text) => {
                     let text = text.clone();
-                    self.ask_agent(entry, text, ctx);
+                    self.ask_agent(entry, text, replayed, ctx);
                 }
                 MessageBody::Unsupported { kind } => {
                     self.parts.stats.unsupported.fetch_add(1, Relaxed);
@@ -318,7 +349,7 @@ impl ChannelActor {
         }
     }
 
-    fn ask_agent(&mut self, entry: Entry, text: String, ctx: &mut Context<Self>) {
+    fn ask_agent(&mut self, entry: Entry, text: String, replayed: bool, ctx: &mut Context<Self>) {
         let record = &entry.record;
         let session = key::direct(
             self.parts.settings.dm_scope,
@@ -328,18 +359,27 @@ impl ChannelActor {
                 peer: &record.sender,
             },
         );
-        let turn_id = format!("{}-{}-{}", self.channel, entry.id, record.received_ms);
+        let turn_id = turn_id_of(self.channel, &entry);
         if self.parts.settings.mark_read {
             ctx.spawn(self.parts.transport.mark_read(&entry).into_actor(self));
         }
         let router = self.parts.router.clone();
         let asking = async move {
             let (listener, mut events) = mpsc::unbounded_channel();
-            submit(&router, &session, text, listener, Some(turn_id)).await?;
+            submit_journaled(&router, &session, text, listener, turn_id, replayed).await?;
             while let Some(event) = events.recv().await {
                 match event {
-                    RunEvent::Final { text, turn, .. } => {
-                        return Ok(TurnOutcome::Answer { text, turn })
+                    RunEvent::Final {
+                        text,
+                        turn,
+                        members,
+                        ..
+                    } => {
+                        return Ok(TurnOutcome::Answer {
+                            text,
+                            turn,
+                            members,
+                        })
                     }
                     RunEvent::Failed { error, retryable } => {
                         return Ok(TurnOutcome::Failed { error, retryable })
@@ -363,17 +403,31 @@ impl ChannelActor {
         ctx: &mut Context<Self>,
     ) {
         match outcome {
-            Ok(TurnOutcome::Answer { text, turn }) => {
-                if let std::collections::hash_map::Entry::Vacant(slot) =
-                    self.answered_turns.entry(turn)
-                {
-                    slot.insert(Instant::now());
-                    self.reply(entry, text, ctx);
-                } else {
-                    // Batched with another message whose reply carries the answer.
-                    self.finish(entry.id);
+            Ok(TurnOutcome::Answer {
+                text,
+                turn,
+                members,
+            }) => match replier(self.channel, &members) {
+                // The turn's question lists its messages: the first of ours replies, the others
+                // are answered by that reply. Decided from the transcript alone, so a message
+                // replayed after a crash agrees with the one answered before it.
+                Some(first) if first == turn_id_of(self.channel, &entry) => {
+                    self.reply(entry, text, ctx)
                 }
-            }
+                Some(_) => self.finish(entry.id),
+                // A turn that lists none of ours (recorded before members were): the first
+                // asker to hear the answer replies.
+                None => {
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        self.answered_turns.entry(turn)
+                    {
+                        slot.insert(Instant::now());
+                        self.reply(entry, text, ctx);
+                    } else {
+                        self.finish(entry.id);
+                    }
+                }
+            },
             Ok(TurnOutcome::Failed {
                 error,
                 retryable: true,
@@ -501,7 +555,7 @@ impl Handler<Deliver> for ChannelActor {
 
     fn handle(&mut self, Deliver(entries): Deliver, ctx: &mut Context<Self>) {
         for entry in entries {
-            self.process(entry, ctx);
+            self.process(entry, false, ctx);
         }
     }
 }
@@ -542,3 +596,20 @@ impl Handler<Confirmed> for ChannelActor {
 }
 
 pincer_actors::mailbox!(ChannelActor: Deliver, Notify, Confirmed);
+
+#[cfg(test)]
+mod tests {
+    use super::replier;
+
+    #[test]
+    fn the_first_member_from_this_channel_replies() {
+        let members: Vec<String> = ["telegram-3-1", "whatsapp-7-2", "whatsapp-9-3"]
+            .iter()
+            .map(|m| m.to_string())
+            .collect();
+        assert_eq!(replier("whatsapp", &members), Some("whatsapp-7-2"));
+        assert_eq!(replier("telegram", &members), Some("telegram-3-1"));
+        assert_eq!(replier("whats", &members), None, "a whole channel name");
+        assert_eq!(replier("whatsapp", &["t17-1".to_string()]), None);
+    }
+}

@@ -6,6 +6,11 @@
 //! oldest (`drop: old`) or the newest (`drop: new`) is refused, and its sender is told so. The
 //! actor holds no conversation state of its own: the transcript is the state, so a restarted or
 //! evicted session loses nothing.
+//!
+//! A journaled message (one with a turn id) belongs to exactly one turn. The run records a
+//! collected turn's members with its question; a copy of a message submitted again (a replay
+//! after a crash, a retry after a passing failure) waits for the turn that holds it (queued,
+//! running, just ended, or persisted) and is never collected into a second one.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -15,10 +20,12 @@ use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, Wrap
 use pincer_actors::{ChildContext, Managed, StartChild, TerminateChild};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
+use tracing::warn;
 
-use crate::agent::run::{run_spec, Turn};
+use crate::agent::run::{run_spec, LateAskers, Turn};
 use crate::agent::{Engine, RunEvent};
 use crate::config::{QueueConfig, QueueDrop, QueueMode};
+use crate::providers::ChatMessage;
 use crate::sessions::entry::now_ms;
 use crate::sessions::Entry;
 
@@ -30,22 +37,69 @@ pub struct Submit {
     /// messages from the journal): a turn with the same id finds its answer in the transcript
     /// instead of asking the model again. `None`: a fresh id.
     pub turn_id: Option<String>,
+    /// The message may have been submitted before (a journal replay after a restart, or a retry
+    /// of a deferred message): before it is queued as new, the transcript is searched for a turn
+    /// that already holds it. False for a message just accepted, which no turn can hold yet, so
+    /// the common path reads nothing.
+    pub replayed: bool,
 }
 
 impl Message for Submit {
     type Result = ();
 }
 
-struct Pending {
+/// What a turn answers: its id, its user message, and the ids of the journaled messages it
+/// collects (in order; the first is the turn's id when any has one).
+#[derive(Debug, Clone)]
+struct Plan {
+    id: String,
     text: String,
-    listener: UnboundedSender<RunEvent>,
-    turn_id: Option<String>,
+    members: Vec<String>,
+}
+
+/// A queued asker.
+enum Waiting {
+    /// A message no turn holds yet; `collect` joins such messages into one turn.
+    Fresh {
+        text: String,
+        turn_id: Option<String>,
+        listeners: Vec<UnboundedSender<RunEvent>>,
+    },
+    /// Askers of a turn whose question is already persisted (found for a replayed message):
+    /// they wait for that very turn, run again as it was planned (the run resumes from the
+    /// question, or delivers the persisted answer). Never joined with anything else, so no
+    /// message is asked in two turns.
+    Bound {
+        plan: Plan,
+        listeners: Vec<UnboundedSender<RunEvent>>,
+    },
+}
+
+impl Waiting {
+    fn listeners(self) -> Vec<UnboundedSender<RunEvent>> {
+        match self {
+            Waiting::Fresh { listeners, .. } | Waiting::Bound { listeners, .. } => listeners,
+        }
+    }
+
+    /// Whether this queued asker is (or waits for a turn holding) message `id`.
+    fn holds(&self, id: &str) -> bool {
+        match self {
+            Waiting::Fresh { turn_id, .. } => turn_id.as_deref() == Some(id),
+            Waiting::Bound { plan, .. } => plan.members.iter().any(|m| m == id),
+        }
+    }
+
+    fn bound_to(&self, turn: &str) -> bool {
+        matches!(self, Waiting::Bound { plan, .. } if plan.id == turn)
+    }
 }
 
 struct Current {
-    turn_id: String,
+    plan: Plan,
     child_id: String,
     listeners: Vec<UnboundedSender<RunEvent>>,
+    late: Arc<LateAskers>,
 }
 
 /// The actor.
@@ -54,8 +108,11 @@ pub struct SessionActor {
     key: String,
     engine: Arc<Engine>,
     queue_config: QueueConfig,
-    queue: VecDeque<Pending>,
+    queue: VecDeque<Waiting>,
     current: Option<Current>,
+    /// The turn that ended last, so that a replayed copy of one of its messages arriving just
+    /// after it is told its outcome rather than running it again.
+    last: Option<(Plan, Arc<LateAskers>)>,
     busy: Arc<AtomicBool>,
     dropped: u64,
     turns: u64,
@@ -76,6 +133,7 @@ impl SessionActor {
             queue_config,
             queue: VecDeque::new(),
             current: None,
+            last: None,
             busy,
             dropped: 0,
             turns: 0,
@@ -84,7 +142,7 @@ impl SessionActor {
 
     fn publish(&self) {
         let state = match &self.current {
-            Some(current) => format!("running turn {}", current.turn_id),
+            Some(current) => format!("running turn {}", current.plan.id),
             None => "idle".to_string(),
         };
         self.cx.set_status(format!(
@@ -95,59 +153,193 @@ impl SessionActor {
         ));
     }
 
-    fn enqueue(&mut self, pending: Pending) {
+    /// Where a submitted message goes: beside a queued asker of the same message, into the turn
+    /// that already holds it (running now, or persisted before a restart), or in as new.
+    fn place(&mut self, submit: Submit) -> Option<Waiting> {
+        let Some(id) = submit.turn_id.clone() else {
+            return Some(Waiting::Fresh {
+                text: submit.text,
+                turn_id: None,
+                listeners: vec![submit.listener],
+            });
+        };
+        if let Some(waiting) = self.queue.iter_mut().find(|w| w.holds(&id)) {
+            match waiting {
+                Waiting::Fresh { listeners, .. } | Waiting::Bound { listeners, .. } => {
+                    listeners.push(submit.listener)
+                }
+            }
+            return None;
+        }
+        // The running turn holds it (its question may not even be persisted yet): join it.
+        if let Some(current) = self
+            .current
+            .as_ref()
+            .filter(|c| c.plan.members.contains(&id))
+        {
+            if current.late.join(submit.listener.clone()) {
+                return None;
+            }
+        }
+        // The turn that just ended holds it and was answered (or failed for good): say so.
+        if let Some((_, late)) = self
+            .last
+            .as_ref()
+            .filter(|(plan, late)| plan.members.contains(&id) && late.concluded())
+        {
+            if late.join(submit.listener.clone()) {
+                return None;
+            }
+        }
+        let persisted = if submit.replayed {
+            self.persisted_plan(&id)
+        } else {
+            None
+        };
+        Some(match persisted {
+            Some(plan) => Waiting::Bound {
+                plan,
+                listeners: vec![submit.listener],
+            },
+            None => Waiting::Fresh {
+                text: submit.text,
+                turn_id: Some(id),
+                listeners: vec![submit.listener],
+            },
+        })
+    }
+
+    /// The persisted turn whose question holds message `id` (its own turn, or a collected one).
+    fn persisted_plan(&self, id: &str) -> Option<Plan> {
+        let entries = match self.engine.store.load(&self.key) {
+            Ok(entries) => entries,
+            Err(error) => {
+                // Not knowing, the message is asked anew: at worst it is answered twice, as
+                // before membership was recorded; the run itself will hit the same error.
+                warn!(session = %self.key, %error, "cannot read the transcript to find a replayed message's turn");
+                return None;
+            }
+        };
+        plan_holding(&entries, id)
+    }
+
+    fn enqueue(&mut self, waiting: Waiting) {
         let cap = usize::try_from(self.queue_config.cap.max(1)).unwrap_or(usize::MAX);
         if self.queue.len() >= cap {
             self.dropped += 1;
             let refused = match self.queue_config.drop {
                 QueueDrop::Old => {
                     let oldest = self.queue.pop_front();
-                    self.queue.push_back(pending);
+                    self.queue.push_back(waiting);
                     oldest
                 }
-                QueueDrop::New => Some(pending),
+                QueueDrop::New => Some(waiting),
             };
             if let Some(refused) = refused {
-                let _ = refused.listener.send(RunEvent::Failed {
-                    retryable: false,
-                    error: format!(
-                        "message dropped: more than {cap} messages were waiting for this session (messages.queue.cap)"
-                    ),
-                });
+                for listener in refused.listeners() {
+                    let _ = listener.send(RunEvent::Failed {
+                        retryable: false,
+                        error: format!(
+                            "message dropped: more than {cap} messages were waiting for this session (messages.queue.cap)"
+                        ),
+                    });
+                }
             }
             return;
         }
-        self.queue.push_back(pending);
+        self.queue.push_back(waiting);
     }
 
-    fn start_turn(&mut self, batch: Vec<Pending>, ctx: &mut Context<Self>) {
-        if batch.is_empty() {
+    /// Takes the next turn off the queue: the turn the first asker waits for, with every asker
+    /// of it; or, for a new message, the new messages (all of them in `collect` and `interrupt`
+    /// modes, the first in `followup` mode).
+    fn next_turn(&mut self) -> Option<(Plan, Vec<UnboundedSender<RunEvent>>)> {
+        let first = self.queue.pop_front()?;
+        let mut listeners = Vec::new();
+        let plan = match first {
+            Waiting::Bound {
+                plan,
+                listeners: own,
+            } => {
+                listeners.extend(own);
+                let mut rest = VecDeque::with_capacity(self.queue.len());
+                for waiting in self.queue.drain(..) {
+                    if waiting.bound_to(&plan.id) {
+                        listeners.extend(waiting.listeners());
+                    } else {
+                        rest.push_back(waiting);
+                    }
+                }
+                self.queue = rest;
+                plan
+            }
+            Waiting::Fresh {
+                text,
+                turn_id,
+                listeners: own,
+            } => {
+                listeners.extend(own);
+                let mut texts = vec![text];
+                let mut members: Vec<String> = turn_id.into_iter().collect();
+                if self.queue_config.mode != QueueMode::Followup {
+                    let mut rest = VecDeque::with_capacity(self.queue.len());
+                    for waiting in self.queue.drain(..) {
+                        match waiting {
+                            Waiting::Fresh {
+                                text,
+                                turn_id,
+                                listeners: theirs,
+                            } => {
+                                texts.push(text);
+                                members.extend(turn_id);
+                                listeners.extend(theirs);
+                            }
+                            bound => rest.push_back(bound),
+                        }
+                    }
+                    self.queue = rest;
+                }
+                self.turns += 1;
+                let id = members
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| format!("t{}-{}", now_ms(), self.turns));
+                if members.is_empty() {
+                    members.push(id.clone());
+                }
+                Plan {
+                    id,
+                    text: texts.join("\n\n"),
+                    members,
+                }
+            }
+        };
+        Some((plan, listeners))
+    }
+
+    fn start_next(&mut self, ctx: &mut Context<Self>) {
+        let Some((plan, listeners)) = self.next_turn() else {
+            self.publish();
             return;
-        }
-        self.turns += 1;
-        let turn_id = batch
-            .iter()
-            .find_map(|p| p.turn_id.clone())
-            .unwrap_or_else(|| format!("t{}-{}", now_ms(), self.turns));
-        let text = batch
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-        let listeners: Vec<_> = batch.into_iter().map(|p| p.listener).collect();
+        };
+        let turn_id = plan.id.clone();
         let (done, finished) = oneshot::channel();
+        let late = Arc::new(LateAskers::default());
         let turn = Turn {
             session_key: self.key.clone(),
             id: turn_id.clone(),
-            text,
+            text: plan.text.clone(),
+            members: plan.members.clone(),
             listeners: listeners.clone(),
+            late: Arc::clone(&late),
         };
         let spec = run_spec(Arc::clone(&self.engine), turn, done);
         let child_id = spec.id().to_string();
         self.current = Some(Current {
-            turn_id: turn_id.clone(),
+            plan,
             child_id,
             listeners,
+            late,
         });
         self.busy.store(true, Relaxed);
         let runs = self.engine.runs.clone();
@@ -164,13 +356,15 @@ impl SessionActor {
                     if let Some(current) = session
                         .current
                         .as_ref()
-                        .filter(|c| c.turn_id == started_turn)
+                        .filter(|c| c.plan.id == started_turn)
                     {
+                        let failed = RunEvent::Failed {
+                            retryable: true,
+                            error: format!("could not start the agent run: {error}"),
+                        };
+                        current.late.settle(&failed);
                         for listener in &current.listeners {
-                            let _ = listener.send(RunEvent::Failed {
-                                retryable: true,
-                                error: format!("could not start the agent run: {error}"),
-                            });
+                            let _ = listener.send(failed.clone());
                         }
                     }
                     session.turn_over(&started_turn, ctx);
@@ -188,22 +382,14 @@ impl SessionActor {
     }
 
     fn turn_over(&mut self, turn_id: &str, ctx: &mut Context<Self>) {
-        if self.current.as_ref().is_none_or(|c| c.turn_id != turn_id) {
+        if self.current.as_ref().is_none_or(|c| c.plan.id != turn_id) {
             return;
         }
-        self.current = None;
-        self.busy.store(false, Relaxed);
-        let batch: Vec<Pending> = match self.queue_config.mode {
-            QueueMode::Collect => self.queue.drain(..).collect(),
-            QueueMode::Followup | QueueMode::Interrupt => {
-                self.queue.pop_front().into_iter().collect()
-            }
-        };
-        if batch.is_empty() {
-            self.publish();
-        } else {
-            self.start_turn(batch, ctx);
+        if let Some(current) = self.current.take() {
+            self.retire(current);
         }
+        self.busy.store(false, Relaxed);
+        self.start_next(ctx);
     }
 
     /// Stops the running turn: its askers are told `why`, the transcript records it, the run is
@@ -212,22 +398,35 @@ impl SessionActor {
         let Some(current) = self.current.take() else {
             return false;
         };
+        let failed = RunEvent::Failed {
+            error: why.into(),
+            retryable: false,
+        };
+        current.late.settle(&failed);
         for listener in &current.listeners {
-            let _ = listener.send(RunEvent::Failed {
-                error: why.into(),
-                retryable: false,
-            });
+            let _ = listener.send(failed.clone());
         }
         let entry = Entry::TurnFailed {
             ts_ms: now_ms(),
-            turn: current.turn_id.clone(),
+            turn: current.plan.id.clone(),
             error: why.into(),
             retryable: false,
         };
         let _ = self.engine.store.append(&self.key, &[entry]);
-        let _ = self.engine.runs.tell(TerminateChild(current.child_id));
+        let _ = self
+            .engine
+            .runs
+            .tell(TerminateChild(current.child_id.clone()));
+        self.retire(current);
         self.busy.store(false, Relaxed);
         true
+    }
+
+    /// Keeps an ended turn as the last one; whoever joined it without getting an outcome is let
+    /// go (they ask again).
+    fn retire(&mut self, current: Current) {
+        current.late.close();
+        self.last = Some((current.plan, current.late));
     }
 
     /// `interrupt` mode: abandon the running turn in favour of the new message.
@@ -235,9 +434,30 @@ impl SessionActor {
         if !self.stop_current("interrupted by a newer message (messages.queue.mode = interrupt)") {
             return;
         }
-        let batch: Vec<Pending> = self.queue.drain(..).collect();
-        self.start_turn(batch, ctx);
+        self.start_next(ctx);
     }
+}
+
+/// The turn in `entries` whose persisted question holds message `id`: the turn of that id, or
+/// a collected turn listing it among its members.
+fn plan_holding(entries: &[Entry], id: &str) -> Option<Plan> {
+    entries.iter().find_map(|entry| match entry {
+        Entry::Message {
+            turn,
+            message: ChatMessage::User { content },
+            members,
+            ..
+        } if turn == id || members.iter().any(|m| m == id) => Some(Plan {
+            id: turn.clone(),
+            text: content.clone(),
+            members: if members.is_empty() {
+                vec![turn.clone()]
+            } else {
+                members.clone()
+            },
+        }),
+        _ => None,
+    })
 }
 
 impl Actor for SessionActor {
@@ -258,17 +478,19 @@ impl Handler<Submit> for SessionActor {
     type Result = ();
 
     fn handle(&mut self, submit: Submit, ctx: &mut Context<Self>) {
-        let pending = Pending {
-            text: submit.text,
-            listener: submit.listener,
-            turn_id: submit.turn_id,
+        let Some(waiting) = self.place(submit) else {
+            // Another asker of the same message is queued; this one waits beside it.
+            self.publish();
+            return;
         };
+        let fresh = matches!(waiting, Waiting::Fresh { .. });
+        self.enqueue(waiting);
         if self.current.is_none() {
-            self.start_turn(vec![pending], ctx);
+            self.start_next(ctx);
             return;
         }
-        self.enqueue(pending);
-        if self.queue_config.mode == QueueMode::Interrupt {
+        // Only a new message interrupts: an asker of a turn that already exists waits for it.
+        if fresh && self.queue_config.mode == QueueMode::Interrupt {
             self.interrupt(ctx);
         }
         self.publish();
@@ -287,19 +509,56 @@ impl Handler<Abort> for SessionActor {
     type Result = bool;
 
     fn handle(&mut self, _abort: Abort, ctx: &mut Context<Self>) -> bool {
-        let Some(turn_id) = self.current.as_ref().map(|c| c.turn_id.clone()) else {
+        if !self.stop_current("aborted by the operator") {
             return false;
-        };
-        // Put the turn back so that `turn_over` moves on to the queue.
-        self.stop_current("aborted by the operator");
-        self.current = Some(Current {
-            turn_id: turn_id.clone(),
-            child_id: String::new(),
-            listeners: Vec::new(),
-        });
-        self.turn_over(&turn_id, ctx);
+        }
+        self.start_next(ctx);
         true
     }
 }
 
 pincer_actors::mailbox!(SessionActor: Submit, Abort);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn question(turn: &str, text: &str, members: &[&str]) -> Entry {
+        Entry::Message {
+            ts_ms: 0,
+            turn: turn.into(),
+            message: ChatMessage::User {
+                content: text.into(),
+            },
+            usage: None,
+            model: None,
+            members: members.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_replayed_message_finds_the_collected_turn_that_holds_it() {
+        let entries = vec![
+            question("wa-1-0", "one", &[]),
+            Entry::Message {
+                ts_ms: 0,
+                turn: "wa-1-0".into(),
+                message: ChatMessage::Assistant {
+                    text: "echo: one".into(),
+                    tool_calls: vec![],
+                },
+                usage: None,
+                model: None,
+                members: vec![],
+            },
+            question("wa-2-0", "two\n\nthree", &["wa-2-0", "wa-3-0"]),
+        ];
+        let own = plan_holding(&entries, "wa-1-0").expect("its own turn");
+        assert_eq!((own.id.as_str(), own.members.len()), ("wa-1-0", 1));
+        let member = plan_holding(&entries, "wa-3-0").expect("the collected turn");
+        assert_eq!(member.id, "wa-2-0");
+        assert_eq!(member.text, "two\n\nthree");
+        assert_eq!(member.members, vec!["wa-2-0", "wa-3-0"]);
+        assert!(plan_holding(&entries, "wa-4-0").is_none(), "a new message");
+    }
+}

@@ -29,6 +29,14 @@ pub enum Entry {
         usage: Option<Usage>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<String>,
+        /// On a turn's user message: the ids of the journaled messages it answers, in order,
+        /// when that is not just the turn's own id (a `collect` turn joins several). Written in
+        /// the same line as the user message, so a message's turn is durable the moment that
+        /// turn's question is: after a crash, a replayed message finds the turn it belongs to
+        /// instead of being asked again in another one. Empty (and absent from the file) for a
+        /// turn that answers one message, or none (the HTTP API).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        members: Vec<String>,
     },
     /// The turn ended without an answer; `error` is what the asker was told. A `retryable`
     /// failure does not end the turn for good: the same turn id may be asked again and answered.

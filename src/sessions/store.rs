@@ -439,6 +439,7 @@ mod tests {
             },
             usage: None,
             model: None,
+            members: Vec::new(),
         }
     }
 

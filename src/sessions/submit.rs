@@ -19,6 +19,31 @@ pub async fn submit(
     listener: UnboundedSender<RunEvent>,
     turn_id: Option<String>,
 ) -> Result<(), String> {
+    submit_with(router, session_key, text, listener, turn_id, false).await
+}
+
+/// [`submit`] for a journaled message with its turn id; `replayed`: it may have been submitted
+/// before (replay after a restart, a retry), so the session first looks for the turn that holds
+/// it (see `Submit::replayed`).
+pub async fn submit_journaled(
+    router: &ActorRef<SessionRouter>,
+    session_key: &str,
+    text: String,
+    listener: UnboundedSender<RunEvent>,
+    turn_id: String,
+    replayed: bool,
+) -> Result<(), String> {
+    submit_with(router, session_key, text, listener, Some(turn_id), replayed).await
+}
+
+async fn submit_with(
+    router: &ActorRef<SessionRouter>,
+    session_key: &str,
+    text: String,
+    listener: UnboundedSender<RunEvent>,
+    turn_id: Option<String>,
+    replayed: bool,
+) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..20 {
         match router.ask(GetSession(session_key.to_string())).await {
@@ -26,6 +51,7 @@ pub async fn submit(
                 text: text.clone(),
                 listener: listener.clone(),
                 turn_id: turn_id.clone(),
+                replayed,
             }) {
                 Ok(()) => return Ok(()),
                 Err(SendError::Full(_)) => {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::{admin, assert_answered_once, send, sender, wait_until};
+use super::{admin, assert_answered_once, remember, send, sender, wait_until};
 use crate::support::channels::{config, post_text, whatsapp, WA_TOKEN};
 use crate::support::emulators::graph::GraphApi;
 use crate::support::emulators::Emulator;
@@ -183,7 +183,10 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
         let (from, text) = (sender("05", n), format!("during {n}"));
         let wamid = format!("wamid.CHAOS-{from}-{n}");
         match post_text(&gateway, &from, &wamid, &text) {
-            200 => wamids.push(wamid),
+            200 => {
+                remember(&wamid, &text);
+                wamids.push(wamid)
+            }
             503 => {
                 refused.push((from, wamid, text));
                 if refused.len() == 3 {
@@ -217,6 +220,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
             Duration::from_secs(10),
             || (post_text(&gateway, from, wamid, text) == 200).then_some(()),
         );
+        remember(wamid, text);
         wamids.push(wamid.clone());
     }
     assert_answered_once(&graph, &wamids, Duration::from_secs(60));

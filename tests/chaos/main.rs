@@ -8,9 +8,12 @@
 //! - `panics`: a handler panics in every actor kind (session, run, tool, channel, WS connection,
 //!   monitor), through `POST /admin/actors/{id}/panic`.
 //!
-//! `kill -9` of the gateway during a stream of webhooks is `tests/channels_crash.rs`. Every test
-//! here checks the same promise at its end: each message the gateway acknowledged is answered
-//! exactly once, as counted by the Graph API emulator (replies quote the message they answer).
+//! `kill -9` of the gateway during a stream of webhooks is `tests/channels_crash.rs` (and, with
+//! collected turns, `tests/channels_collect_crash.rs`). Every test here checks the same promise at
+//! its end: each message the gateway acknowledged is answered exactly once, as counted by the
+//! Graph API emulator, both by quoted id (replies quote the message they answer) and by content
+//! (the model emulator echoes the turn's question, so each message's text is in exactly one
+//! reply).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -21,6 +24,7 @@ mod panics;
 mod provider;
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -29,13 +33,40 @@ use support::channels::{post_text, PNID};
 use support::emulators::graph::GraphApi;
 use support::Gateway;
 
+/// The text of every message [`send`] posted, by wamid (wamids differ across tests, so the tests
+/// running in parallel share it safely).
+static SENT_TEXTS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
 /// Posts one text message from `from` (signed, as Meta does) and asserts it was acknowledged;
 /// returns its `wamid`.
 pub fn send(gateway: &Gateway, from: &str, n: usize, text: &str) -> String {
     let wamid = format!("wamid.CHAOS-{from}-{n}");
     let status = post_text(gateway, from, &wamid, text);
     assert_eq!(status, 200, "the webhook for {wamid} was not acknowledged");
+    remember(&wamid, text);
     wamid
+}
+
+/// Records the text of a message a test posted itself (for the count by content).
+pub fn remember(wamid: &str, text: &str) {
+    SENT_TEXTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((wamid.to_string(), text.to_string()));
+}
+
+/// The texts of `wamids`, as [`send`] posted them.
+fn texts_of(wamids: &[String]) -> Vec<String> {
+    let sent = SENT_TEXTS.lock().unwrap_or_else(|p| p.into_inner());
+    wamids
+        .iter()
+        .map(|w| {
+            sent.iter()
+                .find(|(wamid, _)| wamid == w)
+                .map(|(_, text)| text.clone())
+                .unwrap_or_else(|| panic!("{w} was posted without `send` or `remember`"))
+        })
+        .collect()
 }
 
 /// Waits until every message in `wamids` has a reply, then a little more (so that a second reply
@@ -69,6 +100,23 @@ pub fn assert_answered_once(
     assert!(
         twice.is_empty(),
         "messages answered more than once: {twice:?}"
+    );
+    // By content: a text sent k times is in exactly k echoed replies (a message answered inside
+    // another's turn and again in its own is seen here, not above).
+    let mut wanted: HashMap<String, usize> = HashMap::new();
+    for text in texts_of(wamids) {
+        *wanted.entry(text).or_insert(0) += 1;
+    }
+    let echoed = graph.echoed_texts();
+    let off: Vec<(&String, usize, usize)> = wanted
+        .iter()
+        .map(|(text, n)| (text, *n, echoed.get(text).copied().unwrap_or(0)))
+        .filter(|(_, n, found)| n != found)
+        .collect();
+    assert!(
+        off.is_empty(),
+        "answered by content (text, sent, in replies): {off:?}; replies: {:?}",
+        graph.sends().iter().map(|s| &s.body).collect::<Vec<_>>()
     );
     graph
         .sends()

@@ -375,6 +375,11 @@ impl Journal {
     /// `kill -9`) and fsynced with the next group or within 200 ms. Unknown or already-done ids
     /// are ignored.
     pub fn done(&self, id: u64) {
+        self.queue_done(id, None);
+    }
+
+    /// Queues the done mark of `id`; `written` is answered once it is written.
+    fn queue_done(&self, id: u64, written: Option<oneshot::Sender<Result<(), JournalError>>>) {
         let shared = &self.inner.shared;
         let at_ms = now_ms();
         if !shared.state().mark_done(id, at_ms) {
@@ -389,8 +394,12 @@ impl Journal {
             error!(path = %shared.path.display(), id, %error, "cannot encode a done mark; the entry will be replayed");
             return;
         }
+        let command = match written {
+            Some(reply) => Command::Sending { frame, reply },
+            None => Command::Done { frame },
+        };
         let sent = match lock(&self.inner.commands).as_ref() {
-            Some(commands) => commands.send(Command::Done { frame }).is_ok(),
+            Some(commands) => commands.send(command).is_ok(),
             None => false,
         };
         if !sent {
@@ -400,8 +409,11 @@ impl Journal {
 
     /// Marks entry `id` done if it is pending and was received at `received_ms` (the pair a reply
     /// tag carries, so that a stale tag from an older journal cannot close a new entry); returns
-    /// whether it did.
-    pub fn done_if_received_at(&self, id: u64, received_ms: u64) -> bool {
+    /// whether it did, once the mark is written (a plain `write`, which survives `kill -9`, as for
+    /// [`Journal::sending`]; no fsync). The status webhook that proves a reply went out is
+    /// acknowledged only after that: a crash in between leaves the status unacknowledged, so the
+    /// platform sends it again, instead of leaving the entry `sending` with no proof coming.
+    pub async fn done_if_received_at(&self, id: u64, received_ms: u64) -> bool {
         let matches = self
             .inner
             .shared
@@ -410,7 +422,16 @@ impl Journal {
             .get(&id)
             .is_some_and(|p| p.entry.record.received_ms == received_ms);
         if matches {
-            self.done(id);
+            let (reply, written) = oneshot::channel();
+            self.queue_done(id, Some(reply));
+            match written.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    warn!(id, %error, "the done mark of a confirmed reply was not written; the entry waits for another status")
+                }
+                // Not pending any more (done meanwhile) or the journal closed.
+                Err(_) => {}
+            }
         }
         matches
     }

@@ -566,10 +566,14 @@ async fn a_sending_mark_survives_reopen_and_compaction_and_done_clears_it() {
     assert!(pending[0].sending, "the mark was replayed");
     assert!(!pending[1].sending);
     assert!(
-        !journal.done_if_received_at(ids[0], 1),
+        !journal.done_if_received_at(ids[0], 1).await,
         "a tag with the wrong receive time"
     );
-    assert!(journal.done_if_received_at(ids[0], pending[0].record.received_ms));
+    assert!(
+        journal
+            .done_if_received_at(ids[0], pending[0].record.received_ms)
+            .await
+    );
     assert_eq!(journal.pending("whatsapp", "pn1").len(), 1);
     journal.close();
 }

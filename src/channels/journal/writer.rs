@@ -40,7 +40,8 @@ pub(super) enum Command {
     },
     /// Append a `Done` frame; fsync lazily.
     Done { frame: Vec<u8> },
-    /// Append a `Sending` frame; answer once it is written (before any fsync).
+    /// Append a mark that the caller waits for (`Sending`, or the `Done` of a reply a status
+    /// confirmed); answer once it is written (before any fsync).
     Sending {
         frame: Vec<u8>,
         reply: oneshot::Sender<Result<(), JournalError>>,

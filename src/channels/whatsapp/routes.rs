@@ -100,7 +100,7 @@ pub async fn receive(
         // Any status of a tagged reply proves it reached WhatsApp: the entry is done, so a
         // replay after a crash does not answer it twice.
         if let Some((id, received_ms)) = status.tag.as_deref().and_then(parse_reply_tag) {
-            if channels.journal.done_if_received_at(id, received_ms) {
+            if channels.journal.done_if_received_at(id, received_ms).await {
                 let _ = whatsapp.channel.actor.tell(Confirmed { id });
             }
         }

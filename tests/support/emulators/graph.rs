@@ -220,6 +220,25 @@ impl GraphApi {
         counts
     }
 
+    /// How many accepted replies carry each inbound text, counted by content: the model
+    /// emulator answers `echo: <the turn's user message>`, and a turn that collected several
+    /// messages joins their texts with a blank line, so each `\n\n`-separated piece of an echo
+    /// is one inbound message answered. Counting quoted ids cannot see a message answered inside
+    /// another message's turn and again in its own; this can. Replies that are not echoes
+    /// (apologies, pairing codes, scripted answers) count nothing.
+    pub fn echoed_texts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for sent in &lock(&self.shared.state).sends {
+            let Some(echoed) = sent.body.strip_prefix("echo: ") else {
+                continue;
+            };
+            for piece in echoed.split("\n\n") {
+                *counts.entry(piece.to_string()).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
     /// The refused text sends (scripted failures and validation errors), in order.
     pub fn failed(&self) -> Vec<FailedSend> {
         lock(&self.shared.state).failed.clone()

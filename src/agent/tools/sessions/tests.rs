@@ -17,6 +17,7 @@ fn message(turn: &str, message: ChatMessage) -> Entry {
         message,
         usage: None,
         model: Some("openai/m".into()),
+        members: Vec::new(),
     }
 }
 
