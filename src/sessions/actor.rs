@@ -55,6 +55,9 @@ struct Plan {
     id: String,
     text: String,
     members: Vec<String>,
+    /// Whether it answers journaled messages (a channel's): only such a turn can be asked again
+    /// by a replayed copy, so only such a turn is remembered once it has ended.
+    journaled: bool,
 }
 
 /// A queued asker.
@@ -109,10 +112,12 @@ pub struct SessionActor {
     engine: Arc<Engine>,
     queue_config: QueueConfig,
     queue: VecDeque<Waiting>,
-    current: Option<Current>,
+    /// Boxed, like `last`: most sessions are idle, and an idle session should cost a pointer
+    /// for each, not the whole turn.
+    current: Option<Box<Current>>,
     /// The turn that ended last, so that a replayed copy of one of its messages arriving just
     /// after it is told its outcome rather than running it again.
-    last: Option<(Plan, Arc<LateAskers>)>,
+    last: Option<Box<(Plan, Arc<LateAskers>)>>,
     busy: Arc<AtomicBool>,
     dropped: u64,
     turns: u64,
@@ -182,10 +187,11 @@ impl SessionActor {
             }
         }
         // The turn that just ended holds it and was answered (or failed for good): say so.
-        if let Some((_, late)) = self
+        if let Some(late) = self
             .last
-            .as_ref()
+            .as_deref()
             .filter(|(plan, late)| plan.members.contains(&id) && late.concluded())
+            .map(|(_, late)| late)
         {
             if late.join(submit.listener.clone()) {
                 return None;
@@ -304,6 +310,7 @@ impl SessionActor {
                     .first()
                     .cloned()
                     .unwrap_or_else(|| format!("t{}-{}", now_ms(), self.turns));
+                let journaled = !members.is_empty();
                 if members.is_empty() {
                     members.push(id.clone());
                 }
@@ -311,6 +318,7 @@ impl SessionActor {
                     id,
                     text: texts.join("\n\n"),
                     members,
+                    journaled,
                 }
             }
         };
@@ -335,12 +343,12 @@ impl SessionActor {
         };
         let spec = run_spec(Arc::clone(&self.engine), turn, done);
         let child_id = spec.id().to_string();
-        self.current = Some(Current {
+        self.current = Some(Box::new(Current {
             plan,
             child_id,
             listeners,
             late,
-        });
+        }));
         self.busy.store(true, Relaxed);
         let runs = self.engine.runs.clone();
         let started_turn = turn_id.clone();
@@ -423,10 +431,18 @@ impl SessionActor {
     }
 
     /// Keeps an ended turn as the last one; whoever joined it without getting an outcome is let
-    /// go (they ask again).
-    fn retire(&mut self, current: Current) {
+    /// go (they ask again). Only a turn that answers journaled messages is kept (a replayed copy
+    /// can only be of those), and without its text, so that an idle web session costs what it
+    /// did before.
+    fn retire(&mut self, current: Box<Current>) {
         current.late.close();
-        self.last = Some((current.plan, current.late));
+        let Current { mut plan, late, .. } = *current;
+        if !plan.journaled {
+            self.last = None;
+            return;
+        }
+        plan.text = String::new();
+        self.last = Some(Box::new((plan, late)));
     }
 
     /// `interrupt` mode: abandon the running turn in favour of the new message.
@@ -455,6 +471,7 @@ fn plan_holding(entries: &[Entry], id: &str) -> Option<Plan> {
             } else {
                 members.clone()
             },
+            journaled: true,
         }),
         _ => None,
     })
