@@ -16,7 +16,8 @@
 //!   [`retention`] deletes old archives for `--keep-days`; the CLI (`cli::backup`) only prints;
 //! - [`config_rewrite`] (on [`json5_spans`]) points a restored config at the restoring
 //!   installation's workspace without re-serializing it; `space` checks free space first;
-//! - [`manifest`], [`hashing`] and [`clock`] are their small shared pieces.
+//! - [`manifest`] and [`hashing`] are their small shared pieces; `partial` writes each restored
+//!   file whole before it is renamed into place.
 
 pub mod archive_path;
 pub mod config_rewrite;
