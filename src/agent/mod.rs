@@ -17,6 +17,7 @@
 
 pub mod call;
 pub mod failover;
+pub mod late;
 pub mod resources;
 pub mod run;
 pub mod tools;

@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 use super::call::{call_model, Deltas, StepError};
+use super::late::LateAskers;
 use super::resources::acquire;
 use super::tools::invoke::ToolOutcome;
 use super::tools::ToolContext;
@@ -44,84 +45,6 @@ pub struct Turn {
     pub listeners: Vec<UnboundedSender<RunEvent>>,
     /// Askers who joined after the run started; they get its outcome only.
     pub late: Arc<LateAskers>,
-}
-
-/// Askers who join a turn that is already running (a replayed message whose turn was started
-/// by an earlier copy of it): they are told the turn's outcome (`Final` or `Failed`), not its
-/// deltas. Joining after the outcome answers at once, so the race between a run finishing and
-/// someone joining it loses nobody; joining a turn that ended without an outcome is refused.
-#[derive(Debug, Default)]
-pub struct LateAskers {
-    state: Mutex<Late>,
-}
-
-#[derive(Debug, Default)]
-enum Late {
-    #[default]
-    Open,
-    Waiting(Vec<UnboundedSender<RunEvent>>),
-    Settled(RunEvent),
-    Closed,
-}
-
-impl LateAskers {
-    /// Adds `listener`; false when the turn ended without an outcome (ask again instead).
-    pub fn join(&self, listener: UnboundedSender<RunEvent>) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match &mut *state {
-            Late::Open => *state = Late::Waiting(vec![listener]),
-            Late::Waiting(listeners) => listeners.push(listener),
-            Late::Settled(outcome) => {
-                let _ = listener.send(outcome.clone());
-            }
-            Late::Closed => return false,
-        }
-        true
-    }
-
-    /// Whether the turn ended for good: answered, or failed for a reason that asking again
-    /// would not change (joining then answers at once). A retryable failure is not conclusive:
-    /// whoever asks again runs the turn again.
-    pub fn concluded(&self) -> bool {
-        matches!(
-            *self.state.lock().unwrap_or_else(|p| p.into_inner()),
-            Late::Settled(
-                RunEvent::Final { .. }
-                    | RunEvent::Failed {
-                        retryable: false,
-                        ..
-                    }
-            )
-        )
-    }
-
-    /// Tells everyone who joined, and everyone who joins later, the turn's outcome (the first
-    /// outcome stands).
-    pub fn settle(&self, outcome: &RunEvent) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match std::mem::take(&mut *state) {
-            Late::Waiting(listeners) => {
-                for listener in listeners {
-                    let _ = listener.send(outcome.clone());
-                }
-            }
-            Late::Settled(first) => {
-                *state = Late::Settled(first);
-                return;
-            }
-            Late::Open | Late::Closed => {}
-        }
-        *state = Late::Settled(outcome.clone());
-    }
-
-    /// The turn is over: without an outcome, the askers are let go (their channel closes, so
-    /// they ask again) and no one may join.
-    pub fn close(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if !matches!(*state, Late::Settled(_)) {
-            *state = Late::Closed;
-        }
-    }
 }
 
 struct TurnState {
@@ -549,48 +472,6 @@ mod tests {
             text: text.into(),
             tool_calls: vec![],
         }
-    }
-
-    #[test]
-    fn late_askers_hear_the_outcome_whenever_they_join() {
-        let late = LateAskers::default();
-        let (early, mut early_rx) = tokio::sync::mpsc::unbounded_channel();
-        assert!(late.join(early));
-        let outcome = RunEvent::Failed {
-            error: "x".into(),
-            retryable: true,
-        };
-        late.settle(&outcome);
-        assert_eq!(early_rx.try_recv().ok(), Some(outcome.clone()));
-        let (after, mut after_rx) = tokio::sync::mpsc::unbounded_channel();
-        assert!(late.join(after), "joining a settled turn answers at once");
-        assert_eq!(after_rx.try_recv().ok(), Some(outcome));
-        late.close();
-        assert!(
-            !late.concluded(),
-            "a retryable failure does not conclude the turn"
-        );
-        let answered = LateAskers::default();
-        answered.settle(&RunEvent::Final {
-            text: "done".into(),
-            usage: Usage::default(),
-            model: String::new(),
-            turn: "t".into(),
-            members: vec!["t".into()],
-        });
-        answered.close();
-        assert!(answered.concluded(), "closing keeps a known answer");
-
-        let vanished = LateAskers::default();
-        let (waiting, mut waiting_rx) = tokio::sync::mpsc::unbounded_channel();
-        assert!(vanished.join(waiting));
-        vanished.close();
-        assert!(
-            waiting_rx.try_recv().is_err() && waiting_rx.is_closed(),
-            "let go, so it asks again"
-        );
-        let (too_late, _rx) = tokio::sync::mpsc::unbounded_channel();
-        assert!(!vanished.join(too_late));
     }
 
     #[test]

@@ -22,7 +22,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 use tracing::warn;
 
-use crate::agent::run::{run_spec, LateAskers, Turn};
+use crate::agent::late::LateAskers;
+use crate::agent::run::{run_spec, Turn};
 use crate::agent::{Engine, RunEvent};
 use crate::config::{QueueConfig, QueueDrop, QueueMode};
 use crate::providers::ChatMessage;
@@ -394,7 +395,7 @@ impl SessionActor {
             return;
         }
         if let Some(current) = self.current.take() {
-            self.retire(current);
+            self.retire(*current);
         }
         self.busy.store(false, Relaxed);
         self.start_next(ctx);
@@ -425,7 +426,7 @@ impl SessionActor {
             .engine
             .runs
             .tell(TerminateChild(current.child_id.clone()));
-        self.retire(current);
+        self.retire(*current);
         self.busy.store(false, Relaxed);
         true
     }
@@ -434,9 +435,9 @@ impl SessionActor {
     /// go (they ask again). Only a turn that answers journaled messages is kept (a replayed copy
     /// can only be of those), and without its text, so that an idle web session costs what it
     /// did before.
-    fn retire(&mut self, current: Box<Current>) {
+    fn retire(&mut self, current: Current) {
         current.late.close();
-        let Current { mut plan, late, .. } = *current;
+        let Current { mut plan, late, .. } = current;
         if !plan.journaled {
             self.last = None;
             return;
