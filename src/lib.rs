@@ -43,6 +43,7 @@ pub mod fsutil;
 pub mod gateway;
 pub mod logging;
 pub mod monitor;
+pub mod net;
 pub mod onboard;
 pub mod ops;
 pub mod paths;

@@ -12,7 +12,7 @@ fn main() {
     if !matches!(&cli.command, Command::Gateway(args) if !args.install_daemon) {
         pincer::logging::init(false);
     }
-    pincer::gateway::tls::install_default_provider();
+    pincer::net::tls::install_default_provider();
     let outcome: anyhow::Result<i32> = match &cli.command {
         Command::Gateway(args) if args.install_daemon => {
             report(cli::daemon::install(cli::daemon::DaemonRequest {

@@ -317,10 +317,8 @@ fn channel_spec(name: &'static str, parts: ChannelParts) -> (ChildSpec, ActorRef
 }
 
 fn http_client() -> Result<reqwest::Client, ChannelsError> {
-    crate::gateway::tls::install_default_provider();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
+    crate::net::http::builder("the channels")
         .pool_idle_timeout(Duration::from_secs(90))
         .build()
-        .map_err(|e| ChannelsError::Http(crate::providers::sse::error_chain(&e)))
+        .map_err(|e| ChannelsError::Http(e.reason))
 }

@@ -5,17 +5,16 @@
 //! zero-config gateway, from its token file.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use super::pinned_tls::client_config;
 use super::CliError;
 use crate::config::AuthMode;
 use crate::gateway::credentials::read_token_file;
 use crate::gateway::instance::{process_alive, read_runtime};
-use crate::gateway::tls::read_certificates;
 use crate::gateway::{load_config, GatewayOptions};
+use crate::net::pinned::client_config;
+use crate::net::tls::read_certificates;
 use crate::paths::Paths;
 
 /// A running gateway and how to authenticate to it.
@@ -68,7 +67,7 @@ impl GatewayClient {
                 .or_else(|| read_token_file(&paths.token_file())),
         };
         // No overall timeout: `pincer agent` streams for as long as the turn runs.
-        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+        let mut builder = crate::net::http::builder("talking to the gateway");
         if info.url.starts_with("https://") {
             let ssl = &loaded.config.gateway.ssl;
             let cert_path = std::path::PathBuf::from(ssl.cert_path.as_deref().unwrap_or_default());
@@ -76,7 +75,7 @@ impl GatewayClient {
                 .map_err(|e| CliError::Http(e.to_string()))?
                 .remove(0);
             let tls = client_config(pinned).map_err(|e| CliError::Http(e.to_string()))?;
-            builder = builder.tls_backend_preconfigured(tls);
+            builder = builder.configure(|b| b.tls_backend_preconfigured(tls));
         }
         let http = builder.build().map_err(|e| CliError::Http(e.to_string()))?;
         Ok(GatewayClient {

@@ -18,7 +18,6 @@ pub mod message;
 pub mod onboard;
 pub mod onboard_args;
 pub mod pairing;
-pub mod pinned_tls;
 pub mod security;
 pub mod service;
 pub mod sessions;

@@ -15,7 +15,6 @@ pub mod instance;
 pub mod notify;
 pub mod safe_mode;
 pub mod tailscale;
-pub mod tls;
 pub mod tree;
 
 use std::net::{SocketAddr, TcpListener};
@@ -127,11 +126,12 @@ pub fn run(options: GatewayOptions) -> Result<i32, GatewayError> {
     // Still the only thread: the environment may be rewritten (see `hardening`).
     let erased = hardening::erase_secret_environment(&api_key_variables(&loaded.config));
     let undumpable = hardening::forbid_dumping();
-    let tls =
-        tls::server_config(&loaded.config.gateway.ssl).map_err(|error| ConfigError::Invalid {
+    let tls = crate::net::tls::server_config(&loaded.config.gateway.ssl).map_err(|error| {
+        ConfigError::Invalid {
             path: paths.config_file.clone(),
             problems: vec![error.to_problem()],
-        })?;
+        }
+    })?;
     paths.ensure_state_dir()?;
     // Moved into the actix system below; dropped when it ends, which flushes the file writer.
     let mut logs =

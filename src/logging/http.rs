@@ -62,8 +62,7 @@ impl HttpShipper {
         let Some(lines) = self.lines.take() else {
             return;
         };
-        crate::gateway::tls::install_default_provider();
-        let client = match reqwest::Client::builder()
+        let client = match crate::net::http::builder("the http log transport")
             .timeout(Duration::from_secs(10))
             .build()
         {

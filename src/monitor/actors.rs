@@ -215,8 +215,7 @@ impl Alerter {
             return;
         };
         if self.http.is_none() {
-            crate::gateway::tls::install_default_provider();
-            self.http = reqwest::Client::builder()
+            self.http = crate::net::http::builder("the alert webhook")
                 .timeout(Duration::from_secs(10))
                 .build()
                 .map_err(|error| warn!(%error, "cannot create the alert webhook client"))

@@ -52,8 +52,10 @@ pub fn check(probe: &KeyProbe) -> KeyCheck {
 }
 
 async fn request(probe: &KeyProbe) -> KeyCheck {
-    crate::gateway::tls::install_default_provider();
-    let client = match reqwest::Client::builder().timeout(TIMEOUT).build() {
+    let client = match crate::net::http::builder("the key check")
+        .timeout(TIMEOUT)
+        .build()
+    {
         Ok(client) => client,
         Err(error) => return KeyCheck::Inconclusive(format!("no HTTP client: {error}")),
     };
@@ -71,7 +73,7 @@ async fn request(probe: &KeyProbe) -> KeyCheck {
         Ok(response) => classify(response.status().as_u16(), &url),
         Err(error) => KeyCheck::Inconclusive(format!(
             "{url} could not be reached ({})",
-            crate::providers::sse::error_chain(&error)
+            crate::net::http::error_chain(&error)
         )),
     }
 }

@@ -176,17 +176,11 @@ impl ProviderCatalog {
     fn http(&self) -> Result<reqwest::Client, String> {
         self.http
             .get_or_init(|| {
-                crate::gateway::tls::install_default_provider();
-                reqwest::Client::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
+                crate::net::http::builder("the model providers")
+                    .configure(|b| b.connect_timeout(CONNECT_TIMEOUT))
                     .pool_idle_timeout(POOL_IDLE_TIMEOUT)
                     .build()
-                    .map_err(|error| {
-                        format!(
-                            "the HTTP client could not be created: {}",
-                            super::sse::error_chain(&error)
-                        )
-                    })
+                    .map_err(|error| error.to_string())
             })
             .clone()
     }

@@ -13,7 +13,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::error::{ErrorKind, ProviderError};
-use super::sse::error_chain;
+use crate::net::http::error_chain;
 
 /// Longest error body kept in a message; error pages from proxies can be whole HTML documents.
 const MAX_MESSAGE_CHARS: usize = 400;

@@ -247,24 +247,11 @@ pub fn read_error(provider: &str, error: &reqwest::Error) -> ProviderError {
     ProviderError::new(
         kind,
         provider,
-        format!("the answer stream broke: {}", error_chain(error)),
+        format!(
+            "the answer stream broke: {}",
+            crate::net::http::error_chain(error)
+        ),
     )
-}
-
-/// An error with its sources, `a: b: c`, since `reqwest` keeps the useful part (connection
-/// refused, reset) in the sources.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

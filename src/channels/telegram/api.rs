@@ -96,7 +96,7 @@ impl BotClient {
                 // The URL holds the token: describe the error without it.
                 description: format!(
                     "Telegram unreachable: {}",
-                    crate::providers::sse::error_chain(&e.without_url())
+                    crate::net::http::error_chain(&e.without_url())
                 ),
                 retry_after: None,
             })?;

@@ -74,7 +74,7 @@ impl GraphClient {
                 .map_err(|e| SendFailure::RetryChannel {
                     why: format!(
                         "Graph API unreachable: {}",
-                        crate::providers::sse::error_chain(&e)
+                        crate::net::http::error_chain(&e)
                     ),
                     after: None,
                 })?;

@@ -54,30 +54,30 @@ impl WebFetch {
     fn client(&self) -> Result<reqwest::Client, String> {
         self.client
             .get_or_init(|| {
-                crate::gateway::tls::install_default_provider();
                 let redirects = Arc::clone(&self.policy);
-                reqwest::Client::builder()
-                    .no_proxy()
-                    .user_agent(concat!(
-                        "Pincer/",
-                        env!("CARGO_PKG_VERSION"),
-                        " (web_fetch)"
-                    ))
-                    .connect_timeout(Duration::from_secs(10))
-                    .dns_resolver(GuardedResolver {
-                        policy: Arc::clone(&self.policy),
+                let policy = Arc::clone(&self.policy);
+                crate::net::http::builder("web_fetch")
+                    .configure(move |b| {
+                        b.no_proxy()
+                            .user_agent(concat!(
+                                "Pincer/",
+                                env!("CARGO_PKG_VERSION"),
+                                " (web_fetch)"
+                            ))
+                            .dns_resolver(GuardedResolver { policy })
+                            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                                if attempt.previous().len() >= MAX_REDIRECTS {
+                                    return attempt
+                                        .error(format!("more than {MAX_REDIRECTS} redirects"));
+                                }
+                                match redirects.check_url(attempt.url()) {
+                                    Ok(()) => attempt.follow(),
+                                    Err(why) => attempt.error(why),
+                                }
+                            }))
                     })
-                    .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                        if attempt.previous().len() >= MAX_REDIRECTS {
-                            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
-                        }
-                        match redirects.check_url(attempt.url()) {
-                            Ok(()) => attempt.follow(),
-                            Err(why) => attempt.error(why),
-                        }
-                    }))
                     .build()
-                    .map_err(|e| format!("the HTTP client could not be created: {e}"))
+                    .map_err(|e| e.to_string())
             })
             .clone()
     }
@@ -164,7 +164,7 @@ async fn fetch(
         )
         .send()
         .await
-        .map_err(|e| format!("{url}: {}", crate::providers::sse::error_chain(&e)))?;
+        .map_err(|e| format!("{url}: {}", crate::net::http::error_chain(&e)))?;
     let status = response.status().as_u16();
     let final_url = response.url().to_string();
     let content_type = response
@@ -188,8 +188,8 @@ async fn fetch(
     let mut cut = false;
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| format!("{final_url}: {}", crate::providers::sse::error_chain(&e)))?;
+        let chunk =
+            chunk.map_err(|e| format!("{final_url}: {}", crate::net::http::error_chain(&e)))?;
         let room = max_bytes.saturating_sub(body.len());
         body.extend_from_slice(&chunk[..room.min(chunk.len())]);
         if chunk.len() > room {

@@ -2,7 +2,7 @@
 //!
 //! The certificate chain and private key are PEM files, read once at start-up; a missing or
 //! unreadable file is a configuration error naming the key. The CLI talks to a TLS gateway over
-//! loopback and pins the configured certificate (see `cli::client`), so self-signed certificates
+//! loopback and pins the configured certificate (see [`super::pinned`]), so self-signed certificates
 //! work without weakening verification elsewhere.
 
 use std::path::{Path, PathBuf};

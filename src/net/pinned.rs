@@ -23,7 +23,7 @@ pub struct PinnedCertificate {
 pub fn client_config(
     expected: CertificateDer<'static>,
 ) -> Result<rustls::ClientConfig, rustls::Error> {
-    let provider = crate::gateway::tls::provider();
+    let provider = super::tls::provider();
     let verifier = Arc::new(PinnedCertificate {
         expected,
         provider: Arc::clone(&provider),
