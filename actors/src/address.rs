@@ -58,6 +58,7 @@ pub enum SendError<M> {
 }
 
 impl<M> SendError<M> {
+    /// Gives back the message that could not be delivered, to retry or report it.
     pub fn into_inner(self) -> M {
         match self {
             SendError::Full(m) | SendError::NotRunning(m) => m,
@@ -85,8 +86,10 @@ impl<M> std::error::Error for SendError<M> {}
 /// Why an `ask` got no reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AskError {
+    /// The mailbox was at capacity when the question was asked.
     #[error("mailbox full")]
     Full,
+    /// The actor was not running (not started yet, restarting, or stopped).
     #[error("actor not running")]
     NotRunning,
     /// The actor stopped (or crashed) with the message still queued or being handled.

@@ -40,14 +40,17 @@ pub struct ChildContext {
 }
 
 impl ChildContext {
+    /// The actor's number, stable across restarts.
     pub fn id(&self) -> ActorId {
         self.entry.id()
     }
 
+    /// The actor's place in the tree, e.g. `/gateway/sessions/agent:main:main`.
     pub fn path(&self) -> &str {
         self.entry.path()
     }
 
+    /// The registry this actor is listed in, to look up or inject into its peers.
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -175,6 +178,7 @@ impl ChildSpec {
         self
     }
 
+    /// The child's id under its supervisor (unique among its siblings).
     pub fn id(&self) -> &str {
         &self.id
     }

@@ -26,8 +26,10 @@ impl Message for InjectPanic {
 /// Why a panic could not be injected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
+    /// No actor has this number (it never existed, or it stopped long enough ago to be forgotten).
     #[error("no actor with id {0}")]
     UnknownActor(u64),
+    /// The actor exists but is not running (restarting, stopped or failed).
     #[error("actor {0} is not running")]
     NotRunning(u64),
 }

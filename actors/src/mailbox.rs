@@ -166,22 +166,32 @@ impl MailboxStats {
 /// The figures of one mailbox at one moment, as served by `/admin/actors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MailboxSnapshot {
+    /// How many messages the mailbox holds at most.
     pub capacity: usize,
+    /// Messages waiting now.
     pub queued: usize,
+    /// The highest number ever waiting at once.
     pub max_queued: usize,
+    /// Messages accepted since the actor was registered.
     pub enqueued: u64,
+    /// Messages whose handler has run.
     pub handled: u64,
+    /// Sends refused because the mailbox was full.
     pub rejected_full: u64,
+    /// Accepted messages never handled (the actor stopped with them queued).
     pub dropped: u64,
     /// The message being handled now, if any: a stuck actor shows here with how long it has been stuck.
     pub handling: Option<Handling>,
+    /// How long handlers take.
     pub handler_time: HandlerTime,
 }
 
 /// What an actor is busy with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Handling {
+    /// The message's type name.
     pub message: &'static str,
+    /// How long its handler has been running, in milliseconds.
     pub for_ms: u64,
 }
 
@@ -189,14 +199,17 @@ pub struct Handling {
 /// context afterwards and are not included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HandlerTime {
+    /// Handlers run.
     pub count: u64,
+    /// Their mean duration, in microseconds.
     pub mean_us: u64,
+    /// The longest one, in microseconds.
     pub max_us: u64,
 }
 
 /// Holds one slot of the "queued now" gauge; releases it exactly once, on drop.
 #[derive(Debug)]
-pub struct QueueGuard {
+pub(crate) struct QueueGuard {
     stats: Arc<MailboxStats>,
     opened: bool,
 }

@@ -37,7 +37,9 @@ pub enum Strategy {
 /// How many restarts a supervisor may perform within a period before it gives up and escalates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Intensity {
+    /// Restarts allowed within `period`; one more escalates.
     pub max_restarts: u32,
+    /// The sliding window the restarts are counted in.
     #[serde(serialize_with = "serialize_ms")]
     pub period: Duration,
 }
@@ -84,8 +86,10 @@ impl RestartLog {
 /// `min(max, min_delay * 2^attempt) * (1 + random * random_factor)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Backoff {
+    /// The delay before the first restart.
     #[serde(serialize_with = "serialize_ms")]
     pub min: Duration,
+    /// The longest delay, however many restarts came before.
     #[serde(serialize_with = "serialize_ms")]
     pub max: Duration,
     /// Jitter, so that children that failed together do not restart together (0.2 = up to +20%).

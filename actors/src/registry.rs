@@ -24,10 +24,15 @@ pub type ActorId = u64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActorState {
+    /// Its spec exists and the actor is being started.
     Starting = 0,
+    /// Started and handling messages.
     Running = 1,
+    /// Failed and waiting (with backoff) to be started again.
     Restarting = 2,
+    /// Stopped on purpose (or after a temporary child ended).
     Stopped = 3,
+    /// Failed and not restarted (the policy or the intensity said no).
     Failed = 4,
 }
 
@@ -85,10 +90,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ActorEntry {
+    /// The actor's number, stable across restarts.
     pub fn id(&self) -> ActorId {
         self.id
     }
 
+    /// What kind of actor this is (`session`, `channel`, `run`...), for grouping.
     pub fn kind(&self) -> &'static str {
         self.kind
     }
@@ -98,18 +105,22 @@ impl ActorEntry {
         &self.path
     }
 
+    /// The current lifecycle state.
     pub fn state(&self) -> ActorState {
         ActorState::from_u8(self.state.load(Relaxed))
     }
 
+    /// How many times the actor has been restarted.
     pub fn restarts(&self) -> u32 {
         self.restarts.load(Relaxed)
     }
 
+    /// Why the actor last failed, if it ever did.
     pub fn last_error(&self) -> Option<String> {
         lock(&self.last_error).clone()
     }
 
+    /// The figures of its mailbox, shared with the actor's address.
     pub fn mailbox(&self) -> &Arc<MailboxStats> {
         &self.mailbox
     }
@@ -200,27 +211,37 @@ impl ActorEntry {
 /// One actor as served by `/admin/actors?flat=1`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActorSnapshot {
+    /// The actor's number, stable across restarts.
     pub id: ActorId,
+    /// What kind of actor this is (`session`, `channel`, `run`...).
     pub kind: &'static str,
+    /// Its place in the tree, e.g. `/gateway/sessions/agent:main:main`.
     pub path: String,
+    /// Its supervisor's number (none for the root).
     pub parent: Option<ActorId>,
+    /// Its lifecycle state.
     pub state: ActorState,
     /// When the actor was first registered (Unix milliseconds).
     pub created_at_ms: u64,
     /// Time since the current incarnation started, when running.
     pub uptime_ms: Option<u64>,
+    /// How many times it has been restarted.
     pub restarts: u32,
+    /// Why it last failed, if it ever did.
     pub last_error: Option<String>,
     /// What the actor says it is doing, if it says (see `ChildContext::set_status`).
     pub status: Option<String>,
+    /// Its mailbox's figures.
     pub mailbox: MailboxSnapshot,
 }
 
 /// An actor with its children, as served by `/admin/actors`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActorTree {
+    /// The actor itself.
     #[serde(flatten)]
     pub actor: ActorSnapshot,
+    /// Its children, in start order.
     pub children: Vec<ActorTree>,
 }
 
@@ -251,6 +272,7 @@ impl Registry {
     /// thousands of evicted sessions do not pile up.
     pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
 
+    /// An empty registry that keeps stopped actors visible for `grace`.
     pub fn new(grace: Duration) -> Self {
         Registry {
             inner: Arc::new(RegistryInner {
@@ -355,6 +377,7 @@ impl Registry {
         self.inner.entries.len()
     }
 
+    /// Whether no actor is listed.
     pub fn is_empty(&self) -> bool {
         self.inner.entries.is_empty()
     }

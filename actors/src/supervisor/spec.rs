@@ -30,6 +30,7 @@ pub struct SupervisorSpec {
 }
 
 impl SupervisorSpec {
+    /// A supervisor with `strategy`, the default intensity and backoff, and no children yet.
     pub fn new(strategy: Strategy) -> Self {
         SupervisorSpec {
             strategy,
@@ -39,11 +40,13 @@ impl SupervisorSpec {
         }
     }
 
+    /// How many restarts it may perform in a period before it escalates.
     pub fn intensity(mut self, intensity: Intensity) -> Self {
         self.intensity = intensity;
         self
     }
 
+    /// The delay between a child's failure and its restart.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
@@ -114,8 +117,10 @@ impl Message for TerminateChild {
 /// Why [`StartChild`] was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StartError {
+    /// The supervisor already has a child with this id.
     #[error("a child with id {0:?} already exists")]
     AlreadyExists(String),
+    /// The supervisor is stopping and starts nothing new.
     #[error("the supervisor is shutting down")]
     ShuttingDown,
 }
