@@ -13,13 +13,13 @@ use crate::{ActorRef, ChildContext, ChildSpec, Managed, Registry, RestartType};
 
 /// What the fixtures record: start instants (virtual time) and the order in which actors stopped.
 #[derive(Default, Clone)]
-pub struct Journal {
-    pub starts: Arc<Mutex<Vec<(String, Instant)>>>,
-    pub stops: Arc<Mutex<Vec<String>>>,
+pub(crate) struct Journal {
+    pub(crate) starts: Arc<Mutex<Vec<(String, Instant)>>>,
+    pub(crate) stops: Arc<Mutex<Vec<String>>>,
 }
 
 impl Journal {
-    pub fn starts_of(&self, name: &str) -> usize {
+    pub(crate) fn starts_of(&self, name: &str) -> usize {
         self.starts
             .lock()
             .unwrap()
@@ -28,7 +28,7 @@ impl Journal {
             .count()
     }
 
-    pub fn start_instants(&self, name: &str) -> Vec<Instant> {
+    pub(crate) fn start_instants(&self, name: &str) -> Vec<Instant> {
         self.starts
             .lock()
             .unwrap()
@@ -38,18 +38,18 @@ impl Journal {
             .collect()
     }
 
-    pub fn stops(&self) -> Vec<String> {
+    pub(crate) fn stops(&self) -> Vec<String> {
         self.stops.lock().unwrap().clone()
     }
 }
 
-pub struct Worker {
-    pub name: String,
-    pub cx: ChildContext,
-    pub journal: Journal,
-    pub count: u32,
-    pub ignore_shutdown: bool,
-    pub handled: Arc<AtomicU32>,
+pub(crate) struct Worker {
+    pub(crate) name: String,
+    pub(crate) cx: ChildContext,
+    pub(crate) journal: Journal,
+    pub(crate) count: u32,
+    pub(crate) ignore_shutdown: bool,
+    pub(crate) handled: Arc<AtomicU32>,
 }
 
 impl Actor for Worker {
@@ -77,7 +77,7 @@ impl Managed for Worker {
 }
 
 /// Increments and returns the counter (state is fresh after a restart).
-pub struct Bump;
+pub(crate) struct Bump;
 impl Message for Bump {
     type Result = u32;
 }
@@ -90,7 +90,7 @@ impl Handler<Bump> for Worker {
     }
 }
 
-pub struct Crash;
+pub(crate) struct Crash;
 impl Message for Crash {
     type Result = ();
 }
@@ -101,7 +101,7 @@ impl Handler<Crash> for Worker {
     }
 }
 
-pub struct Fail;
+pub(crate) struct Fail;
 impl Message for Fail {
     type Result = ();
 }
@@ -113,7 +113,7 @@ impl Handler<Fail> for Worker {
     }
 }
 
-pub struct StopNormally;
+pub(crate) struct StopNormally;
 impl Message for StopNormally {
     type Result = ();
 }
@@ -125,7 +125,7 @@ impl Handler<StopNormally> for Worker {
 }
 
 /// Holds the mailbox (no other message is handled) until the sender side is dropped or fires.
-pub struct Block(pub oneshot::Receiver<()>);
+pub(crate) struct Block(pub oneshot::Receiver<()>);
 impl Message for Block {
     type Result = ();
 }
@@ -144,7 +144,7 @@ impl Handler<Block> for Worker {
 crate::mailbox!(Worker: Bump, Crash, Fail, StopNormally, Block);
 
 /// A worker spec named `name` with the given restart type and mailbox capacity.
-pub fn worker(
+pub(crate) fn worker(
     name: &str,
     restart: RestartType,
     capacity: usize,
@@ -160,7 +160,7 @@ pub fn worker(
     )
 }
 
-pub fn worker_with(
+pub(crate) fn worker_with(
     name: &str,
     restart: RestartType,
     capacity: usize,
@@ -192,6 +192,6 @@ pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
-pub fn state_of(registry: &Registry, path: &str) -> Option<crate::ActorState> {
+pub(crate) fn state_of(registry: &Registry, path: &str) -> Option<crate::ActorState> {
     registry.find_by_path(path).map(|a| a.state)
 }
