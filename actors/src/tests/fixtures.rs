@@ -184,7 +184,7 @@ pub(crate) fn worker_with(
 
 /// Polls `condition` in virtual time (1 ms steps, at most 10 virtual minutes) and fails the test
 /// with `what` if it never holds.
-pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(600);
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
