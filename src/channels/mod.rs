@@ -14,6 +14,11 @@
 //!
 //! [`hub::Channels`] is what the rest of the gateway holds: the journal, the pairing store and,
 //! per enabled channel, its actor and figures.
+//!
+//! A channel is a plug-in ([`plugin::ChannelPlugin`]): a folder (`whatsapp/`, `telegram/`) and
+//! one line in [`registry::PLUGINS`]; its config section is `src/config/channels/<name>.rs`.
+//! Nothing outside those names a channel. The webhook routes are registered with [`routes`] and
+//! read the hub (`web::Data<Channels>`), never the web layer's state.
 
 pub mod actor;
 pub mod chunk;
@@ -24,7 +29,11 @@ pub mod hub;
 pub mod ingress;
 pub mod journal;
 pub mod pairing;
+pub mod plugin;
+pub mod registry;
 pub mod stats;
 pub mod telegram;
 pub mod transport;
 pub mod whatsapp;
+
+pub use registry::routes;
