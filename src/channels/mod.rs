@@ -31,6 +31,7 @@ pub mod journal;
 pub mod pairing;
 pub mod plugin;
 pub mod registry;
+pub mod setup;
 pub mod stats;
 pub mod telegram;
 pub mod transport;

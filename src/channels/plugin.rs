@@ -23,6 +23,7 @@ use super::actor::{ChannelActor, ChannelParts, ChannelSettings};
 use super::hub::{ChannelHandle, ChannelsError};
 use super::journal::{InboundRecord, Journal};
 use super::pairing::PairingStore;
+use super::setup::{Ask, ChannelAnswer, SetupAsk, SetupError, SetupFlag};
 use super::stats::ChannelStats;
 use super::transport::{Labels, Transport};
 use crate::config::channels::{ChannelSection, Common};
@@ -57,6 +58,19 @@ pub trait ChannelPlugin: Send + Sync + 'static {
     /// The variables that stand in for its credentials, as `pincer doctor` words them
     /// (`PINCER_WHATSAPP_*`).
     fn env_hint(&self) -> &'static str;
+
+    /// The flags it adds to `pincer onboard`.
+    fn setup_flags(&self) -> &'static [SetupFlag];
+
+    /// Its onboarding questions: whether to set it up and, if so, its answers (`None`: not set
+    /// up). Asked in registry order; the DM policy that every channel set up shares comes after.
+    fn setup(&self, ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError>;
+
+    /// The onboarding question of `allowFrom`, asked after the DM policy.
+    fn allow_from_question(&self) -> Ask<'static>;
+
+    /// Checks and normalises a typed `allowFrom` list (comma-separated).
+    fn allow_list(&self, text: &str) -> Result<Vec<String>, String>;
 
     /// Who a message is from, for its session key (`session.dmScope`): by default the record's
     /// account and sender.

@@ -7,6 +7,7 @@ pub mod api;
 pub mod plugin;
 pub mod poller;
 pub mod routes;
+pub mod setup;
 pub mod update;
 
 pub use plugin::Telegram;

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod plugin;
 pub mod routes;
+pub mod setup;
 pub mod webhook;
 
 pub use plugin::WhatsApp;

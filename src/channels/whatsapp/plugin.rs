@@ -8,6 +8,7 @@ use super::client::GraphClient;
 use super::LABELS;
 use crate::channels::hub::ChannelsError;
 use crate::channels::plugin::{ActorOptions, ChannelPlugin, CheckIds, StartContext, Started};
+use crate::channels::setup::{Ask, ChannelAnswer, SetupAsk, SetupError, SetupFlag};
 use crate::channels::transport::{Labels, Transport};
 use crate::config::channels::ChannelSection;
 use crate::config::{Config, Secret};
@@ -75,5 +76,21 @@ impl ChannelPlugin for WhatsApp {
 
     fn env_hint(&self) -> &'static str {
         "PINCER_WHATSAPP_*"
+    }
+
+    fn setup_flags(&self) -> &'static [SetupFlag] {
+        super::setup::FLAGS
+    }
+
+    fn setup(&self, ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError> {
+        super::setup::ask(ask)
+    }
+
+    fn allow_from_question(&self) -> Ask<'static> {
+        super::setup::ALLOW_FROM
+    }
+
+    fn allow_list(&self, text: &str) -> Result<Vec<String>, String> {
+        super::setup::allow_list(text)
     }
 }
