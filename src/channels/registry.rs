@@ -1,4 +1,5 @@
-//! The channels Pincer has: one line per channel in [`PLUGINS`]. Everything that goes over
+//! The channels Pincer has: [`PLUGINS`], declared one line per channel by the `channels!` call
+//! in `src/channels/mod.rs`. Everything that goes over
 //! every channel (the hub, the webhook routes, readiness, `pincer doctor`, `pincer security
 //! audit`, `pincer onboard`, the names the CLI and the API accept) reads this list.
 

@@ -175,10 +175,20 @@ fn models(out: &mut Json5, answers: &Answers) {
 
 fn channels(out: &mut Json5, answers: &Answers) {
     if answers.channels.is_empty() {
-        out.comment(
-            "No chat channel is set up. Run `pincer onboard` again to add WhatsApp or\n\
-             Telegram, or see channels.* in config/pincer.example.json5.",
-        );
+        let names: Vec<&str> = crate::channels::registry::PLUGINS
+            .iter()
+            .map(|plugin| plugin.labels().platform)
+            .collect();
+        let (last, others) = names.split_last().unwrap_or((&"a channel", &[]));
+        let some = if others.is_empty() {
+            String::new()
+        } else {
+            format!("{} or", others.join(", "))
+        };
+        out.comment(&format!(
+            "No chat channel is set up. Run `pincer onboard` again to add {some}\n\
+             {last}, or see channels.* in config/pincer.example.json5."
+        ));
         out.blank();
         return;
     }

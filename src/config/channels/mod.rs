@@ -13,9 +13,6 @@
 //! channel needs its credentials, `open` needs `allowFrom: ["*"]`) are each section's
 //! [`ChannelSection::check`], run by [`mod@super::validate`].
 
-pub mod telegram;
-pub mod whatsapp;
-
 use serde::{Deserialize, Serialize};
 
 use super::env::Override;
@@ -25,31 +22,52 @@ use super::secret::Secret;
 pub use telegram::{TelegramConfig, TelegramMode};
 pub use whatsapp::WhatsAppConfig;
 
-/// `channels`: messaging networks bridged to the agent.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct ChannelsConfig {
-    /// The WhatsApp channel (official Business Cloud API).
-    pub whatsapp: WhatsAppConfig,
-    /// The Telegram channel (Bot API).
-    pub telegram: TelegramConfig,
-    /// Largest webhook body accepted, in bytes; default 1 MiB (Meta batches stay far below).
-    /// Bigger bodies get 413 before anything is parsed.
-    pub webhook_max_bytes: usize,
-    /// How long a handled message's platform id is remembered to drop redeliveries; default 24
-    /// hours, as long as Meta keeps retrying a webhook.
-    pub dedupe_hours: u64,
+/// Declares the channel sections. For each `name: Type` (the section's file `name.rs` and its
+/// struct): the module, the field `channels.<name>` of [`ChannelsConfig`], its default, and its
+/// entry in [`SECTIONS`]. Adding a channel's section is one line in the call below.
+macro_rules! channel_sections {
+    ($($(#[doc = $doc:literal])* $name:ident: $ty:ident),* $(,)?) => {
+        $(pub mod $name;)*
+
+        /// `channels`: messaging networks bridged to the agent.
+        #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+        pub struct ChannelsConfig {
+            $($(#[doc = $doc])* pub $name: $name::$ty,)*
+            /// Largest webhook body accepted, in bytes; default 1 MiB (Meta batches stay far
+            /// below). Bigger bodies get 413 before anything is parsed.
+            pub webhook_max_bytes: usize,
+            /// How long a handled message's platform id is remembered to drop redeliveries;
+            /// default 24 hours, as long as Meta keeps retrying a webhook.
+            pub dedupe_hours: u64,
+        }
+
+        impl Default for ChannelsConfig {
+            fn default() -> Self {
+                ChannelsConfig {
+                    $($name: $name::$ty::default(),)*
+                    webhook_max_bytes: 1024 * 1024,
+                    dedupe_hours: 24,
+                }
+            }
+        }
+
+        /// Every channel section the schema has, in the order they are checked and reported.
+        pub const SECTIONS: &[SectionEntry] = &[
+            $(SectionEntry {
+                name: $name::NAME,
+                get: |channels| &channels.$name,
+                overrides: $name::OVERRIDES,
+            },)*
+        ];
+    };
 }
 
-impl Default for ChannelsConfig {
-    fn default() -> Self {
-        ChannelsConfig {
-            whatsapp: WhatsAppConfig::default(),
-            telegram: TelegramConfig::default(),
-            webhook_max_bytes: 1024 * 1024,
-            dedupe_hours: 24,
-        }
-    }
+channel_sections! {
+    /// The WhatsApp channel (official Business Cloud API).
+    whatsapp: WhatsAppConfig,
+    /// The Telegram channel (Bot API).
+    telegram: TelegramConfig,
 }
 
 /// `channels.*.dmPolicy`: who may talk to the agent in direct messages.
@@ -121,20 +139,6 @@ pub struct SectionEntry {
     /// The environment variables that stand in for its credentials.
     pub(in crate::config) overrides: &'static [Override],
 }
-
-/// Every channel section the schema has, in the order they are checked and reported.
-pub const SECTIONS: &[SectionEntry] = &[
-    SectionEntry {
-        name: whatsapp::NAME,
-        get: |channels| &channels.whatsapp,
-        overrides: whatsapp::OVERRIDES,
-    },
-    SectionEntry {
-        name: telegram::NAME,
-        get: |channels| &channels.telegram,
-        overrides: telegram::OVERRIDES,
-    },
-];
 
 impl ChannelsConfig {
     /// The section called `name` (`whatsapp`), if the schema has one.
@@ -272,6 +276,18 @@ pub fn check_common(channel: &str, common: Common<'_>, problems: &mut Vec<Proble
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_section_is_under_its_name() {
+        let value = serde_json::to_value(ChannelsConfig::default()).expect("json");
+        for (name, _) in ChannelsConfig::default().sections() {
+            assert!(
+                value.get(name).is_some(),
+                "channels.{name} is not the section's key"
+            );
+        }
+        assert_eq!(SECTIONS.len(), 2);
+    }
 
     #[test]
     fn only_enabled_channels_missing_a_credential_are_unrunnable() {
