@@ -6,7 +6,8 @@
 //! plug-ins read. The sections stay in the config layer (the foundation, which imports no
 //! channel) so that the strict schema, the key paths of its errors, the overrides and the
 //! redaction by type (`Secret`) cover them like every other key. [`SECTIONS`] is the config
-//! layer's list of them; the channels' own list is `crate::channels::registry`.
+//! layer's list of them, one line per channel in the `channel_sections!` call below; the channel
+//! layer's own list is its registry (`src/channels/registry.rs`).
 //!
 //! Credentials are [`Secret`]s and can come from the environment instead of the file
 //! (`PINCER_WHATSAPP_ACCESS_TOKEN`, ... see [`mod@super::env`]); cross-key rules (an enabled
