@@ -49,7 +49,7 @@ use super::stats::ChannelStats;
 use super::transport::{SendFailure, Transport};
 use crate::agent::RunEvent;
 use crate::config::{DmPolicy, DmScope};
-use crate::sessions::key::{self, Origin};
+use crate::sessions::key;
 use crate::sessions::router::SessionRouter;
 use crate::sessions::submit::submit_journaled;
 
@@ -138,6 +138,8 @@ pub struct ChannelSettings {
 /// What the actor needs, cloned into each incarnation.
 #[derive(Clone)]
 pub struct ChannelParts {
+    /// The channel's plug-in (its names and session-key rules).
+    pub plugin: &'static dyn super::plugin::ChannelPlugin,
     pub transport: Arc<dyn Transport>,
     pub journal: Journal,
     pub router: ActorRef<SessionRouter>,
@@ -183,7 +185,7 @@ pub struct ChannelActor {
 
 impl ChannelActor {
     pub fn new(cx: ChildContext, parts: ChannelParts) -> Self {
-        let channel = parts.transport.labels().channel;
+        let channel = parts.plugin.labels().channel;
         let allow = AllowList::new(channel, &parts.settings.allow_from, parts.pairing.clone());
         let gate = Rc::new(SendGate::new(parts.settings.sends_per_second));
         let deferred = Deferrals::new(Arc::clone(&parts.stats));
@@ -326,7 +328,7 @@ impl ChannelActor {
                     Ok(RequestOutcome::Created(request)) => {
                         stats.pairing_codes.fetch_add(1, Relaxed);
                         info!(channel = self.channel, sender = %record.sender, code = %request.code, "pairing requested; approve with `pincer pairing approve`");
-                        let labels = self.parts.transport.labels();
+                        let labels = self.parts.plugin.labels();
                         Admission::Reply(code_message(
                             labels.platform,
                             labels.sender_id,
@@ -353,11 +355,7 @@ impl ChannelActor {
         let record = &entry.record;
         let session = key::direct(
             self.parts.settings.dm_scope,
-            Origin {
-                channel: self.channel,
-                account: &record.account,
-                peer: &record.sender,
-            },
+            self.parts.plugin.session_origin(record),
         );
         let turn_id = turn_id_of(self.channel, &entry);
         if self.parts.settings.mark_read {

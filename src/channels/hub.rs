@@ -1,8 +1,10 @@
 //! The channels as the rest of the gateway sees them: the inbound journal, the pairing store,
 //! and, per enabled channel, its actor's address, its figures and what its webhook handler
-//! checks. [`Channels::build`] opens the journal and returns the channel actors' specs for the
-//! `/gateway/channels` supervisor.
+//! checks. [`Channels::build`] opens the journal, starts every enabled channel of the
+//! [`registry`](super::registry) through its plug-in, and returns their children's specs for the
+//! `/gateway/channels` supervisor. Nothing here names a channel.
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,20 +13,19 @@ use pincer_actors::{ActorRef, ChildSpec};
 use serde_json::{json, Value};
 use tracing::{error, warn};
 
-use super::actor::{ChannelActor, ChannelParts, ChannelSettings};
+use super::actor::ChannelActor;
 use super::journal::{Journal, JournalError, JournalOptions};
 use super::pairing::PairingStore;
+use super::plugin::{self, StartContext};
+use super::registry::PLUGINS;
 use super::stats::ChannelStats;
-use super::telegram::api::BotClient;
-use super::telegram::poller::Poller;
 use super::transport::Transport;
-use super::whatsapp::client::GraphClient;
-use crate::config::channels::missing_credentials;
-use crate::config::{Config, Secret, TelegramMode};
+use crate::config::channels::{missing_credentials, ChannelSection};
+use crate::config::Config;
 use crate::sessions::router::SessionRouter;
 
-/// Channel names the CLI and the API accept.
-pub const KNOWN: [&str; 2] = ["whatsapp", "telegram"];
+/// Channel names the CLI and the API accept (from the registry).
+pub use super::registry::KNOWN;
 
 /// One running channel.
 pub struct ChannelHandle {
@@ -32,20 +33,11 @@ pub struct ChannelHandle {
     pub stats: Arc<ChannelStats>,
 }
 
-/// What the WhatsApp webhook handler needs.
-pub struct WhatsAppHandle {
-    pub channel: ChannelHandle,
-    pub phone_number_id: String,
-    pub app_secret: Secret,
-    pub verify_token: Secret,
-}
-
-/// What the Telegram webhook handler needs.
-pub struct TelegramHandle {
-    pub channel: ChannelHandle,
-    pub bot_id: String,
-    /// Set in webhook mode only (the webhook route answers 404 in polling mode).
-    pub webhook_secret: Option<Secret>,
+/// An enabled channel: its handle and what its routes read.
+struct Running {
+    name: &'static str,
+    channel: ChannelHandle,
+    webhook: Arc<dyn Any + Send + Sync>,
 }
 
 /// Everything channel-related the gateway holds.
@@ -53,8 +45,8 @@ pub struct Channels {
     pub journal: Journal,
     pub pairing: PairingStore,
     pub webhook_max_bytes: usize,
-    pub whatsapp: Option<WhatsAppHandle>,
-    pub telegram: Option<TelegramHandle>,
+    /// The enabled and configured channels, in registry order.
+    running: Vec<Running>,
     /// Enabled channels that lack credentials, and what to set.
     pub unconfigured: Vec<(&'static str, String)>,
 }
@@ -103,92 +95,35 @@ impl Channels {
             );
             unconfigured.push((channel.channel, why));
         }
-        let configured = |name: &str| !unconfigured.iter().any(|(n, _)| *n == name);
-        let mut whatsapp = None;
-        let wa = &channels.whatsapp;
-        if wa.enabled && configured("whatsapp") {
+        let mut running = Vec::new();
+        for &plugin in PLUGINS {
+            let name = plugin.labels().channel;
+            let enabled = plugin::section(plugin, config).is_some_and(ChannelSection::enabled);
+            if !enabled || unconfigured.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
             let http = http_client()?;
-            let stats = Arc::new(ChannelStats::new());
-            let parts = ChannelParts {
-                transport: Arc::new(GraphClient::new(wa, http)),
-                journal: journal.clone(),
-                router: router.clone(),
-                pairing: pairing.clone(),
-                stats: Arc::clone(&stats),
-                settings: ChannelSettings {
-                    policy: wa.dm_policy,
-                    allow_from: wa.allow_from.clone(),
-                    chunk_limit: wa.text_chunk_limit,
-                    sends_per_second: wa.sends_per_second,
-                    mark_read: wa.mark_read,
-                    dm_scope: config.session.dm_scope,
-                    confirm_wait: Duration::from_secs(wa.confirm_wait_seconds),
-                },
-            };
-            let (spec, actor) = channel_spec("whatsapp", parts);
+            let started = plugin.start(&StartContext {
+                plugin,
+                config,
+                state_dir,
+                journal: &journal,
+                router,
+                pairing: &pairing,
+                http: &http,
+            })?;
             if run_channels {
-                specs.push(spec);
+                specs.extend(started.specs);
             } else {
-                stats.set_link(false, "not started (safe mode)");
+                started
+                    .channel
+                    .stats
+                    .set_link(false, "not started (safe mode)");
             }
-            whatsapp = Some(WhatsAppHandle {
-                channel: ChannelHandle { actor, stats },
-                phone_number_id: wa.phone_number_id.clone(),
-                app_secret: wa.app_secret.clone().unwrap_or_else(|| Secret::new("")),
-                verify_token: wa.verify_token.clone().unwrap_or_else(|| Secret::new("")),
-            });
-        }
-        let mut telegram = None;
-        let tg = &channels.telegram;
-        if tg.enabled && configured("telegram") {
-            let client = BotClient::new(tg, http_client()?);
-            let bot_id = client.account().to_string();
-            let stats = Arc::new(ChannelStats::new());
-            let parts = ChannelParts {
-                transport: Arc::new(client.clone()),
-                journal: journal.clone(),
-                router: router.clone(),
-                pairing: pairing.clone(),
-                stats: Arc::clone(&stats),
-                settings: ChannelSettings {
-                    policy: tg.dm_policy,
-                    allow_from: tg.allow_from.clone(),
-                    chunk_limit: tg.text_chunk_limit,
-                    sends_per_second: tg.sends_per_second,
-                    mark_read: true,
-                    dm_scope: config.session.dm_scope,
-                    confirm_wait: Duration::ZERO,
-                },
-            };
-            let (spec, actor) = channel_spec("telegram", parts);
-            let webhook = tg.mode == TelegramMode::Webhook;
-            if run_channels {
-                specs.push(spec);
-                if !webhook {
-                    let poller = Poller {
-                        client,
-                        journal: journal.clone(),
-                        actor: actor.clone(),
-                        stats: Arc::clone(&stats),
-                        poll_timeout: Duration::from_secs(tg.poll_timeout_seconds),
-                        offset_file: state_dir
-                            .join("channels")
-                            .join(format!("telegram-{bot_id}.offset")),
-                        bot_id: bot_id.clone(),
-                    };
-                    specs.push(poller.spec());
-                }
-            } else {
-                stats.set_link(false, "not started (safe mode)");
-            }
-            telegram = Some(TelegramHandle {
-                channel: ChannelHandle { actor, stats },
-                bot_id,
-                webhook_secret: if webhook {
-                    tg.webhook_secret.clone()
-                } else {
-                    None
-                },
+            running.push(Running {
+                name,
+                channel: started.channel,
+                webhook: started.webhook,
             });
         }
         Ok((
@@ -196,8 +131,7 @@ impl Channels {
                 journal,
                 pairing,
                 webhook_max_bytes: channels.webhook_max_bytes,
-                whatsapp,
-                telegram,
+                running,
                 unconfigured,
             },
             specs,
@@ -206,11 +140,18 @@ impl Channels {
 
     /// The running channel called `name`.
     pub fn handle(&self, name: &str) -> Option<&ChannelHandle> {
-        match name {
-            "whatsapp" => self.whatsapp.as_ref().map(|w| &w.channel),
-            "telegram" => self.telegram.as_ref().map(|t| &t.channel),
-            _ => None,
-        }
+        self.running
+            .iter()
+            .find(|running| running.name == name)
+            .map(|running| &running.channel)
+    }
+
+    /// The running channel called `name` with what its routes read (`T`, the plug-in's own
+    /// type, as its [`plugin::Started::webhook`]); `None` when it is not running.
+    pub fn webhook<T: Any + Send + Sync>(&self, name: &str) -> Option<(&ChannelHandle, &T)> {
+        let running = self.running.iter().find(|running| running.name == name)?;
+        let state = running.webhook.downcast_ref::<T>()?;
+        Some((&running.channel, state))
     }
 
     /// Sends `text` to `to` through the running channel's actor (so its rate limits and retries
@@ -231,20 +172,17 @@ impl Channels {
 
     /// Supervision paths of the enabled channels (required for `/readyz`).
     pub fn paths(&self) -> Vec<String> {
-        KNOWN
+        self.running
             .iter()
-            .filter(|name| self.handle(name).is_some())
-            .map(|name| format!("/gateway/channels/{name}"))
+            .map(|running| format!("/gateway/channels/{}", running.name))
             .collect()
     }
 
     /// Figures of every enabled channel and of the journal.
     pub fn status_json(&self) -> Value {
         let mut channels = serde_json::Map::new();
-        for name in KNOWN {
-            if let Some(handle) = self.handle(name) {
-                channels.insert(name.to_string(), handle.stats.to_json());
-            }
+        for running in &self.running {
+            channels.insert(running.name.to_string(), running.channel.stats.to_json());
         }
         for (name, why) in &self.unconfigured {
             channels.insert(name.to_string(), json!({ "healthy": false, "link": why }));
@@ -277,13 +215,12 @@ impl Channels {
     /// Link state per enabled channel, for `/readyz`.
     pub fn links(&self) -> Value {
         let mut links = serde_json::Map::new();
-        for name in KNOWN {
-            if let Some(handle) = self.handle(name) {
-                links.insert(
-                    name.to_string(),
-                    json!({ "healthy": handle.stats.healthy(), "link": handle.stats.link() }),
-                );
-            }
+        for running in &self.running {
+            let stats = &running.channel.stats;
+            links.insert(
+                running.name.to_string(),
+                json!({ "healthy": stats.healthy(), "link": stats.link() }),
+            );
         }
         for (name, why) in &self.unconfigured {
             links.insert(name.to_string(), json!({ "healthy": false, "link": why }));
@@ -296,24 +233,12 @@ impl Channels {
 /// (`pincer pairing approve --notify`); `None` when the channel is not enabled.
 pub fn offline_transport(config: &Config, channel: &str) -> Option<Arc<dyn Transport>> {
     let http = http_client().ok()?;
-    match channel {
-        _ if !missing_credentials(&config.channels, channel).is_empty() => None,
-        "whatsapp" if config.channels.whatsapp.enabled => {
-            Some(Arc::new(GraphClient::new(&config.channels.whatsapp, http)))
-        }
-        "telegram" if config.channels.telegram.enabled => {
-            Some(Arc::new(BotClient::new(&config.channels.telegram, http)))
-        }
-        _ => None,
+    let plugin = super::registry::find(channel)?;
+    let section = plugin::section(plugin, config)?;
+    if !missing_credentials(&config.channels, channel).is_empty() || !section.enabled() {
+        return None;
     }
-}
-
-fn channel_spec(name: &'static str, parts: ChannelParts) -> (ChildSpec, ActorRef<ChannelActor>) {
-    // Webhook bursts are delivered in batches; a deep mailbox absorbs them (and a full one only
-    // delays messages to the next sweep: they are in the journal).
-    ChildSpec::actor_with_capacity(name, "channel", 4096, move |cx| {
-        ChannelActor::new(cx.clone(), parts.clone())
-    })
+    Some(plugin.transport(config, http))
 }
 
 fn http_client() -> Result<reqwest::Client, ChannelsError> {

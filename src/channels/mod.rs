@@ -1,5 +1,5 @@
-//! Chat channels: WhatsApp (official Business Cloud API) and Telegram (Bot API), bridged to the
-//! agent.
+//! Chat channels (WhatsApp through the official Business Cloud API, Telegram through the Bot API),
+//! bridged to the agent.
 //!
 //! The flow of one message:
 //! 1. a webhook handler ([`whatsapp::routes`], [`telegram::routes`]) or the Telegram poller
@@ -14,6 +14,12 @@
 //!
 //! [`hub::Channels`] is what the rest of the gateway holds: the journal, the pairing store and,
 //! per enabled channel, its actor and figures.
+//!
+//! A channel is a plug-in ([`plugin::ChannelPlugin`]): a folder (`whatsapp/`, `telegram/`) and
+//! one line in the `channels!` call below; its config section is
+//! `src/config/channels/<name>.rs` and one line in that module's `channel_sections!` call.
+//! Nothing outside those names a channel. The webhook routes are registered with [`routes`] and
+//! read the hub (`web::Data<Channels>`), never the web layer's state.
 
 pub mod actor;
 pub mod chunk;
@@ -24,7 +30,28 @@ pub mod hub;
 pub mod ingress;
 pub mod journal;
 pub mod pairing;
+pub mod plugin;
+pub mod registry;
+pub mod setup;
 pub mod stats;
-pub mod telegram;
 pub mod transport;
-pub mod whatsapp;
+
+pub use registry::routes;
+
+/// Declares the channels: for each `name => Plugin`, the channel's folder `name/` and its
+/// plug-in's place in [`CHANNELS`] (read through [`registry::PLUGINS`]). Adding a channel is its
+/// folder and one line in the call below.
+macro_rules! channels {
+    ($($name:ident => $plugin:ident),* $(,)?) => {
+        $(pub mod $name;)*
+
+        /// Every channel, in the order they are started, asked about during onboarding and
+        /// reported.
+        pub const CHANNELS: &[&dyn plugin::ChannelPlugin] = &[$(&$name::$plugin,)*];
+    };
+}
+
+channels! {
+    whatsapp => WhatsApp,
+    telegram => Telegram,
+}

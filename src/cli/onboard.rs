@@ -13,6 +13,7 @@ use std::path::Path;
 use super::daemon::{self, DaemonRequest};
 use super::onboard_args::OnboardArgs;
 use super::CliError;
+use crate::channels::setup::Note;
 use crate::config::{Config, SecretsFile};
 use crate::gateway::{load_config, GatewayOptions};
 use crate::onboard::answers::{Answers, AuthAnswer, SecretSource};
@@ -209,36 +210,12 @@ fn report(answers: &Answers, written: &Written) {
         }
         _ => {}
     }
-    if let Some(whatsapp) = &answers.whatsapp {
-        let host = whatsapp
-            .public_host
-            .as_deref()
-            .unwrap_or("<your public host>");
-        println!(
-            "WhatsApp: in the Meta app dashboard (WhatsApp > Configuration), set the callback URL \
-             to https://{host}/webhooks/whatsapp and subscribe to \"messages\"."
-        );
-        if whatsapp.public_host.is_none() {
-            println!(
-                "  The gateway listens on loopback: publish it over HTTPS first, e.g. with \
-                 `tailscale funnel` (gateway.tailscale) or a reverse proxy."
-            );
-        }
-        match (
-            &whatsapp.verify_token.source,
-            whatsapp.verify_token_generated,
-        ) {
-            (SecretSource::Stored(token), true) => {
-                println!(
-                    "  Verify token (generated; stored as {}): {}",
-                    whatsapp.verify_token.var,
-                    token.expose()
-                );
+    for channel in &answers.channels {
+        for note in &channel.notes {
+            match note {
+                Note::Text(text) => println!("{text}"),
+                Note::Reveal { text, secret } => println!("{text}{}", secret.expose()),
             }
-            _ => println!(
-                "  Verify token: the value of {}.",
-                whatsapp.verify_token.var
-            ),
         }
     }
 }

@@ -7,8 +7,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use std::collections::BTreeMap;
 
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
+
+use crate::channels::registry::PLUGINS;
 use crate::config::{AuthMode, DmPolicy, SandboxMode};
 use crate::onboard::answers::{Presets, ProviderKind, Store};
 
@@ -57,26 +60,10 @@ pub struct OnboardArgs {
     /// Gateway port [default: 18789].
     #[arg(long, help_heading = "Answers")]
     pub port: Option<u16>,
-    /// Set up WhatsApp (needs PINCER_WHATSAPP_ACCESS_TOKEN and PINCER_WHATSAPP_APP_SECRET in the
-    /// environment; the verify token is PINCER_WHATSAPP_VERIFY_TOKEN or generated).
-    #[arg(long, help_heading = "Answers")]
-    pub whatsapp: bool,
-    /// The WhatsApp phone number id from the Meta dashboard.
-    #[arg(long, value_name = "ID", help_heading = "Answers")]
-    pub whatsapp_phone_number_id: Option<String>,
-    /// WhatsApp numbers always allowed, comma-separated.
-    #[arg(long, value_name = "NUMBERS", help_heading = "Answers")]
-    pub whatsapp_allow_from: Option<String>,
-    /// Public HTTPS host forwarding to the gateway, to print the webhook URL.
-    #[arg(long, value_name = "HOST", help_heading = "Answers")]
-    pub public_host: Option<String>,
-    /// Set up Telegram (needs PINCER_TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN in the
-    /// environment).
-    #[arg(long, help_heading = "Answers")]
-    pub telegram: bool,
-    /// Telegram user ids always allowed, comma-separated.
-    #[arg(long, value_name = "IDS", help_heading = "Answers")]
-    pub telegram_allow_from: Option<String>,
+    /// The flags of every channel (`--whatsapp`, `--telegram-allow-from`, ...), from the
+    /// channel registry.
+    #[command(flatten)]
+    pub channels: ChannelFlags,
     /// Who may message the assistant directly on the channels [default: pairing].
     #[arg(long, value_enum, help_heading = "Answers")]
     pub dm_policy: Option<DmPolicyArg>,
@@ -126,10 +113,6 @@ pub enum SandboxArg {
 impl OnboardArgs {
     /// The answers given as flags.
     pub fn presets(&self) -> Presets {
-        let list = |text: &Option<String>| {
-            text.as_ref()
-                .map(|t| t.split(',').map(|s| s.trim().to_string()).collect())
-        };
         Presets {
             provider: self.provider.map(|p| match p {
                 ProviderArg::Anthropic => ProviderKind::Anthropic,
@@ -150,12 +133,7 @@ impl OnboardArgs {
                 AuthArg::Password => AuthMode::Password,
             }),
             port: self.port,
-            whatsapp: self.whatsapp.then_some(true),
-            whatsapp_phone_number_id: self.whatsapp_phone_number_id.clone(),
-            whatsapp_allow_from: list(&self.whatsapp_allow_from),
-            public_host: self.public_host.clone(),
-            telegram: self.telegram.then_some(true),
-            telegram_allow_from: list(&self.telegram_allow_from),
+            channel_flags: self.channels.0.clone(),
             dm_policy: self.dm_policy.map(|d| match d {
                 DmPolicyArg::Pairing => DmPolicy::Pairing,
                 DmPolicyArg::Allowlist => DmPolicy::Allowlist,
@@ -168,5 +146,51 @@ impl OnboardArgs {
                 SandboxArg::Off => SandboxMode::Off,
             }),
         }
+    }
+}
+
+/// The onboarding flags of the channels of the registry ([`crate::channels::setup::SetupFlag`]):
+/// each value by flag name (without the dashes), a switch given being `yes`.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelFlags(pub BTreeMap<String, String>);
+
+impl FromArgMatches for ChannelFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = ChannelFlags::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for flag in PLUGINS.iter().flat_map(|plugin| plugin.setup_flags()) {
+            let value = match flag.value_name {
+                None => matches.get_flag(flag.long).then(|| "yes".to_string()),
+                Some(_) => matches.get_one::<String>(flag.long).cloned(),
+            };
+            if let Some(value) = value {
+                self.0.insert(flag.long.to_string(), value);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Args for ChannelFlags {
+    fn augment_args(mut command: Command) -> Command {
+        for flag in PLUGINS.iter().flat_map(|plugin| plugin.setup_flags()) {
+            let arg = Arg::new(flag.long)
+                .long(flag.long)
+                .help(flag.help)
+                .help_heading("Answers");
+            command = command.arg(match flag.value_name {
+                None => arg.action(ArgAction::SetTrue),
+                Some(name) => arg.value_name(name).action(ArgAction::Set),
+            });
+        }
+        command
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        Self::augment_args(command)
     }
 }

@@ -12,13 +12,14 @@ use super::schema::Config;
 use super::secret::Secret;
 
 /// One overridable setting: its variable names and how to apply a value.
-struct Override {
-    name: &'static str,
-    alias: Option<&'static str>,
-    apply: fn(&mut Config, &str) -> Result<(), String>,
+pub(in crate::config) struct Override {
+    pub(in crate::config) name: &'static str,
+    pub(in crate::config) alias: Option<&'static str>,
+    pub(in crate::config) apply: fn(&mut Config, &str) -> Result<(), String>,
 }
 
-/// Every supported override, in the order they are applied and reported.
+/// The overrides of the core settings; each channel section's follow, in
+/// [`super::channels::SECTIONS`] order, and all are applied and reported in that order.
 const OVERRIDES: &[Override] = &[
     Override {
         name: "PINCER_GATEWAY_PORT",
@@ -56,38 +57,6 @@ const OVERRIDES: &[Override] = &[
             Ok(())
         },
     },
-    Override {
-        name: "PINCER_WHATSAPP_ACCESS_TOKEN",
-        alias: None,
-        apply: |config, value| {
-            config.channels.whatsapp.access_token = Some(Secret::new(value));
-            Ok(())
-        },
-    },
-    Override {
-        name: "PINCER_WHATSAPP_APP_SECRET",
-        alias: None,
-        apply: |config, value| {
-            config.channels.whatsapp.app_secret = Some(Secret::new(value));
-            Ok(())
-        },
-    },
-    Override {
-        name: "PINCER_WHATSAPP_VERIFY_TOKEN",
-        alias: None,
-        apply: |config, value| {
-            config.channels.whatsapp.verify_token = Some(Secret::new(value));
-            Ok(())
-        },
-    },
-    Override {
-        name: "PINCER_TELEGRAM_BOT_TOKEN",
-        alias: Some("TELEGRAM_BOT_TOKEN"),
-        apply: |config, value| {
-            config.channels.telegram.bot_token = Some(Secret::new(value));
-            Ok(())
-        },
-    },
 ];
 
 /// Applies every override present in `env` to `config` and returns the names
@@ -100,7 +69,10 @@ pub fn apply_overrides(
 ) -> Result<Vec<String>, ConfigError> {
     let lookup = |name: &str| env(name).filter(|value| !value.is_empty());
     let mut applied = Vec::new();
-    for entry in OVERRIDES {
+    let channels = super::channels::SECTIONS
+        .iter()
+        .flat_map(|section| section.overrides);
+    for entry in OVERRIDES.iter().chain(channels) {
         let found = lookup(entry.name)
             .map(|value| (entry.name, value))
             .or_else(|| {

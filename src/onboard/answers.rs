@@ -5,7 +5,10 @@
 //! Secrets carry where they live afterwards ([`SecretSource`]): either in the environment, which
 //! the gateway reads when it starts, or stored in the secrets file now.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use crate::channels::setup::ChannelAnswer;
 
 use crate::config::{AuthMode, DmPolicy, ProviderApi, SandboxMode, Secret};
 
@@ -79,39 +82,7 @@ impl ProviderKind {
     }
 }
 
-/// Where a secret lives once onboarding is done.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SecretSource {
-    /// Read from the environment variable when the gateway starts; nothing is stored.
-    Environment,
-    /// Written to the secrets file under the variable's name.
-    Stored(Secret),
-}
-
-/// A credential, named by the environment variable that carries it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SecretAnswer {
-    pub var: String,
-    pub source: SecretSource,
-}
-
-impl SecretAnswer {
-    /// A value to write into the secrets file.
-    pub fn stored(var: &str, value: impl Into<String>) -> SecretAnswer {
-        SecretAnswer {
-            var: var.to_string(),
-            source: SecretSource::Stored(Secret::new(value)),
-        }
-    }
-
-    /// A reference to a variable of the environment.
-    pub fn environment(var: &str) -> SecretAnswer {
-        SecretAnswer {
-            var: var.to_string(),
-            source: SecretSource::Environment,
-        }
-    }
-}
+pub use crate::channels::setup::{SecretAnswer, SecretSource};
 
 /// The model provider and model.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,35 +128,14 @@ impl AuthAnswer {
     }
 }
 
-/// The WhatsApp Business Cloud API channel.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WhatsAppAnswer {
-    pub phone_number_id: String,
-    pub access_token: SecretAnswer,
-    pub app_secret: SecretAnswer,
-    pub verify_token: SecretAnswer,
-    /// Shown once at the end: it has to be typed into the Meta dashboard.
-    pub verify_token_generated: bool,
-    /// The public host forwarding to the gateway, for printing the webhook URL.
-    pub public_host: Option<String>,
-    pub allow_from: Vec<String>,
-}
-
-/// The Telegram Bot API channel.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TelegramAnswer {
-    pub bot_token: SecretAnswer,
-    pub allow_from: Vec<String>,
-}
-
 /// Everything the config is made of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answers {
     pub provider: ProviderAnswer,
     pub auth: AuthAnswer,
     pub port: u16,
-    pub whatsapp: Option<WhatsAppAnswer>,
-    pub telegram: Option<TelegramAnswer>,
+    /// The channels set up, in registry order.
+    pub channels: Vec<ChannelAnswer>,
     /// For every enabled channel.
     pub dm_policy: DmPolicy,
     pub workspace: PathBuf,
@@ -193,21 +143,19 @@ pub struct Answers {
 }
 
 impl Answers {
+    /// The answer of the channel called `name`, if it was set up.
+    pub fn channel(&self, name: &str) -> Option<&ChannelAnswer> {
+        self.channels.iter().find(|channel| channel.channel == name)
+    }
+
     /// Every credential of the answers, whether stored or referenced.
     pub fn secrets(&self) -> Vec<&SecretAnswer> {
         let mut all: Vec<&SecretAnswer> = self.provider.key.iter().collect();
         if let AuthAnswer::Password { secret, .. } = &self.auth {
             all.push(secret);
         }
-        if let Some(whatsapp) = &self.whatsapp {
-            all.extend([
-                &whatsapp.access_token,
-                &whatsapp.app_secret,
-                &whatsapp.verify_token,
-            ]);
-        }
-        if let Some(telegram) = &self.telegram {
-            all.push(&telegram.bot_token);
+        for channel in &self.channels {
+            all.extend(&channel.secrets);
         }
         all
     }
@@ -249,12 +197,9 @@ pub struct Presets {
     pub check_key: Option<bool>,
     pub auth: Option<AuthMode>,
     pub port: Option<u16>,
-    pub whatsapp: Option<bool>,
-    pub whatsapp_phone_number_id: Option<String>,
-    pub whatsapp_allow_from: Option<Vec<String>>,
-    pub public_host: Option<String>,
-    pub telegram: Option<bool>,
-    pub telegram_allow_from: Option<Vec<String>>,
+    /// The values of the flags the channels add (`whatsapp-phone-number-id` → `1065...`; a
+    /// switch given is `yes`), by flag name without the dashes.
+    pub channel_flags: BTreeMap<String, String>,
     pub dm_policy: Option<DmPolicy>,
     pub workspace: Option<PathBuf>,
     pub sandbox: Option<SandboxMode>,
@@ -291,11 +236,9 @@ mod tests {
                 generated: true,
             },
             port: 18789,
-            whatsapp: None,
-            telegram: Some(TelegramAnswer {
-                bot_token: SecretAnswer::stored("PINCER_TELEGRAM_BOT_TOKEN", "1:x"),
-                allow_from: Vec::new(),
-            }),
+            channels: vec![crate::channels::telegram::setup::answer(
+                SecretAnswer::stored("PINCER_TELEGRAM_BOT_TOKEN", "1:x"),
+            )],
             dm_policy: DmPolicy::Pairing,
             workspace: PathBuf::from("/w"),
             sandbox: SandboxMode::NonMain,

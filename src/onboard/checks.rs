@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::channels::setup::token_like;
 use crate::ops::audit_config::MIN_PASSWORD_CHARS;
 use crate::ops::layout::expand_home;
 
@@ -112,123 +113,6 @@ pub fn password(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// A WhatsApp phone number id: the digits the Meta dashboard shows (not the phone number).
-pub fn phone_number_id(text: &str) -> Result<String, String> {
-    if (5..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(text.to_string())
-    } else {
-        Err(format!(
-            "the phone number id is the long number under WhatsApp > API setup in the Meta app \
-             dashboard, digits only (got {text:?})"
-        ))
-    }
-}
-
-/// A WhatsApp access token.
-pub fn access_token(text: &str) -> Result<String, String> {
-    token_like(text, 20, "a WhatsApp access token")
-}
-
-/// The Meta app secret.
-pub fn app_secret(text: &str) -> Result<String, String> {
-    token_like(
-        text,
-        16,
-        "the app secret (App settings > Basic in the Meta dashboard)",
-    )
-}
-
-/// The webhook verify token: it travels in a URL query, so URL-safe characters only.
-pub fn verify_token(text: &str) -> Result<String, String> {
-    let safe = text
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
-    if (8..=128).contains(&text.len()) && safe {
-        Ok(text.to_string())
-    } else {
-        Err("the verify token needs 8 to 128 letters, digits, -, _, . or ~".into())
-    }
-}
-
-/// A Telegram bot token, as @BotFather gives it: `<bot id>:<secret>`.
-pub fn telegram_token(text: &str) -> Result<String, String> {
-    let valid = text.split_once(':').is_some_and(|(id, secret)| {
-        id.len() >= 5
-            && id.bytes().all(|b| b.is_ascii_digit())
-            && secret.len() >= 30
-            && secret
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    });
-    if valid {
-        Ok(text.to_string())
-    } else {
-        Err(
-            "a bot token looks like 123456789:AAH... (the bot's id, a colon, 35 characters); \
-             @BotFather sends it after /newbot"
-                .into(),
-        )
-    }
-}
-
-/// The public host that forwards HTTPS to the gateway; empty means "not known yet". A pasted
-/// URL is reduced to its host.
-pub fn public_host(text: &str) -> Result<Option<String>, String> {
-    let host = text
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    if host.is_empty() {
-        return Ok(None);
-    }
-    let (name, port) = host.split_once(':').unwrap_or((host, ""));
-    let name_ok = name.contains('.')
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    let port_ok = port.is_empty() || self::port(port).is_ok();
-    if name_ok && port_ok {
-        Ok(Some(host.to_ascii_lowercase()))
-    } else {
-        Err(format!(
-            "a host name such as pincer.example.com or box.tailnet.ts.net, or leave it empty \
-             (got {text:?})"
-        ))
-    }
-}
-
-/// A comma-separated list of WhatsApp numbers (digits with country code; `+`, spaces and dashes
-/// are dropped) or Telegram user ids.
-pub fn allow_list(text: &str, channel: &str) -> Result<Vec<String>, String> {
-    let mut ids = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let digits: String = item
-            .chars()
-            .filter(|c| !matches!(c, '+' | ' ' | '-'))
-            .collect();
-        let (min, max) = if channel == "whatsapp" {
-            (6, 15)
-        } else {
-            (1, 20)
-        };
-        if digits.len() < min || digits.len() > max || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            let what = if channel == "whatsapp" {
-                "phone numbers with country code, e.g. 15551234567"
-            } else {
-                "numeric Telegram user ids, e.g. 111111111"
-            };
-            return Err(format!(
-                "{item:?} is not valid: list {what}, separated by commas"
-            ));
-        }
-        ids.push(digits);
-    }
-    Ok(ids)
-}
-
 /// The workspace folder: `~` is the home directory, a relative path is taken from the current
 /// directory. The folder is created (with its parents) and must be writable.
 pub fn workspace(text: &str) -> Result<PathBuf, String> {
@@ -267,19 +151,6 @@ pub fn writable_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// A secret typed or pasted: long enough, one word, no control characters.
-fn token_like(text: &str, min: usize, what: &str) -> Result<String, String> {
-    if text.len() < min {
-        return Err(format!(
-            "{what} has at least {min} characters (got {})",
-            text.len()
-        ));
-    }
-    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{what} has no spaces; paste it again"));
-    }
-    Ok(text.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,39 +201,6 @@ mod tests {
         assert!(api_key("sk-ant-api03-abcdef").is_ok());
         assert!(api_key("sk ant api03 abcdef").is_err());
         assert!(api_key("short").is_err());
-        assert!(telegram_token("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1").is_ok());
-        for bad in [
-            "123:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1",
-            "123456789:short",
-            "nocolon",
-        ] {
-            assert!(telegram_token(bad).is_err(), "{bad}");
-        }
-        assert!(verify_token("abc-DEF_123.~x").is_ok());
-        assert!(verify_token("has space x").is_err());
-        assert!(phone_number_id("106540352242922").is_ok());
-        assert!(phone_number_id("+1 555 123").is_err());
-    }
-
-    #[test]
-    fn hosts_and_allow_lists() {
-        assert_eq!(public_host(""), Ok(None));
-        assert_eq!(
-            public_host("https://Pincer.Example.com/"),
-            Ok(Some("pincer.example.com".into()))
-        );
-        assert_eq!(
-            public_host("box.ts.net:8443"),
-            Ok(Some("box.ts.net:8443".into()))
-        );
-        assert!(public_host("localhost").is_err());
-        assert!(public_host("a..b").is_err());
-        assert_eq!(
-            allow_list("+1 555-123-4567, 4915112345678", "whatsapp"),
-            Ok(vec!["15551234567".to_string(), "4915112345678".to_string()])
-        );
-        assert_eq!(allow_list("", "telegram"), Ok(Vec::new()));
-        assert!(allow_list("alice", "telegram").is_err());
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn ask_all(p: &mut Prompter<'_>, ctx: &Context<'_>) -> Result<Answers, Onboa
     let auth = flow.auth()?;
     let port = flow.port()?;
     flow.p.section("Chat channels");
-    let (whatsapp, telegram, dm_policy) = flow.channels()?;
+    let (channels, dm_policy) = flow.channels()?;
     flow.p.section("Agent");
     let workspace = flow.p.ask(
         &Question::new(
@@ -94,8 +94,7 @@ pub fn ask_all(p: &mut Prompter<'_>, ctx: &Context<'_>) -> Result<Answers, Onboa
         provider,
         auth,
         port,
-        whatsapp,
-        telegram,
+        channels,
         dm_policy,
         workspace,
         sandbox,

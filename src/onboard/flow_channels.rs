@@ -1,54 +1,32 @@
-//! The chat-channel questions of onboarding: WhatsApp (Business Cloud API), Telegram (Bot API)
-//! and who may message the agent through them (the DM policy). Part of [`super::flow`].
+//! The chat-channel questions of onboarding: each channel of the registry asks its own
+//! (`crate::channels::<name>::setup`, through [`SetupAsk`], which the flow implements here), then
+//! who may message the agent through them (the DM policy) and each one's `allowFrom`. Part of
+//! [`super::flow`].
 //!
-//! Channel credentials are taken from the environment (`PINCER_WHATSAPP_*`,
-//! `PINCER_TELEGRAM_BOT_TOKEN` or `TELEGRAM_BOT_TOKEN`) or typed without echo; in
+//! Channel credentials are taken from the environment or typed without echo; in
 //! non-interactive mode an enabled channel whose credentials are not in the environment stops
-//! onboarding with the variable to set. The webhook verify token is generated unless given.
+//! onboarding with the variable to set.
 
-use super::answers::{SecretAnswer, TelegramAnswer, WhatsAppAnswer};
-use super::checks;
+use super::answers::SecretAnswer;
 use super::flow::Flow;
 use super::prompt::{Choice, Question};
 use super::OnboardError;
+use crate::channels::registry::PLUGINS;
+use crate::channels::setup::{Ask, ChannelAnswer, Check, SetupAsk, SetupError};
 use crate::config::DmPolicy;
 
 impl Flow<'_, '_> {
-    /// WhatsApp, Telegram, and the DM policy of the channels set up.
-    pub(super) fn channels(
-        &mut self,
-    ) -> Result<(Option<WhatsAppAnswer>, Option<TelegramAnswer>, DmPolicy), OnboardError> {
+    /// Every channel's questions, and the DM policy of the channels set up.
+    pub(super) fn channels(&mut self) -> Result<(Vec<ChannelAnswer>, DmPolicy), OnboardError> {
         let pre = self.ctx.presets;
-        let yes = |flag: Option<bool>| flag.map(|on| if on { "yes" } else { "no" });
-        let mut whatsapp = None;
-        if self.p.confirm(
-            &Question::new("Set up WhatsApp (Business Cloud API)?", "--whatsapp")
-                .default("no")
-                .preset(yes(pre.whatsapp)),
-        )? {
-            whatsapp = Some(self.whatsapp()?);
+        let mut answers = Vec::new();
+        for plugin in PLUGINS {
+            if let Some(answer) = plugin.setup(self).map_err(onboard_error)? {
+                answers.push((plugin, answer));
+            }
         }
-        let mut telegram = None;
-        if self.p.confirm(
-            &Question::new(
-                "Set up Telegram (a bot made with @BotFather)?",
-                "--telegram",
-            )
-            .default("no")
-            .preset(yes(pre.telegram)),
-        )? {
-            let bot_token = self.required_credential(
-                &["PINCER_TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN"],
-                "Telegram bot token",
-                checks::telegram_token,
-            )?;
-            telegram = Some(TelegramAnswer {
-                bot_token,
-                allow_from: Vec::new(),
-            });
-        }
-        if whatsapp.is_none() && telegram.is_none() {
-            return Ok((None, None, pre.dm_policy.unwrap_or_default()));
+        if answers.is_empty() {
+            return Ok((Vec::new(), pre.dm_policy.unwrap_or_default()));
         }
         let policy = self.p.choose(
             &Question::new("Who may message the assistant directly", "--dm-policy")
@@ -74,106 +52,29 @@ impl Flow<'_, '_> {
             ],
         )?;
         let ask_lists = policy == DmPolicy::Allowlist;
-        if let Some(whatsapp) = &mut whatsapp {
-            if ask_lists || pre.whatsapp_allow_from.is_some() {
-                whatsapp.allow_from = self.p.ask(
-                    &Question::new(
-                        "WhatsApp numbers allowed (with country code, comma-separated)",
-                        "--whatsapp-allow-from",
-                    )
-                    .default("")
-                    .preset(pre.whatsapp_allow_from.as_ref().map(|l| l.join(","))),
-                    |text| checks::allow_list(text, "whatsapp"),
-                )?;
+        for (plugin, answer) in &mut answers {
+            let ask = plugin.allow_from_question();
+            if ask_lists || self.preset(ask.flag).is_some() {
+                answer.allow_from = self
+                    .p
+                    .ask(&self.question(ask), |text| plugin.allow_list(text))?;
             }
         }
-        if let Some(telegram) = &mut telegram {
-            if ask_lists || pre.telegram_allow_from.is_some() {
-                telegram.allow_from = self.p.ask(
-                    &Question::new(
-                        "Telegram user ids allowed (comma-separated)",
-                        "--telegram-allow-from",
-                    )
-                    .default("")
-                    .preset(pre.telegram_allow_from.as_ref().map(|l| l.join(","))),
-                    |text| checks::allow_list(text, "telegram"),
-                )?;
-            }
-        }
-        Ok((whatsapp, telegram, policy))
+        Ok((answers.into_iter().map(|(_, a)| a).collect(), policy))
     }
 
-    fn whatsapp(&mut self) -> Result<WhatsAppAnswer, OnboardError> {
-        let pre = self.ctx.presets;
-        if self.p.interactive() {
-            self.p.say(
-                "  From the Meta app dashboard: WhatsApp > API setup (the phone number id, and a \
-                 system-user access token with whatsapp_business_messaging) and App settings > \
-                 Basic (the app secret).",
-            );
+    /// The value of a channel's flag (`--whatsapp-phone-number-id`), if it was given.
+    fn preset(&self, flag: &str) -> Option<String> {
+        let name = flag.strip_prefix("--")?;
+        self.ctx.presets.channel_flags.get(name).cloned()
+    }
+
+    fn question<'q>(&self, ask: Ask<'q>) -> Question<'q> {
+        let mut question = Question::new(ask.label, ask.flag).preset(self.preset(ask.flag));
+        if let Some(default) = ask.default {
+            question = question.default(default);
         }
-        let phone_number_id = self.p.ask(
-            &Question::new("WhatsApp phone number id", "--whatsapp-phone-number-id")
-                .preset(pre.whatsapp_phone_number_id.clone()),
-            checks::phone_number_id,
-        )?;
-        let access_token = self.required_credential(
-            &["PINCER_WHATSAPP_ACCESS_TOKEN"],
-            "WhatsApp access token",
-            checks::access_token,
-        )?;
-        let app_secret = self.required_credential(
-            &["PINCER_WHATSAPP_APP_SECRET"],
-            "Meta app secret",
-            checks::app_secret,
-        )?;
-        const VERIFY: &str = "PINCER_WHATSAPP_VERIFY_TOKEN";
-        let found =
-            self.found_credential(&[VERIFY], "Webhook verify token", checks::verify_token)?;
-        let (verify_token, verify_token_generated) = match found {
-            Some(found) => (found, false),
-            None => {
-                let generate = !self.p.interactive()
-                    || self.p.confirm(
-                        &Question::new(
-                            "Generate the webhook verify token (you paste it into the Meta \
-                             dashboard)?",
-                            "-",
-                        )
-                        .default("yes"),
-                    )?;
-                if generate {
-                    let token = crate::gateway::credentials::generate_token()
-                        .map_err(|e| OnboardError::Random(e.to_string()))?;
-                    (SecretAnswer::stored(VERIFY, &token[..32]), true)
-                } else {
-                    let typed = self.p.ask(
-                        &Question::new("Webhook verify token", VERIFY),
-                        checks::verify_token,
-                    )?;
-                    (SecretAnswer::stored(VERIFY, typed), false)
-                }
-            }
-        };
-        let public_host = self.p.ask(
-            &Question::new(
-                "Public HTTPS host that forwards to this gateway, for the webhook URL (empty: \
-                 later)",
-                "--public-host",
-            )
-            .default("")
-            .preset(pre.public_host.clone()),
-            checks::public_host,
-        )?;
-        Ok(WhatsAppAnswer {
-            phone_number_id,
-            access_token,
-            app_secret,
-            verify_token,
-            verify_token_generated,
-            public_host,
-            allow_from: Vec::new(),
-        })
+        question
     }
 
     /// A credential from the environment, the secrets file, or typed; non-interactively it must
@@ -182,7 +83,7 @@ impl Flow<'_, '_> {
         &mut self,
         vars: &[&str],
         label: &str,
-        check: fn(&str) -> Result<String, String>,
+        check: Check,
     ) -> Result<SecretAnswer, OnboardError> {
         if let Some(found) = self.found_credential(vars, label, check)? {
             return Ok(found);
@@ -194,5 +95,67 @@ impl Flow<'_, '_> {
                 how: format!("set {} in the environment", vars[0]),
             }),
         }
+    }
+}
+
+impl SetupAsk for Flow<'_, '_> {
+    fn interactive(&self) -> bool {
+        self.p.interactive()
+    }
+
+    fn say(&mut self, text: &str) {
+        self.p.say(text);
+    }
+
+    fn confirm(&mut self, ask: Ask<'_>) -> Result<bool, SetupError> {
+        let question = self.question(ask);
+        self.p.confirm(&question).map_err(setup_error)
+    }
+
+    fn ask(
+        &mut self,
+        ask: Ask<'_>,
+        check: &dyn Fn(&str) -> Result<String, String>,
+    ) -> Result<String, SetupError> {
+        let question = self.question(ask);
+        self.p.ask(&question, check).map_err(setup_error)
+    }
+
+    fn required_credential(
+        &mut self,
+        vars: &[&str],
+        label: &str,
+        check: Check,
+    ) -> Result<SecretAnswer, SetupError> {
+        Flow::required_credential(self, vars, label, check).map_err(setup_error)
+    }
+
+    fn found_credential(
+        &mut self,
+        vars: &[&str],
+        label: &str,
+        check: Check,
+    ) -> Result<Option<SecretAnswer>, SetupError> {
+        Flow::found_credential(self, vars, label, check).map_err(setup_error)
+    }
+
+    fn random_token(&mut self) -> Result<String, SetupError> {
+        crate::gateway::credentials::generate_token()
+            .map_err(|e| setup_error(OnboardError::Random(e.to_string())))
+    }
+}
+
+fn setup_error(error: OnboardError) -> SetupError {
+    SetupError(Box::new(error))
+}
+
+/// The wizard's error back from a channel's questions (they only ever carry the wizard's own).
+fn onboard_error(error: SetupError) -> OnboardError {
+    match error.0.downcast::<OnboardError>() {
+        Ok(error) => *error,
+        Err(other) => OnboardError::Invalid {
+            origin: "a channel's questions".to_string(),
+            message: other.to_string(),
+        },
     }
 }

@@ -1,10 +1,11 @@
 //! The whole question flow, driven by scripts: interactive answers (with wrong ones asked
 //! again), flags and environment in non-interactive mode, key checks and busy ports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use super::*;
+use crate::channels::setup::Note;
 use crate::config::{DmPolicy, Secret};
 use crate::onboard::answers::{ProviderKind, SecretSource};
 use crate::onboard::prompt::ScriptedTerminal;
@@ -147,13 +148,25 @@ fn an_interactive_run_asks_again_after_each_wrong_answer() {
         other => panic!("{other:?}"),
     }
     assert_eq!(answers.port, 18790);
-    let whatsapp = answers.whatsapp.as_ref().expect("whatsapp");
-    assert_eq!(whatsapp.phone_number_id, "106540352242922");
-    assert!(whatsapp.verify_token_generated);
-    assert_eq!(whatsapp.public_host.as_deref(), Some("pincer.example.com"));
+    let whatsapp = answers.channel("whatsapp").expect("whatsapp");
+    assert_eq!(whatsapp.field("phoneNumberId"), Some("\"106540352242922\""));
+    let generated =
+        |note: &Note| matches!(note, Note::Reveal { text, .. } if text.contains("generated"));
+    assert!(
+        whatsapp.notes.iter().any(generated),
+        "the verify token was generated: {:?}",
+        whatsapp.notes
+    );
+    assert!(
+        whatsapp
+            .comment
+            .contains("https://pincer.example.com/webhooks/whatsapp"),
+        "the public host: {}",
+        whatsapp.comment
+    );
     assert_eq!(whatsapp.allow_from, ["15551234567"]);
     assert_eq!(
-        answers.telegram.as_ref().expect("telegram").allow_from,
+        answers.channel("telegram").expect("telegram").allow_from,
         ["111"]
     );
     assert_eq!(answers.dm_policy, DmPolicy::Allowlist);
@@ -194,7 +207,7 @@ fn non_interactive_takes_flags_environment_and_defaults() {
         other => panic!("a generated password expected, got {other:?}"),
     }
     assert_eq!(answers.port, 18800);
-    assert_eq!(answers.whatsapp, None);
+    assert_eq!(answers.channel("whatsapp"), None);
     assert_eq!(answers.sandbox, SandboxMode::NonMain);
 
     // Referenced rather than copied by default; a busy port is only a warning.
@@ -219,8 +232,10 @@ fn non_interactive_takes_flags_environment_and_defaults() {
 fn non_interactive_failures_name_what_to_set() {
     let mut world = World::new();
     world.presets = Presets {
-        whatsapp: Some(true),
-        whatsapp_phone_number_id: Some("106540352242922".into()),
+        channel_flags: flags(&[
+            ("whatsapp", "yes"),
+            ("whatsapp-phone-number-id", "106540352242922"),
+        ]),
         check_key: Some(false),
         ..Presets::default()
     };
@@ -292,4 +307,12 @@ fn a_compatible_server_without_key_and_a_kept_stored_key() {
         "{}",
         term.output
     );
+}
+
+/// Channel flag values by name, as `pincer onboard` parses them.
+fn flags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
 }

@@ -174,51 +174,36 @@ fn models(out: &mut Json5, answers: &Answers) {
 }
 
 fn channels(out: &mut Json5, answers: &Answers) {
-    if answers.whatsapp.is_none() && answers.telegram.is_none() {
-        out.comment(
-            "No chat channel is set up. Run `pincer onboard` again to add WhatsApp or\n\
-             Telegram, or see channels.* in config/pincer.example.json5.",
-        );
+    if answers.channels.is_empty() {
+        let names: Vec<&str> = crate::channels::registry::PLUGINS
+            .iter()
+            .map(|plugin| plugin.labels().platform)
+            .collect();
+        let (last, others) = names.split_last().unwrap_or((&"a channel", &[]));
+        let some = if others.is_empty() {
+            String::new()
+        } else {
+            format!("{} or", others.join(", "))
+        };
+        out.comment(&format!(
+            "No chat channel is set up. Run `pincer onboard` again to add {some}\n\
+             {last}, or see channels.* in config/pincer.example.json5."
+        ));
         out.blank();
         return;
     }
     out.open("channels");
     let policy = dm_policy_words(answers.dm_policy);
-    if let Some(whatsapp) = &answers.whatsapp {
-        out.comment(&format!(
-            "WhatsApp through the Business Cloud API. Register https://{}/webhooks/whatsapp\n\
-             as the callback URL in the Meta app dashboard (WhatsApp > Configuration), with the\n\
-             verify token {}, and subscribe to \"messages\". The access token, app secret and\n\
-             verify token are {}, {} and {}.",
-            whatsapp
-                .public_host
-                .as_deref()
-                .unwrap_or("<your public host>"),
-            whatsapp.verify_token.var,
-            whatsapp.access_token.var,
-            whatsapp.app_secret.var,
-            whatsapp.verify_token.var
-        ));
-        out.open("whatsapp");
+    for channel in &answers.channels {
+        out.comment(&channel.comment);
+        out.open(channel.channel);
         out.field("enabled", "true");
-        out.field("phoneNumberId", &string(&whatsapp.phone_number_id));
+        for (key, value) in &channel.fields {
+            out.field(key, value);
+        }
         out.comment(&policy);
         out.field("dmPolicy", &string(answers.dm_policy.as_str()));
-        out.field("allowFrom", &list(&whatsapp.allow_from));
-        out.close();
-    }
-    if let Some(telegram) = &answers.telegram {
-        out.comment(&format!(
-            "Telegram through the Bot API, by long polling (nothing to expose). The bot token is\n\
-             {} ({}).",
-            telegram.bot_token.var,
-            source_words(&telegram.bot_token)
-        ));
-        out.open("telegram");
-        out.field("enabled", "true");
-        out.comment(&policy);
-        out.field("dmPolicy", &string(answers.dm_policy.as_str()));
-        out.field("allowFrom", &list(&telegram.allow_from));
+        out.field("allowFrom", &list(&channel.allow_from));
         out.close();
     }
     out.close();
@@ -236,10 +221,7 @@ fn dm_policy_words(policy: DmPolicy) -> String {
 }
 
 fn source_words(secret: &SecretAnswer) -> &'static str {
-    match secret.source {
-        SecretSource::Stored(_) => "stored in the secrets file",
-        SecretSource::Environment => "read from the environment",
-    }
+    secret.source_words()
 }
 
 /// The summary shown before anything is written.
@@ -264,16 +246,11 @@ pub fn summary(answers: &Answers) -> Vec<String> {
             }
         ),
     ];
-    let mut channels = Vec::new();
-    if let Some(whatsapp) = &answers.whatsapp {
-        channels.push(format!(
-            "WhatsApp (phone number id {})",
-            whatsapp.phone_number_id
-        ));
-    }
-    if answers.telegram.is_some() {
-        channels.push("Telegram".to_string());
-    }
+    let channels: Vec<&str> = answers
+        .channels
+        .iter()
+        .map(|channel| channel.summary.as_str())
+        .collect();
     lines.push(if channels.is_empty() {
         "channels   none".to_string()
     } else {
@@ -290,7 +267,7 @@ pub fn summary(answers: &Answers) -> Vec<String> {
 
 /// A JSON5 string literal.
 fn string(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
+    crate::channels::setup::string_literal(text)
 }
 
 fn list(items: &[String]) -> String {

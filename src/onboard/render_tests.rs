@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::channels::whatsapp::setup::WhatsAppSetup;
+use crate::channels::{telegram, whatsapp};
 use crate::config::{self, AuthMode, Secret};
-use crate::onboard::answers::{ProviderAnswer, TelegramAnswer, WhatsAppAnswer};
+use crate::onboard::answers::ProviderAnswer;
 
 fn places() -> Places<'static> {
     Places {
@@ -27,8 +29,7 @@ fn base() -> Answers {
         },
         auth: AuthAnswer::Token,
         port: 18789,
-        whatsapp: None,
-        telegram: None,
+        channels: Vec::new(),
         dm_policy: DmPolicy::Pairing,
         workspace: PathBuf::from("/home/u/pincer \"work\""),
         sandbox: SandboxMode::NonMain,
@@ -90,19 +91,19 @@ fn password_auth_channels_and_a_keyless_server() {
         secret: SecretAnswer::environment("PINCER_GATEWAY_PASSWORD"),
         generated: false,
     };
-    answers.whatsapp = Some(WhatsAppAnswer {
+    let mut whatsapp = whatsapp::setup::answer(WhatsAppSetup {
         phone_number_id: "106540352242922".into(),
         access_token: SecretAnswer::stored("PINCER_WHATSAPP_ACCESS_TOKEN", "EAAG-secret"),
         app_secret: SecretAnswer::stored("PINCER_WHATSAPP_APP_SECRET", "app-secret-value"),
         verify_token: SecretAnswer::stored("PINCER_WHATSAPP_VERIFY_TOKEN", "verify-value"),
         verify_token_generated: true,
         public_host: Some("pincer.example.com".into()),
-        allow_from: vec!["15551234567".into()],
     });
-    answers.telegram = Some(TelegramAnswer {
-        bot_token: SecretAnswer::environment("TELEGRAM_BOT_TOKEN"),
-        allow_from: Vec::new(),
-    });
+    whatsapp.allow_from = vec!["15551234567".into()];
+    answers.channels = vec![
+        whatsapp,
+        telegram::setup::answer(SecretAnswer::environment("TELEGRAM_BOT_TOKEN")),
+    ];
     answers.dm_policy = DmPolicy::Allowlist;
     answers.sandbox = SandboxMode::All;
     let text = config_text(&answers, places(), "now");

@@ -223,30 +223,25 @@ struct Dm<'a> {
 }
 
 fn channels(config: &Config, findings: &mut Vec<Finding>) {
-    let whatsapp = &config.channels.whatsapp;
-    let telegram = &config.channels.telegram;
-    dm_policy(
-        Dm {
-            key: "whatsapp",
-            label: "WhatsApp",
-            policy: whatsapp.dm_policy,
-            allow_from: &whatsapp.allow_from,
-            policy_id: "channels.whatsapp_dm_policy",
-            open_id: "channels.whatsapp_dm_open",
-        },
-        findings,
-    );
-    dm_policy(
-        Dm {
-            key: "telegram",
-            label: "Telegram",
-            policy: telegram.dm_policy,
-            allow_from: &telegram.allow_from,
-            policy_id: "channels.telegram_dm_policy",
-            open_id: "channels.telegram_dm_open",
-        },
-        findings,
-    );
+    for plugin in crate::channels::registry::PLUGINS {
+        let labels = plugin.labels();
+        let Some(section) = config.channels.section(labels.channel) else {
+            continue;
+        };
+        let common = section.common();
+        let ids = plugin.check_ids();
+        dm_policy(
+            Dm {
+                key: labels.channel,
+                label: labels.platform,
+                policy: common.dm_policy,
+                allow_from: common.allow_from,
+                policy_id: ids.dm_policy,
+                open_id: ids.dm_open,
+            },
+            findings,
+        );
+    }
 }
 
 /// An enabled channel without its credentials: not an opening, but the audit is where a user

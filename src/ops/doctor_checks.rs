@@ -124,30 +124,37 @@ pub fn check(facts: &Facts<'_>) -> Vec<Issue> {
     config_and_gateway(facts, &mut issues);
     files(facts.storage, &mut issues);
     models(facts.models, &mut issues);
-    for name in crate::channels::hub::KNOWN {
-        let enabled = match name {
-            "whatsapp" => facts.config.channels.whatsapp.enabled,
-            _ => facts.config.channels.telegram.enabled,
-        };
-        let missing = crate::config::channels::missing_credentials(&facts.config.channels, name);
+    channels(facts.config, &mut issues);
+    issues.sort_by_key(|issue| issue.severity);
+    issues
+}
+
+/// Every enabled channel of the registry that lacks credentials.
+fn channels(config: &Config, issues: &mut Vec<Issue>) {
+    use crate::channels::registry::PLUGINS;
+    let hints: Vec<&str> = PLUGINS.iter().map(|plugin| plugin.env_hint()).collect();
+    for plugin in PLUGINS {
+        let name = plugin.labels().channel;
+        let enabled = config
+            .channels
+            .section(name)
+            .is_some_and(|section| section.enabled());
+        let missing = crate::config::channels::missing_credentials(&config.channels, name);
         if enabled && !missing.is_empty() {
             let keys: Vec<&str> = missing.iter().map(|(key, _)| *key).collect();
             issues.push(Issue::new(
-                if name == "whatsapp" {
-                    "channels.whatsapp_not_configured"
-                } else {
-                    "channels.telegram_not_configured"
-                },
+                plugin.check_ids().not_configured,
                 IssueSeverity::Warning,
                 "channels",
                 format!("The {name} channel is enabled but not configured"),
                 format!("Missing: {}. The channel stays down until they are set.", keys.join(", ")),
-                "Set them in the config file or in the environment (PINCER_WHATSAPP_*, PINCER_TELEGRAM_BOT_TOKEN), then restart the gateway.",
+                format!(
+                    "Set them in the config file or in the environment ({}), then restart the gateway.",
+                    hints.join(", ")
+                ),
             ));
         }
     }
-    issues.sort_by_key(|issue| issue.severity);
-    issues
 }
 
 fn resources(facts: &Facts<'_>, issues: &mut Vec<Issue>) {

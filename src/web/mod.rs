@@ -124,6 +124,7 @@ impl WebServer {
         let app = move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(web::Data::from(Arc::clone(&state.channels)))
                 .app_data(request_timeout.clone())
                 .wrap(actix_web::middleware::from_fn(request_guard::guard))
                 .wrap(actix_web::middleware::from_fn(timeout::limit))
@@ -163,9 +164,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(admin_sessions::reset)
         .service(openai_api::chat_completions)
         .service(openai_api::models)
-        .service(crate::channels::whatsapp::routes::verify)
-        .service(crate::channels::whatsapp::routes::receive)
-        .service(crate::channels::telegram::routes::receive)
+        .configure(crate::channels::routes)
         .service(crate::control::socket::upgrade)
         .service(admin_channels::status)
         .service(admin_channels::list_pairing)

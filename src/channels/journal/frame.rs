@@ -237,6 +237,66 @@ mod tests {
         assert_eq!(scan.corrupt[0].offset, 0);
     }
 
+    /// Three frames as the journal has written them since the channel ids were strings
+    /// (`whatsapp`, `telegram`: the plug-ins' names), byte for byte: files already on disk must
+    /// keep loading, and the same records must keep being written the same way.
+    const STORED: &str = concat!(
+        "b74a4d0000001cfe0c0c00070877686174736170700f31303635343033353232",
+        "34323932320777616d69642e310b31353535313233343536370103416e6e0b31",
+        "3535353132333435363700026869fd0068e5cf8b010000b74a030000006dd1a8",
+        "c1010705b74a25000000be20b79900080874656c656772616d02343201370239",
+        "39000239390107737469636b6572fc00f15365",
+    );
+
+    #[test]
+    fn frames_written_before_the_channel_plugins_still_read() {
+        use crate::channels::journal::record::{InboundRecord, MessageBody};
+        let bytes: Vec<u8> = (0..STORED.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&STORED[i..i + 2], 16).expect("hex"))
+            .collect();
+        let expected = [
+            JournalRecord::Accepted {
+                id: 7,
+                record: InboundRecord {
+                    channel: "whatsapp".into(),
+                    account: "106540352242922".into(),
+                    platform_id: "wamid.1".into(),
+                    sender: "15551234567".into(),
+                    sender_name: Some("Ann".into()),
+                    chat: "15551234567".into(),
+                    body: MessageBody::Text("hi".into()),
+                    received_ms: 1_700_000_000_000,
+                },
+            },
+            JournalRecord::Done { id: 7, at_ms: 5 },
+            JournalRecord::Accepted {
+                id: 8,
+                record: InboundRecord {
+                    channel: "telegram".into(),
+                    account: "42".into(),
+                    platform_id: "7".into(),
+                    sender: "99".into(),
+                    sender_name: None,
+                    chat: "99".into(),
+                    body: MessageBody::Unsupported {
+                        kind: "sticker".into(),
+                    },
+                    received_ms: 1_700_000_000,
+                },
+            },
+        ];
+        let scanned = scan(&bytes);
+        assert!(scanned.corrupt.is_empty(), "{:?}", scanned.corrupt);
+        let read: Vec<&JournalRecord> = scanned.frames.iter().map(|f| &f.record).collect();
+        assert_eq!(read, expected.iter().collect::<Vec<_>>());
+        let mut written = Vec::new();
+        for record in &expected {
+            append_frame(&mut written, record).expect("encode");
+        }
+        assert_eq!(written, bytes, "the stored form changed");
+    }
+
     mod properties {
         //! Any bytes scan without panicking, and garbage after valid frames never costs them.
 

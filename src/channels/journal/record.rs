@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// restart, without the platform's original payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboundRecord {
-    /// `"whatsapp"` or `"telegram"`.
+    /// The channel's name (its plug-in's `labels().channel`, e.g. `whatsapp`). Kept as the plain
+    /// string it has always been on disk, so journals written before any channel existed in code
+    /// as a plug-in still read (`frame.rs` checks the bytes).
     pub channel: String,
     /// The channel account: WhatsApp `phone_number_id`, Telegram bot id.
     pub account: String,

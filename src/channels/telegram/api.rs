@@ -146,11 +146,7 @@ pub fn classify(error: ApiError) -> SendFailure {
 
 impl Transport for BotClient {
     fn labels(&self) -> Labels {
-        Labels {
-            channel: "telegram",
-            platform: "Telegram",
-            sender_id: "user id",
-        }
+        super::LABELS
     }
 
     fn account(&self) -> &str {

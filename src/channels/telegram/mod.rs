@@ -1,7 +1,22 @@
 //! Telegram through the Bot API: long polling ([`poller`]) or a webhook ([`routes`]), updates
-//! parsed by [`update`], and the client ([`api`]) the channel actor sends through.
+//! parsed by [`update`], the client ([`api`]) the channel actor sends through, and the plug-in
+//! ([`plugin`]) that makes it a channel. Its config section is
+//! `src/config/channels/telegram.rs`.
 
 pub mod api;
+pub mod plugin;
 pub mod poller;
 pub mod routes;
+pub mod setup;
 pub mod update;
+
+pub use plugin::Telegram;
+
+use super::transport::Labels;
+
+/// Its names (`telegram` is [`crate::config::channels::telegram::NAME`]).
+pub const LABELS: Labels = Labels {
+    channel: crate::config::channels::telegram::NAME,
+    platform: "Telegram",
+    sender_id: "user id",
+};

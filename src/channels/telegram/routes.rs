@@ -9,21 +9,20 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 use tracing::{error, warn};
 
+use super::plugin::TelegramWebhook;
 use super::update::parse;
+use crate::channels::hub::Channels;
 use crate::channels::ingress::{accept, read_body, refuse};
-use crate::web::AppState;
 
 #[post("/webhooks/telegram")]
 pub async fn receive(
     request: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    channels: web::Data<Channels>,
 ) -> HttpResponse {
-    let channels = &state.channels;
-    let Some(telegram) = channels
-        .telegram
-        .as_ref()
-        .filter(|t| t.webhook_secret.is_some())
+    let Some((channel, telegram)) = channels
+        .webhook::<TelegramWebhook>(super::LABELS.channel)
+        .filter(|(_, t)| t.webhook_secret.is_some())
     else {
         return refuse(
             StatusCode::NOT_FOUND,
@@ -31,7 +30,7 @@ pub async fn receive(
             "the Telegram channel is not in webhook mode (channels.telegram.mode)",
         );
     };
-    let stats = &telegram.channel.stats;
+    let stats = &channel.stats;
     let expected = telegram
         .webhook_secret
         .as_ref()
@@ -73,7 +72,7 @@ pub async fn receive(
         stats.refused.fetch_add(1, Relaxed);
         return HttpResponse::Ok().json(serde_json::json!({ "ok": true }));
     };
-    match accept(&channels.journal, &telegram.channel, vec![record]).await {
+    match accept(&channels.journal, channel, vec![record]).await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "ok": true })),
         Err(why) => {
             error!(%why, "a Telegram update could not be journaled; Telegram will deliver it again");

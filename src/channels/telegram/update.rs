@@ -96,7 +96,7 @@ fn record(raw: Value, bot_id: &str) -> Option<InboundRecord> {
         None => from.first_name,
     };
     Some(InboundRecord {
-        channel: "telegram".into(),
+        channel: super::LABELS.channel.into(),
         account: bot_id.to_string(),
         platform_id: format!("{}:{}", message.chat.id, message.message_id),
         sender: from.id.to_string(),

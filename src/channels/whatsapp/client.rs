@@ -124,11 +124,7 @@ pub fn classify(status: u16, body: &[u8]) -> SendFailure {
 
 impl Transport for GraphClient {
     fn labels(&self) -> Labels {
-        Labels {
-            channel: "whatsapp",
-            platform: "WhatsApp",
-            sender_id: "number",
-        }
+        super::LABELS
     }
 
     fn account(&self) -> &str {

@@ -1,6 +1,21 @@
 //! WhatsApp through the official Business Cloud API: the webhook ([`routes`], checked and parsed
-//! by [`webhook`]) and the Graph API client ([`client`]) the channel actor sends through.
+//! by [`webhook`]), the Graph API client ([`client`]) the channel actor sends through, and the
+//! plug-in ([`plugin`]) that makes it a channel. Its config section is
+//! `src/config/channels/whatsapp.rs`.
 
 pub mod client;
+pub mod plugin;
 pub mod routes;
+pub mod setup;
 pub mod webhook;
+
+pub use plugin::WhatsApp;
+
+use super::transport::Labels;
+
+/// Its names (`whatsapp` is [`crate::config::channels::whatsapp::NAME`]).
+pub const LABELS: Labels = Labels {
+    channel: crate::config::channels::whatsapp::NAME,
+    platform: "WhatsApp",
+    sender_id: "number",
+};

@@ -14,10 +14,11 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 use tracing::{debug, error, warn};
 
+use super::plugin::WhatsAppWebhook;
 use super::webhook::{parse, verify_signature};
 use crate::channels::actor::{parse_reply_tag, Confirmed};
+use crate::channels::hub::Channels;
 use crate::channels::ingress::{accept, read_body, refuse};
-use crate::web::AppState;
 
 fn disabled() -> HttpResponse {
     refuse(
@@ -31,9 +32,9 @@ fn disabled() -> HttpResponse {
 #[get("/webhooks/whatsapp")]
 pub async fn verify(
     query: web::Query<HashMap<String, String>>,
-    state: web::Data<AppState>,
+    channels: web::Data<Channels>,
 ) -> HttpResponse {
-    let Some(whatsapp) = state.channels.whatsapp.as_ref() else {
+    let Some((_, whatsapp)) = channels.webhook::<WhatsAppWebhook>(super::LABELS.channel) else {
         return disabled();
     };
     let mode = query.get("hub.mode").map(String::as_str);
@@ -61,13 +62,13 @@ pub async fn verify(
 pub async fn receive(
     request: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    channels: web::Data<Channels>,
 ) -> HttpResponse {
-    let channels = &state.channels;
-    let Some(whatsapp) = channels.whatsapp.as_ref() else {
+    let Some((channel, whatsapp)) = channels.webhook::<WhatsAppWebhook>(super::LABELS.channel)
+    else {
         return disabled();
     };
-    let stats = &whatsapp.channel.stats;
+    let stats = &channel.stats;
     let body = match read_body(&request, payload, channels.webhook_max_bytes).await {
         Ok(body) => body,
         Err(response) => {
@@ -101,7 +102,7 @@ pub async fn receive(
         // replay after a crash does not answer it twice.
         if let Some((id, received_ms)) = status.tag.as_deref().and_then(parse_reply_tag) {
             if channels.journal.done_if_received_at(id, received_ms).await {
-                let _ = whatsapp.channel.actor.tell(Confirmed { id });
+                let _ = channel.actor.tell(Confirmed { id });
             }
         }
         if status.status == "failed" {
@@ -122,7 +123,7 @@ pub async fn receive(
             "WhatsApp changes for other numbers, fields or groups skipped"
         );
     }
-    match accept(&channels.journal, &whatsapp.channel, parsed.messages).await {
+    match accept(&channels.journal, channel, parsed.messages).await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(why) => {
             error!(%why, "WhatsApp messages could not be journaled; Meta will deliver them again");

@@ -226,7 +226,7 @@ pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Parsed, String> {
                 },
             };
             parsed.messages.push(InboundRecord {
-                channel: "whatsapp".into(),
+                channel: super::LABELS.channel.into(),
                 account: phone_number_id.to_string(),
                 platform_id: message.id,
                 sender: message.from.clone(),
