@@ -53,4 +53,6 @@ pub mod sessions;
 pub mod web;
 
 #[cfg(test)]
+mod layering_tests;
+#[cfg(test)]
 mod robustness_tests;
