@@ -73,7 +73,6 @@ const TEMPORARY_ALLOWED: &[(&str, &str)] = &[
     ("channels", "web"),
     // This branch (arch-layers) removes the rest, commit by commit.
     ("agent", "monitor"),
-    ("config", "web"),
     ("gateway", "ops"),
     ("monitor", "web"),
     ("sessions", "agent"),

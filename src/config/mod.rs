@@ -27,6 +27,7 @@ pub mod error;
 pub mod load;
 pub mod lookup;
 pub mod ops;
+pub mod origin;
 pub mod schema;
 pub mod secret;
 pub mod secrets;
