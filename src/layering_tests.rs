@@ -74,7 +74,6 @@ const TEMPORARY_ALLOWED: &[(&str, &str)] = &[
     // This branch (arch-layers) removes the rest, commit by commit.
     ("agent", "monitor"),
     ("gateway", "ops"),
-    ("monitor", "web"),
     ("sessions", "agent"),
     ("web", "gateway"),
 ];
