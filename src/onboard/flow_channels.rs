@@ -143,7 +143,7 @@ impl Flow<'_, '_> {
                         .default("yes"),
                     )?;
                 if generate {
-                    let token = crate::gateway::credentials::generate_token()
+                    let token = crate::config::credentials::generate_token()
                         .map_err(|e| OnboardError::Random(e.to_string()))?;
                     (SecretAnswer::stored(VERIFY, &token[..32]), true)
                 } else {
