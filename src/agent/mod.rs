@@ -12,6 +12,7 @@
 //! - `call.rs`: one model call with retries, cooldowns and fallbacks;
 //! - `failover.rs`: provider cooldowns;
 //! - `resources.rs`: the permit-granting resource manager actor;
+//! - `stats.rs`: the turn counters the monitor reads;
 //! - `tools/`: the `Tool` trait, the built-in tools, their policy, and the invocation actor
 //!   every tool call runs in (under `/gateway/tools`).
 
@@ -20,6 +21,7 @@ pub mod failover;
 pub mod late;
 pub mod resources;
 pub mod run;
+pub mod stats;
 pub mod tools;
 
 use std::sync::Arc;
@@ -28,13 +30,13 @@ use std::time::Duration;
 use pincer_actors::{ActorRef, Supervisor};
 
 use crate::config::Config;
-use crate::monitor::Monitor;
 use crate::providers::catalog::ProviderCatalog;
 use crate::providers::Usage;
 use crate::sessions::SessionStore;
 
 use self::failover::Cooldowns;
 use self::resources::ResourceManager;
+use self::stats::TurnStats;
 use self::tools::ToolBox;
 
 /// What the askers of a turn receive.
@@ -109,6 +111,6 @@ pub struct Engine {
     pub settings: RunSettings,
     pub resources: ActorRef<ResourceManager>,
     pub runs: ActorRef<Supervisor>,
-    /// Turn counts, durations and tokens go to the metrics.
-    pub monitor: Arc<Monitor>,
+    /// Turn counts, durations and tokens (the monitor reads them).
+    pub stats: Arc<TurnStats>,
 }

@@ -120,10 +120,7 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
     match outcome {
         Ok(Ok(answer)) => {
             if let RunEvent::Final { usage, .. } = &answer {
-                engine
-                    .monitor
-                    .metrics
-                    .record_turn(state.started.elapsed(), *usage, true);
+                engine.stats.record(state.started.elapsed(), *usage, true);
             }
             state.broadcast(answer);
             state.finish();
@@ -167,9 +164,8 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
 fn fail_turn(engine: &Engine, state: &TurnState, error: String, retryable: bool) {
     warn!(turn = %state.turn.id, session = %state.turn.session_key, %error, retryable, "turn failed");
     engine
-        .monitor
-        .metrics
-        .record_turn(state.started.elapsed(), Usage::default(), false);
+        .stats
+        .record(state.started.elapsed(), Usage::default(), false);
     let entry = Entry::TurnFailed {
         ts_ms: now_ms(),
         turn: state.turn.id.clone(),

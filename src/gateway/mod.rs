@@ -261,7 +261,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         settings: RunSettings::from_config(config),
         resources: prepared.resources.clone(),
         runs: prepared.runs.clone(),
-        monitor: Arc::clone(&monitor),
+        stats: Arc::clone(&monitor.metrics.turns),
     });
     let addresses = prepared.with_engine(
         Arc::clone(&engine),

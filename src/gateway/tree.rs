@@ -113,9 +113,9 @@ pub fn prepare(
     tool_children: Vec<ChildSpec>,
 ) -> Prepared {
     let (resources_spec, resources) = {
-        let monitor = Arc::clone(&parts.monitor);
+        let shedding = parts.monitor.shedding_flag();
         ChildSpec::actor_with_capacity("resources", "resources", 0, move |cx| {
-            ResourceManager::new(cx.clone(), max_concurrent_runs, Arc::clone(&monitor))
+            ResourceManager::new(cx.clone(), max_concurrent_runs, Arc::clone(&shedding))
         })
     };
     let (sessions_spec, sessions) = SupervisorSpec::new(Strategy::OneForOne).into_child("sessions");
