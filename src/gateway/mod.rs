@@ -264,7 +264,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         stats: Arc::clone(&monitor.metrics.turns),
     });
     let addresses = prepared.with_engine(
-        Arc::clone(&engine),
+        &engine,
         RouterSettings {
             cache_size: usize::try_from(config.agents.session_cache_size.max(1))
                 .unwrap_or(usize::MAX),
@@ -272,7 +272,6 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             queue: config.messages.queue.clone(),
         },
     );
-    engine.tools.handles().set_router(addresses.router.clone());
     let (channels, channel_specs) = crate::channels::hub::Channels::build(
         config,
         state_dir,
@@ -341,9 +340,11 @@ fn toolbox(
 ) -> ToolBox {
     let policy = ToolPolicy::from_config(config);
     let mode = policy.mode;
-    let handles = Arc::new(SessionHandles::new(Arc::clone(store), move |key| {
-        is_sandboxed(mode, key)
-    }));
+    let handles = Arc::new(SessionHandles::new(
+        Arc::clone(store),
+        prepared.router.clone(),
+        move |key| is_sandboxed(mode, key),
+    ));
     let main = crate::config::workspace::workspace_dir(config, state_dir);
     if let Err(error) = ensure_dir(&main) {
         warn!(%error, workspace = %main.display(), "cannot create the agent workspace; file tools will fail");
