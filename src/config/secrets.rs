@@ -14,8 +14,6 @@
 //! it and `pincer security audit` checks its mode. A line that is not `NAME=value` is a
 //! configuration error naming the line; values are taken verbatim (no quotes, no expansion).
 
-#[allow(unused_imports)]
-use crate::net::http::builder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
