@@ -5,8 +5,6 @@
 //! on a public interface, TLS without a certificate, ...). All rules run and
 //! every failure is returned, so one start attempt shows everything to fix.
 
-#[allow(unused_imports)]
-use crate::gateway::GatewayError;
 use super::error::Problem;
 use super::schema::{AuthMode, Bind, Config, TailscaleMode};
 
