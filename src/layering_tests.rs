@@ -71,7 +71,6 @@ const TEMPORARY_ALLOWED: &[(&str, &str)] = &[
     // The "channels" helper (issue 15, item 3: channels as plug-ins) removes this: channel
     // routes take `web::AppState` instead of their own narrow state.
     ("channels", "web"),
-    // This branch (arch-layers) removes the rest, commit by commit.
 ];
 
 /// One path that leaves its top-level module.

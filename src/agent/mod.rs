@@ -26,7 +26,7 @@ pub mod tools;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pincer_actors::{ActorRef, ChildSpec, Supervisor};
+use pincer_actors::{ActorRef, ChildSpec};
 use tokio::sync::oneshot;
 
 use crate::config::Config;
@@ -81,7 +81,6 @@ pub struct Engine {
     pub tools: ToolBox,
     pub settings: RunSettings,
     pub resources: ActorRef<ResourceManager>,
-    pub runs: ActorRef<Supervisor>,
     /// Turn counts, durations and tokens (the monitor reads them).
     pub stats: Arc<TurnStats>,
 }

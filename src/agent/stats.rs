@@ -22,11 +22,15 @@ pub struct TurnStats {
 /// The counters as plain numbers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TurnCounts {
+    /// Turns that ended, answered or not.
     pub turns: u64,
+    /// Turns that ended without an answer.
     pub failed: u64,
     /// Sum of the turns' durations, in milliseconds.
     pub ms_total: u64,
+    /// Tokens the models read.
     pub tokens_in: u64,
+    /// Tokens the models wrote.
     pub tokens_out: u64,
 }
 
@@ -45,6 +49,7 @@ impl TurnStats {
         self.tokens_out.fetch_add(usage.output_tokens, Relaxed);
     }
 
+    /// The counters now (each read on its own: a turn ending meanwhile may show in some only).
     pub fn counts(&self) -> TurnCounts {
         TurnCounts {
             turns: self.turns.load(Relaxed),

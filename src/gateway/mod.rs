@@ -260,7 +260,6 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tools: toolbox,
         settings: RunSettings::from_config(config),
         resources: prepared.resources.clone(),
-        runs: prepared.runs.clone(),
         stats: Arc::clone(&monitor.metrics.turns),
     });
     let addresses = prepared.with_engine(
