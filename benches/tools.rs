@@ -117,7 +117,12 @@ fn main() {
         is_main: true,
         sandboxed: false,
         workspace: Arc::from(dir.path()),
-        sessions: Arc::new(SessionHandles::new(store, |_| false)),
+        // The no-op tool never talks to the router: an address that is never started will do.
+        sessions: Arc::new(SessionHandles::new(
+            store,
+            pincer_actors::Reserved::new(1).actor_ref().clone(),
+            |_| false,
+        )),
         walls: Arc::new(pincer::agent::tools::walls::Walls::none()),
     });
     let tool: Arc<dyn Tool> = Arc::new(NoOp);

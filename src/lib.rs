@@ -4,9 +4,11 @@
 //! the `pincer-actors` crate) and exposes it over HTTP. This crate is that gateway and its CLI.
 //!
 //! ## How it fits together
-//! - [`config`] and [`paths`]: where files live, the strict JSON5 config, environment overrides.
-//! - [`gateway`]: start-up (credentials, the single-instance lock, the listening socket, the
-//!   supervision tree), the runtime file the CLI reads, and ordered shutdown on SIGTERM/SIGINT.
+//! - [`config`] and [`paths`]: where files live, the strict JSON5 config, environment overrides,
+//!   the gateway's credential; [`runtime_file`]: what a running gateway publishes, which the
+//!   commands read to find it.
+//! - [`gateway`]: start-up (the single-instance lock, the listening socket, the supervision
+//!   tree) and ordered shutdown on SIGTERM/SIGINT.
 //! - [`web`]: the web actor that owns the actix-web server, its routes (`/healthz`, `/readyz`,
 //!   `/admin/actors`), authentication and the failed-auth lockout.
 //! - [`cli`]: the `pincer` subcommands, which find a running gateway by themselves.
@@ -16,6 +18,10 @@
 //! - [`agent`]: agent runs and their tools ([`agent::tools`]: policy, sandbox, one supervised
 //!   task per tool call); [`cache`]: the seed's two-level (memory + disk) cache.
 //! - [`logging`], [`exit`]: process-level concerns shared by the binary's commands.
+//!
+//! The modules form layers (lowest first: foundation, services, engine, channels, monitor, api,
+//! adapters, gateway, commands); a module imports only from layers below its own, which
+//! `layering_tests` checks (see `docs/architecture.md`, "Layers").
 //!
 //! The supervision tree at run time:
 //!
@@ -48,9 +54,12 @@ pub mod onboard;
 pub mod ops;
 pub mod paths;
 pub mod providers;
+pub mod runtime_file;
 pub mod service;
 pub mod sessions;
 pub mod web;
 
+#[cfg(test)]
+mod layering_tests;
 #[cfg(test)]
 mod robustness_tests;

@@ -3,7 +3,8 @@
 
 use clap::Parser;
 use pincer::cli::{self, Cli, Command};
-use pincer::gateway::{self, GatewayOptions};
+use pincer::config::GatewayOptions;
+use pincer::gateway;
 
 fn main() {
     let cli = Cli::parse();

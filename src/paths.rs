@@ -21,6 +21,9 @@ use directories::ProjectDirs;
 /// directory; JSON5 so users can comment their settings.
 pub const CONFIG_FILE_NAME: &str = "pincer.json5";
 
+/// File name of the secrets file inside the state directory (see [`crate::config::secrets`]).
+pub const SECRETS_FILE_NAME: &str = "secrets.env";
+
 /// Why the file layout could not be worked out or prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum PathsError {
@@ -119,7 +122,7 @@ impl Paths {
     /// Credentials kept out of the config file (`pincer onboard` writes it, mode 0600); read as
     /// an extension of the environment, see [`crate::config::secrets`].
     pub fn secrets_file(&self) -> PathBuf {
-        crate::config::secrets_path(&self.state_dir)
+        self.state_dir.join(SECRETS_FILE_NAME)
     }
 
     /// Held by the running gateway so a second instance refuses to start

@@ -8,8 +8,8 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, AsyncContext, Context, Handler, Message, WrapFuture};
+use pincer::config::credentials::{Credential, CredentialOrigin};
 use pincer::config::{AuthMode, Config, Secret};
-use pincer::gateway::credentials::{Credential, CredentialOrigin};
 use pincer_actors::{ChildSpec, Managed, StartChild};
 use serde_json::Value;
 use tokio::sync::oneshot;

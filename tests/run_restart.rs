@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use pincer::agent::tools::{Tool, ToolContext, ToolRegistry};
+use pincer::config::credentials::{Credential, CredentialOrigin};
 use pincer::config::{AuthMode, Config, ModelSelection, ProviderApi, ProviderConfig, Secret};
-use pincer::gateway::credentials::{Credential, CredentialOrigin};
 use pincer::providers::{ChatMessage, ToolSpec};
 use pincer::sessions::Entry;
 use serde_json::{json, Value};

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use pincer::agent::tools::{Tool, ToolContext, ToolRegistry};
+use pincer::config::credentials::{Credential, CredentialOrigin};
 use pincer::config::{AuthMode, Config, ModelSelection, ProviderApi, ProviderConfig, Secret};
-use pincer::gateway::credentials::{Credential, CredentialOrigin};
 use pincer::providers::ToolSpec;
 use serde_json::{json, Value};
 use support::emulators::{Emulator, Reply};

@@ -120,22 +120,9 @@ impl ChildSpec {
         A: Managed,
         F: FnMut(&ChildContext) -> A + Send + 'static,
     {
-        let stats = Arc::new(MailboxStats::new(capacity));
-        let actor_ref = ActorRef::new(Arc::clone(&stats));
-        let spec = ChildSpec {
-            id: id.into(),
-            kind,
-            restart: RestartType::Permanent,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            stats,
-            starter: Box::new(ActorStarter {
-                factory,
-                actor_ref: actor_ref.clone(),
-            }),
-            entry: None,
-            forget_when_done: false,
-        };
-        (spec, actor_ref)
+        let reserved = Reserved::new(capacity);
+        let actor_ref = reserved.actor_ref().clone();
+        (reserved.into_spec(id, kind, factory), actor_ref)
     }
 
     /// A transient task child: a future made by `factory` on every (re)start. `Ok` is a normal exit,
@@ -181,6 +168,54 @@ impl ChildSpec {
     /// The child's id under its supervisor (unique among its siblings).
     pub fn id(&self) -> &str {
         &self.id
+    }
+}
+
+/// An actor's address handed out before its child spec is written, for two actors that need
+/// each other's address when they are built (one is given the other's address, the other's
+/// factory captures something that holds the first's). Like the address that comes with a spec,
+/// it answers [`crate::SendError::NotRunning`] until the child is started, and then reaches
+/// every incarnation.
+#[derive(Debug)]
+pub struct Reserved<A: Managed> {
+    actor_ref: ActorRef<A>,
+    stats: Arc<MailboxStats>,
+}
+
+impl<A: Managed> Reserved<A> {
+    /// Reserves an address whose mailbox holds `capacity` messages (0 = unbounded).
+    pub fn new(capacity: usize) -> Self {
+        let stats = Arc::new(MailboxStats::new(capacity));
+        Reserved {
+            actor_ref: ActorRef::new(Arc::clone(&stats)),
+            stats,
+        }
+    }
+
+    /// The address; clone it for whoever needs it before the spec exists.
+    pub fn actor_ref(&self) -> &ActorRef<A> {
+        &self.actor_ref
+    }
+
+    /// The permanent actor child behind the reserved address, created by `factory` on every
+    /// (re)start (see [`ChildSpec::actor`]). Consumes the reservation: one address, one spec.
+    pub fn into_spec<F>(self, id: impl Into<String>, kind: &'static str, factory: F) -> ChildSpec
+    where
+        F: FnMut(&ChildContext) -> A + Send + 'static,
+    {
+        ChildSpec {
+            id: id.into(),
+            kind,
+            restart: RestartType::Permanent,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            stats: self.stats,
+            starter: Box::new(ActorStarter {
+                factory,
+                actor_ref: self.actor_ref,
+            }),
+            entry: None,
+            forget_when_done: false,
+        }
     }
 }
 

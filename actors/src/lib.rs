@@ -41,7 +41,9 @@ mod supervisor;
 mod tests;
 
 pub use address::{ActorRef, AskError, SendError};
-pub use child::{ChildContext, ChildSpec, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use child::{
+    ChildContext, ChildSpec, Reserved, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT,
+};
 pub use exit::ExitReason;
 pub use fault::{FaultError, InjectPanic};
 pub use mailbox::{Delegated, Envelope, HandlerTime, Handling, MailboxSnapshot, MailboxStats};

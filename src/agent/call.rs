@@ -18,9 +18,10 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::warn;
 
-use super::{Engine, RunEvent};
+use super::Engine;
 use crate::providers::catalog::ModelClient;
 use crate::providers::{ChatRequest, ErrorKind, ProviderError, StreamEvent, ToolCall, Usage};
+use crate::sessions::RunEvent;
 
 /// Retries of one model after a retryable failure, before falling back.
 const RETRIES_PER_MODEL: u32 = 2;

@@ -12,58 +12,31 @@
 //! - `call.rs`: one model call with retries, cooldowns and fallbacks;
 //! - `failover.rs`: provider cooldowns;
 //! - `resources.rs`: the permit-granting resource manager actor;
+//! - `stats.rs`: the turn counters the monitor reads;
 //! - `tools/`: the `Tool` trait, the built-in tools, their policy, and the invocation actor
 //!   every tool call runs in (under `/gateway/tools`).
 
 pub mod call;
 pub mod failover;
-pub mod late;
 pub mod resources;
 pub mod run;
+pub mod stats;
 pub mod tools;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use pincer_actors::{ActorRef, Supervisor};
+use pincer_actors::{ActorRef, ChildSpec};
+use tokio::sync::oneshot;
 
 use crate::config::Config;
-use crate::monitor::Monitor;
 use crate::providers::catalog::ProviderCatalog;
-use crate::providers::Usage;
-use crate::sessions::SessionStore;
+use crate::sessions::{SessionStore, Turn, TurnRunner};
 
 use self::failover::Cooldowns;
 use self::resources::ResourceManager;
+use self::stats::TurnStats;
 use self::tools::ToolBox;
-
-/// What the askers of a turn receive.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunEvent {
-    /// A piece of the answer as it streams (best effort: a retried attempt may stream again).
-    Delta(String),
-    /// The model called a tool.
-    ToolCall { name: String },
-    /// The answer; sent once per turn.
-    Final {
-        text: String,
-        usage: Usage,
-        model: String,
-        /// The turn's id: listeners of one batched turn (`collect` mode) see the same id, so a
-        /// channel sends the answer once.
-        turn: String,
-        /// The ids of the journaled messages the answer covers, in order, as recorded with the
-        /// turn's question (the turn's own id alone when it answers one message). A channel
-        /// sends the answer as the reply to the first of them that is its own, and to no other:
-        /// that choice needs no memory, so it holds across restarts.
-        members: Vec<String>,
-    },
-    /// The turn ended without an answer; sent once per turn, instead of `Final`. `retryable`:
-    /// the cause was passing (every model overloaded, unreachable or cooling down, the run could
-    /// not start), so asking again later with the same turn id may well succeed; a channel keeps
-    /// such a message and tries again instead of apologising.
-    Failed { error: String, retryable: bool },
-}
 
 /// Run limits and model choice, from `agents.defaults` (and `agent.model`).
 #[derive(Debug, Clone)]
@@ -108,7 +81,12 @@ pub struct Engine {
     pub tools: ToolBox,
     pub settings: RunSettings,
     pub resources: ActorRef<ResourceManager>,
-    pub runs: ActorRef<Supervisor>,
-    /// Turn counts, durations and tokens go to the metrics.
-    pub monitor: Arc<Monitor>,
+    /// Turn counts, durations and tokens (the monitor reads them).
+    pub stats: Arc<TurnStats>,
+}
+
+impl TurnRunner for Engine {
+    fn run_spec(self: Arc<Self>, turn: Turn, done: oneshot::Sender<()>) -> ChildSpec {
+        run::run_spec(self, turn, done)
+    }
 }

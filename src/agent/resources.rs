@@ -2,20 +2,47 @@
 //! before calling a model, so that at most `agents.maxConcurrentRuns` model calls are in flight;
 //! the rest wait in arrival order. A run is refused outright when the machine is short of memory
 //! (less than 5% of it, or 64 MiB, available), read from the real system with `sysinfo`, and while
-//! the memory guard sheds load (see `monitor`).
+//! the memory guard sheds load: the monitor's sampler sets the [`Shedding`] flag this actor is
+//! given, so the engine does not depend on the monitor.
 //!
 //! Waiting runs are visible: the actor publishes "in use / max, waiting, oldest wait" as its status
 //! in `/admin/actors`.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix::{Actor, AsyncContext, Context, Handler, Message, StreamHandler};
 use pincer_actors::{ActorRef, ChildContext, Managed};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::monitor::Monitor;
+/// Whether new runs are refused while the gateway sheds load, and why. The monitor's memory
+/// guard sets it; the resource manager reads it on every grant (a relaxed load when off).
+#[derive(Debug, Default)]
+pub struct Shedding {
+    on: AtomicBool,
+    reason: Mutex<Option<String>>,
+}
+
+impl Shedding {
+    /// Why new runs are refused, while load is shed.
+    pub fn reason(&self) -> Option<String> {
+        if !self.on.load(Relaxed) {
+            return None;
+        }
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Starts shedding load for `reason`, or stops (`None`).
+    pub fn set(&self, reason: Option<String>) {
+        self.on.store(reason.is_some(), Relaxed);
+        *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = reason;
+    }
+}
 
 /// Why a permit was not granted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,7 +102,7 @@ pub struct ResourceManager {
     max: usize,
     in_use: usize,
     waiting: VecDeque<Waiter>,
-    monitor: Arc<Monitor>,
+    shedding: Arc<Shedding>,
     /// Where this incarnation's permits report their release.
     release: Option<mpsc::UnboundedSender<()>>,
     /// `None` when the platform offers no memory figures; runs are then never refused for memory.
@@ -84,13 +111,13 @@ pub struct ResourceManager {
 }
 
 impl ResourceManager {
-    pub fn new(cx: ChildContext, max_concurrent_runs: u32, monitor: Arc<Monitor>) -> Self {
+    pub fn new(cx: ChildContext, max_concurrent_runs: u32, shedding: Arc<Shedding>) -> Self {
         ResourceManager {
             cx,
             max: usize::try_from(max_concurrent_runs.max(1)).unwrap_or(1),
             in_use: 0,
             waiting: VecDeque::new(),
-            monitor,
+            shedding,
             release: None,
             system: sysinfo::System::new()
                 .map_err(|error| tracing::warn!(%error, "no system memory figures; the memory check is off"))
@@ -128,7 +155,7 @@ impl ResourceManager {
     }
 
     fn grant(&mut self, reply: Reply) {
-        if let Some(reason) = self.monitor.shedding() {
+        if let Some(reason) = self.shedding.reason() {
             let _ = reply.send(Err(PermitError::Shedding(reason)));
             return;
         }

@@ -18,34 +18,17 @@ use std::sync::{Arc, Mutex};
 use futures_util::FutureExt;
 use pincer_actors::{ChildSpec, RestartType};
 use serde_json::json;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 use super::call::{call_model, Deltas, StepError};
-use super::late::LateAskers;
 use super::resources::acquire;
 use super::tools::invoke::ToolOutcome;
 use super::tools::ToolContext;
-use super::{Engine, RunEvent};
+use super::Engine;
 use crate::providers::{ChatMessage, ChatRequest, ToolCall, Usage};
 use crate::sessions::entry::now_ms;
-use crate::sessions::Entry;
-
-/// A turn handed to a run.
-#[derive(Debug)]
-pub struct Turn {
-    pub session_key: String,
-    pub id: String,
-    /// The user's text (several messages joined in `collect` mode).
-    pub text: String,
-    /// The ids of the journaled messages this turn answers, in order (see
-    /// `Entry::Message::members`); recorded with the user message. Empty when none has an id.
-    pub members: Vec<String>,
-    pub listeners: Vec<UnboundedSender<RunEvent>>,
-    /// Askers who joined after the run started; they get its outcome only.
-    pub late: Arc<LateAskers>,
-}
+use crate::sessions::{Entry, RunEvent, Turn};
 
 struct TurnState {
     turn: Turn,
@@ -120,10 +103,7 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
     match outcome {
         Ok(Ok(answer)) => {
             if let RunEvent::Final { usage, .. } = &answer {
-                engine
-                    .monitor
-                    .metrics
-                    .record_turn(state.started.elapsed(), *usage, true);
+                engine.stats.record(state.started.elapsed(), *usage, true);
             }
             state.broadcast(answer);
             state.finish();
@@ -167,9 +147,8 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
 fn fail_turn(engine: &Engine, state: &TurnState, error: String, retryable: bool) {
     warn!(turn = %state.turn.id, session = %state.turn.session_key, %error, retryable, "turn failed");
     engine
-        .monitor
-        .metrics
-        .record_turn(state.started.elapsed(), Usage::default(), false);
+        .stats
+        .record(state.started.elapsed(), Usage::default(), false);
     let entry = Entry::TurnFailed {
         ts_ms: now_ms(),
         turn: state.turn.id.clone(),

@@ -2,7 +2,7 @@
 //! workspace, as the gateway would find them.
 //!
 //! The workspace is `agent.workspace`, else `agents.defaults.workspace` (the gateway's order,
-//! `ops::layout::workspace_dir`); a leading `~` is the user's home directory, and a relative
+//! `config::workspace::workspace_dir`); a leading `~` is the user's home directory, and a relative
 //! path is taken from the config file's directory, so the same config names the same folder
 //! whatever directory `pincer backup` runs in.
 
@@ -42,7 +42,7 @@ impl Layout {
 
     /// The workspace a gateway of this installation uses when its config names none.
     pub fn default_workspace(&self) -> PathBuf {
-        crate::ops::layout::workspace_dir(&Config::default(), &self.state_dir)
+        crate::config::workspace::workspace_dir(&Config::default(), &self.state_dir)
     }
 }
 

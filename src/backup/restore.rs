@@ -37,7 +37,7 @@ use super::partial::{create_private_dir, Partial};
 use super::space::check_space;
 use super::verify::{verify, Verified};
 use super::BackupError;
-use crate::gateway::instance::{process_alive, read_runtime};
+use crate::runtime_file::{process_alive, read_runtime};
 
 /// What the operator chose on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -47,11 +47,11 @@ use super::journal::{Entry, Journal, MessageBody};
 use super::pairing::{code_message, AllowList, PairingStore, RequestOutcome};
 use super::stats::ChannelStats;
 use super::transport::{SendFailure, Transport};
-use crate::agent::RunEvent;
 use crate::config::{DmPolicy, DmScope};
 use crate::sessions::key;
 use crate::sessions::router::SessionRouter;
 use crate::sessions::submit::submit_journaled;
+use crate::sessions::RunEvent;
 
 /// How often pending journal entries are swept up.
 const SWEEP: Duration = Duration::from_secs(2);

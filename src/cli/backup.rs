@@ -15,7 +15,7 @@ use crate::backup::retention::prune;
 use crate::backup::select::Scope;
 use crate::backup::verify::verify;
 use crate::backup::BackupError;
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 
 pub fn run(config: Option<&Path>, action: &BackupAction) -> Result<i32, CliError> {

@@ -9,13 +9,13 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::CliError;
+use crate::config::credentials::read_token_file;
 use crate::config::AuthMode;
-use crate::gateway::credentials::read_token_file;
-use crate::gateway::instance::{process_alive, read_runtime};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::net::pinned::client_config;
 use crate::net::tls::read_certificates;
 use crate::paths::Paths;
+use crate::runtime_file::{process_alive, read_runtime};
 
 /// A running gateway and how to authenticate to it.
 #[derive(Debug, Clone)]

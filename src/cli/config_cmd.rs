@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{CliError, ConfigAction};
 use crate::config::{self, ConfigSource};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::ops::suggest;
 use crate::paths::Paths;
 

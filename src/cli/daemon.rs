@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::CliError;
-use crate::gateway::instance::{process_alive, read_runtime};
-use crate::gateway::{bind, load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
+use crate::gateway::bind;
 use crate::paths::Paths;
+use crate::runtime_file::{process_alive, read_runtime};
 use crate::service::{self, Readiness, ServiceError, UnitSpec, UNIT};
 
 /// How long the gateway gets to report READY after it was started.
@@ -118,7 +119,7 @@ pub fn unit_spec(
     };
     // A relative workspace is taken from the service's working directory, the home directory.
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let workspace = crate::ops::layout::workspace_dir(loaded, &paths.state_dir);
+    let workspace = crate::config::workspace::workspace_dir(loaded, &paths.state_dir);
     let workspace = match (&home, workspace.is_relative()) {
         (Some(home), true) => home.join(workspace),
         _ => absolute(&workspace)?,

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::client::{block_on, GatewayClient};
 use super::{CliError, DebugAction};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::ops::memory::{MemoryProfile, ProfileInputs};
 use crate::ops::procfs;
 use crate::ops::units::{bytes, maybe_bytes};

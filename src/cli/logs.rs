@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{CliError, LogsArgs};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::logging::{file::log_files, log_dir};
 use crate::paths::Paths;
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, MessageAction};
 use crate::channels::hub::{offline_transport, KNOWN};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 
 pub fn run(config: Option<&Path>, action: &MessageAction) -> Result<i32, CliError> {

@@ -14,8 +14,8 @@ use super::daemon::{self, DaemonRequest};
 use super::onboard_args::OnboardArgs;
 use super::CliError;
 use crate::channels::setup::Note;
+use crate::config::{load_config, GatewayOptions};
 use crate::config::{Config, SecretsFile};
-use crate::gateway::{load_config, GatewayOptions};
 use crate::onboard::answers::{Answers, AuthAnswer, SecretSource};
 use crate::onboard::commit::{self, Written};
 use crate::onboard::flow::{self, Context};
@@ -141,7 +141,10 @@ fn onboard(
         env: &env,
         stored: &stored,
         secrets_file: paths.secrets_file(),
-        default_workspace: crate::ops::layout::workspace_dir(&Config::default(), &paths.state_dir),
+        default_workspace: crate::config::workspace::workspace_dir(
+            &Config::default(),
+            &paths.state_dir,
+        ),
         install_daemon: args.install_daemon,
         check_key: &keycheck::check,
         port_free: &port_free,

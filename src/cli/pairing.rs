@@ -12,7 +12,7 @@ use super::{CliError, PairingAction};
 use crate::channels::hub::{offline_transport, KNOWN};
 use crate::channels::pairing::{PairingStore, APPROVED_MESSAGE};
 use crate::clock::now_ms;
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 
 pub fn run(config: Option<&Path>, action: &PairingAction) -> Result<i32, CliError> {

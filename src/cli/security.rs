@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::{CliError, SecurityAction};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::ops::audit::{audit, AuditReport, FileFacts};
 use crate::paths::Paths;
 

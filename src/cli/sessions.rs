@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, SessionsAction};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 use crate::sessions::SessionStore;
 

@@ -11,7 +11,7 @@ use crate::agent::tools::exec::confinement;
 use crate::agent::tools::policy::{group_of, ToolPolicy, BUILTIN_TOOLS};
 use crate::agent::tools::workspace::Workspaces;
 use crate::config::SandboxMode;
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 use crate::sessions::key;
 
@@ -53,7 +53,7 @@ pub fn run(config: Option<&Path>, action: &ToolsAction) -> Result<i32, CliError>
     let policy = ToolPolicy::from_config(config);
     let sandboxed = policy.sandboxed(&session);
     let workspaces = Workspaces::new(
-        crate::ops::layout::workspace_dir(config, &paths.state_dir),
+        crate::config::workspace::workspace_dir(config, &paths.state_dir),
         &paths.state_dir,
         crate::agent::tools::walls::Walls::around(&paths),
     );

@@ -21,19 +21,24 @@
 //! - [`lookup`]: dotted-path reads and redaction.
 
 pub mod channels;
+pub mod command_line;
+pub mod credentials;
 pub mod engine;
 pub mod env;
 pub mod error;
 pub mod load;
 pub mod lookup;
 pub mod ops;
+pub mod origin;
 pub mod schema;
 pub mod secret;
 pub mod secrets;
 pub mod tools;
 pub mod validate;
+pub mod workspace;
 
 pub use channels::{ChannelsConfig, DmPolicy, TelegramConfig, TelegramMode, WhatsAppConfig};
+pub use command_line::{load_config, GatewayOptions};
 pub use engine::{
     DmScope, MessagesConfig, ModelChain, ModelSelection, ModelsConfig, ProviderApi, ProviderConfig,
     QueueConfig, QueueDrop, QueueMode, SessionConfig,
@@ -52,7 +57,7 @@ pub use schema::{
     SANDBOX_DEFAULT_ALLOWLIST,
 };
 pub use secret::Secret;
-pub use secrets::{secrets_path, Environment, SecretsFile, SECRETS_FILE_NAME};
+pub use secrets::{secrets_path, Environment, SecretsFile};
 pub use tools::{BrowserTool, ExecTool, FsTool, ToolsConfig, WebFetchTool};
 pub use validate::validate;
 

@@ -20,12 +20,10 @@ use std::path::{Path, PathBuf};
 use super::error::ConfigError;
 use super::secret::Secret;
 
-/// The file's name inside the state directory.
-pub const SECRETS_FILE_NAME: &str = "secrets.env";
-
-/// The secrets file of the state directory `state_dir`.
+/// The secrets file of the state directory `state_dir` (its name is the layout's, see
+/// [`crate::paths::Paths::secrets_file`]).
 pub fn secrets_path(state_dir: &Path) -> PathBuf {
-    state_dir.join(SECRETS_FILE_NAME)
+    state_dir.join(crate::paths::SECRETS_FILE_NAME)
 }
 
 /// The parsed file: variable name → value, in name order.

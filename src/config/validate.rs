@@ -161,7 +161,7 @@ fn check_tailscale(config: &Config, problems: &mut Vec<Problem>) {
 /// `gateway.controlUi.allowedOrigins`: each entry must be an origin (`scheme://host[:port]`).
 fn check_allowed_origins(config: &Config, problems: &mut Vec<Problem>) {
     for (index, text) in config.gateway.control_ui.allowed_origins.iter().enumerate() {
-        if let Err(error) = crate::web::origin::Origin::parse(text) {
+        if let Err(error) = super::origin::Origin::parse(text) {
             problems.push(Problem::new(
                 format!("gateway.controlUi.allowedOrigins.{index}"),
                 error.to_string(),

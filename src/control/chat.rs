@@ -10,13 +10,13 @@ use tokio::sync::mpsc;
 use super::bus::EventBus;
 use super::frames::{code, response, string_param, ErrorShape};
 use super::methods::Call;
-use crate::agent::RunEvent;
 use crate::providers::{ChatMessage, Usage};
 use crate::sessions::actor::Abort;
 use crate::sessions::key::{is_valid, MAIN};
 use crate::sessions::router::GetSession;
 use crate::sessions::submit::submit;
 use crate::sessions::Entry;
+use crate::sessions::RunEvent;
 
 fn session_param(params: &Value) -> Result<String, ErrorShape> {
     let key = params["sessionKey"].as_str().unwrap_or(MAIN);

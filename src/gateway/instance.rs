@@ -1,28 +1,13 @@
-//! One gateway per state directory, and how the CLI finds it.
+//! One gateway per state directory.
 //!
 //! The gateway holds an exclusive lock on `gateway.lock` for its whole life (the OS releases it if
 //! the process dies, so a crash never leaves a stale lock), and publishes `gateway.json` with its pid
-//! and URL. CLI commands read `gateway.json` to find the gateway without being told its port, which
-//! matters when it was started with `--port 0`.
+//! and URL ([`crate::runtime_file`], which the commands read) until it stops.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-/// What a running gateway publishes about itself.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct RuntimeInfo {
-    pub pid: u32,
-    /// Where a local client should connect (loopback even when bound to all interfaces).
-    pub url: String,
-    /// The address actually bound.
-    pub listen: String,
-    pub version: String,
-    pub started_at_ms: u64,
-}
+use crate::runtime_file::{read_runtime, write_runtime, RuntimeInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InstanceError {
@@ -81,38 +66,16 @@ impl InstanceGuard {
 
     /// Writes the runtime file atomically.
     pub fn publish(&self, info: &RuntimeInfo) -> Result<(), InstanceError> {
-        let io_error = |source| InstanceError::Io {
+        write_runtime(&self.runtime_file, info).map_err(|source| InstanceError::Io {
             path: self.runtime_file.clone(),
             source,
-        };
-        let temp = self.runtime_file.with_extension("json.tmp");
-        let body =
-            serde_json::to_vec_pretty(info).map_err(|e| io_error(std::io::Error::other(e)))?;
-        let mut file = File::create(&temp).map_err(io_error)?;
-        file.write_all(&body).map_err(io_error)?;
-        file.sync_all().map_err(io_error)?;
-        fs::rename(&temp, &self.runtime_file).map_err(io_error)
+        })
     }
 }
 
 impl Drop for InstanceGuard {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.runtime_file);
-    }
-}
-
-/// Reads a runtime file, if present and well-formed.
-pub fn read_runtime(path: &Path) -> Option<RuntimeInfo> {
-    let text = fs::read(path).ok()?;
-    serde_json::from_slice(&text).ok()
-}
-
-/// Whether a process with this pid exists (Linux: `/proc/<pid>`; elsewhere assumed alive).
-pub fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
     }
 }
 

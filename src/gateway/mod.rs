@@ -9,7 +9,6 @@
 //! actor first: stop accepting, drain), removes the runtime file and exits 0.
 
 pub mod bind;
-pub mod credentials;
 pub mod hardening;
 pub mod instance;
 pub mod notify;
@@ -18,7 +17,6 @@ pub mod tailscale;
 pub mod tree;
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,7 +31,9 @@ use crate::agent::tools::walls::Walls;
 use crate::agent::tools::workspace::{ensure_dir, Workspaces};
 use crate::agent::tools::{SessionHandles, ToolBox, ToolRegistry};
 use crate::agent::{Engine, RunSettings};
-use crate::config::{self, AuthMode, Bind, Config, ConfigError, LoadedConfig};
+use crate::config::{
+    self, load_config, AuthMode, Config, ConfigError, GatewayOptions, LoadedConfig,
+};
 use crate::exit;
 use crate::monitor::Monitor;
 use crate::paths::{Paths, PathsError};
@@ -44,18 +44,9 @@ use crate::web::auth::AuthGate;
 use crate::web::probes::Readiness;
 use crate::web::{AppState, ServerSettings};
 
-use self::credentials::{Credential, CredentialError, CredentialOrigin};
-use self::instance::{InstanceError, InstanceGuard, RuntimeInfo};
-
-/// Command-line overrides for `pincer gateway`.
-#[derive(Debug, Clone, Default)]
-pub struct GatewayOptions {
-    pub config_path: Option<PathBuf>,
-    pub port: Option<u16>,
-    pub bind: Option<Bind>,
-    /// Log at debug level.
-    pub verbose: bool,
-}
+use self::instance::{InstanceError, InstanceGuard};
+use crate::config::credentials::{self, Credential, CredentialError, CredentialOrigin};
+use crate::runtime_file::RuntimeInfo;
 
 /// Everything that can stop the gateway from starting.
 #[derive(Debug, thiserror::Error)]
@@ -101,22 +92,6 @@ impl GatewayError {
             _ => exit::FAILURE,
         }
     }
-}
-
-/// Loads the config the way the gateway does: file, environment (the process environment, then
-/// the secrets file of the state directory), then the CLI flags, validated.
-pub fn load_config(paths: &Paths, options: &GatewayOptions) -> Result<LoadedConfig, ConfigError> {
-    let environment = config::Environment::load(&paths.secrets_file())?;
-    let env = |name: &str| environment.get(name);
-    let flags = |config: &mut Config| {
-        if let Some(port) = options.port {
-            config.gateway.port = port;
-        }
-        if let Some(bind) = options.bind {
-            config.gateway.bind = bind;
-        }
-    };
-    config::load_with(&paths.config_file, &env, &flags)
 }
 
 /// Runs the gateway until a signal; the `Ok` value is the exit code.
@@ -285,11 +260,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tools: toolbox,
         settings: RunSettings::from_config(config),
         resources: prepared.resources.clone(),
-        runs: prepared.runs.clone(),
-        monitor: Arc::clone(&monitor),
+        stats: Arc::clone(&monitor.metrics.turns),
     });
     let addresses = prepared.with_engine(
-        Arc::clone(&engine),
+        &engine,
         RouterSettings {
             cache_size: usize::try_from(config.agents.session_cache_size.max(1))
                 .unwrap_or(usize::MAX),
@@ -297,7 +271,6 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             queue: config.messages.queue.clone(),
         },
     );
-    engine.tools.handles().set_router(addresses.router.clone());
     let (channels, channel_specs) = crate::channels::hub::Channels::build(
         config,
         state_dir,
@@ -366,10 +339,12 @@ fn toolbox(
 ) -> ToolBox {
     let policy = ToolPolicy::from_config(config);
     let mode = policy.mode;
-    let handles = Arc::new(SessionHandles::new(Arc::clone(store), move |key| {
-        is_sandboxed(mode, key)
-    }));
-    let main = crate::ops::layout::workspace_dir(config, state_dir);
+    let handles = Arc::new(SessionHandles::new(
+        Arc::clone(store),
+        prepared.router.clone(),
+        move |key| is_sandboxed(mode, key),
+    ));
+    let main = crate::config::workspace::workspace_dir(config, state_dir);
     if let Err(error) = ensure_dir(&main) {
         warn!(%error, workspace = %main.display(), "cannot create the agent workspace; file tools will fail");
     }

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use pincer_actors::{
-    ActorRef, Backoff, ChildSpec, Intensity, Registry, RootHandle, Strategy, Supervisor,
+    ActorRef, Backoff, ChildSpec, Intensity, Registry, Reserved, RootHandle, Strategy, Supervisor,
     SupervisorSpec,
 };
 
@@ -42,6 +42,7 @@ use crate::config::MonitoringConfig;
 use crate::monitor::actors::{Alerter, MetricsRater, Sampler};
 use crate::monitor::Monitor;
 use crate::sessions::router::{RouterSettings, SessionRouter, SessionTable};
+use crate::sessions::SessionServices;
 use crate::web::{AppState, ServerSettings, WebServer};
 
 /// Paths that must be running for `/readyz` to answer 200.
@@ -57,13 +58,18 @@ pub const REQUIRED: [&str; 7] = [
 
 /// The engine's actors before the engine exists: their addresses are known as soon as their
 /// specs are (an `ActorRef` is handed out with its child spec), so the engine can be built with
-/// them; [`Prepared::with_engine`] then adds the actors that need the engine.
+/// them; [`Prepared::with_engine`] then adds the actors that need the engine. The router is one
+/// of those, and the engine's session tools need its address: it is reserved here and its spec
+/// written in `with_engine`.
 pub struct Prepared {
     pub resources: ActorRef<ResourceManager>,
     pub runs: ActorRef<Supervisor>,
     pub sessions: ActorRef<Supervisor>,
     /// `/gateway/tools`, the supervisor of tool invocations.
     pub tools: ActorRef<Supervisor>,
+    /// `/gateway/router`, running once the tree is started.
+    pub router: ActorRef<SessionRouter>,
+    router_slot: Reserved<SessionRouter>,
     resources_spec: ChildSpec,
     sessions_spec: ChildSpec,
     tools_spec: ChildSpec,
@@ -113,9 +119,9 @@ pub fn prepare(
     tool_children: Vec<ChildSpec>,
 ) -> Prepared {
     let (resources_spec, resources) = {
-        let monitor = Arc::clone(&parts.monitor);
+        let shedding = parts.monitor.shedding_flag();
         ChildSpec::actor_with_capacity("resources", "resources", 0, move |cx| {
-            ResourceManager::new(cx.clone(), max_concurrent_runs, Arc::clone(&monitor))
+            ResourceManager::new(cx.clone(), max_concurrent_runs, Arc::clone(&shedding))
         })
     };
     let (sessions_spec, sessions) = SupervisorSpec::new(Strategy::OneForOne).into_child("sessions");
@@ -133,11 +139,15 @@ pub fn prepare(
             reset_after: Duration::from_secs(30),
         })
         .into_child("runs");
+    // Every chat request asks the router first: a deep mailbox absorbs bursts of new sessions.
+    let router_slot = Reserved::new(4096);
     Prepared {
         resources,
         runs,
         sessions,
         tools,
+        router: router_slot.actor_ref().clone(),
+        router_slot,
         resources_spec,
         sessions_spec,
         tools_spec,
@@ -147,9 +157,9 @@ pub fn prepare(
 }
 
 impl Prepared {
-    /// Adds the router (which serves the engine's sessions) and the monitor's actors (whose
-    /// memory guard talks to the router).
-    pub fn with_engine(self, engine: Arc<Engine>, router: RouterSettings) -> Addresses {
+    /// Adds the router (which serves the engine's sessions, their turns run by the engine) and
+    /// the monitor's actors (whose memory guard talks to the router).
+    pub fn with_engine(self, engine: &Arc<Engine>, router: RouterSettings) -> Addresses {
         let MonitorParts {
             monitor,
             config,
@@ -157,14 +167,18 @@ impl Prepared {
             memory_limit_mb,
         } = self.monitor;
         let table: SessionTable = SessionTable::default();
-        let (router_spec, router_ref) = {
+        let router_ref = self.router;
+        let router_spec = {
             let sessions = self.sessions.clone();
-            // Every chat request asks the router first: a deep mailbox absorbs bursts of new
-            // sessions.
-            ChildSpec::actor_with_capacity("router", "router", 4096, move |cx| {
+            let services = Arc::new(SessionServices {
+                store: Arc::clone(&engine.store),
+                runs: self.runs.clone(),
+                runner: Arc::clone(engine) as _,
+            });
+            self.router_slot.into_spec("router", "router", move |cx| {
                 SessionRouter::new(
                     cx.clone(),
-                    Arc::clone(&engine),
+                    Arc::clone(&services),
                     sessions.clone(),
                     Arc::clone(&table),
                     router.clone(),

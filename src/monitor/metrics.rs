@@ -2,11 +2,12 @@
 //! the rates derived from them once per sample interval.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::agent::stats::TurnStats;
 use crate::providers::Usage;
 
 /// Counters and derived rates.
@@ -16,11 +17,8 @@ pub struct Metrics {
     http_requests: AtomicU64,
     http_errors: AtomicU64,
     active_connections: AtomicI64,
-    turns: AtomicU64,
-    turns_failed: AtomicU64,
-    turn_ms_total: AtomicU64,
-    tokens_in: AtomicU64,
-    tokens_out: AtomicU64,
+    /// The engine's turn counters (it bumps them; they are read here).
+    pub turns: Arc<TurnStats>,
     rates: Mutex<Rates>,
 }
 
@@ -41,11 +39,7 @@ impl Default for Metrics {
             http_requests: AtomicU64::new(0),
             http_errors: AtomicU64::new(0),
             active_connections: AtomicI64::new(0),
-            turns: AtomicU64::new(0),
-            turns_failed: AtomicU64::new(0),
-            turn_ms_total: AtomicU64::new(0),
-            tokens_in: AtomicU64::new(0),
-            tokens_out: AtomicU64::new(0),
+            turns: Arc::default(),
             rates: Mutex::new(Rates {
                 at: now,
                 requests: 0,
@@ -91,16 +85,7 @@ impl Metrics {
 
     /// A turn that ended (answered or failed) after `duration`.
     pub fn record_turn(&self, duration: Duration, usage: Usage, answered: bool) {
-        self.turns.fetch_add(1, Relaxed);
-        if !answered {
-            self.turns_failed.fetch_add(1, Relaxed);
-        }
-        self.turn_ms_total.fetch_add(
-            u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            Relaxed,
-        );
-        self.tokens_in.fetch_add(usage.input_tokens, Relaxed);
-        self.tokens_out.fetch_add(usage.output_tokens, Relaxed);
+        self.turns.record(duration, usage, answered);
     }
 
     /// Recomputes requests/s and the error rate over the time since the last call.
@@ -130,7 +115,8 @@ impl Metrics {
 
     pub fn counters(&self) -> Counters {
         let rates = *self.rates.lock().unwrap_or_else(|p| p.into_inner());
-        let turns = self.turns.load(Relaxed);
+        let turn_counts = self.turns.counts();
+        let turns = turn_counts.turns;
         Counters {
             uptime_seconds: self.started.elapsed().as_secs_f64(),
             http_requests: self.http_requests.load(Relaxed),
@@ -139,14 +125,14 @@ impl Metrics {
             requests_per_second: rates.requests_per_second,
             error_rate: rates.error_rate,
             turns,
-            turns_failed: self.turns_failed.load(Relaxed),
+            turns_failed: turn_counts.failed,
             average_response_seconds: if turns == 0 {
                 0.0
             } else {
-                self.turn_ms_total.load(Relaxed) as f64 / turns as f64 / 1000.0
+                turn_counts.ms_total as f64 / turns as f64 / 1000.0
             },
-            tokens_in: self.tokens_in.load(Relaxed),
-            tokens_out: self.tokens_out.load(Relaxed),
+            tokens_in: turn_counts.tokens_in,
+            tokens_out: turn_counts.tokens_out,
         }
     }
 }

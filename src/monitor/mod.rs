@@ -21,7 +21,6 @@ pub mod metrics;
 pub mod prometheus;
 pub mod sample;
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{json, Value};
@@ -29,6 +28,7 @@ use serde_json::{json, Value};
 use self::alerts::AlertEvent;
 use self::metrics::Metrics;
 use self::sample::Sample;
+use crate::agent::resources::Shedding;
 
 /// Shared monitoring state.
 #[derive(Debug, Default)]
@@ -36,8 +36,8 @@ pub struct Monitor {
     pub metrics: Arc<Metrics>,
     latest: RwLock<Option<Sample>>,
     active_alerts: Mutex<Vec<AlertEvent>>,
-    shedding: AtomicBool,
-    shed_reason: Mutex<Option<String>>,
+    /// The memory guard's verdict, shared with the resource manager (which refuses new runs).
+    shedding: Arc<Shedding>,
 }
 
 impl Monitor {
@@ -65,18 +65,16 @@ impl Monitor {
 
     /// Why new runs are refused, while the memory guard sheds load.
     pub fn shedding(&self) -> Option<String> {
-        if !self.shedding.load(Relaxed) {
-            return None;
-        }
-        self.shed_reason
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.shedding.reason()
     }
 
     pub(crate) fn set_shedding(&self, reason: Option<String>) {
-        self.shedding.store(reason.is_some(), Relaxed);
-        *self.shed_reason.lock().unwrap_or_else(|p| p.into_inner()) = reason;
+        self.shedding.set(reason);
+    }
+
+    /// The flag the memory guard sets, for the resource manager.
+    pub fn shedding_flag(&self) -> Arc<Shedding> {
+        Arc::clone(&self.shedding)
     }
 
     /// The seed's `Metrics` interface, filled with measured figures.

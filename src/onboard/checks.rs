@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::channels::setup::token_like;
+use crate::config::workspace::expand_home;
 use crate::ops::audit_config::MIN_PASSWORD_CHARS;
-use crate::ops::layout::expand_home;
 
 /// A TCP port for the gateway (0, "any free port", makes no sense for a fixed install).
 pub fn port(text: &str) -> Result<u16, String> {

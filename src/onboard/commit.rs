@@ -135,7 +135,7 @@ pub fn apply(plan: &Plan, stamp: &str) -> Result<Written, OnboardError> {
     }
     let token = match &plan.token_file {
         Some(file) => {
-            let (_, created) = crate::gateway::credentials::ensure_token_file(file)
+            let (_, created) = crate::config::credentials::ensure_token_file(file)
                 .map_err(|e| OnboardError::Token(e.to_string()))?;
             Some((file.clone(), created))
         }

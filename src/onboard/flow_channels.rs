@@ -140,7 +140,7 @@ impl SetupAsk for Flow<'_, '_> {
     }
 
     fn random_token(&mut self) -> Result<String, SetupError> {
-        crate::gateway::credentials::generate_token()
+        crate::config::credentials::generate_token()
             .map_err(|e| setup_error(OnboardError::Random(e.to_string())))
     }
 }

@@ -10,13 +10,14 @@ use sysinfo::{CpuRefreshKind, Disks, System};
 
 use super::doctor::{DiskInfo, GatewayProcess, ModelStatus, ProcessInfo, StorageInfo, SystemInfo};
 use super::doctor_checks::PortProbe;
-use super::{layout, perms, procfs};
+use super::{perms, procfs};
 use crate::agent::RunSettings;
+use crate::config::workspace::workspace_dir;
 use crate::config::{self, Bind, Config};
-use crate::gateway::instance::{process_alive, read_runtime};
-use crate::gateway::{load_config, GatewayOptions};
+use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 use crate::providers::catalog::ProviderCatalog;
+use crate::runtime_file::{process_alive, read_runtime};
 
 /// Environment variables shown in the report; the credentials only as `(set)`.
 const ENV_SHOWN: [&str; 8] = [
@@ -140,7 +141,7 @@ pub fn process_info(gateway: Option<GatewayProcess>) -> ProcessInfo {
 
 /// Pincer's paths, whether they exist, their modes, and the free space where the state lives.
 pub fn storage_info(paths: &Paths, config: &Config) -> StorageInfo {
-    let workspace = layout::workspace_dir(config, &paths.state_dir);
+    let workspace = workspace_dir(config, &paths.state_dir);
     let token_file = paths.token_file();
     StorageInfo {
         config_exists: paths.config_file.is_file(),

@@ -22,13 +22,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 use tracing::warn;
 
-use crate::agent::late::LateAskers;
-use crate::agent::run::{run_spec, Turn};
-use crate::agent::{Engine, RunEvent};
+use super::entry::now_ms;
+use super::late::LateAskers;
+use super::turn::{RunEvent, SessionServices, Turn};
+use super::Entry;
 use crate::config::{QueueConfig, QueueDrop, QueueMode};
 use crate::providers::ChatMessage;
-use crate::sessions::entry::now_ms;
-use crate::sessions::Entry;
 
 /// A user message for this session; events about its turn go to `listener`.
 pub struct Submit {
@@ -110,7 +109,7 @@ struct Current {
 pub struct SessionActor {
     cx: ChildContext,
     key: String,
-    engine: Arc<Engine>,
+    services: Arc<SessionServices>,
     queue_config: QueueConfig,
     queue: VecDeque<Waiting>,
     /// Boxed, like `last`: most sessions are idle, and an idle session should cost a pointer
@@ -128,14 +127,14 @@ impl SessionActor {
     pub fn new(
         cx: ChildContext,
         key: String,
-        engine: Arc<Engine>,
+        services: Arc<SessionServices>,
         queue_config: QueueConfig,
         busy: Arc<AtomicBool>,
     ) -> Self {
         SessionActor {
             cx,
             key,
-            engine,
+            services,
             queue_config,
             queue: VecDeque::new(),
             current: None,
@@ -218,7 +217,7 @@ impl SessionActor {
 
     /// The persisted turn whose question holds message `id` (its own turn, or a collected one).
     fn persisted_plan(&self, id: &str) -> Option<Plan> {
-        let entries = match self.engine.store.load(&self.key) {
+        let entries = match self.services.store.load(&self.key) {
             Ok(entries) => entries,
             Err(error) => {
                 // Not knowing, the message is asked anew: at worst it is answered twice, as
@@ -342,7 +341,7 @@ impl SessionActor {
             listeners: listeners.clone(),
             late: Arc::clone(&late),
         };
-        let spec = run_spec(Arc::clone(&self.engine), turn, done);
+        let spec = Arc::clone(&self.services.runner).run_spec(turn, done);
         let child_id = spec.id().to_string();
         self.current = Some(Box::new(Current {
             plan,
@@ -351,7 +350,7 @@ impl SessionActor {
             late,
         }));
         self.busy.store(true, Relaxed);
-        let runs = self.engine.runs.clone();
+        let runs = self.services.runs.clone();
         let started_turn = turn_id.clone();
         ctx.spawn(
             async move { runs.ask(StartChild(spec)).await }
@@ -421,9 +420,9 @@ impl SessionActor {
             error: why.into(),
             retryable: false,
         };
-        let _ = self.engine.store.append(&self.key, &[entry]);
+        let _ = self.services.store.append(&self.key, &[entry]);
         let _ = self
-            .engine
+            .services
             .runs
             .tell(TerminateChild(current.child_id.clone()));
         self.retire(*current);

@@ -23,7 +23,7 @@ use pincer_actors::{
 use tracing::debug;
 
 use super::actor::SessionActor;
-use crate::agent::Engine;
+use super::turn::SessionServices;
 use crate::config::QueueConfig;
 
 /// One live session.
@@ -65,7 +65,7 @@ pub struct RouterSettings {
 /// The actor.
 pub struct SessionRouter {
     cx: ChildContext,
-    engine: Arc<Engine>,
+    services: Arc<SessionServices>,
     sessions: ActorRef<Supervisor>,
     table: SessionTable,
     settings: RouterSettings,
@@ -74,14 +74,14 @@ pub struct SessionRouter {
 impl SessionRouter {
     pub fn new(
         cx: ChildContext,
-        engine: Arc<Engine>,
+        services: Arc<SessionServices>,
         sessions: ActorRef<Supervisor>,
         table: SessionTable,
         settings: RouterSettings,
     ) -> Self {
         SessionRouter {
             cx,
-            engine,
+            services,
             sessions,
             table,
             settings,
@@ -152,7 +152,7 @@ impl Actor for SessionRouter {
         // The transcript index is a cache written at most once a second (see `SessionStore`), on
         // a blocking thread: its fsync must not stall the actors on this one.
         ctx.run_interval(Duration::from_secs(1), |router, _| {
-            let store = Arc::clone(&router.engine.store);
+            let store = Arc::clone(&router.services.store);
             actix_web::rt::task::spawn_blocking(move || {
                 if let Err(error) = store.flush() {
                     tracing::warn!(%error, "could not write the session index");
@@ -210,7 +210,7 @@ impl Handler<GetSession> for SessionRouter {
             }
         }
         let busy = Arc::new(AtomicBool::new(false));
-        let engine = Arc::clone(&self.engine);
+        let services = Arc::clone(&self.services);
         let queue = self.settings.queue.clone();
         let factory_key = key.clone();
         let factory_busy = Arc::clone(&busy);
@@ -218,7 +218,7 @@ impl Handler<GetSession> for SessionRouter {
             SessionActor::new(
                 cx.clone(),
                 factory_key.clone(),
-                Arc::clone(&engine),
+                Arc::clone(&services),
                 queue.clone(),
                 Arc::clone(&factory_busy),
             )

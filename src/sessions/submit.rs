@@ -7,7 +7,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::actor::Submit;
 use super::router::{GetSession, SessionRouter};
-use crate::agent::RunEvent;
+use super::turn::RunEvent;
 
 /// Hands the message to the session's actor, retrying for about a second while the actor is
 /// being restarted (after a crash) or a just-evicted one finishes stopping. A full mailbox is

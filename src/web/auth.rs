@@ -16,9 +16,9 @@ use tracing::warn;
 
 use super::lockout::{Lockout, LockoutPolicy};
 use super::AppState;
+use crate::config::credentials::Credential;
 use crate::config::{AuthMode, Secret};
 use crate::control::scopes::{self, MissingScope, Operation, ScopeSet};
-use crate::gateway::credentials::Credential;
 
 /// Checks credentials for every protected route.
 #[derive(Debug)]
@@ -226,7 +226,7 @@ fn authenticate(request: &HttpRequest) -> Result<(), AuthRejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::credentials::CredentialOrigin;
+    use crate::config::credentials::CredentialOrigin;
     use std::net::Ipv4Addr;
 
     fn gate(mode: AuthMode) -> AuthGate {

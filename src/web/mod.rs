@@ -121,7 +121,9 @@ impl WebServer {
         let state = self.state.clone();
         let request_timeout =
             web::Data::new(timeout::RequestTimeout(self.settings.request_timeout));
+        let metrics = Arc::clone(&self.state.monitor.metrics);
         let app = move || {
+            let metrics = Arc::clone(&metrics);
             App::new()
                 .app_data(state.clone())
                 .app_data(web::Data::from(Arc::clone(&state.channels)))
@@ -129,7 +131,9 @@ impl WebServer {
                 .wrap(actix_web::middleware::from_fn(request_guard::guard))
                 .wrap(actix_web::middleware::from_fn(timeout::limit))
                 .wrap(actix_web::middleware::from_fn(rate_limit::throttle))
-                .wrap(actix_web::middleware::from_fn(crate::monitor::http::count))
+                .wrap(actix_web::middleware::from_fn(move |request, next| {
+                    crate::monitor::http::count(Arc::clone(&metrics), request, next)
+                }))
                 .configure(routes)
         };
         listen::server(

@@ -17,10 +17,10 @@ use tokio::sync::mpsc;
 
 use super::auth::Authorized;
 use super::AppState;
-use crate::agent::RunEvent;
 use crate::control::scopes::op;
 use crate::sessions::key;
 use crate::sessions::submit::submit;
+use crate::sessions::RunEvent;
 
 const SESSION_HEADER: &str = "x-pincer-session-key";
 

@@ -23,11 +23,12 @@
 //! ([`crate::web::request_guard`]) and the WebSocket upgrade ([`crate::control::socket`]) both
 //! ask it, so there is one rule for both.
 
-use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use actix_web::http::{header, Method};
 use actix_web::HttpRequest;
+
+use crate::config::origin::{split_authority, Origin, Scheme};
 
 /// The error code of a refused origin (HTTP 403 body, WebSocket error frame).
 pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
@@ -35,137 +36,6 @@ pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
 pub const HOST_NOT_ALLOWED: &str = "HOST_NOT_ALLOWED";
 /// The config key that admits more origins, named in every refusal.
 pub const ALLOWED_ORIGINS_KEY: &str = "gateway.controlUi.allowedOrigins";
-
-/// `http` or `https` (the only schemes whose pages can call the gateway).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Http,
-    Https,
-}
-
-impl Scheme {
-    fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-}
-
-/// A normalized origin: lowercase scheme and host, the port always explicit (80/443 filled in),
-/// IPv6 hosts in brackets; or the opaque `null` origin of sandboxed frames and `file://` pages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Null,
-    Site {
-        scheme: Scheme,
-        host: String,
-        port: u16,
-    },
-}
-
-/// Why a text is not an origin.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OriginError {
-    #[error("{0:?} is not an origin: it needs a scheme, e.g. \"https://pincer.example.com\"")]
-    NoScheme(String),
-    #[error("{0:?} is not an origin: only http and https pages can call the gateway")]
-    Scheme(String),
-    #[error("{0:?} is not an origin: an origin is scheme://host[:port], without path, query, fragment or user")]
-    Extra(String),
-    #[error("{0:?} is not an origin: the host is missing or invalid")]
-    Host(String),
-    #[error("{0:?} is not an origin: the port must be a number from 1 to 65535")]
-    Port(String),
-}
-
-impl Origin {
-    /// Parses an `Origin` header value or a config entry; a single trailing `/` is tolerated.
-    pub fn parse(text: &str) -> Result<Origin, OriginError> {
-        let trimmed = text.trim();
-        if trimmed.eq_ignore_ascii_case("null") {
-            return Ok(Origin::Null);
-        }
-        let Some((scheme, rest)) = trimmed.split_once("://") else {
-            return Err(OriginError::NoScheme(text.to_string()));
-        };
-        let scheme = match scheme.to_ascii_lowercase().as_str() {
-            "http" => Scheme::Http,
-            "https" => Scheme::Https,
-            _ => return Err(OriginError::Scheme(text.to_string())),
-        };
-        let authority = rest.strip_suffix('/').unwrap_or(rest);
-        if authority.contains(['/', '?', '#', '@', '\\']) || authority.contains(char::is_whitespace)
-        {
-            return Err(OriginError::Extra(text.to_string()));
-        }
-        let (host, port) = split_authority(authority).ok_or(OriginError::Host(text.to_string()))?;
-        let port = match port {
-            None => scheme.default_port(),
-            Some(digits) => match digits.parse::<u16>() {
-                Ok(port) if port > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => port,
-                _ => return Err(OriginError::Port(text.to_string())),
-            },
-        };
-        Ok(Origin::Site { scheme, host, port })
-    }
-
-    /// The host of a site origin.
-    fn host(&self) -> Option<&str> {
-        match self {
-            Origin::Null => None,
-            Origin::Site { host, .. } => Some(host),
-        }
-    }
-}
-
-impl fmt::Display for Origin {
-    /// The serialized origin (default ports omitted), as browsers send it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Null => f.write_str("null"),
-            Origin::Site { scheme, host, port } if *port == scheme.default_port() => {
-                write!(f, "{}://{host}", scheme.as_str())
-            }
-            Origin::Site { scheme, host, port } => write!(f, "{}://{host}:{port}", scheme.as_str()),
-        }
-    }
-}
-
-/// Splits `host[:port]` (IPv6 in brackets), lowercasing and checking the host; `None` when the
-/// host is empty or has characters no host name has.
-fn split_authority(authority: &str) -> Option<(String, Option<&str>)> {
-    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let (inside, after) = rest.split_once(']')?;
-        inside.parse::<Ipv6Addr>().ok()?;
-        let port = match after {
-            "" => None,
-            _ => Some(after.strip_prefix(':')?),
-        };
-        (format!("[{}]", inside.to_ascii_lowercase()), port)
-    } else {
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        };
-        (host.to_ascii_lowercase(), port)
-    };
-    let name = host.trim_start_matches('[').trim_end_matches(']');
-    let valid = !name.is_empty()
-        && host.len() <= 253
-        && (host.starts_with('[')
-            || name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')));
-    valid.then_some((host, port))
-}
 
 /// Whether `host` (normalized) is an IP address literal: it cannot be DNS-rebound.
 fn is_ip_literal(host: &str) -> bool {

@@ -37,7 +37,7 @@ pub mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -98,11 +98,12 @@ impl std::fmt::Debug for ToolContext {
     }
 }
 
-/// The session store and the router, for the session tools. The router is set once the tree
-/// has it (it is created after the engine, which holds the tools).
+/// The session store and the router, for the session tools. The router's address is reserved
+/// before the engine is built (see `gateway::tree::Prepared`), so it is given here at
+/// construction; it answers once the tree is started.
 pub struct SessionHandles {
     pub store: Arc<SessionStore>,
-    router: OnceLock<ActorRef<SessionRouter>>,
+    pub router: ActorRef<SessionRouter>,
     /// Whether a session key is sandboxed: sandboxed sessions only see sandboxed sessions.
     sandboxed: Box<dyn Fn(&str) -> bool + Send + Sync>,
 }
@@ -110,22 +111,14 @@ pub struct SessionHandles {
 impl SessionHandles {
     pub fn new(
         store: Arc<SessionStore>,
+        router: ActorRef<SessionRouter>,
         sandboxed: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Self {
         SessionHandles {
             store,
-            router: OnceLock::new(),
+            router,
             sandboxed: Box::new(sandboxed),
         }
-    }
-
-    /// Called once the router exists; later calls are ignored.
-    pub fn set_router(&self, router: ActorRef<SessionRouter>) {
-        let _ = self.router.set(router);
-    }
-
-    pub fn router(&self) -> Option<&ActorRef<SessionRouter>> {
-        self.router.get()
     }
 
     /// Whether `key` runs sandboxed.
@@ -171,7 +164,7 @@ impl ToolRegistry {
 }
 
 /// A context for unit tests: the main session, unsandboxed, working in `workspace`, with a store
-/// in `workspace/.sessions`.
+/// in `workspace/.sessions` and a router address that is never started.
 #[cfg(test)]
 pub(crate) fn test_context(workspace: &Path) -> ToolContext {
     let store = SessionStore::open(&workspace.join(".sessions")).expect("test store");
@@ -180,9 +173,11 @@ pub(crate) fn test_context(workspace: &Path) -> ToolContext {
         is_main: true,
         sandboxed: false,
         workspace: Arc::from(workspace),
-        sessions: Arc::new(SessionHandles::new(Arc::new(store), |key| {
-            key != crate::sessions::key::MAIN
-        })),
+        sessions: Arc::new(SessionHandles::new(
+            Arc::new(store),
+            pincer_actors::Reserved::new(1).actor_ref().clone(),
+            |key| key != crate::sessions::key::MAIN,
+        )),
         walls: Arc::new(walls::Walls::none()),
     }
 }

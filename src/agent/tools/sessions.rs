@@ -15,9 +15,8 @@ use serde_json::{json, Value};
 
 use super::invoke::human;
 use super::{args, SessionHandles, Tool, ToolContext};
-use crate::agent::RunEvent;
 use crate::providers::{ChatMessage, ToolSpec};
-use crate::sessions::{key, Entry};
+use crate::sessions::{key, Entry, RunEvent};
 
 /// Longest a `sessions_send` waits for the answer.
 const MAX_WAIT: Duration = Duration::from_secs(300);
@@ -222,10 +221,10 @@ impl Tool for SessionsSend {
                 return Err("a session cannot send a message to itself".into());
             }
             visible(&cx, &cx.sessions, &target)?;
-            let router = cx
-                .sessions
-                .router()
-                .ok_or("the session router is not running")?;
+            let router = &cx.sessions.router;
+            if !router.is_running() {
+                return Err("the session router is not running".into());
+            }
             let text = format!("[message from session {}]\n{message}", cx.session_key);
             let (listener, mut events) = tokio::sync::mpsc::unbounded_channel();
             crate::sessions::submit::submit(router, &target, text, listener, None).await?;

@@ -127,11 +127,6 @@ impl ToolBox {
         .await
     }
 
-    /// The session tools' handles (the router is set on them once it exists).
-    pub fn handles(&self) -> &Arc<SessionHandles> {
-        &self.handles
-    }
-
     /// The main workspace.
     pub fn main_workspace(&self) -> &Path {
         &self.workspaces.main
@@ -164,7 +159,8 @@ mod tests {
         let config = Config::default();
         let built = crate::agent::tools::builtin::build(&config, dir.path());
         let store = Arc::new(SessionStore::open(&dir.path().join("sessions")).unwrap());
-        let handles = Arc::new(SessionHandles::new(store, |key| {
+        let router = pincer_actors::Reserved::new(1).actor_ref().clone();
+        let handles = Arc::new(SessionHandles::new(store, router, |key| {
             is_sandboxed(SandboxMode::NonMain, key)
         }));
         let main = dir.path().join("workspace");

@@ -1,5 +1,9 @@
 //! The gateway's credential: the configured token or password, or a generated token.
 //!
+//! Resolved from `gateway.auth` and the state directory's token file. The gateway resolves it at
+//! start-up; the web layer checks requests against it; the CLI reads the token file to call the
+//! gateway; `pincer onboard` creates the file before the first start.
+//!
 //! Zero-config start must still be authenticated, so when the mode is `token` and no token is
 //! configured (neither in the file nor in `PINCER_GATEWAY_TOKEN`), the gateway uses the token stored
 //! in the state directory, generating it on first start: 32 random bytes from the OS, hex-encoded,
@@ -8,7 +12,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::config::{AuthMode, Config, Secret};
+use super::{AuthMode, Config, Secret};
 
 /// What clients must present, and where it came from (for the start-up banner).
 #[derive(Debug, Clone)]

@@ -1,0 +1,78 @@
+//! What passes between a session and the run of one of its turns.
+//!
+//! The session actor decides what a turn answers ([`Turn`]) and who listens ([`RunEvent`]s go to
+//! its askers); running it (model calls, tools) is the agent's. The sessions own this contract
+//! and the agent implements [`TurnRunner`], so the sessions sit below the agent: the engine is
+//! handed to the router as a `dyn TurnRunner` when the tree is built, and nothing here knows
+//! what a run does.
+
+use std::sync::Arc;
+
+use pincer_actors::{ActorRef, ChildSpec, Supervisor};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+
+use super::late::LateAskers;
+use super::SessionStore;
+use crate::providers::Usage;
+
+/// What the askers of a turn receive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// A piece of the answer as it streams (best effort: a retried attempt may stream again).
+    Delta(String),
+    /// The model called a tool.
+    ToolCall { name: String },
+    /// The answer; sent once per turn.
+    Final {
+        text: String,
+        usage: Usage,
+        model: String,
+        /// The turn's id: listeners of one batched turn (`collect` mode) see the same id, so a
+        /// channel sends the answer once.
+        turn: String,
+        /// The ids of the journaled messages the answer covers, in order, as recorded with the
+        /// turn's question (the turn's own id alone when it answers one message). A channel
+        /// sends the answer as the reply to the first of them that is its own, and to no other:
+        /// that choice needs no memory, so it holds across restarts.
+        members: Vec<String>,
+    },
+    /// The turn ended without an answer; sent once per turn, instead of `Final`. `retryable`:
+    /// the cause was passing (every model overloaded, unreachable or cooling down, the run could
+    /// not start), so asking again later with the same turn id may well succeed; a channel keeps
+    /// such a message and tries again instead of apologising.
+    Failed { error: String, retryable: bool },
+}
+
+/// A turn handed to a run.
+#[derive(Debug)]
+pub struct Turn {
+    pub session_key: String,
+    pub id: String,
+    /// The user's text (several messages joined in `collect` mode).
+    pub text: String,
+    /// The ids of the journaled messages this turn answers, in order (see
+    /// `Entry::Message::members`); recorded with the user message. Empty when none has an id.
+    pub members: Vec<String>,
+    pub listeners: Vec<UnboundedSender<RunEvent>>,
+    /// Askers who joined after the run started; they get its outcome only.
+    pub late: Arc<LateAskers>,
+}
+
+/// What runs a turn: the agent engine, as the sessions see it.
+pub trait TurnRunner: Send + Sync {
+    /// The child spec of the task that runs `turn` under the runs supervisor. The task tells
+    /// every listener the outcome, and drops (or fires) `done` when the turn is over, which is
+    /// how the session learns it may start the next one.
+    fn run_spec(self: Arc<Self>, turn: Turn, done: oneshot::Sender<()>) -> ChildSpec;
+}
+
+/// What the router and the session actors need to run turns, shared by all of them.
+pub struct SessionServices {
+    /// The transcripts (a replayed message is looked up in them; an aborted turn is recorded).
+    pub store: Arc<SessionStore>,
+    /// `/gateway/runs`, where each turn's run is started (and terminated when it is stopped).
+    pub runs: ActorRef<Supervisor>,
+    /// Builds each turn's run.
+    pub runner: Arc<dyn TurnRunner>,
+}
