@@ -30,6 +30,7 @@
 //! ```
 
 pub mod agent;
+pub mod api;
 pub mod backup;
 pub mod cache;
 pub mod channels;
