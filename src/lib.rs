@@ -9,6 +9,9 @@
 //!   supervision tree), the runtime file the CLI reads, and ordered shutdown on SIGTERM/SIGINT.
 //! - [`web`]: the web actor that owns the actix-web server, its routes (`/healthz`, `/readyz`,
 //!   `/admin/actors`), authentication and the failed-auth lockout.
+//! - [`api`]: the typed operator API: every operator operation once ([`api::Operator`]), with its
+//!   request and response structs; [`web`] and [`control`] are thin adapters over it, and the CLI
+//!   reads the same structs.
 //! - [`cli`]: the `pincer` subcommands, which find a running gateway by themselves.
 //! - [`onboard`]: the first-run wizard (`pincer onboard`) that writes a commented config.
 //! - [`channels`]: the chat channels; [`channels::journal`] makes what they accept durable.

@@ -99,11 +99,6 @@ impl Operator {
     pub fn uptime_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
-
-    /// The readiness the gateway reports (the web actor drains it, the watchdog reads it).
-    pub fn readiness(&self) -> &Readiness {
-        &self.readiness
-    }
 }
 
 /// Runs blocking work (file I/O) on the runtime's blocking pool and waits for it without blocking
