@@ -11,6 +11,9 @@
 //!   tree) and ordered shutdown on SIGTERM/SIGINT.
 //! - [`web`]: the web actor that owns the actix-web server, its routes (`/healthz`, `/readyz`,
 //!   `/admin/actors`), authentication and the failed-auth lockout.
+//! - [`api`]: the typed operator API: every operator operation once ([`api::Operator`]), with its
+//!   request and response structs; [`web`] and [`control`] are thin adapters over it, and the CLI
+//!   reads the same structs.
 //! - [`cli`]: the `pincer` subcommands, which find a running gateway by themselves.
 //! - [`onboard`]: the first-run wizard (`pincer onboard`) that writes a commented config.
 //! - [`channels`]: the chat channels; [`channels::journal`] makes what they accept durable.
@@ -36,6 +39,7 @@
 //! ```
 
 pub mod agent;
+pub mod api;
 pub mod backup;
 pub mod cache;
 pub mod channels;

@@ -3,44 +3,62 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde_json::Value;
-
-use super::client::{block_on, GatewayClient};
+use super::client::{block_on, encode, GatewayClient};
 use super::{ActorsArgs, CliError};
+use crate::api::actors::ActorState;
+use crate::api::{Actor, ActorList, ActorTree};
 
 pub fn run(config: Option<&std::path::Path>, args: &ActorsArgs) -> Result<i32, CliError> {
     let client = GatewayClient::discover(config)?;
-    if args.json {
-        let body = block_on(client.get_ok("/admin/actors"))??;
+    if let Some(id) = &args.id {
+        let actor: Actor = block_on(client.get(&format!("/admin/actors/{}", encode(id))))??;
         println!(
             "{}",
-            serde_json::to_string_pretty(&body).unwrap_or_default()
+            serde_json::to_string_pretty(&actor).unwrap_or_default()
+        );
+        return Ok(crate::exit::OK);
+    }
+    if args.json {
+        let tree: ActorTree = block_on(client.get("/admin/actors"))??;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&tree).unwrap_or_default()
         );
         return Ok(crate::exit::OK);
     }
     if !args.watch {
-        let body = block_on(client.get_ok("/admin/actors?flat=1"))??;
-        print!("{}", render_table(&body));
+        let list: ActorList = block_on(client.get("/admin/actors?flat=1"))??;
+        print!("{}", render_table(&list));
         return Ok(crate::exit::OK);
     }
     block_on(async {
         loop {
-            let body = client.get_ok("/admin/actors?flat=1").await?;
+            let list: ActorList = client.get("/admin/actors?flat=1").await?;
             // Clear the screen and home the cursor, like `top`.
             print!(
                 "\x1b[2J\x1b[H{} (pid {}), every 1 s; Ctrl-C to quit\n\n{}",
                 client.url,
                 client.pid,
-                render_table(&body)
+                render_table(&list)
             );
             actix_web::rt::time::sleep(Duration::from_secs(1)).await;
         }
     })?
 }
 
+/// The lowercase name of a state, as the JSON has it.
+fn state_name(state: ActorState) -> &'static str {
+    match state {
+        ActorState::Starting => "starting",
+        ActorState::Running => "running",
+        ActorState::Restarting => "restarting",
+        ActorState::Stopped => "stopped",
+        ActorState::Failed => "failed",
+    }
+}
+
 /// Renders the flat `/admin/actors?flat=1` answer as an aligned table, indented by tree depth.
-pub fn render_table(body: &Value) -> String {
-    let actors = body["actors"].as_array().cloned().unwrap_or_default();
+pub fn render_table(list: &ActorList) -> String {
     let mut rows = vec![[
         "ID",
         "ACTOR",
@@ -59,51 +77,41 @@ pub fn render_table(body: &Value) -> String {
     ]
     .map(String::from)
     .to_vec()];
-    for actor in &actors {
-        let path = actor["path"].as_str().unwrap_or("?");
+    for actor in &list.actors {
+        let path = actor.path.as_str();
         let depth = path.matches('/').count().saturating_sub(1);
         let name = path.rsplit('/').next().unwrap_or(path);
-        let mailbox = &actor["mailbox"];
-        let number = |v: &Value| {
-            v.as_u64()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "-".into())
-        };
-        let capacity = mailbox["capacity"].as_u64().unwrap_or(0);
-        let queued = if capacity == 0 {
-            number(&mailbox["queued"])
+        let mailbox = &actor.mailbox;
+        let queued = if mailbox.capacity == 0 {
+            mailbox.queued.to_string()
         } else {
-            format!("{}/{capacity}", number(&mailbox["queued"]))
+            format!("{}/{}", mailbox.queued, mailbox.capacity)
         };
-        let busy = match mailbox["handling"].as_object() {
-            Some(h) => format!(
-                "{} {}ms",
-                h.get("message").and_then(Value::as_str).unwrap_or("?"),
-                h.get("for_ms").and_then(Value::as_u64).unwrap_or(0)
-            ),
+        let busy = match &mailbox.handling {
+            Some(h) => format!("{} {}ms", h.message, h.for_ms),
             None => "-".into(),
         };
-        let mut last_error = actor["last_error"].as_str().unwrap_or("-").to_string();
+        let mut last_error = actor.last_error.clone().unwrap_or_else(|| "-".into());
         if last_error.chars().count() > 60 {
             last_error = last_error.chars().take(57).collect::<String>() + "...";
         }
         rows.push(vec![
-            number(&actor["id"]),
+            actor.id.to_string(),
             format!(
                 "{}{}",
                 "  ".repeat(depth),
                 if depth == 0 { path } else { name }
             ),
-            actor["kind"].as_str().unwrap_or("?").to_string(),
-            actor["state"].as_str().unwrap_or("?").to_string(),
-            number(&actor["restarts"]),
+            actor.kind.clone(),
+            state_name(actor.state).to_string(),
+            actor.restarts.to_string(),
             queued,
-            number(&mailbox["max_queued"]),
-            number(&mailbox["handled"]),
-            number(&mailbox["rejected_full"]),
-            number(&mailbox["dropped"]),
-            format!("{}us", number(&mailbox["handler_time"]["mean_us"])),
-            format!("{}us", number(&mailbox["handler_time"]["max_us"])),
+            mailbox.max_queued.to_string(),
+            mailbox.handled.to_string(),
+            mailbox.rejected_full.to_string(),
+            mailbox.dropped.to_string(),
+            format!("{}us", mailbox.handler_time.mean_us),
+            format!("{}us", mailbox.handler_time.max_us),
             busy,
             last_error,
         ]);
@@ -135,16 +143,20 @@ mod tests {
 
     #[test]
     fn the_table_indents_children_and_shows_mailbox_figures() {
-        let body = json!({ "actors": [
+        let body = json!({ "generatedAtMs": 1, "count": 2, "actors": [
             { "id": 1, "path": "/gateway", "kind": "supervisor", "state": "running", "restarts": 0,
+              "parent": null, "created_at_ms": 1, "uptime_ms": 5, "status": null,
               "last_error": null, "mailbox": { "capacity": 1024, "queued": 0, "max_queued": 1, "handled": 4,
-              "rejected_full": 0, "dropped": 0, "handling": null, "handler_time": { "mean_us": 3, "max_us": 9 } } },
+              "enqueued": 4, "rejected_full": 0, "dropped": 0, "handling": null,
+              "handler_time": { "count": 4, "mean_us": 3, "max_us": 9 } } },
             { "id": 2, "path": "/gateway/sessions/agent:main:main", "kind": "session", "state": "running", "restarts": 2,
+              "parent": 1, "created_at_ms": 2, "uptime_ms": 3, "status": null,
               "last_error": "panicked: boom", "mailbox": { "capacity": 64, "queued": 5, "max_queued": 7, "handled": 10,
-              "rejected_full": 1, "dropped": 0, "handling": { "message": "Turn", "for_ms": 1500 },
-              "handler_time": { "mean_us": 10, "max_us": 90 } } }
+              "enqueued": 16, "rejected_full": 1, "dropped": 0, "handling": { "message": "Turn", "for_ms": 1500 },
+              "handler_time": { "count": 10, "mean_us": 10, "max_us": 90 } } }
         ]});
-        let table = render_table(&body);
+        let list: ActorList = serde_json::from_value(body).expect("an actors.list answer");
+        let table = render_table(&list);
         let lines: Vec<&str> = table.lines().collect();
         assert!(lines[0].starts_with("ID"), "{table}");
         assert!(

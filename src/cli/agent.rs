@@ -21,7 +21,7 @@ pub fn run(config: Option<&std::path::Path>, args: &AgentArgs) -> Result<i32, Cl
     block_on(async {
         let body = json!({ "model": "pincer", "stream": true, "messages": [{ "role": "user", "content": args.message }] });
         let response = client
-            .post(
+            .post_raw(
                 "/v1/chat/completions",
                 &body,
                 &[("x-pincer-session-key", &session)],

@@ -2,14 +2,19 @@
 //!
 //! The gateway publishes `gateway.json` (pid, URL) in its state directory; the credential comes
 //! from the same config the gateway uses (token or password, with environment overrides) or, for a
-//! zero-config gateway, from its token file.
+//! zero-config gateway, from its token file. Answers are read as the operator API's response
+//! structs ([`crate::api`]), the same the gateway serialises: a renamed field fails loudly here
+//! instead of printing 0.
 
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::CliError;
 use crate::config::credentials::read_token_file;
+use crate::api::{ErrorBody, ErrorReply};
 use crate::config::AuthMode;
 use crate::config::{load_config, GatewayOptions};
 use crate::net::pinned::client_config;
@@ -24,13 +29,6 @@ pub struct GatewayClient {
     pub pid: u32,
     bearer: Option<String>,
     http: reqwest::Client,
-}
-
-/// A response: status and parsed JSON body.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Value,
 }
 
 impl GatewayClient {
@@ -86,83 +84,95 @@ impl GatewayClient {
         })
     }
 
-    /// GETs `path` and parses the JSON body (any status).
-    pub async fn get(&self, path: &str) -> Result<Reply, CliError> {
-        let mut request = self.http.get(format!("{}{path}", self.url));
-        if let Some(bearer) = &self.bearer {
-            request = request.bearer_auth(bearer);
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.url));
+        match &self.bearer {
+            Some(bearer) => request.bearer_auth(bearer),
+            None => request,
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| CliError::Http(format!("{} is not answering: {e}", self.url)))?;
-        let status = response.status().as_u16();
-        let body = response
-            .json::<Value>()
-            .await
-            .map_err(|e| CliError::Http(format!("unreadable answer from {}: {e}", self.url)))?;
-        Ok(Reply { status, body })
     }
 
-    /// POSTs JSON to `path` (optionally with extra headers) and returns the raw response.
-    pub async fn post(
-        &self,
-        path: &str,
-        body: &Value,
-        headers: &[(&str, &str)],
-    ) -> Result<reqwest::Response, CliError> {
-        let mut request = self.http.post(format!("{}{path}", self.url)).json(body);
-        if let Some(bearer) = &self.bearer {
-            request = request.bearer_auth(bearer);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, CliError> {
         request
             .send()
             .await
             .map_err(|e| CliError::Http(format!("{} is not answering: {e}", self.url)))
     }
 
-    /// Like [`Self::get_ok`] for a POST without body.
-    pub async fn post_ok(&self, path: &str) -> Result<Value, CliError> {
-        self.post_json_ok(path, &Value::Null).await
-    }
-
-    /// POSTs a JSON body and fails with the gateway's own error message unless it answered 2xx.
-    pub async fn post_json_ok(&self, path: &str, body: &Value) -> Result<Value, CliError> {
-        let response = self.post(path, body, &[]).await?;
+    /// Reads a 2xx answer as `T`; any other status is [`CliError::Refused`] with the gateway's
+    /// own error.
+    async fn read<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        response: reqwest::Response,
+    ) -> Result<T, CliError> {
         let status = response.status().as_u16();
-        let body: Value = response
-            .json()
+        let body = response
+            .bytes()
             .await
             .map_err(|e| CliError::Http(format!("unreadable answer from {}: {e}", self.url)))?;
-        if (200..300).contains(&status) {
-            return Ok(body);
+        if !(200..300).contains(&status) {
+            let error = serde_json::from_slice::<ErrorReply>(&body)
+                .map(|reply| reply.error)
+                .unwrap_or_else(|_| ErrorBody {
+                    code: String::new(),
+                    message: "no details".to_string(),
+                });
+            return Err(CliError::Refused {
+                path: path.to_string(),
+                status,
+                error,
+            });
         }
-        let message = body["error"]["message"]
-            .as_str()
-            .unwrap_or("no details")
-            .to_string();
-        Err(CliError::Http(format!(
-            "{path} answered {status}: {message}"
-        )))
+        serde_json::from_slice(&body).map_err(|e| {
+            CliError::Http(format!(
+                "{path}: the gateway's answer does not read as expected: {e}"
+            ))
+        })
     }
 
-    /// GETs `path` and fails with the gateway's own error message unless it answered 2xx.
-    pub async fn get_ok(&self, path: &str) -> Result<Value, CliError> {
-        let reply = self.get(path).await?;
-        if (200..300).contains(&reply.status) {
-            return Ok(reply.body);
+    /// GETs `path` and reads the answer as `T` (an operator-API response struct).
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
+        let response = self.send(self.request(reqwest::Method::GET, path)).await?;
+        self.read(path, response).await
+    }
+
+    /// POSTs `body` as JSON to `path` and reads the answer as `T`.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, CliError> {
+        let request = self.request(reqwest::Method::POST, path).json(body);
+        let response = self.send(request).await?;
+        self.read(path, response).await
+    }
+
+    /// GETs a probe: its status and its answer as `T`, whatever the status (`/readyz` answers
+    /// 503 with the same struct when the gateway is not ready).
+    pub async fn probe<T: DeserializeOwned>(&self, path: &str) -> Result<(u16, T), CliError> {
+        let response = self.send(self.request(reqwest::Method::GET, path)).await?;
+        let status = response.status().as_u16();
+        let body = response
+            .json::<T>()
+            .await
+            .map_err(|e| CliError::Http(format!("unreadable answer from {}: {e}", self.url)))?;
+        Ok((status, body))
+    }
+
+    /// POSTs JSON to `path` (optionally with extra headers) and returns the raw response, for
+    /// answers that stream (`pincer agent`).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Result<reqwest::Response, CliError> {
+        let mut request = self.request(reqwest::Method::POST, path).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
-        let message = reply.body["error"]["message"]
-            .as_str()
-            .unwrap_or("no details")
-            .to_string();
-        Err(CliError::Http(format!(
-            "{path} answered {}: {message}",
-            reply.status
-        )))
+        self.send(request).await
     }
 }
 

@@ -24,8 +24,8 @@ pub fn run(config_path: Option<&Path>, action: &DebugAction) -> Result<i32, CliE
     };
     let config = load_config(&paths, &options)?.config;
     let (actors, metrics) = block_on(async {
-        let actors = client.get_ok("/admin/actors?flat=1").await?;
-        let metrics = client.get_ok("/admin/metrics").await?;
+        let actors: serde_json::Value = client.get("/admin/actors?flat=1").await?;
+        let metrics: serde_json::Value = client.get("/admin/metrics").await?;
         Ok::<_, CliError>((actors, metrics))
     })??;
     let profile = MemoryProfile::build(ProfileInputs {

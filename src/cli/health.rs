@@ -1,27 +1,39 @@
-//! `pincer health`: liveness and readiness of the running gateway.
+//! `pincer health`: liveness and readiness of the running gateway, from its probes (their answers
+//! are the operator API's [`Live`] and [`Ready`]).
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::client::{block_on, GatewayClient};
 use super::{CliError, HealthArgs};
+use crate::api::{Live, Ready};
+
+/// What `--json` prints.
+#[derive(Serialize)]
+struct Report<'a> {
+    url: &'a str,
+    pid: u32,
+    live: bool,
+    ready: bool,
+    readyz: &'a Ready,
+}
 
 /// Prints the probes; the exit code is 0 when ready, 1 when live but not ready.
 pub fn run(config: Option<&std::path::Path>, args: &HealthArgs) -> Result<i32, CliError> {
     let client = GatewayClient::discover(config)?;
-    let (live, ready) = block_on(async {
-        let live = client.get("/healthz").await?;
-        let ready = client.get("/readyz").await?;
+    let ((live, _), (ready_status, ready)) = block_on(async {
+        let live = client.probe::<Live>("/healthz").await?;
+        let ready = client.probe::<Ready>("/readyz").await?;
         Ok::<_, CliError>((live, ready))
     })??;
-    let is_ready = ready.status == 200;
+    let is_ready = ready_status == 200;
     if args.json {
-        let report = json!({
-            "url": client.url,
-            "pid": client.pid,
-            "live": live.status == 200,
-            "ready": is_ready,
-            "readyz": ready.body,
-        });
+        let report = Report {
+            url: &client.url,
+            pid: client.pid,
+            live: live == 200,
+            ready: is_ready,
+            readyz: &ready,
+        };
         println!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -33,8 +45,8 @@ pub fn run(config: Option<&std::path::Path>, args: &HealthArgs) -> Result<i32, C
             "gateway {} (pid {}): live, NOT ready",
             client.url, client.pid
         );
-        for problem in ready.body["notReady"].as_array().into_iter().flatten() {
-            println!("  - {}", problem.as_str().unwrap_or_default());
+        for problem in &ready.not_ready {
+            println!("  - {problem}");
         }
     }
     Ok(if is_ready {

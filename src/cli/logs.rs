@@ -1,5 +1,7 @@
 //! `pincer logs [--follow] [--json] [--level L] [--lines N]`: the gateway's log files (JSON
-//! lines, one file per day), readable or raw, optionally followed as they grow.
+//! lines, one file per day), readable or raw, optionally followed as they grow. The last lines
+//! come through the running gateway's `logs.tail` when there is one, else from the files with the
+//! same function ([`crate::api::logs::tail`]); `--follow` reads the files.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -8,7 +10,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, LogsArgs};
+use crate::api::logs::{rank, tail};
+use crate::api::{ApiError, LogTail};
 use crate::config::{load_config, GatewayOptions};
 use crate::logging::{file::log_files, log_dir};
 use crate::paths::Paths;
@@ -21,60 +26,57 @@ pub fn run(config: Option<&Path>, args: &LogsArgs) -> Result<i32, CliError> {
     };
     let loaded = load_config(&paths, &options)?;
     let dir = log_dir(&loaded.config.logging, &paths.state_dir);
-    let minimum = match args
+    let level = args
         .level
         .as_deref()
         .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None => 4,
-        Some(level) => rank(level).ok_or_else(|| {
-            CliError::Usage(format!(
-                "unknown level {level:?}: use error, warn, info or debug"
-            ))
-        })?,
-    };
-    let files = log_files(&dir);
-    let Some(newest) = files.last().cloned() else {
-        if !args.follow {
-            println!("no log files in {}", dir.display());
-            return Ok(crate::exit::OK);
-        }
-        return follow(&dir, None, 0, args, minimum);
-    };
-    // The last N matching lines, reading back through older files when the newest has fewer.
-    let mut shown: Vec<String> = Vec::new();
-    for path in files.iter().rev() {
-        let text = std::fs::read_to_string(path)?;
-        let mut lines: Vec<String> = text
-            .lines()
-            .filter_map(|l| render(l, args.json, minimum))
-            .collect();
-        lines.append(&mut shown);
-        shown = lines;
-        if shown.len() >= args.lines {
-            break;
-        }
-    }
-    let skip = shown.len().saturating_sub(args.lines);
-    for line in &shown[skip..] {
-        println!("{line}");
-    }
+        .unwrap_or_else(|| "debug".to_string());
+    let minimum = rank(&level).ok_or_else(|| {
+        CliError::Usage(format!(
+            "unknown level {level:?}: use error, warn, info or debug"
+        ))
+    })?;
     if args.follow {
-        let offset = std::fs::metadata(&newest).map(|m| m.len()).unwrap_or(0);
-        return follow(&dir, Some(newest), offset, args, minimum);
+        // Following reads the files as they grow; the last lines come from them too.
+        let shown = tail(&dir, args.lines, Some(minimum)).ok();
+        print_lines(shown.as_ref(), args, minimum);
+        let newest = log_files(&dir).last().cloned();
+        let offset = newest
+            .as_ref()
+            .and_then(|f| std::fs::metadata(f).ok())
+            .map_or(0, |m| m.len());
+        return follow(&dir, newest, offset, args, minimum);
     }
+    // Through the running gateway when there is one (the log folder it writes), else the files,
+    // with the same function.
+    let shown = match GatewayClient::discover(config) {
+        Ok(client) => {
+            let path = format!("/admin/logs?lines={}&level={}", args.lines, encode(&level));
+            match block_on(client.get::<LogTail>(&path))? {
+                Ok(tail) => Some(tail),
+                Err(CliError::Refused { error, .. }) if error.code == "NOT_FOUND" => None,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(CliError::NotRunning(_)) => match tail(&dir, args.lines, Some(minimum)) {
+            Ok(tail) => Some(tail),
+            Err(ApiError::NotFound(_)) => None,
+            Err(error) => return Err(std::io::Error::other(error.to_string()).into()),
+        },
+        Err(error) => return Err(error),
+    };
+    if shown.is_none() {
+        println!("no log files in {}", dir.display());
+    }
+    print_lines(shown.as_ref(), args, minimum);
     Ok(crate::exit::OK)
 }
 
-fn rank(level: &str) -> Option<u8> {
-    match level {
-        "error" => Some(1),
-        "warn" | "warning" => Some(2),
-        "info" => Some(3),
-        "debug" => Some(4),
-        "trace" => Some(5),
-        _ => None,
+fn print_lines(shown: Option<&LogTail>, args: &LogsArgs, minimum: u8) {
+    for line in shown.into_iter().flat_map(|t| &t.lines) {
+        if let Some(line) = render(line, args.json, minimum) {
+            println!("{line}");
+        }
     }
 }
 

@@ -4,13 +4,24 @@
 
 use std::path::Path;
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, MessageAction};
+use crate::api::Sent;
 use crate::channels::hub::{offline_transport, KNOWN};
 use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
+
+/// The `send` answer, and `via: "direct"` when no gateway ran and the CLI sent it itself.
+#[derive(Serialize)]
+struct Delivery {
+    #[serde(flatten)]
+    sent: Sent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'static str>,
+}
 
 pub fn run(config: Option<&Path>, action: &MessageAction) -> Result<i32, CliError> {
     let MessageAction::Send {
@@ -30,10 +41,13 @@ pub fn run(config: Option<&Path>, action: &MessageAction) -> Result<i32, CliErro
         return Err(CliError::Usage("--to and --text must not be empty".into()));
     }
     let answer = match GatewayClient::discover(config) {
-        Ok(client) => block_on(client.post_json_ok(
-            &format!("/admin/channels/{}/send", encode(&channel)),
-            &json!({ "to": to, "text": text }),
-        ))??,
+        Ok(client) => {
+            let sent: Sent = block_on(client.post(
+                &format!("/admin/channels/{}/send", encode(&channel)),
+                &json!({ "to": to, "text": text }),
+            ))??;
+            Delivery { sent, via: None }
+        }
         Err(CliError::NotRunning(_)) => {
             let paths = Paths::resolve(config)?;
             let options = GatewayOptions {
@@ -50,7 +64,15 @@ pub fn run(config: Option<&Path>, action: &MessageAction) -> Result<i32, CliErro
                 block_on(transport.send_text(to, &piece, None, None))?
                     .map_err(|failure| CliError::Http(failure.why().to_string()))?;
             }
-            json!({ "ok": true, "channel": channel, "to": to, "via": "direct" })
+            let sent = Sent {
+                ok: true,
+                channel: channel.clone(),
+                to: to.clone(),
+            };
+            Delivery {
+                sent,
+                via: Some("direct"),
+            }
         }
         Err(error) => return Err(error),
     };

@@ -7,6 +7,7 @@
 pub mod actors;
 pub mod agent;
 pub mod backup;
+pub mod channels;
 pub mod client;
 pub mod config_cmd;
 pub mod daemon;
@@ -60,6 +61,8 @@ pub enum Command {
         #[command(subcommand)]
         action: SessionsAction,
     },
+    /// The channels' links and counters, and the inbound journal.
+    Channels(JsonArgs),
     /// Send a message on a channel (WhatsApp, Telegram) as the assistant.
     Message {
         #[command(subcommand)]
@@ -150,6 +153,9 @@ pub struct ActorsArgs {
     /// Print the raw JSON from /admin/actors.
     #[arg(long)]
     pub json: bool,
+    /// Only this actor (its id from the table), as JSON.
+    #[arg(long)]
+    pub id: Option<String>,
     /// Refresh every second until interrupted.
     #[arg(long)]
     pub watch: bool,
@@ -177,6 +183,15 @@ pub enum SessionsAction {
     },
     /// Start a session afresh (its transcript is archived, not deleted).
     Reset { key: String },
+    /// A session's last messages, oldest first.
+    History {
+        key: String,
+        /// How many of the last messages (1 to 2000).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,6 +403,13 @@ pub enum CliError {
     NotRunning(String),
     #[error("request to the gateway failed: {0}")]
     Http(String),
+    /// The gateway answered with an error (its code and message).
+    #[error("request to the gateway failed: {path} answered {status}: {}", error.message)]
+    Refused {
+        path: String,
+        status: u16,
+        error: crate::api::ErrorBody,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -400,7 +422,9 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Config(_) => crate::exit::CONFIG,
-            CliError::NotRunning(_) | CliError::Http(_) => crate::exit::UNAVAILABLE,
+            CliError::NotRunning(_) | CliError::Http(_) | CliError::Refused { .. } => {
+                crate::exit::UNAVAILABLE
+            }
             CliError::Usage(_) => crate::exit::USAGE,
             CliError::Paths(_) | CliError::Io(_) => crate::exit::FAILURE,
             CliError::Onboard(error) => error.exit_code(),

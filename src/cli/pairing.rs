@@ -5,10 +5,13 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 
 use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, PairingAction};
+use crate::api::pairing::revoke_in;
+use crate::api::{ApiError, PairingApproved, PairingList, PairingRevoked};
 use crate::channels::hub::{offline_transport, KNOWN};
 use crate::channels::pairing::{PairingStore, APPROVED_MESSAGE};
 use crate::clock::now_ms;
@@ -36,35 +39,44 @@ pub fn run(config: Option<&Path>, action: &PairingAction) -> Result<i32, CliErro
     Ok(crate::exit::OK)
 }
 
+/// What each action answers.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    List(PairingList),
+    Approved(PairingApproved),
+    Revoked(PairingRevoked),
+}
+
 async fn online(
     client: &GatewayClient,
     channel: &str,
     action: &PairingAction,
-) -> Result<Value, CliError> {
+) -> Result<Answer, CliError> {
     let base = format!("/admin/pairing/{}", encode(channel));
-    match action {
-        PairingAction::List { .. } => client.get_ok(&base).await,
-        PairingAction::Approve { code, notify, .. } => {
+    Ok(match action {
+        PairingAction::List { .. } => Answer::List(client.get(&base).await?),
+        PairingAction::Approve { code, notify, .. } => Answer::Approved(
             client
-                .post_json_ok(
+                .post(
                     &format!("{base}/approve"),
                     &json!({ "code": code, "notify": notify }),
                 )
-                .await
-        }
-        PairingAction::Revoke { id, .. } => {
+                .await?,
+        ),
+        PairingAction::Revoke { id, .. } => Answer::Revoked(
             client
-                .post_json_ok(&format!("{base}/revoke"), &json!({ "id": id }))
-                .await
-        }
-    }
+                .post(&format!("{base}/revoke"), &json!({ "id": id }))
+                .await?,
+        ),
+    })
 }
 
 fn offline(
     config: Option<&Path>,
     channel: &str,
     action: &PairingAction,
-) -> Result<Value, CliError> {
+) -> Result<Answer, CliError> {
     let paths = Paths::resolve(config)?;
     let options = GatewayOptions {
         config_path: config.map(Path::to_path_buf),
@@ -72,18 +84,15 @@ fn offline(
     };
     let loaded = load_config(&paths, &options)?;
     let store = PairingStore::new(&paths.state_dir);
-    let failed = |e: crate::channels::pairing::PairingError| CliError::Usage(e.to_string());
-    match action {
-        PairingAction::List { .. } => Ok(json!({
-            "channel": channel,
-            "requests": store.list(channel).map_err(failed)?,
-            "approved": store.approved(channel).map_err(failed)?,
-        })),
+    let failed = |e: ApiError| CliError::Usage(e.to_string());
+    Ok(match action {
+        PairingAction::List { .. } => {
+            Answer::List(PairingList::of(&store, channel).map_err(failed)?)
+        }
         PairingAction::Approve { code, notify, .. } => {
-            let approved = store.approve(channel, code).map_err(failed)?;
-            let mut answer = json!({ "ok": true, "channel": channel, "approved": approved });
-            if *notify {
-                let sent = match offline_transport(&loaded.config, channel) {
+            let approved = store.approve(channel, code).map_err(|e| failed(e.into()))?;
+            let sent = if *notify {
+                Some(match offline_transport(&loaded.config, channel) {
                     Some(transport) => {
                         block_on(transport.send_text(&approved.id, APPROVED_MESSAGE, None, None))?
                             .map_err(|failure| failure.why().to_string())
@@ -91,22 +100,25 @@ fn offline(
                     None => Err(format!(
                         "the {channel} channel is not enabled in the config"
                     )),
-                };
-                answer["notified"] = json!(sent.is_ok());
-                answer["notifyError"] = json!(sent.err());
-            }
-            Ok(answer)
+                })
+            } else {
+                None
+            };
+            Answer::Approved(PairingApproved {
+                ok: true,
+                channel: channel.to_string(),
+                approved,
+                notified: sent.as_ref().map(Result::is_ok),
+                notify_error: sent.and_then(Result::err),
+            })
         }
-        PairingAction::Revoke { id, .. } => match store.revoke(channel, id).map_err(failed)? {
-            true => Ok(json!({ "ok": true, "channel": channel, "revoked": id })),
-            false => Err(CliError::Usage(format!(
-                "{id} is not an approved {channel} sender"
-            ))),
-        },
-    }
+        PairingAction::Revoke { id, .. } => {
+            Answer::Revoked(revoke_in(&store, channel, id).map_err(failed)?)
+        }
+    })
 }
 
-fn print(channel: &str, action: &PairingAction, answer: &Value) {
+fn print(channel: &str, action: &PairingAction, answer: &Answer) {
     let json = match action {
         PairingAction::List { json, .. } | PairingAction::Approve { json, .. } => *json,
         PairingAction::Revoke { .. } => false,
@@ -118,43 +130,38 @@ fn print(channel: &str, action: &PairingAction, answer: &Value) {
         );
         return;
     }
-    match action {
-        PairingAction::List { .. } => {
-            let requests = answer["requests"].as_array().cloned().unwrap_or_default();
-            if requests.is_empty() {
+    match answer {
+        Answer::List(list) => {
+            if list.requests.is_empty() {
                 println!("No pending {channel} pairing requests.");
             } else {
                 println!("{:<10} {:<24} {:<24} AGE", "CODE", "SENDER", "NAME");
-                for request in &requests {
-                    let age_min = now_ms()
-                        .saturating_sub(request["createdAtMs"].as_u64().unwrap_or(0))
-                        / 60_000;
+                for request in &list.requests {
+                    let age_min = now_ms().saturating_sub(request.created_at_ms) / 60_000;
                     println!(
                         "{:<10} {:<24} {:<24} {age_min} min",
-                        request["code"].as_str().unwrap_or("?"),
-                        request["id"].as_str().unwrap_or("?"),
-                        request["name"].as_str().unwrap_or("-"),
+                        request.code,
+                        request.id,
+                        request.name.as_deref().unwrap_or("-"),
                     );
                 }
                 println!("\nApprove one with: pincer pairing approve {channel} <CODE>");
             }
-            let approved = answer["approved"].as_array().cloned().unwrap_or_default();
-            let approved: Vec<&str> = approved.iter().filter_map(Value::as_str).collect();
-            if !approved.is_empty() {
-                println!("Approved senders: {}", approved.join(", "));
+            if !list.approved.is_empty() {
+                println!("Approved senders: {}", list.approved.join(", "));
             }
         }
-        PairingAction::Approve { .. } => {
-            let id = answer["approved"]["id"].as_str().unwrap_or("?");
+        Answer::Approved(approved) => {
+            let id = &approved.approved.id;
             println!("Approved {channel} sender {id}: their messages now reach the assistant.");
-            match (answer["notified"].as_bool(), answer["notifyError"].as_str()) {
+            match (approved.notified, approved.notify_error.as_deref()) {
                 (Some(true), _) => println!("They were told."),
                 (Some(false), Some(why)) => println!("Could not tell them: {why}"),
                 _ => {}
             }
         }
-        PairingAction::Revoke { id, .. } => {
-            println!("Revoked {channel} sender {id}.")
+        Answer::Revoked(revoked) => {
+            println!("Revoked {channel} sender {}.", revoked.revoked)
         }
     }
 }

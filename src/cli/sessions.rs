@@ -1,33 +1,33 @@
-//! `pincer sessions list|show KEY|reset KEY [--json]`: through the running gateway when there is
-//! one (so its in-memory state stays right), else straight from the transcripts on disk.
+//! `pincer sessions list|show KEY|reset KEY|history KEY [--json]`: through the running gateway
+//! when there is one (so its in-memory state stays right), else straight from the transcripts on
+//! disk, with the same functions and the same answers ([`crate::api::sessions`]).
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde::Serialize;
 
 use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, SessionsAction};
+use crate::api::history::history_in;
+use crate::api::sessions::reset_in;
+use crate::api::{History, HistoryMessage, SessionInfo, SessionList, SessionReset};
 use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 use crate::sessions::SessionStore;
 
+/// What each action answers.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    List(SessionList),
+    Show(SessionInfo),
+    Reset(SessionReset),
+    History(History),
+}
+
 pub fn run(config: Option<&Path>, action: &SessionsAction) -> Result<i32, CliError> {
     let answer = match GatewayClient::discover(config) {
-        Ok(client) => block_on(async {
-            match action {
-                SessionsAction::List(_) => client.get_ok("/admin/sessions").await,
-                SessionsAction::Show { key, .. } => {
-                    client
-                        .get_ok(&format!("/admin/sessions/{}", encode(key)))
-                        .await
-                }
-                SessionsAction::Reset { key } => {
-                    client
-                        .post_ok(&format!("/admin/sessions/{}/reset", encode(key)))
-                        .await
-                }
-            }
-        })??,
+        Ok(client) => block_on(online(&client, action))??,
         Err(CliError::NotRunning(_)) => offline(config, action)?,
         Err(error) => return Err(error),
     };
@@ -35,7 +35,26 @@ pub fn run(config: Option<&Path>, action: &SessionsAction) -> Result<i32, CliErr
     Ok(crate::exit::OK)
 }
 
-fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Value, CliError> {
+async fn online(client: &GatewayClient, action: &SessionsAction) -> Result<Answer, CliError> {
+    Ok(match action {
+        SessionsAction::List(_) => Answer::List(client.get("/admin/sessions").await?),
+        SessionsAction::Show { key, .. } => Answer::Show(
+            client
+                .get(&format!("/admin/sessions/{}", encode(key)))
+                .await?,
+        ),
+        SessionsAction::Reset { key } => {
+            let path = format!("/admin/sessions/{}/reset", encode(key));
+            Answer::Reset(client.post(&path, &serde_json::Value::Null).await?)
+        }
+        SessionsAction::History { key, limit, .. } => {
+            let path = format!("/admin/sessions/{}/history?limit={limit}", encode(key));
+            Answer::History(client.get(&path).await?)
+        }
+    })
+}
+
+fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Answer, CliError> {
     let paths = Paths::resolve(config)?;
     let options = GatewayOptions {
         config_path: config.map(Path::to_path_buf),
@@ -44,27 +63,21 @@ fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Value, CliE
     load_config(&paths, &options)?;
     let store = SessionStore::open(&paths.state_dir.join("agents").join("main").join("sessions"))
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    match action {
-        SessionsAction::List(_) => {
-            let mut sessions = store.list();
-            sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
-            Ok(serde_json::json!({ "count": sessions.len(), "sessions": sessions }))
+    let usage = |e: crate::api::ApiError| CliError::Usage(e.to_string());
+    Ok(match action {
+        SessionsAction::List(_) => Answer::List(SessionList::of(&store)),
+        SessionsAction::Show { key, .. } => Answer::Show(store.inspect(key).into()),
+        SessionsAction::Reset { key } => Answer::Reset(reset_in(&store, key).map_err(usage)?),
+        SessionsAction::History { key, limit, .. } => {
+            Answer::History(history_in(&store, key, (*limit).clamp(1, 2000)).map_err(usage)?)
         }
-        SessionsAction::Show { key, .. } => {
-            Ok(serde_json::to_value(store.inspect(key)).unwrap_or(Value::Null))
-        }
-        SessionsAction::Reset { key } => match store.reset(key) {
-            Ok(true) => Ok(serde_json::json!({ "ok": true, "reset": key })),
-            Ok(false) => Err(CliError::Usage(format!("no session {key:?}"))),
-            Err(error) => Err(CliError::Usage(error.to_string())),
-        },
-    }
+    })
 }
 
-fn print(action: &SessionsAction, answer: &Value) {
+fn print(action: &SessionsAction, answer: &Answer) {
     let json = match action {
         SessionsAction::List(args) => args.json,
-        SessionsAction::Show { json, .. } => *json,
+        SessionsAction::Show { json, .. } | SessionsAction::History { json, .. } => *json,
         SessionsAction::Reset { .. } => false,
     };
     if json {
@@ -74,58 +87,85 @@ fn print(action: &SessionsAction, answer: &Value) {
         );
         return;
     }
-    match action {
-        SessionsAction::List(_) => {
+    match answer {
+        Answer::List(list) => {
             println!(
                 "{:<48} {:>8} {:>10} {:<30} UPDATED (unix ms)",
                 "KEY", "MESSAGES", "TOKENS", "MODEL"
             );
-            for s in answer["sessions"].as_array().into_iter().flatten() {
-                let tokens = s["inputTokens"].as_u64().unwrap_or(0)
-                    + s["outputTokens"].as_u64().unwrap_or(0);
+            for s in &list.sessions {
                 println!(
                     "{:<48} {:>8} {:>10} {:<30} {}",
-                    s["key"].as_str().unwrap_or("?"),
-                    s["messages"].as_u64().unwrap_or(0),
-                    tokens,
-                    s["model"].as_str().unwrap_or("-"),
-                    s["updatedMs"].as_u64().unwrap_or(0)
+                    s.key,
+                    s.messages,
+                    s.input_tokens + s.output_tokens,
+                    s.model.as_deref().unwrap_or("-"),
+                    s.updated_ms
                 );
             }
         }
-        SessionsAction::Show { key, .. } => {
-            if answer["exists"] != true {
-                println!("{key}: no such session");
+        Answer::Show(info) => {
+            if !info.exists {
+                println!("{}: no such session", info.key);
                 return;
             }
-            println!("session        {key}");
+            println!("session        {}", info.key);
             println!(
                 "id             {}",
-                answer["sessionId"].as_str().unwrap_or("?")
+                info.session_id.as_deref().unwrap_or("?")
             );
-            println!(
-                "size           {} bytes",
-                answer["size"].as_u64().unwrap_or(0)
-            );
+            println!("size           {} bytes", info.size.unwrap_or(0));
             println!(
                 "last modified  {} (unix ms)",
-                answer["lastModifiedMs"].as_u64().unwrap_or(0)
+                info.last_modified_ms.unwrap_or(0)
             );
-            println!(
-                "messages       {}",
-                answer["messageCount"].as_u64().unwrap_or(0)
-            );
-            println!(
-                "tokens         {}",
-                answer["tokenCount"].as_u64().unwrap_or(0)
-            );
+            println!("messages       {}", info.message_count);
+            println!("tokens         {}", info.token_count);
             println!(
                 "model          {}",
-                answer["metadata"]["model"].as_str().unwrap_or("-")
+                info.metadata
+                    .as_ref()
+                    .and_then(|m| m.model.as_deref())
+                    .unwrap_or("-")
             );
         }
-        SessionsAction::Reset { key } => {
-            println!("session {key} reset (its transcript was archived)")
+        Answer::Reset(reset) => {
+            println!(
+                "session {} reset (its transcript was archived)",
+                reset.reset
+            )
+        }
+        Answer::History(history) => {
+            if history.messages.is_empty() {
+                println!("{}: no messages", history.session_key);
+            }
+            for message in &history.messages {
+                match message {
+                    HistoryMessage::User { content, .. } => println!("user       {content}"),
+                    HistoryMessage::Assistant {
+                        content,
+                        tool_calls,
+                        ..
+                    } => {
+                        if !tool_calls.is_empty() {
+                            println!("assistant  (calls {})", tool_calls.join(", "));
+                        }
+                        if !content.is_empty() {
+                            println!("assistant  {content}");
+                        }
+                    }
+                    HistoryMessage::Tool {
+                        name,
+                        content,
+                        is_error,
+                        ..
+                    } => {
+                        let error = if *is_error { " (error)" } else { "" };
+                        println!("tool       {name}{error}: {content}");
+                    }
+                    HistoryMessage::Error { content, .. } => println!("failed     {content}"),
+                }
+            }
         }
     }
 }

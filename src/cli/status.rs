@@ -3,14 +3,13 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, JsonArgs, TraceArgs};
+use crate::api::{Status, TraceStep, Traces};
 
 pub fn run(config: Option<&Path>, args: &JsonArgs) -> Result<i32, CliError> {
     let client = GatewayClient::discover(config)?;
-    let status = block_on(client.get_ok("/admin/status"))??;
+    let status: Status = block_on(client.get("/admin/status"))??;
     if args.json {
         println!(
             "{}",
@@ -22,50 +21,39 @@ pub fn run(config: Option<&Path>, args: &JsonArgs) -> Result<i32, CliError> {
         "gateway     {} (pid {}), up {} s",
         client.url,
         client.pid,
-        status["uptimeMs"].as_u64().unwrap_or(0) / 1000
+        status.uptime_ms / 1000
     );
-    let models: Vec<&str> = status["models"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    println!("models      {}", models.join(" -> "));
+    println!("models      {}", status.models.join(" -> "));
     println!(
         "runs        {} in flight; {}",
-        status["runsInFlight"],
-        status["resources"].as_str().unwrap_or("-")
+        status.runs_in_flight,
+        status.resources.as_deref().unwrap_or("-")
     );
     println!(
         "sessions    {} live, {} stored; {}",
-        status["liveSessions"],
-        status["storedSessions"],
-        status["router"].as_str().unwrap_or("-")
+        status.live_sessions,
+        status.stored_sessions,
+        status.router.as_deref().unwrap_or("-")
     );
-    if let Some(reason) = status["safeMode"].as_str() {
+    if let Some(reason) = &status.safe_mode {
         println!("SAFE MODE   {reason}");
     }
-    if let Some(reason) = status["shedding"].as_str() {
+    if let Some(reason) = &status.shedding {
         println!("SHEDDING    {reason}");
     }
-    for alert in status["alerts"].as_array().into_iter().flatten() {
-        println!(
-            "alert       [{}] {}",
-            alert["level"].as_str().unwrap_or("?"),
-            alert["message"].as_str().unwrap_or("")
-        );
+    for alert in &status.alerts {
+        println!("alert       [{}] {}", alert.level, alert.message);
     }
-    let cooldowns = status["cooldowns"].as_array().cloned().unwrap_or_default();
-    if cooldowns.is_empty() {
+    if status.cooldowns.is_empty() {
         println!("cooldowns   none");
     }
-    for c in cooldowns {
+    for c in &status.cooldowns {
         println!(
             "cooldown    {}: {} s left (level {}): {}",
-            c["provider"].as_str().unwrap_or("?"),
-            c["remainingMs"].as_u64().unwrap_or(0) / 1000,
-            c["level"],
-            c["reason"].as_str().unwrap_or("")
+            c.provider,
+            c.remaining_ms / 1000,
+            c.level,
+            c.reason
         );
     }
     Ok(crate::exit::OK)
@@ -91,7 +79,7 @@ pub fn trace(config: Option<&Path>, args: &TraceArgs) -> Result<i32, CliError> {
         encode(&session),
         args.last
     );
-    let answer = block_on(client.get_ok(&path))??;
+    let answer: Traces = block_on(client.get(&path))??;
     if args.json {
         println!(
             "{}",
@@ -99,45 +87,46 @@ pub fn trace(config: Option<&Path>, args: &TraceArgs) -> Result<i32, CliError> {
         );
         return Ok(crate::exit::OK);
     }
-    let traces = answer["traces"].as_array().cloned().unwrap_or_default();
-    if traces.is_empty() {
+    if answer.traces.is_empty() {
         println!("no runs recorded for {session}");
     }
-    for trace in traces {
-        println!("run {}", trace["run"].as_str().unwrap_or("?"));
+    for record in &answer.traces {
+        println!("run {}", record.run);
         let (mut model_ms, mut tool_ms) = (0u64, 0u64);
-        for step in trace["trace"]["steps"].as_array().into_iter().flatten() {
-            let duration = step["durationMs"].as_u64().unwrap_or(0);
-            if step["kind"] == "model" {
-                model_ms += duration;
-                println!(
-                    "  model {:<32} {:>6} ms (first token {} ms)  in {} / out {} tokens, {} tool calls",
-                    step["model"].as_str().unwrap_or("?"),
-                    duration,
-                    step["firstTokenMs"].as_u64().map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
-                    step["inputTokens"],
-                    step["outputTokens"],
-                    step["toolCalls"]
-                );
-            } else {
-                tool_ms += duration;
-                println!(
-                    "  tool  {:<32} {:>6} ms{}",
-                    step["name"].as_str().unwrap_or("?"),
-                    duration,
-                    if step["isError"] == true {
-                        "  (error)"
-                    } else {
-                        ""
-                    }
-                );
+        for step in &record.trace.steps {
+            match step {
+                TraceStep::Model {
+                    model,
+                    duration_ms,
+                    first_token_ms,
+                    input_tokens,
+                    output_tokens,
+                    tool_calls,
+                } => {
+                    model_ms += duration_ms;
+                    println!(
+                        "  model {model:<32} {duration_ms:>6} ms (first token {} ms)  in {input_tokens} / out {output_tokens} tokens, {tool_calls} tool calls",
+                        first_token_ms.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                    );
+                }
+                TraceStep::Tool {
+                    name,
+                    duration_ms,
+                    is_error,
+                } => {
+                    tool_ms += duration_ms;
+                    println!(
+                        "  tool  {name:<32} {duration_ms:>6} ms{}",
+                        if *is_error { "  (error)" } else { "" }
+                    );
+                }
             }
         }
         println!(
             "  total {} ms (model {model_ms} ms, tools {tool_ms} ms), tokens in {} / out {}",
             model_ms + tool_ms,
-            trace["trace"]["inputTokens"],
-            trace["trace"]["outputTokens"]
+            record.trace.input_tokens,
+            record.trace.output_tokens
         );
     }
     Ok(crate::exit::OK)

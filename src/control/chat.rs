@@ -1,6 +1,7 @@
 //! Chat over the protocol: `chat.send` (answer streamed as `chat` and `agent` events to every
 //! connected operator), `agent` (two-stage: `accepted`, then the final answer on the same request
-//! id), `chat.history` and `chat.abort`.
+//! id) and `chat.abort`. These stream on the event bus, so they belong to this protocol;
+//! `chat.history` is an operator-API operation ([`crate::api::history`]).
 
 use std::sync::Arc;
 
@@ -10,12 +11,11 @@ use tokio::sync::mpsc;
 use super::bus::EventBus;
 use super::frames::{code, response, string_param, ErrorShape};
 use super::methods::Call;
-use crate::providers::{ChatMessage, Usage};
+use crate::providers::Usage;
 use crate::sessions::actor::Abort;
 use crate::sessions::key::{is_valid, MAIN};
 use crate::sessions::router::GetSession;
 use crate::sessions::submit::submit;
-use crate::sessions::Entry;
 use crate::sessions::RunEvent;
 
 fn session_param(params: &Value) -> Result<String, ErrorShape> {
@@ -43,7 +43,7 @@ async fn start(
     message: String,
 ) -> Result<mpsc::UnboundedReceiver<RunEvent>, ErrorShape> {
     let (listener, events) = mpsc::unbounded_channel();
-    submit(&call.state.router, session, message, listener, None)
+    submit(&call.router, session, message, listener, None)
         .await
         .map_err(ErrorShape::unavailable)?;
     Ok(events)
@@ -134,7 +134,7 @@ pub async fn send(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape>
     let message = string_param(params, "message")?.to_string();
     let run = run_id();
     let events = start(call, &session, message).await?;
-    let bus = call.state.control.bus.clone();
+    let bus = call.control.bus.clone();
     let (run_for_task, session_for_task) = (run.clone(), session.clone());
     actix_web::rt::spawn(async move {
         let _ = stream(&bus, &run_for_task, &session_for_task, events).await;
@@ -156,7 +156,7 @@ pub async fn agent(call: &Arc<Call>, id: &str, params: &Value) -> Result<Value, 
             "acceptedAt": crate::clock::now_ms() }),
         ),
     ));
-    match stream(&call.state.control.bus, &run, &session, events).await {
+    match stream(&call.control.bus, &run, &session, events).await {
         Ok((text, usage)) => Ok(json!({ "runId": run, "sessionKey": session, "status": "ok",
             "result": { "text": text, "usage": { "inputTokens": usage.input_tokens,
                 "outputTokens": usage.output_tokens } } })),
@@ -167,46 +167,10 @@ pub async fn agent(call: &Arc<Call>, id: &str, params: &Value) -> Result<Value, 
     }
 }
 
-/// `chat.history {sessionKey?, limit?}`: the transcript's messages, oldest first.
-pub async fn history(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape> {
-    let session = session_param(params)?;
-    let limit = params["limit"].as_u64().unwrap_or(200).clamp(1, 2000) as usize;
-    let state = call.state.clone();
-    let key = session.clone();
-    let entries = actix_web::web::block(move || state.engine.store.load(&key))
-        .await
-        .map_err(|e| ErrorShape::new(code::INTERNAL, e.to_string()))?
-        .map_err(|e| ErrorShape::new(code::INTERNAL, e.to_string()))?;
-    let messages: Vec<Value> = entries
-        .iter()
-        .filter_map(|entry| match entry {
-            Entry::Message { ts_ms, turn, message, .. } => Some(match message {
-                ChatMessage::User { content } => {
-                    json!({ "role": "user", "content": content, "ts": ts_ms, "turn": turn })
-                }
-                ChatMessage::Assistant { text, tool_calls } => json!({ "role": "assistant",
-                    "content": text, "toolCalls": tool_calls.iter().map(|c| &c.name).collect::<Vec<_>>(),
-                    "ts": ts_ms, "turn": turn }),
-                ChatMessage::Tool { name, content, is_error, .. } => json!({ "role": "tool",
-                    "name": name, "content": content, "isError": is_error, "ts": ts_ms, "turn": turn }),
-            }),
-            Entry::TurnFailed {
-                ts_ms, turn, error, ..
-            } => {
-                Some(json!({ "role": "error", "content": error, "ts": ts_ms, "turn": turn }))
-            }
-            _ => None,
-        })
-        .collect();
-    let skip = messages.len().saturating_sub(limit);
-    Ok(json!({ "sessionKey": session, "messages": messages[skip..] }))
-}
-
 /// `chat.abort {sessionKey?}`: stops the running turn of the session.
 pub async fn abort(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape> {
     let session = session_param(params)?;
     let actor = call
-        .state
         .router
         .ask(GetSession(session.clone()))
         .await

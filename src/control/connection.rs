@@ -8,14 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
-use actix_web::web;
 use pincer_actors::{ChildContext, Managed};
 use tokio::sync::{mpsc, Notify};
 
 use super::frames::{response, Request};
 use super::methods::{dispatch, Call};
-use super::scopes::ScopeSet;
-use crate::web::AppState;
 
 /// Frames waiting to be written to one socket, bounded by bytes: past the limit the connection
 /// is a slow consumer and the socket task drops it.
@@ -92,22 +89,11 @@ pub struct ConnectionActor {
 }
 
 impl ConnectionActor {
-    pub fn new(
-        cx: ChildContext,
-        state: web::Data<AppState>,
-        outbox: Outbox,
-        conn_id: String,
-        who: String,
-        scopes: ScopeSet,
-    ) -> Self {
+    /// `call` is what its methods run with; `who` names the client in the actor's status.
+    pub fn new(cx: ChildContext, call: Call, who: String) -> Self {
         ConnectionActor {
             cx,
-            call: Arc::new(Call {
-                state,
-                outbox,
-                conn_id,
-                scopes,
-            }),
+            call: Arc::new(call),
             who,
             served: 0,
         }

@@ -112,6 +112,13 @@ impl ErrorShape {
     }
 }
 
+/// An operator-API failure, with the code it has over HTTP too.
+impl From<crate::api::ApiError> for ErrorShape {
+    fn from(error: crate::api::ApiError) -> Self {
+        ErrorShape::new(error.code(), error.to_string())
+    }
+}
+
 /// A `res` frame.
 pub fn response(id: &str, result: &Result<Value, ErrorShape>) -> String {
     match result {

@@ -1,60 +1,113 @@
-//! The protocol's methods (everything but chat, which is in [`super::chat`]) and the dispatch:
-//! an unknown method is refused, then the connection's scopes are checked against
-//! [`super::scopes`], then `idempotencyKey` is handled for side-effecting methods, then the method
-//! runs.
+//! The protocol's methods and the dispatch: an unknown method is refused, then the connection's
+//! scopes are checked against [`super::scopes`], then `idempotencyKey` is handled for
+//! side-effecting methods, then the method runs.
+//!
+//! The operator methods are thin adapters over the operator API ([`crate::api::Operator`]): each
+//! is one line of [`operator_methods!`], naming the method and the `Operator` method that
+//! implements it; `params` are read into the request struct ([`crate::api::params::parse`]) and
+//! the answer or the [`ApiError`] (same code as over HTTP) goes back. Only what belongs to this
+//! connection-oriented protocol is written here or in [`super::chat`]: `presence`, and the chat
+//! methods that stream events on the bus.
 
+use std::future::Future;
 use std::sync::Arc;
 
-use actix_web::web;
 use futures_util::future::LocalBoxFuture;
-use pincer_actors::TerminateChild;
-use serde_json::{json, Value};
+use pincer_actors::ActorRef;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 use tracing::warn;
 
 use super::chat;
 use super::connection::Outbox;
-use super::frames::{code, string_param, ErrorShape, Request};
+use super::frames::{code, ErrorShape, Request};
 use super::idempotency::Claim;
 use super::scopes::{self, ScopeSet};
-use crate::channels::hub::KNOWN;
-use crate::channels::pairing::{PairingError, APPROVED_MESSAGE};
-use crate::web::AppState;
-
-/// Methods advertised in `hello-ok.features.methods`.
-pub const METHODS: [&str; 15] = [
-    "health",
-    "status",
-    "chat.send",
-    "chat.history",
-    "chat.abort",
-    "agent",
-    "send",
-    "sessions.list",
-    "sessions.reset",
-    "pairing.list",
-    "pairing.approve",
-    "actors.list",
-    "logs.tail",
-    "config.get",
-    "presence",
-];
+use super::ControlPlane;
+use crate::api::{params, ApiError, Operator};
+use crate::sessions::router::SessionRouter;
 
 /// Methods whose repeat with the same `idempotencyKey` must not repeat the work.
-const SIDE_EFFECTS: [&str; 5] = [
+const SIDE_EFFECTS: [&str; 6] = [
     "chat.send",
     "agent",
     "send",
     "sessions.reset",
     "pairing.approve",
+    "pairing.revoke",
 ];
 
 /// What a method runs with.
 pub struct Call {
-    pub state: web::Data<AppState>,
+    /// The operator API.
+    pub operator: Arc<Operator>,
+    /// The event bus, idempotency keys and presence.
+    pub control: Arc<ControlPlane>,
+    /// Finds (or starts) session actors, for the chat methods.
+    pub router: ActorRef<SessionRouter>,
     pub outbox: Outbox,
     pub conn_id: String,
     /// What the client was granted at `connect`.
     pub scopes: ScopeSet,
+}
+
+/// Reads `params` into the operation's request, runs it, and serialises the answer.
+async fn operate<Q, R, F>(params: Value, run: impl FnOnce(Q) -> F) -> Result<Value, ErrorShape>
+where
+    Q: DeserializeOwned,
+    R: Serialize,
+    F: Future<Output = Result<R, ApiError>>,
+{
+    let answer = run(params::parse(params)?).await?;
+    serde_json::to_value(answer).map_err(|e| ErrorShape::new(code::INTERNAL, e.to_string()))
+}
+
+/// The methods: this protocol's own (run by [`run`]), and the operator-API ones, where
+/// `"ws.method" => operator_method,` registers one.
+macro_rules! methods {
+    (own: [$($own:literal),*], api: { $($name:literal => $method:ident,)* }) => {
+        /// Methods advertised in `hello-ok.features.methods`.
+        pub const METHODS: &[&str] = &[$($name,)* $($own,)*];
+
+        /// The operator-API methods.
+        const API_METHODS: &[&str] = &[$($name,)*];
+
+        /// Runs `method`, an operator-API method.
+        async fn operator_method(
+            operator: &Operator,
+            method: &str,
+            params: Value,
+        ) -> Result<Value, ErrorShape> {
+            match method {
+                $($name => operate(params, |q| operator.$method(q)).await,)*
+                other => Err(unknown_method(other)),
+            }
+        }
+    };
+}
+
+methods! {
+    own: ["chat.send", "chat.abort", "agent", "presence"],
+    api: {
+        "health" => health,
+        "status" => status,
+        "chat.history" => session_history,
+        "send" => send,
+        "sessions.list" => sessions_list,
+        "sessions.inspect" => session_show,
+        "sessions.traces" => session_traces,
+        "sessions.reset" => session_reset,
+        "pairing.list" => pairing_list,
+        "pairing.approve" => pairing_approve,
+        "pairing.revoke" => pairing_revoke,
+        "channels.status" => channel_stats,
+        "actors.list" => actors_list,
+        "actors.tree" => actors_tree,
+        "actors.get" => actor_get,
+        "logs.tail" => logs_tail,
+        "config.get" => config_get,
+    }
 }
 
 /// Runs `request`; the future's output is the `res` payload or error.
@@ -79,7 +132,7 @@ pub fn dispatch(
             .contains(&method.as_str())
             .then(|| params["idempotencyKey"].as_str().map(str::to_string))
             .flatten();
-        let control = Arc::clone(&call.state.control);
+        let control = Arc::clone(&call.control);
         if let Some(key) = &key {
             match control.idempotency.claim(&method, key) {
                 Claim::New => {}
@@ -103,100 +156,14 @@ pub fn dispatch(
 }
 
 async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<Value, ErrorShape> {
-    let state = &call.state;
+    if API_METHODS.contains(&method) {
+        return operator_method(&call.operator, method, params).await;
+    }
     match method {
-        "health" => Ok(health(state)),
-        "status" => Ok(crate::web::admin_sessions::status_json(state)),
-        "presence" => Ok(state.control.presence_json(usize::MAX)),
+        "presence" => Ok(call.control.presence_json(usize::MAX)),
         "chat.send" => chat::send(call, &params).await,
-        "chat.history" => chat::history(call, &params).await,
         "chat.abort" => chat::abort(call, &params).await,
         "agent" => chat::agent(call, id, &params).await,
-        "send" => send(state, &params).await,
-        "sessions.list" => {
-            let mut sessions = blocking(state, |s| s.engine.store.list()).await?;
-            sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
-            Ok(json!({ "count": sessions.len(), "sessions": sessions }))
-        }
-        "sessions.reset" => {
-            let key = string_param(&params, "key")
-                .or_else(|_| string_param(&params, "sessionKey"))?
-                .to_string();
-            let name = key.clone();
-            match blocking(state, move |s| s.engine.store.reset(&name)).await? {
-                Ok(true) => {
-                    let _ = state.sessions.tell(TerminateChild(key.clone()));
-                    Ok(json!({ "ok": true, "reset": key }))
-                }
-                Ok(false) => Err(ErrorShape::new(
-                    code::NOT_FOUND,
-                    format!("no session {key:?}"),
-                )),
-                Err(error) => Err(ErrorShape::new(code::INTERNAL, error.to_string())),
-            }
-        }
-        "pairing.list" => {
-            let channel = channel_param(&params)?;
-            let name = channel.clone();
-            let (requests, approved) = blocking(state, move |s| {
-                (
-                    s.channels.pairing.list(&name),
-                    s.channels.pairing.approved(&name),
-                )
-            })
-            .await?;
-            Ok(
-                json!({ "channel": channel, "requests": requests.map_err(pairing_error)?,
-                "approved": approved.map_err(pairing_error)? }),
-            )
-        }
-        "pairing.approve" => {
-            let channel = channel_param(&params)?;
-            let code = string_param(&params, "code")?.to_string();
-            let name = channel.clone();
-            let approved = blocking(state, move |s| s.channels.pairing.approve(&name, &code))
-                .await?
-                .map_err(pairing_error)?;
-            let notified = if params["notify"] == true {
-                Some(
-                    state
-                        .channels
-                        .notify(&channel, &approved.id, APPROVED_MESSAGE)
-                        .await,
-                )
-            } else {
-                None
-            };
-            Ok(
-                json!({ "ok": true, "channel": channel, "approved": approved,
-                "notified": notified.as_ref().map(Result::is_ok),
-                "notifyError": notified.and_then(Result::err) }),
-            )
-        }
-        "actors.list" => {
-            let actors = state.registry.snapshot();
-            Ok(
-                json!({ "generatedAtMs": crate::clock::now_ms(), "count": actors.len(),
-                "actors": actors, "tree": state.registry.tree() }),
-            )
-        }
-        "logs.tail" => logs_tail(state, &params).await,
-        "config.get" => {
-            let config = &state.control.config;
-            match params["path"].as_str().filter(|p| !p.is_empty()) {
-                None => Ok(json!({ "config": config })),
-                Some(path) => {
-                    let value = path.split('.').try_fold(config, |v, key| v.get(key));
-                    match value {
-                        Some(value) => Ok(json!({ "path": path, "value": value })),
-                        None => Err(ErrorShape::new(
-                            code::NOT_FOUND,
-                            format!("no config key {path:?}"),
-                        )),
-                    }
-                }
-            }
-        }
         other => Err(unknown_method(other)),
     }
 }
@@ -208,91 +175,27 @@ fn unknown_method(method: &str) -> ErrorShape {
     ))
 }
 
-/// Liveness, readiness and the figures an operator looks at first.
-pub fn health(state: &AppState) -> Value {
-    let problems = state.readiness.problems(&state.registry);
-    json!({
-        "ok": problems.is_empty(),
-        "status": if problems.is_empty() { "ready" } else { "not ready" },
-        "notReady": problems,
-        "uptimeMs": state.started.elapsed().as_millis() as u64,
-        "channels": state.channels.links(),
-        "actors": state.registry.len(),
-        "alerts": state.monitor.active_alerts(),
-        "system": state.monitor.latest(),
-        "clients": state.control.client_count(),
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Runs blocking work (file I/O) off the actor thread.
-async fn blocking<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    work: impl FnOnce(&AppState) -> T + Send + 'static,
-) -> Result<T, ErrorShape> {
-    let state = state.clone();
-    web::block(move || work(&state))
-        .await
-        .map_err(|e| ErrorShape::new(code::INTERNAL, e.to_string()))
-}
-
-fn channel_param(params: &Value) -> Result<String, ErrorShape> {
-    let channel = string_param(params, "channel")?.to_lowercase();
-    if KNOWN.contains(&channel.as_str()) {
-        Ok(channel)
-    } else {
-        Err(ErrorShape::invalid(format!(
-            "unknown channel {channel:?} (known: {})",
-            KNOWN.join(", ")
-        )))
+    #[test]
+    fn every_method_is_registered_once() {
+        let mut names = METHODS.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), METHODS.len(), "a method is registered twice");
+        assert!(API_METHODS.iter().all(|m| METHODS.contains(m)));
     }
-}
 
-fn pairing_error(error: PairingError) -> ErrorShape {
-    match error {
-        PairingError::UnknownCode { .. } => ErrorShape::new(code::NOT_FOUND, error.to_string()),
-        other => ErrorShape::new(code::INTERNAL, other.to_string()),
+    #[test]
+    fn an_api_error_keeps_its_code_on_the_socket() {
+        for error in ApiError::examples() {
+            let shape = ErrorShape::from(error.clone());
+            assert_eq!(
+                (shape.code, shape.message.as_str()),
+                (error.code(), error.to_string().as_str())
+            );
+        }
     }
-}
-
-/// `send {channel, to, message}`: an outbound message on a channel.
-async fn send(state: &AppState, params: &Value) -> Result<Value, ErrorShape> {
-    let channel = channel_param(params)?;
-    let to = string_param(params, "to")?;
-    let text = string_param(params, "message").or_else(|_| string_param(params, "text"))?;
-    state
-        .channels
-        .notify(&channel, to, text)
-        .await
-        .map_err(|why| ErrorShape::new(code::UNAVAILABLE, why))?;
-    Ok(json!({ "ok": true, "channel": channel, "to": to }))
-}
-
-/// `logs.tail {lines?}`: the last lines of the newest log file.
-async fn logs_tail(state: &web::Data<AppState>, params: &Value) -> Result<Value, ErrorShape> {
-    let lines = params["lines"].as_u64().unwrap_or(100).clamp(1, 1000) as usize;
-    let dir = state.control.log_dir.clone();
-    let read = web::block(move || -> Result<(String, Vec<String>), String> {
-        let newest = std::fs::read_dir(&dir)
-            .map_err(|e| format!("{}: {e}", dir.display()))?
-            .filter_map(Result::ok)
-            .filter(|e| e.path().is_file())
-            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-            .ok_or_else(|| {
-                format!(
-                    "no log file in {} (logging.transports has no file transport?)",
-                    dir.display()
-                )
-            })?;
-        let text = std::fs::read_to_string(newest.path()).map_err(|e| e.to_string())?;
-        let all: Vec<&str> = text.lines().collect();
-        let tail = all[all.len().saturating_sub(lines)..]
-            .iter()
-            .map(|l| l.to_string())
-            .collect();
-        Ok((newest.path().display().to_string(), tail))
-    })
-    .await
-    .map_err(|e| ErrorShape::new(code::INTERNAL, e.to_string()))?;
-    let (file, tail) = read.map_err(|why| ErrorShape::new(code::NOT_FOUND, why))?;
-    Ok(json!({ "file": file, "lines": tail }))
 }

@@ -6,7 +6,9 @@
 //!   connection that reads frames and writes answers and events;
 //! - [`connection`]: each connection's actor under `/gateway/clients` (visible in `/admin/actors`
 //!   with its mailbox), which runs the requests;
-//! - [`methods`], [`chat`]: the methods;
+//! - [`methods`]: the methods: the operator-API ones, thin adapters over
+//!   [`crate::api::Operator`], and the dispatch; [`chat`]: the chat methods, which stream on the
+//!   bus;
 //! - [`bus`]: events serialized once and broadcast to every connection (slow consumers dropped);
 //! - [`scopes`]: which operator scope each method (and each HTTP route doing the same) needs,
 //!   checked before a method runs;
@@ -26,7 +28,6 @@ pub mod scopes;
 pub mod socket;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -89,21 +90,13 @@ pub struct ControlPlane {
     /// `/gateway/clients`: one actor per connection.
     pub clients: ActorRef<Supervisor>,
     pub limits: Limits,
-    /// The effective config, credentials redacted, for `config.get`.
-    pub config: Value,
-    /// Where the log files are, for `logs.tail`.
-    pub log_dir: PathBuf,
     presence: Mutex<BTreeMap<String, Presence>>,
     next_connection: AtomicU64,
 }
 
 impl ControlPlane {
     /// The control plane and the spec of `/gateway/clients` (with its ticker) for the tree.
-    pub fn new(
-        config: Value,
-        log_dir: PathBuf,
-        limits: Limits,
-    ) -> (std::sync::Arc<Self>, ChildSpec) {
+    pub fn new(limits: Limits) -> (std::sync::Arc<Self>, ChildSpec) {
         let bus = EventBus::default();
         let ticker_bus = bus.clone();
         let ticker = ChildSpec::task("ticker", "ticker", move |_cx| {
@@ -131,8 +124,6 @@ impl ControlPlane {
             idempotency: Idempotency::default(),
             clients,
             limits,
-            config,
-            log_dir,
             presence: Mutex::new(BTreeMap::new()),
             next_connection: AtomicU64::new(1),
         };
@@ -191,6 +182,13 @@ impl ControlPlane {
 
     fn lock_presence(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Presence>> {
         self.presence.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `health` counts the connected operators.
+impl crate::api::ClientCount for ControlPlane {
+    fn client_count(&self) -> usize {
+        ControlPlane::client_count(self)
     }
 }
 

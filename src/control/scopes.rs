@@ -239,26 +239,28 @@ const ADMIN: Requirement = Requirement::Scope(Scope::Admin);
 const PAIRING: Requirement = Requirement::Scope(Scope::Pairing);
 
 scope_table! {
-    Health "health" => Requirement::Connected, http: [];
+    Health "health" => Requirement::Connected, http: ["GET /admin/health"];
     Status "status" => READ, http: ["GET /admin/status"];
     Presence "presence" => READ, http: [];
-    ChatHistory "chat.history" => READ, http: [];
+    ChatHistory "chat.history" => READ, http: ["GET /admin/sessions/{key}/history"];
     ChatSend "chat.send" => WRITE, http: ["POST /v1/chat/completions"];
     ChatAbort "chat.abort" => WRITE, http: [];
     Agent "agent" => WRITE, http: [];
     Send "send" => WRITE, http: ["POST /admin/channels/{channel}/send"];
     SessionsList "sessions.list" => READ, http: ["GET /admin/sessions"];
-    SessionsInspect "sessions.inspect" => READ,
-        http: ["GET /admin/sessions/{key}", "GET /admin/sessions/{key}/traces"];
+    SessionsInspect "sessions.inspect" => READ, http: ["GET /admin/sessions/{key}"];
+    SessionsTraces "sessions.traces" => READ, http: ["GET /admin/sessions/{key}/traces"];
     SessionsReset "sessions.reset" => ADMIN, http: ["POST /admin/sessions/{key}/reset"];
     PairingList "pairing.list" => PAIRING, http: ["GET /admin/pairing/{channel}"];
     PairingApprove "pairing.approve" => PAIRING, http: ["POST /admin/pairing/{channel}/approve"];
     PairingRevoke "pairing.revoke" => PAIRING, http: ["POST /admin/pairing/{channel}/revoke"];
     ChannelsStatus "channels.status" => READ, http: ["GET /admin/channels"];
-    ActorsList "actors.list" => READ, http: ["GET /admin/actors", "GET /admin/actors/{id}"];
+    ActorsList "actors.list" => READ, http: ["GET /admin/actors"];
+    ActorsTree "actors.tree" => READ, http: [];
+    ActorsGet "actors.get" => READ, http: ["GET /admin/actors/{id}"];
     ActorsPanic "actors.panic" => ADMIN, http: ["POST /admin/actors/{id}/panic"];
-    LogsTail "logs.tail" => READ, http: [];
-    ConfigGet "config.get" => READ, http: [];
+    LogsTail "logs.tail" => READ, http: ["GET /admin/logs"];
+    ConfigGet "config.get" => READ, http: ["GET /admin/config"];
     ModelsList "models.list" => READ, http: ["GET /v1/models"];
     Metrics "metrics" => READ, http: ["GET /metrics", "GET /admin/metrics"];
 }
@@ -307,7 +309,7 @@ mod tests {
 
     #[test]
     fn every_method_has_its_own_row() {
-        for method in METHODS {
+        for &method in METHODS {
             assert!(
                 TABLE.iter().any(|rule| rule.operation == method),
                 "{method} is advertised but has no row in the scope table (it would need admin)"
@@ -469,6 +471,7 @@ mod tests {
             include_str!("../web/admin.rs"),
             include_str!("../web/admin_channels.rs"),
             include_str!("../web/admin_metrics.rs"),
+            include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
             include_str!("../web/openai_api.rs"),
         ];

@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
 use super::frame_limit::FrameLimit;
 use super::frames::{self, code, parse_request, ErrorShape, Request, PROTOCOL};
-use super::methods::METHODS;
+use super::methods::{Call, METHODS};
 use super::scopes::ScopeSet;
 use super::{Presence, EVENTS, PRE_AUTH_MAX, TICK};
 use crate::web::auth::AuthRejection;
@@ -303,14 +303,15 @@ async fn serve(
         let (state, outbox, conn_id, who) = (state.clone(), outbox, conn_id.clone(), who.clone());
         let (spec, actor) =
             ChildSpec::actor_with_capacity(conn_id.clone(), "connection", 256, move |cx| {
-                ConnectionActor::new(
-                    cx.clone(),
-                    state.clone(),
-                    outbox.clone(),
-                    conn_id.clone(),
-                    who.clone(),
-                    hello.scopes,
-                )
+                let call = Call {
+                    operator: Arc::clone(&state.operator),
+                    control: Arc::clone(&state.control),
+                    router: state.router.clone(),
+                    outbox: outbox.clone(),
+                    conn_id: conn_id.clone(),
+                    scopes: hello.scopes,
+                };
+                ConnectionActor::new(cx.clone(), call, who.clone())
             });
         let spec = spec.restart(pincer_actors::RestartType::Temporary);
         match control.clients.ask(StartChild(spec)).await {
@@ -336,8 +337,8 @@ async fn serve(
         "features": { "methods": METHODS, "events": EVENTS },
         // A short presence list: actix keeps a connection's write buffer at its high-water mark,
         // so a large hello would cost memory for the connection's whole life.
-        "snapshot": { "presence": control.presence_json(16), "health": super::methods::health(&state),
-            "uptimeMs": state.started.elapsed().as_millis() as u64 },
+        "snapshot": { "presence": control.presence_json(16), "health": state.operator.health_now(),
+            "uptimeMs": state.operator.uptime_ms() },
         "policy": { "maxPayload": control.limits.max_payload,
             "maxBufferedBytes": control.limits.max_buffered_bytes,
             "tickIntervalMs": TICK.as_millis() as u64 },
@@ -426,7 +427,8 @@ async fn pump(
                             ticks += 1;
                             if ticks.is_multiple_of(4) {
                                 seq += 1;
-                                let health = super::methods::health(state).to_string();
+                                let health = serde_json::to_string(&state.operator.health_now())
+                                    .unwrap_or_default();
                                 if session.text(frames::event("health", &health, seq)).await.is_err() {
                                     return "the client went away".into();
                                 }

@@ -31,6 +31,7 @@ use crate::agent::tools::walls::Walls;
 use crate::agent::tools::workspace::{ensure_dir, Workspaces};
 use crate::agent::tools::{SessionHandles, ToolBox, ToolRegistry};
 use crate::agent::{Engine, RunSettings};
+use crate::api::{Operator, OperatorParts, Readiness};
 use crate::config::{
     self, load_config, AuthMode, Config, ConfigError, GatewayOptions, LoadedConfig,
 };
@@ -41,7 +42,6 @@ use crate::providers::catalog::ProviderCatalog;
 use crate::sessions::router::RouterSettings;
 use crate::sessions::SessionStore;
 use crate::web::auth::AuthGate;
-use crate::web::probes::Readiness;
 use crate::web::{AppState, ServerSettings};
 
 use self::instance::{InstanceError, InstanceGuard};
@@ -281,11 +281,25 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     if safe_mode.is_none() {
         required.extend(channels.paths());
     }
-    let (control, clients_spec) = crate::control::ControlPlane::new(
-        crate::config::redacted(config),
-        crate::logging::log_dir(&config.logging, state_dir),
-        crate::control::Limits::default(),
+    let (control, clients_spec) =
+        crate::control::ControlPlane::new(crate::control::Limits::default());
+    let readiness = Arc::new(
+        Readiness::new(required, safe_mode).with_config_problems(channels.config_problems()),
     );
+    let channels = Arc::new(channels);
+    let operator = Arc::new(Operator::new(OperatorParts {
+        registry: registry.clone(),
+        readiness: Arc::clone(&readiness),
+        started: Instant::now(),
+        engine: Arc::clone(&engine),
+        sessions: addresses.sessions.clone(),
+        monitor: Arc::clone(&monitor),
+        channels: Arc::clone(&channels),
+        config: Arc::new(config.clone()),
+        log_dir: crate::logging::log_dir(&config.logging, state_dir),
+        clients: Arc::clone(&control) as Arc<dyn crate::api::ClientCount>,
+        fault_injection: config.gateway.fault_injection,
+    }));
     let origins =
         origin_policy(config, tls.is_some()).checking_every_host(credential.mode == AuthMode::None);
     let state = web::Data::new(AppState {
@@ -293,17 +307,15 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         control,
         registry: registry.clone(),
         auth: AuthGate::new(credential, (&config.gateway.auth.rate_limit).into()),
-        readiness: Readiness::new(required, safe_mode)
-            .with_config_problems(channels.config_problems()),
-        channels: Arc::new(channels),
-        started: Instant::now(),
+        readiness,
+        channels,
         router: addresses.router.clone(),
-        sessions: addresses.sessions.clone(),
         engine: Arc::clone(&engine),
         limiter: crate::web::rate_limit::RequestLimiter::from_config(&config.gateway.rate_limiting),
         monitor,
         metrics_public: config.monitoring.metrics_public,
-        fault_injection: config.gateway.fault_injection,
+        control_ui: config.gateway.control_ui.enabled,
+        operator,
     });
     let settings = server_settings(config);
     let tree = tree::start(

@@ -70,14 +70,9 @@ const ASSETS: &[Asset] = &[
     asset!("js/health.js", JS),
 ];
 
-/// Whether `gateway.controlUi.enabled` (read from the effective config the control plane holds).
+/// Whether `gateway.controlUi.enabled`.
 fn enabled(state: &AppState) -> bool {
-    state
-        .control
-        .config
-        .pointer("/gateway/controlUi/enabled")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(true)
+    state.control_ui
 }
 
 fn not_found() -> HttpResponse {

@@ -7,11 +7,13 @@
 //! in-flight requests finish, then stops.
 //!
 //! HTTP handlers run on actix-web's worker threads and read shared state ([`AppState`]) directly;
-//! they reach actors through `ActorRef`s, never by blocking.
+//! they reach actors through `ActorRef`s, never by blocking. The operator routes (`admin*.rs`)
+//! are thin adapters over the operator API ([`crate::api::Operator`], through [`operator`]).
 
 pub mod admin;
 pub mod admin_channels;
 pub mod admin_metrics;
+pub mod admin_ops;
 pub mod admin_sessions;
 pub mod auth;
 pub mod connections;
@@ -19,6 +21,7 @@ pub mod control_ui;
 pub mod listen;
 pub mod lockout;
 pub mod openai_api;
+pub mod operator;
 pub mod origin;
 pub mod probes;
 pub mod rate_limit;
@@ -27,18 +30,18 @@ pub mod timeout;
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpResponse};
-use pincer_actors::{ActorRef, ChildContext, Managed, Registry, Supervisor};
+use pincer_actors::{ActorRef, ChildContext, Managed, Registry};
 use serde_json::json;
 use tracing::{info, warn};
 
 use self::auth::AuthGate;
-use self::probes::Readiness;
 use crate::agent::Engine;
+use crate::api::{Operator, Readiness};
 use crate::monitor::Monitor;
 use crate::sessions::router::SessionRouter;
 
@@ -46,12 +49,10 @@ use crate::sessions::router::SessionRouter;
 pub struct AppState {
     pub registry: Registry,
     pub auth: AuthGate,
-    pub readiness: Readiness,
-    pub started: Instant,
+    /// Shared with the operator; the web actor starts draining it at shutdown.
+    pub readiness: Arc<Readiness>,
     /// Finds (or starts) session actors.
     pub router: ActorRef<SessionRouter>,
-    /// The supervisor of the session actors (to stop one on reset).
-    pub sessions: ActorRef<Supervisor>,
     /// Run settings, provider cooldowns and the transcript store, for status endpoints.
     pub engine: Arc<Engine>,
     /// `gateway.rateLimiting`, when enabled.
@@ -60,14 +61,16 @@ pub struct AppState {
     pub monitor: Arc<Monitor>,
     /// `monitoring.metricsPublic`: `/metrics` without authentication.
     pub metrics_public: bool,
-    /// `gateway.faultInjection`: `POST /admin/actors/{id}/panic` is allowed.
-    pub fault_injection: bool,
+    /// `gateway.controlUi.enabled`: `/` and `/ui/...` serve the Control UI.
+    pub control_ui: bool,
     /// The inbound journal, the pairing store and the channel actors.
     pub channels: Arc<crate::channels::hub::Channels>,
     /// The WebSocket control plane (event bus, idempotency keys, `/gateway/clients`).
     pub control: Arc<crate::control::ControlPlane>,
     /// Which browser pages may use the gateway (`Origin`/`Host`; HTTP and the WebSocket upgrade).
     pub origins: origin::OriginPolicy,
+    /// The operator API every `/admin` route (and every WebSocket method) calls.
+    pub operator: Arc<Operator>,
 }
 
 /// Server tuning taken from the config.
@@ -161,8 +164,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(admin::panic_actor)
         .service(admin_metrics::prometheus)
         .service(admin_metrics::seed_metrics)
+        .service(admin_ops::health)
+        .service(admin_ops::logs)
+        .service(admin_ops::config)
         .service(admin_sessions::status)
         .service(admin_sessions::list)
+        .service(admin_sessions::history)
         .service(admin_sessions::traces)
         .service(admin_sessions::show)
         .service(admin_sessions::reset)

@@ -1,0 +1,54 @@
+//! The typed operator API (layer 5: above the engine, channels and monitor; below the web and
+//! control adapters, which it never imports).
+//!
+//! Every operator operation is written once here: a request struct and a response struct
+//! (serde, the JSON field names the gateway has always served), and one async method of
+//! [`Operator`] that implements it over narrow handles. Both transports are thin adapters over
+//! it: the HTTP routes (`web::admin_*`) turn path, query and body into the request struct
+//! ([`params::parse`]), the WebSocket methods (`control::methods`) turn `params` into it, and both
+//! serialise the answer or the [`ApiError`], whose code is the same on both. The CLI
+//! deserialises the same response structs.
+//!
+//! One file per area: [`health`] (and the probes' answers, with [`readiness`]), [`status`],
+//! [`sessions`], [`history`], [`traces`], [`pairing`], [`actors`], [`send`], [`logs`],
+//! [`config`], [`channels`].
+
+pub mod actors;
+pub mod channels;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod history;
+pub mod logs;
+pub mod operator;
+pub mod pairing;
+pub mod params;
+pub mod readiness;
+pub mod send;
+pub mod sessions;
+pub mod status;
+pub mod traces;
+
+pub use actors::{
+    Actor, ActorGetRequest, ActorList, ActorNode, ActorPanicRequest, ActorPanicked, ActorTree,
+    ActorsListRequest, ActorsTreeRequest,
+};
+pub use channels::{known_channel, ChannelStats, ChannelStatsRequest};
+pub use config::{ConfigAnswer, ConfigGetRequest};
+pub use error::{ApiError, ErrorBody, ErrorReply};
+pub use health::{Health, HealthRequest, Link, Live, Ready};
+pub use history::{History, HistoryMessage, HistoryRequest};
+pub use logs::{LogTail, LogsTailRequest};
+pub use operator::{ClientCount, Operator, OperatorParts};
+pub use pairing::{
+    PairingApproveRequest, PairingApproved, PairingList, PairingListRequest, PairingRevokeRequest,
+    PairingRevoked,
+};
+pub use readiness::Readiness;
+pub use send::{SendRequest, Sent};
+pub use sessions::{
+    SessionInfo, SessionList, SessionReset, SessionResetRequest, SessionShowRequest,
+    SessionsListRequest,
+};
+pub use status::{Status, StatusRequest};
+pub use traces::{RunTrace, TraceRecord, TraceStep, Traces, TracesRequest};
