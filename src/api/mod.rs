@@ -24,6 +24,7 @@ pub mod operator;
 pub mod pairing;
 pub mod params;
 pub mod readiness;
+pub mod scopes;
 pub mod send;
 pub mod sessions;
 pub mod status;

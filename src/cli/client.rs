@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::CliError;
-use crate::config::credentials::read_token_file;
 use crate::api::{ErrorBody, ErrorReply};
+use crate::config::credentials::read_token_file;
 use crate::config::AuthMode;
 use crate::config::{load_config, GatewayOptions};
 use crate::net::pinned::client_config;

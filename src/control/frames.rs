@@ -54,7 +54,7 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     pub const PROTOCOL_MISMATCH: &str = "PROTOCOL_MISMATCH";
     /// Refused for a missing scope (`details.code: "MISSING_SCOPE"`).
-    pub const FORBIDDEN: &str = super::super::scopes::FORBIDDEN;
+    pub const FORBIDDEN: &str = crate::api::scopes::FORBIDDEN;
 }
 
 /// An error answer.
@@ -90,7 +90,7 @@ impl ErrorShape {
     }
 
     /// The answer to a call the connection's scopes do not allow.
-    pub fn missing_scope(refusal: &super::scopes::MissingScope) -> Self {
+    pub fn missing_scope(refusal: &crate::api::scopes::MissingScope) -> Self {
         ErrorShape {
             details: Some(refusal.details()),
             ..ErrorShape::new(code::FORBIDDEN, refusal.to_string())

@@ -1,5 +1,5 @@
 //! The protocol's methods and the dispatch: an unknown method is refused, then the connection's
-//! scopes are checked against [`super::scopes`], then `idempotencyKey` is handled for
+//! scopes are checked against [`crate::api::scopes`], then `idempotencyKey` is handled for
 //! side-effecting methods, then the method runs.
 //!
 //! The operator methods are thin adapters over the operator API ([`crate::api::Operator`]): each
@@ -23,8 +23,8 @@ use super::chat;
 use super::connection::Outbox;
 use super::frames::{code, ErrorShape, Request};
 use super::idempotency::Claim;
-use super::scopes::{self, ScopeSet};
 use super::ControlPlane;
+use crate::api::scopes::{self, ScopeSet};
 use crate::api::{params, ApiError, Operator};
 use crate::sessions::router::SessionRouter;
 

@@ -24,7 +24,6 @@ pub mod frame_limit;
 pub mod frames;
 pub mod idempotency;
 pub mod methods;
-pub mod scopes;
 pub mod socket;
 
 use std::collections::BTreeMap;

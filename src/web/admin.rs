@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::auth::Authorized;
 use super::operator::{Answer, Req};
 use super::AppState;
+use crate::api::scopes::op;
 use crate::api::{self, params::flag, ApiError};
-use crate::control::scopes::op;
 
 /// `?flat=1` (or `true`, `yes`): the flat list sorted by path instead of the tree.
 #[derive(Debug, Deserialize)]

@@ -6,7 +6,7 @@ use pincer_actors::ActorState;
 
 use super::auth::Authorized;
 use super::AppState;
-use crate::control::scopes::op;
+use crate::api::scopes::op;
 
 #[get("/metrics")]
 pub async fn prometheus(

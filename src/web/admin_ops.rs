@@ -10,7 +10,7 @@ use super::auth::Authorized;
 use super::operator::{Answer, Req};
 use super::AppState;
 use crate::api;
-use crate::control::scopes::op;
+use crate::api::scopes::op;
 
 #[get("/admin/health")]
 pub async fn health(

@@ -1,7 +1,7 @@
 //! Authentication of HTTP requests: `Authorization: Bearer <token or password>`, compared in
 //! constant time, with the failed-attempt lockout applied before the credential is even looked at.
 //! Then authorization: each handler names its operation ([`Authorized<op::X>`](Authorized)), whose
-//! scope ([`crate::control::scopes`], the table the WebSocket methods use too) the request must
+//! scope ([`crate::api::scopes`], the table the WebSocket methods use too) the request must
 //! hold. A request holds every operator scope unless its [`SCOPES_HEADER`] narrows them.
 
 use std::marker::PhantomData;
@@ -16,9 +16,9 @@ use tracing::warn;
 
 use super::lockout::{Lockout, LockoutPolicy};
 use super::AppState;
+use crate::api::scopes::{self, MissingScope, Operation, ScopeSet};
 use crate::config::credentials::Credential;
 use crate::config::{AuthMode, Secret};
-use crate::control::scopes::{self, MissingScope, Operation, ScopeSet};
 
 /// Checks credentials for every protected route.
 #[derive(Debug)]

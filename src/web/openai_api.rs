@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::auth::Authorized;
 use super::AppState;
-use crate::control::scopes::op;
+use crate::api::scopes::op;
 use crate::sessions::key;
 use crate::sessions::submit::submit;
 use crate::sessions::RunEvent;

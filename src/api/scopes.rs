@@ -1,7 +1,7 @@
 //! Operator scopes: which operation needs which scope, for the WebSocket methods and for the HTTP
 //! routes that do the same things. One table ([`TABLE`]), read by
-//! [`super::methods::dispatch`] before a method runs and by the HTTP extractor
-//! [`crate::web::auth::Authorized`], so that the two transports cannot disagree.
+//! `control::methods::dispatch` before a method runs and by the HTTP extractor
+//! `web::auth::Authorized`, so that the two transports cannot disagree.
 //!
 //! The rules follow OpenClaw's (its `method-scopes` and `operator-scope-compat`): `operator.admin`
 //! satisfies every scope, `operator.write` also satisfies `operator.read`, and `operator.pairing`
@@ -218,7 +218,7 @@ macro_rules! scope_table {
         #[cfg(test)]
         const MARKERS: &[(&str, &str)] = &[$( (stringify!($marker), $name), )*];
 
-        /// One marker type per row of [`TABLE`], for [`crate::web::auth::Authorized`].
+        /// One marker type per row of [`TABLE`], for the HTTP extractor `web::auth::Authorized`.
         pub mod op {
             use super::*;
             $(
@@ -274,8 +274,9 @@ pub fn required(operation: &str) -> Requirement {
         .map_or(ADMIN, |rule| rule.requirement)
 }
 
-/// The table as the Markdown rows of `docs/architecture.md` (what the doc test compares).
-pub fn markdown_rows() -> Vec<String> {
+/// The table as the Markdown rows of `docs/architecture.md` (what the doc test compares);
+/// `ws_methods` are the WebSocket method names (the control plane's list, above this layer).
+pub fn markdown_rows(ws_methods: &[&str]) -> Vec<String> {
     TABLE
         .iter()
         .map(|rule| {
@@ -288,7 +289,7 @@ pub fn markdown_rows() -> Vec<String> {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let ws = if super::methods::METHODS.contains(&rule.operation) {
+            let ws = if ws_methods.contains(&rule.operation) {
                 "yes"
             } else {
                 "-"
@@ -536,7 +537,7 @@ mod tests {
             .lines()
             .filter(|line| line.starts_with("| `"))
             .collect();
-        let expected = markdown_rows();
+        let expected = markdown_rows(METHODS);
         assert_eq!(
             documented,
             expected,
