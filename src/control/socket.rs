@@ -1,6 +1,9 @@
-//! `GET /ws`: the WebSocket endpoint of the control plane.
+//! The WebSocket connections of the control plane, once upgraded.
 //!
-//! The handshake happens here, on the HTTP worker: the gateway sends `connect.challenge`, the
+//! The HTTP side (`web::ws_upgrade`, `GET /ws`) checks the page's origin, puts the frame limit
+//! on the socket and upgrades it, then hands it to [`accept`] with a [`Handshake`]: narrow
+//! handles, among them an [`Authenticate`] this module owns, so the control plane does not
+//! depend on the HTTP adapter. The handshake happens here, on the HTTP worker: the gateway sends `connect.challenge`, the
 //! client's first frame must be `req connect` (within 15 s, at most 64 KiB) with a protocol range
 //! that includes 3 and the gateway's token or password; a wrong first frame, a bad credential
 //! (counted by the auth lockout, like HTTP) or a protocol mismatch gets an error and the socket is
@@ -14,9 +17,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{get, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Message, Session};
-use pincer_actors::{ChildSpec, StartChild, TerminateChild};
+use pincer_actors::{ActorRef, ChildSpec, StartChild, TerminateChild};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, warn};
@@ -25,57 +27,85 @@ use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
 use super::frame_limit::FrameLimit;
 use super::frames::{self, code, parse_request, ErrorShape, Request, PROTOCOL};
 use super::methods::{Call, METHODS};
+use super::ControlPlane;
 use super::{Presence, EVENTS, PRE_AUTH_MAX, TICK};
 use crate::api::scopes::ScopeSet;
-use crate::web::auth::AuthRejection;
-use crate::web::connections::PendingProof;
-use crate::web::AppState;
+use crate::api::Operator;
+use crate::sessions::router::SessionRouter;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 
-#[get("/ws")]
-pub async fn upgrade(
-    request: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, actix_web::Error> {
-    // Browser pages of foreign origins are refused before anything is said: no challenge, no
-    // credential check (so no lockout entry), no hello. The upgrade itself completes so that the
-    // refusal reaches the page (a refused HTTP upgrade shows in a browser as a bare 1006).
-    let refusal = state
-        .origins
-        .check(&crate::web::origin::RequestFacts::of(&request, true))
-        .err();
-    // Every byte of the connection (an upgrade request's body included) passes the frame limit,
-    // which refuses an oversized frame by its header, before its payload is buffered.
-    let limit = FrameLimit::new(PRE_AUTH_MAX);
-    let body = web::Payload::from_request(&request, &mut limit.guard(body.into_inner())).await?;
-    let (response, session, stream) = actix_ws::handle(&request, body)?;
-    if let Some(refusal) = refusal {
-        warn!(peer = ?request.peer_addr(), code = refusal.code(), "WebSocket upgrade refused: {refusal}");
-        let error = ErrorShape::new(refusal.code(), refusal.to_string());
-        actix_web::rt::spawn(refuse(session, None, error));
-        return Ok(response);
-    }
+/// What a connection's handshake and its actor need: narrow handles the HTTP side (which owns
+/// credentials, origins and connection slots) hands over with each upgraded socket.
+#[derive(Clone)]
+pub struct Handshake {
+    /// The typed operator service the methods call.
+    pub operator: Arc<Operator>,
+    /// The event bus, presence, idempotency keys and `/gateway/clients`.
+    pub control: Arc<ControlPlane>,
+    /// Finds (or starts) session actors, for chat.
+    pub router: ActorRef<SessionRouter>,
+    /// Checks the credential of `connect` (and counts failures in the lockout).
+    pub auth: Arc<dyn Authenticate>,
+}
+
+/// Checks a credential, as the HTTP side's auth gate does for requests; owned here so that the
+/// control plane does not depend on the HTTP adapter.
+pub trait Authenticate: Send + Sync {
+    /// `header` is `Bearer <credential>` (or none); `origin` is the browser page, if any.
+    fn check(
+        &self,
+        peer: Option<IpAddr>,
+        origin: Option<&str>,
+        header: Option<&str>,
+        now: Instant,
+    ) -> Result<(), Refused>;
+}
+
+/// Why a credential was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// No credential was sent.
+    Missing,
+    /// The credential is wrong.
+    Invalid,
+    /// Too many failures from this client: it must wait.
+    LockedOut {
+        /// How long until it may try again.
+        retry_after: Duration,
+    },
+}
+
+/// Answers a socket whose upgrade the HTTP side refused (a foreign origin): `error` is sent
+/// before anything else, then the socket is closed (1008).
+pub fn refuse_upgrade(session: Session, error: ErrorShape) {
+    actix_web::rt::spawn(refuse(session, None, error));
+}
+
+/// Serves an upgraded socket: the handshake, then the connection's actor and its frames.
+/// `on_authenticated` runs once the client has proven itself (the connection keeps its place).
+pub fn accept(
+    handshake: Handshake,
+    session: Session,
+    stream: actix_ws::MessageStream,
+    limit: FrameLimit,
+    on_authenticated: Option<Box<dyn FnOnce() + Send>>,
+    peer: Option<IpAddr>,
+    origin: Option<String>,
+) {
     let stream = stream.max_frame_size(PRE_AUTH_MAX);
-    // Until `hello-ok`, a newcomer from the same address may take this connection's place.
-    let proof = request.extensions().get::<PendingProof>().cloned();
-    let peer = request.peer_addr().map(|a| a.ip());
-    let origin = request
-        .headers()
-        .get("origin")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let pre_auth = PreAuth { limit, proof };
-    actix_web::rt::spawn(serve(state, session, stream, pre_auth, peer, origin));
-    Ok(response)
+    let pre_auth = PreAuth {
+        limit,
+        on_authenticated,
+    };
+    actix_web::rt::spawn(serve(handshake, session, stream, pre_auth, peer, origin));
 }
 
 /// What holds an unauthenticated connection in check: its frame limit, and the connection
 /// tracker's note that it has not proven itself yet.
 struct PreAuth {
     limit: FrameLimit,
-    proof: Option<PendingProof>,
+    on_authenticated: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// Closes with a policy violation after sending `error` (as the answer to `id`, if known).
@@ -175,19 +205,19 @@ pub fn parse_connect(request: &Request) -> Result<Hello, ErrorShape> {
 
 /// Checks the `connect` request: [`parse_connect`], then its credential (which is dropped).
 fn check_connect(
-    state: &AppState,
+    handshake: &Handshake,
     request: &Request,
     peer: Option<IpAddr>,
     origin: Option<&str>,
 ) -> Result<Hello, ErrorShape> {
     let mut hello = parse_connect(request)?;
     let header = hello.credential.take().map(|c| format!("Bearer {c}"));
-    if let Err(rejection) = state
+    if let Err(rejection) = handshake
         .auth
         .check(peer, origin, header.as_deref(), Instant::now())
     {
         return Err(match rejection {
-            AuthRejection::LockedOut { retry_after } => ErrorShape {
+            Refused::LockedOut { retry_after } => ErrorShape {
                 retryable: true,
                 retry_after_ms: Some(retry_after.as_millis() as u64),
                 ..ErrorShape::new(
@@ -195,11 +225,11 @@ fn check_connect(
                     "unauthorized: too many failed authentication attempts (retry later)",
                 )
             },
-            AuthRejection::Missing => ErrorShape::new(
+            Refused::Missing => ErrorShape::new(
                 code::UNAUTHORIZED,
                 "unauthorized: connect.params.auth.token or .password is required",
             ),
-            AuthRejection::Invalid => ErrorShape::new(
+            Refused::Invalid => ErrorShape::new(
                 code::UNAUTHORIZED,
                 "unauthorized: invalid token or password",
             ),
@@ -209,14 +239,17 @@ fn check_connect(
 }
 
 async fn serve(
-    state: web::Data<AppState>,
+    state: Handshake,
     mut session: Session,
     mut stream: actix_ws::MessageStream,
     pre_auth: PreAuth,
     peer: Option<IpAddr>,
     origin: Option<String>,
 ) {
-    let PreAuth { limit, proof } = pre_auth;
+    let PreAuth {
+        limit,
+        on_authenticated,
+    } = pre_auth;
     let control = Arc::clone(&state.control);
     let mut nonce = [0u8; 16];
     let _ = getrandom::fill(&mut nonce);
@@ -355,8 +388,8 @@ async fn serve(
     }
     info!(conn = %conn_id, client = %who, scopes = %hello.scopes, "operator connected over WebSocket");
     // Authenticated: frames up to `maxPayload` from now on, and the connection keeps its place.
-    if let Some(proof) = &proof {
-        proof.prove();
+    if let Some(authenticated) = on_authenticated {
+        authenticated();
     }
     let max_payload = control.limits.max_payload;
     limit.raise(max_payload);
@@ -396,7 +429,7 @@ const ACTOR_STOPPED: &str = "the connection actor stopped";
 
 /// Moves frames until the connection ends; why it ended.
 async fn pump(
-    state: &AppState,
+    state: &Handshake,
     session: &mut Session,
     stream: &mut actix_ws::MessageStream,
     mut outbox: OutboxReader,

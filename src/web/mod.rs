@@ -27,6 +27,7 @@ pub mod probes;
 pub mod rate_limit;
 pub mod request_guard;
 pub mod timeout;
+pub mod ws_upgrade;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -176,7 +177,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(openai_api::chat_completions)
         .service(openai_api::models)
         .configure(crate::channels::routes)
-        .service(crate::control::socket::upgrade)
+        .service(ws_upgrade::upgrade)
         .service(admin_channels::status)
         .service(admin_channels::list_pairing)
         .service(admin_channels::approve)
