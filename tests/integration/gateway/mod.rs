@@ -1,0 +1,13 @@
+//! The gateway process: start-up, authentication, the origin and host guard, scopes, TLS,
+//! Tailscale, readiness, connection limits, mailbox depths and the Control UI in Chromium.
+
+mod auth;
+mod connection_limits;
+mod control_ui;
+mod mailbox_depth;
+mod origin;
+mod readiness;
+mod scopes;
+mod start;
+mod tailscale;
+mod tls;
