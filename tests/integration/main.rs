@@ -11,8 +11,8 @@
 //! - `config`: configuration errors and the redaction of secrets;
 //! - `emulators`: self-tests of the provider, Graph API and Bot API emulators;
 //! - `engine`: agent turns, sessions, a run restarted mid-turn;
-//! - `gateway`: start-up, auth, origins, scopes, TLS, Tailscale, readiness, connection limits,
-//!   mailbox depths, the Control UI in Chromium;
+//! - `gateway`: start-up, auth (and the walk of every route), origins, scopes, TLS, Tailscale,
+//!   readiness, connection limits, mailbox depths, the Control UI in Chromium;
 //! - `logging`, `monitoring`: log files and shipping; `/metrics`, alerts and the memory guard;
 //! - `providers`: the provider clients' streams and errors;
 //! - `tools`: the agent's tools end to end, as actors, and their sandbox;

@@ -1,5 +1,6 @@
-//! The gateway process: start-up, authentication, the origin and host guard, scopes, TLS,
-//! Tailscale, readiness, connection limits, mailbox depths and the Control UI in Chromium.
+//! The gateway process: start-up, authentication (and the walk of every route), the origin and
+//! host guard, scopes, TLS, Tailscale, readiness, connection limits, mailbox depths and the
+//! Control UI in Chromium.
 
 mod auth;
 mod connection_limits;
@@ -7,6 +8,7 @@ mod control_ui;
 mod mailbox_depth;
 mod origin;
 mod readiness;
+mod routes;
 mod scopes;
 mod start;
 mod tailscale;
