@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::client::Client;
 use crate::common::Result;
-use crate::emulators::graph;
 use crate::setup::sender;
 use crate::{APP_SECRET, PNID};
+use pincer_emulators::graph;
 
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -35,9 +35,6 @@
 //! figure (`common::figure`). Linux only (`/proc`). Targets (issue 4): ≥ 1,500 messages/s;
 //! p99 < 20 ms at 800 messages/s; the soak must lose no message.
 
-#[path = "../../tests/support/emulators/mod.rs"]
-mod emulators;
-
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -55,9 +52,9 @@ use common::figure::{emit, Target};
 use common::gateway::Gateway;
 use common::procfs::{clock_ticks_per_sec, cpu_ticks, rss_kib};
 use common::{Result, PINCER_BIN};
-use emulators::graph::GraphApi;
-use emulators::Emulator;
 use load::Outcome;
+use pincer_emulators::graph::GraphApi;
+use pincer_emulators::Emulator;
 
 const PNID: &str = "1065403522";
 const APP_SECRET: &str = "bench-app-secret";

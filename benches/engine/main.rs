@@ -1,5 +1,5 @@
 //! Agent-engine benchmark: chat turns through a real `pincer gateway` against an emulated OpenAI
-//! provider (`tests/support/emulators/`, running inside this process).
+//! provider (the `pincer-emulators` crate in `tests/emulators/`, running inside this process).
 //!
 //! Run it through `scripts/bench` (all benchmarks, several runs, `docs/BENCHMARKS.md`;
 //! `scripts/bench --only engine` for this one), or alone with `cargo bench --bench engine`
@@ -56,9 +56,6 @@
 //! prints the results as text and JSON; the gateway process, the HTTP client and `/proc` are in
 //! `benches/common/`, shared with the other benches.
 
-#[path = "../../tests/support/emulators/mod.rs"]
-mod emulators;
-
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -72,8 +69,8 @@ use common::gateway::{Gateway, Spec};
 use common::procfs::{clock_ticks_per_sec, rss_kib};
 use common::{Result, PINCER_BIN};
 use cpu::CpuProbe;
-use emulators::Emulator;
 use load::{check_run, run, Plan, Target};
+use pincer_emulators::Emulator;
 use report::{print, progress, Memory, Report};
 
 const SESSIONS: usize = 1_000;

@@ -20,9 +20,6 @@
 //! The gateway is started by `common::gateway`; `--json` adds one JSON line per figure
 //! (`common::figure`, what `scripts/bench` collects).
 
-#[path = "../../tests/support/emulators/mod.rs"]
-mod emulators;
-
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -35,7 +32,7 @@ use common::figure::{count, emit, Target};
 use common::gateway::{Gateway, Spec};
 use common::procfs::rss_kib;
 use common::{Result, PINCER_BIN};
-use emulators::{Emulator, Reply};
+use pincer_emulators::{Emulator, Reply};
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 

@@ -1,5 +1,5 @@
 //! Library-level round trips: create while a writer appends, verify, restore into an empty
-//! installation. The command-line behaviour is covered by `tests/backup.rs`.
+//! installation. The command-line behaviour is covered by `tests/integration/commands/backup.rs`.
 
 use std::fs;
 use std::io::{Read, Write};

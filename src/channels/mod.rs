@@ -36,8 +36,6 @@ pub mod setup;
 pub mod stats;
 pub mod transport;
 
-pub use registry::routes;
-
 /// Declares the channels: for each `name => Plugin`, the channel's folder `name/` and its
 /// plug-in's place in [`CHANNELS`] (read through [`registry::PLUGINS`]). Adding a channel is its
 /// folder and one line in the call below.

@@ -7,8 +7,8 @@
 //! [`ChannelSection`], found by the plug-in's name: the sections live in
 //! `src/config/channels/<name>.rs`, since the config layer imports no channel); how it starts
 //! ([`ChannelPlugin::start`]: its transport, its actor and other children, the state its
-//! webhook routes read); its routes (public, each with its own signature check, reading the hub,
-//! never the web layer's state); its transport alone (the CLI without a gateway); the ids of its
+//! webhook routes read); its webhooks ([`Webhook`]: public, each with its own signature check,
+//! reading the hub, never the web layer's state); its transport alone (the CLI without a gateway); the ids of its
 //! doctor and audit checks; its onboarding questions ([`super::setup`]); its pairing words
 //! ([`Labels::sender_id`]) and session-key rules ([`ChannelPlugin::session_origin`]).
 
@@ -31,6 +31,19 @@ use crate::config::Config;
 use crate::sessions::key::Origin;
 use crate::sessions::router::SessionRouter;
 
+/// One webhook route of a channel, as the gateway's route table lists it.
+#[derive(Clone, Copy)]
+pub struct Webhook {
+    /// The methods its handler answers.
+    pub methods: &'static [&'static str],
+    /// Its path pattern, as its handler's attribute declares it.
+    pub path: &'static str,
+    /// What authenticates a request in place of the gateway's credential.
+    pub check: &'static str,
+    /// Adds its handler to a service config.
+    pub register: fn(&mut actix_web::web::ServiceConfig),
+}
+
 /// One chat channel.
 pub trait ChannelPlugin: Send + Sync + 'static {
     /// Its names: `channel` (`whatsapp`) is its key under `channels` in the config, its name in
@@ -47,10 +60,13 @@ pub trait ChannelPlugin: Send + Sync + 'static {
     /// --notify`, `pincer message send`).
     fn transport(&self, config: &Config, http: reqwest::Client) -> Arc<dyn Transport>;
 
-    /// Registers its webhook routes, if it has any. They are public (the platform cannot hold
-    /// the gateway's credential): each checks the platform's own signature or secret, and reads
-    /// the hub ([`super::hub::Channels`], `web::Data<Channels>`) for its state.
-    fn routes(&self, _routes: &mut actix_web::web::ServiceConfig) {}
+    /// Its webhook routes, if it has any. They are public (the platform cannot hold the
+    /// gateway's credential): each checks the platform's own signature or secret, and reads the
+    /// hub ([`super::hub::Channels`], `web::Data<Channels>`) for its state. Declared rather than
+    /// registered, so that the gateway's route table (and the test walking it) lists them.
+    fn webhooks(&self) -> &'static [Webhook] {
+        &[]
+    }
 
     /// The stable ids of its `pincer doctor` and `pincer security audit` checks.
     fn check_ids(&self) -> CheckIds;

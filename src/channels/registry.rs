@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use super::plugin::ChannelPlugin;
+use super::plugin::{ChannelPlugin, Webhook};
 
 /// Every channel, in the order they are started, asked about during onboarding and reported.
 pub static PLUGINS: &[&dyn ChannelPlugin] =
@@ -35,10 +35,8 @@ pub fn find(name: &str) -> Option<&'static dyn ChannelPlugin> {
 
 /// Every channel's webhook routes, for the gateway's route table. Public routes: each checks its
 /// platform's signature or secret. Their handlers read the hub as `web::Data<Channels>`.
-pub fn routes(routes: &mut actix_web::web::ServiceConfig) {
-    for plugin in PLUGINS {
-        plugin.routes(routes);
-    }
+pub fn webhooks() -> impl Iterator<Item = &'static Webhook> {
+    PLUGINS.iter().flat_map(|plugin| plugin.webhooks())
 }
 
 #[cfg(test)]

@@ -1,16 +1,22 @@
 //! Authentication of HTTP requests: `Authorization: Bearer <token or password>`, compared in
 //! constant time, with the failed-attempt lockout applied before the credential is even looked at.
-//! Then authorization: each handler names its operation ([`Authorized<op::X>`](Authorized)), whose
-//! scope ([`crate::api::scopes`], the table the WebSocket methods use too) the request must
-//! hold. A request holds every operator scope unless its [`SCOPES_HEADER`] narrows them.
+//! [`require`] is the middleware of the authenticated scope every protected route lives in (see
+//! [`super::routes`]): it refuses a request without a valid credential before routing reaches a
+//! handler. Then authorization: each handler names its operation
+//! ([`Authorized<op::X>`](Authorized)), whose scope ([`crate::api::scopes`], the table the
+//! WebSocket methods use too) the request must hold. A request holds every operator scope unless
+//! its [`SCOPES_HEADER`] narrows them.
 
 use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 use tracing::warn;
 
@@ -199,8 +205,38 @@ fn authorize<O: Operation>(request: &HttpRequest) -> Result<Authorized<O>, Refus
     })
 }
 
-/// Checks the request's credential with the [`AuthGate`].
+/// The mark [`require`] leaves on a request whose credential it accepted, so that the handler's
+/// [`Authorized`] does not check (and count) the same credential again.
+#[derive(Debug, Clone, Copy)]
+struct Authenticated;
+
+/// The middleware of the authenticated scope (installed with `middleware::from_fn`): a request
+/// without a valid credential gets 401 (429 while its client is locked out) and never reaches
+/// routing inside the scope, let alone a handler.
+pub async fn require(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    match authenticate(request.request()) {
+        Ok(()) => {
+            request.extensions_mut().insert(Authenticated);
+            next.call(request)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
+        Err(rejection) => {
+            let response = rejection.error_response();
+            Ok(request.into_response(response).map_into_right_body())
+        }
+    }
+}
+
+/// Checks the request's credential with the [`AuthGate`] (once: a request [`require`] accepted
+/// is not checked again).
 fn authenticate(request: &HttpRequest) -> Result<(), AuthRejection> {
+    if request.extensions().contains::<Authenticated>() {
+        return Ok(());
+    }
     let Some(state) = request.app_data::<web::Data<AppState>>() else {
         return Err(AuthRejection::Missing);
     };

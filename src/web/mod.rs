@@ -26,6 +26,7 @@ pub mod origin;
 pub mod probes;
 pub mod rate_limit;
 pub mod request_guard;
+pub mod routes;
 pub mod timeout;
 pub mod ws_upgrade;
 
@@ -126,6 +127,7 @@ impl WebServer {
         let request_timeout =
             web::Data::new(timeout::RequestTimeout(self.settings.request_timeout));
         let metrics = Arc::clone(&self.state.monitor.metrics);
+        let metrics_public = self.state.metrics_public;
         let app = move || {
             let metrics = Arc::clone(&metrics);
             App::new()
@@ -138,7 +140,7 @@ impl WebServer {
                 .wrap(actix_web::middleware::from_fn(move |request, next| {
                     crate::monitor::http::count(Arc::clone(&metrics), request, next)
                 }))
-                .configure(routes)
+                .configure(|config| all_routes(config, metrics_public))
         };
         listen::server(
             listen::Listen {
@@ -153,38 +155,11 @@ impl WebServer {
     }
 }
 
-/// Every route the gateway serves.
-pub fn routes(config: &mut web::ServiceConfig) {
+/// Every route the gateway serves (from [`routes::table`]: protected ones in the authenticated
+/// scope), the query-string error shape, and the JSON 404 for everything else.
+pub fn all_routes(config: &mut web::ServiceConfig, metrics_public: bool) {
+    routes::register(config, metrics_public);
     config
-        .service(probes::healthz)
-        .service(probes::health)
-        .service(probes::readyz)
-        .service(probes::ready)
-        .service(admin::list_actors)
-        .service(admin::get_actor)
-        .service(admin::panic_actor)
-        .service(admin_metrics::prometheus)
-        .service(admin_metrics::seed_metrics)
-        .service(admin_ops::health)
-        .service(admin_ops::logs)
-        .service(admin_ops::config)
-        .service(admin_sessions::status)
-        .service(admin_sessions::list)
-        .service(admin_sessions::history)
-        .service(admin_sessions::traces)
-        .service(admin_sessions::show)
-        .service(admin_sessions::reset)
-        .service(openai_api::chat_completions)
-        .service(openai_api::models)
-        .configure(crate::channels::routes)
-        .service(ws_upgrade::upgrade)
-        .service(admin_channels::status)
-        .service(admin_channels::list_pairing)
-        .service(admin_channels::approve)
-        .service(admin_channels::revoke)
-        .service(admin_channels::send)
-        .service(control_ui::index)
-        .service(control_ui::ui_asset)
         .app_data(
             web::QueryConfig::default().error_handler(|error, _request| {
                 let message = error.to_string();

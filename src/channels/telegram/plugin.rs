@@ -9,7 +9,9 @@ use super::api::BotClient;
 use super::poller::Poller;
 use super::LABELS;
 use crate::channels::hub::ChannelsError;
-use crate::channels::plugin::{ActorOptions, ChannelPlugin, CheckIds, StartContext, Started};
+use crate::channels::plugin::{
+    ActorOptions, ChannelPlugin, CheckIds, StartContext, Started, Webhook,
+};
 use crate::channels::setup::{Ask, ChannelAnswer, SetupAsk, SetupError, SetupFlag};
 use crate::channels::transport::{Labels, Transport};
 use crate::config::channels::ChannelSection;
@@ -78,8 +80,15 @@ impl ChannelPlugin for Telegram {
         Arc::new(BotClient::new(&config.channels.telegram, http))
     }
 
-    fn routes(&self, routes: &mut actix_web::web::ServiceConfig) {
-        routes.service(super::routes::receive);
+    fn webhooks(&self) -> &'static [Webhook] {
+        &[Webhook {
+            methods: &["POST"],
+            path: "/webhooks/telegram",
+            check: "Telegram's X-Telegram-Bot-Api-Secret-Token header",
+            register: |routes| {
+                routes.service(super::routes::receive);
+            },
+        }]
     }
 
     fn check_ids(&self) -> CheckIds {

@@ -7,7 +7,9 @@ use std::time::Duration;
 use super::client::GraphClient;
 use super::LABELS;
 use crate::channels::hub::ChannelsError;
-use crate::channels::plugin::{ActorOptions, ChannelPlugin, CheckIds, StartContext, Started};
+use crate::channels::plugin::{
+    ActorOptions, ChannelPlugin, CheckIds, StartContext, Started, Webhook,
+};
 use crate::channels::setup::{Ask, ChannelAnswer, SetupAsk, SetupError, SetupFlag};
 use crate::channels::transport::{Labels, Transport};
 use crate::config::channels::ChannelSection;
@@ -60,10 +62,25 @@ impl ChannelPlugin for WhatsApp {
         Arc::new(GraphClient::new(&config.channels.whatsapp, http))
     }
 
-    fn routes(&self, routes: &mut actix_web::web::ServiceConfig) {
-        routes
-            .service(super::routes::verify)
-            .service(super::routes::receive);
+    fn webhooks(&self) -> &'static [Webhook] {
+        &[
+            Webhook {
+                methods: &["GET"],
+                path: "/webhooks/whatsapp",
+                check: "Meta's subscription handshake, answered only with the verify token",
+                register: |routes| {
+                    routes.service(super::routes::verify);
+                },
+            },
+            Webhook {
+                methods: &["POST"],
+                path: "/webhooks/whatsapp",
+                check: "signed by Meta: X-Hub-Signature-256, an HMAC with the app secret",
+                register: |routes| {
+                    routes.service(super::routes::receive);
+                },
+            },
+        ]
     }
 
     fn check_ids(&self) -> CheckIds {

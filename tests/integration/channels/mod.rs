@@ -1,0 +1,8 @@
+//! The channels against their emulators: WhatsApp (Cloud API) and Telegram (Bot API) turns,
+//! DM pairing, and exactly-once answers across `kill -9` (also with collected turns).
+
+mod collect_crash;
+mod crash;
+mod pairing;
+mod telegram;
+mod whatsapp;

@@ -1,0 +1,6 @@
+//! The agent engine: turns end to end against the provider emulators, sessions, and a run
+//! restarted by its supervisor mid-turn.
+
+mod run_restart;
+mod sessions;
+mod turns;

@@ -1,0 +1,4 @@
+//! The provider clients against the OpenAI and Anthropic emulators: streams, and errors.
+
+mod errors;
+mod streams;

@@ -1,0 +1,4 @@
+//! The WebSocket control protocol and its limits.
+
+mod limits;
+mod protocol;
