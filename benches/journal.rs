@@ -18,6 +18,11 @@
 //! `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench` collects).
 //! No target was set for these figures.
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 // Only the figure line of `benches/common/` (no gateway here); not every `Target` is used.
 #[allow(dead_code)]
 #[path = "common/figure.rs"]

@@ -25,6 +25,11 @@
 //! adds one JSON line per figure (`common::figure`, what `scripts/bench`
 //! collects) and one object with every detail.
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 #[path = "common/mod.rs"]
 mod common;
 

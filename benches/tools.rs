@@ -16,6 +16,11 @@
 //! p99 under 100 µs (the sequential run). `--json` adds one JSON line per figure
 //! (`common::figure`, what `scripts/bench` collects).
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 // Only the figure line of `benches/common/` (no gateway here); not every `Target` is used.
 #[allow(dead_code)]
 #[path = "common/figure.rs"]

@@ -13,12 +13,12 @@ pub fn now_ms() -> u64 {
 }
 
 /// Seconds since the Unix epoch.
-pub fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     now_ms() / 1000
 }
 
 /// Year, month, day, hour, minute, second (UTC) of a Unix time in seconds.
-pub fn civil(secs: u64) -> (u64, u64, u64, u64, u64, u64) {
+pub(crate) fn civil(secs: u64) -> (u64, u64, u64, u64, u64, u64) {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let z = days + 719_468;
@@ -34,7 +34,7 @@ pub fn civil(secs: u64) -> (u64, u64, u64, u64, u64, u64) {
 }
 
 /// Days since 1970-01-01 of a civil date.
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
@@ -44,18 +44,18 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time in seconds.
-pub fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     let (y, mo, d, h, mi, s) = civil(secs);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 /// Now, as RFC 3339.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     rfc3339(now_secs())
 }
 
 /// `YYYYmmdd-HHMMSS` (UTC) of a Unix time in seconds: sorts by time, safe in file names.
-pub fn file_stamp(secs: u64) -> String {
+pub(crate) fn file_stamp(secs: u64) -> String {
     let (y, mo, d, h, mi, s) = civil(secs);
     format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}")
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 /// The largest encoded value, in bytes (16 MiB): the bound on what [`decode`] may allocate and on
 /// what [`encode`] produces.
-pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 type Bounded = Configuration<config::LittleEndian, config::Varint, Limit<MAX_BYTES>>;
 
@@ -38,7 +38,7 @@ pub enum CodecError {
 
 /// Encodes `value`; fails if serde does, or if the result is larger than [`MAX_BYTES`] (it could
 /// not be decoded again).
-pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
     let bytes = bincode::serde::encode_to_vec(value, config::standard())?;
     if bytes.len() > MAX_BYTES {
         return Err(CodecError::TooLarge { len: bytes.len() });
@@ -48,7 +48,7 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
 
 /// Decodes one value that must span all of `bytes`. Never panics and never allocates more than
 /// about [`MAX_BYTES`], whatever the input.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     let (value, read) = bincode::serde::decode_from_slice(bytes, bounded())?;
     if read != bytes.len() {
         return Err(CodecError::TrailingBytes {

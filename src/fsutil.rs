@@ -8,7 +8,7 @@ use std::path::Path;
 /// Writes `contents` to `path` with mode 0600, atomically: a temp file in the same folder is
 /// written and fsynced, then renamed over `path`, then the folder is fsynced so the rename
 /// itself survives a power cut.
-pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()
@@ -39,7 +39,7 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// Creates `dir` (and parents) with mode 0700 where it does not exist yet.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

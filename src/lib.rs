@@ -40,26 +40,26 @@
 
 pub mod agent;
 pub mod api;
-pub mod backup;
-pub mod cache;
+pub(crate) mod backup;
+pub(crate) mod cache;
 pub mod channels;
 pub mod cli;
-pub mod clock;
-pub mod codec;
+pub(crate) mod clock;
+pub(crate) mod codec;
 pub mod config;
 pub mod control;
 pub mod exit;
-pub mod fsutil;
+pub(crate) mod fsutil;
 pub mod gateway;
 pub mod logging;
-pub mod monitor;
+pub(crate) mod monitor;
 pub mod net;
-pub mod onboard;
-pub mod ops;
-pub mod paths;
+pub(crate) mod onboard;
+pub(crate) mod ops;
+pub(crate) mod paths;
 pub mod providers;
-pub mod runtime_file;
-pub mod service;
+pub(crate) mod runtime_file;
+pub(crate) mod service;
 pub mod sessions;
 pub mod web;
 

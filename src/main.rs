@@ -1,6 +1,11 @@
 //! The `pincer` binary: parses the command line, runs the command, and turns its outcome into an
 //! exit code (see `pincer::exit`). All logic lives in the library.
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 use clap::Parser;
 use pincer::cli::{self, Cli, Command};
 use pincer::config::GatewayOptions;

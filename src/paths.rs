@@ -19,10 +19,10 @@ use directories::ProjectDirs;
 
 /// File name of the config inside `PINCER_HOME` or the platform config
 /// directory; JSON5 so users can comment their settings.
-pub const CONFIG_FILE_NAME: &str = "pincer.json5";
+pub(crate) const CONFIG_FILE_NAME: &str = "pincer.json5";
 
 /// File name of the secrets file inside the state directory (see [`crate::config::secrets`]).
-pub const SECRETS_FILE_NAME: &str = "secrets.env";
+pub(crate) const SECRETS_FILE_NAME: &str = "secrets.env";
 
 /// Why the file layout could not be worked out or prepared.
 #[derive(Debug, thiserror::Error)]

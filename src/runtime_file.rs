@@ -27,7 +27,7 @@ pub struct RuntimeInfo {
 }
 
 /// Writes the runtime file atomically (a temporary file, synced, then renamed over it).
-pub fn write_runtime(path: &Path, info: &RuntimeInfo) -> std::io::Result<()> {
+pub(crate) fn write_runtime(path: &Path, info: &RuntimeInfo) -> std::io::Result<()> {
     let temp = path.with_extension("json.tmp");
     let body = serde_json::to_vec_pretty(info).map_err(std::io::Error::other)?;
     let mut file = File::create(&temp)?;
@@ -37,13 +37,13 @@ pub fn write_runtime(path: &Path, info: &RuntimeInfo) -> std::io::Result<()> {
 }
 
 /// Reads a runtime file, if present and well-formed.
-pub fn read_runtime(path: &Path) -> Option<RuntimeInfo> {
+pub(crate) fn read_runtime(path: &Path) -> Option<RuntimeInfo> {
     let text = fs::read(path).ok()?;
     serde_json::from_slice(&text).ok()
 }
 
 /// Whether a process with this pid exists (Linux: `/proc/<pid>`; elsewhere assumed alive).
-pub fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
         Path::new(&format!("/proc/{pid}")).exists()
     } else {

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-pub mod sandbox;
+pub(crate) mod sandbox;
 
 /// The unit's name.
-pub const UNIT: &str = "pincer-gateway.service";
+pub(crate) const UNIT: &str = "pincer-gateway.service";
 
 #[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
+pub(crate) enum ServiceError {
     #[error("systemd is not available here (`systemctl --user` could not run: {0})")]
     NoSystemd(String),
     /// `systemctl` exists but there is no systemd user manager to talk to (a container, a
@@ -55,7 +55,7 @@ pub struct UnitSpec {
 
 /// How the service ended up after [`install`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Readiness {
+pub(crate) enum Readiness {
     /// The gateway sent `READY=1` (the unit is `active`).
     Ready,
     /// The unit failed (bad config, port taken, ...); the last state systemd reported.
@@ -65,7 +65,7 @@ pub enum Readiness {
 }
 
 /// The unit file's text.
-pub fn render_unit(spec: &UnitSpec) -> String {
+pub(crate) fn render_unit(spec: &UnitSpec) -> String {
     let mut exec = format!("{} gateway", quote(&spec.executable));
     if let Some(config) = &spec.config {
         exec.push_str(&format!(" --config {}", quote(config)));
@@ -121,7 +121,7 @@ fn quote(path: &Path) -> String {
 }
 
 /// `$XDG_CONFIG_HOME/systemd/user/pincer-gateway.service` (or `~/.config/...`).
-pub fn unit_path() -> Result<PathBuf, ServiceError> {
+pub(crate) fn unit_path() -> Result<PathBuf, ServiceError> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
@@ -131,7 +131,7 @@ pub fn unit_path() -> Result<PathBuf, ServiceError> {
 }
 
 /// Runs `systemctl --user <args>`.
-pub fn systemctl(args: &[&str]) -> Result<Output, ServiceError> {
+pub(crate) fn systemctl(args: &[&str]) -> Result<Output, ServiceError> {
     Command::new("systemctl")
         .arg("--user")
         .args(args)
@@ -152,7 +152,7 @@ fn checked(args: &[&str]) -> Result<Output, ServiceError> {
 }
 
 /// Checks that a systemd user manager answers, so that nothing is written when it cannot work.
-pub fn check_user_session() -> Result<(), ServiceError> {
+pub(crate) fn check_user_session() -> Result<(), ServiceError> {
     let output = systemctl(&["show-environment"])?;
     if output.status.success() {
         Ok(())
@@ -164,7 +164,7 @@ pub fn check_user_session() -> Result<(), ServiceError> {
 }
 
 /// Whether the unit is running now (`systemctl --user is-active` says `active`).
-pub fn is_active() -> bool {
+pub(crate) fn is_active() -> bool {
     systemctl(&["is-active", UNIT])
         .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "active")
 }
@@ -172,7 +172,7 @@ pub fn is_active() -> bool {
 /// Writes the unit, reloads systemd, enables and starts it (restarts it when it was already
 /// running, so that it picks up a new config), and waits (up to `wait`) until the gateway has
 /// reported READY (the unit turns `active`) or the unit failed.
-pub fn install(spec: &UnitSpec, wait: Duration) -> Result<Readiness, ServiceError> {
+pub(crate) fn install(spec: &UnitSpec, wait: Duration) -> Result<Readiness, ServiceError> {
     // Fail early, before writing anything, when systemd cannot be reached.
     check_user_session()?;
     let was_active = is_active();
@@ -196,7 +196,7 @@ pub fn install(spec: &UnitSpec, wait: Duration) -> Result<Readiness, ServiceErro
 }
 
 /// Polls the unit's state until it is `active` (READY was sent), `failed`, or `wait` has passed.
-pub fn wait_ready(wait: Duration) -> Result<Readiness, ServiceError> {
+pub(crate) fn wait_ready(wait: Duration) -> Result<Readiness, ServiceError> {
     let deadline = Instant::now() + wait;
     loop {
         let state = checked(&["show", "-p", "ActiveState", "--value", UNIT])?;
@@ -211,7 +211,7 @@ pub fn wait_ready(wait: Duration) -> Result<Readiness, ServiceError> {
 }
 
 /// Stops, disables and removes the unit.
-pub fn uninstall() -> Result<(), ServiceError> {
+pub(crate) fn uninstall() -> Result<(), ServiceError> {
     let path = unit_path()?;
     let _ = systemctl(&["disable", "--now", UNIT])?;
     match std::fs::remove_file(&path) {

@@ -26,6 +26,9 @@
 //! - `supervisor/`: the `Supervisor` actor (`mod.rs`) and its spec and messages (`spec.rs`);
 //!   `root.rs`: starting a tree and waiting for it.
 
+// The kit is a library others build on: every public item says why it exists.
+#![warn(missing_docs)]
+
 mod address;
 mod child;
 mod exit;

@@ -8,6 +8,11 @@
 //!
 //! Per-message cost is a handful of relaxed atomics; nothing here takes a lock.
 
+#![allow(
+    unsafe_code,
+    reason = "the busy gauge stores a `&'static str` behind an atomic pointer, read back in `snapshot`"
+)]
+
 use std::marker::PhantomData;
 use std::ptr;
 use std::sync::atomic::Ordering::{Acquire, Release};

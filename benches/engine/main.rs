@@ -56,6 +56,11 @@
 //! prints the results as text and JSON; the gateway process, the HTTP client and `/proc` are in
 //! `benches/common/`, shared with the other benches.
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -16,6 +16,11 @@
 //! (`cargo bench` runs every bench), it says so and does nothing. Layout: this file reads and
 //! aggregates; `markdown.rs` renders.
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 mod markdown;
 
 use std::collections::BTreeMap;

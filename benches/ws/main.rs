@@ -20,6 +20,11 @@
 //! The gateway is started by `common::gateway`; `--json` adds one JSON line per figure
 //! (`common::figure`, what `scripts/bench` collects).
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

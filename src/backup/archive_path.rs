@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use super::select::state_file_excluded;
 
 /// The manifest's archive path.
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 /// The config file's archive path, whatever the file is called on disk.
-pub const CONFIG: &str = "config/pincer.json5";
+pub(crate) const CONFIG: &str = "config/pincer.json5";
 
 /// Which part of the installation an archive path belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Area {
+pub(crate) enum Area {
     /// The config file.
     Config,
     /// Something under the state directory.
@@ -30,7 +30,7 @@ pub enum Area {
 
 /// A checked archive path of a file (never the manifest).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchivePath {
+pub(crate) struct ArchivePath {
     /// The part of the installation.
     pub area: Area,
     /// The path below the area's root (empty for [`Area::Config`]); only normal components.
@@ -39,7 +39,12 @@ pub struct ArchivePath {
 
 impl ArchivePath {
     /// Where this file goes, given the installation's roots.
-    pub fn destination(&self, config_file: &Path, state_dir: &Path, workspace: &Path) -> PathBuf {
+    pub(crate) fn destination(
+        &self,
+        config_file: &Path,
+        state_dir: &Path,
+        workspace: &Path,
+    ) -> PathBuf {
         match self.area {
             Area::Config => config_file.to_path_buf(),
             Area::State => state_dir.join(&self.relative),
@@ -49,7 +54,7 @@ impl ArchivePath {
 }
 
 /// Checks an archive path; the error says what is wrong with it, for a verification report.
-pub fn parse(path: &str) -> Result<ArchivePath, String> {
+pub(crate) fn parse(path: &str) -> Result<ArchivePath, String> {
     let unsafe_path = || {
         format!("unsafe path {path:?} in the archive (absolute, empty, or containing `.`/`..`): refusing it")
     };
@@ -93,7 +98,7 @@ pub fn parse(path: &str) -> Result<ArchivePath, String> {
 
 /// Joins a root-relative path's components with `/` for the archive, or `None` when a component
 /// is not UTF-8 (the manifest is JSON).
-pub fn join(prefix: &str, relative: &Path) -> Option<String> {
+pub(crate) fn join(prefix: &str, relative: &Path) -> Option<String> {
     let mut out = prefix.to_string();
     for component in relative.components() {
         out.push('/');

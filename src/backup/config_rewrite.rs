@@ -20,14 +20,14 @@ use super::json5_spans::{scan, Member};
 use super::layout::expand;
 
 /// The key paths that name the main agent's workspace, in the gateway's order of precedence.
-pub const WORKSPACE_KEYS: [&[&str]; 2] = [
+pub(crate) const WORKSPACE_KEYS: [&[&str]; 2] = [
     &["agent", "workspace"],
     &["agents", "defaults", "workspace"],
 ];
 
 /// Why a config's workspace could not be rewritten.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RewriteError {
+pub(crate) enum RewriteError {
     #[error("its text is not valid JSON5 ({0})")]
     Syntax(String),
     #[error("the workspace path {0:?} is not valid UTF-8")]
@@ -38,7 +38,7 @@ pub enum RewriteError {
 
 /// The workspace setting of a parsed config as the gateway reads it: `agent.workspace`, else
 /// `agents.defaults.workspace`; `None` when unset or empty (the default under the state dir).
-pub fn configured_workspace(config: &Value) -> Option<&str> {
+pub(crate) fn configured_workspace(config: &Value) -> Option<&str> {
     WORKSPACE_KEYS
         .iter()
         .find_map(|keys| keys.iter().try_fold(config, |v, k| v.get(k))?.as_str())
@@ -48,7 +48,7 @@ pub fn configured_workspace(config: &Value) -> Option<&str> {
 /// The folder `config` makes the gateway work in, expanded like a backup's layout does
 /// (`~` is `home`, a relative path is taken from the config file's folder); `None` for the
 /// default under the state directory.
-pub fn resolved_workspace(
+pub(crate) fn resolved_workspace(
     config: &Value,
     home: Option<&Path>,
     config_dir: &Path,
@@ -57,7 +57,7 @@ pub fn resolved_workspace(
 }
 
 /// `text` with its workspace setting replaced by `workspace` (comments and layout kept).
-pub fn set_workspace(text: &str, workspace: &Path) -> Result<String, RewriteError> {
+pub(crate) fn set_workspace(text: &str, workspace: &Path) -> Result<String, RewriteError> {
     let wanted = workspace
         .to_str()
         .ok_or_else(|| RewriteError::NotUtf8(workspace.to_path_buf()))?;

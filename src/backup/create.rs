@@ -27,7 +27,7 @@ use crate::clock;
 
 /// What to back up and where to.
 #[derive(Debug, Clone)]
-pub struct CreateOptions {
+pub(crate) struct CreateOptions {
     /// The folder the archive goes to (created 0700 when missing).
     pub out_dir: PathBuf,
     pub scope: Scope,
@@ -35,7 +35,7 @@ pub struct CreateOptions {
 
 /// A written archive.
 #[derive(Debug)]
-pub struct Created {
+pub(crate) struct Created {
     pub path: PathBuf,
     /// Files archived (the manifest not counted).
     pub files: usize,
@@ -48,7 +48,7 @@ pub struct Created {
 }
 
 /// Writes a backup of `layout` per `options`.
-pub fn create(layout: &Layout, options: &CreateOptions) -> Result<Created, BackupError> {
+pub(crate) fn create(layout: &Layout, options: &CreateOptions) -> Result<Created, BackupError> {
     create_private_dir(&options.out_dir)?;
     let selection = select::select(
         layout,

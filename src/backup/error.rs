@@ -6,7 +6,7 @@ use crate::exit;
 
 /// Why a backup could not be created, verified or restored.
 #[derive(Debug, thiserror::Error)]
-pub enum BackupError {
+pub(crate) enum BackupError {
     /// A file operation failed; names the path it was working on.
     #[error("{path}: {source}")]
     Io {
@@ -74,7 +74,7 @@ pub enum BackupError {
 
 impl BackupError {
     /// The process exit code: 69 (unavailable) while a gateway runs, 1 for everything else.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         match self {
             BackupError::GatewayRunning { .. } => exit::UNAVAILABLE,
             _ => exit::FAILURE,

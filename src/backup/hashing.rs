@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 /// with zeros, since a tar entry's size is written before its data, and [`ExactReader::finish`]
 /// reports it so the caller can say so.
 #[derive(Debug)]
-pub struct ExactReader<R> {
+pub(crate) struct ExactReader<R> {
     inner: R,
     remaining: u64,
     short: bool,
@@ -23,7 +23,7 @@ pub struct ExactReader<R> {
 
 /// The outcome of an [`ExactReader`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digested {
+pub(crate) struct Digested {
     /// Lower-case hex SHA-256 of the bytes produced.
     pub sha256: String,
     /// Whether the source ended early and zeros were produced instead.
@@ -31,7 +31,7 @@ pub struct Digested {
 }
 
 impl<R: Read> ExactReader<R> {
-    pub fn new(inner: R, len: u64) -> Self {
+    pub(crate) fn new(inner: R, len: u64) -> Self {
         ExactReader {
             inner,
             remaining: len,
@@ -41,7 +41,7 @@ impl<R: Read> ExactReader<R> {
     }
 
     /// The sum of everything read; call once the reader is exhausted.
-    pub fn finish(self) -> Digested {
+    pub(crate) fn finish(self) -> Digested {
         Digested {
             sha256: hex(&self.hasher.finalize()),
             short: self.short,
@@ -75,14 +75,14 @@ impl<R: Read> Read for ExactReader<R> {
 
 /// Passes writes through to `inner`, hashing and counting them.
 #[derive(Debug)]
-pub struct HashingWriter<W> {
+pub(crate) struct HashingWriter<W> {
     inner: W,
     written: u64,
     hasher: Sha256,
 }
 
 impl<W: Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         HashingWriter {
             inner,
             written: 0,
@@ -91,7 +91,7 @@ impl<W: Write> HashingWriter<W> {
     }
 
     /// The inner writer, the byte count and the hex SHA-256.
-    pub fn finish(self) -> (W, u64, String) {
+    pub(crate) fn finish(self) -> (W, u64, String) {
         (self.inner, self.written, hex(&self.hasher.finalize()))
     }
 }
@@ -110,7 +110,7 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

@@ -18,7 +18,7 @@ const IN_ARRAY: &str = "[]";
 
 /// One object member.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
+pub(crate) struct Member {
     /// The keys from the root to this member (array levels appear as `[]`).
     pub path: Vec<String>,
     /// The bytes of its value (a string literal with its quotes, an object with its braces).
@@ -29,7 +29,7 @@ pub struct Member {
 
 /// A scanned document whose root is an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// The offset just after the root's `{`.
     pub root_body: usize,
     /// Every object member at any depth, in document order of their ends.
@@ -38,7 +38,7 @@ pub struct Scan {
 
 impl Scan {
     /// The members at exactly `path`.
-    pub fn at<'a>(&'a self, path: &'a [&str]) -> impl Iterator<Item = &'a Member> + 'a {
+    pub(crate) fn at<'a>(&'a self, path: &'a [&str]) -> impl Iterator<Item = &'a Member> + 'a {
         self.members
             .iter()
             .filter(move |m| m.path.iter().map(String::as_str).eq(path.iter().copied()))
@@ -48,13 +48,13 @@ impl Scan {
 /// Why a document could not be scanned; the offset is where the reader stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} at byte {at}")]
-pub struct SpanError {
+pub(crate) struct SpanError {
     pub what: String,
     pub at: usize,
 }
 
 /// Scans `text`, whose root must be an object.
-pub fn scan(text: &str) -> Result<Scan, SpanError> {
+pub(crate) fn scan(text: &str) -> Result<Scan, SpanError> {
     let mut reader = Reader {
         text,
         pos: 0,

@@ -13,7 +13,7 @@ use crate::paths::Paths;
 
 /// The roots a backup reads from and a restore writes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// The config file (it need not exist).
     pub config_file: PathBuf,
     /// The state directory (it need not exist).
@@ -24,7 +24,7 @@ pub struct Layout {
 
 impl Layout {
     /// The layout of `paths` with the workspace `config` names (none without a config).
-    pub fn new(paths: &Paths, config: Option<&Config>) -> Layout {
+    pub(crate) fn new(paths: &Paths, config: Option<&Config>) -> Layout {
         Layout {
             config_file: paths.config_file.clone(),
             state_dir: paths.state_dir.clone(),
@@ -33,7 +33,7 @@ impl Layout {
     }
 
     /// The config file and state directory, for the runtime and lock file names.
-    pub fn paths(&self) -> Paths {
+    pub(crate) fn paths(&self) -> Paths {
         Paths {
             config_file: self.config_file.clone(),
             state_dir: self.state_dir.clone(),
@@ -41,13 +41,13 @@ impl Layout {
     }
 
     /// The workspace a gateway of this installation uses when its config names none.
-    pub fn default_workspace(&self) -> PathBuf {
+    pub(crate) fn default_workspace(&self) -> PathBuf {
         crate::config::workspace::workspace_dir(&Config::default(), &self.state_dir)
     }
 }
 
 /// The configured workspace of `config`, expanded; `config_file` anchors a relative path.
-pub fn workspace_of(config: &Config, config_file: &Path) -> Option<PathBuf> {
+pub(crate) fn workspace_of(config: &Config, config_file: &Path) -> Option<PathBuf> {
     let raw = config
         .agent
         .workspace
@@ -60,7 +60,7 @@ pub fn workspace_of(config: &Config, config_file: &Path) -> Option<PathBuf> {
 
 /// Expands `~` / `~/...` with `home` and anchors a relative path at `base`; `None` for an empty
 /// setting or a `~` path without a home directory.
-pub fn expand(raw: &str, home: Option<&Path>, base: &Path) -> Option<PathBuf> {
+pub(crate) fn expand(raw: &str, home: Option<&Path>, base: &Path) -> Option<PathBuf> {
     let raw = raw.trim();
     let path = if raw.is_empty() {
         return None;

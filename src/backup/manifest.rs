@@ -6,12 +6,12 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The manifest format this build writes and understands.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// The whole manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// [`VERSION`] when written; a newer one is refused rather than misread.
     pub version: u32,
     /// RFC 3339, UTC.
@@ -28,7 +28,7 @@ pub struct Manifest {
 
 /// One archived file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileRecord {
+pub(crate) struct FileRecord {
     /// Its path in the archive (`config/...`, `state/...`, `workspace/...`).
     pub path: String,
     /// Bytes.
@@ -42,7 +42,7 @@ pub struct FileRecord {
 
 impl Manifest {
     /// The total size of the files.
-    pub fn total_size(&self) -> u64 {
+    pub(crate) fn total_size(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
     }
 }
@@ -60,7 +60,7 @@ fn octal_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error>
 }
 
 /// The machine's name for the manifest (`unknown` when the system does not say).
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
         .filter_map(|path| std::fs::read_to_string(path).ok())

@@ -19,23 +19,23 @@
 //! - [`manifest`] and [`hashing`] are their small shared pieces; `partial` writes each restored
 //!   file whole before it is renamed into place.
 
-pub mod archive_path;
-pub mod config_rewrite;
-pub mod create;
-pub mod hashing;
-pub mod json5_spans;
-pub mod layout;
-pub mod manifest;
-pub mod restore;
-pub mod retention;
-pub mod select;
-pub mod verify;
+pub(crate) mod archive_path;
+pub(crate) mod config_rewrite;
+pub(crate) mod create;
+pub(crate) mod hashing;
+pub(crate) mod json5_spans;
+pub(crate) mod layout;
+pub(crate) mod manifest;
+pub(crate) mod restore;
+pub(crate) mod retention;
+pub(crate) mod select;
+pub(crate) mod verify;
 
 mod error;
 mod partial;
 mod space;
 
-pub use error::BackupError;
+pub(crate) use error::BackupError;
 
 #[cfg(test)]
 mod tests;

@@ -41,7 +41,7 @@ use crate::runtime_file::{process_alive, read_runtime};
 
 /// What the operator chose on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RestoreOptions {
+pub(crate) struct RestoreOptions {
     /// Replace existing files (`--force`).
     pub force: bool,
     /// `--workspace DIR` (absolute): where the workspace files go, and what the restored config
@@ -51,7 +51,7 @@ pub struct RestoreOptions {
 
 /// A finished restore.
 #[derive(Debug)]
-pub struct Restored {
+pub(crate) struct Restored {
     pub files: usize,
     pub bytes: u64,
     /// Files that existed and were replaced (`--force`).
@@ -67,7 +67,7 @@ pub struct Restored {
 
 /// The archive's config named another workspace; the restored one names `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigRewrite {
+pub(crate) struct ConfigRewrite {
     /// The setting as the archive had it (`None`: it named none, so the default applied).
     pub was: Option<String>,
     pub now: PathBuf,
@@ -93,7 +93,7 @@ struct Target<'a> {
 }
 
 /// Restores `archive` into `layout`.
-pub fn restore(
+pub(crate) fn restore(
     archive: &Path,
     layout: &Layout,
     options: &RestoreOptions,
@@ -475,7 +475,7 @@ fn write_one(entry: &mut impl Read, target: &mut Target<'_>) -> Result<(), Write
 
 /// The permission bits a restored file gets (see the module docs): never the archive's group or
 /// other write bits, never set-id bits, and owner-only for the config and the state.
-pub fn restored_mode(area: Area, archived: u32) -> u32 {
+pub(crate) fn restored_mode(area: Area, archived: u32) -> u32 {
     match area {
         Area::Config => 0o600,
         Area::State if archived & 0o100 != 0 => 0o700,

@@ -12,19 +12,19 @@ use super::BackupError;
 
 /// What pruning did.
 #[derive(Debug, Default)]
-pub struct Pruned {
+pub(crate) struct Pruned {
     pub removed: Vec<PathBuf>,
     /// Archives that were due but could not be removed, with the reason.
     pub failed: Vec<(PathBuf, String)>,
 }
 
 /// Whether `name` is an archive `pincer backup create` writes.
-pub fn is_backup_name(name: &str) -> bool {
+pub(crate) fn is_backup_name(name: &str) -> bool {
     name.starts_with("pincer-backup-") && name.ends_with(".tar.gz")
 }
 
 /// Removes archives in `dir` last modified more than `keep_days` days before `now`, except `keep`.
-pub fn prune(
+pub(crate) fn prune(
     dir: &Path,
     keep_days: u64,
     keep: &Path,

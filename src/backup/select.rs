@@ -22,17 +22,18 @@ use super::layout::Layout;
 use super::BackupError;
 
 /// Top-level folders of the state directory that are never backed up.
-pub const EXCLUDED_STATE_DIRS: &[&str] = &["backups", "logs", "log", "cache", "caches", "tmp"];
+pub(crate) const EXCLUDED_STATE_DIRS: &[&str] =
+    &["backups", "logs", "log", "cache", "caches", "tmp"];
 /// Top-level files of the state directory that are never backed up.
 ///
 /// `starts.json` and `safe-mode` are the crash-loop breaker's record of this machine's starts
 /// (`gateway::safe_mode`): a backup taken while the gateway runs would carry its start as
 /// unclean, and a restored installation must not inherit another one's crash history.
-pub const EXCLUDED_STATE_FILES: &[&str] =
+pub(crate) const EXCLUDED_STATE_FILES: &[&str] =
     &["gateway.json", "gateway.lock", "starts.json", "safe-mode"];
 
 /// Whether the state file at these path components (below the state directory) stays out.
-pub fn state_file_excluded(components: &[&str]) -> bool {
+pub(crate) fn state_file_excluded(components: &[&str]) -> bool {
     let Some((first, rest)) = components.split_first() else {
         return true;
     };
@@ -57,7 +58,7 @@ fn transient_name(name: &str) -> bool {
 
 /// One file to archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
+pub(crate) struct Source {
     /// Its path in the archive.
     pub archive_path: String,
     /// Its path on disk.
@@ -66,14 +67,14 @@ pub struct Source {
 
 /// The files of a backup, and what was left out that the operator should hear about.
 #[derive(Debug, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     pub sources: Vec<Source>,
     pub notes: Vec<String>,
 }
 
 /// Which parts to include.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scope {
+pub(crate) struct Scope {
     /// Only the config file (`--only-config`).
     pub only_config: bool,
     /// The workspace too (not `--no-workspace`).
@@ -81,7 +82,11 @@ pub struct Scope {
 }
 
 /// Lists the files of `layout` within `scope`, never entering the folders in `avoid`.
-pub fn select(layout: &Layout, scope: Scope, avoid: &[PathBuf]) -> Result<Selection, BackupError> {
+pub(crate) fn select(
+    layout: &Layout,
+    scope: Scope,
+    avoid: &[PathBuf],
+) -> Result<Selection, BackupError> {
     let mut selection = Selection::default();
     if layout.config_file.is_file() {
         selection.sources.push(Source {

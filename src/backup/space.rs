@@ -6,6 +6,8 @@
 //! group needs the bytes it will hold, less the files it replaces, and at least its largest file
 //! (each is written next to the one it replaces before the rename).
 
+#![allow(unsafe_code, reason = "statvfs, for the free space a restore needs")]
+
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
@@ -22,7 +24,9 @@ struct Need {
 }
 
 /// Fails with [`BackupError::NoSpace`] when the files `(destination, size)` do not fit.
-pub fn check_space<'a>(files: impl Iterator<Item = (&'a Path, u64)>) -> Result<(), BackupError> {
+pub(super) fn check_space<'a>(
+    files: impl Iterator<Item = (&'a Path, u64)>,
+) -> Result<(), BackupError> {
     let mut needs: BTreeMap<u64, Need> = BTreeMap::new();
     for (dest, size) in files {
         let folder = existing_ancestor(dest);

@@ -30,7 +30,7 @@ const MAX_CONFIG: u64 = 4 * 1024 * 1024;
 
 /// How much an archive may hold; beyond either, verify stops reading and refuses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Tar entries, the manifest included.
     pub max_entries: usize,
     /// The sum of the entries' sizes as their headers declare them, in bytes.
@@ -50,18 +50,18 @@ impl Default for Limits {
 
 /// An intact archive's manifest, and its config file's text when it has one.
 #[derive(Debug)]
-pub struct Verified {
+pub(crate) struct Verified {
     pub manifest: Manifest,
     pub config_text: Option<Vec<u8>>,
 }
 
 /// Checks `archive` within the default [`Limits`]; `Ok` only when it is intact.
-pub fn verify(archive: &Path) -> Result<Verified, BackupError> {
+pub(crate) fn verify(archive: &Path) -> Result<Verified, BackupError> {
     verify_within(archive, &Limits::default())
 }
 
 /// Checks `archive`, refusing it once it goes beyond `limits`.
-pub fn verify_within(archive: &Path, limits: &Limits) -> Result<Verified, BackupError> {
+pub(crate) fn verify_within(archive: &Path, limits: &Limits) -> Result<Verified, BackupError> {
     let file = File::open(archive).map_err(BackupError::io(archive))?;
     let corrupt = |source: io::Error| BackupError::Corrupt {
         path: archive.to_path_buf(),

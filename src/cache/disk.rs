@@ -5,7 +5,7 @@
 //! it was stored and its TTL, and the value. Expired files are deleted when read and by
 //! [`DiskTier::evict_expired`]; unreadable files are deleted as well.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,35 +21,36 @@ struct Stored {
 
 /// A value read back from disk, with when it was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
+pub(crate) struct Hit {
     pub value: String,
     pub stored_ms: u64,
 }
 
 /// Files under one folder.
 #[derive(Debug, Clone)]
-pub struct DiskTier {
+pub(crate) struct DiskTier {
     dir: PathBuf,
 }
 
 impl DiskTier {
-    pub fn new(dir: PathBuf) -> Self {
+    pub(crate) fn new(dir: PathBuf) -> Self {
         DiskTier { dir }
     }
 
-    pub fn dir(&self) -> &Path {
+    #[cfg(test)]
+    pub(crate) fn dir(&self) -> &std::path::Path {
         &self.dir
     }
 
     /// `<dir>/<sha256 of key>.json`.
-    pub fn path_of(&self, key: &str) -> PathBuf {
+    pub(crate) fn path_of(&self, key: &str) -> PathBuf {
         let digest = Sha256::digest(key.as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         self.dir.join(format!("{hex}.json"))
     }
 
     /// The value stored for `key`, if any and not expired at `now_ms`.
-    pub fn get(&self, key: &str, now_ms: u64) -> Option<Hit> {
+    pub(crate) fn get(&self, key: &str, now_ms: u64) -> Option<Hit> {
         let path = self.path_of(key);
         let text = std::fs::read(&path).ok()?;
         let stored = match serde_json::from_slice::<Stored>(&text) {
@@ -69,7 +70,13 @@ impl DiskTier {
         })
     }
 
-    pub fn set(&self, key: &str, value: &str, stored_ms: u64, ttl_ms: u64) -> std::io::Result<()> {
+    pub(crate) fn set(
+        &self,
+        key: &str,
+        value: &str,
+        stored_ms: u64,
+        ttl_ms: u64,
+    ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.path_of(key);
         let stored = Stored {
@@ -84,13 +91,13 @@ impl DiskTier {
         std::fs::rename(&temporary, &path)
     }
 
-    pub fn delete(&self, key: &str) {
+    pub(crate) fn delete(&self, key: &str) {
         let _ = std::fs::remove_file(self.path_of(key));
     }
 
     /// Deletes expired and unreadable entries; returns how many files were removed and how many
     /// remain.
-    pub fn evict_expired(&self, now_ms: u64) -> (usize, usize) {
+    pub(crate) fn evict_expired(&self, now_ms: u64) -> (usize, usize) {
         let Ok(listing) = std::fs::read_dir(&self.dir) else {
             return (0, 0);
         };

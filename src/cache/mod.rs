@@ -11,7 +11,7 @@
 //!
 //! Used by `web_fetch` (`<state>/cache/web_fetch`). The clock is injectable for tests.
 
-pub mod disk;
+pub(crate) mod disk;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ use pincer_actors::ChildSpec;
 use self::disk::DiskTier;
 
 /// Milliseconds since some epoch.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+pub(crate) type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 struct Item {
     value: Arc<str>,
@@ -188,7 +188,7 @@ impl MultiLevelCache {
 }
 
 /// A permanent task that sweeps `cache` every `every` and publishes the figures as its status.
-pub fn janitor_spec(id: &str, cache: Arc<MultiLevelCache>, every: Duration) -> ChildSpec {
+pub(crate) fn janitor_spec(id: &str, cache: Arc<MultiLevelCache>, every: Duration) -> ChildSpec {
     ChildSpec::task(id.to_string(), "cache", move |cx| {
         let cache = Arc::clone(&cache);
         let cx = cx.clone();

@@ -15,6 +15,11 @@
 //! Both run at the start of `pincer gateway`, before any thread exists (`setenv` is not safe
 //! while other threads may read the environment).
 
+#![allow(
+    unsafe_code,
+    reason = "setenv over the original environment block and PR_SET_DUMPABLE, before any thread starts"
+)]
+
 use std::ffi::{CStr, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 

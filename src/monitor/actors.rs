@@ -16,7 +16,7 @@ use crate::config::{MonitoringConfig, Thresholds};
 use crate::sessions::router::{EvictIdle, SessionRouter};
 
 /// Reads the system on a timer; sheds load when RSS passes 80% of `agents.memoryLimit`.
-pub struct Sampler {
+pub(crate) struct Sampler {
     cx: ChildContext,
     monitor: Arc<Monitor>,
     probe: Option<SystemProbe>,
@@ -27,7 +27,7 @@ pub struct Sampler {
 }
 
 impl Sampler {
-    pub fn new(
+    pub(crate) fn new(
         cx: ChildContext,
         monitor: Arc<Monitor>,
         state_dir: PathBuf,
@@ -113,13 +113,13 @@ impl Managed for Sampler {}
 pincer_actors::mailbox!(Sampler:);
 
 /// Turns the hot-path counters into rates on the sampling interval.
-pub struct MetricsRater {
+pub(crate) struct MetricsRater {
     monitor: Arc<Monitor>,
     interval: Duration,
 }
 
 impl MetricsRater {
-    pub fn new(monitor: Arc<Monitor>, config: &MonitoringConfig) -> Self {
+    pub(crate) fn new(monitor: Arc<Monitor>, config: &MonitoringConfig) -> Self {
         MetricsRater {
             monitor,
             interval: Duration::from_millis(config.sample_interval_ms.max(100)),
@@ -142,7 +142,7 @@ impl Managed for MetricsRater {}
 pincer_actors::mailbox!(MetricsRater:);
 
 /// Applies the thresholds every `checkInterval`.
-pub struct Alerter {
+pub(crate) struct Alerter {
     cx: ChildContext,
     monitor: Arc<Monitor>,
     thresholds: Thresholds,
@@ -152,7 +152,7 @@ pub struct Alerter {
 }
 
 impl Alerter {
-    pub fn new(cx: ChildContext, monitor: Arc<Monitor>, config: &MonitoringConfig) -> Self {
+    pub(crate) fn new(cx: ChildContext, monitor: Arc<Monitor>, config: &MonitoringConfig) -> Self {
         Alerter {
             cx,
             monitor,

@@ -31,7 +31,7 @@ pub struct AlertEvent {
 
 /// Figures the thresholds apply to, 0 to 1.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Figures {
+pub(crate) struct Figures {
     pub cpu_usage: f64,
     pub memory_usage: f64,
     pub error_rate: f64,
@@ -39,7 +39,7 @@ pub struct Figures {
 
 /// The state of every alert between evaluations.
 #[derive(Debug, Default)]
-pub struct AlertBook {
+pub(crate) struct AlertBook {
     active: BTreeMap<&'static str, AlertEvent>,
 }
 
@@ -51,12 +51,16 @@ const CLEAR_FRACTION: f64 = 0.9;
 
 impl AlertBook {
     /// The alerts firing now (the event that fired each), for status output.
-    pub fn active(&self) -> Vec<AlertEvent> {
+    pub(crate) fn active(&self) -> Vec<AlertEvent> {
         self.active.values().cloned().collect()
     }
 
     /// Applies `figures` and returns the alerts that fired or cleared.
-    pub fn evaluate(&mut self, figures: Figures, thresholds: &Thresholds) -> Vec<AlertEvent> {
+    pub(crate) fn evaluate(
+        &mut self,
+        figures: Figures,
+        thresholds: &Thresholds,
+    ) -> Vec<AlertEvent> {
         let mut events = Vec::new();
         let rules: [Rule<'_>; 3] = [
             (

@@ -15,7 +15,7 @@ use actix_web::middleware::Next;
 use super::metrics::Metrics;
 
 /// The middleware: runs the request, then records it in `metrics`.
-pub async fn count(
+pub(crate) async fn count(
     metrics: Arc<Metrics>,
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

@@ -14,12 +14,12 @@
 //! Their results live in [`Monitor`], shared (`Arc`) with the HTTP handlers, so `/metrics`
 //! ([`prometheus`]) and `/admin/metrics` never wait on an actor.
 
-pub mod actors;
-pub mod alerts;
-pub mod http;
-pub mod metrics;
-pub mod prometheus;
-pub mod sample;
+pub(crate) mod actors;
+pub(crate) mod alerts;
+pub(crate) mod http;
+pub(crate) mod metrics;
+pub(crate) mod prometheus;
+pub(crate) mod sample;
 
 use std::sync::{Arc, Mutex, RwLock};
 

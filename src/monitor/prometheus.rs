@@ -52,7 +52,7 @@ fn label(value: &str) -> String {
 }
 
 /// Renders the exposition.
-pub fn render(monitor: &Monitor, actors: &[ActorSnapshot], cooldowns: &Cooldowns) -> String {
+pub(crate) fn render(monitor: &Monitor, actors: &[ActorSnapshot], cooldowns: &Cooldowns) -> String {
     let mut out = Exposition {
         text: String::new(),
     };

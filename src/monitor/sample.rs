@@ -36,10 +36,10 @@ pub struct Sample {
 
 #[derive(Debug, thiserror::Error)]
 #[error("system figures are not available on this platform: {0}")]
-pub struct ProbeError(String);
+pub(crate) struct ProbeError(String);
 
 /// Holds the `sysinfo` handles between readings.
-pub struct SystemProbe {
+pub(crate) struct SystemProbe {
     system: System,
     disks: Disks,
     networks: Networks,
@@ -49,7 +49,7 @@ pub struct SystemProbe {
 }
 
 impl SystemProbe {
-    pub fn new(state_dir: &Path) -> Result<Self, ProbeError> {
+    pub(crate) fn new(state_dir: &Path) -> Result<Self, ProbeError> {
         let error = |e: sysinfo::Error| ProbeError(e.to_string());
         let mut probe = SystemProbe {
             system: System::new().map_err(error)?,
@@ -76,7 +76,7 @@ impl SystemProbe {
     }
 
     /// Takes a reading.
-    pub fn sample(&mut self) -> Sample {
+    pub(crate) fn sample(&mut self) -> Sample {
         self.system.refresh_cpu_usage();
         self.system.refresh_memory();
         self.refresh_process();

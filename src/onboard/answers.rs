@@ -82,11 +82,11 @@ impl ProviderKind {
     }
 }
 
-pub use crate::channels::setup::{SecretAnswer, SecretSource};
+pub(crate) use crate::channels::setup::{SecretAnswer, SecretSource};
 
 /// The model provider and model.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ProviderAnswer {
+pub(crate) struct ProviderAnswer {
     pub kind: ProviderKind,
     /// The id in model refs and in `models.providers`.
     pub id: String,
@@ -100,14 +100,14 @@ pub struct ProviderAnswer {
 
 impl ProviderAnswer {
     /// `provider/model`, as `agent.model` holds it.
-    pub fn model_ref(&self) -> String {
+    pub(crate) fn model_ref(&self) -> String {
         format!("{}/{}", self.id, self.model)
     }
 }
 
 /// How clients authenticate to the gateway.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AuthAnswer {
+pub(crate) enum AuthAnswer {
     /// A generated bearer token in the state directory's token file.
     Token,
     /// A password (`PINCER_GATEWAY_PASSWORD`); `generated` when onboarding made it up, so that it
@@ -119,8 +119,9 @@ pub enum AuthAnswer {
 }
 
 impl AuthAnswer {
+    #[cfg(test)]
     /// The config's `gateway.auth.mode`.
-    pub fn mode(&self) -> AuthMode {
+    pub(crate) fn mode(&self) -> AuthMode {
         match self {
             AuthAnswer::Token => AuthMode::Token,
             AuthAnswer::Password { .. } => AuthMode::Password,
@@ -130,7 +131,7 @@ impl AuthAnswer {
 
 /// Everything the config is made of.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answers {
+pub(crate) struct Answers {
     pub provider: ProviderAnswer,
     pub auth: AuthAnswer,
     pub port: u16,
@@ -143,13 +144,14 @@ pub struct Answers {
 }
 
 impl Answers {
+    #[cfg(test)]
     /// The answer of the channel called `name`, if it was set up.
-    pub fn channel(&self, name: &str) -> Option<&ChannelAnswer> {
+    pub(crate) fn channel(&self, name: &str) -> Option<&ChannelAnswer> {
         self.channels.iter().find(|channel| channel.channel == name)
     }
 
     /// Every credential of the answers, whether stored or referenced.
-    pub fn secrets(&self) -> Vec<&SecretAnswer> {
+    pub(crate) fn secrets(&self) -> Vec<&SecretAnswer> {
         let mut all: Vec<&SecretAnswer> = self.provider.key.iter().collect();
         if let AuthAnswer::Password { secret, .. } = &self.auth {
             all.push(secret);
@@ -161,7 +163,7 @@ impl Answers {
     }
 
     /// The credentials to write into the secrets file, as `(variable, value)`.
-    pub fn stored_secrets(&self) -> Vec<(&str, &Secret)> {
+    pub(crate) fn stored_secrets(&self) -> Vec<(&str, &Secret)> {
         self.secrets()
             .into_iter()
             .filter_map(|answer| match &answer.source {

@@ -12,7 +12,7 @@ use crate::config::workspace::expand_home;
 use crate::ops::audit_config::MIN_PASSWORD_CHARS;
 
 /// A TCP port for the gateway (0, "any free port", makes no sense for a fixed install).
-pub fn port(text: &str) -> Result<u16, String> {
+pub(crate) fn port(text: &str) -> Result<u16, String> {
     match text.parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
         _ => Err(format!("a port is a number from 1 to 65535 (got {text:?})")),
@@ -20,7 +20,7 @@ pub fn port(text: &str) -> Result<u16, String> {
 }
 
 /// `yes`/`no` and their usual short forms.
-pub fn yes_no(text: &str) -> Result<bool, String> {
+pub(crate) fn yes_no(text: &str) -> Result<bool, String> {
     match text.to_ascii_lowercase().as_str() {
         "y" | "yes" | "true" => Ok(true),
         "n" | "no" | "false" => Ok(false),
@@ -29,7 +29,7 @@ pub fn yes_no(text: &str) -> Result<bool, String> {
 }
 
 /// The name of an OpenAI-compatible provider, as it appears in model refs (`<id>/<model>`).
-pub fn provider_id(text: &str) -> Result<String, String> {
+pub(crate) fn provider_id(text: &str) -> Result<String, String> {
     let valid_chars = text
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
@@ -52,7 +52,7 @@ pub fn provider_id(text: &str) -> Result<String, String> {
 }
 
 /// A model name; a `<id>/` prefix the user typed out of habit is accepted and dropped.
-pub fn model(text: &str, provider_id: &str) -> Result<String, String> {
+pub(crate) fn model(text: &str, provider_id: &str) -> Result<String, String> {
     let name = text
         .strip_prefix(provider_id)
         .and_then(|rest| rest.strip_prefix('/'))
@@ -70,7 +70,7 @@ pub fn model(text: &str, provider_id: &str) -> Result<String, String> {
 }
 
 /// An API base URL; a trailing `/` is dropped.
-pub fn base_url(text: &str) -> Result<String, String> {
+pub(crate) fn base_url(text: &str) -> Result<String, String> {
     let rest = text
         .strip_prefix("http://")
         .or_else(|| text.strip_prefix("https://"));
@@ -87,17 +87,17 @@ pub fn base_url(text: &str) -> Result<String, String> {
 }
 
 /// The name of an environment variable.
-pub fn env_var(text: &str) -> Result<String, String> {
+pub(crate) fn env_var(text: &str) -> Result<String, String> {
     crate::config::secrets::check_name(text).map(|()| text.to_string())
 }
 
 /// A provider's API key.
-pub fn api_key(text: &str) -> Result<String, String> {
+pub(crate) fn api_key(text: &str) -> Result<String, String> {
     token_like(text, 8, "an API key")
 }
 
 /// The gateway password: long enough for the security audit, typable, one line.
-pub fn password(text: &str) -> Result<String, String> {
+pub(crate) fn password(text: &str) -> Result<String, String> {
     let length = text.chars().count();
     if length < MIN_PASSWORD_CHARS {
         return Err(format!(
@@ -115,7 +115,7 @@ pub fn password(text: &str) -> Result<String, String> {
 
 /// The workspace folder: `~` is the home directory, a relative path is taken from the current
 /// directory. The folder is created (with its parents) and must be writable.
-pub fn workspace(text: &str) -> Result<PathBuf, String> {
+pub(crate) fn workspace(text: &str) -> Result<PathBuf, String> {
     let expanded = expand_home(text, std::env::var_os("HOME").map(PathBuf::from));
     let path = if expanded.is_absolute() {
         expanded
@@ -129,7 +129,7 @@ pub fn workspace(text: &str) -> Result<PathBuf, String> {
 }
 
 /// Creates `dir` if needed and checks that files can be created in it.
-pub fn writable_dir(dir: &Path) -> Result<(), String> {
+pub(crate) fn writable_dir(dir: &Path) -> Result<(), String> {
     let shown = dir.display();
     if let Err(error) = std::fs::create_dir_all(dir) {
         return Err(format!(

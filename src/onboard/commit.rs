@@ -19,7 +19,7 @@ use crate::paths::Paths;
 
 /// Everything to write, checked.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub paths: Paths,
     pub config_text: String,
     /// The secrets file after this onboarding; `None` when it does not change.
@@ -34,7 +34,7 @@ pub struct Plan {
 
 /// What [`apply`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
+pub(crate) struct Written {
     pub config_file: PathBuf,
     pub config_backup: Option<PathBuf>,
     pub secrets_file: PathBuf,
@@ -45,7 +45,7 @@ pub struct Written {
 
 /// Renders and checks the files for `answers`. `current` is the secrets file as it is; `env` the
 /// process environment (it overrides the file, as when the gateway starts).
-pub fn plan(
+pub(crate) fn plan(
     answers: &Answers,
     paths: &Paths,
     current: &SecretsFile,
@@ -116,7 +116,7 @@ fn prove(
 }
 
 /// Writes the plan; `stamp` names the backups (`<file>.bak-<stamp>`).
-pub fn apply(plan: &Plan, stamp: &str) -> Result<Written, OnboardError> {
+pub(crate) fn apply(plan: &Plan, stamp: &str) -> Result<Written, OnboardError> {
     let paths = &plan.paths;
     paths.ensure_state_dir().map_err(OnboardError::State)?;
     if let Some(dir) = paths

@@ -13,7 +13,7 @@ use crate::service::UNIT;
 
 /// The variables of `answers` that are referenced, not stored, and set (non-empty) in `env`:
 /// the secrets found in the environment that will not be written anywhere.
-pub fn unstored_found<'a>(
+pub(crate) fn unstored_found<'a>(
     answers: &'a Answers,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<&'a str> {
@@ -30,7 +30,7 @@ pub fn unstored_found<'a>(
 
 /// The note for `vars` (none: no note). `service` is whether `--install-daemon` was asked for,
 /// which turns "would not find" into "will not find".
-pub fn note(vars: &[&str], secrets_file: &Path, service: bool) -> Option<String> {
+pub(crate) fn note(vars: &[&str], secrets_file: &Path, service: bool) -> Option<String> {
     if vars.is_empty() {
         return None;
     }

@@ -16,7 +16,7 @@ use super::OnboardError;
 use crate::config::{AuthMode, SandboxMode, SecretsFile};
 
 /// What the questions depend on besides the answers.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub presets: &'a Presets,
     /// The process environment.
     pub env: &'a dyn Fn(&str) -> Option<String>,
@@ -39,7 +39,7 @@ pub(super) struct Flow<'a, 'b> {
 }
 
 /// Asks every question and returns the answers.
-pub fn ask_all(p: &mut Prompter<'_>, ctx: &Context<'_>) -> Result<Answers, OnboardError> {
+pub(crate) fn ask_all(p: &mut Prompter<'_>, ctx: &Context<'_>) -> Result<Answers, OnboardError> {
     let mut flow = Flow {
         p,
         ctx,
@@ -102,7 +102,7 @@ pub fn ask_all(p: &mut Prompter<'_>, ctx: &Context<'_>) -> Result<Answers, Onboa
 }
 
 /// The config spelling of a sandbox mode.
-pub fn sandbox_name(mode: SandboxMode) -> &'static str {
+pub(crate) fn sandbox_name(mode: SandboxMode) -> &'static str {
     match mode {
         SandboxMode::Off => "off",
         SandboxMode::NonMain => "non-main",

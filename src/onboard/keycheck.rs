@@ -15,7 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What to try.
 #[derive(Debug, Clone)]
-pub struct KeyProbe {
+pub(crate) struct KeyProbe {
     pub api: ProviderApi,
     pub base_url: String,
     pub key: Option<String>,
@@ -23,7 +23,7 @@ pub struct KeyProbe {
 
 impl KeyProbe {
     /// The URL requested.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         match self.api {
             ProviderApi::AnthropicMessages => format!("{}/v1/models", self.base_url),
             ProviderApi::OpenaiCompletions => format!("{}/models", self.base_url),
@@ -33,7 +33,7 @@ impl KeyProbe {
 
 /// The outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyCheck {
+pub(crate) enum KeyCheck {
     /// The provider answered 2xx: the key (or the keyless server) works.
     Accepted,
     /// 401 or 403: the provider refused the key; the text says what it answered.
@@ -43,7 +43,7 @@ pub enum KeyCheck {
 }
 
 /// Sends the probe's request and classifies the answer.
-pub fn check(probe: &KeyProbe) -> KeyCheck {
+pub(crate) fn check(probe: &KeyProbe) -> KeyCheck {
     let runtime = match actix_web::rt::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => return KeyCheck::Inconclusive(format!("no async runtime: {error}")),
@@ -79,7 +79,7 @@ async fn request(probe: &KeyProbe) -> KeyCheck {
 }
 
 /// The meaning of an HTTP status for a key check.
-pub fn classify(status: u16, url: &str) -> KeyCheck {
+pub(crate) fn classify(status: u16, url: &str) -> KeyCheck {
     match status {
         200..=299 => KeyCheck::Accepted,
         401 | 403 => KeyCheck::Rejected(format!("{url} answered HTTP {status}")),

@@ -16,17 +16,17 @@
 //! - [`render`]: the commented JSON5; [`commit`]: proving and writing the files;
 //! - [`env_note`]: the note about secrets found in the environment and not stored.
 
-pub mod answers;
-pub mod checks;
-pub mod commit;
-pub mod env_note;
-pub mod flow;
+pub(crate) mod answers;
+pub(crate) mod checks;
+pub(crate) mod commit;
+pub(crate) mod env_note;
+pub(crate) mod flow;
 mod flow_channels;
 mod flow_provider;
-pub mod keycheck;
-pub mod prompt;
-pub mod render;
-pub mod terminal;
+pub(crate) mod keycheck;
+pub(crate) mod prompt;
+pub(crate) mod render;
+pub(crate) mod terminal;
 
 use std::path::{Path, PathBuf};
 

@@ -9,12 +9,10 @@
 //! stops onboarding with a message naming the flag. Input and output go through a
 //! [`Terminal`], so the wizard is testable with a script ([`ScriptedTerminal`]).
 
-use std::collections::VecDeque;
-
 use super::OnboardError;
 
 /// Where questions are shown and answers read.
-pub trait Terminal {
+pub(crate) trait Terminal {
     /// Shows `text` as is (prompts end without a newline).
     fn write(&mut self, text: &str);
     /// One line, without its line ending; `None` at the end of input.
@@ -25,7 +23,7 @@ pub trait Terminal {
 
 /// One question.
 #[derive(Debug, Clone)]
-pub struct Question<'a> {
+pub(crate) struct Question<'a> {
     /// What is asked, without the trailing colon.
     pub label: &'a str,
     /// The flag that answers it (`--port`), or how to provide it non-interactively.
@@ -37,7 +35,7 @@ pub struct Question<'a> {
 }
 
 impl<'a> Question<'a> {
-    pub fn new(label: &'a str, flag: &'a str) -> Self {
+    pub(crate) fn new(label: &'a str, flag: &'a str) -> Self {
         Question {
             label,
             flag,
@@ -46,12 +44,12 @@ impl<'a> Question<'a> {
         }
     }
 
-    pub fn default(mut self, value: impl Into<String>) -> Self {
+    pub(crate) fn default(mut self, value: impl Into<String>) -> Self {
         self.default = Some(value.into());
         self
     }
 
-    pub fn preset(mut self, value: Option<impl Into<String>>) -> Self {
+    pub(crate) fn preset(mut self, value: Option<impl Into<String>>) -> Self {
         self.preset = value.map(Into::into);
         self
     }
@@ -59,48 +57,48 @@ impl<'a> Question<'a> {
 
 /// One option of a multiple choice.
 #[derive(Debug, Clone, Copy)]
-pub struct Choice<T> {
+pub(crate) struct Choice<T> {
     pub name: &'static str,
     pub value: T,
     pub help: &'static str,
 }
 
 /// Asks questions on a [`Terminal`], interactively or not.
-pub struct Prompter<'t> {
+pub(crate) struct Prompter<'t> {
     term: &'t mut dyn Terminal,
     interactive: bool,
 }
 
 impl<'t> Prompter<'t> {
-    pub fn new(term: &'t mut dyn Terminal, interactive: bool) -> Self {
+    pub(crate) fn new(term: &'t mut dyn Terminal, interactive: bool) -> Self {
         Prompter { term, interactive }
     }
 
     /// Whether a person answers.
-    pub fn interactive(&self) -> bool {
+    pub(crate) fn interactive(&self) -> bool {
         self.interactive
     }
 
     /// Shows a line of information.
-    pub fn say(&mut self, text: &str) {
+    pub(crate) fn say(&mut self, text: &str) {
         self.term.write(text);
         self.term.write("\n");
     }
 
     /// Starts a group of questions (interactive only: non-interactive output stays short).
-    pub fn section(&mut self, title: &str) {
+    pub(crate) fn section(&mut self, title: &str) {
         if self.interactive {
             self.say(&format!("\n== {title}"));
         }
     }
 
     /// Shows a warning: something that works now but needs attention.
-    pub fn warn(&mut self, text: &str) {
+    pub(crate) fn warn(&mut self, text: &str) {
         self.say(&format!("  warning: {text}"));
     }
 
     /// Asks `question` until `check` accepts the answer.
-    pub fn ask<T>(
+    pub(crate) fn ask<T>(
         &mut self,
         question: &Question<'_>,
         check: impl Fn(&str) -> Result<T, String>,
@@ -164,12 +162,12 @@ impl<'t> Prompter<'t> {
     }
 
     /// A yes/no question.
-    pub fn confirm(&mut self, question: &Question<'_>) -> Result<bool, OnboardError> {
+    pub(crate) fn confirm(&mut self, question: &Question<'_>) -> Result<bool, OnboardError> {
         self.ask(question, super::checks::yes_no)
     }
 
     /// A multiple choice: answered by number or by name.
-    pub fn choose<T: Copy>(
+    pub(crate) fn choose<T: Copy>(
         &mut self,
         question: &Question<'_>,
         choices: &[Choice<T>],
@@ -206,7 +204,7 @@ impl<'t> Prompter<'t> {
 
     /// A secret, typed without echo, until `check` accepts it; `None` when nobody can type it
     /// (non-interactive mode: the caller decides whether that is an error).
-    pub fn secret<T>(
+    pub(crate) fn secret<T>(
         &mut self,
         label: &str,
         check: impl Fn(&str) -> Result<T, String>,
@@ -231,18 +229,20 @@ impl<'t> Prompter<'t> {
     }
 }
 
+#[cfg(test)]
 /// A [`Terminal`] fed from a list of lines, recording what was shown (for tests).
 #[derive(Debug, Default)]
-pub struct ScriptedTerminal {
-    lines: VecDeque<String>,
+pub(crate) struct ScriptedTerminal {
+    lines: std::collections::VecDeque<String>,
     /// Everything written so far.
     pub output: String,
     /// How many lines were read without echo.
     pub hidden_reads: usize,
 }
 
+#[cfg(test)]
 impl ScriptedTerminal {
-    pub fn new(lines: &[&str]) -> Self {
+    pub(crate) fn new(lines: &[&str]) -> Self {
         ScriptedTerminal {
             lines: lines.iter().map(|l| l.to_string()).collect(),
             ..ScriptedTerminal::default()
@@ -250,11 +250,12 @@ impl ScriptedTerminal {
     }
 
     /// Lines not consumed.
-    pub fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.lines.len()
     }
 }
 
+#[cfg(test)]
 impl Terminal for ScriptedTerminal {
     fn write(&mut self, text: &str) {
         self.output.push_str(text);

@@ -14,13 +14,13 @@ use crate::config::{DmPolicy, ProviderApi, SandboxMode};
 
 /// Where the files named in comments are.
 #[derive(Debug, Clone, Copy)]
-pub struct Places<'a> {
+pub(crate) struct Places<'a> {
     pub secrets_file: &'a Path,
     pub token_file: &'a Path,
 }
 
 /// The config file's text.
-pub fn config_text(answers: &Answers, places: Places<'_>, written_at: &str) -> String {
+pub(crate) fn config_text(answers: &Answers, places: Places<'_>, written_at: &str) -> String {
     let mut out = Json5::default();
     header(&mut out, answers, places, written_at);
     out.line("{");
@@ -225,7 +225,7 @@ fn source_words(secret: &SecretAnswer) -> &'static str {
 }
 
 /// The summary shown before anything is written.
-pub fn summary(answers: &Answers) -> Vec<String> {
+pub(crate) fn summary(answers: &Answers) -> Vec<String> {
     let provider = &answers.provider;
     let key = match &provider.key {
         None => "no API key".to_string(),

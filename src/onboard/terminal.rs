@@ -6,13 +6,15 @@
 //! reading fails. When stdin is not a terminal there is no echo to switch off and the line is
 //! read as is.
 
+#![allow(unsafe_code, reason = "termios, to read a secret without echo")]
+
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::prompt::Terminal;
 
 /// stdin and stdout of this process.
 #[derive(Debug, Default)]
-pub struct StdTerminal;
+pub(crate) struct StdTerminal;
 
 impl Terminal for StdTerminal {
     fn write(&mut self, text: &str) {

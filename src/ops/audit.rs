@@ -23,7 +23,7 @@ use crate::paths::Paths;
 /// How urgent a finding is. Ordered most urgent first, so sorting puts critical findings on top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     /// Exploitable as configured: the audit exits 1.
     Critical,
     /// Risky; fix unless deliberate.
@@ -34,7 +34,7 @@ pub enum Severity {
 
 impl Severity {
     /// Upper-case label for the human report.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Severity::Critical => "CRITICAL",
             Severity::Warning => "WARNING",
@@ -46,7 +46,7 @@ impl Severity {
 /// One audit result, in the seed's shape plus a stable id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Stable identifier, e.g. `gateway.auth_none`; never reworded.
     pub check_id: &'static str,
     pub severity: Severity,
@@ -57,7 +57,7 @@ pub struct Finding {
 
 impl Finding {
     /// Builds a finding; keeps the rules readable.
-    pub fn new(
+    pub(crate) fn new(
         check_id: &'static str,
         severity: Severity,
         title: impl Into<String>,
@@ -76,7 +76,7 @@ impl Finding {
 
 /// What the audit knows about the files on disk, gathered once so the rules stay pure.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FileFacts {
+pub(crate) struct FileFacts {
     pub config_file: PathBuf,
     /// Permission bits; `None` when the file does not exist (or there are no Unix modes).
     pub config_mode: Option<u32>,
@@ -96,7 +96,7 @@ pub struct FileFacts {
 impl FileFacts {
     /// Reads the modes of the config file, token file and state directory of `paths`; the token
     /// itself is only measured when `config` makes the gateway use the token file.
-    pub fn read(paths: &Paths, config: &Config) -> FileFacts {
+    pub(crate) fn read(paths: &Paths, config: &Config) -> FileFacts {
         let token_file = paths.token_file();
         let auth = &config.gateway.auth;
         let uses_token_file = auth.mode == AuthMode::Token && auth.token.is_none();
@@ -122,7 +122,7 @@ impl FileFacts {
 /// The audit's outcome: findings sorted by severity, most urgent first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditReport {
+pub(crate) struct AuditReport {
     pub config_file: PathBuf,
     pub state_dir: PathBuf,
     pub summary: Summary,
@@ -131,7 +131,7 @@ pub struct AuditReport {
 
 /// Finding counts per severity.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub critical: usize,
     pub warning: usize,
     pub info: usize,
@@ -139,18 +139,19 @@ pub struct Summary {
 
 impl AuditReport {
     /// Whether anything must be fixed now (the audit's exit status).
-    pub fn has_critical(&self) -> bool {
+    pub(crate) fn has_critical(&self) -> bool {
         self.summary.critical > 0
     }
 
+    #[cfg(test)]
     /// The check ids found, in report order (for tests and scripts).
-    pub fn check_ids(&self) -> Vec<&'static str> {
+    pub(crate) fn check_ids(&self) -> Vec<&'static str> {
         self.findings.iter().map(|f| f.check_id).collect()
     }
 }
 
 /// Audits `config` (the effective settings) and the files described by `files`.
-pub fn audit(config: &Config, files: &FileFacts) -> AuditReport {
+pub(crate) fn audit(config: &Config, files: &FileFacts) -> AuditReport {
     let mut findings = audit_config::check(config);
     findings.extend(check_files(files));
     findings.extend(super::secrets_walls::audit_findings(

@@ -11,16 +11,16 @@ use super::audit::{Finding, Severity};
 use crate::config::{AuthMode, Bind, Config, DmPolicy, SandboxMode, TailscaleMode};
 
 /// The seed's minimum password length.
-pub const MIN_PASSWORD_CHARS: usize = 12;
+pub(crate) const MIN_PASSWORD_CHARS: usize = 12;
 /// Bearer tokens are typed by nobody, so they can be long: 24 characters is the floor.
-pub const MIN_TOKEN_CHARS: usize = 24;
+pub(crate) const MIN_TOKEN_CHARS: usize = 24;
 /// More failed logins per window than this makes online guessing noticeably cheaper.
-pub const LOOSE_MAX_ATTEMPTS: u32 = 20;
+pub(crate) const LOOSE_MAX_ATTEMPTS: u32 = 20;
 /// Tools that must not be allowed in sandboxed (non-main) sessions: the seed's denylist.
-pub const DANGEROUS_TOOLS: [&str; 4] = ["exec", "browser", "nodes", "gateway"];
+pub(crate) const DANGEROUS_TOOLS: [&str; 4] = ["exec", "browser", "nodes", "gateway"];
 
 /// Every config finding, unsorted.
-pub fn check(config: &Config) -> Vec<Finding> {
+pub(crate) fn check(config: &Config) -> Vec<Finding> {
     let mut findings = Vec::new();
     auth(config, &mut findings);
     exposure(config, &mut findings);
@@ -31,7 +31,7 @@ pub fn check(config: &Config) -> Vec<Finding> {
 }
 
 /// The finding for a token of `length` characters stored in (or configured as) `origin`.
-pub fn token_length(length: usize, origin: &Path) -> Option<Finding> {
+pub(crate) fn token_length(length: usize, origin: &Path) -> Option<Finding> {
     (length < MIN_TOKEN_CHARS).then(|| {
         Finding::new(
             "gateway.token_short",

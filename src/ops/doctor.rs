@@ -23,7 +23,7 @@ use crate::paths::Paths;
 /// The whole report, in the seed's shape (`processes` is `process` here: one CLI and one gateway).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DiagnosticsReport {
+pub(crate) struct DiagnosticsReport {
     /// When the report was made (RFC 3339, UTC).
     pub timestamp: String,
     pub system: SystemInfo,
@@ -44,22 +44,17 @@ pub struct DiagnosticsReport {
 
 impl DiagnosticsReport {
     /// Whether an `error` issue remains: the doctor's exit status.
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.issues
             .iter()
             .any(|issue| issue.severity == IssueSeverity::Error)
-    }
-
-    /// The issue ids, in report order (for scripts and tests).
-    pub fn issue_ids(&self) -> Vec<&'static str> {
-        self.issues.iter().map(|issue| issue.id).collect()
     }
 }
 
 /// The machine.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SystemInfo {
+pub(crate) struct SystemInfo {
     pub platform: &'static str,
     pub arch: &'static str,
     /// Kernel version.
@@ -79,7 +74,7 @@ pub struct SystemInfo {
 /// This CLI process and the running gateway.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProcessInfo {
+pub(crate) struct ProcessInfo {
     pub pid: u32,
     pub rss_bytes: Option<u64>,
     pub argv: Vec<String>,
@@ -92,7 +87,7 @@ pub struct ProcessInfo {
 /// A gateway recorded in the state directory's runtime file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GatewayProcess {
+pub(crate) struct GatewayProcess {
     pub pid: u32,
     pub url: String,
     pub version: String,
@@ -105,14 +100,14 @@ pub struct GatewayProcess {
 
 /// The seed's `NetworkInfo`.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct NetworkInfo {
+pub(crate) struct NetworkInfo {
     pub addresses: Vec<NetworkAddress>,
 }
 
 /// Pincer's files and the filesystem holding them.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StorageInfo {
+pub(crate) struct StorageInfo {
     pub config_file: PathBuf,
     pub config_exists: bool,
     /// Permission bits as octal text (`"0600"`), when the path exists.
@@ -135,7 +130,7 @@ pub struct StorageInfo {
 /// Space on one filesystem.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DiskInfo {
+pub(crate) struct DiskInfo {
     pub mount_point: PathBuf,
     pub total_bytes: u64,
     pub available_bytes: u64,
@@ -144,7 +139,7 @@ pub struct DiskInfo {
 /// One model of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ModelStatus {
+pub(crate) struct ModelStatus {
     /// `provider/model`.
     pub model: String,
     pub usable: bool,
@@ -161,7 +156,7 @@ fn octal<S: Serializer>(mode: &Option<u32>, serializer: S) -> Result<S::Ok, S::E
 
 /// Diagnoses the installation described by `paths` (`config_path` is `--config`, for loading the
 /// config exactly as the gateway would).
-pub fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport {
+pub(crate) fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport {
     let (config, config_error) = gather::load_config_leniently(paths, config_path);
     let system = gather::system_info();
     let gateway = gather::gateway_process(paths);
@@ -208,6 +203,6 @@ pub fn diagnose(paths: &Paths, config_path: Option<&Path>) -> DiagnosticsReport 
 }
 
 /// Applies the fixes of `report`'s issues.
-pub fn repair(report: &DiagnosticsReport) -> FixOutcome {
+pub(crate) fn repair(report: &DiagnosticsReport) -> FixOutcome {
     fix::apply_all(report.issues.iter().filter_map(|issue| issue.fix.as_ref()))
 }

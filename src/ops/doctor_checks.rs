@@ -17,16 +17,16 @@ use super::units::bytes;
 use crate::config::Config;
 
 /// Below this fraction of memory available, the machine is short of memory (the seed's 10%).
-pub const LOW_MEMORY_FRACTION: f64 = 0.10;
+pub(crate) const LOW_MEMORY_FRACTION: f64 = 0.10;
 /// Below this fraction of the disk free, or [`LOW_DISK_BYTES`], the disk is nearly full.
-pub const LOW_DISK_FRACTION: f64 = 0.05;
+pub(crate) const LOW_DISK_FRACTION: f64 = 0.05;
 /// 1 GiB: transcripts, logs and backups need room.
-pub const LOW_DISK_BYTES: u64 = 1 << 30;
+pub(crate) const LOW_DISK_BYTES: u64 = 1 << 30;
 
 /// How urgent an issue is. Ordered most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum IssueSeverity {
+pub(crate) enum IssueSeverity {
     Error,
     Warning,
     Info,
@@ -34,7 +34,7 @@ pub enum IssueSeverity {
 
 impl IssueSeverity {
     /// Upper-case label for the text report.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             IssueSeverity::Error => "ERROR",
             IssueSeverity::Warning => "WARNING",
@@ -46,7 +46,7 @@ impl IssueSeverity {
 /// One problem found, in the seed's shape plus a stable id and the repair, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Issue {
+pub(crate) struct Issue {
     /// Stable identifier, e.g. `files.token_permissions`.
     pub id: &'static str,
     pub severity: IssueSeverity,
@@ -86,7 +86,7 @@ impl Issue {
 
 /// Whether the gateway's port is free.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PortProbe {
+pub(crate) enum PortProbe {
     /// Not checked: our gateway holds it, or the port is 0 (any free port).
     Skipped,
     Free {
@@ -103,7 +103,7 @@ pub enum PortProbe {
 
 /// Everything the rules look at.
 #[derive(Debug, Clone, Copy)]
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     pub system: &'a SystemInfo,
     pub storage: &'a StorageInfo,
     pub gateway: Option<&'a GatewayProcess>,
@@ -118,7 +118,7 @@ pub struct Facts<'a> {
 }
 
 /// Every issue, most severe first.
-pub fn check(facts: &Facts<'_>) -> Vec<Issue> {
+pub(crate) fn check(facts: &Facts<'_>) -> Vec<Issue> {
     let mut issues = Vec::new();
     resources(facts, &mut issues);
     config_and_gateway(facts, &mut issues);

@@ -41,7 +41,7 @@ const ENV_SECRET: [&str; 5] = [
 /// The config as the gateway would load it; when that fails, the error text and the file as
 /// parsed without validation (or the defaults), so that the other checks still see the user's
 /// settings.
-pub fn load_config_leniently(
+pub(crate) fn load_config_leniently(
     paths: &Paths,
     config_path: Option<&Path>,
 ) -> (Config, Option<String>) {
@@ -67,7 +67,7 @@ pub fn load_config_leniently(
 }
 
 /// The machine's figures from `sysinfo`.
-pub fn system_info() -> SystemInfo {
+pub(crate) fn system_info() -> SystemInfo {
     let (total, available, cpus) = match System::new() {
         Ok(mut system) => {
             system.refresh_memory();
@@ -101,7 +101,7 @@ pub fn system_info() -> SystemInfo {
 }
 
 /// The gateway recorded in `gateway.json`, with its memory when it runs.
-pub fn gateway_process(paths: &Paths) -> Option<GatewayProcess> {
+pub(crate) fn gateway_process(paths: &Paths) -> Option<GatewayProcess> {
     let info = read_runtime(&paths.runtime_file())?;
     let running = process_alive(info.pid);
     let status = running.then(|| procfs::read_status(info.pid)).flatten();
@@ -117,7 +117,7 @@ pub fn gateway_process(paths: &Paths) -> Option<GatewayProcess> {
 }
 
 /// This CLI process.
-pub fn process_info(gateway: Option<GatewayProcess>) -> ProcessInfo {
+pub(crate) fn process_info(gateway: Option<GatewayProcess>) -> ProcessInfo {
     let pid = std::process::id();
     let mut env = BTreeMap::new();
     for name in ENV_SHOWN {
@@ -140,7 +140,7 @@ pub fn process_info(gateway: Option<GatewayProcess>) -> ProcessInfo {
 }
 
 /// Pincer's paths, whether they exist, their modes, and the free space where the state lives.
-pub fn storage_info(paths: &Paths, config: &Config) -> StorageInfo {
+pub(crate) fn storage_info(paths: &Paths, config: &Config) -> StorageInfo {
     let workspace = workspace_dir(config, &paths.state_dir);
     let token_file = paths.token_file();
     StorageInfo {
@@ -177,7 +177,7 @@ fn disk_holding(path: &Path) -> Option<DiskInfo> {
 }
 
 /// Whether the gateway could listen on its port now. Skipped while our own gateway holds it.
-pub fn probe_port(config: &Config, gateway_running: bool) -> PortProbe {
+pub(crate) fn probe_port(config: &Config, gateway_running: bool) -> PortProbe {
     let port = config.gateway.port;
     if gateway_running {
         return PortProbe::Skipped;
@@ -202,7 +202,7 @@ pub fn probe_port(config: &Config, gateway_running: bool) -> PortProbe {
 
 /// Whether each model of the chain resolves to a usable provider (keys present, provider known);
 /// keys are looked up as the gateway does, in the environment and then in `secrets_file`.
-pub fn model_status(config: &Config, secrets_file: &Path) -> Vec<ModelStatus> {
+pub(crate) fn model_status(config: &Config, secrets_file: &Path) -> Vec<ModelStatus> {
     let environment = config::Environment::load(secrets_file).unwrap_or_default();
     let env = |name: &str| environment.get(name);
     let catalog = ProviderCatalog::from_config(&config.models, &env);

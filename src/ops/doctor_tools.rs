@@ -11,7 +11,7 @@ use crate::config::{Config, SandboxMode};
 /// The `tools` part of the report.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolsInfo {
+pub(crate) struct ToolsInfo {
     pub sandbox_mode: SandboxMode,
     /// Built-in tools a sandboxed session may use.
     pub sandboxed_tools: Vec<&'static str>,
@@ -24,7 +24,7 @@ pub struct ToolsInfo {
 }
 
 /// What the config and the kernel say.
-pub fn tools_info(config: &Config) -> ToolsInfo {
+pub(crate) fn tools_info(config: &Config) -> ToolsInfo {
     let policy = ToolPolicy::from_config(config);
     let landlock_abi = landlock::abi_version();
     ToolsInfo {
@@ -39,7 +39,7 @@ pub fn tools_info(config: &Config) -> ToolsInfo {
 }
 
 /// Issues about the tools' confinement.
-pub fn issues(info: &ToolsInfo, exec_allowed_somewhere: bool) -> Vec<Issue> {
+pub(crate) fn issues(info: &ToolsInfo, exec_allowed_somewhere: bool) -> Vec<Issue> {
     let mut issues = Vec::new();
     if !exec_allowed_somewhere {
         return issues;
@@ -71,7 +71,7 @@ pub fn issues(info: &ToolsInfo, exec_allowed_somewhere: bool) -> Vec<Issue> {
 }
 
 /// Whether any session may use `exec` under `config`.
-pub fn exec_allowed(config: &Config) -> bool {
+pub(crate) fn exec_allowed(config: &Config) -> bool {
     let policy = ToolPolicy::from_config(config);
     let main = policy.decide("exec", false).allowed && policy.mode != SandboxMode::All;
     main || policy.decide("exec", true).allowed

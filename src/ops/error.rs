@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// Why an operations tool could not do its job.
 #[derive(Debug, thiserror::Error)]
-pub enum OpsError {
+pub(crate) enum OpsError {
     /// The OS random source failed while generating a password; nothing weaker is substituted.
     #[error("the operating system's random source failed: {0}")]
     Random(String),

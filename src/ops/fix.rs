@@ -13,7 +13,7 @@ use super::perms;
 
 /// One repair.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fix {
+pub(crate) enum Fix {
     /// Set the permission bits of a file or directory.
     Chmod { path: PathBuf, mode: u32 },
     /// Create a directory (and its parents) with mode 0700.
@@ -22,7 +22,7 @@ pub enum Fix {
 
 impl Fix {
     /// What the repair does, as a shell-like line (`chmod 600 /x/gateway.token`).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Fix::Chmod { path, mode } => format!("chmod {mode:o} {}", path.display()),
             Fix::CreateDir { path } => format!("mkdir -p -m 700 {}", path.display()),
@@ -30,7 +30,7 @@ impl Fix {
     }
 
     /// Performs the repair.
-    pub fn apply(&self) -> Result<(), OpsError> {
+    pub(crate) fn apply(&self) -> Result<(), OpsError> {
         match self {
             Fix::Chmod { path, mode } => perms::set_mode(path, *mode),
             Fix::CreateDir { path } => perms::create_private_dir(path),
@@ -56,7 +56,7 @@ impl Serialize for Fix {
 /// What a round of repairs did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FixOutcome {
+pub(crate) struct FixOutcome {
     /// Descriptions of the repairs made.
     pub fixed: Vec<String>,
     /// Repairs that failed, with the reason.
@@ -64,7 +64,7 @@ pub struct FixOutcome {
 }
 
 /// Applies `fixes` (directories first), collecting what worked and what did not.
-pub fn apply_all<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> FixOutcome {
+pub(crate) fn apply_all<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> FixOutcome {
     let mut fixes: Vec<&Fix> = fixes.into_iter().collect();
     fixes.sort_by_key(|fix| fix.order());
     fixes.dedup();

@@ -4,6 +4,6 @@
 use std::path::PathBuf;
 
 /// The systemd user unit `pincer service install` writes, if the home directory is known.
-pub fn service_unit() -> Option<PathBuf> {
+pub(crate) fn service_unit() -> Option<PathBuf> {
     crate::service::unit_path().ok()
 }

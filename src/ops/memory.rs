@@ -16,7 +16,7 @@ use super::procfs::{ProcStatus, SmapsRollup};
 /// Actor counts, by kind and state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ActorCounts {
+pub(crate) struct ActorCounts {
     pub total: u64,
     /// kind → state (`running`, `stopped`, ...) → count.
     pub by_kind: BTreeMap<String, BTreeMap<String, u64>>,
@@ -24,7 +24,7 @@ pub struct ActorCounts {
 
 impl ActorCounts {
     /// Counts the actors of an `/admin/actors?flat=1` answer.
-    pub fn from_flat(answer: &Value) -> ActorCounts {
+    pub(crate) fn from_flat(answer: &Value) -> ActorCounts {
         let mut counts = ActorCounts::default();
         for actor in answer["actors"].as_array().into_iter().flatten() {
             let kind = actor["kind"].as_str().unwrap_or("unknown").to_string();
@@ -41,7 +41,7 @@ impl ActorCounts {
     }
 
     /// Actors of `kind` in `state`.
-    pub fn count(&self, kind: &str, state: &str) -> u64 {
+    pub(crate) fn count(&self, kind: &str, state: &str) -> u64 {
         self.by_kind
             .get(kind)
             .and_then(|states| states.get(state))
@@ -53,7 +53,7 @@ impl ActorCounts {
 /// Sessions in memory against the cache bound.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionMemory {
+pub(crate) struct SessionMemory {
     /// Session actors running now.
     pub live: u64,
     /// `agents.sessionCacheSize`: beyond it, idle sessions are evicted.
@@ -63,7 +63,7 @@ pub struct SessionMemory {
 /// The profile.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MemoryProfile {
+pub(crate) struct MemoryProfile {
     pub pid: u32,
     pub url: String,
     /// From `/proc/<pid>/status`; `None` off Linux or for another user's process.
@@ -79,7 +79,7 @@ pub struct MemoryProfile {
 }
 
 /// What the gateway and the kernel said, for [`MemoryProfile::build`].
-pub struct ProfileInputs<'a> {
+pub(crate) struct ProfileInputs<'a> {
     pub pid: u32,
     pub url: &'a str,
     pub process: Option<ProcStatus>,
@@ -92,7 +92,7 @@ pub struct ProfileInputs<'a> {
 
 impl MemoryProfile {
     /// Joins the inputs into the profile.
-    pub fn build(inputs: ProfileInputs<'_>) -> MemoryProfile {
+    pub(crate) fn build(inputs: ProfileInputs<'_>) -> MemoryProfile {
         let actors = ActorCounts::from_flat(inputs.actors_flat);
         let live = actors.count("session", "running");
         MemoryProfile {
@@ -111,7 +111,7 @@ impl MemoryProfile {
     }
 
     /// Resident memory: the kernel's figure, else the gateway's own sample.
-    pub fn rss_bytes(&self) -> Option<u64> {
+    pub(crate) fn rss_bytes(&self) -> Option<u64> {
         self.process
             .as_ref()
             .and_then(|p| p.vm_rss_bytes)
@@ -119,7 +119,7 @@ impl MemoryProfile {
     }
 
     /// RSS as a fraction of `agents.memoryLimit`.
-    pub fn limit_usage(&self) -> Option<f64> {
+    pub(crate) fn limit_usage(&self) -> Option<f64> {
         let limit = self.memory_limit_mb.checked_mul(1024 * 1024)?;
         (limit > 0).then(|| self.rss_bytes().unwrap_or(0) as f64 / limit as f64)
     }

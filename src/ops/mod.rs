@@ -15,21 +15,19 @@
 //! - helpers: [`perms`] (file modes), [`procfs`] (a process's memory), [`netinfo`] (addresses),
 //!   [`layout`] (workspace, service unit), [`clock`], [`units`], [`error`].
 
-pub mod audit;
-pub mod audit_config;
-pub mod doctor;
-pub mod doctor_checks;
-pub mod doctor_facts;
-pub mod doctor_tools;
-pub mod error;
-pub mod fix;
-pub mod layout;
-pub mod memory;
-pub mod netinfo;
-pub mod perms;
-pub mod procfs;
-pub mod secrets_walls;
-pub mod suggest;
-pub mod units;
-
-pub use error::OpsError;
+pub(crate) mod audit;
+pub(crate) mod audit_config;
+pub(crate) mod doctor;
+pub(crate) mod doctor_checks;
+pub(crate) mod doctor_facts;
+pub(crate) mod doctor_tools;
+pub(crate) mod error;
+pub(crate) mod fix;
+pub(crate) mod layout;
+pub(crate) mod memory;
+pub(crate) mod netinfo;
+pub(crate) mod perms;
+pub(crate) mod procfs;
+pub(crate) mod secrets_walls;
+pub(crate) mod suggest;
+pub(crate) mod units;

@@ -13,7 +13,7 @@ use sysinfo::Networks;
 /// One address of one interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NetworkAddress {
+pub(crate) struct NetworkAddress {
     /// Interface name, e.g. `eth0`.
     pub name: String,
     pub address: String,
@@ -25,7 +25,7 @@ pub struct NetworkAddress {
 }
 
 /// The non-loopback IPv4 addresses of this machine, sorted by interface and address.
-pub fn ipv4_addresses() -> Vec<NetworkAddress> {
+pub(crate) fn ipv4_addresses() -> Vec<NetworkAddress> {
     let mut found = from_sysinfo();
     if found.is_empty() {
         found = std::process::Command::new("ip")
@@ -65,7 +65,7 @@ fn from_sysinfo() -> Vec<NetworkAddress> {
 }
 
 /// Parses `ip -4 -o addr` lines (`2: eth0    inet 10.0.0.5/24 brd ... scope global eth0`).
-pub fn parse_ip_addr(text: &str) -> Vec<NetworkAddress> {
+pub(crate) fn parse_ip_addr(text: &str) -> Vec<NetworkAddress> {
     text.lines()
         .filter_map(|line| {
             let words: Vec<&str> = line.split_whitespace().collect();

@@ -10,7 +10,7 @@ use super::error::OpsError;
 
 /// The permission bits (`0o777` part) of `path`, following symlinks; `None` when the path does
 /// not exist or the platform has no Unix modes.
-pub fn mode(path: &Path) -> Option<u32> {
+pub(crate) fn mode(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -26,22 +26,22 @@ pub fn mode(path: &Path) -> Option<u32> {
 }
 
 /// Group or others have any access at all (the rule for credentials: owner only).
-pub fn shared_with_others(mode: u32) -> bool {
+pub(crate) fn shared_with_others(mode: u32) -> bool {
     mode & 0o077 != 0
 }
 
 /// Group or others can read.
-pub fn readable_by_others(mode: u32) -> bool {
+pub(crate) fn readable_by_others(mode: u32) -> bool {
     mode & 0o044 != 0
 }
 
 /// Anyone on the machine can write (and so plant files in a directory).
-pub fn world_writable(mode: u32) -> bool {
+pub(crate) fn world_writable(mode: u32) -> bool {
     mode & 0o002 != 0
 }
 
 /// Sets the permission bits of `path` to `mode`.
-pub fn set_mode(path: &Path, mode: u32) -> Result<(), OpsError> {
+pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<(), OpsError> {
     let error = |source| OpsError::Io {
         action: format!("chmod {mode:o}"),
         path: path.to_path_buf(),
@@ -61,7 +61,7 @@ pub fn set_mode(path: &Path, mode: u32) -> Result<(), OpsError> {
 
 /// Creates `path` and its missing parents; on Unix the directory gets mode 0700 (it may hold
 /// credentials or the agent's private files).
-pub fn create_private_dir(path: &Path) -> Result<(), OpsError> {
+pub(crate) fn create_private_dir(path: &Path) -> Result<(), OpsError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

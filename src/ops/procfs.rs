@@ -12,7 +12,7 @@ use serde::Serialize;
 /// The memory lines of `/proc/<pid>/status`, in bytes (threads as a count).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProcStatus {
+pub(crate) struct ProcStatus {
     /// Resident set size now.
     pub vm_rss_bytes: Option<u64>,
     /// Peak resident set size ("high water mark").
@@ -31,7 +31,7 @@ pub struct ProcStatus {
 /// `/proc/<pid>/smaps_rollup`: the mappings summed, in bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SmapsRollup {
+pub(crate) struct SmapsRollup {
     pub rss_bytes: Option<u64>,
     /// Proportional set size: shared pages divided among their users.
     pub pss_bytes: Option<u64>,
@@ -63,7 +63,7 @@ fn fields(text: &str) -> BTreeMap<&str, u64> {
 }
 
 /// Parses the text of `/proc/<pid>/status`.
-pub fn parse_status(text: &str) -> ProcStatus {
+pub(crate) fn parse_status(text: &str) -> ProcStatus {
     let f = fields(text);
     let get = |key: &str| f.get(key).copied();
     ProcStatus {
@@ -78,7 +78,7 @@ pub fn parse_status(text: &str) -> ProcStatus {
 }
 
 /// Parses the text of `/proc/<pid>/smaps_rollup`.
-pub fn parse_smaps_rollup(text: &str) -> SmapsRollup {
+pub(crate) fn parse_smaps_rollup(text: &str) -> SmapsRollup {
     let f = fields(text);
     let get = |key: &str| f.get(key).copied();
     SmapsRollup {
@@ -95,13 +95,13 @@ pub fn parse_smaps_rollup(text: &str) -> SmapsRollup {
 }
 
 /// Reads `/proc/<pid>/status`, if this platform and the process's owner allow it.
-pub fn read_status(pid: u32) -> Option<ProcStatus> {
+pub(crate) fn read_status(pid: u32) -> Option<ProcStatus> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     Some(parse_status(&text))
 }
 
 /// Reads `/proc/<pid>/smaps_rollup` (Linux 4.14+), if readable.
-pub fn read_smaps_rollup(pid: u32) -> Option<SmapsRollup> {
+pub(crate) fn read_smaps_rollup(pid: u32) -> Option<SmapsRollup> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     Some(parse_smaps_rollup(&text))
 }

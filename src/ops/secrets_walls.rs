@@ -15,7 +15,7 @@ use super::doctor_tools::{exec_allowed, ToolsInfo};
 use crate::config::Config;
 
 /// The stable id of the finding (audit) and the issue (doctor).
-pub const CHECK_ID: &str = "tools.exec_can_read_secrets";
+pub(crate) const CHECK_ID: &str = "tools.exec_can_read_secrets";
 
 const TITLE: &str = "exec commands can read Pincer's secrets";
 const RECOMMENDATION: &str = "Use a kernel with Landlock enabled (Linux 5.13+, \"landlock\" in \
@@ -31,7 +31,7 @@ fn description() -> String {
 
 /// The audit finding: `exec` usable while the kernel (Landlock ABI `landlock_abi`) cannot
 /// wall the secrets off.
-pub fn audit_findings(config: &Config, landlock_abi: Option<u32>) -> Vec<Finding> {
+pub(crate) fn audit_findings(config: &Config, landlock_abi: Option<u32>) -> Vec<Finding> {
     if landlock_abi.is_some() || !exec_allowed(config) {
         return Vec::new();
     }
@@ -45,7 +45,7 @@ pub fn audit_findings(config: &Config, landlock_abi: Option<u32>) -> Vec<Finding
 }
 
 /// The doctor issue, from what the doctor found about the tools.
-pub fn doctor_issues(info: &ToolsInfo, exec_allowed_somewhere: bool) -> Vec<Issue> {
+pub(crate) fn doctor_issues(info: &ToolsInfo, exec_allowed_somewhere: bool) -> Vec<Issue> {
     if info.landlock_abi.is_some() || !exec_allowed_somewhere {
         return Vec::new();
     }

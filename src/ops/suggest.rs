@@ -12,19 +12,19 @@ use super::error::OpsError;
 /// The seed's hardened template, as shipped in `config/`.
 const SECURE_TEMPLATE: &str = include_str!("../../config/secure-template.json5");
 /// The every-key-with-its-default example, as shipped in `config/`.
-pub const EXAMPLE_CONFIG: &str = include_str!("../../config/pincer.example.json5");
+pub(crate) const EXAMPLE_CONFIG: &str = include_str!("../../config/pincer.example.json5");
 /// The template's placeholder password (a JSON5 string literal, quotes included).
 const PASSWORD_PLACEHOLDER: &str = "\"generate-a-very-secure-password\"";
 /// The template's comment asking for a password; replaced along with the placeholder.
 const PASSWORD_COMMENT: &str =
     "// Placeholder: use a long, random passphrase (at least 12 characters).";
 /// Length of generated passwords: 32 characters from 62 symbols, about 190 bits.
-pub const GENERATED_PASSWORD_CHARS: usize = 32;
+pub(crate) const GENERATED_PASSWORD_CHARS: usize = 32;
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// The seed's performance settings for a personal machine or a production server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PerformanceSuggestion {
+pub(crate) struct PerformanceSuggestion {
     pub production: bool,
     pub max_connections: u32,
     /// Milliseconds.
@@ -40,7 +40,7 @@ pub struct PerformanceSuggestion {
 
 impl PerformanceSuggestion {
     /// The seed's values: `production` for a shared server, otherwise a personal machine.
-    pub fn new(production: bool) -> Self {
+    pub(crate) fn new(production: bool) -> Self {
         let pick = |server: u32, personal: u32| if production { server } else { personal };
         PerformanceSuggestion {
             production,
@@ -56,7 +56,7 @@ impl PerformanceSuggestion {
     }
 
     /// A commented JSON5 fragment in Pincer's keys.
-    pub fn to_json5(&self) -> String {
+    pub(crate) fn to_json5(self) -> String {
         let target = if self.production {
             "a production server"
         } else {
@@ -96,7 +96,7 @@ impl PerformanceSuggestion {
 
 /// A random password of `length` letters and digits from the OS random source (unbiased:
 /// bytes that would favour some symbols are drawn again).
-pub fn generate_password(length: usize) -> Result<String, OpsError> {
+pub(crate) fn generate_password(length: usize) -> Result<String, OpsError> {
     // 248 = 4 * 62: bytes below it map evenly onto the alphabet.
     const LIMIT: u8 = 248;
     let mut password = String::with_capacity(length);
@@ -115,7 +115,7 @@ pub fn generate_password(length: usize) -> Result<String, OpsError> {
 
 /// The secure template with `password` in place of the placeholder (and of the comment asking
 /// for one), under a header saying so.
-pub fn secure_template(password: &str) -> String {
+pub(crate) fn secure_template(password: &str) -> String {
     let body = SECURE_TEMPLATE
         .replacen(PASSWORD_PLACEHOLDER, &format!("\"{password}\""), 1)
         .replacen(
@@ -132,7 +132,7 @@ pub fn secure_template(password: &str) -> String {
 }
 
 /// The secure template with a freshly generated password.
-pub fn fresh_secure_template() -> Result<String, OpsError> {
+pub(crate) fn fresh_secure_template() -> Result<String, OpsError> {
     Ok(secure_template(&generate_password(
         GENERATED_PASSWORD_CHARS,
     )?))

@@ -1,7 +1,7 @@
 //! Human-readable figures for the text reports of `pincer doctor` and `pincer debug memory`.
 
 /// Bytes in binary units: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB`.
-pub fn bytes(value: u64) -> String {
+pub(crate) fn bytes(value: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if value < 1024 {
         return format!("{value} B");
@@ -16,12 +16,12 @@ pub fn bytes(value: u64) -> String {
 }
 
 /// Optional bytes; `-` when unknown.
-pub fn maybe_bytes(value: Option<u64>) -> String {
+pub(crate) fn maybe_bytes(value: Option<u64>) -> String {
     value.map(bytes).unwrap_or_else(|| "-".to_string())
 }
 
 /// Seconds as `3d 4h`, `5h 6m`, `7m 8s` or `9s`.
-pub fn duration(secs: u64) -> String {
+pub(crate) fn duration(secs: u64) -> String {
     let (d, h, m, s) = (
         secs / 86_400,
         secs % 86_400 / 3600,

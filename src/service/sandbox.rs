@@ -24,7 +24,7 @@
 use std::path::PathBuf;
 
 /// The `[Service]` lines that confine the gateway; `writable` are the only writable folders.
-pub fn directives(writable: &[PathBuf]) -> String {
+pub(crate) fn directives(writable: &[PathBuf]) -> String {
     let mut folders: Vec<&PathBuf> = Vec::new();
     for folder in writable {
         if !folders.iter().any(|kept| folder.starts_with(kept)) {

@@ -21,7 +21,7 @@ pub struct ActorsView {
 }
 
 #[get("/admin/actors")]
-pub async fn list_actors(
+pub(crate) async fn list_actors(
     _auth: Authorized<op::ActorsList>,
     state: Data<AppState>,
     Req(view): Req<ActorsView>,
@@ -35,7 +35,7 @@ pub async fn list_actors(
 }
 
 #[get("/admin/actors/{id}")]
-pub async fn get_actor(
+pub(crate) async fn get_actor(
     _auth: Authorized<op::ActorsGet>,
     state: Data<AppState>,
     Req(request): Req<api::ActorGetRequest>,
@@ -45,7 +45,7 @@ pub async fn get_actor(
 
 /// 202: the panic is injected, and happens at the actor's next message.
 #[post("/admin/actors/{id}/panic")]
-pub async fn panic_actor(
+pub(crate) async fn panic_actor(
     _auth: Authorized<op::ActorsPanic>,
     state: Data<AppState>,
     Req(request): Req<api::ActorPanicRequest>,

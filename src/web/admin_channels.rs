@@ -16,7 +16,7 @@ use crate::api;
 use crate::api::scopes::op;
 
 #[get("/admin/channels")]
-pub async fn status(
+pub(crate) async fn status(
     _auth: Authorized<op::ChannelsStatus>,
     state: Data<AppState>,
     Req(request): Req<api::ChannelStatsRequest>,
@@ -25,7 +25,7 @@ pub async fn status(
 }
 
 #[get("/admin/pairing/{channel}")]
-pub async fn list_pairing(
+pub(crate) async fn list_pairing(
     _auth: Authorized<op::PairingList>,
     state: Data<AppState>,
     Req(request): Req<api::PairingListRequest>,
@@ -34,7 +34,7 @@ pub async fn list_pairing(
 }
 
 #[post("/admin/pairing/{channel}/approve")]
-pub async fn approve(
+pub(crate) async fn approve(
     _auth: Authorized<op::PairingApprove>,
     state: Data<AppState>,
     Req(request): Req<api::PairingApproveRequest>,
@@ -43,7 +43,7 @@ pub async fn approve(
 }
 
 #[post("/admin/pairing/{channel}/revoke")]
-pub async fn revoke(
+pub(crate) async fn revoke(
     _auth: Authorized<op::PairingRevoke>,
     state: Data<AppState>,
     Req(request): Req<api::PairingRevokeRequest>,
@@ -52,7 +52,7 @@ pub async fn revoke(
 }
 
 #[post("/admin/channels/{channel}/send")]
-pub async fn send(
+pub(crate) async fn send(
     _auth: Authorized<op::Send>,
     state: Data<AppState>,
     Req(request): Req<api::SendRequest>,

@@ -9,7 +9,7 @@ use super::AppState;
 use crate::api::scopes::op;
 
 #[get("/metrics")]
-pub async fn prometheus(
+pub(crate) async fn prometheus(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -24,7 +24,7 @@ pub async fn prometheus(
 }
 
 #[get("/admin/metrics")]
-pub async fn seed_metrics(
+pub(crate) async fn seed_metrics(
     _auth: Authorized<op::Metrics>,
     state: web::Data<AppState>,
 ) -> HttpResponse {

@@ -13,7 +13,7 @@ use crate::api;
 use crate::api::scopes::op;
 
 #[get("/admin/health")]
-pub async fn health(
+pub(crate) async fn health(
     _auth: Authorized<op::Health>,
     state: Data<AppState>,
     Req(request): Req<api::HealthRequest>,
@@ -22,7 +22,7 @@ pub async fn health(
 }
 
 #[get("/admin/logs")]
-pub async fn logs(
+pub(crate) async fn logs(
     _auth: Authorized<op::LogsTail>,
     state: Data<AppState>,
     Req(request): Req<api::LogsTailRequest>,
@@ -31,7 +31,7 @@ pub async fn logs(
 }
 
 #[get("/admin/config")]
-pub async fn config(
+pub(crate) async fn config(
     _auth: Authorized<op::ConfigGet>,
     state: Data<AppState>,
     Req(request): Req<api::ConfigGetRequest>,

@@ -15,7 +15,7 @@ use crate::api;
 use crate::api::scopes::op;
 
 #[get("/admin/sessions")]
-pub async fn list(
+pub(crate) async fn list(
     _auth: Authorized<op::SessionsList>,
     state: Data<AppState>,
     Req(request): Req<api::SessionsListRequest>,
@@ -24,7 +24,7 @@ pub async fn list(
 }
 
 #[get("/admin/sessions/{key}")]
-pub async fn show(
+pub(crate) async fn show(
     _auth: Authorized<op::SessionsInspect>,
     state: Data<AppState>,
     Req(request): Req<api::SessionShowRequest>,
@@ -33,7 +33,7 @@ pub async fn show(
 }
 
 #[post("/admin/sessions/{key}/reset")]
-pub async fn reset(
+pub(crate) async fn reset(
     _auth: Authorized<op::SessionsReset>,
     state: Data<AppState>,
     Req(request): Req<api::SessionResetRequest>,
@@ -42,7 +42,7 @@ pub async fn reset(
 }
 
 #[get("/admin/sessions/{key}/history")]
-pub async fn history(
+pub(crate) async fn history(
     _auth: Authorized<op::ChatHistory>,
     state: Data<AppState>,
     Req(request): Req<api::HistoryRequest>,
@@ -51,7 +51,7 @@ pub async fn history(
 }
 
 #[get("/admin/sessions/{key}/traces")]
-pub async fn traces(
+pub(crate) async fn traces(
     _auth: Authorized<op::SessionsTraces>,
     state: Data<AppState>,
     Req(request): Req<api::TracesRequest>,
@@ -60,7 +60,7 @@ pub async fn traces(
 }
 
 #[get("/admin/status")]
-pub async fn status(
+pub(crate) async fn status(
     _auth: Authorized<op::Status>,
     state: Data<AppState>,
     Req(request): Req<api::StatusRequest>,

@@ -119,7 +119,7 @@ fn find(name: &str) -> Option<&'static Asset> {
 
 /// `GET /` (and `HEAD`): the app's page.
 #[route("/", method = "GET", method = "HEAD")]
-pub async fn index(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn index(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match find("index.html").filter(|_| enabled(&state)) {
         Some(asset) => serve(&request, asset),
         None => not_found(),
@@ -128,7 +128,7 @@ pub async fn index(request: HttpRequest, state: web::Data<AppState>) -> HttpResp
 
 /// `GET /ui/{name}` (and `HEAD`): the app's scripts, styles and icon.
 #[route("/ui/{name:.+}", method = "GET", method = "HEAD")]
-pub async fn ui_asset(
+pub(crate) async fn ui_asset(
     request: HttpRequest,
     name: web::Path<String>,
     state: web::Data<AppState>,

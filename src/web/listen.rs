@@ -12,6 +12,11 @@
 //! just closed. The request-head timeout (`gateway.connectionTimeout`) also bounds the TLS
 //! handshake.
 
+#![allow(
+    unsafe_code,
+    reason = "one non-blocking send(2) of a refusal on a socket about to be closed"
+)]
+
 use std::io;
 use std::net::TcpListener;
 use std::sync::Arc;

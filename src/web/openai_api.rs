@@ -76,7 +76,7 @@ fn unix_now() -> u64 {
 }
 
 #[post("/v1/chat/completions")]
-pub async fn chat_completions(
+pub(crate) async fn chat_completions(
     _auth: Authorized<op::ChatSend>,
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -255,7 +255,10 @@ fn sse_stream(
 }
 
 #[get("/v1/models")]
-pub async fn models(_auth: Authorized<op::ModelsList>, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn models(
+    _auth: Authorized<op::ModelsList>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let created = unix_now();
     let mut data = vec![
         json!({ "id": "pincer", "object": "model", "created": created, "owned_by": "pincer" }),

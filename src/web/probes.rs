@@ -10,12 +10,12 @@ use crate::api::{Live, Ready};
 
 /// `GET /healthz` (and `/health`): the process is up and serving HTTP.
 #[get("/healthz")]
-pub async fn healthz() -> HttpResponse {
+pub(crate) async fn healthz() -> HttpResponse {
     healthz_body()
 }
 
 #[get("/health")]
-pub async fn health() -> HttpResponse {
+pub(crate) async fn health() -> HttpResponse {
     healthz_body()
 }
 
@@ -25,12 +25,12 @@ fn healthz_body() -> HttpResponse {
 
 /// `GET /readyz` (and `/ready`): 200 when every required actor runs, else 503 naming what is not.
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     ready_body(&state)
 }
 
 #[get("/ready")]
-pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     ready_body(&state)
 }
 

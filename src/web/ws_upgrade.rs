@@ -24,7 +24,7 @@ use crate::control::socket::{self, Authenticate, Handshake, Refused};
 use crate::control::PRE_AUTH_MAX;
 
 #[get("/ws")]
-pub async fn upgrade(
+pub(crate) async fn upgrade(
     request: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,

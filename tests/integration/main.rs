@@ -24,6 +24,11 @@
 //! everything a test creates (homes, ports, tmux sockets, browser profiles) is its own.
 //! `cargo test --test integration gateway::auth` runs one area's file.
 
+#![allow(
+    unreachable_pub,
+    reason = "a binary exports nothing: its `pub` items are shared between its own modules"
+)]
+
 mod support;
 
 mod api;

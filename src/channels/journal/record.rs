@@ -82,11 +82,11 @@ pub(super) enum JournalRecord {
 pub(super) struct DedupKey(pub [u8; 16]);
 
 impl DedupKey {
-    pub fn of(record: &InboundRecord) -> Self {
+    pub(super) fn of(record: &InboundRecord) -> Self {
         DedupKey::from_parts(&record.channel, &record.account, &record.platform_id)
     }
 
-    pub fn from_parts(channel: &str, account: &str, platform_id: &str) -> Self {
+    pub(super) fn from_parts(channel: &str, account: &str, platform_id: &str) -> Self {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         for part in [channel, account, platform_id] {

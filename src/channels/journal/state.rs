@@ -40,7 +40,7 @@ pub(super) struct State {
 
 impl State {
     /// Applies one record read from the file, in file order.
-    pub fn replay(&mut self, record: JournalRecord, frame_len: u64) {
+    pub(super) fn replay(&mut self, record: JournalRecord, frame_len: u64) {
         match record {
             JournalRecord::Accepted { id, record } => {
                 self.next_id = self.next_id.max(id.saturating_add(1));
@@ -87,7 +87,7 @@ impl State {
     }
 
     /// Whether `key` is a duplicate at `now_ms`.
-    pub fn is_duplicate(&self, key: &DedupKey, now_ms: u64, window_ms: u64) -> bool {
+    pub(super) fn is_duplicate(&self, key: &DedupKey, now_ms: u64, window_ms: u64) -> bool {
         match self.keys.get(key) {
             Some(Seen::Accepted(_)) => true,
             Some(Seen::Done { at_ms }) => now_ms < at_ms.saturating_add(window_ms),
@@ -96,7 +96,7 @@ impl State {
     }
 
     /// Moves a pending entry to done; false if `id` is not pending (unknown, or done already).
-    pub fn mark_done(&mut self, id: u64, at_ms: u64) -> bool {
+    pub(super) fn mark_done(&mut self, id: u64, at_ms: u64) -> bool {
         let Some(done) = self.pending.remove(&id) else {
             return false;
         };
@@ -106,7 +106,7 @@ impl State {
     }
 
     /// Flags a pending entry as possibly answered; false if `id` is not pending.
-    pub fn mark_sending(&mut self, id: u64) -> bool {
+    pub(super) fn mark_sending(&mut self, id: u64) -> bool {
         match self.pending.get_mut(&id) {
             Some(pending) => {
                 pending.entry.sending = true;
@@ -118,7 +118,7 @@ impl State {
 
     /// Forgets the accepted-but-not-written entry `id` (its write failed), so that a redelivery is
     /// accepted again.
-    pub fn forget(&mut self, entry: &Entry) {
+    pub(super) fn forget(&mut self, entry: &Entry) {
         let key = DedupKey::of(&entry.record);
         if self.keys.get(&key) == Some(&Seen::Accepted(entry.id)) {
             self.keys.remove(&key);
@@ -126,7 +126,7 @@ impl State {
     }
 
     /// Drops the done keys whose dedup window has passed.
-    pub fn prune(&mut self, now_ms: u64, window_ms: u64) {
+    pub(super) fn prune(&mut self, now_ms: u64, window_ms: u64) {
         self.keys.retain(|_, seen| match seen {
             Seen::Accepted(_) => true,
             Seen::Done { at_ms } => now_ms < at_ms.saturating_add(window_ms),
@@ -147,11 +147,11 @@ pub(super) struct Counters {
 }
 
 impl Counters {
-    pub fn add(counter: &AtomicU64, n: u64) {
+    pub(super) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub fn get(counter: &AtomicU64) -> u64 {
+    pub(super) fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
 }
@@ -169,12 +169,12 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub fn state(&self) -> MutexGuard<'_, State> {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The dedup window in milliseconds.
-    pub fn window_ms(&self) -> u64 {
+    pub(super) fn window_ms(&self) -> u64 {
         u64::try_from(self.options.dedup_window.as_millis()).unwrap_or(u64::MAX)
     }
 }

@@ -15,7 +15,7 @@ use crate::channels::hub::Channels;
 use crate::channels::ingress::{accept, read_body, refuse};
 
 #[post("/webhooks/telegram")]
-pub async fn receive(
+pub(crate) async fn receive(
     request: HttpRequest,
     payload: web::Payload,
     channels: web::Data<Channels>,

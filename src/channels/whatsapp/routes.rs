@@ -30,7 +30,7 @@ fn disabled() -> HttpResponse {
 
 /// The subscription handshake: echo `hub.challenge` when `hub.verify_token` matches.
 #[get("/webhooks/whatsapp")]
-pub async fn verify(
+pub(crate) async fn verify(
     query: web::Query<HashMap<String, String>>,
     channels: web::Data<Channels>,
 ) -> HttpResponse {
@@ -59,7 +59,7 @@ pub async fn verify(
 
 /// A notification: messages, delivery statuses, errors.
 #[post("/webhooks/whatsapp")]
-pub async fn receive(
+pub(crate) async fn receive(
     request: HttpRequest,
     payload: web::Payload,
     channels: web::Data<Channels>,

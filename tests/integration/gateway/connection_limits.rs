@@ -13,6 +13,10 @@ use crate::support::ws::WsClient;
 use crate::support::{Gateway, Response};
 
 /// A TCP connection to `to` from the loopback address `source` (127.0.0.0/8 is all loopback).
+#[allow(
+    unsafe_code,
+    reason = "bind(2) to a chosen loopback source address before connect(2); std cannot"
+)]
 fn connect_from(source: Ipv4Addr, to: SocketAddr) -> TcpStream {
     fn sockaddr(addr: SocketAddrV4) -> libc::sockaddr_in {
         libc::sockaddr_in {

@@ -20,6 +20,11 @@
 //! Where the kernel lacks Landlock (or it is disabled), [`abi_version`] is `None`: commands run
 //! unconfined, and `pincer doctor` and `pincer security audit` say so.
 
+#![allow(
+    unsafe_code,
+    reason = "the three Landlock system calls (no crate wraps them without a large dependency)"
+)]
+
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

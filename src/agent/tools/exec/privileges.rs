@@ -9,6 +9,11 @@
 //! nothing (the bounding-set drop then fails with EPERM, which is fine: no-new-privileges,
 //! set with the Landlock restriction, keeps file capabilities from granting it back).
 
+#![allow(
+    unsafe_code,
+    reason = "prctl/capset in the child before exec: dropping CAP_SYS_PTRACE, no-new-privileges"
+)]
+
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 const CAP_SYS_PTRACE: u32 = 19;
 

@@ -8,6 +8,11 @@
 //! When the leader exits, the rest of its group is killed too (a foreground command leaves no
 //! stragglers; long-lived work belongs in `background: true`), which also closes the pipe.
 
+#![allow(
+    unsafe_code,
+    reason = "setsid/killpg of the command's process group, in `pre_exec` and on timeout"
+)]
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
