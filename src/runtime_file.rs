@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// What a running gateway publishes about itself.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct RuntimeInfo {
+pub(crate) struct RuntimeInfo {
     pub pid: u32,
     /// Where a local client should connect (loopback even when bound to all interfaces).
     pub url: String,

@@ -39,7 +39,7 @@ pub(crate) enum ServiceError {
 
 /// What the unit runs.
 #[derive(Debug, Clone)]
-pub struct UnitSpec {
+pub(crate) struct UnitSpec {
     pub executable: PathBuf,
     pub pincer_home: Option<PathBuf>,
     pub config: Option<PathBuf>,

@@ -28,7 +28,7 @@ const RETRIES_PER_MODEL: u32 = 2;
 
 /// What one successful model call produced.
 #[derive(Debug, Clone)]
-pub struct StepOutput {
+pub(crate) struct StepOutput {
     pub text: String,
     pub tool_calls: Vec<ToolCall>,
     pub usage: Usage,
@@ -43,14 +43,14 @@ pub struct StepOutput {
 /// attempt produces again are not sent twice. (When a retry words its answer differently, the
 /// streamed text can only be a best effort; the final answer is always whole and sent once.)
 #[derive(Debug)]
-pub struct Deltas<'a> {
+pub(crate) struct Deltas<'a> {
     forwarded: &'a AtomicUsize,
     seen: usize,
 }
 
 impl<'a> Deltas<'a> {
     /// Counts from the start of the turn's text, against what earlier attempts forwarded.
-    pub fn new(forwarded: &'a AtomicUsize) -> Self {
+    pub(crate) fn new(forwarded: &'a AtomicUsize) -> Self {
         Deltas { forwarded, seen: 0 }
     }
 
@@ -73,13 +73,13 @@ impl<'a> Deltas<'a> {
 
 /// Why a step failed: worth another attempt of the run, or final.
 #[derive(Debug, Clone, PartialEq)]
-pub enum StepError {
+pub(crate) enum StepError {
     Retryable(String),
     Fatal(String),
 }
 
 /// Calls the model chain for `request` (its `model` field is filled per candidate).
-pub async fn call_model(
+pub(crate) async fn call_model(
     engine: &Engine,
     mut request: ChatRequest,
     listeners: &[UnboundedSender<RunEvent>],

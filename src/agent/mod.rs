@@ -16,11 +16,11 @@
 //! - `tools/`: the `Tool` trait, the built-in tools, their policy, and the invocation actor
 //!   every tool call runs in (under `/gateway/tools`).
 
-pub mod call;
-pub mod failover;
-pub mod resources;
-pub mod run;
-pub mod stats;
+pub(crate) mod call;
+pub(crate) mod failover;
+pub(crate) mod resources;
+pub(crate) mod run;
+pub(crate) mod stats;
 pub mod tools;
 
 use std::sync::Arc;

@@ -81,7 +81,7 @@ impl Drop for Permit {
 }
 
 /// Waits for a permit from `manager`.
-pub async fn acquire(manager: &ActorRef<ResourceManager>) -> Result<Permit, PermitError> {
+pub(crate) async fn acquire(manager: &ActorRef<ResourceManager>) -> Result<Permit, PermitError> {
     let (reply, granted) = oneshot::channel();
     manager
         .tell(Acquire { reply })

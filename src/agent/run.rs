@@ -58,7 +58,7 @@ impl TurnState {
 }
 
 /// The child spec of the run for `turn`; `done` fires once the turn is over.
-pub fn run_spec(engine: Arc<Engine>, turn: Turn, done: oneshot::Sender<()>) -> ChildSpec {
+pub(crate) fn run_spec(engine: Arc<Engine>, turn: Turn, done: oneshot::Sender<()>) -> ChildSpec {
     let id = format!("{}#{}", turn.session_key, turn.id);
     let state = Arc::new(TurnState {
         turn,

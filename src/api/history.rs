@@ -109,7 +109,11 @@ impl HistoryMessage {
 }
 
 /// The last `limit` messages of `session` in `store` (file I/O).
-pub fn history_in(store: &SessionStore, session: &str, limit: usize) -> Result<History, ApiError> {
+pub(crate) fn history_in(
+    store: &SessionStore,
+    session: &str,
+    limit: usize,
+) -> Result<History, ApiError> {
     let mut messages: Vec<HistoryMessage> = store
         .load(session)?
         .into_iter()

@@ -33,7 +33,7 @@ pub struct LogTail {
 }
 
 /// The severity rank of a level name (1 = error ... 5 = trace).
-pub fn rank(level: &str) -> Option<u8> {
+pub(crate) fn rank(level: &str) -> Option<u8> {
     match level.to_ascii_lowercase().as_str() {
         "error" => Some(1),
         "warn" | "warning" => Some(2),
@@ -57,7 +57,7 @@ fn passes(line: &str, minimum: Option<u8>) -> bool {
 }
 
 /// The last `lines` lines of the log files in `dir` passing `minimum` (file I/O).
-pub fn tail(dir: &Path, lines: usize, minimum: Option<u8>) -> Result<LogTail, ApiError> {
+pub(crate) fn tail(dir: &Path, lines: usize, minimum: Option<u8>) -> Result<LogTail, ApiError> {
     let files = log_files(dir);
     let Some(newest) = files.last() else {
         return Err(ApiError::NotFound(format!(

@@ -14,21 +14,21 @@
 //! [`config`], [`channels`].
 
 pub mod actors;
-pub mod channels;
-pub mod config;
-pub mod error;
-pub mod health;
-pub mod history;
-pub mod logs;
-pub mod operator;
-pub mod pairing;
-pub mod params;
-pub mod readiness;
-pub mod scopes;
-pub mod send;
-pub mod sessions;
-pub mod status;
-pub mod traces;
+pub(crate) mod channels;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod health;
+pub(crate) mod history;
+pub(crate) mod logs;
+pub(crate) mod operator;
+pub(crate) mod pairing;
+pub(crate) mod params;
+pub(crate) mod readiness;
+pub(crate) mod scopes;
+pub(crate) mod send;
+pub(crate) mod sessions;
+pub(crate) mod status;
+pub(crate) mod traces;
 
 pub use actors::{
     Actor, ActorGetRequest, ActorList, ActorNode, ActorPanicRequest, ActorPanicked, ActorTree,

@@ -76,7 +76,7 @@ pub struct PairingRevoked {
 }
 
 /// Revokes `id` on `channel` in `store` (file I/O): `NOT_FOUND` when it is not an approved sender.
-pub fn revoke_in(
+pub(crate) fn revoke_in(
     store: &PairingStore,
     channel: &str,
     id: &str,

@@ -12,7 +12,7 @@ use super::ApiError;
 
 /// The request `T` from a JSON object (`null` counts as `{}`); a mismatch is `INVALID_REQUEST`
 /// naming the field.
-pub fn parse<T: DeserializeOwned>(params: Value) -> Result<T, ApiError> {
+pub(crate) fn parse<T: DeserializeOwned>(params: Value) -> Result<T, ApiError> {
     let params = match params {
         Value::Null => Value::Object(serde_json::Map::new()),
         object @ Value::Object(_) => object,
@@ -26,7 +26,7 @@ pub fn parse<T: DeserializeOwned>(params: Value) -> Result<T, ApiError> {
 }
 
 /// `value`, or `INVALID_REQUEST` naming `name` when it is empty or only white space.
-pub fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(name: &str, value: &'a str) -> Result<&'a str, ApiError> {
     if value.trim().is_empty() {
         Err(ApiError::Invalid(format!(
             "params.{name} (a non-empty string) is required"
@@ -45,7 +45,9 @@ enum Lenient {
 }
 
 /// An optional count: a JSON number or its decimal text (`?last=3`).
-pub fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+pub(crate) fn number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
     use serde::de::Error;
     match Option::<Lenient>::deserialize(deserializer)? {
         None => Ok(None),
@@ -60,7 +62,7 @@ pub fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize
 }
 
 /// A yes/no: a JSON boolean, or `1`/`true`/`yes` (anything else is no), as a query string says it.
-pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+pub(crate) fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     Ok(match Option::<Lenient>::deserialize(deserializer)? {
         None => false,
         Some(Lenient::Bool(b)) => b,
@@ -70,7 +72,7 @@ pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error
 }
 
 /// An identifier given as text or as a number (an actor id over WebSocket is a number).
-pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     use serde::de::Error;
     match Lenient::deserialize(deserializer)? {
         Lenient::Text(text) => Ok(text),

@@ -138,7 +138,7 @@ impl fmt::Display for ScopeSet {
 
 /// What an operation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Requirement {
+pub(crate) enum Requirement {
     /// An authenticated connection, no scope (`health`, as in OpenClaw).
     Connected,
     /// This scope (or one that implies it, see [`ScopeSet::satisfies`]).
@@ -146,8 +146,9 @@ pub enum Requirement {
 }
 
 impl Requirement {
+    #[cfg(test)]
     /// How the doc table writes it.
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         match self {
             Requirement::Connected => "none (authenticated)".to_string(),
             Requirement::Scope(scope) => format!("`{scope}`"),
@@ -155,7 +156,7 @@ impl Requirement {
     }
 
     /// Checks `granted` against this requirement for `operation`.
-    pub fn check(self, operation: &str, granted: ScopeSet) -> Result<(), MissingScope> {
+    pub(crate) fn check(self, operation: &str, granted: ScopeSet) -> Result<(), MissingScope> {
         match self {
             Requirement::Connected => Ok(()),
             Requirement::Scope(scope) if granted.satisfies(scope) => Ok(()),
@@ -187,22 +188,29 @@ impl MissingScope {
 }
 
 /// The error code of a refusal (`FORBIDDEN`) and its `details.code`.
-pub const FORBIDDEN: &str = "FORBIDDEN";
-pub const MISSING_SCOPE: &str = "MISSING_SCOPE";
+pub(crate) const FORBIDDEN: &str = "FORBIDDEN";
+pub(crate) const MISSING_SCOPE: &str = "MISSING_SCOPE";
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// The WebSocket method name, or (for an operation only HTTP offers) its name here.
     pub operation: &'static str,
     pub requirement: Requirement,
     /// The HTTP routes that do the same thing (`"GET /admin/sessions"`), for the docs.
+    #[cfg_attr(
+        not(test),
+        allow(
+            dead_code,
+            reason = "read by the test that checks the docs' copy of the table"
+        )
+    )]
     pub http: &'static [&'static str],
 }
 
 /// Names an operation at the type level, for the HTTP extractor
 /// (`Authorized<op::SessionsReset>`): each handler says once what it does.
-pub trait Operation {
+pub(crate) trait Operation {
     const NAME: &'static str;
     const REQUIREMENT: Requirement;
 }
@@ -210,7 +218,7 @@ pub trait Operation {
 macro_rules! scope_table {
     ($( $marker:ident $name:literal => $requirement:expr, http: [$($route:literal),*]; )*) => {
         /// Every operation with its requirement and HTTP routes.
-        pub const TABLE: &[Rule] = &[
+        pub(crate) const TABLE: &[Rule] = &[
             $( Rule { operation: $name, requirement: $requirement, http: &[$($route),*] }, )*
         ];
 
@@ -219,11 +227,12 @@ macro_rules! scope_table {
         const MARKERS: &[(&str, &str)] = &[$( (stringify!($marker), $name), )*];
 
         /// One marker type per row of [`TABLE`], for the HTTP extractor `web::auth::Authorized`.
-        pub mod op {
+        pub(crate) mod op {
             use super::*;
             $(
                 #[doc = concat!("`", $name, "`")]
-                pub struct $marker;
+                #[allow(dead_code, reason = "one marker per row; a row no HTTP route shares has no user")]
+                pub(crate) struct $marker;
                 impl Operation for $marker {
                     const NAME: &'static str = $name;
                     const REQUIREMENT: Requirement = $requirement;
@@ -267,16 +276,17 @@ scope_table! {
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by
 /// default).
-pub fn required(operation: &str) -> Requirement {
+pub(crate) fn required(operation: &str) -> Requirement {
     TABLE
         .iter()
         .find(|rule| rule.operation == operation)
         .map_or(ADMIN, |rule| rule.requirement)
 }
 
+#[cfg(test)]
 /// The table as the Markdown rows of `docs/architecture.md` (what the doc test compares);
 /// `ws_methods` are the WebSocket method names (the control plane's list, above this layer).
-pub fn markdown_rows(ws_methods: &[&str]) -> Vec<String> {
+pub(crate) fn markdown_rows(ws_methods: &[&str]) -> Vec<String> {
     TABLE
         .iter()
         .map(|rule| {

@@ -93,7 +93,7 @@ pub struct SessionReset {
 }
 
 /// Resets `key` in `store`: `NOT_FOUND` when there is no such session.
-pub fn reset_in(store: &SessionStore, key: &str) -> Result<SessionReset, ApiError> {
+pub(crate) fn reset_in(store: &SessionStore, key: &str) -> Result<SessionReset, ApiError> {
     if store.reset(key)? {
         Ok(SessionReset {
             ok: true,

@@ -91,6 +91,7 @@ impl DiskTier {
         std::fs::rename(&temporary, &path)
     }
 
+    #[cfg(test)]
     pub(crate) fn delete(&self, key: &str) {
         let _ = std::fs::remove_file(self.path_of(key));
     }

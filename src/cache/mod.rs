@@ -49,14 +49,14 @@ impl Memory {
 
 /// Figures for the janitor's status and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheStats {
+pub(crate) struct CacheStats {
     pub memory_entries: usize,
     pub memory_bytes: usize,
     pub disk_entries: usize,
 }
 
 /// Two tiers and a TTL.
-pub struct MultiLevelCache {
+pub(crate) struct MultiLevelCache {
     ttl_ms: u64,
     memory_bound: usize,
     memory: Mutex<Memory>,
@@ -66,11 +66,16 @@ pub struct MultiLevelCache {
 
 impl MultiLevelCache {
     /// A cache whose disk tier is `dir`, on the wall clock.
-    pub fn new(dir: PathBuf, ttl: Duration, memory_bytes: usize) -> Self {
+    pub(crate) fn new(dir: PathBuf, ttl: Duration, memory_bytes: usize) -> Self {
         Self::with_clock(dir, ttl, memory_bytes, Arc::new(crate::clock::now_ms))
     }
 
-    pub fn with_clock(dir: PathBuf, ttl: Duration, memory_bytes: usize, clock: Clock) -> Self {
+    pub(crate) fn with_clock(
+        dir: PathBuf,
+        ttl: Duration,
+        memory_bytes: usize,
+        clock: Clock,
+    ) -> Self {
         MultiLevelCache {
             ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
             memory_bound: memory_bytes,
@@ -89,7 +94,7 @@ impl MultiLevelCache {
     }
 
     /// The value for `key`, from memory or (promoted) from disk. Blocking (disk).
-    pub fn get(&self, key: &str) -> Option<Arc<str>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<str>> {
         let now = (self.clock)();
         {
             let mut memory = self.memory();
@@ -111,13 +116,14 @@ impl MultiLevelCache {
     }
 
     /// Stores `value` in both tiers. Blocking (disk); a disk failure leaves the memory copy.
-    pub fn set(&self, key: &str, value: &str) -> std::io::Result<()> {
+    pub(crate) fn set(&self, key: &str, value: &str) -> std::io::Result<()> {
         let now = (self.clock)();
         self.remember(key, Arc::from(value), now);
         self.disk.set(key, value, now, self.ttl_ms)
     }
 
-    pub fn delete(&self, key: &str) {
+    #[cfg(test)]
+    pub(crate) fn delete(&self, key: &str) {
         self.memory().remove(key);
         self.disk.delete(key);
     }
@@ -153,7 +159,7 @@ impl MultiLevelCache {
     }
 
     /// Drops expired entries from both tiers. Blocking (disk).
-    pub fn evict_expired(&self) -> CacheStats {
+    pub(crate) fn evict_expired(&self) -> CacheStats {
         let now = (self.clock)();
         let (entries, bytes) = {
             let mut memory = self.memory();
@@ -176,13 +182,9 @@ impl MultiLevelCache {
         }
     }
 
-    /// Entries in memory right now (no disk access).
-    pub fn memory_entries(&self) -> usize {
-        self.memory().items.len()
-    }
-
+    #[cfg(test)]
     /// Whether `key` is in the memory tier (tests and status).
-    pub fn in_memory(&self, key: &str) -> bool {
+    pub(crate) fn in_memory(&self, key: &str) -> bool {
         self.memory().items.contains_key(key)
     }
 }

@@ -87,12 +87,12 @@ impl Message for Confirmed {
 }
 
 /// The tag sent with the reply to `entry`: its journal id and receive time.
-pub fn reply_tag(entry: &Entry) -> String {
+pub(crate) fn reply_tag(entry: &Entry) -> String {
     format!("pincer-{}-{}", entry.id, entry.record.received_ms)
 }
 
 /// The journal id and receive time in a reply tag.
-pub fn parse_reply_tag(tag: &str) -> Option<(u64, u64)> {
+pub(crate) fn parse_reply_tag(tag: &str) -> Option<(u64, u64)> {
     let (id, received_ms) = tag.strip_prefix("pincer-")?.split_once('-')?;
     Some((id.parse().ok()?, received_ms.parse().ok()?))
 }

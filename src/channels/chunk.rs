@@ -5,7 +5,7 @@
 //! pieces, joined with the whitespace that was cut, give back the text.
 
 /// Splits `text` into pieces of at most `limit` characters (Unicode scalar values).
-pub fn split(text: &str, limit: usize) -> Vec<String> {
+pub(crate) fn split(text: &str, limit: usize) -> Vec<String> {
     let limit = limit.max(1);
     let mut pieces = Vec::new();
     let mut rest = text.trim();

@@ -16,7 +16,7 @@ use super::stats::ChannelStats;
 const FIRST_WAIT: Duration = Duration::from_secs(5);
 const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Messages older than this are not deferred again.
-pub const GIVE_UP_AFTER: Duration = Duration::from_secs(30 * 60);
+pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(30 * 60);
 
 struct Deferred {
     tries: u32,
@@ -25,13 +25,13 @@ struct Deferred {
 
 /// The deferred messages of one channel actor, by journal entry id; keeps the channel's
 /// `waitingForModel` gauge in step.
-pub struct Deferrals {
+pub(crate) struct Deferrals {
     entries: HashMap<u64, Deferred>,
     stats: Arc<ChannelStats>,
 }
 
 impl Deferrals {
-    pub fn new(stats: Arc<ChannelStats>) -> Self {
+    pub(crate) fn new(stats: Arc<ChannelStats>) -> Self {
         Deferrals {
             entries: HashMap::new(),
             stats,
@@ -39,17 +39,17 @@ impl Deferrals {
     }
 
     /// True while entry `id` must not be asked again.
-    pub fn holds(&self, id: u64, now: Instant) -> bool {
+    pub(crate) fn holds(&self, id: u64, now: Instant) -> bool {
         self.entries.get(&id).is_some_and(|d| d.next > now)
     }
 
     /// Whether a message received at `received_ms` (Unix ms) may still be deferred at `now_ms`.
-    pub fn may_defer(received_ms: u64, now_ms: u64) -> bool {
+    pub(crate) fn may_defer(received_ms: u64, now_ms: u64) -> bool {
         Duration::from_millis(now_ms.saturating_sub(received_ms)) < GIVE_UP_AFTER
     }
 
     /// Schedules entry `id`'s next ask; returns the wait.
-    pub fn defer(&mut self, id: u64, now: Instant) -> Duration {
+    pub(crate) fn defer(&mut self, id: u64, now: Instant) -> Duration {
         self.stats.turns_deferred.fetch_add(1, Relaxed);
         let stats = &self.stats;
         let deferred = self.entries.entry(id).or_insert_with(|| {
@@ -68,17 +68,17 @@ impl Deferrals {
     }
 
     /// Entry `id` was answered (or given up): it no longer waits.
-    pub fn remove(&mut self, id: u64) {
+    pub(crate) fn remove(&mut self, id: u64) {
         if self.entries.remove(&id).is_some() {
             self.stats.waiting_for_model.fetch_sub(1, Relaxed);
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }

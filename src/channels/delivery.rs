@@ -14,10 +14,10 @@ use super::stats::ChannelStats;
 use super::transport::{SendFailure, Transport};
 
 /// How long a reply is retried before it is given up (logged and counted).
-pub const RETRY_FOR: Duration = Duration::from_secs(15 * 60);
+pub(crate) const RETRY_FOR: Duration = Duration::from_secs(15 * 60);
 
 /// One reply on its way out.
-pub struct Reply {
+pub(crate) struct Reply {
     pub to: String,
     pub chunks: Vec<String>,
     pub quote: Option<String>,
@@ -27,7 +27,7 @@ pub struct Reply {
 
 /// Sends `reply`; `Err` is a [`SendFailure::Permanent`] (also when retries ran out) or
 /// [`SendFailure::Unhealthy`].
-pub async fn send_reply(
+pub(crate) async fn send_reply(
     transport: Arc<dyn Transport>,
     gate: Rc<SendGate>,
     stats: Arc<ChannelStats>,

@@ -21,7 +21,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
 /// The gate of one channel.
-pub struct SendGate {
+pub(crate) struct SendGate {
     limiter: DefaultDirectRateLimiter,
     clock: DefaultClock,
     paused_until: Cell<Option<Instant>>,
@@ -38,13 +38,13 @@ pub struct SendGate {
 
 /// Whether a send that passed the gate is the channel's probe (see the module header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pass {
+pub(crate) enum Pass {
     Normal,
     Probe,
 }
 
 impl SendGate {
-    pub fn new(per_second: u32) -> Self {
+    pub(crate) fn new(per_second: u32) -> Self {
         let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         SendGate {
             limiter: RateLimiter::direct(Quota::per_second(rate)),
@@ -60,7 +60,7 @@ impl SendGate {
 
     /// Waits until a message to `to` may go out. A [`Pass::Probe`] must be reported with
     /// [`SendGate::probe_ended`] (or end in [`SendGate::throttled`] / [`SendGate::succeeded`]).
-    pub async fn wait(&self, to: &str) -> Pass {
+    pub(crate) async fn wait(&self, to: &str) -> Pass {
         loop {
             let now = Instant::now();
             let channel = self.paused_until.get().filter(|until| *until > now);
@@ -94,7 +94,7 @@ impl SendGate {
 
     /// The platform throttled the whole channel: pause every send for the channel's next backoff
     /// (or the platform's hint), then probe. Returns the pause.
-    pub fn throttled(&self, hint: Option<Duration>) -> Duration {
+    pub(crate) fn throttled(&self, hint: Option<Duration>) -> Duration {
         let streak = self.streak.get().saturating_add(1);
         self.streak.set(streak);
         let pause = backoff(streak, hint);
@@ -103,7 +103,7 @@ impl SendGate {
     }
 
     /// A send went through: the throttle (if any) is over and everyone may go.
-    pub fn succeeded(&self) {
+    pub(crate) fn succeeded(&self) {
         self.streak.set(0);
         if self.probing.replace(false) {
             self.probe_ended();
@@ -112,14 +112,14 @@ impl SendGate {
 
     /// The probe ended without telling about the channel (a permanent or per-recipient
     /// failure): another send may probe.
-    pub fn probe_ended(&self) {
+    pub(crate) fn probe_ended(&self) {
         self.probe_out.set(false);
         self.probe_done.notify_waiters();
     }
 
     /// Holds every send for `pause` (extends, never shortens, a pause in force); sends resume
     /// one probe at a time.
-    pub fn pause_channel(&self, pause: Duration) {
+    pub(crate) fn pause_channel(&self, pause: Duration) {
         self.probing.set(true);
         self.probe_ended();
         let until = Instant::now() + pause;
@@ -133,7 +133,7 @@ impl SendGate {
     }
 
     /// Holds sends to `to` for `pause`.
-    pub fn pause_recipient(&self, to: &str, pause: Duration) {
+    pub(crate) fn pause_recipient(&self, to: &str, pause: Duration) {
         let until = Instant::now() + pause;
         let mut recipients = self.recipients.borrow_mut();
         let now = Instant::now();
@@ -145,7 +145,7 @@ impl SendGate {
     }
 
     /// Whether the whole channel is paused now (for the actor's status line).
-    pub fn paused(&self) -> bool {
+    pub(crate) fn paused(&self) -> bool {
         self.paused_until
             .get()
             .is_some_and(|until| until > Instant::now())
@@ -154,7 +154,7 @@ impl SendGate {
 
 /// The pause before retry number `attempt` (1-based): 1 s doubling to 30 s, or the platform's
 /// own hint (Telegram's `retry_after`) when it gave one.
-pub fn backoff(attempt: u32, hint: Option<Duration>) -> Duration {
+pub(crate) fn backoff(attempt: u32, hint: Option<Duration>) -> Duration {
     match hint {
         Some(hint) => hint.min(Duration::from_secs(300)),
         None => Duration::from_secs(1u64 << attempt.saturating_sub(1).min(5))

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::sessions::router::SessionRouter;
 
 /// Channel names the CLI and the API accept (from the registry).
-pub use super::registry::KNOWN;
+pub(crate) use super::registry::KNOWN;
 
 /// One running channel.
 pub struct ChannelHandle {
@@ -231,7 +231,7 @@ impl Channels {
 
 /// The outbound side of `channel` built from the config, for the CLI when no gateway runs
 /// (`pincer pairing approve --notify`); `None` when the channel is not enabled.
-pub fn offline_transport(config: &Config, channel: &str) -> Option<Arc<dyn Transport>> {
+pub(crate) fn offline_transport(config: &Config, channel: &str) -> Option<Arc<dyn Transport>> {
     let http = http_client().ok()?;
     let plugin = super::registry::find(channel)?;
     let section = plugin::section(plugin, config)?;

@@ -14,7 +14,7 @@ use super::hub::ChannelHandle;
 use super::journal::{Accepted, InboundRecord, Journal, JournalError};
 
 /// A JSON error answer in the gateway's usual shape.
-pub fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
+pub(crate) fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
     HttpResponse::build(status).json(json!({
         "ok": false,
         "error": { "code": code, "message": message.into() },
@@ -23,7 +23,7 @@ pub fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> Htt
 
 /// Reads the whole body, refusing with 413 past `limit` bytes (by `Content-Length` before
 /// reading, or as soon as the stream passes it).
-pub async fn read_body(
+pub(crate) async fn read_body(
     request: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
@@ -62,7 +62,7 @@ pub async fn read_body(
 
 /// Journals `records` (durably) and hands the new ones to the channel's actor. The caller
 /// acknowledges the platform only after this returns `Ok`; on `Err` the platform should retry.
-pub async fn accept(
+pub(crate) async fn accept(
     journal: &Journal,
     channel: &ChannelHandle,
     records: Vec<InboundRecord>,

@@ -21,20 +21,20 @@
 //! Nothing outside those names a channel. The webhook routes are registered with [`routes`] and
 //! read the hub (`web::Data<Channels>`), never the web layer's state.
 
-pub mod actor;
-pub mod chunk;
-pub mod defer;
-pub mod delivery;
-pub mod gate;
-pub mod hub;
-pub mod ingress;
+pub(crate) mod actor;
+pub(crate) mod chunk;
+pub(crate) mod defer;
+pub(crate) mod delivery;
+pub(crate) mod gate;
+pub(crate) mod hub;
+pub(crate) mod ingress;
 pub mod journal;
-pub mod pairing;
-pub mod plugin;
-pub mod registry;
-pub mod setup;
-pub mod stats;
-pub mod transport;
+pub(crate) mod pairing;
+pub(crate) mod plugin;
+pub(crate) mod registry;
+pub(crate) mod setup;
+pub(crate) mod stats;
+pub(crate) mod transport;
 
 /// Declares the channels: for each `name => Plugin`, the channel's folder `name/` and its
 /// plug-in's place in [`CHANNELS`] (read through [`registry::PLUGINS`]). Adding a channel is its

@@ -182,7 +182,7 @@ pub struct Started {
 }
 
 /// The channel's config section, by its name.
-pub fn section<'a>(
+pub(crate) fn section<'a>(
     plugin: &dyn ChannelPlugin,
     config: &'a Config,
 ) -> Option<&'a dyn ChannelSection> {

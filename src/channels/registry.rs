@@ -8,25 +8,20 @@ use std::sync::LazyLock;
 use super::plugin::{ChannelPlugin, Webhook};
 
 /// Every channel, in the order they are started, asked about during onboarding and reported.
-pub static PLUGINS: &[&dyn ChannelPlugin] =
+pub(crate) static PLUGINS: &[&dyn ChannelPlugin] =
     &[&super::whatsapp::WhatsApp, &super::telegram::Telegram];
 
 /// Channel names the CLI and the API accept (`KNOWN.contains(&name)`, `KNOWN.join(", ")`),
 /// in [`PLUGINS`] order.
-pub static KNOWN: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+pub(crate) static KNOWN: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     PLUGINS
         .iter()
         .map(|plugin| plugin.labels().channel)
         .collect()
 });
 
-/// The names of every channel, as [`KNOWN`].
-pub fn known() -> &'static [&'static str] {
-    &KNOWN
-}
-
 /// The channel called `name`.
-pub fn find(name: &str) -> Option<&'static dyn ChannelPlugin> {
+pub(crate) fn find(name: &str) -> Option<&'static dyn ChannelPlugin> {
     PLUGINS
         .iter()
         .copied()
@@ -35,7 +30,7 @@ pub fn find(name: &str) -> Option<&'static dyn ChannelPlugin> {
 
 /// Every channel's webhook routes, for the gateway's route table. Public routes: each checks its
 /// platform's signature or secret. Their handlers read the hub as `web::Data<Channels>`.
-pub fn webhooks() -> impl Iterator<Item = &'static Webhook> {
+pub(crate) fn webhooks() -> impl Iterator<Item = &'static Webhook> {
     PLUGINS.iter().flat_map(|plugin| plugin.webhooks())
 }
 
@@ -46,7 +41,7 @@ mod tests {
     #[test]
     fn every_channel_has_a_config_section_of_its_name() {
         let config = crate::config::Config::default();
-        for name in known() {
+        for name in KNOWN.iter() {
             assert!(
                 config.channels.section(name).is_some(),
                 "channels.{name} is not in the config schema"
@@ -55,10 +50,10 @@ mod tests {
         let sections: Vec<&str> = config.channels.sections().map(|(name, _)| name).collect();
         assert_eq!(
             sections,
-            known(),
+            KNOWN.as_slice(),
             "one config section per channel, in the same order"
         );
-        assert_eq!(known(), ["whatsapp", "telegram"]);
+        assert_eq!(*KNOWN, ["whatsapp", "telegram"]);
         assert!(find("whatsapp").is_some() && find("signal").is_none());
     }
 }

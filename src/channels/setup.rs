@@ -77,7 +77,7 @@ pub struct Ask<'a> {
 pub struct SetupError(pub Box<dyn std::error::Error + Send + Sync>);
 
 /// A check of typed text: the value to use, or what is wrong.
-pub type Check = fn(&str) -> Result<String, String>;
+pub(crate) type Check = fn(&str) -> Result<String, String>;
 
 /// The onboarding wizard, as a channel's questions use it. Interactively a wrong answer is
 /// explained and asked again; non-interactively the flag or the default is taken, and a wrong or
@@ -160,13 +160,18 @@ impl ChannelAnswer {
 }
 
 /// A JSON5 string literal.
-pub fn string_literal(text: &str) -> String {
+pub(crate) fn string_literal(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
 
 /// A comma-separated list of numeric ids (`+`, spaces and dashes dropped), each of `min` to `max`
 /// digits; `what` says what the list holds when an item is wrong.
-pub fn numeric_ids(text: &str, min: usize, max: usize, what: &str) -> Result<Vec<String>, String> {
+pub(crate) fn numeric_ids(
+    text: &str,
+    min: usize,
+    max: usize,
+    what: &str,
+) -> Result<Vec<String>, String> {
     let mut ids = Vec::new();
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let digits: String = item
@@ -185,7 +190,7 @@ pub fn numeric_ids(text: &str, min: usize, max: usize, what: &str) -> Result<Vec
 
 /// A secret-looking token: at least `min` characters, no spaces (`what` names it in the
 /// message).
-pub fn token_like(text: &str, min: usize, what: &str) -> Result<String, String> {
+pub(crate) fn token_like(text: &str, min: usize, what: &str) -> Result<String, String> {
     if text.len() < min {
         return Err(format!(
             "{what} has at least {min} characters (got {})",
@@ -200,7 +205,7 @@ pub fn token_like(text: &str, min: usize, what: &str) -> Result<String, String> 
 
 /// The public host that forwards HTTPS to the gateway (for a webhook URL); empty means "not
 /// known yet". A pasted URL is reduced to its host.
-pub fn public_host(text: &str) -> Result<Option<String>, String> {
+pub(crate) fn public_host(text: &str) -> Result<Option<String>, String> {
     let host = text
         .trim_start_matches("https://")
         .trim_start_matches("http://")

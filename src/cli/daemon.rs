@@ -98,7 +98,7 @@ pub fn install(request: DaemonRequest<'_>) -> Result<i32, CliError> {
 /// What the unit runs: this executable, with the same `PINCER_HOME`, `PINCER_STATE_DIR` and
 /// `--config` (or `PINCER_CONFIG`; made absolute, since the service does not start in this directory), and the
 /// folders its sandbox lets it write: the state directory, the workspace and the log folder.
-pub fn unit_spec(
+pub(crate) fn unit_spec(
     config: Option<&Path>,
     port: Option<u16>,
     paths: &Paths,

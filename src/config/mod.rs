@@ -20,22 +20,22 @@
 //! - [`error`]: [`ConfigError`], [`Problem`], [`EXIT_CONFIG`];
 //! - [`lookup`]: dotted-path reads and redaction.
 
-pub mod channels;
-pub mod command_line;
+pub(crate) mod channels;
+pub(crate) mod command_line;
 pub mod credentials;
-pub mod engine;
-pub mod env;
-pub mod error;
-pub mod load;
-pub mod lookup;
-pub mod ops;
-pub mod origin;
-pub mod schema;
-pub mod secret;
-pub mod secrets;
-pub mod tools;
+pub(crate) mod engine;
+pub(crate) mod env;
+pub(crate) mod error;
+pub(crate) mod load;
+pub(crate) mod lookup;
+pub(crate) mod ops;
+pub(crate) mod origin;
+pub(crate) mod schema;
+pub(crate) mod secret;
+pub(crate) mod secrets;
+pub(crate) mod tools;
 pub mod validate;
-pub mod workspace;
+pub(crate) mod workspace;
 
 pub use channels::{ChannelsConfig, DmPolicy, TelegramConfig, TelegramMode, WhatsAppConfig};
 pub use command_line::{load_config, GatewayOptions};

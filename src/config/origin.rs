@@ -9,7 +9,7 @@ use std::net::Ipv6Addr;
 
 /// `http` or `https` (the only schemes whose pages can call the gateway).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     Http,
     Https,
 }
@@ -33,7 +33,7 @@ impl Scheme {
 /// A normalized origin: lowercase scheme and host, the port always explicit (80/443 filled in),
 /// IPv6 hosts in brackets; or the opaque `null` origin of sandboxed frames and `file://` pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     Null,
     Site {
         scheme: Scheme,
@@ -44,7 +44,7 @@ pub enum Origin {
 
 /// Why a text is not an origin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OriginError {
+pub(crate) enum OriginError {
     #[error("{0:?} is not an origin: it needs a scheme, e.g. \"https://pincer.example.com\"")]
     NoScheme(String),
     #[error("{0:?} is not an origin: only http and https pages can call the gateway")]
@@ -59,7 +59,7 @@ pub enum OriginError {
 
 impl Origin {
     /// Parses an `Origin` header value or a config entry; a single trailing `/` is tolerated.
-    pub fn parse(text: &str) -> Result<Origin, OriginError> {
+    pub(crate) fn parse(text: &str) -> Result<Origin, OriginError> {
         let trimmed = text.trim();
         if trimmed.eq_ignore_ascii_case("null") {
             return Ok(Origin::Null);

@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 
 /// What a credential looks like in every printout of the config.
-pub const REDACTED: &str = "***";
+pub(crate) const REDACTED: &str = "***";
 
 thread_local! {
     /// Set while [`revealing`] runs its closure on this thread.
@@ -28,7 +28,7 @@ thread_local! {
 /// For the one printout that must show them (`pincer config get --reveal`); serialization is
 /// synchronous, so nothing else runs on the thread meanwhile. The previous state comes back even
 /// if `serialize` panics.
-pub fn revealing<T>(serialize: impl FnOnce() -> T) -> T {
+pub(crate) fn revealing<T>(serialize: impl FnOnce() -> T) -> T {
     struct Restore(bool);
     impl Drop for Restore {
         fn drop(&mut self) {

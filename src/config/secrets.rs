@@ -111,7 +111,7 @@ impl SecretsFile {
 }
 
 /// Names are environment-variable names: `A-Z`, `a-z`, digits and `_`, not starting with a digit.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let valid_start = chars
         .next()

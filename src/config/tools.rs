@@ -148,7 +148,7 @@ impl Default for BrowserTool {
 
 /// The tool groups a policy list may name, with their members. `group:openclaw` (every
 /// built-in) is handled by the policy code.
-pub const TOOL_GROUPS: [(&str, &[&str]); 5] = [
+pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 5] = [
     ("group:fs", &["read", "write", "edit", "apply_patch"]),
     ("group:runtime", &["exec", "process"]),
     (
@@ -165,12 +165,12 @@ pub const TOOL_GROUPS: [(&str, &[&str]); 5] = [
 ];
 
 /// Whether `name` is a group this version knows.
-pub fn is_known_group(name: &str) -> bool {
+pub(crate) fn is_known_group(name: &str) -> bool {
     name == "group:openclaw" || TOOL_GROUPS.iter().any(|(group, _)| *group == name)
 }
 
 /// Cross-key rules of `tools.*` and the sandbox lists: unknown groups and zero limits.
-pub fn check(config: &super::Config, problems: &mut Vec<Problem>) {
+pub(crate) fn check(config: &super::Config, problems: &mut Vec<Problem>) {
     let lists = [
         ("tools.allow", &config.tools.allow),
         ("tools.deny", &config.tools.deny),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::Config;
 
 /// The main agent's workspace directory, as configured (or its default under `state_dir`).
-pub fn workspace_dir(config: &Config, state_dir: &Path) -> PathBuf {
+pub(crate) fn workspace_dir(config: &Config, state_dir: &Path) -> PathBuf {
     let configured = config
         .agent
         .workspace
@@ -24,7 +24,7 @@ pub fn workspace_dir(config: &Config, state_dir: &Path) -> PathBuf {
 }
 
 /// Expands a leading `~` or `~/` with `home`; other paths are returned as written.
-pub fn expand_home(text: &str, home: Option<PathBuf>) -> PathBuf {
+pub(crate) fn expand_home(text: &str, home: Option<PathBuf>) -> PathBuf {
     match (text.strip_prefix('~'), home) {
         (Some(""), Some(home)) => home,
         (Some(rest), Some(home)) if rest.starts_with('/') => home.join(&rest[1..]),

@@ -129,7 +129,7 @@ async fn stream(
 }
 
 /// `chat.send {sessionKey?, message, idempotencyKey?}` → `{runId, status:"started"}`.
-pub async fn send(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape> {
+pub(crate) async fn send(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape> {
     let session = session_param(params)?;
     let message = string_param(params, "message")?.to_string();
     let run = run_id();
@@ -144,7 +144,7 @@ pub async fn send(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape>
 
 /// `agent {message, sessionKey?, idempotencyKey?}`: answers `accepted` at once on the same id,
 /// then the final result.
-pub async fn agent(call: &Arc<Call>, id: &str, params: &Value) -> Result<Value, ErrorShape> {
+pub(crate) async fn agent(call: &Arc<Call>, id: &str, params: &Value) -> Result<Value, ErrorShape> {
     let session = session_param(params)?;
     let message = string_param(params, "message")?.to_string();
     let run = run_id();
@@ -168,7 +168,7 @@ pub async fn agent(call: &Arc<Call>, id: &str, params: &Value) -> Result<Value, 
 }
 
 /// `chat.abort {sessionKey?}`: stops the running turn of the session.
-pub async fn abort(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape> {
+pub(crate) async fn abort(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape> {
     let session = session_param(params)?;
     let actor = call
         .router

@@ -17,7 +17,7 @@ use super::methods::{dispatch, Call};
 /// Frames waiting to be written to one socket, bounded by bytes: past the limit the connection
 /// is a slow consumer and the socket task drops it.
 #[derive(Clone)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     tx: mpsc::UnboundedSender<String>,
     buffered: Arc<AtomicUsize>,
     limit: usize,
@@ -25,14 +25,14 @@ pub struct Outbox {
 }
 
 /// The socket task's side of an [`Outbox`].
-pub struct OutboxReader {
+pub(crate) struct OutboxReader {
     pub rx: mpsc::UnboundedReceiver<String>,
     pub buffered: Arc<AtomicUsize>,
     pub overflow: Arc<Notify>,
 }
 
 impl Outbox {
-    pub fn new(limit: usize) -> (Outbox, OutboxReader) {
+    pub(crate) fn new(limit: usize) -> (Outbox, OutboxReader) {
         let (tx, rx) = mpsc::unbounded_channel();
         let buffered = Arc::new(AtomicUsize::new(0));
         let overflow = Arc::new(Notify::new());
@@ -53,7 +53,7 @@ impl Outbox {
 
     /// Queues a frame; over the limit, signals overflow instead (the frame is dropped with the
     /// connection).
-    pub fn send(&self, frame: String) {
+    pub(crate) fn send(&self, frame: String) {
         let len = frame.len();
         if self.buffered.fetch_add(len, Relaxed) + len > self.limit {
             self.buffered.fetch_sub(len, Relaxed);
@@ -68,20 +68,20 @@ impl Outbox {
 
 impl OutboxReader {
     /// Marks `len` bytes written.
-    pub fn written(&self, len: usize) {
+    pub(crate) fn written(&self, len: usize) {
         self.buffered.fetch_sub(len, Relaxed);
     }
 }
 
 /// A request from the connection.
-pub struct Inbound(pub Request);
+pub(crate) struct Inbound(pub Request);
 
 impl Message for Inbound {
     type Result = ();
 }
 
 /// The actor.
-pub struct ConnectionActor {
+pub(crate) struct ConnectionActor {
     cx: ChildContext,
     call: Arc<Call>,
     who: String,
@@ -90,7 +90,7 @@ pub struct ConnectionActor {
 
 impl ConnectionActor {
     /// `call` is what its methods run with; `who` names the client in the actor's status.
-    pub fn new(cx: ChildContext, call: Call, who: String) -> Self {
+    pub(crate) fn new(cx: ChildContext, call: Call, who: String) -> Self {
         ConnectionActor {
             cx,
             call: Arc::new(call),

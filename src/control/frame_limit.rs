@@ -77,7 +77,7 @@ impl FrameLimit {
 
 /// A payload stream that passes bytes through unchanged until a frame header breaks the limit;
 /// then it yields [`PayloadError::Overflow`] and ends.
-pub struct GuardedPayload {
+pub(crate) struct GuardedPayload {
     inner: dev::Payload,
     limit: FrameLimit,
     scanner: Scanner,

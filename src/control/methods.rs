@@ -39,7 +39,7 @@ const SIDE_EFFECTS: [&str; 6] = [
 ];
 
 /// What a method runs with.
-pub struct Call {
+pub(crate) struct Call {
     /// The operator API.
     pub operator: Arc<Operator>,
     /// The event bus, idempotency keys and presence.
@@ -68,7 +68,7 @@ where
 macro_rules! methods {
     (own: [$($own:literal),*], api: { $($name:literal => $method:ident,)* }) => {
         /// Methods advertised in `hello-ok.features.methods`.
-        pub const METHODS: &[&str] = &[$($name,)* $($own,)*];
+        pub(crate) const METHODS: &[&str] = &[$($name,)* $($own,)*];
 
         /// The operator-API methods.
         const API_METHODS: &[&str] = &[$($name,)*];
@@ -111,7 +111,7 @@ methods! {
 }
 
 /// Runs `request`; the future's output is the `res` payload or error.
-pub fn dispatch(
+pub(crate) fn dispatch(
     call: Arc<Call>,
     request: Request,
 ) -> LocalBoxFuture<'static, Result<Value, ErrorShape>> {

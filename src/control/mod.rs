@@ -17,13 +17,13 @@
 //! - [`frame_limit`]: the frame-size limit applied to the raw bytes (64 KiB until `connect`
 //!   succeeds, `maxPayload` after), so that an oversized frame is refused by its header.
 
-pub mod bus;
-pub mod chat;
-pub mod connection;
-pub mod frame_limit;
+pub(crate) mod bus;
+pub(crate) mod chat;
+pub(crate) mod connection;
+pub(crate) mod frame_limit;
 pub mod frames;
-pub mod idempotency;
-pub mod methods;
+pub(crate) mod idempotency;
+pub(crate) mod methods;
 pub mod socket;
 
 use std::collections::BTreeMap;

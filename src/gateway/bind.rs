@@ -12,7 +12,7 @@ pub enum BindError {
 }
 
 /// The IP address for a bind mode. `tailnet` asks the Tailscale CLI for this node's IPv4 address.
-pub fn resolve(bind: Bind) -> Result<IpAddr, BindError> {
+pub(crate) fn resolve(bind: Bind) -> Result<IpAddr, BindError> {
     match bind {
         Bind::Loopback => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         Bind::Lan => Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
@@ -36,7 +36,7 @@ fn tailscale_ipv4() -> Result<IpAddr, BindError> {
 }
 
 /// The address a local client should use to reach a listener on `ip`.
-pub fn local_connect_ip(ip: IpAddr) -> IpAddr {
+pub(crate) fn local_connect_ip(ip: IpAddr) -> IpAddr {
     if ip.is_unspecified() {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     } else {

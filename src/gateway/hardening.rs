@@ -33,7 +33,7 @@ extern "C" {
 /// Overwrites, in the original environment block, the value of every variable named a secret
 /// (or listed in `extra`), after moving it to the heap; returns the names erased. Must run
 /// before any other thread starts.
-pub fn erase_secret_environment(extra: &[String]) -> Vec<String> {
+pub(crate) fn erase_secret_environment(extra: &[String]) -> Vec<String> {
     let mut erased = Vec::new();
     // Only strings inside the block the kernel shows are overwritten (never a heap string the
     // C library may still own).
@@ -123,7 +123,7 @@ fn entry_pointer(name: &OsStr) -> Option<*mut libc::c_char> {
 }
 
 /// Marks the process non-dumpable; returns whether the kernel accepted it.
-pub fn forbid_dumping() -> bool {
+pub(crate) fn forbid_dumping() -> bool {
     // SAFETY: a plain prctl on the calling process.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 }
 }

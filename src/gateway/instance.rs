@@ -22,14 +22,14 @@ pub enum InstanceError {
 
 /// The held lock and the published runtime file; dropping it removes the file and releases the lock.
 #[derive(Debug)]
-pub struct InstanceGuard {
+pub(crate) struct InstanceGuard {
     _lock: File,
     runtime_file: PathBuf,
 }
 
 impl InstanceGuard {
     /// Takes the lock or explains who holds it.
-    pub fn acquire(
+    pub(crate) fn acquire(
         lock_path: &Path,
         runtime_file: &Path,
         state_dir: &Path,
@@ -65,7 +65,7 @@ impl InstanceGuard {
     }
 
     /// Writes the runtime file atomically.
-    pub fn publish(&self, info: &RuntimeInfo) -> Result<(), InstanceError> {
+    pub(crate) fn publish(&self, info: &RuntimeInfo) -> Result<(), InstanceError> {
         write_runtime(&self.runtime_file, info).map_err(|source| InstanceError::Io {
             path: self.runtime_file.clone(),
             source,

@@ -8,13 +8,13 @@
 //! (or for the tree to give up), marks itself not ready, stops the tree in reverse order (the web
 //! actor first: stop accepting, drain), removes the runtime file and exits 0.
 
-pub mod bind;
-pub mod hardening;
-pub mod instance;
-pub mod notify;
-pub mod safe_mode;
-pub mod tailscale;
-pub mod tree;
+pub(crate) mod bind;
+pub(crate) mod hardening;
+pub(crate) mod instance;
+pub(crate) mod notify;
+pub(crate) mod safe_mode;
+pub(crate) mod tailscale;
+pub(crate) mod tree;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

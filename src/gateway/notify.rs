@@ -9,17 +9,17 @@ use sd_notify::NotifyState;
 use tracing::{debug, warn};
 
 /// Tells the service manager that start-up is complete.
-pub fn ready(status: &str) {
+pub(crate) fn ready(status: &str) {
     send(&[NotifyState::Ready, NotifyState::Status(status)]);
 }
 
 /// Tells the service manager that shutdown has begun.
-pub fn stopping() {
+pub(crate) fn stopping() {
     send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
 }
 
 /// Keeps the watchdog fed.
-pub fn watchdog() {
+pub(crate) fn watchdog() {
     send(&[NotifyState::Watchdog]);
 }
 
@@ -27,7 +27,7 @@ pub fn watchdog() {
 /// `sd_watchdog_enabled(3)`: `WATCHDOG_USEC` enables it, and `WATCHDOG_PID`, when set, must be
 /// this process (the `sd-notify` crate also requires it to be set, which systemd's own C library
 /// does not).
-pub fn watchdog_period() -> Option<Duration> {
+pub(crate) fn watchdog_period() -> Option<Duration> {
     let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
     if let Ok(pid) = std::env::var("WATCHDOG_PID") {
         if pid.trim().parse::<u32>().ok()? != std::process::id() {

@@ -28,7 +28,7 @@ struct StartRecord {
 
 /// This process's entry in the start history.
 #[derive(Debug)]
-pub struct StartLedger {
+pub(crate) struct StartLedger {
     history: PathBuf,
     at_ms: u64,
     /// `Some(reason)` when this start runs in safe mode.
@@ -55,7 +55,7 @@ fn write_history(path: &Path, history: &[StartRecord]) {
 
 impl StartLedger {
     /// Records this start and decides whether it runs in safe mode.
-    pub fn begin(state_dir: &Path) -> StartLedger {
+    pub(crate) fn begin(state_dir: &Path) -> StartLedger {
         let history_path = state_dir.join("starts.json");
         let flag = safe_mode_flag(state_dir);
         let now = now_ms();
@@ -88,7 +88,7 @@ impl StartLedger {
     }
 
     /// Marks this start as having ended cleanly.
-    pub fn end_cleanly(&self) {
+    pub(crate) fn end_cleanly(&self) {
         let mut history = read_history(&self.history);
         for record in history
             .iter_mut()
@@ -105,7 +105,7 @@ fn safe_mode_flag(state_dir: &Path) -> PathBuf {
 }
 
 /// Leaves safe mode: removes the flag and forgets the unclean starts. Returns whether it was on.
-pub fn clear(state_dir: &Path) -> std::io::Result<bool> {
+pub(crate) fn clear(state_dir: &Path) -> std::io::Result<bool> {
     let flag = safe_mode_flag(state_dir);
     let was_on = flag.exists();
     if was_on {

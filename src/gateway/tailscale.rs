@@ -21,13 +21,13 @@ pub struct TailscaleError {
 
 /// An active Serve/Funnel configuration; reset on drop when `resetOnExit` is set.
 #[derive(Debug)]
-pub struct Exposure {
+pub(crate) struct Exposure {
     mode: &'static str,
     reset_on_exit: bool,
 }
 
 /// Publishes `http://127.0.0.1:<port>` as configured; `None` when the mode is `off`.
-pub fn expose(config: &Tailscale, port: u16) -> Result<Option<Exposure>, TailscaleError> {
+pub(crate) fn expose(config: &Tailscale, port: u16) -> Result<Option<Exposure>, TailscaleError> {
     let mode = match config.mode {
         TailscaleMode::Off => return Ok(None),
         TailscaleMode::Serve => "serve",
@@ -56,7 +56,7 @@ pub fn expose(config: &Tailscale, port: u16) -> Result<Option<Exposure>, Tailsca
 
 /// This node's MagicDNS name (`Self.DNSName` of `tailscale status --json`, without the final
 /// dot): the host of the `https://` origin Serve and Funnel publish the Control UI under.
-pub fn dns_name() -> Result<String, String> {
+pub(crate) fn dns_name() -> Result<String, String> {
     let output = Command::new("tailscale")
         .args(["status", "--json"])
         .output()

@@ -46,7 +46,7 @@ use crate::sessions::SessionServices;
 use crate::web::{AppState, ServerSettings, WebServer};
 
 /// Paths that must be running for `/readyz` to answer 200.
-pub const REQUIRED: [&str; 7] = [
+pub(crate) const REQUIRED: [&str; 7] = [
     "/gateway/monitor",
     "/gateway/sessions",
     "/gateway/tools",
@@ -61,7 +61,7 @@ pub const REQUIRED: [&str; 7] = [
 /// them; [`Prepared::with_engine`] then adds the actors that need the engine. The router is one
 /// of those, and the engine's session tools need its address: it is reserved here and its spec
 /// written in `with_engine`.
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub resources: ActorRef<ResourceManager>,
     pub runs: ActorRef<Supervisor>,
     pub sessions: ActorRef<Supervisor>,
@@ -78,7 +78,7 @@ pub struct Prepared {
 }
 
 /// Every long-lived actor's spec and address, ready to start.
-pub struct Addresses {
+pub(crate) struct Addresses {
     pub runs: ActorRef<Supervisor>,
     pub sessions: ActorRef<Supervisor>,
     pub router: ActorRef<SessionRouter>,
@@ -104,7 +104,7 @@ pub struct Tree {
 }
 
 /// What the monitor's actors need.
-pub struct MonitorParts {
+pub(crate) struct MonitorParts {
     pub monitor: Arc<Monitor>,
     pub config: MonitoringConfig,
     pub state_dir: PathBuf,
@@ -113,7 +113,7 @@ pub struct MonitorParts {
 
 /// Creates the specs of the actors the engine needs (not started yet); `tool_children` are the
 /// static children of `/gateway/tools` (the web cache janitor).
-pub fn prepare(
+pub(crate) fn prepare(
     max_concurrent_runs: u32,
     parts: MonitorParts,
     tool_children: Vec<ChildSpec>,
@@ -159,7 +159,7 @@ pub fn prepare(
 impl Prepared {
     /// Adds the router (which serves the engine's sessions, their turns run by the engine) and
     /// the monitor's actors (whose memory guard talks to the router).
-    pub fn with_engine(self, engine: &Arc<Engine>, router: RouterSettings) -> Addresses {
+    pub(crate) fn with_engine(self, engine: &Arc<Engine>, router: RouterSettings) -> Addresses {
         let MonitorParts {
             monitor,
             config,
@@ -231,13 +231,13 @@ impl Prepared {
 
 /// The actors that face the outside: one per enabled channel, and `/gateway/clients` (the
 /// WebSocket control plane).
-pub struct OuterSpecs {
+pub(crate) struct OuterSpecs {
     pub channels: Vec<ChildSpec>,
     pub clients: ChildSpec,
 }
 
 /// Starts the tree on the current actix arbiter.
-pub fn start(
+pub(crate) fn start(
     registry: &Registry,
     addresses: Addresses,
     outer: OuterSpecs,

@@ -9,8 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The file name prefix and suffix (`tracing-appender` puts the date between them).
-pub const PREFIX: &str = "pincer";
-pub const SUFFIX: &str = "log";
+pub(crate) const PREFIX: &str = "pincer";
+pub(crate) const SUFFIX: &str = "log";
 
 /// The day number of a log file, from its name.
 fn day_of(path: &Path) -> Option<i64> {
@@ -27,7 +27,7 @@ fn day_of(path: &Path) -> Option<i64> {
 }
 
 /// The log files in `dir`, oldest first.
-pub fn log_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn log_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<(i64, PathBuf)> = fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -40,7 +40,7 @@ pub fn log_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Applies the retention rules at `now_unix_secs`; returns the files removed.
-pub fn prune(dir: &Path, days: u32, max_bytes: u64, now_unix_secs: u64) -> Vec<PathBuf> {
+pub(crate) fn prune(dir: &Path, days: u32, max_bytes: u64, now_unix_secs: u64) -> Vec<PathBuf> {
     let today = i64::try_from(now_unix_secs / 86_400).unwrap_or(i64::MAX);
     let mut removed = Vec::new();
     let mut kept: Vec<(PathBuf, u64)> = Vec::new();

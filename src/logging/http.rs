@@ -19,13 +19,13 @@ const QUEUE: usize = 10_000;
 
 /// The writer side, given to the fmt layer.
 #[derive(Clone)]
-pub struct HttpMakeWriter {
+pub(crate) struct HttpMakeWriter {
     queue: mpsc::Sender<String>,
     dropped: Arc<AtomicU64>,
 }
 
 /// The shipping side, started inside the actix system.
-pub struct HttpShipper {
+pub(crate) struct HttpShipper {
     lines: Option<mpsc::Receiver<String>>,
     url: String,
     batch_size: usize,
@@ -36,7 +36,11 @@ pub struct HttpShipper {
 }
 
 /// Creates both sides.
-pub fn channel(url: String, batch_size: usize, flush: Duration) -> (HttpMakeWriter, HttpShipper) {
+pub(crate) fn channel(
+    url: String,
+    batch_size: usize,
+    flush: Duration,
+) -> (HttpMakeWriter, HttpShipper) {
     let (queue, lines) = mpsc::channel(QUEUE);
     let dropped = Arc::new(AtomicU64::new(0));
     (
@@ -58,7 +62,7 @@ pub fn channel(url: String, batch_size: usize, flush: Duration) -> (HttpMakeWrit
 
 impl HttpShipper {
     /// Starts the shipping task on the current actix system.
-    pub fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         let Some(lines) = self.lines.take() else {
             return;
         };
@@ -90,7 +94,7 @@ impl HttpShipper {
     }
 
     /// Ships what is queued and stops (waits at most 2 s).
-    pub async fn finish(&mut self) {
+    pub(crate) async fn finish(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -169,7 +173,7 @@ impl Job {
 }
 
 /// Buffers one event; queues it when dropped.
-pub struct HttpWriter {
+pub(crate) struct HttpWriter {
     queue: mpsc::Sender<String>,
     dropped: Arc<AtomicU64>,
     buffer: Vec<u8>,

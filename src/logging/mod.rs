@@ -7,9 +7,9 @@
 //! `PINCER_LOG` (e.g. `pincer=debug,actix=warn`) overrides both. Panics are logged as events too,
 //! so a caught actor panic leaves one structured line.
 
-pub mod file;
-pub mod http;
-pub mod syslog;
+pub(crate) mod file;
+pub(crate) mod http;
+pub(crate) mod syslog;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

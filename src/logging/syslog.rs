@@ -14,13 +14,13 @@ const FACILITY_USER: u8 = 1;
 
 /// Makes one writer per event.
 #[derive(Clone)]
-pub struct SyslogMakeWriter {
+pub(crate) struct SyslogMakeWriter {
     socket: Arc<UnixDatagram>,
 }
 
 impl SyslogMakeWriter {
     /// Connects to the local syslog socket at `path`.
-    pub fn connect(path: &Path) -> io::Result<Self> {
+    pub(crate) fn connect(path: &Path) -> io::Result<Self> {
         let socket = UnixDatagram::unbound()?;
         socket.connect(path)?;
         Ok(SyslogMakeWriter {
@@ -30,7 +30,7 @@ impl SyslogMakeWriter {
 }
 
 /// Buffers one formatted event and sends it when dropped.
-pub struct SyslogWriter {
+pub(crate) struct SyslogWriter {
     socket: Arc<UnixDatagram>,
     severity: u8,
     buffer: Vec<u8>,

@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 /// How long any client waits for a TCP (and TLS) connection, unless its caller says otherwise.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A client could not be built (in practice: the TLS backend failed to initialise).
 #[derive(Debug, thiserror::Error)]
 #[error("the HTTP client for {purpose} could not be created: {reason}")]
-pub struct HttpClientError {
+pub(crate) struct HttpClientError {
     /// What the client was for ("the channels", "the alert webhook"), for the operator.
     pub purpose: &'static str,
     /// The error and its causes.
@@ -21,13 +21,13 @@ pub struct HttpClientError {
 }
 
 /// A client under construction; see [`builder`].
-pub struct ClientBuilder {
+pub(crate) struct ClientBuilder {
     purpose: &'static str,
     inner: reqwest::ClientBuilder,
 }
 
 /// Starts a client for `purpose` (named in errors) with the shared defaults.
-pub fn builder(purpose: &'static str) -> ClientBuilder {
+pub(crate) fn builder(purpose: &'static str) -> ClientBuilder {
     super::tls::install_default_provider();
     ClientBuilder {
         purpose,
@@ -37,17 +37,17 @@ pub fn builder(purpose: &'static str) -> ClientBuilder {
 
 impl ClientBuilder {
     /// Limits each whole request (connect, send, and reading the body).
-    pub fn timeout(self, timeout: Duration) -> Self {
+    pub(crate) fn timeout(self, timeout: Duration) -> Self {
         self.configure(|b| b.timeout(timeout))
     }
 
     /// Closes pooled connections idle for longer than `idle`.
-    pub fn pool_idle_timeout(self, idle: Duration) -> Self {
+    pub(crate) fn pool_idle_timeout(self, idle: Duration) -> Self {
         self.configure(|b| b.pool_idle_timeout(idle))
     }
 
     /// Anything else reqwest offers (a resolver, a redirect policy, a pinned TLS config).
-    pub fn configure(
+    pub(crate) fn configure(
         self,
         change: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
     ) -> Self {
@@ -58,7 +58,7 @@ impl ClientBuilder {
     }
 
     /// The client, or why it could not be made.
-    pub fn build(self) -> Result<reqwest::Client, HttpClientError> {
+    pub(crate) fn build(self) -> Result<reqwest::Client, HttpClientError> {
         self.inner.build().map_err(|error| HttpClientError {
             purpose: self.purpose,
             reason: error_chain(&error),
@@ -68,7 +68,7 @@ impl ClientBuilder {
 
 /// `error` and its causes, joined with ": ", skipping a cause already quoted by its parent
 /// (reqwest's errors hide the useful part, such as "connection refused", in their sources).
-pub fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

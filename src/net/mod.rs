@@ -6,6 +6,6 @@
 //! provider ([`tls::provider`], `ring`) first. Nothing else calls `reqwest::Client::builder` or
 //! installs a crypto provider, so the TLS stack is chosen in one place.
 
-pub mod http;
-pub mod pinned;
+pub(crate) mod http;
+pub(crate) mod pinned;
 pub mod tls;

@@ -14,13 +14,13 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// Accepts only `expected` as the server's end-entity certificate.
 #[derive(Debug)]
-pub struct PinnedCertificate {
+pub(crate) struct PinnedCertificate {
     expected: CertificateDer<'static>,
     provider: Arc<CryptoProvider>,
 }
 
 /// A client configuration that trusts only `expected`.
-pub fn client_config(
+pub(crate) fn client_config(
     expected: CertificateDer<'static>,
 ) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = super::tls::provider();

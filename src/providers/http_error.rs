@@ -20,7 +20,7 @@ const MAX_MESSAGE_CHARS: usize = 400;
 
 /// The useful parts of an error payload, whatever the provider.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// `error.message` (or the raw body when it is not JSON).
     pub message: String,
     /// `error.type` (`rate_limit_error`, `insufficient_quota`, `overloaded_error`, ...).
@@ -31,7 +31,7 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// Reads an error payload; a body that is not a known shape is kept (shortened) as the message.
-    pub fn parse(text: &str) -> ErrorBody {
+    pub(crate) fn parse(text: &str) -> ErrorBody {
         match serde_json::from_str::<Value>(text) {
             Ok(value) => ErrorBody::from_value(&value).unwrap_or_else(|| ErrorBody::raw(text)),
             Err(_) => ErrorBody::raw(text),
@@ -39,7 +39,7 @@ impl ErrorBody {
     }
 
     /// The error inside a JSON value with an `error` key, `None` if there is none.
-    pub fn from_value(value: &Value) -> Option<ErrorBody> {
+    pub(crate) fn from_value(value: &Value) -> Option<ErrorBody> {
         let error = value.get("error")?;
         if let Some(message) = error.as_str() {
             return Some(ErrorBody {
@@ -108,7 +108,7 @@ impl ErrorBody {
 
 /// The kind of an error: by HTTP status when there is one (`None` for an error event inside a
 /// stream that had already answered 200), refined by the payload.
-pub fn classify(status: Option<u16>, body: &ErrorBody) -> ErrorKind {
+pub(crate) fn classify(status: Option<u16>, body: &ErrorBody) -> ErrorKind {
     if body.is("insufficient_quota") {
         return ErrorKind::QuotaExhausted;
     }
@@ -157,7 +157,7 @@ fn classify_event(body: &ErrorBody) -> ErrorKind {
 }
 
 /// The error for a non-2xx response: `status`, its headers and body text.
-pub fn from_response(
+pub(crate) fn from_response(
     provider: &str,
     status: u16,
     headers: &HeaderMap,
@@ -178,7 +178,7 @@ const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// Sends a streaming request. `Ok` is a 2xx response whose body is the event stream; anything
 /// else (no connection, a non-2xx status, a JSON body where events were expected) is classified.
-pub async fn send(
+pub(crate) async fn send(
     provider: &str,
     request: reqwest::RequestBuilder,
 ) -> Result<reqwest::Response, ProviderError> {
@@ -237,7 +237,7 @@ async fn read_capped(mut response: reqwest::Response) -> String {
 }
 
 /// The error for an error event inside a stream.
-pub fn from_event(provider: &str, body: &ErrorBody) -> ProviderError {
+pub(crate) fn from_event(provider: &str, body: &ErrorBody) -> ProviderError {
     ProviderError::new(
         classify(None, body),
         provider,
@@ -247,7 +247,7 @@ pub fn from_event(provider: &str, body: &ErrorBody) -> ProviderError {
 
 /// The wait the provider asked for: `retry-after-ms`, else `retry-after` in seconds or as an
 /// HTTP date (relative to `now`).
-pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -269,7 +269,7 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only HTTP-date form servers
 /// still send.
-pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
     let (_, rest) = text.split_once(", ")?;
     let mut parts = rest.split_whitespace();
     let day: u64 = parts.next()?.parse().ok()?;

@@ -11,11 +11,11 @@
 
 pub mod anthropic;
 pub mod catalog;
-pub mod error;
-pub mod http_error;
+pub(crate) mod error;
+pub(crate) mod http_error;
 pub mod openai;
 pub mod sse;
-pub mod types;
+pub(crate) mod types;
 
 pub use error::{ErrorKind, ProviderError};
 pub use types::{

@@ -69,4 +69,4 @@ impl Entry {
 }
 
 /// Milliseconds since the Unix epoch, for timestamps in transcripts.
-pub use crate::clock::now_ms;
+pub(crate) use crate::clock::now_ms;

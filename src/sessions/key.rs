@@ -5,7 +5,7 @@
 use crate::config::DmScope;
 
 /// The owner's main session.
-pub const MAIN: &str = "agent:main:main";
+pub(crate) const MAIN: &str = "agent:main:main";
 
 /// Where a message came from, as much as the key needs.
 #[derive(Debug, Clone, Copy)]
@@ -16,7 +16,7 @@ pub struct Origin<'a> {
 }
 
 /// The session of a direct message under `scope`.
-pub fn direct(scope: DmScope, origin: Origin<'_>) -> String {
+pub(crate) fn direct(scope: DmScope, origin: Origin<'_>) -> String {
     match scope {
         DmScope::Main => MAIN.to_string(),
         DmScope::PerPeer => format!("agent:main:direct:{}", origin.peer),
@@ -28,13 +28,8 @@ pub fn direct(scope: DmScope, origin: Origin<'_>) -> String {
     }
 }
 
-/// The session of a group chat.
-pub fn group(channel: &str, group_id: &str) -> String {
-    format!("agent:main:{channel}:group:{group_id}")
-}
-
 /// Whether `key` is acceptable from a client: non-empty, printable, no path separators, bounded.
-pub fn is_valid(key: &str) -> bool {
+pub(crate) fn is_valid(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 200
         && key
@@ -65,10 +60,6 @@ mod tests {
         assert_eq!(
             direct(DmScope::PerAccountChannelPeer, origin),
             "agent:main:whatsapp:default:direct:+15551234567"
-        );
-        assert_eq!(
-            group("telegram", "-100123"),
-            "agent:main:telegram:group:-100123"
         );
     }
 

@@ -8,14 +8,14 @@
 //! - [`actor`]: one actor per live session; [`late`]: askers who join a running turn;
 //! - [`router`]: finds or starts session actors, evicts idle ones; [`submit`]: the entry point.
 
-pub mod actor;
-pub mod entry;
-pub mod key;
-pub mod late;
-pub mod router;
-pub mod store;
-pub mod submit;
-pub mod turn;
+pub(crate) mod actor;
+pub(crate) mod entry;
+pub(crate) mod key;
+pub(crate) mod late;
+pub(crate) mod router;
+pub(crate) mod store;
+pub(crate) mod submit;
+pub(crate) mod turn;
 
 pub use entry::Entry;
 pub use store::{Inspection, SessionMeta, SessionStore, StoreError};

@@ -34,7 +34,7 @@ pub struct LiveSession {
 }
 
 /// The table of live sessions, shared across router restarts.
-pub type SessionTable = Arc<Mutex<HashMap<String, LiveSession>>>;
+pub(crate) type SessionTable = Arc<Mutex<HashMap<String, LiveSession>>>;
 
 /// Returns the session actor for `key`, starting it if needed.
 pub struct GetSession(pub String);

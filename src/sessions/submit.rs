@@ -12,7 +12,7 @@ use super::turn::RunEvent;
 /// Hands the message to the session's actor, retrying for about a second while the actor is
 /// being restarted (after a crash) or a just-evicted one finishes stopping. A full mailbox is
 /// reported at once: waiting would only add load.
-pub async fn submit(
+pub(crate) async fn submit(
     router: &ActorRef<SessionRouter>,
     session_key: &str,
     text: String,
@@ -25,7 +25,7 @@ pub async fn submit(
 /// [`submit`] for a journaled message with its turn id; `replayed`: it may have been submitted
 /// before (replay after a restart, a retry), so the session first looks for the turn that holds
 /// it (see `Submit::replayed`).
-pub async fn submit_journaled(
+pub(crate) async fn submit_journaled(
     router: &ActorRef<SessionRouter>,
     session_key: &str,
     text: String,

@@ -15,7 +15,7 @@ use crate::api::{self, params::flag, ApiError};
 
 /// `?flat=1` (or `true`, `yes`): the flat list sorted by path instead of the tree.
 #[derive(Debug, Deserialize)]
-pub struct ActorsView {
+pub(crate) struct ActorsView {
     #[serde(default, deserialize_with = "flag")]
     flat: bool,
 }

@@ -125,11 +125,11 @@ impl ResponseError for AuthRejection {
 
 /// The request header that narrows an HTTP request's scopes (OpenClaw's name): comma-separated
 /// scope names; absent, the request has every scope; empty, none.
-pub const SCOPES_HEADER: &str = "x-openclaw-scopes";
+pub(crate) const SCOPES_HEADER: &str = "x-openclaw-scopes";
 
 /// The scopes an authenticated request holds: all, or what its [`SCOPES_HEADER`] names (a header
 /// that is not text grants nothing).
-pub fn request_scopes(request: &HttpRequest) -> ScopeSet {
+pub(crate) fn request_scopes(request: &HttpRequest) -> ScopeSet {
     let mut values = request.headers().get_all(SCOPES_HEADER).peekable();
     if values.peek().is_none() {
         return ScopeSet::all();
@@ -146,7 +146,7 @@ pub fn request_scopes(request: &HttpRequest) -> ScopeSet {
 
 /// Why the extractor refused a request.
 #[derive(Debug, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     #[error(transparent)]
     Auth(#[from] AuthRejection),
     #[error(transparent)]
@@ -175,9 +175,7 @@ impl ResponseError for Refusal {
 
 /// Extractor that admits only authenticated requests holding the scope operation `O` needs; add
 /// it as a handler argument (`_auth: Authorized<op::SessionsReset>`).
-pub struct Authorized<O: Operation> {
-    /// What the request holds (for handlers that answer differently by scope).
-    pub scopes: ScopeSet,
+pub(crate) struct Authorized<O: Operation> {
     operation: PhantomData<O>,
 }
 
@@ -200,7 +198,6 @@ fn authorize<O: Operation>(request: &HttpRequest) -> Result<Authorized<O>, Refus
         return Err(refusal.into());
     }
     Ok(Authorized {
-        scopes,
         operation: PhantomData,
     })
 }
@@ -213,7 +210,7 @@ struct Authenticated;
 /// The middleware of the authenticated scope (installed with `middleware::from_fn`): a request
 /// without a valid credential gets 401 (429 while its client is locked out) and never reaches
 /// routing inside the scope, let alone a handler.
-pub async fn require(
+pub(crate) async fn require(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

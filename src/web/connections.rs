@@ -28,7 +28,7 @@ pub struct ConnectionLimits {
 
 /// Why a connection was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     #[error("too many connections from {client} (gateway.maxConnectionsPerClient is {max}), all of them busy")]
     PerClient { client: IpAddr, max: usize },
     #[error("too many connections (gateway.maxConnections is {max}), all of them busy")]
@@ -37,7 +37,7 @@ pub enum Refusal {
 
 /// The open connections, shared by every HTTP worker.
 #[derive(Debug)]
-pub struct ConnectionTracker {
+pub(crate) struct ConnectionTracker {
     limits: ConnectionLimits,
     inner: Mutex<Inner>,
     refusals: Mutex<RefusalLog>,
@@ -72,25 +72,25 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 /// Carried by a WebSocket upgrade request: its connection stays replaceable (like one that has
 /// not sent a request) until the client has authenticated, then the socket calls [`Self::prove`].
 #[derive(Debug, Clone)]
-pub struct PendingProof {
+pub(crate) struct PendingProof {
     tracker: Arc<ConnectionTracker>,
     peer: SocketAddr,
 }
 
 impl PendingProof {
-    pub fn new(tracker: Arc<ConnectionTracker>, peer: SocketAddr) -> PendingProof {
+    pub(crate) fn new(tracker: Arc<ConnectionTracker>, peer: SocketAddr) -> PendingProof {
         PendingProof { tracker, peer }
     }
 
     /// The client authenticated: its connection is never replaced.
-    pub fn prove(&self) {
+    pub(crate) fn prove(&self) {
         self.tracker.proven(self.peer);
     }
 }
 
 /// An admitted connection; dropping it (the connection ended) frees its place.
 #[derive(Debug)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     id: u64,
     tracker: Arc<ConnectionTracker>,
     /// Resolves when a newcomer took this connection's place.
@@ -131,7 +131,7 @@ impl Inner {
 }
 
 impl ConnectionTracker {
-    pub fn new(limits: ConnectionLimits) -> Arc<ConnectionTracker> {
+    pub(crate) fn new(limits: ConnectionLimits) -> Arc<ConnectionTracker> {
         Arc::new(ConnectionTracker {
             limits,
             inner: Mutex::new(Inner::default()),
@@ -139,16 +139,12 @@ impl ConnectionTracker {
         })
     }
 
-    pub fn limits(&self) -> ConnectionLimits {
-        self.limits
-    }
-
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Admits a connection from `peer`, closing the oldest unproven one in its way if need be.
-    pub fn admit(self: &Arc<Self>, peer: SocketAddr) -> Result<Ticket, Refusal> {
+    pub(crate) fn admit(self: &Arc<Self>, peer: SocketAddr) -> Result<Ticket, Refusal> {
         let client = peer.ip();
         let mut inner = self.lock();
         let held = inner.per_client.get(&client).copied().unwrap_or(0);
@@ -206,7 +202,7 @@ impl ConnectionTracker {
     }
 
     /// The connection from `peer` has sent a complete request head: it is never evicted.
-    pub fn proven(&self, peer: SocketAddr) {
+    pub(crate) fn proven(&self, peer: SocketAddr) {
         let mut inner = self.lock();
         if let Some(id) = inner.by_peer.get(&peer).copied() {
             if let Some(entry) = inner.open.get_mut(&id) {
@@ -215,8 +211,9 @@ impl ConnectionTracker {
         }
     }
 
+    #[cfg(test)]
     /// Open connections, and how many of them are from `client`.
-    pub fn count(&self, client: IpAddr) -> (usize, usize) {
+    pub(crate) fn count(&self, client: IpAddr) -> (usize, usize) {
         let inner = self.lock();
         (
             inner.open.len(),

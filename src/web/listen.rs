@@ -46,7 +46,7 @@ const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// What the server is built from, besides the app.
-pub struct Listen {
+pub(crate) struct Listen {
     pub listener: TcpListener,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub settings: ServerSettings,
@@ -55,7 +55,7 @@ pub struct Listen {
 }
 
 /// Builds (without starting) the HTTP server running `app` on `listen.listener`.
-pub fn server<F, T, B>(listen: Listen, app: F) -> io::Result<Server>
+pub(crate) fn server<F, T, B>(listen: Listen, app: F) -> io::Result<Server>
 where
     F: Fn() -> App<T> + Send + Clone + 'static,
     T: ServiceFactory<

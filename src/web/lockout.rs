@@ -21,7 +21,7 @@ use dashmap::DashMap;
 use crate::config::AuthRateLimit;
 
 /// The one key of every browser request from loopback, whatever its `Origin`.
-pub const LOOPBACK_BROWSERS: &str = "browsers on loopback";
+pub(crate) const LOOPBACK_BROWSERS: &str = "browsers on loopback";
 
 /// Above this many tracked clients, idle entries are pruned on the next failure.
 const PRUNE_ABOVE: usize = 4096;
@@ -54,13 +54,13 @@ struct Record {
 
 /// The per-client failure table.
 #[derive(Debug)]
-pub struct Lockout {
+pub(crate) struct Lockout {
     policy: LockoutPolicy,
     clients: DashMap<String, Record>,
 }
 
 impl Lockout {
-    pub fn new(policy: LockoutPolicy) -> Self {
+    pub(crate) fn new(policy: LockoutPolicy) -> Self {
         Lockout {
             policy,
             clients: DashMap::new(),
@@ -68,7 +68,7 @@ impl Lockout {
     }
 
     /// The key a request is tracked under, or `None` when it is exempt.
-    pub fn client_key(&self, peer: Option<IpAddr>, origin: Option<&str>) -> Option<String> {
+    pub(crate) fn client_key(&self, peer: Option<IpAddr>, origin: Option<&str>) -> Option<String> {
         let loopback = peer.is_some_and(|ip| ip.is_loopback());
         match (loopback, origin) {
             (true, Some(_origin)) => Some(LOOPBACK_BROWSERS.to_string()),
@@ -81,14 +81,14 @@ impl Lockout {
     }
 
     /// How long `key` remains locked out, if it is.
-    pub fn locked_for(&self, key: &str, now: Instant) -> Option<Duration> {
+    pub(crate) fn locked_for(&self, key: &str, now: Instant) -> Option<Duration> {
         let record = self.clients.get(key)?;
         let until = record.locked_until?;
         (until > now).then(|| until - now)
     }
 
     /// Counts a failure; returns the lockout duration if this failure starts one.
-    pub fn record_failure(&self, key: &str, now: Instant) -> Option<Duration> {
+    pub(crate) fn record_failure(&self, key: &str, now: Instant) -> Option<Duration> {
         if self.clients.len() > PRUNE_ABOVE {
             self.prune(now);
         }

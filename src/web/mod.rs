@@ -10,25 +10,25 @@
 //! they reach actors through `ActorRef`s, never by blocking. The operator routes (`admin*.rs`)
 //! are thin adapters over the operator API ([`crate::api::Operator`], through [`operator`]).
 
-pub mod admin;
-pub mod admin_channels;
-pub mod admin_metrics;
-pub mod admin_ops;
-pub mod admin_sessions;
-pub mod auth;
-pub mod connections;
-pub mod control_ui;
-pub mod listen;
-pub mod lockout;
-pub mod openai_api;
-pub mod operator;
-pub mod origin;
-pub mod probes;
-pub mod rate_limit;
-pub mod request_guard;
+pub(crate) mod admin;
+pub(crate) mod admin_channels;
+pub(crate) mod admin_metrics;
+pub(crate) mod admin_ops;
+pub(crate) mod admin_sessions;
+pub(crate) mod auth;
+pub(crate) mod connections;
+pub(crate) mod control_ui;
+pub(crate) mod listen;
+pub(crate) mod lockout;
+pub(crate) mod openai_api;
+pub(crate) mod operator;
+pub(crate) mod origin;
+pub(crate) mod probes;
+pub(crate) mod rate_limit;
+pub(crate) mod request_guard;
 pub mod routes;
-pub mod timeout;
-pub mod ws_upgrade;
+pub(crate) mod timeout;
+pub(crate) mod ws_upgrade;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use crate::api::{params, ApiError, ErrorReply};
 
 /// What an operator route answers.
-pub type Answer<T> = Result<web::Json<T>, ApiError>;
+pub(crate) type Answer<T> = Result<web::Json<T>, ApiError>;
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -33,7 +33,7 @@ impl ResponseError for ApiError {
 }
 
 /// The request struct of an operation, read from the whole HTTP request.
-pub struct Req<T>(pub T);
+pub(crate) struct Req<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Req<T> {
     type Error = ApiError;

@@ -31,11 +31,11 @@ use actix_web::HttpRequest;
 use crate::config::origin::{split_authority, Origin, Scheme};
 
 /// The error code of a refused origin (HTTP 403 body, WebSocket error frame).
-pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+pub(crate) const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
 /// The error code of a browser request whose `Host` is not one of the gateway's names.
-pub const HOST_NOT_ALLOWED: &str = "HOST_NOT_ALLOWED";
+pub(crate) const HOST_NOT_ALLOWED: &str = "HOST_NOT_ALLOWED";
 /// The config key that admits more origins, named in every refusal.
-pub const ALLOWED_ORIGINS_KEY: &str = "gateway.controlUi.allowedOrigins";
+pub(crate) const ALLOWED_ORIGINS_KEY: &str = "gateway.controlUi.allowedOrigins";
 
 /// Whether `host` (normalized) is an IP address literal: it cannot be DNS-rebound.
 fn is_ip_literal(host: &str) -> bool {

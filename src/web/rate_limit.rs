@@ -69,7 +69,7 @@ fn is_probe(path: &str) -> bool {
 }
 
 /// The middleware (installed with `middleware::from_fn`).
-pub async fn throttle(
+pub(crate) async fn throttle(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

@@ -26,7 +26,7 @@ use super::origin::RequestFacts;
 use super::AppState;
 
 /// The one media type the JSON API takes.
-pub const JSON: &str = "application/json";
+pub(crate) const JSON: &str = "application/json";
 
 /// Whether a state-changing request to `path` has an acceptable body type: `Ok` or the type
 /// it sent (`"none"` for a body without one).
@@ -72,7 +72,7 @@ fn refuse(
 }
 
 /// The middleware (installed with `middleware::from_fn`).
-pub async fn guard(
+pub(crate) async fn guard(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

@@ -15,10 +15,10 @@ use serde_json::json;
 
 /// The limit, as app data (zero: no limit).
 #[derive(Debug, Clone, Copy)]
-pub struct RequestTimeout(pub Duration);
+pub(crate) struct RequestTimeout(pub Duration);
 
 /// The middleware (installed with `middleware::from_fn`).
-pub async fn limit(
+pub(crate) async fn limit(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

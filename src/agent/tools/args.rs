@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// A required string field.
-pub fn string<'a>(args: &'a Value, field: &str) -> Result<&'a str, String> {
+pub(crate) fn string<'a>(args: &'a Value, field: &str) -> Result<&'a str, String> {
     match args.get(field) {
         Some(Value::String(text)) => Ok(text),
         Some(other) => Err(format!(
@@ -18,7 +18,7 @@ pub fn string<'a>(args: &'a Value, field: &str) -> Result<&'a str, String> {
 }
 
 /// An optional string field.
-pub fn opt_string<'a>(args: &'a Value, field: &str) -> Result<Option<&'a str>, String> {
+pub(crate) fn opt_string<'a>(args: &'a Value, field: &str) -> Result<Option<&'a str>, String> {
     match args.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(_) => string(args, field).map(Some),
@@ -26,7 +26,7 @@ pub fn opt_string<'a>(args: &'a Value, field: &str) -> Result<Option<&'a str>, S
 }
 
 /// An optional non-negative integer field (a float with no fraction is accepted).
-pub fn opt_u64(args: &Value, field: &str) -> Result<Option<u64>, String> {
+pub(crate) fn opt_u64(args: &Value, field: &str) -> Result<Option<u64>, String> {
     match args.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
@@ -46,7 +46,7 @@ pub fn opt_u64(args: &Value, field: &str) -> Result<Option<u64>, String> {
 }
 
 /// An optional boolean field.
-pub fn opt_bool(args: &Value, field: &str) -> Result<Option<bool>, String> {
+pub(crate) fn opt_bool(args: &Value, field: &str) -> Result<Option<bool>, String> {
     match args.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),

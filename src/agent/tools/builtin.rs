@@ -24,7 +24,7 @@ use crate::config::Config;
 const CACHE_SWEEP: Duration = Duration::from_secs(60);
 
 /// The built-ins and what the gateway must keep of them.
-pub struct Builtins {
+pub(crate) struct Builtins {
     pub registry: ToolRegistry,
     /// Background commands, killed at shutdown.
     pub processes: Arc<ProcessTable>,
@@ -33,7 +33,7 @@ pub struct Builtins {
 }
 
 /// Every built-in tool, configured by `config`, with state under `state_dir`.
-pub fn build(config: &Config, state_dir: &Path) -> Builtins {
+pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
     let tools = &config.tools;
     let limits = Limits::from(&tools.fs);
     let processes = Arc::new(ProcessTable::new(tools.exec.max_processes));

@@ -7,7 +7,7 @@ use super::{Tool, ToolContext};
 use crate::providers::ToolSpec;
 
 /// The `current_time` tool; needs nothing from its caller.
-pub struct CurrentTime;
+pub(crate) struct CurrentTime;
 
 impl Tool for CurrentTime {
     fn spec(&self) -> ToolSpec {

@@ -24,7 +24,7 @@ use crate::config::FsTool;
 use crate::providers::ToolSpec;
 
 /// Runs `work` on the blocking pool; a panic there is reported as an error.
-pub async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {
     tokio::task::spawn_blocking(work)
@@ -34,7 +34,7 @@ pub async fn blocking<T: Send + 'static>(
 
 /// The limits of the file tools.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub max_read: u64,
     pub max_write: u64,
 }
@@ -118,7 +118,7 @@ fn target(cx: &ToolContext, arguments: &Value) -> Result<Target, String> {
 }
 
 /// `read`.
-pub struct Read {
+pub(crate) struct Read {
     pub limits: Limits,
 }
 
@@ -221,7 +221,7 @@ fn read_lines(
 }
 
 /// `write`.
-pub struct Write {
+pub(crate) struct Write {
     pub limits: Limits,
 }
 
@@ -264,7 +264,7 @@ impl Tool for Write {
 }
 
 /// `edit`.
-pub struct Edit {
+pub(crate) struct Edit {
     pub limits: Limits,
 }
 
@@ -313,7 +313,7 @@ impl Tool for Edit {
 }
 
 /// `text` with its single occurrence of `old` replaced by `new`.
-pub fn replace_once(text: &str, old: &str, new: &str) -> Result<String, String> {
+pub(crate) fn replace_once(text: &str, old: &str, new: &str) -> Result<String, String> {
     if old.is_empty() {
         return Err("old_string is empty".into());
     }

@@ -27,14 +27,14 @@ use super::walls::Walls;
 
 /// Where a file tool may work: the caller's workspace (canonical) and the walls.
 #[derive(Debug, Clone, Copy)]
-pub struct Place<'a> {
+pub(crate) struct Place<'a> {
     pub root: &'a Path,
     pub walls: &'a Walls,
 }
 
 impl Place<'_> {
     /// Opens the existing regular file `path` for reading.
-    pub fn open_read(&self, path: &Path, shown_as: &str) -> Result<File, String> {
+    pub(crate) fn open_read(&self, path: &Path, shown_as: &str) -> Result<File, String> {
         let file = open_at(None, path, libc::O_RDONLY)
             .map_err(|e| format!("{shown_as}: {}", os_message(&e)))?;
         self.check(&file, shown_as)?;
@@ -44,7 +44,7 @@ impl Place<'_> {
 
     /// Opens `path` for writing, creating it if missing (parent folders too); the content is
     /// only truncated once the open file has been checked.
-    pub fn open_write(&self, path: &Path, shown_as: &str) -> Result<File, String> {
+    pub(crate) fn open_write(&self, path: &Path, shown_as: &str) -> Result<File, String> {
         let (parent, name) = split(path, shown_as)?;
         std::fs::create_dir_all(&parent).map_err(|e| format!("{shown_as}: {e}"))?;
         let folder = self.open_folder(&parent, shown_as)?;
@@ -61,7 +61,7 @@ impl Place<'_> {
     }
 
     /// Deletes the file `path` (never a symlink's target).
-    pub fn remove(&self, path: &Path, shown_as: &str) -> Result<(), String> {
+    pub(crate) fn remove(&self, path: &Path, shown_as: &str) -> Result<(), String> {
         let (parent, name) = split(path, shown_as)?;
         let folder = self.open_folder(&parent, shown_as)?;
         let name = c_name(Path::new(&name), shown_as)?;
@@ -105,7 +105,7 @@ impl Place<'_> {
 }
 
 /// What the kernel calls the file open as `file`, if `/proc` says.
-pub fn opened_path(file: &File) -> Option<PathBuf> {
+pub(crate) fn opened_path(file: &File) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
 }
 

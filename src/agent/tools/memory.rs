@@ -23,7 +23,7 @@ const SNIPPET_CHARS: usize = 700;
 
 /// A paragraph of a note.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Chunk {
+pub(crate) struct Chunk {
     pub path: String,
     pub first_line: usize,
     pub last_line: usize,
@@ -38,7 +38,7 @@ fn is_memory_file(relative: &str) -> bool {
 }
 
 /// Every memory file of `root`: `MEMORY.md` and `memory/**/*.md` (two levels deep).
-pub fn memory_files(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn memory_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let main = root.join("MEMORY.md");
     if main.is_file() {
@@ -70,7 +70,7 @@ pub fn memory_files(root: &Path) -> Vec<PathBuf> {
 }
 
 /// The paragraphs of `text` (separated by blank lines or headings).
-pub fn chunks(path: &str, text: &str) -> Vec<Chunk> {
+pub(crate) fn chunks(path: &str, text: &str) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut current: Option<Chunk> = None;
     for (index, line) in text.lines().enumerate() {
@@ -106,7 +106,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// `chunks` ranked by BM25 against `query`, best first, without the ones matching nothing.
-pub fn rank(chunks: &[Chunk], query: &str, limit: usize) -> Vec<(f64, Chunk)> {
+pub(crate) fn rank(chunks: &[Chunk], query: &str, limit: usize) -> Vec<(f64, Chunk)> {
     let terms: Vec<String> = {
         let mut terms = words(query);
         terms.sort();
@@ -143,7 +143,7 @@ pub fn rank(chunks: &[Chunk], query: &str, limit: usize) -> Vec<(f64, Chunk)> {
 }
 
 /// `memory_search`.
-pub struct MemorySearch;
+pub(crate) struct MemorySearch;
 
 impl Tool for MemorySearch {
     fn spec(&self) -> ToolSpec {
@@ -225,7 +225,7 @@ fn read_note(place: Place<'_>, file: &Path, shown_as: &str) -> Result<String, St
 }
 
 /// `memory_get`.
-pub struct MemoryGet;
+pub(crate) struct MemoryGet;
 
 impl Tool for MemoryGet {
     fn spec(&self) -> ToolSpec {

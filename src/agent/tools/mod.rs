@@ -19,21 +19,21 @@
 //!   [`web`] (web_fetch and its cache), [`memory`] (memory_get, memory_search), [`current_time`];
 //! - [`builtin`]: the registry of built-ins built from the config.
 
-pub mod args;
-pub mod builtin;
-pub mod current_time;
-pub mod exec;
-pub mod fs;
-pub mod guarded;
+pub(crate) mod args;
+pub(crate) mod builtin;
+pub(crate) mod current_time;
+pub(crate) mod exec;
+pub(crate) mod fs;
+pub(crate) mod guarded;
 pub mod invoke;
-pub mod memory;
-pub mod patch;
-pub mod policy;
-pub mod sessions;
-pub mod toolbox;
+pub(crate) mod memory;
+pub(crate) mod patch;
+pub(crate) mod policy;
+pub(crate) mod sessions;
+pub(crate) mod toolbox;
 pub mod walls;
-pub mod web;
-pub mod workspace;
+pub(crate) mod web;
+pub(crate) mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -22,7 +22,7 @@ use crate::providers::ToolSpec;
 
 /// The changes to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilePatch {
+pub(crate) struct FilePatch {
     /// `None` when the file is created (`--- /dev/null`).
     pub old_path: Option<String>,
     /// `None` when the file is deleted (`+++ /dev/null`).
@@ -32,7 +32,7 @@ pub struct FilePatch {
 
 /// One `@@` section.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Hunk {
+pub(crate) struct Hunk {
     /// The old line number from the header (1-based; 0 for an empty file).
     pub old_start: usize,
     /// `(kind, text)` with kind `' '`, `'-'` or `'+'`.
@@ -42,7 +42,7 @@ pub struct Hunk {
 }
 
 /// Parses a unified diff.
-pub fn parse(patch: &str) -> Result<Vec<FilePatch>, String> {
+pub(crate) fn parse(patch: &str) -> Result<Vec<FilePatch>, String> {
     let lines: Vec<&str> = patch.lines().collect();
     let mut files: Vec<FilePatch> = Vec::new();
     let mut index = 0;
@@ -129,7 +129,7 @@ fn old_start(header: &str) -> Option<usize> {
 }
 
 /// The file's text after `hunks`; `old` is `None` for a new file.
-pub fn apply(old: Option<&str>, hunks: &[Hunk]) -> Result<String, String> {
+pub(crate) fn apply(old: Option<&str>, hunks: &[Hunk]) -> Result<String, String> {
     let text = old.unwrap_or("");
     let had_newline = old.is_none_or(|t| t.is_empty() || t.ends_with('\n'));
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -192,7 +192,7 @@ fn find(lines: &[String], needle: &[&str], expected: usize) -> Option<usize> {
 }
 
 /// `apply_patch`.
-pub struct ApplyPatch {
+pub(crate) struct ApplyPatch {
     pub limits: Limits,
 }
 

@@ -17,7 +17,7 @@ use crate::config::{Config, SandboxMode};
 use crate::sessions::key::MAIN;
 
 /// Every built-in tool with a one-line summary, in the order `pincer tools list` prints them.
-pub const BUILTIN_TOOLS: [(&str, &str); 14] = [
+pub(crate) const BUILTIN_TOOLS: [(&str, &str); 14] = [
     ("read", "read a file of the workspace"),
     ("write", "create or overwrite a file of the workspace"),
     ("edit", "replace one exact occurrence of a text in a file"),
@@ -41,12 +41,12 @@ pub const BUILTIN_TOOLS: [(&str, &str); 14] = [
 ];
 
 /// The built-in tool names.
-pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
     BUILTIN_TOOLS.iter().map(|(name, _)| *name)
 }
 
 /// The group a built-in tool belongs to, if any.
-pub fn group_of(tool: &str) -> Option<&'static str> {
+pub(crate) fn group_of(tool: &str) -> Option<&'static str> {
     TOOL_GROUPS
         .iter()
         .find(|(_, members)| members.contains(&tool))
@@ -54,7 +54,7 @@ pub fn group_of(tool: &str) -> Option<&'static str> {
 }
 
 /// Whether the session `key` runs sandboxed under `mode`.
-pub fn is_sandboxed(mode: SandboxMode, key: &str) -> bool {
+pub(crate) fn is_sandboxed(mode: SandboxMode, key: &str) -> bool {
     match mode {
         SandboxMode::Off => false,
         SandboxMode::NonMain => key != MAIN,

@@ -49,7 +49,7 @@ fn spec(name: &str, description: &str, parameters: Value) -> ToolSpec {
 }
 
 /// `sessions_list`.
-pub struct SessionsList;
+pub(crate) struct SessionsList;
 
 impl Tool for SessionsList {
     fn spec(&self) -> ToolSpec {
@@ -95,7 +95,7 @@ impl Tool for SessionsList {
 }
 
 /// `sessions_history`.
-pub struct SessionsHistory;
+pub(crate) struct SessionsHistory;
 
 impl Tool for SessionsHistory {
     fn spec(&self) -> ToolSpec {
@@ -180,7 +180,7 @@ fn render(message: &ChatMessage) -> String {
 }
 
 /// `sessions_send`.
-pub struct SessionsSend;
+pub(crate) struct SessionsSend;
 
 impl Tool for SessionsSend {
     fn spec(&self) -> ToolSpec {
@@ -257,7 +257,7 @@ impl Tool for SessionsSend {
 }
 
 /// `session_status`.
-pub struct SessionStatus;
+pub(crate) struct SessionStatus;
 
 impl Tool for SessionStatus {
     fn spec(&self) -> ToolSpec {

@@ -53,7 +53,7 @@ impl Workspaces {
 }
 
 /// Creates `dir` (and its parents) if missing, private to the user when created here.
-pub fn ensure_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -68,7 +68,7 @@ pub fn ensure_dir(dir: &Path) -> io::Result<()> {
 
 /// A file-name-safe, collision-free folder name for a session key: its readable characters, then
 /// 8 hex digits of its SHA-256 (two keys differing only in replaced characters stay apart).
-pub fn slug(key: &str) -> String {
+pub(crate) fn slug(key: &str) -> String {
     let readable: String = key
         .chars()
         .map(|c| {
@@ -86,7 +86,7 @@ pub fn slug(key: &str) -> String {
 }
 
 /// The absolute path `path` names inside `root`, or why it is refused. `root` must exist.
-pub fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
+pub(crate) fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
     if path.is_empty() {
         return Err("the path is empty".into());
     }
@@ -152,7 +152,7 @@ pub fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
 }
 
 /// [`resolve`] in the caller's workspace, refusing what the walls protect.
-pub fn resolve_for(cx: &ToolContext, path: &str) -> Result<PathBuf, String> {
+pub(crate) fn resolve_for(cx: &ToolContext, path: &str) -> Result<PathBuf, String> {
     let full = resolve(&cx.workspace, path)?;
     let root = canonical_root(&cx.workspace)?;
     if cx.walls.guarding(&full, &[&root]).is_some() {
@@ -162,12 +162,12 @@ pub fn resolve_for(cx: &ToolContext, path: &str) -> Result<PathBuf, String> {
 }
 
 /// The caller's workspace (canonical) and walls, to open files checked ([`Place`]).
-pub fn place_of(cx: &ToolContext) -> Result<(PathBuf, Arc<Walls>), String> {
+pub(crate) fn place_of(cx: &ToolContext) -> Result<(PathBuf, Arc<Walls>), String> {
     Ok((canonical_root(&cx.workspace)?, Arc::clone(&cx.walls)))
 }
 
 /// A [`Place`] borrowing `root` and `walls`.
-pub fn place<'a>(root: &'a Path, walls: &'a Walls) -> Place<'a> {
+pub(crate) fn place<'a>(root: &'a Path, walls: &'a Walls) -> Place<'a> {
     Place { root, walls }
 }
 
@@ -177,7 +177,7 @@ fn canonical_root(root: &Path) -> Result<PathBuf, String> {
 }
 
 /// `path` relative to `root` for messages (the model never needs the absolute location).
-pub fn shown(root: &Path, path: &Path) -> String {
+pub(crate) fn shown(root: &Path, path: &Path) -> String {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     path.strip_prefix(&root)
         .unwrap_or(path)

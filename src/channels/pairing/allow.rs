@@ -13,7 +13,7 @@ use super::PairingStore;
 
 /// The merged allowlist of one channel.
 #[derive(Debug)]
-pub struct AllowList {
+pub(crate) struct AllowList {
     channel: String,
     store: PairingStore,
     path: PathBuf,
@@ -24,7 +24,7 @@ pub struct AllowList {
 }
 
 impl AllowList {
-    pub fn new(channel: &str, configured: &[String], store: PairingStore) -> Self {
+    pub(crate) fn new(channel: &str, configured: &[String], store: PairingStore) -> Self {
         let configured: HashSet<String> = configured
             .iter()
             .map(|id| normalize_id(id))
@@ -41,13 +41,8 @@ impl AllowList {
         }
     }
 
-    /// Whether `allowFrom` contains `"*"`.
-    pub fn anyone(&self) -> bool {
-        self.anyone
-    }
-
     /// Whether `sender` is configured or approved.
-    pub fn contains(&mut self, sender: &str) -> bool {
+    pub(crate) fn contains(&mut self, sender: &str) -> bool {
         let sender = normalize_id(sender);
         if self.anyone || self.configured.contains(&sender) {
             return true;
@@ -78,7 +73,7 @@ impl AllowList {
 
 /// Ids compare without a leading `+` and spaces, so `+1 555 123` in the config matches the
 /// `1555123` WhatsApp sends.
-pub fn normalize_id(id: &str) -> String {
+pub(crate) fn normalize_id(id: &str) -> String {
     let id = id.trim();
     if id == "*" {
         return id.to_string();

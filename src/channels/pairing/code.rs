@@ -2,13 +2,13 @@
 //! OS CSPRNG, so a stranger cannot guess a pending code and approve themselves.
 
 /// 32 symbols: A-Z without I and O, and 2-9.
-pub const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+pub(crate) const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// Code length.
-pub const LENGTH: usize = 8;
+pub(crate) const LENGTH: usize = 8;
 
 /// A fresh random code. 32 divides 256, so `byte % 32` is unbiased.
-pub fn generate() -> Result<String, getrandom::Error> {
+pub(crate) fn generate() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; LENGTH];
     getrandom::fill(&mut bytes)?;
     Ok(bytes
@@ -19,7 +19,7 @@ pub fn generate() -> Result<String, getrandom::Error> {
 
 /// The canonical form of what an owner typed: trimmed, upper case, dashes and spaces removed
 /// (codes are often read out or copied as `ABCD-EFGH`).
-pub fn normalize(typed: &str) -> String {
+pub(crate) fn normalize(typed: &str) -> String {
     typed
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')

@@ -6,16 +6,16 @@
 //! them to the approved senders ([`store`]). The gateway reads approvals through [`AllowList`],
 //! which notices changes to the store made by another process (the CLI).
 
-pub mod allow;
-pub mod code;
-pub mod store;
+pub(crate) mod allow;
+pub(crate) mod code;
+pub(crate) mod store;
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
 
-pub use allow::AllowList;
-pub use store::{PairingRequest, PairingStore, RequestOutcome, CODE_TTL, MAX_PENDING};
+pub(crate) use allow::AllowList;
+pub(crate) use store::{PairingRequest, PairingStore, RequestOutcome};
 
 /// Why a pairing operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,7 @@ pub enum PairingError {
 }
 
 /// The message a stranger gets with their code.
-pub fn code_message(
+pub(crate) fn code_message(
     channel_label: &str,
     id_label: &str,
     request: &PairingRequest,
@@ -52,5 +52,5 @@ pub fn code_message(
 }
 
 /// The message an approved sender gets with `--notify`.
-pub const APPROVED_MESSAGE: &str =
+pub(crate) const APPROVED_MESSAGE: &str =
     "You have been approved: your messages now reach the assistant. Say hello!";

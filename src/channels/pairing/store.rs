@@ -18,11 +18,11 @@ use crate::clock::now_ms;
 use crate::fsutil::{create_private_dir, write_private};
 
 /// How long a code stays valid.
-pub const CODE_TTL: Duration = Duration::from_secs(60 * 60);
+pub(crate) const CODE_TTL: Duration = Duration::from_secs(60 * 60);
 
 /// At most this many requests wait per channel; further strangers are ignored (and counted), so a
 /// spam wave cannot flood the owner or the store.
-pub const MAX_PENDING: usize = 3;
+pub(crate) const MAX_PENDING: usize = 3;
 
 /// A stranger waiting for approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ fn expired_requests_are_dropped_and_free_their_slot() {
     let path = dir.path().join("credentials/whatsapp-pairing.json");
     let mut file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let old = crate::clock::now_ms() - CODE_TTL.as_millis() as u64 - 1;
+    let old = crate::clock::now_ms() - super::store::CODE_TTL.as_millis() as u64 - 1;
     for request in file["requests"].as_array_mut().unwrap() {
         request["createdAtMs"] = old.into();
     }

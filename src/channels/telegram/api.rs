@@ -19,7 +19,7 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client for one bot.
 #[derive(Clone)]
-pub struct BotClient {
+pub(crate) struct BotClient {
     http: reqwest::Client,
     /// `{apiBaseUrl}/bot{token}/`; never logged (it holds the token).
     base: Arc<str>,
@@ -47,7 +47,7 @@ struct Parameters {
 
 /// A failed Bot API call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// Telegram's `error_code` (the HTTP status), 0 when the server could not be reached.
     pub code: u16,
     pub description: String,
@@ -65,7 +65,7 @@ impl std::fmt::Display for ApiError {
 }
 
 impl BotClient {
-    pub fn new(config: &TelegramConfig, http: reqwest::Client) -> Self {
+    pub(crate) fn new(config: &TelegramConfig, http: reqwest::Client) -> Self {
         let token = config
             .bot_token
             .as_ref()
@@ -79,7 +79,7 @@ impl BotClient {
     }
 
     /// Calls `method` with a JSON body; `timeout` bounds the whole request.
-    pub fn call(
+    pub(crate) fn call(
         &self,
         method: &str,
         body: Value,
@@ -125,12 +125,12 @@ impl BotClient {
 }
 
 /// The bot's numeric id: the part of the token before `:`.
-pub fn bot_id(token: &str) -> String {
+pub(crate) fn bot_id(token: &str) -> String {
     token.split(':').next().unwrap_or_default().to_string()
 }
 
 /// What a failed send means for the channel.
-pub fn classify(error: ApiError) -> SendFailure {
+pub(crate) fn classify(error: ApiError) -> SendFailure {
     let why = error.to_string();
     match error.code {
         0 | 500..=599 => SendFailure::RetryChannel { why, after: None },

@@ -3,11 +3,11 @@
 //! ([`plugin`]) that makes it a channel. Its config section is
 //! `src/config/channels/telegram.rs`.
 
-pub mod api;
-pub mod plugin;
-pub mod poller;
-pub mod routes;
-pub mod setup;
+pub(crate) mod api;
+pub(crate) mod plugin;
+pub(crate) mod poller;
+pub(crate) mod routes;
+pub(crate) mod setup;
 pub mod update;
 
 pub use plugin::Telegram;

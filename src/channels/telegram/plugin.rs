@@ -21,7 +21,7 @@ use crate::config::{Config, Secret, TelegramMode};
 pub struct Telegram;
 
 /// What the webhook route checks, from the config.
-pub struct TelegramWebhook {
+pub(crate) struct TelegramWebhook {
     /// The bot's id (the account of its journal entries).
     pub bot_id: String,
     /// Set in webhook mode only (the webhook route answers 404 in polling mode).

@@ -26,7 +26,7 @@ use crate::channels::stats::ChannelStats;
 
 /// What the poller needs.
 #[derive(Clone)]
-pub struct Poller {
+pub(crate) struct Poller {
     pub client: BotClient,
     pub journal: Journal,
     pub actor: pincer_actors::ActorRef<crate::channels::actor::ChannelActor>,
@@ -39,7 +39,7 @@ pub struct Poller {
 
 impl Poller {
     /// The supervised task.
-    pub fn spec(self) -> ChildSpec {
+    pub(crate) fn spec(self) -> ChildSpec {
         ChildSpec::task("telegram-poller", "poller", move |cx| {
             let poller = self.clone();
             let cx = cx.clone();

@@ -6,7 +6,7 @@ use crate::channels::setup::{
 };
 
 /// The flags Telegram adds to `pincer onboard`.
-pub const FLAGS: &[SetupFlag] = &[
+pub(crate) const FLAGS: &[SetupFlag] = &[
     SetupFlag {
         long: "telegram",
         value_name: None,
@@ -21,14 +21,14 @@ pub const FLAGS: &[SetupFlag] = &[
 ];
 
 /// The question of `allowFrom`.
-pub const ALLOW_FROM: Ask<'static> = Ask {
+pub(crate) const ALLOW_FROM: Ask<'static> = Ask {
     label: "Telegram user ids allowed (comma-separated)",
     flag: "--telegram-allow-from",
     default: Some(""),
 };
 
 /// Asks Telegram's questions; `None` when it is not set up.
-pub fn ask(ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError> {
+pub(crate) fn ask(ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError> {
     if !ask.confirm(Ask {
         label: "Set up Telegram (a bot made with @BotFather)?",
         flag: "--telegram",
@@ -45,7 +45,7 @@ pub fn ask(ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError> 
 }
 
 /// The config section of a bot whose token is `bot_token`.
-pub fn answer(bot_token: SecretAnswer) -> ChannelAnswer {
+pub(crate) fn answer(bot_token: SecretAnswer) -> ChannelAnswer {
     ChannelAnswer {
         channel: super::LABELS.channel,
         comment: format!(
@@ -63,7 +63,7 @@ pub fn answer(bot_token: SecretAnswer) -> ChannelAnswer {
 }
 
 /// A Telegram bot token, as @BotFather gives it: `<bot id>:<secret>`.
-pub fn bot_token(text: &str) -> Result<String, String> {
+pub(crate) fn bot_token(text: &str) -> Result<String, String> {
     let valid = text.split_once(':').is_some_and(|(id, secret)| {
         id.len() >= 5
             && id.bytes().all(|b| b.is_ascii_digit())
@@ -84,7 +84,7 @@ pub fn bot_token(text: &str) -> Result<String, String> {
 }
 
 /// `allowFrom`: numeric Telegram user ids.
-pub fn allow_list(text: &str) -> Result<Vec<String>, String> {
+pub(crate) fn allow_list(text: &str) -> Result<Vec<String>, String> {
     numeric_ids(text, 1, 20, "numeric Telegram user ids, e.g. 111111111")
 }
 

@@ -18,7 +18,7 @@ use crate::config::{Secret, WhatsAppConfig};
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client for one business phone number.
-pub struct GraphClient {
+pub(crate) struct GraphClient {
     http: reqwest::Client,
     messages_url: Arc<str>,
     token: Secret,
@@ -46,7 +46,7 @@ struct ErrorData {
 }
 
 impl GraphClient {
-    pub fn new(config: &WhatsAppConfig, http: reqwest::Client) -> Self {
+    pub(crate) fn new(config: &WhatsAppConfig, http: reqwest::Client) -> Self {
         let base = config.api_base_url.trim_end_matches('/');
         let version = config.api_version.trim_matches('/');
         GraphClient {
@@ -90,7 +90,7 @@ impl GraphClient {
 }
 
 /// Maps a failed Graph API reply onto what to do about it.
-pub fn classify(status: u16, body: &[u8]) -> SendFailure {
+pub(crate) fn classify(status: u16, body: &[u8]) -> SendFailure {
     let Ok(ErrorReply { error }) = serde_json::from_slice::<ErrorReply>(body) else {
         let why = format!("Graph API HTTP {status}");
         return match status {

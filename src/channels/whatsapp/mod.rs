@@ -3,10 +3,10 @@
 //! plug-in ([`plugin`]) that makes it a channel. Its config section is
 //! `src/config/channels/whatsapp.rs`.
 
-pub mod client;
-pub mod plugin;
-pub mod routes;
-pub mod setup;
+pub(crate) mod client;
+pub(crate) mod plugin;
+pub(crate) mod routes;
+pub(crate) mod setup;
 pub mod webhook;
 
 pub use plugin::WhatsApp;

@@ -19,7 +19,7 @@ use crate::config::{Config, Secret};
 pub struct WhatsApp;
 
 /// What the webhook routes check, from the config.
-pub struct WhatsAppWebhook {
+pub(crate) struct WhatsAppWebhook {
     /// Notifications for other numbers are skipped.
     pub phone_number_id: String,
     /// The HMAC key of `X-Hub-Signature-256`.

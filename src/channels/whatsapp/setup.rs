@@ -8,7 +8,7 @@ use crate::channels::setup::{
 };
 
 /// The flags WhatsApp adds to `pincer onboard`.
-pub const FLAGS: &[SetupFlag] = &[
+pub(crate) const FLAGS: &[SetupFlag] = &[
     SetupFlag {
         long: "whatsapp",
         value_name: None,
@@ -33,7 +33,7 @@ pub const FLAGS: &[SetupFlag] = &[
 ];
 
 /// The question of `allowFrom`.
-pub const ALLOW_FROM: Ask<'static> = Ask {
+pub(crate) const ALLOW_FROM: Ask<'static> = Ask {
     label: "WhatsApp numbers allowed (with country code, comma-separated)",
     flag: "--whatsapp-allow-from",
     default: Some(""),
@@ -43,7 +43,7 @@ const VERIFY: &str = "PINCER_WHATSAPP_VERIFY_TOKEN";
 
 /// What WhatsApp's questions decided.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WhatsAppSetup {
+pub(crate) struct WhatsAppSetup {
     pub phone_number_id: String,
     pub access_token: SecretAnswer,
     pub app_secret: SecretAnswer,
@@ -55,7 +55,7 @@ pub struct WhatsAppSetup {
 }
 
 /// Asks WhatsApp's questions; `None` when it is not set up.
-pub fn ask(ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError> {
+pub(crate) fn ask(ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError> {
     if !ask.confirm(Ask {
         label: "Set up WhatsApp (Business Cloud API)?",
         flag: "--whatsapp",
@@ -135,7 +135,7 @@ pub fn ask(ask: &mut dyn SetupAsk) -> Result<Option<ChannelAnswer>, SetupError> 
 }
 
 /// The config section and notes of `setup`.
-pub fn answer(setup: WhatsAppSetup) -> ChannelAnswer {
+pub(crate) fn answer(setup: WhatsAppSetup) -> ChannelAnswer {
     let host = setup.public_host.as_deref().unwrap_or("<your public host>");
     let comment = format!(
         "WhatsApp through the Business Cloud API. Register https://{host}/webhooks/whatsapp\n\
@@ -185,7 +185,7 @@ pub fn answer(setup: WhatsAppSetup) -> ChannelAnswer {
 }
 
 /// A WhatsApp phone number id: the digits the Meta dashboard shows (not the phone number).
-pub fn phone_number_id(text: &str) -> Result<String, String> {
+pub(crate) fn phone_number_id(text: &str) -> Result<String, String> {
     if (5..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
         Ok(text.to_string())
     } else {
@@ -197,12 +197,12 @@ pub fn phone_number_id(text: &str) -> Result<String, String> {
 }
 
 /// A WhatsApp access token.
-pub fn access_token(text: &str) -> Result<String, String> {
+pub(crate) fn access_token(text: &str) -> Result<String, String> {
     token_like(text, 20, "a WhatsApp access token")
 }
 
 /// The Meta app secret.
-pub fn app_secret(text: &str) -> Result<String, String> {
+pub(crate) fn app_secret(text: &str) -> Result<String, String> {
     token_like(
         text,
         16,
@@ -211,7 +211,7 @@ pub fn app_secret(text: &str) -> Result<String, String> {
 }
 
 /// The webhook verify token: it travels in a URL query, so URL-safe characters only.
-pub fn verify_token(text: &str) -> Result<String, String> {
+pub(crate) fn verify_token(text: &str) -> Result<String, String> {
     let safe = text
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
@@ -223,7 +223,7 @@ pub fn verify_token(text: &str) -> Result<String, String> {
 }
 
 /// `allowFrom`: phone numbers with country code (`+`, spaces and dashes are dropped).
-pub fn allow_list(text: &str) -> Result<Vec<String>, String> {
+pub(crate) fn allow_list(text: &str) -> Result<Vec<String>, String> {
     numeric_ids(
         text,
         6,

@@ -28,7 +28,7 @@ pub use whatsapp::WhatsAppConfig;
 /// entry in [`SECTIONS`]. Adding a channel's section is one line in the call below.
 macro_rules! channel_sections {
     ($($(#[doc = $doc:literal])* $name:ident: $ty:ident),* $(,)?) => {
-        $(pub mod $name;)*
+        $(pub(crate) mod $name;)*
 
         /// `channels`: messaging networks bridged to the agent.
         #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -54,7 +54,7 @@ macro_rules! channel_sections {
         }
 
         /// Every channel section the schema has, in the order they are checked and reported.
-        pub const SECTIONS: &[SectionEntry] = &[
+        pub(crate) const SECTIONS: &[SectionEntry] = &[
             $(SectionEntry {
                 name: $name::NAME,
                 get: |channels| &channels.$name,
@@ -132,7 +132,7 @@ pub struct Common<'a> {
 }
 
 /// One channel section, by name; the entries of [`SECTIONS`].
-pub struct SectionEntry {
+pub(crate) struct SectionEntry {
     /// The section's key under `channels` (`whatsapp`).
     pub name: &'static str,
     /// The section of a config.
@@ -170,7 +170,7 @@ pub(super) fn missing_secret(secret: &Option<Secret>) -> bool {
 /// calls it fine either: the channel stays down, the gateway logs an error and `/readyz` answers
 /// 503 naming it, `pincer config validate` fails (exit 78) naming the keys, and `pincer security
 /// audit` and `pincer doctor` warn (see [`unrunnable`]).
-pub fn missing_credentials(
+pub(crate) fn missing_credentials(
     channels: &ChannelsConfig,
     channel: &str,
 ) -> Vec<(&'static str, &'static str)> {
@@ -182,7 +182,7 @@ pub fn missing_credentials(
 
 /// An enabled channel that cannot run because credentials are missing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unrunnable {
+pub(crate) struct Unrunnable {
     /// `whatsapp` or `telegram`.
     pub channel: &'static str,
     /// What is missing, as `(key, environment variable)`; the variable is `-` when none exists.
@@ -192,7 +192,7 @@ pub struct Unrunnable {
 impl Unrunnable {
     /// `set channels.whatsapp.accessToken (or PINCER_WHATSAPP_ACCESS_TOKEN), ...`: the keys to
     /// set, each with the variable that can stand in for it.
-    pub fn what_to_set(&self) -> String {
+    pub(crate) fn what_to_set(&self) -> String {
         let keys: Vec<String> = self
             .missing
             .iter()
@@ -208,7 +208,7 @@ impl Unrunnable {
 /// Every enabled channel that lacks a credential (after environment overrides, so a variable
 /// from the environment or the secrets file counts). The one list the gateway's readiness, `pincer
 /// config validate`, `pincer security audit` and `pincer doctor` all report from.
-pub fn unrunnable(channels: &ChannelsConfig) -> Vec<Unrunnable> {
+pub(crate) fn unrunnable(channels: &ChannelsConfig) -> Vec<Unrunnable> {
     channels
         .sections()
         .filter(|(_, section)| section.enabled())
@@ -240,7 +240,7 @@ pub(super) fn check(channels: &ChannelsConfig, problems: &mut Vec<Problem>) {
 
 /// The rules every channel section shares, for its [`ChannelSection::check`]: `channel` is its
 /// name under `channels`.
-pub fn check_common(channel: &str, common: Common<'_>, problems: &mut Vec<Problem>) {
+pub(crate) fn check_common(channel: &str, common: Common<'_>, problems: &mut Vec<Problem>) {
     if !(common.api_base_url.starts_with("http://") || common.api_base_url.starts_with("https://"))
     {
         problems.push(Problem::new(

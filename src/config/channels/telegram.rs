@@ -11,7 +11,7 @@ use super::super::secret::Secret;
 use super::{check_common, missing_secret, ChannelSection, Common, DmPolicy};
 
 /// The channel's name: its config key, CLI and API name, journal and session-key segment.
-pub const NAME: &str = "telegram";
+pub(crate) const NAME: &str = "telegram";
 
 /// `channels.telegram`: a Telegram bot.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -11,7 +11,7 @@ use super::super::secret::Secret;
 use super::{check_common, missing_secret, ChannelSection, Common, DmPolicy};
 
 /// The channel's name: its config key, CLI and API name, journal and session-key segment.
-pub const NAME: &str = "whatsapp";
+pub(crate) const NAME: &str = "whatsapp";
 
 /// `channels.whatsapp`: a WhatsApp Business phone number on the Cloud API.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -24,7 +24,7 @@ const MARKERS: [&str; 9] = [
 
 /// Whether the variable `name` must not reach a command; `extra` are names the config says hold
 /// secrets.
-pub fn is_secret(name: &str, extra: &[String]) -> bool {
+pub(crate) fn is_secret(name: &str, extra: &[String]) -> bool {
     let upper = name.to_ascii_uppercase();
     PREFIXES.iter().any(|p| upper.starts_with(p))
         || MARKERS.iter().any(|m| upper.contains(m))
@@ -34,7 +34,7 @@ pub fn is_secret(name: &str, extra: &[String]) -> bool {
 }
 
 /// `vars` without the secret ones (names that are not UTF-8 are dropped too).
-pub fn scrub(
+pub(crate) fn scrub(
     vars: impl Iterator<Item = (OsString, OsString)>,
     extra: &[String],
 ) -> Vec<(OsString, OsString)> {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// How much a grant allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Access {
+pub(crate) enum Access {
     /// Read files and execute them.
     Read,
     /// Everything the ruleset handles (the workspace and temp folder of a confined command).
@@ -27,14 +27,14 @@ pub enum Access {
 
 /// One path to grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
+pub(crate) struct Grant {
     pub path: PathBuf,
     pub access: Access,
 }
 
 /// The grants that leave every path of `protected` (canonical) out, with `open` (canonical
 /// roots and their access) in.
-pub fn plan(protected: &[PathBuf], open: &[(PathBuf, Access)]) -> Vec<Grant> {
+pub(crate) fn plan(protected: &[PathBuf], open: &[(PathBuf, Access)]) -> Vec<Grant> {
     let mut out = Vec::new();
     let walk = Walk { protected, open };
     walk.visit(Path::new("/"), false, Access::Read, &mut out);

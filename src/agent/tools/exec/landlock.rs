@@ -55,7 +55,7 @@ struct PathBeneathAttr {
 }
 
 /// The Landlock ABI version the kernel offers, or `None` without Landlock.
-pub fn abi_version() -> Option<u32> {
+pub(crate) fn abi_version() -> Option<u32> {
     // SAFETY: the documented version query: null attributes, size 0, the VERSION flag.
     let version = unsafe {
         libc::syscall(
@@ -85,7 +85,7 @@ const READ_RIGHTS: u64 = EXECUTE | READ_FILE | READ_DIR;
 
 /// A ruleset ready to be applied by a child process.
 #[derive(Debug)]
-pub struct Ruleset {
+pub(crate) struct Ruleset {
     fd: OwnedFd,
 }
 
@@ -93,7 +93,7 @@ impl Ruleset {
     /// The ruleset of one command: every folder may be listed; each of `grants` may be read
     /// (and executed), the [`Access::Full`] ones also changed when `confine_writes`; with
     /// `confine_writes`, `/dev/null` may be written too and nothing else.
-    pub fn for_command(grants: &[Grant], confine_writes: bool) -> io::Result<Ruleset> {
+    pub(crate) fn for_command(grants: &[Grant], confine_writes: bool) -> io::Result<Ruleset> {
         let version = abi_version().ok_or_else(|| {
             io::Error::new(io::ErrorKind::Unsupported, "Landlock is not available")
         })?;
@@ -190,14 +190,14 @@ impl Ruleset {
     }
 
     /// The descriptor to hand to [`restrict_self`] in the child.
-    pub fn raw_fd(&self) -> RawFd {
+    pub(crate) fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
 }
 
 /// Applies the ruleset `fd` to the calling process. Async-signal-safe (two system calls, no
 /// allocation), so it may run between `fork` and `exec`.
-pub fn restrict_self(fd: RawFd) -> io::Result<()> {
+pub(crate) fn restrict_self(fd: RawFd) -> io::Result<()> {
     // SAFETY: plain system calls with integer arguments.
     unsafe {
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {

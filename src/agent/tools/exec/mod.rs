@@ -13,13 +13,13 @@
 //! [`spawn::KillOnDrop`] kills the group. A background command returns an id at once and is
 //! killed after `tools.exec.backgroundTimeout`.
 
-pub mod env;
-pub mod grants;
-pub mod landlock;
-pub mod output;
-pub mod privileges;
-pub mod processes;
-pub mod spawn;
+pub(crate) mod env;
+pub(crate) mod grants;
+pub(crate) mod landlock;
+pub(crate) mod output;
+pub(crate) mod privileges;
+pub(crate) mod processes;
+pub(crate) mod spawn;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +38,7 @@ use crate::providers::ToolSpec;
 const SLOT_WAIT: Duration = Duration::from_secs(10);
 
 /// `exec`.
-pub struct Exec {
+pub(crate) struct Exec {
     pub settings: Arc<Settings>,
     pub table: Arc<ProcessTable>,
 }
@@ -141,7 +141,7 @@ impl Tool for Exec {
 }
 
 /// Whether `exec` commands are confined: the setting, and what the kernel offers.
-pub fn confinement(enabled: bool) -> (bool, String) {
+pub(crate) fn confinement(enabled: bool) -> (bool, String) {
     match (enabled, landlock::abi_version()) {
         (false, Some(abi)) => (
             false,

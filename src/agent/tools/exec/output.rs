@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 /// Output captured so far.
 #[derive(Debug)]
-pub struct Output {
+pub(crate) struct Output {
     cap: usize,
     head: Vec<u8>,
     tail: VecDeque<u8>,
@@ -20,7 +20,7 @@ pub struct Output {
 
 impl Output {
     /// A buffer returning at most `cap` bytes (at least 2).
-    pub fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         Output {
             cap: cap.max(2),
             head: Vec::new(),
@@ -31,7 +31,7 @@ impl Output {
         }
     }
 
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.total += bytes.len() as u64;
         let head_cap = self.cap / 2;
         let room = head_cap.saturating_sub(self.head.len());
@@ -42,13 +42,14 @@ impl Output {
         self.unread_dropped += push_bounded(&mut self.unread, bytes, self.cap);
     }
 
+    #[cfg(test)]
     /// Bytes seen in total.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.total
     }
 
     /// Head and tail, with a marker saying how much of the middle was cut.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let kept = (self.head.len() + self.tail.len()) as u64;
         let mut out = String::from_utf8_lossy(&self.head).into_owned();
         if self.total > kept {
@@ -63,7 +64,7 @@ impl Output {
     }
 
     /// What arrived since the last call (its oldest part cut beyond the cap).
-    pub fn take_unread(&mut self) -> String {
+    pub(crate) fn take_unread(&mut self) -> String {
         let bytes: Vec<u8> = self.unread.drain(..).collect();
         let mut out = String::new();
         if self.unread_dropped > 0 {

@@ -33,7 +33,7 @@ struct CapData {
 
 /// Removes `CAP_SYS_PTRACE` from the calling process's bounding, ambient, inheritable,
 /// permitted and effective sets. Best effort: a set that cannot change is left as it is.
-pub fn drop_ptrace() {
+pub(crate) fn drop_ptrace() {
     let bit = 1u32 << CAP_SYS_PTRACE;
     // SAFETY: plain system calls on the calling process, with valid pointers to local structs.
     unsafe {

@@ -124,7 +124,7 @@ fn parse_id(text: &str) -> Result<u64, String> {
 }
 
 /// `process`.
-pub struct ProcessTool {
+pub(crate) struct ProcessTool {
     pub table: Arc<ProcessTable>,
 }
 

@@ -33,7 +33,7 @@ use crate::agent::tools::ToolContext;
 
 /// How commands are run (from `tools.exec`).
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub timeout: Duration,
     pub background_timeout: Duration,
     pub max_output: usize,
@@ -162,7 +162,7 @@ fn kill_group(pgid: i32) {
 }
 
 /// Kills the command's group when dropped (a timed-out or cancelled foreground call).
-pub struct KillOnDrop(pub Arc<Proc>);
+pub(crate) struct KillOnDrop(pub Arc<Proc>);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -172,7 +172,7 @@ impl Drop for KillOnDrop {
 
 /// Starts `command` in `cwd` for the caller `cx`. `permit` (a `maxProcesses` slot) is released
 /// when it exits.
-pub fn spawn(
+pub(crate) fn spawn(
     command: &str,
     cwd: &Path,
     cx: &ToolContext,

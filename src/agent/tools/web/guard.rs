@@ -19,14 +19,14 @@ use reqwest::Url;
 
 /// The address rule.
 #[derive(Debug, Clone, Default)]
-pub struct AddressPolicy {
+pub(crate) struct AddressPolicy {
     pub allow_private: bool,
     /// Lower-case host names or IP literals.
     pub allow_hosts: Vec<String>,
 }
 
 impl AddressPolicy {
-    pub fn new(allow_private: bool, allow_hosts: &[String]) -> Self {
+    pub(crate) fn new(allow_private: bool, allow_hosts: &[String]) -> Self {
         AddressPolicy {
             allow_private,
             allow_hosts: allow_hosts
@@ -43,7 +43,7 @@ impl AddressPolicy {
     }
 
     /// The scheme and, for literal IP hosts, the address of `url`.
-    pub fn check_url(&self, url: &Url) -> Result<(), String> {
+    pub(crate) fn check_url(&self, url: &Url) -> Result<(), String> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!(
                 "only http and https URLs can be fetched, not {url}"
@@ -62,7 +62,11 @@ impl AddressPolicy {
     }
 
     /// The addresses of `host` this policy lets through, or why none.
-    pub fn filter(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, String> {
+    pub(crate) fn filter(
+        &self,
+        host: &str,
+        addrs: Vec<SocketAddr>,
+    ) -> Result<Vec<SocketAddr>, String> {
         if self.host_exempt(host) {
             return Ok(addrs);
         }
@@ -84,7 +88,7 @@ fn refusal(host: &str, ip: IpAddr) -> String {
 }
 
 /// Whether `ip` is a public unicast address.
-pub fn is_public(ip: IpAddr) -> bool {
+pub(crate) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => is_public_v6(v6),
@@ -126,7 +130,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 }
 
 /// The system resolver, filtered by an [`AddressPolicy`].
-pub struct GuardedResolver {
+pub(crate) struct GuardedResolver {
     pub policy: Arc<AddressPolicy>,
 }
 

@@ -8,8 +8,8 @@
 //! [`MultiLevelCache`] for `cacheTtl`, keyed by the requested URL; only 2xx answers are cached.
 //! The body is read as a stream and cut at `maxBytes`; the whole fetch has `timeout`.
 
-pub mod guard;
-pub mod text;
+pub(crate) mod guard;
+pub(crate) mod text;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -29,7 +29,7 @@ use crate::providers::ToolSpec;
 const MAX_REDIRECTS: usize = 5;
 
 /// `web_fetch`.
-pub struct WebFetch {
+pub(crate) struct WebFetch {
     pub settings: WebFetchTool,
     policy: Arc<AddressPolicy>,
     /// `None` when `cacheTtl` is 0.
@@ -38,7 +38,7 @@ pub struct WebFetch {
 }
 
 impl WebFetch {
-    pub fn new(settings: WebFetchTool, cache: Option<Arc<MultiLevelCache>>) -> Self {
+    pub(crate) fn new(settings: WebFetchTool, cache: Option<Arc<MultiLevelCache>>) -> Self {
         let policy = Arc::new(AddressPolicy::new(
             settings.allow_private,
             &settings.allow_hosts,

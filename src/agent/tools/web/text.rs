@@ -42,7 +42,7 @@ const BLOCKS: [&str; 28] = [
 ];
 
 /// The `<title>` of a page, if it has one.
-pub fn title(html: &str) -> Option<String> {
+pub(crate) fn title(html: &str) -> Option<String> {
     let lower = html.to_ascii_lowercase();
     let start = lower.find("<title")?;
     let open_end = start + lower[start..].find('>')? + 1;
@@ -53,7 +53,7 @@ pub fn title(html: &str) -> Option<String> {
 }
 
 /// The readable text of `html`.
-pub fn html_to_text(html: &str) -> String {
+pub(crate) fn html_to_text(html: &str) -> String {
     let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len() / 2);
     let mut at = 0;
@@ -105,7 +105,7 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// Decodes the common named entities and numeric ones.
-pub fn decode(text: &str) -> String {
+pub(crate) fn decode(text: &str) -> String {
     if !text.contains('&') {
         return text.to_string();
     }
