@@ -20,7 +20,8 @@
 //! - [`codec`]: the compact binary encoding (bincode) of what is stored in binary form.
 //! - [`agent`]: agent runs and their tools ([`agent::tools`]: policy, sandbox, one supervised
 //!   task per tool call); [`cache`]: the seed's two-level (memory + disk) cache.
-//! - [`logging`], [`exit`]: process-level concerns shared by the binary's commands.
+//! - [`net`]: the one HTTP-client factory and TLS; [`logging`], [`exit`]: process-level concerns
+//!   shared by the binary's commands.
 //!
 //! The modules form layers (lowest first: foundation, services, engine, channels, monitor, api,
 //! adapters, gateway, commands); a module imports only from layers below its own, which
