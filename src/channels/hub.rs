@@ -4,8 +4,6 @@
 //! [`registry`](super::registry) through its plug-in, and returns their children's specs for the
 //! `/gateway/channels` supervisor. Nothing here names a channel.
 
-#[allow(unused_imports)]
-use crate::api::Operator as _;
 use std::any::Any;
 use std::path::Path;
 use std::sync::Arc;
