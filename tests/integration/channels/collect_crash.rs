@@ -71,11 +71,13 @@ fn run_once(mode: Mode, kill_after: usize) {
     let provider = Emulator::openai();
     provider.set_delay(Duration::from_millis(250));
     let graph = GraphApi::start(WA_TOKEN);
-    // Meta reports each send's status; after a crash a possibly-answered message waits 3 s for it.
+    // Meta reports each send's status; after a crash a possibly-answered message waits for it
+    // (retried by the emulator every 100 ms until the restarted gateway takes it). 10 s, as in
+    // `crash.rs`: with 3 s the whole suite sharing two cores once outran the window.
     graph.post_sent_status(true);
     let text = config(
         &provider,
-        &[whatsapp(&graph, "open", "'*'", ", confirmWaitSeconds: 3")],
+        &[whatsapp(&graph, "open", "'*'", ", confirmWaitSeconds: 10")],
     );
     let queue = match mode {
         Mode::Collect => "collect",
