@@ -73,47 +73,9 @@ impl From<AlertEvent> for Alert {
     }
 }
 
-/// One reading of the machine and of this process.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SystemSample {
-    pub at_ms: u64,
-    /// Whole machine, 0 to 1.
-    pub cpu_usage: f64,
-    pub memory_total_bytes: u64,
-    pub memory_available_bytes: u64,
-    pub memory_usage: f64,
-    /// Mount point of the filesystem holding the state directory.
-    pub disk_mount: String,
-    pub disk_total_bytes: u64,
-    pub disk_available_bytes: u64,
-    pub disk_usage: f64,
-    pub network_in_bytes_per_second: f64,
-    pub network_out_bytes_per_second: f64,
-    /// This process, in cores.
-    pub process_cpu_usage: f64,
-    pub process_rss_bytes: u64,
-}
-
-impl From<Sample> for SystemSample {
-    fn from(s: Sample) -> Self {
-        SystemSample {
-            at_ms: s.at_ms,
-            cpu_usage: s.cpu_usage,
-            memory_total_bytes: s.memory_total_bytes,
-            memory_available_bytes: s.memory_available_bytes,
-            memory_usage: s.memory_usage,
-            disk_mount: s.disk_mount,
-            disk_total_bytes: s.disk_total_bytes,
-            disk_available_bytes: s.disk_available_bytes,
-            disk_usage: s.disk_usage,
-            network_in_bytes_per_second: s.network_in_bytes_per_second,
-            network_out_bytes_per_second: s.network_out_bytes_per_second,
-            process_cpu_usage: s.process_cpu_usage,
-            process_rss_bytes: s.process_rss_bytes,
-        }
-    }
-}
+/// One reading of the machine and of this process: the monitor's own sample, which is the wire
+/// shape too (one struct, so the two cannot drift).
+pub(crate) type SystemSample = Sample;
 
 /// `GET /healthz`: the process is up and serving HTTP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,7 +149,7 @@ impl Operator {
             channels: self.links(),
             actors: self.registry.len(),
             alerts: self.alerts(),
-            system: self.monitor.latest().map(SystemSample::from),
+            system: self.monitor.latest(),
             clients: self.clients.client_count(),
         }
     }

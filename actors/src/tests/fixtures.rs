@@ -195,3 +195,13 @@ pub(crate) async fn eventually(what: &str, mut condition: impl FnMut() -> bool) 
 pub(crate) fn state_of(registry: &Registry, path: &str) -> Option<crate::ActorState> {
     registry.find_by_path(path).map(|a| a.state)
 }
+
+/// A supervisor that restarts at once and practically never gives up.
+pub(crate) fn quick(strategy: crate::Strategy) -> crate::SupervisorSpec {
+    crate::SupervisorSpec::new(strategy)
+        .backoff(crate::Backoff::none())
+        .intensity(crate::Intensity {
+            max_restarts: 100,
+            period: Duration::from_secs(10),
+        })
+}

@@ -4,5 +4,6 @@
 mod fault;
 mod fixtures;
 mod mailbox;
+mod reserved;
 mod shutdown;
 mod supervision;

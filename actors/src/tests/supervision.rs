@@ -6,18 +6,9 @@ use futures_util::FutureExt;
 
 use super::fixtures::*;
 use crate::{
-    ActorState, AskError, Backoff, ChildSpec, ExitReason, Intensity, Registry, Reserved,
-    RestartType, RootHandle, SendError, StartChild, Strategy, SupervisorSpec,
+    ActorState, AskError, Backoff, ChildSpec, ExitReason, Intensity, Registry, RestartType,
+    RootHandle, StartChild, Strategy, SupervisorSpec,
 };
-
-fn quick(strategy: Strategy) -> SupervisorSpec {
-    SupervisorSpec::new(strategy)
-        .backoff(Backoff::none())
-        .intensity(Intensity {
-            max_restarts: 100,
-            period: Duration::from_secs(10),
-        })
-}
 
 #[actix::test]
 async fn a_panicking_handler_is_restarted_behind_the_same_address_with_fresh_state() {
@@ -585,33 +576,4 @@ async fn children_that_forget_when_done_leave_the_registry_unless_they_failed() 
             .as_deref(),
         Some("failed: bad input")
     );
-}
-
-#[actix::test]
-async fn a_reserved_address_reaches_the_child_once_its_spec_is_started() {
-    tokio::time::pause();
-    let registry = Registry::default();
-    let journal = Journal::default();
-    let reserved = Reserved::<Worker>::new(4);
-    let early = reserved.actor_ref().clone();
-    assert!(!early.is_running());
-    assert!(matches!(early.tell(Bump), Err(SendError::NotRunning(_))));
-    let owned = journal.clone();
-    let spec = reserved.into_spec("r", "worker", move |cx| Worker {
-        name: "r".into(),
-        cx: cx.clone(),
-        journal: owned.clone(),
-        count: 0,
-        ignore_shutdown: false,
-        handled: Default::default(),
-    });
-    let _root = RootHandle::start(&registry, "root", quick(Strategy::OneForOne).child(spec));
-    eventually("the reserved child runs", || early.is_running()).await;
-    assert_eq!(early.ask(Bump).await, Ok(1));
-    assert_eq!(
-        early.stats().capacity(),
-        4,
-        "the reserved capacity is the mailbox's"
-    );
-    assert_eq!(early.path(), Some("/root/r"));
 }
