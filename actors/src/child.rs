@@ -1,18 +1,28 @@
 //! Child specs, and starting one incarnation of a child.
 //!
 //! A [`ChildSpec`] says how to (re)create a child: a factory for an actor or a task, its restart
-//! type, its shutdown timeout and its mailbox capacity. Starting it spawns the incarnation on the
-//! supervisor's arbiter inside `catch_unwind`, so a panic anywhere in the actor (a handler, a
-//! lifecycle hook, a future spawned on its context) or in the task ends the incarnation with
-//! [`ExitReason::Panicked`] instead of silently killing it, and the supervisor is always told how it
-//! ended.
+//! type, its shutdown timeout, its mailbox capacity, and the arbiter it runs on. Starting it spawns
+//! the incarnation on that arbiter (the supervisor's own unless [`ChildSpec::on`] names another)
+//! inside `catch_unwind`, so a panic anywhere in the actor (a handler, a lifecycle hook, a future
+//! spawned on its context) or in the task ends the incarnation with [`ExitReason::Panicked`]
+//! instead of silently killing it, and the supervisor is always told how it ended.
+//!
+//! A child on another arbiter is supervised exactly like a local one. Its mailbox is made on the
+//! supervisor's thread and installed behind the child's [`ActorRef`] before the incarnation is
+//! built, so messages sent right after the start are queued, not refused; the factory then runs
+//! on the child's arbiter (its actor or future need not be `Send`); its exit comes back to the
+//! supervisor as a message, as every exit does; stopping and killing it are a message and an
+//! abort handle, both thread-safe.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{ActorContext, AsyncContext, Context};
-use futures_util::future::{AbortHandle, Abortable, Either, LocalBoxFuture};
+use std::sync::Mutex;
+
+use actix::dev::channel;
+use actix::{ActorContext, Addr, ArbiterHandle, Context};
+use futures_util::future::{AbortHandle, AbortRegistration, Abortable, Either, LocalBoxFuture};
 use futures_util::FutureExt;
 
 use crate::address::ActorRef;
@@ -82,6 +92,8 @@ pub struct ChildSpec {
     pub(crate) entry: Option<Arc<ActorEntry>>,
     /// Leave the registry at once after a normal exit (see [`ChildSpec::forget_when_done`]).
     pub(crate) forget_when_done: bool,
+    /// The arbiter the child runs on; `None`: its supervisor's.
+    pub(crate) arbiter: Option<ArbiterHandle>,
 }
 
 impl std::fmt::Debug for ChildSpec {
@@ -90,6 +102,7 @@ impl std::fmt::Debug for ChildSpec {
             .field("id", &self.id)
             .field("kind", &self.kind)
             .field("restart", &self.restart)
+            .field("own_arbiter", &self.arbiter.is_some())
             .finish()
     }
 }
@@ -137,9 +150,12 @@ impl ChildSpec {
             restart: RestartType::Transient,
             shutdown_timeout: Duration::ZERO,
             stats: Arc::new(MailboxStats::new(0)),
-            starter: Box::new(TaskStarter { factory }),
+            starter: Box::new(TaskStarter {
+                factory: Arc::new(Mutex::new(factory)),
+            }),
             entry: None,
             forget_when_done: false,
+            arbiter: None,
         }
     }
 
@@ -156,6 +172,15 @@ impl ChildSpec {
     /// restarted on the way, still linger, so that an operator can see what failed and why.
     pub fn forget_when_done(mut self) -> Self {
         self.forget_when_done = true;
+        self
+    }
+
+    /// Runs the child on `arbiter` (another thread) instead of its supervisor's, to spread actors
+    /// over cores. Everything else is unchanged: the same restarts, escalation, registry entry,
+    /// mailbox figures and fault injection. Each incarnation is built on that arbiter; a child
+    /// whose arbiter has stopped ends as killed.
+    pub fn on(mut self, arbiter: ArbiterHandle) -> Self {
+        self.arbiter = Some(arbiter);
         self
     }
 
@@ -209,18 +234,17 @@ impl<A: Managed> Reserved<A> {
             restart: RestartType::Permanent,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             stats: self.stats,
-            starter: Box::new(ActorStarter {
-                factory,
-                actor_ref: self.actor_ref,
-            }),
+            starter: Box::new(ActorStarter::new(factory, self.actor_ref)),
             entry: None,
             forget_when_done: false,
+            arbiter: None,
         }
     }
 }
 
-/// Called once, on the supervisor's thread, when an incarnation ends.
-pub(crate) type ExitNotifier = Box<dyn FnOnce(ExitReason)>;
+/// Called once, from whichever thread the incarnation ran on, when it ends. Supervisors turn it
+/// into a message to themselves, so the exit is handled on the supervisor's own thread.
+pub(crate) type ExitNotifier = Box<dyn FnOnce(ExitReason) + Send>;
 
 /// A running incarnation, as its supervisor controls it.
 pub(crate) struct Incarnation {
@@ -240,15 +264,43 @@ impl Incarnation {
     }
 }
 
-/// Type-erased "start one incarnation", implemented for actors and tasks.
+/// Type-erased "start one incarnation", implemented for actors and tasks. `arbiter`: where it
+/// runs (`None`: the calling thread's arbiter).
 pub(crate) trait Starter: Send {
-    fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation;
+    fn start(
+        &mut self,
+        cx: &ChildContext,
+        arbiter: Option<&ArbiterHandle>,
+        notify: ExitNotifier,
+    ) -> Incarnation;
     fn bind(&self, _entry: &Arc<ActorEntry>) {}
 }
 
+/// A factory shared with the arbiter that calls it (it runs where the incarnation lives).
+type SharedFactory<F> = Arc<Mutex<F>>;
+
+fn call_factory<F: FnMut(&ChildContext) -> T, T>(
+    factory: &SharedFactory<F>,
+    cx: &ChildContext,
+) -> std::thread::Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut factory = factory.lock().unwrap_or_else(|p| p.into_inner());
+        (factory)(cx)
+    }))
+}
+
 pub(crate) struct ActorStarter<A: Managed, F> {
-    pub(crate) factory: F,
-    pub(crate) actor_ref: ActorRef<A>,
+    factory: SharedFactory<F>,
+    actor_ref: ActorRef<A>,
+}
+
+impl<A: Managed, F> ActorStarter<A, F> {
+    pub(crate) fn new(factory: F, actor_ref: ActorRef<A>) -> Self {
+        ActorStarter {
+            factory: Arc::new(Mutex::new(factory)),
+            actor_ref,
+        }
+    }
 }
 
 impl<A, F> Starter for ActorStarter<A, F>
@@ -260,35 +312,55 @@ where
         self.actor_ref.bind_entry(Arc::clone(entry));
     }
 
-    fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation {
-        // A factory that panics fails this child, not the supervisor calling it.
-        let actor = match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)(cx))) {
-            Ok(actor) => actor,
-            Err(panic) => return failed_start(ExitReason::from_panic(panic), notify),
-        };
-        let mut ctx = Context::<A>::new();
-        // The kit bounds the mailbox itself (see address.rs); actix's bound must never interfere.
-        ctx.set_mailbox_capacity(0);
-        let generation = self.actor_ref.install(ctx.address());
+    fn start(
+        &mut self,
+        cx: &ChildContext,
+        arbiter: Option<&ArbiterHandle>,
+        notify: ExitNotifier,
+    ) -> Incarnation {
+        // The mailbox exists before the actor: installed now, it queues what is sent while the
+        // incarnation is being built, wherever that happens.
+        let (sender, receiver) = channel::channel::<A>(0);
+        let generation = self.actor_ref.install(Addr::new(sender));
         let fault_ref = self.actor_ref.clone();
         cx.entry.set_fault_hook(Box::new(move |message| {
             fault_ref.tell_system(InjectPanic(message.to_string()))
         }));
-        let future = ctx.into_future(actor);
+        let (abort, registration) = AbortHandle::new_pair();
+        let exit = ExitOnce::new(notify);
+        let factory = Arc::clone(&self.factory);
+        let child_cx = cx.clone();
         let actor_ref = self.actor_ref.clone();
-        let entry = Arc::clone(&cx.entry);
-        let abort = spawn_guarded(future, move |outcome| {
-            actor_ref.uninstall(generation);
-            let reason = match outcome {
-                Outcome::Completed(()) => match entry.take_pending_failure() {
-                    Some(failure) => ExitReason::Failed(failure),
-                    None if entry.shutdown_requested() => ExitReason::Shutdown,
-                    None => ExitReason::Normal,
-                },
-                Outcome::Panicked(reason) => reason,
-                Outcome::Killed => ExitReason::Killed,
+        run_on(arbiter, move || {
+            child_cx.entry.mark_arbiter();
+            // A factory that panics fails this child, not the supervisor that started it.
+            let actor = match call_factory(&factory, &child_cx) {
+                Ok(actor) => actor,
+                Err(panic) => {
+                    actor_ref.uninstall(generation);
+                    exit.fire(ExitReason::from_panic(panic));
+                    return;
+                }
             };
-            notify(reason);
+            let mut ctx = Context::<A>::with_receiver(receiver);
+            // The kit bounds the mailbox itself (see address.rs); actix's bound must never
+            // interfere.
+            ctx.set_mailbox_capacity(0);
+            let future = ctx.into_future(actor);
+            let entry = Arc::clone(&child_cx.entry);
+            spawn_guarded(registration, future, move |outcome| {
+                actor_ref.uninstall(generation);
+                let reason = match outcome {
+                    Outcome::Completed(()) => match entry.take_pending_failure() {
+                        Some(failure) => ExitReason::Failed(failure),
+                        None if entry.shutdown_requested() => ExitReason::Shutdown,
+                        None => ExitReason::Normal,
+                    },
+                    Outcome::Panicked(reason) => reason,
+                    Outcome::Killed => ExitReason::Killed,
+                };
+                exit.fire(reason);
+            });
         });
         let stop_ref = self.actor_ref.clone();
         let stop_entry = Arc::clone(&cx.entry);
@@ -303,39 +375,56 @@ where
 }
 
 struct TaskStarter<F> {
-    factory: F,
+    factory: SharedFactory<F>,
 }
 
 impl<F> Starter for TaskStarter<F>
 where
     F: FnMut(&ChildContext) -> LocalBoxFuture<'static, Result<(), String>> + Send + 'static,
 {
-    fn start(&mut self, cx: &ChildContext, notify: ExitNotifier) -> Incarnation {
-        let future = match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)(cx))) {
-            Ok(future) => future,
-            Err(panic) => return failed_start(ExitReason::from_panic(panic), notify),
-        };
+    fn start(
+        &mut self,
+        cx: &ChildContext,
+        arbiter: Option<&ArbiterHandle>,
+        notify: ExitNotifier,
+    ) -> Incarnation {
         let (hook, trigger) = fault::task_trigger();
         cx.entry.set_fault_hook(hook);
-        // An injected fault panics inside the guarded future, exactly where a task's own panic
-        // would be caught.
-        let future = async move {
-            let fault = std::pin::pin!(fault::panic_when_triggered(trigger));
-            match futures_util::future::select(future, fault).await {
-                Either::Left((result, _)) => result,
-                Either::Right((never, _)) => match never {},
-            }
-        };
-        let entry = Arc::clone(&cx.entry);
-        let abort = spawn_guarded(future, move |outcome| {
-            let reason = match outcome {
-                Outcome::Completed(Ok(())) if entry.shutdown_requested() => ExitReason::Shutdown,
-                Outcome::Completed(Ok(())) => ExitReason::Normal,
-                Outcome::Completed(Err(failure)) => ExitReason::Failed(failure),
-                Outcome::Panicked(reason) => reason,
-                Outcome::Killed => ExitReason::Killed,
+        let (abort, registration) = AbortHandle::new_pair();
+        let exit = ExitOnce::new(notify);
+        let factory = Arc::clone(&self.factory);
+        let child_cx = cx.clone();
+        run_on(arbiter, move || {
+            child_cx.entry.mark_arbiter();
+            let future = match call_factory(&factory, &child_cx) {
+                Ok(future) => future,
+                Err(panic) => {
+                    exit.fire(ExitReason::from_panic(panic));
+                    return;
+                }
             };
-            notify(reason);
+            // An injected fault panics inside the guarded future, exactly where a task's own
+            // panic would be caught.
+            let future = async move {
+                let fault = std::pin::pin!(fault::panic_when_triggered(trigger));
+                match futures_util::future::select(future, fault).await {
+                    Either::Left((result, _)) => result,
+                    Either::Right((never, _)) => match never {},
+                }
+            };
+            let entry = Arc::clone(&child_cx.entry);
+            spawn_guarded(registration, future, move |outcome| {
+                let reason = match outcome {
+                    Outcome::Completed(Ok(())) if entry.shutdown_requested() => {
+                        ExitReason::Shutdown
+                    }
+                    Outcome::Completed(Ok(())) => ExitReason::Normal,
+                    Outcome::Completed(Err(failure)) => ExitReason::Failed(failure),
+                    Outcome::Panicked(reason) => reason,
+                    Outcome::Killed => ExitReason::Killed,
+                };
+                exit.fire(reason);
+            });
         });
         let stop_entry = Arc::clone(&cx.entry);
         Incarnation {
@@ -348,14 +437,42 @@ where
     }
 }
 
-/// An incarnation that failed before it began: its exit is reported from a task of its own, so
-/// the supervisor learns of it the same way as of any other exit (and not while it is starting).
-fn failed_start(reason: ExitReason, notify: ExitNotifier) -> Incarnation {
-    let (abort, _registration) = AbortHandle::new_pair();
-    actix::spawn(async move { notify(reason) });
-    Incarnation {
-        request_stop: Box::new(|| false),
-        abort,
+/// Runs `job` (which builds and spawns an incarnation) on `arbiter`, or here when it is `None`.
+/// A job its arbiter never runs (the arbiter has stopped) is dropped, and its [`ExitOnce`] then
+/// reports the incarnation as killed.
+fn run_on(arbiter: Option<&ArbiterHandle>, job: impl FnOnce() + Send + 'static) {
+    match arbiter {
+        Some(arbiter) => {
+            if !arbiter.spawn_fn(job) {
+                tracing::warn!("a child's arbiter has stopped; the child cannot start there");
+            }
+        }
+        None => job(),
+    }
+}
+
+/// The exit report of one incarnation, sent exactly once: by [`ExitOnce::fire`], or as
+/// [`ExitReason::Killed`] if it is dropped unfired (its arbiter stopped with the incarnation
+/// still queued or running, which drops its future without an outcome).
+struct ExitOnce(Option<ExitNotifier>);
+
+impl ExitOnce {
+    fn new(notify: ExitNotifier) -> Self {
+        ExitOnce(Some(notify))
+    }
+
+    fn fire(mut self, reason: ExitReason) {
+        if let Some(notify) = self.0.take() {
+            notify(reason);
+        }
+    }
+}
+
+impl Drop for ExitOnce {
+    fn drop(&mut self) {
+        if let Some(notify) = self.0.take() {
+            notify(ExitReason::Killed);
+        }
     }
 }
 
@@ -365,13 +482,14 @@ enum Outcome<T> {
     Killed,
 }
 
-/// Spawns `future` on the current arbiter, catching panics both while it runs and while it is
-/// dropped (an actix context runs `stopping`/`stopped` from its destructor), then calls `finish`.
+/// Spawns `future` on the current arbiter, abortable through `registration`, catching panics
+/// both while it runs and while it is dropped (an actix context runs `stopping`/`stopped` from its
+/// destructor), then calls `finish`.
 fn spawn_guarded<T: 'static>(
+    registration: AbortRegistration,
     future: impl std::future::Future<Output = T> + 'static,
     finish: impl FnOnce(Outcome<T>) + 'static,
-) -> AbortHandle {
-    let (abort, registration) = AbortHandle::new_pair();
+) {
     actix::spawn(async move {
         let mut guarded = Box::pin(Abortable::new(
             AssertUnwindSafe(future).catch_unwind(),
@@ -391,5 +509,4 @@ fn spawn_guarded<T: 'static>(
         };
         finish(outcome);
     });
-    abort
 }

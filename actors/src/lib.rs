@@ -21,7 +21,9 @@
 //! - `registry.rs`: `Registry`, `ActorEntry`, snapshots and the tree view.
 //! - `managed.rs`: the `Managed` trait every kit actor implements, and the `Shutdown` system message.
 //! - `fault.rs`: fault injection ([`InjectPanic`], [`Registry::inject_panic`]) for chaos tests.
-//! - `child.rs`: `ChildSpec` and the code that starts one incarnation of a child and reports its exit.
+//! - `child.rs`: `ChildSpec` and the code that starts one incarnation of a child (on its
+//!   supervisor's arbiter or another) and reports its exit.
+//! - `arbiters.rs`: `Arbiters`, a set of threads to place children on by a key's hash.
 //! - `policy.rs`: restart types, strategies, intensity and backoff (pure, unit-tested).
 //! - `supervisor/`: the `Supervisor` actor (`mod.rs`) and its spec and messages (`spec.rs`);
 //!   `root.rs`: starting a tree and waiting for it.
@@ -30,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod address;
+mod arbiters;
 mod child;
 mod exit;
 mod fault;
@@ -44,6 +47,7 @@ mod supervisor;
 mod tests;
 
 pub use address::{ActorRef, AskError, SendError};
+pub use arbiters::{current_arbiter_number, Arbiters};
 pub use child::{
     ChildContext, ChildSpec, Reserved, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT,
 };

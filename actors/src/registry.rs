@@ -79,6 +79,8 @@ pub struct ActorEntry {
     started_once: AtomicBool,
     mailbox: Arc<MailboxStats>,
     fault: FaultSlot,
+    /// The arbiter number of the current incarnation's thread (see [`crate::Arbiters`]).
+    arbiter: AtomicU32,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -90,6 +92,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ActorEntry {
+    /// Records the thread the current incarnation runs on (called where it is built).
+    pub(crate) fn mark_arbiter(&self) {
+        self.arbiter
+            .store(crate::arbiters::current_arbiter_number(), Relaxed);
+    }
+
     /// The actor's number, stable across restarts.
     pub fn id(&self) -> ActorId {
         self.id
@@ -203,6 +211,7 @@ impl ActorEntry {
             restarts: self.restarts(),
             last_error: self.last_error(),
             status: self.status(),
+            arbiter: self.arbiter.load(Relaxed),
             mailbox: self.mailbox.snapshot(),
         }
     }
@@ -231,6 +240,9 @@ pub struct ActorSnapshot {
     pub last_error: Option<String>,
     /// What the actor says it is doing, if it says (see `ChildContext::set_status`).
     pub status: Option<String>,
+    /// Which arbiter (thread) its current or last incarnation runs on: 1..=n for one of the
+    /// [`crate::Arbiters`], 0 for the arbiter the tree was started on.
+    pub arbiter: u32,
     /// Its mailbox's figures.
     pub mailbox: MailboxSnapshot,
 }
@@ -308,6 +320,7 @@ impl Registry {
             started_once: AtomicBool::new(false),
             mailbox,
             fault: FaultSlot::default(),
+            arbiter: AtomicU32::new(0),
         });
         self.inner.entries.insert(id, Arc::clone(&entry));
         // Amortized pruning: a gateway that nobody inspects still forgets stopped actors (one

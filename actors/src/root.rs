@@ -52,7 +52,7 @@ impl RootHandle {
         });
         // The root is never restarted, so its incarnation handle is not kept: it is stopped through
         // its Shutdown message, and its own destructor stops its children whatever happens.
-        let _incarnation = child.starter.start(&cx, notify);
+        let _incarnation = child.starter.start(&cx, None, notify);
         RootHandle {
             supervisor,
             entry,

@@ -215,7 +215,10 @@ impl Supervisor {
                 reason,
             });
         });
-        let incarnation = slot.spec.starter.start(&child_cx, notify);
+        let incarnation = slot
+            .spec
+            .starter
+            .start(&child_cx, slot.spec.arbiter.as_ref(), notify);
         debug!(
             path = slot.entry.path(),
             restarts = slot.entry.restarts(),

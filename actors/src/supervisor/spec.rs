@@ -81,12 +81,10 @@ impl SupervisorSpec {
             restart: RestartType::Permanent,
             shutdown_timeout: SUPERVISOR_SHUTDOWN_TIMEOUT,
             stats,
-            starter: Box::new(ActorStarter {
-                factory,
-                actor_ref: me.clone(),
-            }),
+            starter: Box::new(ActorStarter::new(factory, me.clone())),
             entry: None,
             forget_when_done: false,
+            arbiter: None,
         };
         (spec, me)
     }

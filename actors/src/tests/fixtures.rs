@@ -141,7 +141,19 @@ impl Handler<Block> for Worker {
     }
 }
 
-crate::mailbox!(Worker: Bump, Crash, Fail, StopNormally, Block);
+/// Answers where the worker runs: its thread and its arbiter number (see `crate::Arbiters`).
+pub(crate) struct Where;
+impl Message for Where {
+    type Result = Option<(std::thread::ThreadId, u32)>;
+}
+impl Handler<Where> for Worker {
+    type Result = Option<(std::thread::ThreadId, u32)>;
+    fn handle(&mut self, _: Where, _: &mut Context<Self>) -> Self::Result {
+        Some((std::thread::current().id(), crate::current_arbiter_number()))
+    }
+}
+
+crate::mailbox!(Worker: Bump, Crash, Fail, StopNormally, Block, Where);
 
 /// A worker spec named `name` with the given restart type and mailbox capacity.
 pub(crate) fn worker(
@@ -189,6 +201,19 @@ pub(crate) async fn eventually(what: &str, mut condition: impl FnMut() -> bool) 
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// [`eventually`] in real time (at most 10 s), for tests with actors on other arbiters: their
+/// clocks cannot be paused from the test's thread.
+pub(crate) async fn eventually_real(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out (10 s) waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 
