@@ -84,16 +84,27 @@ impl Arbiters {
         &self.handles
     }
 
-    /// Stops every arbiter (after the work queued on it) and waits for their threads to end.
-    /// Call it once the actors placed on them have stopped.
-    pub fn stop_and_join(self) {
+    /// Asks every arbiter to stop once the work queued on it is done (idempotent). Call it once
+    /// the actors placed on them have stopped; dropping the set does it too.
+    pub fn stop(&self) {
         for arbiter in &self.arbiters {
             arbiter.stop();
         }
-        for arbiter in self.arbiters {
+    }
+
+    /// [`Arbiters::stop`], then waits for their threads to end.
+    pub fn stop_and_join(mut self) {
+        self.stop();
+        for arbiter in std::mem::take(&mut self.arbiters) {
             if arbiter.join().is_err() {
                 tracing::warn!("an arbiter thread panicked while stopping");
             }
         }
+    }
+}
+
+impl Drop for Arbiters {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

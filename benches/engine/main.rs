@@ -40,8 +40,12 @@
 //!    that are `running` in `GET /admin/actors?flat=1` before and after, to show that the
 //!    sessions stayed in memory.
 //!
-//! Targets: ≥ 2,000 turns/s at c=64; p99 added latency < 5 ms at c=1; < 8 KB per live idle
-//! session. `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench`
+//! 6. **scaling**: fresh gateways with `engine.threads: 1` and `engine.threads: 2`, each warmed
+//!    up like the first, then half the c=64 turns each (`scaling.rs`); reported: turns/s of each
+//!    and their ratio.
+//!
+//! Targets: ≥ 4,000 turns/s at c=64; gateway CPU < 0.20 ms per turn at c=64; p99 added latency
+//! < 5 ms at c=1; < 8 KB per live idle session. `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench`
 //! collects) and one object with every detail. `--check` makes the program exit 1 when a target is missed. A run with any failed
 //! turn (non-200, wrong answer, I/O error, a 30 s timeout) stops the benchmark with exit 1 and
 //! prints the failures counted by kind, a few samples, and the tail of the gateway's stderr; a
@@ -67,6 +71,7 @@ mod common;
 mod cpu;
 mod load;
 mod report;
+mod scaling;
 
 use std::time::Duration;
 
@@ -93,7 +98,8 @@ const SETTLE: Duration = Duration::from_secs(2);
 /// Other processes using more than this share of a core during a timed run earn a warning.
 const NOISY_PERCENT: f64 = 20.0;
 
-const TARGET_TURNS_PER_SEC_C64: f64 = 2_000.0;
+const TARGET_TURNS_PER_SEC_C64: f64 = 4_000.0;
+const TARGET_CPU_MS_PER_TURN: f64 = 0.20;
 const TARGET_ADDED_P99_MS: f64 = 5.0;
 const TARGET_KB_PER_SESSION: f64 = 8.0;
 
@@ -107,7 +113,7 @@ fn usage() -> &'static str {
     "usage: cargo bench --bench engine -- [--quick] [--json] [--check]\n\
      \n  --quick  a tenth of the timed turns, 2,000 sessions for the memory figure\
      \n  --json   also print one JSON line per figure and one object with every detail\
-     \n  --check  exit 1 if a target (>= 2,000 turns/s at c=64, p99 added < 5 ms at c=1,\
+     \n  --check  exit 1 if a target (>= 4,000 turns/s and < 0.20 ms CPU per turn at c=64, p99 added < 5 ms at c=1,\
      \n           < 8 KB per idle session) is missed"
 }
 
@@ -134,13 +140,17 @@ fn parse_args() -> Result<Options> {
     Ok(options)
 }
 
-/// The gateway of this bench: model `openai/m` at the emulator, room for every session.
-fn spec(provider_base_url: &str) -> Spec<'static> {
+/// The gateway of this bench: model `openai/m` at the emulator, room for every session, and
+/// `engine.threads` when given (else the default, one per core).
+pub(crate) fn spec(provider_base_url: &str, threads: Option<u32>) -> Spec<'static> {
+    let engine = threads.map_or(String::new(), |n| {
+        format!("engine: {{ threads: {n} }},\n  ")
+    });
     Spec::new(
         "engine",
         Some(format!(
             "{{\n  agents: {{ defaults: {{ model: 'openai/m' }}, maxConcurrentRuns: 64, sessionCacheSize: 20000 }},\n  \
-             session: {{ idleMinutes: 600 }},\n  \
+             session: {{ idleMinutes: 600 }},\n  {engine}\
              models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{provider_base_url}', apiKey: 'k' }} }} }},\n}}\n"
         )),
     )
@@ -162,7 +172,7 @@ fn bench(options: &Options) -> Result<Report> {
         "pincer engine bench: {PINCER_BIN}\n  emulated OpenAI provider at {}",
         emulator.base_url()
     );
-    let mut gateway = Gateway::start(&spec(&emulator.base_url()))?;
+    let mut gateway = Gateway::start(&spec(&emulator.base_url(), None))?;
     eprintln!("  gateway pid {} on {}", gateway.pid(), gateway.addr);
     let token = gateway.token.clone();
     let target = Target::Gateway {
@@ -214,7 +224,7 @@ fn bench(options: &Options) -> Result<Report> {
     gateway.stop()?;
 
     // Memory per idle session, in a fresh gateway.
-    let mut gateway = Gateway::start(&spec(&emulator.base_url()))?;
+    let mut gateway = Gateway::start(&spec(&emulator.base_url(), None))?;
     let token = gateway.token.clone();
     let target = Target::Gateway {
         addr: gateway.addr,
@@ -247,6 +257,9 @@ fn bench(options: &Options) -> Result<Report> {
     let running_after = gateway.running_sessions()?;
     let second_levels = gateway.stderr_levels();
     gateway.stop()?;
+
+    // The scaling figure: fresh gateways with one and two engine threads.
+    let scaling = scaling::measure(&emulator.base_url(), c64_turns / 2)?;
     let memory = Memory {
         sessions: memory_sessions,
         rss_before_kib,
@@ -270,6 +283,7 @@ fn bench(options: &Options) -> Result<Report> {
         memory,
         emulator_max_in_flight,
         gateway_log_levels: [first_levels, second_levels],
+        scaling,
     })
 }
 

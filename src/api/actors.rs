@@ -85,6 +85,10 @@ pub struct Actor {
     pub last_error: Option<String>,
     /// What the actor says it is doing, if it says.
     pub status: Option<String>,
+    /// The thread it runs on: 0 the main arbiter, 1..n one of the engine threads
+    /// (`engine.threads`; a session, its runs and tool calls share one).
+    #[serde(default)]
+    pub arbiter: u32,
     pub mailbox: Mailbox,
 }
 
@@ -150,6 +154,7 @@ impl From<ActorSnapshot> for Actor {
             restarts: a.restarts,
             last_error: a.last_error,
             status: a.status,
+            arbiter: a.arbiter,
             mailbox: Mailbox {
                 capacity: m.capacity,
                 queued: m.queued,

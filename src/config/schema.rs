@@ -15,6 +15,7 @@ use super::channels::ChannelsConfig;
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
+use super::threads::EngineConfig;
 use super::tools::ToolsConfig;
 
 /// The whole config file.
@@ -45,6 +46,8 @@ pub struct Config {
     pub monitoring: MonitoringConfig,
     /// Log level, format, transports and retention.
     pub logging: LoggingConfig,
+    /// How many threads the engine's actors use.
+    pub engine: EngineConfig,
 }
 
 /// `agent`: which model answers and where it works.

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::web;
 use futures_util::future::{select, Either};
-use pincer_actors::{ExitReason, Registry};
+use pincer_actors::{Arbiters, ExitReason, Registry};
 use tracing::{error, info, warn};
 
 use crate::agent::failover::Cooldowns;
@@ -191,6 +191,8 @@ pub struct RunningGateway {
     pub state: web::Data<AppState>,
     pub engine: Arc<Engine>,
     pub tree: tree::Tree,
+    /// The engine threads (`engine.threads`), stopped after the tree.
+    pub arbiters: Arc<Arbiters>,
 }
 
 /// What [`start`] needs beyond the config: the credential, the socket, TLS, where the state
@@ -262,6 +264,8 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         resources: prepared.resources.clone(),
         stats: Arc::clone(&monitor.metrics.turns),
     });
+    let arbiters = Arc::new(Arbiters::start(config.engine.thread_count()));
+    info!(threads = arbiters.len(), "engine threads started");
     let addresses = prepared.with_engine(
         &engine,
         RouterSettings {
@@ -270,6 +274,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             idle: Duration::from_secs(config.session.idle_minutes.max(1) * 60),
             queue: config.messages.queue.clone(),
         },
+        Arc::clone(&arbiters),
     );
     let (channels, channel_specs) = crate::channels::hub::Channels::build(
         config,
@@ -318,6 +323,13 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         operator,
     });
     let settings = server_settings(config);
+    // Channel actors take the engine threads in turn: their sends and journal calls stay off the
+    // main arbiter, and two channels share a thread only when there are more channels than threads.
+    let channel_specs = channel_specs
+        .into_iter()
+        .zip(arbiters.handles().iter().cycle())
+        .map(|(spec, arbiter)| spec.on(arbiter.clone()))
+        .collect();
     let tree = tree::start(
         &registry,
         addresses,
@@ -335,6 +347,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         state,
         engine,
         tree,
+        arbiters,
     })
 }
 
@@ -467,6 +480,7 @@ impl RunningGateway {
             }
         };
         self.engine.tools.shutdown();
+        self.arbiters.stop();
         if let Err(error) = self.engine.store.flush() {
             warn!(%error, "could not write the session index on exit (it is rebuilt from the transcripts)");
         }

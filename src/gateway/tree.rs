@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use actix_web::web;
 use pincer_actors::{
-    ActorRef, Backoff, ChildSpec, Intensity, Registry, Reserved, RootHandle, Strategy, Supervisor,
-    SupervisorSpec,
+    ActorRef, Arbiters, Backoff, ChildSpec, Intensity, Registry, Reserved, RootHandle, Strategy,
+    Supervisor, SupervisorSpec,
 };
 
 use std::path::PathBuf;
@@ -159,7 +159,12 @@ pub(crate) fn prepare(
 impl Prepared {
     /// Adds the router (which serves the engine's sessions, their turns run by the engine) and
     /// the monitor's actors (whose memory guard talks to the router).
-    pub(crate) fn with_engine(self, engine: &Arc<Engine>, router: RouterSettings) -> Addresses {
+    pub(crate) fn with_engine(
+        self,
+        engine: &Arc<Engine>,
+        router: RouterSettings,
+        arbiters: Arc<Arbiters>,
+    ) -> Addresses {
         let MonitorParts {
             monitor,
             config,
@@ -174,6 +179,7 @@ impl Prepared {
                 store: Arc::clone(&engine.store),
                 runs: self.runs.clone(),
                 runner: Arc::clone(engine) as _,
+                arbiters,
             });
             self.router_slot.into_spec("router", "router", move |cx| {
                 SessionRouter::new(

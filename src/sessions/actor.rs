@@ -341,7 +341,10 @@ impl SessionActor {
             listeners: listeners.clone(),
             late: Arc::clone(&late),
         };
-        let spec = Arc::clone(&self.services.runner).run_spec(turn, done);
+        // The run lives on this session's thread (see `SessionServices::arbiters`).
+        let spec = Arc::clone(&self.services.runner)
+            .run_spec(turn, done)
+            .on(actix::Arbiter::current());
         let child_id = spec.id().to_string();
         self.current = Some(Box::new(Current {
             plan,

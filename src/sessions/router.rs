@@ -214,6 +214,7 @@ impl Handler<GetSession> for SessionRouter {
         let queue = self.settings.queue.clone();
         let factory_key = key.clone();
         let factory_busy = Arc::clone(&busy);
+        let arbiter = self.services.arbiters.for_key(&key);
         let (spec, actor) = ChildSpec::actor(key.clone(), "session", move |cx| {
             SessionActor::new(
                 cx.clone(),
@@ -223,6 +224,7 @@ impl Handler<GetSession> for SessionRouter {
                 Arc::clone(&factory_busy),
             )
         });
+        let spec = spec.on(arbiter);
         let sessions = self.sessions.clone();
         // Atomic: no other lookup runs until this session is started, so two first messages for
         // the same key cannot start it twice.

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use pincer_actors::{ActorRef, ChildSpec, Supervisor};
+use pincer_actors::{ActorRef, Arbiters, ChildSpec, Supervisor};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
@@ -75,4 +75,8 @@ pub struct SessionServices {
     pub runs: ActorRef<Supervisor>,
     /// Builds each turn's run.
     pub runner: Arc<dyn TurnRunner>,
+    /// The engine's threads: each session actor is placed on one by its key's hash, and its
+    /// runs (and their tool calls) start on the same one, so a session's turns stay in order
+    /// on one thread while different sessions use every core.
+    pub arbiters: Arc<Arbiters>,
 }

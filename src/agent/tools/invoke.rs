@@ -82,7 +82,8 @@ pub fn supervisor_spec(children: Vec<ChildSpec>) -> SupervisorSpec {
 pub async fn invoke(supervisor: &ActorRef<Supervisor>, invocation: Invocation) -> ToolOutcome {
     let name = invocation.name.clone();
     let (reply, result) = oneshot::channel();
-    let spec = task_spec(invocation, reply);
+    // The call runs beside the run that makes it, on the same engine thread.
+    let spec = task_spec(invocation, reply).on(actix::Arbiter::current());
     match supervisor.ask(StartChild(spec)).await {
         Ok(Ok(_)) => {}
         Ok(Err(StartError::AlreadyExists(id))) => {

@@ -3,4 +3,5 @@
 
 mod run_restart;
 mod sessions;
+mod threads;
 mod turns;
