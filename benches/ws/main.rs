@@ -41,7 +41,7 @@ use pincer_emulators::{Emulator, Reply};
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
-const TARGET_KB_PER_CONNECTION: f64 = 20.0;
+const TARGET_KB_PER_CONNECTION: f64 = 16.0;
 const TARGET_EVENTS_PER_SEC: f64 = 200_000.0;
 
 /// The gateway of this bench: model `openai/m` at the emulator, room for the idle clients.
