@@ -10,7 +10,7 @@
 //!
 //! 1. **Idle connections**: the gateway's `VmRSS` before and after 1,000 clients (`--quick`: 200)
 //!    have connected (challenge, `connect`, `hello-ok`) and gone quiet for 2 s: KB per idle
-//!    connection (1 KB = 1,000 bytes). Target (issue 5): < 20 KB.
+//!    connection (1 KB = 1,000 bytes). Target (issue 16): < 16 KB.
 //! 2. **Fan-out**: 100 clients read everything on their own threads; one of them sends
 //!    `chat.send` whose answer streams 1,000 deltas (`--quick`: 300), so every client receives
 //!    two events per delta (`agent` and `chat`). Reported: events delivered per second over all
