@@ -6,10 +6,10 @@
 //! (bench profile = release); arguments after `--` reach this program:
 //!
 //! ```text
-//! cargo bench --bench engine -- [--quick] [--json] [--check]
+//! cargo bench --bench engine -- [--quick] [--json] [--check] [--depth-only]
 //! ```
 //!
-//! What it measures (one gateway for 1-4, a fresh one for 5):
+//! What it measures (one gateway for 1-4, a fresh one for 5, another for 6):
 //!
 //! 1. **warm-up**: 1,000 turns at concurrency 64, one to each of the 1,000 sessions
 //!    `agent:main:bench:0..999`, so that every session actor exists before timing starts.
@@ -39,9 +39,11 @@
 //!    Reported: (after − before) / sessions in KB (1 KB = 1,000 bytes), and the session actors
 //!    that are `running` in `GET /admin/actors?flat=1` before and after, to show that the
 //!    sessions stayed in memory.
+//! 6. **CPU per turn against the conversation's length** (`depth`): gateway CPU per turn in
+//!    sessions holding 10, 100 and 1,000 earlier turns (`--depth-only`: this row alone).
 //!
 //! Targets: ≥ 2,000 turns/s at c=64; p99 added latency < 5 ms at c=1; < 8 KB per live idle
-//! session. `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench`
+//! session; CPU per turn at 1,000 earlier turns under 1.5× that at 10. `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench`
 //! collects) and one object with every detail. `--check` makes the program exit 1 when a target is missed. A run with any failed
 //! turn (non-200, wrong answer, I/O error, a 30 s timeout) stops the benchmark with exit 1 and
 //! prints the failures counted by kind, a few samples, and the tail of the gateway's stderr; a
@@ -65,6 +67,7 @@
 mod common;
 
 mod cpu;
+mod depth;
 mod load;
 mod report;
 
@@ -101,6 +104,8 @@ struct Options {
     quick: bool,
     json: bool,
     check: bool,
+    /// Only the depth row (CPU per turn against the conversation's length).
+    depth_only: bool,
 }
 
 fn usage() -> &'static str {
@@ -108,7 +113,9 @@ fn usage() -> &'static str {
      \n  --quick  a tenth of the timed turns, 2,000 sessions for the memory figure\
      \n  --json   also print one JSON line per figure and one object with every detail\
      \n  --check  exit 1 if a target (>= 2,000 turns/s at c=64, p99 added < 5 ms at c=1,\
-     \n           < 8 KB per idle session) is missed"
+     \n           < 8 KB per idle session, CPU per turn at 1,000 earlier turns < 1.5x at 10)\
+     \n           is missed\
+     \n  --depth-only  only CPU per turn at 10, 100 and 1,000 earlier turns"
 }
 
 fn parse_args() -> Result<Options> {
@@ -116,12 +123,14 @@ fn parse_args() -> Result<Options> {
         quick: false,
         json: false,
         check: false,
+        depth_only: false,
     };
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--quick" => options.quick = true,
             "--json" => options.json = true,
             "--check" => options.check = true,
+            "--depth-only" => options.depth_only = true,
             // `cargo bench` passes `--bench` to every benchmark binary.
             "--bench" => {}
             "-h" | "--help" => {
@@ -247,6 +256,7 @@ fn bench(options: &Options) -> Result<Report> {
     let running_after = gateway.running_sessions()?;
     let second_levels = gateway.stderr_levels();
     gateway.stop()?;
+    let depth = depth::bench(spec(&emulator.base_url()), options.quick)?;
     let memory = Memory {
         sessions: memory_sessions,
         rss_before_kib,
@@ -268,6 +278,7 @@ fn bench(options: &Options) -> Result<Report> {
         c1_cpu,
         c64_cpu,
         memory,
+        depth,
         emulator_max_in_flight,
         gateway_log_levels: [first_levels, second_levels],
     })
@@ -278,6 +289,20 @@ fn main() {
         eprintln!("engine bench: {error}");
         std::process::exit(2);
     });
+    if options.depth_only {
+        let emulator = Emulator::openai();
+        let met = depth::bench(spec(&emulator.base_url()), options.quick)
+            .map(|depth| depth::print(&depth, options.json))
+            .unwrap_or_else(|error| {
+                eprintln!("engine bench failed: {error}");
+                std::process::exit(1);
+            });
+        if options.check && !met {
+            eprintln!("engine bench: a target was missed");
+            std::process::exit(1);
+        }
+        return;
+    }
     match bench(&options) {
         Ok(report) => {
             let met = print(&report, &options);
