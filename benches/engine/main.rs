@@ -6,7 +6,7 @@
 //! (bench profile = release); arguments after `--` reach this program:
 //!
 //! ```text
-//! cargo bench --bench engine -- [--quick] [--json] [--check] [--depth-only]
+//! cargo bench --bench engine -- [--quick] [--json] [--check] [--depth-only] [--history-turns N]
 //! ```
 //!
 //! What it measures (one gateway for 1-4, a fresh one for 5, another for 6):
@@ -106,16 +106,19 @@ struct Options {
     check: bool,
     /// Only the depth row (CPU per turn against the conversation's length).
     depth_only: bool,
+    /// `session.historyTurns` for the depth row's gateway (`None`: the default).
+    history_turns: Option<u32>,
 }
 
 fn usage() -> &'static str {
-    "usage: cargo bench --bench engine -- [--quick] [--json] [--check]\n\
+    "usage: cargo bench --bench engine -- [--quick] [--json] [--check] [--depth-only] [--history-turns N]\n\
      \n  --quick  a tenth of the timed turns, 2,000 sessions for the memory figure\
      \n  --json   also print one JSON line per figure and one object with every detail\
      \n  --check  exit 1 if a target (>= 2,000 turns/s at c=64, p99 added < 5 ms at c=1,\
      \n           < 8 KB per idle session, CPU per turn at 1,000 earlier turns < 1.5x at 10)\
      \n           is missed\
-     \n  --depth-only  only CPU per turn at 10, 100 and 1,000 earlier turns"
+     \n  --depth-only  only CPU per turn at 10, 100 and 1,000 earlier turns\
+     \n  --history-turns N  session.historyTurns of the depth row's gateway (default: its default)"
 }
 
 fn parse_args() -> Result<Options> {
@@ -124,9 +127,16 @@ fn parse_args() -> Result<Options> {
         json: false,
         check: false,
         depth_only: false,
+        history_turns: None,
     };
-    for arg in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--history-turns" => {
+                let value = args.next().and_then(|v| v.parse().ok());
+                options.history_turns =
+                    Some(value.ok_or("--history-turns needs a number of turns")?);
+            }
             "--quick" => options.quick = true,
             "--json" => options.json = true,
             "--check" => options.check = true,
@@ -153,6 +163,18 @@ fn spec(provider_base_url: &str) -> Spec<'static> {
              models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{provider_base_url}', apiKey: 'k' }} }} }},\n}}\n"
         )),
     )
+}
+
+/// The depth row's gateway: the same, with `session.historyTurns` if given.
+fn depth_spec(provider_base_url: &str, history_turns: Option<u32>) -> Spec<'static> {
+    let mut spec = spec(provider_base_url);
+    if let (Some(turns), Some(config)) = (history_turns, spec.config.as_mut()) {
+        *config = config.replace(
+            "session: { idleMinutes: 600 }",
+            &format!("session: {{ idleMinutes: 600, historyTurns: {turns} }}"),
+        );
+    }
+    spec
 }
 
 fn bench(options: &Options) -> Result<Report> {
@@ -256,7 +278,10 @@ fn bench(options: &Options) -> Result<Report> {
     let running_after = gateway.running_sessions()?;
     let second_levels = gateway.stderr_levels();
     gateway.stop()?;
-    let depth = depth::bench(spec(&emulator.base_url()), options.quick)?;
+    let depth = depth::bench(
+        depth_spec(&emulator.base_url(), options.history_turns),
+        options.quick,
+    )?;
     let memory = Memory {
         sessions: memory_sessions,
         rss_before_kib,
@@ -291,12 +316,15 @@ fn main() {
     });
     if options.depth_only {
         let emulator = Emulator::openai();
-        let met = depth::bench(spec(&emulator.base_url()), options.quick)
-            .map(|depth| depth::print(&depth, options.json))
-            .unwrap_or_else(|error| {
-                eprintln!("engine bench failed: {error}");
-                std::process::exit(1);
-            });
+        let met = depth::bench(
+            depth_spec(&emulator.base_url(), options.history_turns),
+            options.quick,
+        )
+        .map(|depth| depth::print(&depth, options.json))
+        .unwrap_or_else(|error| {
+            eprintln!("engine bench failed: {error}");
+            std::process::exit(1);
+        });
         if options.check && !met {
             eprintln!("engine bench: a target was missed");
             std::process::exit(1);

@@ -224,7 +224,8 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
         let request = ChatRequest {
             model: String::new(),
             system: Some(engine.settings.system_prompt.clone()),
-            messages: history.iter().chain(mine.iter()).cloned().collect(),
+            history: Arc::clone(&history),
+            messages: mine.clone(),
             tools: offered.clone(),
             max_tokens: engine.settings.max_tokens,
         };
