@@ -235,7 +235,7 @@ impl Handler<GetSession> for SessionRouter {
         let queue = self.settings.queue.clone();
         let factory_key = key.clone();
         let factory_busy = Arc::clone(&busy);
-        let (mut spec, actor) = ChildSpec::actor(key.clone(), "session", move |cx| {
+        let (spec, actor) = ChildSpec::actor(key.clone(), "session", move |cx| {
             SessionActor::new(
                 cx.clone(),
                 factory_key.clone(),
@@ -246,9 +246,11 @@ impl Handler<GetSession> for SessionRouter {
         });
         // An ephemeral session stops once its turn is over (and is not kept in the table).
         let ephemeral = is_ephemeral(&key);
-        if ephemeral {
-            spec = spec.restart(RestartType::Transient).forget_when_done();
-        }
+        let spec = if ephemeral {
+            spec.restart(RestartType::Transient).forget_when_done()
+        } else {
+            spec
+        };
         let sessions = self.sessions.clone();
         // Atomic: no other lookup runs until this session is started, so two first messages for
         // the same key cannot start it twice.
