@@ -8,6 +8,7 @@ use std::io::Write;
 
 use serde_json::json;
 
+use super::file::read_entries;
 use super::*;
 use crate::providers::{ChatMessage, ToolCall};
 
@@ -258,6 +259,42 @@ fn an_evicted_session_reloads_only_the_tail_its_prompt_needs() {
     assert_eq!(old.mine, vec![question("q5"), assistant("a5")]);
     let new = store.turn_context("k", "t99", true).expect("new turn");
     assert!(new.mine.is_empty());
+}
+
+#[test]
+fn a_tail_read_across_many_chunks_equals_the_whole_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bounded = SessionStore::open(dir.path())
+        .expect("open")
+        .with_history_turns(120);
+    // About 400 KB: the tail is read in several 64 KB chunks, lines straddling their edges.
+    for n in 0..200 {
+        let turn = format!("t{n}");
+        let long = format!("{n}:{}", "é".repeat(500 + n * 7));
+        bounded
+            .append("k", &[user(&turn, &long), answer(&turn, &format!("a{n}"))])
+            .expect("append");
+    }
+    let path = file_of(&bounded, "k");
+    let (tail, whole) = file::read_tail(&path, 120).expect("tail");
+    assert!(!whole);
+    let everything = read_entries(&path).expect("whole file");
+    assert_eq!(
+        tail[..],
+        everything[everything.len() - 240..],
+        "the last 120 turns, whole"
+    );
+    let from_tail = bounded.turn_context("k", "t200", true).expect("tail view");
+    let whole_store = SessionStore::open(dir.path()).expect("reopen");
+    let all = whole_store
+        .turn_context("k", "t200", true)
+        .expect("whole view");
+    assert_eq!(all.history.len(), 400);
+    assert_eq!(
+        from_tail.history[..],
+        all.history[160..],
+        "the newest 120 turns"
+    );
 }
 
 #[test]
