@@ -6,10 +6,10 @@
 //! (bench profile = release); arguments after `--` reach this program:
 //!
 //! ```text
-//! cargo bench --bench engine -- [--quick] [--json] [--check]
+//! cargo bench --bench engine -- [--quick] [--json] [--check] [--depth-only] [--history-turns N]
 //! ```
 //!
-//! What it measures (one gateway for 1-4, a fresh one for 5):
+//! What it measures (one gateway for 1-4, a fresh one for 5, another for 6):
 //!
 //! 1. **warm-up**: 1,000 turns at concurrency 64, one to each of the 1,000 sessions
 //!    `agent:main:bench:0..999`, so that every session actor exists before timing starts.
@@ -39,13 +39,16 @@
 //!    Reported: (after − before) / sessions in KB (1 KB = 1,000 bytes), and the session actors
 //!    that are `running` in `GET /admin/actors?flat=1` before and after, to show that the
 //!    sessions stayed in memory.
+//! 6. **CPU per turn against the conversation's length** (`depth`): gateway CPU per turn in
+//!    sessions holding 10, 100 and 1,000 earlier turns (`--depth-only`: this row alone).
 //!
-//! 6. **scaling**: fresh gateways with `engine.threads: 1` and `engine.threads: 2`, each warmed
+//! 7. **scaling**: fresh gateways with `engine.threads: 1` and `engine.threads: 2`, each warmed
 //!    up like the first, then half the c=64 turns each (`scaling.rs`); reported: turns/s of each
 //!    and their ratio.
 //!
 //! Targets: ≥ 4,000 turns/s at c=64; gateway CPU < 0.20 ms per turn at c=64; p99 added latency
-//! < 5 ms at c=1; < 8 KB per live idle session. `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench`
+//! < 5 ms at c=1; < 8 KB per live idle session; CPU per turn at 1,000 earlier turns under 1.5×
+//! that at 10. `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench`
 //! collects) and one object with every detail. `--check` makes the program exit 1 when a target is missed. A run with any failed
 //! turn (non-200, wrong answer, I/O error, a 30 s timeout) stops the benchmark with exit 1 and
 //! prints the failures counted by kind, a few samples, and the tail of the gateway's stderr; a
@@ -69,6 +72,7 @@
 mod common;
 
 mod cpu;
+mod depth;
 mod load;
 mod report;
 mod scaling;
@@ -107,14 +111,21 @@ struct Options {
     quick: bool,
     json: bool,
     check: bool,
+    /// Only the depth row (CPU per turn against the conversation's length).
+    depth_only: bool,
+    /// `session.historyTurns` for the depth row's gateway (`None`: the default).
+    history_turns: Option<u32>,
 }
 
 fn usage() -> &'static str {
-    "usage: cargo bench --bench engine -- [--quick] [--json] [--check]\n\
+    "usage: cargo bench --bench engine -- [--quick] [--json] [--check] [--depth-only] [--history-turns N]\n\
      \n  --quick  a tenth of the timed turns, 2,000 sessions for the memory figure\
      \n  --json   also print one JSON line per figure and one object with every detail\
-     \n  --check  exit 1 if a target (>= 4,000 turns/s and < 0.20 ms CPU per turn at c=64, p99 added < 5 ms at c=1,\
-     \n           < 8 KB per idle session) is missed"
+     \n  --check  exit 1 if a target (>= 4,000 turns/s and < 0.20 ms CPU per turn at c=64,\
+     \n           p99 added < 5 ms at c=1, < 8 KB per idle session, CPU per turn at 1,000\
+     \n           earlier turns < 1.5x at 10) is missed\
+     \n  --depth-only  only CPU per turn at 10, 100 and 1,000 earlier turns\
+     \n  --history-turns N  session.historyTurns of the depth row's gateway (default: its default)"
 }
 
 fn parse_args() -> Result<Options> {
@@ -122,12 +133,21 @@ fn parse_args() -> Result<Options> {
         quick: false,
         json: false,
         check: false,
+        depth_only: false,
+        history_turns: None,
     };
-    for arg in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--history-turns" => {
+                let value = args.next().and_then(|v| v.parse().ok());
+                options.history_turns =
+                    Some(value.ok_or("--history-turns needs a number of turns")?);
+            }
             "--quick" => options.quick = true,
             "--json" => options.json = true,
             "--check" => options.check = true,
+            "--depth-only" => options.depth_only = true,
             // `cargo bench` passes `--bench` to every benchmark binary.
             "--bench" => {}
             "-h" | "--help" => {
@@ -154,6 +174,18 @@ pub(crate) fn spec(provider_base_url: &str, threads: Option<u32>) -> Spec<'stati
              models: {{ providers: {{ openai: {{ api: 'openai-completions', baseUrl: '{provider_base_url}', apiKey: 'k' }} }} }},\n}}\n"
         )),
     )
+}
+
+/// The depth row's gateway: the same, with `session.historyTurns` if given.
+fn depth_spec(provider_base_url: &str, history_turns: Option<u32>) -> Spec<'static> {
+    let mut spec = spec(provider_base_url, None);
+    if let (Some(turns), Some(config)) = (history_turns, spec.config.as_mut()) {
+        *config = config.replace(
+            "session: { idleMinutes: 600 }",
+            &format!("session: {{ idleMinutes: 600, historyTurns: {turns} }}"),
+        );
+    }
+    spec
 }
 
 fn bench(options: &Options) -> Result<Report> {
@@ -260,6 +292,10 @@ fn bench(options: &Options) -> Result<Report> {
 
     // The scaling figure: fresh gateways with one and two engine threads.
     let scaling = scaling::measure(&emulator.base_url(), c64_turns / 2)?;
+    let depth = depth::bench(
+        depth_spec(&emulator.base_url(), options.history_turns),
+        options.quick,
+    )?;
     let memory = Memory {
         sessions: memory_sessions,
         rss_before_kib,
@@ -281,6 +317,7 @@ fn bench(options: &Options) -> Result<Report> {
         c1_cpu,
         c64_cpu,
         memory,
+        depth,
         emulator_max_in_flight,
         gateway_log_levels: [first_levels, second_levels],
         scaling,
@@ -292,6 +329,23 @@ fn main() {
         eprintln!("engine bench: {error}");
         std::process::exit(2);
     });
+    if options.depth_only {
+        let emulator = Emulator::openai();
+        let met = depth::bench(
+            depth_spec(&emulator.base_url(), options.history_turns),
+            options.quick,
+        )
+        .map(|depth| depth::print(&depth, options.json))
+        .unwrap_or_else(|error| {
+            eprintln!("engine bench failed: {error}");
+            std::process::exit(1);
+        });
+        if options.check && !met {
+            eprintln!("engine bench: a target was missed");
+            std::process::exit(1);
+        }
+        return;
+    }
     match bench(&options) {
         Ok(report) => {
             let met = print(&report, &options);

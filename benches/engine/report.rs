@@ -8,6 +8,7 @@ use crate::common::figure::{count, emit, Target};
 
 use crate::common::procfs::cores;
 use crate::cpu::Cpu;
+use crate::depth::{self, Depth};
 use crate::load::RunResult;
 use crate::{
     Options, MEMORY_CONCURRENCY, NOISY_PERCENT, SESSIONS, TARGET_ADDED_P99_MS,
@@ -33,6 +34,7 @@ pub(crate) struct Report {
     pub(crate) c1_cpu: Cpu,
     pub(crate) c64_cpu: Cpu,
     pub(crate) memory: Memory,
+    pub(crate) depth: Depth,
     pub(crate) emulator_max_in_flight: usize,
     pub(crate) gateway_log_levels: [(usize, usize); 2],
     pub(crate) scaling: crate::scaling::Scaling,
@@ -213,6 +215,7 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
                 "runningSessionsAfter": m.running_after,
                 "turnsPerSec": round(m.run.turns_per_sec()),
             },
+            "depth": depth::details(&report.depth),
             "targets": {
                 "turnsPerSecC64": TARGET_TURNS_PER_SEC_C64,
                 "addedP99Ms": TARGET_ADDED_P99_MS,
@@ -305,7 +308,8 @@ pub(crate) fn print(report: &Report, options: &Options) -> bool {
         "KB",
         Target::Below(TARGET_KB_PER_SESSION),
     );
-    throughput_ok && cpu_ok && added_ok && memory_ok
+    let depth_ok = depth::print(&report.depth, json);
+    throughput_ok && cpu_ok && added_ok && memory_ok && depth_ok
 }
 
 pub(crate) fn round(value: f64) -> f64 {

@@ -1,7 +1,9 @@
 //! An agent run: one turn, attempted up to `maxAttempts` times under supervision.
 //!
 //! The run is a transient task child of `/gateway/runs` (id `<session key>#<turn id>`). Every
-//! attempt starts by reading the transcript, so it resumes where the previous one stopped:
+//! attempt starts from the transcript, as the session store's in-memory view of it gives it
+//! (`SessionStore::turn_context`: no file read once the session is loaded), so it resumes
+//! where the previous one stopped:
 //! - the user's message is persisted once, by the first attempt;
 //! - an assistant step with tool calls is followed by the tool results still missing;
 //! - a turn whose final answer is already persisted is delivered without calling the model (the
@@ -28,7 +30,7 @@ use super::tools::ToolContext;
 use super::Engine;
 use crate::providers::{ChatMessage, ChatRequest, ToolCall, Usage};
 use crate::sessions::entry::now_ms;
-use crate::sessions::{Entry, RunEvent, Turn};
+use crate::sessions::{Entry, RunEvent, Turn, TurnContext};
 
 struct TurnState {
     turn: Turn,
@@ -165,11 +167,15 @@ fn fail_turn(engine: &Engine, state: &TurnState, error: String, retryable: bool)
 /// Continues the turn from the transcript to a final answer.
 async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepError> {
     let turn = &state.turn;
-    let entries = engine
+    let TurnContext {
+        history,
+        mut mine,
+        failed,
+        members,
+    } = engine
         .store
-        .load(&turn.session_key)
+        .turn_context(&turn.session_key, &turn.id, !turn.replayed)
         .map_err(|e| StepError::Retryable(e.to_string()))?;
-    let (history, mut mine, failed) = split_transcript(&entries, &turn.id);
     if let Some(error) = failed {
         return Ok(RunEvent::Failed {
             error,
@@ -178,7 +184,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     }
     // What the turn answers is what its persisted question says, whoever asks now: a resumed
     // turn keeps the members it was first asked with.
-    let members = match persisted_members(&entries, &turn.id) {
+    let members = match members {
         Some(members) => members,
         None if mine.is_empty() => {
             let user = ChatMessage::User {
@@ -218,7 +224,8 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
         let request = ChatRequest {
             model: String::new(),
             system: Some(engine.settings.system_prompt.clone()),
-            messages: history.iter().chain(mine.iter()).cloned().collect(),
+            history: Arc::clone(&history),
+            messages: mine.clone(),
             tools: offered.clone(),
             max_tokens: engine.settings.max_tokens,
         };
@@ -342,24 +349,6 @@ fn append_message(
         .map_err(|e| StepError::Retryable(e.to_string()))
 }
 
-/// The members recorded with turn `turn_id`'s persisted user message: `None` when the turn has
-/// no user message yet; its own id alone when it answers one message (nothing was recorded).
-fn persisted_members(entries: &[Entry], turn_id: &str) -> Option<Vec<String>> {
-    entries.iter().find_map(|entry| match entry {
-        Entry::Message {
-            turn,
-            message: ChatMessage::User { .. },
-            members,
-            ..
-        } if turn == turn_id => Some(if members.is_empty() {
-            vec![turn_id.to_string()]
-        } else {
-            members.clone()
-        }),
-        _ => None,
-    })
-}
-
 fn record_trace(engine: &Engine, turn: &Turn, steps: &[serde_json::Value], total: Usage) {
     let entry = Entry::Trace {
         ts_ms: now_ms(),
@@ -369,172 +358,5 @@ fn record_trace(engine: &Engine, turn: &Turn, steps: &[serde_json::Value], total
     };
     if let Err(error) = engine.store.append(&turn.session_key, &[entry]) {
         warn!(%error, "could not record the run trace");
-    }
-}
-
-/// Splits a transcript into the history of completed turns, this turn's messages, and this
-/// turn's failure if it was already recorded as final. Unfinished or failed earlier turns are left
-/// out of the history, so the model never sees a dangling tool call. Messages are grouped by turn
-/// id, not by adjacency: a turn that failed for a passing reason (a `retryable` failure) and was
-/// answered later, after other turns, still reads as one question and its answer. A retryable
-/// failure of this turn does not stop it.
-fn split_transcript(
-    entries: &[Entry],
-    turn_id: &str,
-) -> (Vec<ChatMessage>, Vec<ChatMessage>, Option<String>) {
-    let mut turns: Vec<(Vec<ChatMessage>, bool)> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut mine = Vec::new();
-    let mut failed = None;
-    for entry in entries {
-        match entry {
-            Entry::Message { turn, message, .. } if turn == turn_id => mine.push(message.clone()),
-            Entry::TurnFailed {
-                turn,
-                error,
-                retryable: false,
-                ..
-            } if turn == turn_id => failed = Some(error.clone()),
-            Entry::Message { turn, message, .. } => {
-                let slot = *index.entry(turn.as_str()).or_insert_with(|| {
-                    turns.push((Vec::new(), false));
-                    turns.len() - 1
-                });
-                turns[slot].0.push(message.clone());
-            }
-            Entry::TurnFailed {
-                turn,
-                retryable: false,
-                ..
-            } => {
-                if let Some(&slot) = index.get(turn.as_str()) {
-                    turns[slot].1 = true;
-                }
-            }
-            _ => {}
-        }
-    }
-    let history = turns
-        .into_iter()
-        .filter(|(messages, failed)| {
-            !failed
-                && matches!(messages.last(), Some(ChatMessage::Assistant { tool_calls, .. }) if tool_calls.is_empty())
-        })
-        .flat_map(|(messages, _)| messages)
-        .collect();
-    (history, mine, failed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(turn: &str, message: ChatMessage) -> Entry {
-        Entry::Message {
-            ts_ms: 0,
-            turn: turn.into(),
-            message,
-            usage: None,
-            model: None,
-            members: Vec::new(),
-        }
-    }
-
-    fn user(text: &str) -> ChatMessage {
-        ChatMessage::User {
-            content: text.into(),
-        }
-    }
-
-    fn answer(text: &str) -> ChatMessage {
-        ChatMessage::Assistant {
-            text: text.into(),
-            tool_calls: vec![],
-        }
-    }
-
-    #[test]
-    fn a_resumed_turn_keeps_the_members_of_its_question() {
-        let mut collected = message("wa-2", user("two\n\nthree"));
-        if let Entry::Message { members, .. } = &mut collected {
-            *members = vec!["wa-2".into(), "wa-3".into()];
-        }
-        let entries = vec![message("wa-1", user("one")), collected];
-        assert_eq!(
-            persisted_members(&entries, "wa-2"),
-            Some(vec!["wa-2".to_string(), "wa-3".to_string()])
-        );
-        assert_eq!(
-            persisted_members(&entries, "wa-1"),
-            Some(vec!["wa-1".to_string()])
-        );
-        assert_eq!(persisted_members(&entries, "wa-9"), None);
-    }
-
-    #[test]
-    fn history_keeps_completed_turns_and_resumes_the_current_one() {
-        let dangling = ChatMessage::Assistant {
-            text: String::new(),
-            tool_calls: vec![ToolCall {
-                id: "c1".into(),
-                name: "x".into(),
-                arguments: json!({}),
-            }],
-        };
-        let entries = vec![
-            Entry::Session {
-                key: "k".into(),
-                id: "i".into(),
-                created_ms: 0,
-            },
-            message("t1", user("hi")),
-            message("t1", answer("hello")),
-            message("t2", user("crashing")),
-            message("t2", dangling.clone()),
-            Entry::TurnFailed {
-                ts_ms: 0,
-                turn: "t2".into(),
-                error: "gave up".into(),
-                retryable: false,
-            },
-            message("t3", user("now")),
-            message("t3", dangling.clone()),
-        ];
-        let (history, mine, failed) = split_transcript(&entries, "t3");
-        assert_eq!(history, vec![user("hi"), answer("hello")]);
-        assert_eq!(mine, vec![user("now"), dangling]);
-        assert_eq!(failed, None);
-        let (_, _, failed) = split_transcript(&entries, "t2");
-        assert_eq!(failed.as_deref(), Some("gave up"));
-    }
-
-    #[test]
-    fn a_retryable_failure_leaves_the_turn_open_and_a_late_answer_joins_its_question() {
-        let entries = vec![
-            message("t1", user("are you there?")),
-            Entry::TurnFailed {
-                ts_ms: 0,
-                turn: "t1".into(),
-                error: "every model is overloaded".into(),
-                retryable: true,
-            },
-            message("t2", user("second")),
-            message("t2", answer("two")),
-            message("t1", answer("yes")),
-        ];
-        let (_, mine, failed) = split_transcript(&entries, "t1");
-        assert_eq!(failed, None, "a retryable failure must not end the turn");
-        assert_eq!(mine, vec![user("are you there?"), answer("yes")]);
-        let (history, _, _) = split_transcript(&entries, "t3");
-        assert_eq!(
-            history,
-            vec![
-                user("are you there?"),
-                answer("yes"),
-                user("second"),
-                answer("two")
-            ],
-            "the late answer stays with its question"
-        );
     }
 }

@@ -90,13 +90,29 @@ pub struct SessionConfig {
     /// Minutes without activity after which a session actor is evicted (its transcript stays on
     /// disk); default 30.
     pub idle_minutes: u64,
+    /// At most this many completed earlier turns are sent with each prompt, the newest (0: all).
+    /// Default 200: an ordinary conversation is sent whole, as before; a months-long one stops
+    /// growing its prompt (and a session coming back from disk reads only that many turns).
+    pub history_turns: u32,
+    /// Stored sessions not updated for this many days are deleted, transcript and index entry
+    /// (0: kept forever, the default).
+    pub retention_days: u32,
+    /// At most this many stored sessions are kept, the least recently updated go first (0: no
+    /// cap, the default). Live sessions are never pruned.
+    pub max_stored: u32,
 }
+
+/// `session.historyTurns` when unset.
+pub(crate) const DEFAULT_HISTORY_TURNS: u32 = 200;
 
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             dm_scope: DmScope::PerChannelPeer,
             idle_minutes: 30,
+            history_turns: DEFAULT_HISTORY_TURNS,
+            retention_days: 0,
+            max_stored: 0,
         }
     }
 }

@@ -226,9 +226,14 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tools,
     } = parts;
     let registry = Registry::default();
-    let store = Arc::new(SessionStore::open(
-        &state_dir.join("agents").join("main").join("sessions"),
-    )?);
+    let store = Arc::new(
+        SessionStore::open(&state_dir.join("agents").join("main").join("sessions"))?
+            .with_history_turns(config.session.history_turns)
+            .with_retention(crate::sessions::Retention {
+                days: config.session.retention_days,
+                max_stored: config.session.max_stored,
+            }),
+    );
     let mut builtins = crate::agent::tools::builtin::build(config, state_dir);
     // API keys come from the environment, then the secrets file, as the config's overrides did.
     let environment = config::Environment::load(&config::secrets_path(state_dir))?;

@@ -91,7 +91,7 @@ pub fn request_body(request: &ChatRequest) -> Value {
         "model": request.model,
         "max_tokens": request.max_tokens,
         "stream": true,
-        "messages": messages(&request.messages),
+        "messages": messages(request.conversation(), request.conversation_len()),
     });
     if let Some(system) = request.system.as_ref().filter(|s| !s.is_empty()) {
         body["system"] = json!(system);
@@ -105,8 +105,8 @@ pub fn request_body(request: &ChatRequest) -> Value {
 /// The conversation in Anthropic's shape: tool results become `tool_result` blocks of one user
 /// message per run of [`ChatMessage::Tool`]s, and text the user sends right after them joins that
 /// message (tool results must come first in it).
-fn messages(messages: &[ChatMessage]) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::with_capacity(messages.len());
+fn messages<'a>(messages: impl Iterator<Item = &'a ChatMessage>, len: usize) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::with_capacity(len);
     // Whether the last message in `out` is a user message holding tool results.
     let mut open_results = false;
     for message in messages {
@@ -407,6 +407,7 @@ mod tests {
         let request = ChatRequest {
             model: "claude".into(),
             system: Some("Be brief.".into()),
+            history: Default::default(),
             messages: vec![
                 ChatMessage::User {
                     content: "Weather?".into(),

@@ -14,6 +14,7 @@ pub mod catalog;
 pub(crate) mod error;
 pub(crate) mod http_error;
 pub mod openai;
+mod openai_body;
 pub mod sse;
 pub(crate) mod types;
 

@@ -10,14 +10,13 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use reqwest::header::{HeaderMap, ACCEPT};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::error::{ErrorKind, ProviderError};
 use super::http_error::{self, ErrorBody};
+use super::openai_body::Body;
 use super::sse::{self, Decoder, SseEvent};
-use super::types::{
-    ChatMessage, ChatRequest, EventStream, StopReason, StreamEvent, ToolCall, ToolSpec, Usage,
-};
+use super::types::{ChatRequest, EventStream, StopReason, StreamEvent, ToolCall, Usage};
 use crate::config::Secret;
 
 /// A configured OpenAI-compatible endpoint. Cheap to clone (the HTTP client is shared).
@@ -59,7 +58,7 @@ impl OpenAiClient {
             .http
             .post(url)
             .header(ACCEPT, "text/event-stream")
-            .json(&request_body(&request));
+            .json(&Body(&request));
         if let Some(key) = self.api_key.as_ref().filter(|key| !key.is_empty()) {
             builder = builder.bearer_auth(key.expose());
         }
@@ -73,63 +72,10 @@ impl OpenAiClient {
     }
 }
 
-/// The JSON body for `request`.
+/// The JSON body for `request`, as a value (what [`OpenAiClient::stream`] sends, serialised
+/// directly by `openai_body`).
 pub fn request_body(request: &ChatRequest) -> Value {
-    let mut messages = Vec::with_capacity(request.messages.len() + 1);
-    if let Some(system) = request.system.as_ref().filter(|s| !s.is_empty()) {
-        messages.push(json!({"role": "system", "content": system}));
-    }
-    messages.extend(request.messages.iter().map(message));
-    let mut body = json!({
-        "model": request.model,
-        "stream": true,
-        "stream_options": {"include_usage": true},
-        "messages": messages,
-        "max_completion_tokens": request.max_tokens,
-    });
-    if !request.tools.is_empty() {
-        body["tools"] = request.tools.iter().map(tool).collect();
-    }
-    body
-}
-
-fn message(message: &ChatMessage) -> Value {
-    match message {
-        ChatMessage::User { content } => json!({"role": "user", "content": content}),
-        ChatMessage::Assistant { text, tool_calls } => {
-            let mut value = json!({"role": "assistant", "content": text});
-            if !tool_calls.is_empty() {
-                if text.is_empty() {
-                    value["content"] = Value::Null;
-                }
-                value["tool_calls"] = tool_calls
-                    .iter()
-                    .map(|call| {
-                        json!({
-                            "id": call.id,
-                            "type": "function",
-                            "function": {"name": call.name, "arguments": call.arguments.to_string()},
-                        })
-                    })
-                    .collect();
-            }
-            value
-        }
-        ChatMessage::Tool {
-            call_id, content, ..
-        } => json!({"role": "tool", "tool_call_id": call_id, "content": content}),
-    }
-}
-
-fn tool(spec: &ToolSpec) -> Value {
-    json!({
-        "type": "function",
-        "function": {
-            "name": spec.name,
-            "description": spec.description,
-            "parameters": spec.parameters,
-        },
-    })
+    serde_json::to_value(Body(request)).unwrap_or(Value::Null)
 }
 
 /// A tool call whose arguments are still arriving.
@@ -320,6 +266,8 @@ impl Decoder for OpenAiDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::types::{ChatMessage, ToolSpec};
+    use serde_json::json;
 
     fn decode_all(datas: &[&str]) -> (Vec<StreamEvent>, Result<bool, ProviderError>) {
         let mut decoder = OpenAiDecoder::new("openai");
@@ -345,6 +293,7 @@ mod tests {
         let request = ChatRequest {
             model: "gpt-4o-mini".into(),
             system: Some("Be brief.".into()),
+            history: Default::default(),
             messages: vec![
                 ChatMessage::User {
                     content: "Weather in Paris?".into(),

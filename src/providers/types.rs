@@ -2,6 +2,7 @@
 //! provider client.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
@@ -15,9 +16,25 @@ pub struct ChatRequest {
     /// The model name as the provider knows it (the part after `provider/`).
     pub model: String,
     pub system: Option<String>,
+    /// The conversation's earlier messages, shared with the session's in-memory history (a
+    /// prompt refers to it instead of copying it); sent before `messages`.
+    pub history: Arc<Vec<ChatMessage>>,
+    /// This turn's messages.
     pub messages: Vec<ChatMessage>,
     pub tools: Vec<ToolSpec>,
     pub max_tokens: u32,
+}
+
+impl ChatRequest {
+    /// Every message of the conversation, in order: the history, then this turn's.
+    pub fn conversation(&self) -> impl Iterator<Item = &ChatMessage> + Clone {
+        self.history.iter().chain(self.messages.iter())
+    }
+
+    /// How many messages `conversation` yields.
+    pub fn conversation_len(&self) -> usize {
+        self.history.len() + self.messages.len()
+    }
 }
 
 /// A message of the conversation. Serialised into transcripts, so the shape is stable.

@@ -5,7 +5,9 @@
 //! aborts the running turn and starts anew. At most `messages.queue.cap` wait; beyond that the
 //! oldest (`drop: old`) or the newest (`drop: new`) is refused, and its sender is told so. The
 //! actor holds no conversation state of its own: the transcript is the state, so a restarted or
-//! evicted session loses nothing.
+//! evicted session loses nothing. The store's in-memory view of the transcript lives as long as
+//! the actor: each incarnation starts from the file, and a stopped actor releases the view. An
+//! ephemeral session (no session key) runs its request's turn and stops.
 //!
 //! A journaled message (one with a turn id) belongs to exactly one turn. The run records a
 //! collected turn's members with its question; a copy of a message submitted again (a replay
@@ -16,18 +18,24 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 
-use actix::{Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture,
+};
 use pincer_actors::{ChildContext, Managed, StartChild, TerminateChild};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 use tracing::warn;
 
 use super::entry::now_ms;
+use super::key::is_ephemeral;
 use super::late::LateAskers;
 use super::turn::{RunEvent, SessionServices, Turn};
 use super::Entry;
 use crate::config::{QueueConfig, QueueDrop, QueueMode};
 use crate::providers::ChatMessage;
+
+/// How long an ephemeral session waits for its request's message before it stops.
+const EPHEMERAL_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A user message for this session; events about its turn go to `listener`.
 pub struct Submit {
@@ -58,6 +66,8 @@ struct Plan {
     /// Whether it answers journaled messages (a channel's): only such a turn can be asked again
     /// by a replayed copy, so only such a turn is remembered once it has ended.
     journaled: bool,
+    /// Its question may already be persisted (see `Turn::replayed`).
+    replayed: bool,
 }
 
 /// A queued asker.
@@ -66,6 +76,8 @@ enum Waiting {
     Fresh {
         text: String,
         turn_id: Option<String>,
+        /// Submitted as possibly seen before (`Submit::replayed`).
+        replayed: bool,
         listeners: Vec<UnboundedSender<RunEvent>>,
     },
     /// Askers of a turn whose question is already persisted (found for a replayed message):
@@ -165,6 +177,7 @@ impl SessionActor {
             return Some(Waiting::Fresh {
                 text: submit.text,
                 turn_id: None,
+                replayed: false,
                 listeners: vec![submit.listener],
             });
         };
@@ -210,6 +223,7 @@ impl SessionActor {
             None => Waiting::Fresh {
                 text: submit.text,
                 turn_id: Some(id),
+                replayed: submit.replayed,
                 listeners: vec![submit.listener],
             },
         })
@@ -282,6 +296,7 @@ impl SessionActor {
             Waiting::Fresh {
                 text,
                 turn_id,
+                replayed,
                 listeners: own,
             } => {
                 listeners.extend(own);
@@ -295,6 +310,7 @@ impl SessionActor {
                                 text,
                                 turn_id,
                                 listeners: theirs,
+                                ..
                             } => {
                                 texts.push(text);
                                 members.extend(turn_id);
@@ -319,6 +335,7 @@ impl SessionActor {
                     text: texts.join("\n\n"),
                     members,
                     journaled,
+                    replayed,
                 }
             }
         };
@@ -327,6 +344,11 @@ impl SessionActor {
 
     fn start_next(&mut self, ctx: &mut Context<Self>) {
         let Some((plan, listeners)) = self.next_turn() else {
+            if is_ephemeral(&self.key) && self.turns > 0 {
+                // An ephemeral session lives for its request's turn: nothing is left to keep.
+                ctx.stop();
+                return;
+            }
             self.publish();
             return;
         };
@@ -338,6 +360,7 @@ impl SessionActor {
             id: turn_id.clone(),
             text: plan.text.clone(),
             members: plan.members.clone(),
+            replayed: plan.replayed,
             listeners: listeners.clone(),
             late: Arc::clone(&late),
         };
@@ -475,6 +498,7 @@ fn plan_holding(entries: &[Entry], id: &str) -> Option<Plan> {
                 members.clone()
             },
             journaled: true,
+            replayed: true,
         }),
         _ => None,
     })
@@ -483,12 +507,28 @@ fn plan_holding(entries: &[Entry], id: &str) -> Option<Plan> {
 impl Actor for SessionActor {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Context<Self>) {
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if is_ephemeral(&self.key) {
+            self.services.store.open_ephemeral(&self.key);
+            // Its request's message is on its way; should it never come, do not linger.
+            ctx.run_later(EPHEMERAL_WAIT, |session, ctx| {
+                if session.current.is_none() && session.queue.is_empty() {
+                    ctx.stop();
+                }
+            });
+        } else {
+            // A new incarnation starts from the file, the truth (after a restart, whatever the
+            // previous one may have left in memory is dropped).
+            self.services.store.release(&self.key);
+        }
         self.publish();
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         self.busy.store(false, Relaxed);
+        // Evicted, restarting or done: the session's view leaves memory (an ephemeral session
+        // is forgotten).
+        self.services.store.release(&self.key);
     }
 }
 

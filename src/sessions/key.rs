@@ -7,6 +7,27 @@ use crate::config::DmScope;
 /// The owner's main session.
 pub(crate) const MAIN: &str = "agent:main:main";
 
+/// The namespace of ephemeral sessions: kept in memory for one request, never stored.
+const EPHEMERAL: &str = "agent:main:ephemeral:";
+
+/// A new ephemeral session key (`/v1/chat/completions` without a session key): the store keeps
+/// its turn in memory only and forgets it when its actor stops.
+pub(crate) fn ephemeral() -> String {
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return format!("{EPHEMERAL}{:x}-{n}", crate::clock::now_ms());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{EPHEMERAL}{hex}")
+}
+
+/// Whether `key` names an ephemeral session.
+pub(crate) fn is_ephemeral(key: &str) -> bool {
+    key.starts_with(EPHEMERAL)
+}
+
 /// Where a message came from, as much as the key needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {
@@ -28,9 +49,11 @@ pub(crate) fn direct(scope: DmScope, origin: Origin<'_>) -> String {
     }
 }
 
-/// Whether `key` is acceptable from a client: non-empty, printable, no path separators, bounded.
+/// Whether `key` is acceptable from a client: non-empty, printable, no path separators, bounded,
+/// and not an ephemeral session's (those are the gateway's to make).
 pub(crate) fn is_valid(key: &str) -> bool {
     !key.is_empty()
+        && !is_ephemeral(key)
         && key.len() <= 200
         && key
             .chars()
@@ -70,5 +93,9 @@ mod tests {
         assert!(!is_valid("../etc/passwd"));
         assert!(!is_valid("a\nb"));
         assert!(!is_valid(&"x".repeat(201)));
+        let made = ephemeral();
+        assert!(is_ephemeral(&made) && !is_valid(&made), "{made}");
+        assert_ne!(made, ephemeral());
+        assert!(!is_ephemeral(MAIN));
     }
 }

@@ -4,7 +4,8 @@
 //! who hears the outcome; the agent above runs the turn, through the [`TurnRunner`] it
 //! implements ([`turn`] holds that contract: [`Turn`], [`RunEvent`], [`SessionServices`]).
 //!
-//! - [`store`], [`entry`], [`key`]: transcripts, their lines, session keys;
+//! - [`store`], [`entry`], [`key`]: transcripts (and each live session's view of its own in
+//!   memory), their lines, session keys;
 //! - [`actor`]: one actor per live session; [`late`]: askers who join a running turn;
 //! - [`router`]: finds or starts session actors, evicts idle ones; [`submit`]: the entry point.
 
@@ -18,5 +19,7 @@ pub(crate) mod submit;
 pub(crate) mod turn;
 
 pub use entry::Entry;
-pub use store::{Inspection, SessionMeta, SessionStore, StoreError};
+pub use store::{
+    Inspection, Pruned, Retention, SessionMeta, SessionStore, StoreError, TurnContext,
+};
 pub use turn::{RunEvent, SessionServices, Turn, TurnRunner};

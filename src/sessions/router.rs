@@ -4,7 +4,8 @@
 //! Live sessions are bounded by `agents.sessionCacheSize` (least recently used idle session goes
 //! first) and by `session.idleMinutes`. An evicted session costs no actor: its transcript stays on
 //! disk, and the next message starts a fresh actor that reads it. A session that is running a
-//! turn is never evicted.
+//! turn is never evicted. An ephemeral session is not kept in the table at all: its actor stops
+//! by itself once its turn is over. The router also runs the store's retention now and then.
 //!
 //! The table lives outside the actor (shared by its incarnations), so that a restarted router
 //! still knows the sessions the supervisor is running.
@@ -18,11 +19,14 @@ use actix::{
     Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, Message, WrapFuture,
 };
 use pincer_actors::{
-    ActorRef, ChildContext, ChildSpec, Managed, StartChild, StartError, Supervisor, TerminateChild,
+    ActorRef, ChildContext, ChildSpec, Managed, RestartType, StartChild, StartError, Supervisor,
+    TerminateChild,
 };
 use tracing::debug;
 
 use super::actor::SessionActor;
+use super::key::is_ephemeral;
+use super::store::retention::PRUNE_PERIOD;
 use super::turn::SessionServices;
 use crate::config::QueueConfig;
 
@@ -139,6 +143,19 @@ impl SessionRouter {
     }
 }
 
+impl SessionRouter {
+    /// Prunes stored sessions on a blocking thread (it deletes files), sparing the live ones.
+    fn prune(&self) {
+        let live: std::collections::HashSet<String> = self.lock().keys().cloned().collect();
+        let store = Arc::clone(&self.services.store);
+        actix_web::rt::task::spawn_blocking(move || {
+            if let Err(error) = store.prune(&live, crate::clock::now_ms()) {
+                tracing::warn!(%error, "could not prune stored sessions");
+            }
+        });
+    }
+}
+
 impl Actor for SessionRouter {
     type Context = Context<Self>;
 
@@ -159,6 +176,10 @@ impl Actor for SessionRouter {
                 }
             });
         });
+        // Retention (`session.retentionDays`, `session.maxStored`): soon after start, then now
+        // and then; live sessions are spared.
+        ctx.run_later(Duration::from_secs(1), |router, _| router.prune());
+        ctx.run_interval(PRUNE_PERIOD, |router, _| router.prune());
     }
 }
 
@@ -224,6 +245,13 @@ impl Handler<GetSession> for SessionRouter {
                 Arc::clone(&factory_busy),
             )
         });
+        // An ephemeral session stops once its turn is over (and is not kept in the table).
+        let ephemeral = is_ephemeral(&key);
+        let spec = if ephemeral {
+            spec.restart(RestartType::Transient).forget_when_done()
+        } else {
+            spec
+        };
         let spec = spec.on(arbiter);
         let sessions = self.sessions.clone();
         // Atomic: no other lookup runs until this session is started, so two first messages for
@@ -232,6 +260,7 @@ impl Handler<GetSession> for SessionRouter {
             async move { sessions.ask(StartChild(spec)).await }
                 .into_actor(self)
                 .map(move |started, router, _ctx| match started {
+                    Ok(Ok(_)) if ephemeral => Ok(actor),
                     Ok(Ok(_)) => {
                         router.lock().insert(
                             key,

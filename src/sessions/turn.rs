@@ -54,6 +54,9 @@ pub struct Turn {
     /// The ids of the journaled messages this turn answers, in order (see
     /// `Entry::Message::members`); recorded with the user message. Empty when none has an id.
     pub members: Vec<String>,
+    /// The turn may already be in the transcript (a journal replay, a retry): the run looks it
+    /// up in the file when the session's view lacks it. False for a message just accepted.
+    pub replayed: bool,
     pub listeners: Vec<UnboundedSender<RunEvent>>,
     /// Askers who joined after the run started; they get its outcome only.
     pub late: Arc<LateAskers>,

@@ -3,8 +3,10 @@
 //!
 //! The gateway keeps the conversation: only the last user message of the request is used, and the
 //! session is chosen by the `x-pincer-session-key` header, else the request's `user` field
-//! (`agent:main:openai:<user>`), else a fresh session. The answer carries the session key in the
-//! same header so that the client can continue it.
+//! (`agent:main:openai:<user>`); the answer carries the session key in the same header so that
+//! the client can continue it. A request with neither is ephemeral: its turn runs in a session
+//! kept in memory only (`key::ephemeral`), which leaves nothing on disk and is forgotten once
+//! answered, so its answer carries no session key.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -123,27 +125,37 @@ pub(crate) async fn chat_completions(
         }
         None => match parsed.user.as_deref().filter(|u| key::is_valid(u)) {
             Some(user) => format!("agent:main:openai:{user}"),
-            None => format!("agent:main:openai:{}", fresh_id()),
+            None => key::ephemeral(),
         },
     };
+    // Nothing to continue: an ephemeral session's turn is forgotten once answered.
+    let ephemeral = key::is_ephemeral(&session_key);
     let (listener, events) = mpsc::unbounded_channel();
     if let Err(why) = submit(&state.router, &session_key, text, listener, None).await {
         return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why);
     }
     let model = parsed.model.unwrap_or_else(|| "pincer".to_string());
-    let header = (
-        HeaderName::from_static(SESSION_HEADER),
-        HeaderValue::from_str(&session_key).unwrap_or_else(|_| HeaderValue::from_static("invalid")),
-    );
+    let header = (!ephemeral).then(|| {
+        (
+            HeaderName::from_static(SESSION_HEADER),
+            HeaderValue::from_str(&session_key)
+                .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
+        )
+    });
     if parsed.stream {
-        HttpResponse::Ok()
+        let mut response = HttpResponse::Ok();
+        response
             .content_type("text/event-stream")
-            .insert_header(CacheControl(vec![CacheDirective::NoCache]))
-            .insert_header(header)
-            .streaming(sse_stream(events, model))
+            .insert_header(CacheControl(vec![CacheDirective::NoCache]));
+        if let Some(header) = header {
+            response.insert_header(header);
+        }
+        response.streaming(sse_stream(events, model))
     } else {
         let mut response = answer(events, &model).await;
-        response.headers_mut().insert(header.0, header.1);
+        if let Some((name, value)) = header {
+            response.headers_mut().insert(name, value);
+        }
         response
     }
 }

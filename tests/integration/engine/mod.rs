@@ -1,6 +1,7 @@
 //! The agent engine: turns end to end against the provider emulators, sessions, and a run
 //! restarted by its supervisor mid-turn.
 
+mod ephemeral;
 mod run_restart;
 mod sessions;
 mod threads;

@@ -118,6 +118,7 @@ fn tool_conversation(model: &str) -> ChatRequest {
     ChatRequest {
         model: model.to_string(),
         system: Some("You are terse.".into()),
+        history: Default::default(),
         messages: vec![
             ChatMessage::User {
                 content: "Weather in Paris and Rome?".into(),

@@ -60,6 +60,7 @@ pub fn request(model: &str, text: &str) -> ChatRequest {
     ChatRequest {
         model: model.to_string(),
         system: None,
+        history: Default::default(),
         messages: vec![ChatMessage::User {
             content: text.to_string(),
         }],

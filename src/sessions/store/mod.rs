@@ -1,4 +1,5 @@
-//! Transcripts on disk: one append-only JSONL file per session plus an index, `sessions.json`.
+//! Transcripts: one append-only JSONL file per session plus an index, `sessions.json`, and an
+//! in-memory view of each live session, so that a turn reads nothing from disk.
 //!
 //! The JSONL files are the source of truth. Each starts with a `session` header naming its key, so
 //! the index is only a cache: it is kept in memory, written atomically (temporary file, fsync,
@@ -6,38 +7,45 @@
 //! store opens (after a crash between an append and the next flush). Appends are single `write`
 //! calls of whole lines; a line torn by a crash mid-write is detected on load (it does not parse)
 //! and skipped with a warning, so one bad line never loses the rest of a conversation.
+//!
+//! Live sessions ([`view`]): the first run of a session loads a view of its transcript (the
+//! whole file, or with `session.historyTurns` only the tail the prompt needs, read backwards);
+//! every append then writes the file first and updates the view second, under that session's
+//! lock (one lock per session, held across its file write; the store-wide maps are locked only
+//! to find a session). A reader therefore never sees memory ahead of the file, and a crash
+//! between the two loses nothing: memory is rebuilt from the file at start-up, when the session
+//! actor restarts or is evicted (it releases the view), and when a panic poisoned the session's
+//! lock. The session actor's search for a replayed message's turn, rare, still reads the file.
+//!
+//! Ephemeral sessions ([`crate::sessions::key::ephemeral`], `/v1/chat/completions` without a
+//! session key) live in memory only, from `open_ephemeral` to `forget`: no file, no index entry.
+//! Retention ([`retention`]) prunes old stored sessions.
 
-use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+mod file;
+mod index;
+pub(crate) mod retention;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::warn;
 
 use super::entry::{now_ms, Entry};
-
-/// What the index keeps per session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionMeta {
-    pub key: String,
-    pub session_id: String,
-    pub created_ms: u64,
-    pub updated_ms: u64,
-    pub messages: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    #[serde(default)]
-    pub model: Option<String>,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct IndexFile {
-    version: u32,
-    sessions: BTreeMap<String, SessionMeta>,
-}
+use super::key::is_ephemeral;
+use file::{append_whole, io, push_line, read_entries, read_tail, read_turn};
+pub use index::SessionMeta;
+use index::{rebuild_meta, IndexFile};
+pub use retention::{Pruned, Retention};
+pub use view::TurnContext;
+use view::View;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,13 +56,8 @@ pub enum StoreError {
     },
     #[error("session store {path}: {message}")]
     Corrupt { path: PathBuf, message: String },
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    #[error("ephemeral session {0} is over")]
+    EphemeralOver(String),
 }
 
 /// What `pincer sessions show` reports (the seed's `inspectSession`).
@@ -75,6 +78,18 @@ pub struct Inspection {
     pub metadata: Option<SessionMeta>,
 }
 
+/// One live session: its view (loaded on first use) behind the session's own lock.
+#[derive(Debug, Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    view: Option<View>,
+    ephemeral: bool,
+}
+
 /// The transcript store of one agent (`<state>/agents/main/sessions`).
 #[derive(Debug)]
 pub struct SessionStore {
@@ -82,6 +97,11 @@ pub struct SessionStore {
     index: Mutex<(IndexFile, bool)>,
     /// Held while the index file is written, so that two flushes never interleave.
     flushing: Mutex<()>,
+    /// The sessions in use, by key (see [`Slot`]).
+    live: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Completed earlier turns a prompt carries (0: all); `session.historyTurns`.
+    history_turns: usize,
+    retention: Retention,
 }
 
 impl SessionStore {
@@ -125,6 +145,9 @@ impl SessionStore {
             dir: dir.to_path_buf(),
             index: Mutex::new((index, rebuilt)),
             flushing: Mutex::new(()),
+            live: Mutex::new(HashMap::new()),
+            history_turns: 0,
+            retention: Retention::default(),
         };
         if rebuilt {
             store.flush()?;
@@ -132,8 +155,55 @@ impl SessionStore {
         Ok(store)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (IndexFile, bool)> {
+    /// At most `turns` completed earlier turns go into a prompt (0: all of them), and a
+    /// session loaded from disk reads only as much of its transcript.
+    pub fn with_history_turns(mut self, turns: u32) -> Self {
+        self.history_turns = usize::try_from(turns).unwrap_or(usize::MAX);
+        self
+    }
+
+    /// What [`SessionStore::prune`] removes.
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    fn lock(&self) -> MutexGuard<'_, (IndexFile, bool)> {
         self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live(&self) -> MutexGuard<'_, HashMap<String, Arc<Slot>>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The slot of `key`, made if needed (never for an ephemeral session: it has one from
+    /// `open_ephemeral` to `forget`, or is over).
+    fn slot(&self, key: &str) -> Result<Arc<Slot>, StoreError> {
+        let mut live = self.live();
+        if let Some(slot) = live.get(key) {
+            return Ok(Arc::clone(slot));
+        }
+        if is_ephemeral(key) {
+            return Err(StoreError::EphemeralOver(key.to_string()));
+        }
+        let slot = Arc::new(Slot::default());
+        live.insert(key.to_string(), Arc::clone(&slot));
+        Ok(slot)
+    }
+
+    /// Drops `key`'s slot when nobody uses it and it holds nothing.
+    fn tidy(&self, key: &str) {
+        let mut live = self.live();
+        let idle = live.get(key).is_some_and(|slot| {
+            Arc::strong_count(slot) == 1
+                && slot
+                    .state
+                    .try_lock()
+                    .is_ok_and(|state| state.view.is_none() && !state.ephemeral)
+        });
+        if idle {
+            live.remove(key);
+        }
     }
 
     fn file_of(&self, session_id: &str) -> PathBuf {
@@ -148,8 +218,30 @@ impl SessionStore {
         self.lock().0.sessions.values().cloned().collect()
     }
 
-    /// Appends entries to `key`'s transcript, creating the session (id, header) on first use.
+    /// Appends entries to `key`'s transcript, creating the session (id, header) on first use,
+    /// then to its view if one is loaded. An ephemeral session's go to its view only.
     pub fn append(&self, key: &str, entries: &[Entry]) -> Result<(), StoreError> {
+        let slot = self.slot(key)?;
+        let mut state = lock_slot(&slot);
+        if !state.ephemeral {
+            self.append_to_file(key, entries)?;
+        }
+        if let Some(view) = state.view.as_mut() {
+            for entry in entries {
+                view.apply(entry);
+            }
+        }
+        let loaded = state.view.is_some();
+        drop(state);
+        drop(slot);
+        if !loaded {
+            self.tidy(key);
+        }
+        Ok(())
+    }
+
+    /// The file half of `append` (the caller holds the session's lock).
+    fn append_to_file(&self, key: &str, entries: &[Entry]) -> Result<(), StoreError> {
         let (path, fresh) = {
             let mut guard = self.lock();
             match guard.0.sessions.get(key) {
@@ -157,16 +249,7 @@ impl SessionStore {
                 None => {
                     let id = new_session_id();
                     let now = now_ms();
-                    let meta = SessionMeta {
-                        key: key.to_string(),
-                        session_id: id.clone(),
-                        created_ms: now,
-                        updated_ms: now,
-                        messages: 0,
-                        input_tokens: 0,
-                        output_tokens: 0,
-                        model: None,
-                    };
+                    let meta = SessionMeta::new(key, id.clone(), now);
                     guard.0.sessions.insert(key.to_string(), meta);
                     guard.1 = true;
                     (self.file_of(&id), Some((id, now)))
@@ -201,24 +284,86 @@ impl SessionStore {
         if let Some(meta) = guard.0.sessions.get_mut(key) {
             meta.updated_ms = now_ms();
             for entry in entries {
-                if let Entry::Message { usage, model, .. } = entry {
-                    meta.messages += 1;
-                    if let Some(usage) = usage {
-                        meta.input_tokens += usage.input_tokens;
-                        meta.output_tokens += usage.output_tokens;
-                    }
-                    if model.is_some() {
-                        meta.model = model.clone();
-                    }
-                }
+                meta.count(entry);
             }
         }
         guard.1 = true;
         Ok(())
     }
 
-    /// Every readable entry of `key`'s transcript (empty for an unknown session). A line that does
-    /// not parse (a write torn by a crash) is skipped and logged.
+    /// What a run needs to continue turn `turn_id` of `key`, from the session's view (loaded
+    /// from the file on first use). `fresh`: the turn cannot be in the file unless the view has
+    /// it (a message just accepted); otherwise a turn the view lacks the start of is read from
+    /// the file.
+    pub fn turn_context(
+        &self,
+        key: &str,
+        turn_id: &str,
+        fresh: bool,
+    ) -> Result<TurnContext, StoreError> {
+        let slot = self.slot(key)?;
+        let mut state = lock_slot(&slot);
+        let path = self.meta(key).map(|meta| self.file_of(&meta.session_id));
+        let view = match state.view.take() {
+            Some(view) => view,
+            None => match &path {
+                Some(path) => {
+                    let (entries, whole) = read_tail(path, self.history_turns)?;
+                    View::of(&entries, self.history_turns, whole)
+                }
+                None => View::new(self.history_turns, true),
+            },
+        };
+        let view = state.view.insert(view);
+        if !view.knows(turn_id, fresh) {
+            if let Some(path) = &path {
+                view.replace(read_turn(path, turn_id)?);
+            }
+        }
+        Ok(view.context(turn_id))
+    }
+
+    /// Drops `key`'s view (its actor stopped or restarted): the next run reloads it from the
+    /// file. An ephemeral session is forgotten instead.
+    pub fn release(&self, key: &str) {
+        if is_ephemeral(key) {
+            self.forget(key);
+            return;
+        }
+        let Some(slot) = self.live().get(key).cloned() else {
+            return;
+        };
+        lock_slot(&slot).view = None;
+        drop(slot);
+        self.tidy(key);
+    }
+
+    /// Starts ephemeral session `key`: its turns are kept in memory only, until `forget`.
+    pub fn open_ephemeral(&self, key: &str) {
+        let mut live = self.live();
+        live.entry(key.to_string()).or_insert_with(|| {
+            Arc::new(Slot {
+                state: Mutex::new(SlotState {
+                    view: Some(View::new(self.history_turns, true)),
+                    ephemeral: true,
+                }),
+            })
+        });
+    }
+
+    /// Forgets ephemeral session `key` and everything it held.
+    pub fn forget(&self, key: &str) {
+        self.live().remove(key);
+    }
+
+    /// How many sessions have a slot (a loaded view, an ephemeral session, or an append in
+    /// progress); for tests and the status line.
+    pub fn live_count(&self) -> usize {
+        self.live().len()
+    }
+
+    /// Every readable entry of `key`'s transcript (empty for an unknown or ephemeral session).
+    /// A line that does not parse (a write torn by a crash) is skipped and logged.
     pub fn load(&self, key: &str) -> Result<Vec<Entry>, StoreError> {
         let Some(meta) = self.meta(key) else {
             return Ok(Vec::new());
@@ -259,25 +404,37 @@ impl SessionStore {
     }
 
     /// Starts `key` afresh: its transcript is kept as `<id>.jsonl.reset-<ms>` and it leaves the
-    /// index. Returns whether it existed.
+    /// index (and memory). Returns whether it existed.
     pub fn reset(&self, key: &str) -> Result<bool, StoreError> {
+        let slot = self.slot(key)?;
+        let mut state = lock_slot(&slot);
+        state.view = None;
         let removed = {
             let mut guard = self.lock();
             let removed = guard.0.sessions.remove(key);
             guard.1 |= removed.is_some();
             removed
         };
-        let Some(meta) = removed else {
-            return Ok(false);
+        let renamed = match &removed {
+            None => Ok(()),
+            Some(meta) => {
+                let from = self.file_of(&meta.session_id);
+                let to = self
+                    .dir
+                    .join(format!("{}.jsonl.reset-{}", meta.session_id, now_ms()));
+                match fs::rename(&from, &to) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(source) => Err(StoreError::Io { path: from, source }),
+                }
+            }
         };
-        let from = self.file_of(&meta.session_id);
-        let to = self
-            .dir
-            .join(format!("{}.jsonl.reset-{}", meta.session_id, now_ms()));
-        match fs::rename(&from, &to) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(StoreError::Io { path: from, source }),
+        drop(state);
+        drop(slot);
+        self.tidy(key);
+        renamed?;
+        if removed.is_none() {
+            return Ok(false);
         }
         self.flush()?;
         Ok(true)
@@ -314,102 +471,20 @@ impl SessionStore {
     }
 }
 
-/// Appends `bytes` to `path` as one write, or not at all: a write cut short (a full disk) is cut
-/// back off the file, so that the next append does not glue a good line onto a torn one.
-fn append_whole(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io(path))?;
-    let before = file.metadata().map_err(io(path))?.len();
-    if let Err(error) = file.write_all(bytes) {
-        if let Err(cut) = file.set_len(before) {
-            warn!(path = %path.display(), %cut, "cannot cut a failed append off the transcript");
-        }
-        return Err(io(path)(error));
-    }
-    Ok(())
-}
-
-fn push_line(text: &mut String, entry: &Entry, path: &Path) -> Result<(), StoreError> {
-    let line = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    text.push_str(&line);
-    text.push('\n');
-    Ok(())
-}
-
-fn read_entries(path: &Path) -> Result<Vec<Entry>, StoreError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(StoreError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
-    let mut entries = Vec::new();
-    for (number, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io(path))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Entry>(&line) {
-            Ok(entry) => entries.push(entry),
-            Err(error) => {
-                warn!(path = %path.display(), line = number + 1, %error, "skipping an unreadable transcript line (torn write?)")
+/// Locks a session. A panic while it was held (between a file write and the view's update,
+/// say) leaves the view suspect: it is dropped, to be rebuilt from the file.
+fn lock_slot(slot: &Slot) -> MutexGuard<'_, SlotState> {
+    match slot.state.lock() {
+        Ok(state) => state,
+        Err(poisoned) => {
+            let mut state = poisoned.into_inner();
+            slot.state.clear_poison();
+            if !state.ephemeral {
+                state.view = None;
             }
+            state
         }
     }
-    Ok(entries)
-}
-
-/// Rebuilds an index entry from a transcript file (header plus counts).
-fn rebuild_meta(path: &Path) -> Option<SessionMeta> {
-    let entries = read_entries(path).ok()?;
-    let (key, id, created_ms) = match entries.first()? {
-        Entry::Session {
-            key,
-            id,
-            created_ms,
-        } => (key.clone(), id.clone(), *created_ms),
-        _ => return None,
-    };
-    let mut meta = SessionMeta {
-        key,
-        session_id: id,
-        created_ms,
-        updated_ms: created_ms,
-        messages: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        model: None,
-    };
-    for entry in &entries {
-        if let Entry::Message {
-            ts_ms,
-            usage,
-            model,
-            ..
-        } = entry
-        {
-            meta.messages += 1;
-            meta.updated_ms = meta.updated_ms.max(*ts_ms);
-            if let Some(usage) = usage {
-                meta.input_tokens += usage.input_tokens;
-                meta.output_tokens += usage.output_tokens;
-            }
-            if model.is_some() {
-                meta.model = model.clone();
-            }
-        }
-    }
-    Some(meta)
 }
 
 /// 128 random bits, hex.
@@ -423,94 +498,4 @@ fn new_session_id() -> String {
         return format!("{:016x}{n:016x}", now_ms());
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::providers::ChatMessage;
-
-    fn user(turn: &str, text: &str) -> Entry {
-        Entry::Message {
-            ts_ms: now_ms(),
-            turn: turn.into(),
-            message: ChatMessage::User {
-                content: text.into(),
-            },
-            usage: None,
-            model: None,
-            members: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn transcripts_survive_reopening_and_a_lost_index_is_rebuilt() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = SessionStore::open(dir.path()).expect("open");
-        store
-            .append("agent:main:main", &[user("t1", "hello")])
-            .expect("append");
-        store
-            .append("agent:main:main", &[user("t2", "again")])
-            .expect("append");
-        store.flush().expect("flush");
-        drop(store);
-
-        let store = SessionStore::open(dir.path()).expect("reopen");
-        let entries = store.load("agent:main:main").expect("load");
-        assert_eq!(entries.len(), 3, "header + two messages: {entries:?}");
-        assert_eq!(store.meta("agent:main:main").map(|m| m.messages), Some(2));
-
-        store
-            .append("agent:main:other", &[user("t1", "x")])
-            .expect("append");
-        drop(store); // crash before the index flush
-        let store = SessionStore::open(dir.path()).expect("reopen after crash");
-        assert_eq!(
-            store.meta("agent:main:other").map(|m| m.messages),
-            Some(1),
-            "rebuilt from the file"
-        );
-    }
-
-    #[test]
-    fn a_torn_last_line_is_skipped() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = SessionStore::open(dir.path()).expect("open");
-        store.append("k", &[user("t1", "whole")]).expect("append");
-        let id = store.meta("k").expect("meta").session_id;
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(dir.path().join(format!("{id}.jsonl")))
-            .expect("file");
-        file.write_all(br#"{"type":"message","ts_ms":1,"turn":"t2","mess"#)
-            .expect("torn write");
-        let entries = store.load("k").expect("load");
-        assert_eq!(
-            entries.len(),
-            2,
-            "header and the whole line survive: {entries:?}"
-        );
-    }
-
-    #[test]
-    fn reset_archives_the_transcript_and_inspect_reports_it() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = SessionStore::open(dir.path()).expect("open");
-        store.append("k", &[user("t1", "hi")]).expect("append");
-        let before = store.inspect("k");
-        assert!(
-            before.exists && before.size.unwrap_or(0) > 0 && before.message_count == 1,
-            "{before:?}"
-        );
-        assert!(store.reset("k").expect("reset"));
-        assert!(!store.inspect("k").exists);
-        assert!(store.load("k").expect("load").is_empty());
-        let archived = fs::read_dir(dir.path())
-            .expect("dir")
-            .filter_map(|e| e.ok())
-            .any(|e| e.file_name().to_string_lossy().contains(".jsonl.reset-"));
-        assert!(archived, "the old transcript is kept");
-        assert!(!store.reset("k").expect("second reset"));
-    }
 }
