@@ -122,7 +122,7 @@ pub(crate) async fn call_model(
             let step_start = deltas.seen;
             let result = stream_once(
                 &client,
-                request.clone(),
+                &request,
                 listeners,
                 deltas,
                 engine.settings.stream_idle,
@@ -201,7 +201,7 @@ fn retry_delay(retry: u32, retry_after: Option<Duration>) -> Duration {
 /// One streamed call: forwards deltas, collects tool calls and usage, enforces the idle timeout.
 async fn stream_once(
     client: &ModelClient,
-    request: ChatRequest,
+    request: &ChatRequest,
     listeners: &[UnboundedSender<RunEvent>],
     deltas: &mut Deltas<'_>,
     idle: Duration,

@@ -226,7 +226,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             system: Some(engine.settings.system_prompt.clone()),
             history: Arc::clone(&history),
             messages: mine.clone(),
-            tools: offered.clone(),
+            tools: Arc::clone(&offered),
             max_tokens: engine.settings.max_tokens,
         };
         let output = call_model(engine, request, &turn.listeners, &mut deltas).await?;

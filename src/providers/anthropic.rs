@@ -56,14 +56,14 @@ impl AnthropicClient {
 
     /// Starts one model call. Failures before the first byte of the answer (no connection, a
     /// non-2xx status) are the `Err`; failures later arrive inside the stream.
-    pub async fn stream(&self, request: ChatRequest) -> Result<EventStream, ProviderError> {
+    pub async fn stream(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let url = format!("{}/v1/messages", self.base_url.trim_end_matches('/'));
         let mut builder = self
             .http
             .post(url)
             .header(ACCEPT, "text/event-stream")
             .header("anthropic-version", ANTHROPIC_VERSION)
-            .json(&request_body(&request));
+            .json(&request_body(request));
         if let Some(key) = self.api_key.as_ref().filter(|key| !key.is_empty()) {
             let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
                 ProviderError::new(
@@ -436,7 +436,8 @@ mod tests {
                 name: "get_weather".into(),
                 description: "Weather".into(),
                 parameters: json!({"type": "object"}),
-            }],
+            }]
+            .into(),
             max_tokens: 512,
         };
         let body = request_body(&request);

@@ -67,7 +67,7 @@ pub enum ModelClient {
 
 impl ModelClient {
     /// Starts one model call; see [`OpenAiClient::stream`] and [`AnthropicClient::stream`].
-    pub async fn stream(&self, request: ChatRequest) -> Result<EventStream, ProviderError> {
+    pub async fn stream(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         match self {
             ModelClient::OpenAi(client) => client.stream(request).await,
             ModelClient::Anthropic(client) => client.stream(request).await,

@@ -52,13 +52,13 @@ impl OpenAiClient {
 
     /// Starts one model call. Failures before the first byte of the answer (no connection, a
     /// non-2xx status) are the `Err`; failures later arrive inside the stream.
-    pub async fn stream(&self, request: ChatRequest) -> Result<EventStream, ProviderError> {
+    pub async fn stream(&self, request: &ChatRequest) -> Result<EventStream, ProviderError> {
         let url = format!("{}/chat/completions", self.base_url.trim_end_matches('/'));
         let mut builder = self
             .http
             .post(url)
             .header(ACCEPT, "text/event-stream")
-            .json(&Body(&request));
+            .json(&Body(request));
         if let Some(key) = self.api_key.as_ref().filter(|key| !key.is_empty()) {
             builder = builder.bearer_auth(key.expose());
         }
@@ -317,7 +317,8 @@ mod tests {
                 name: "get_weather".into(),
                 description: "Weather".into(),
                 parameters: json!({"type": "object"}),
-            }],
+            }]
+            .into(),
             max_tokens: 1024,
         };
         let body = request_body(&request);

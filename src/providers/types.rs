@@ -21,7 +21,9 @@ pub struct ChatRequest {
     pub history: Arc<Vec<ChatMessage>>,
     /// This turn's messages.
     pub messages: Vec<ChatMessage>,
-    pub tools: Vec<ToolSpec>,
+    /// Shared: the same offered set goes into every call of every turn, so a request (or its
+    /// clone for a retry) does not copy the tools' JSON Schemas.
+    pub tools: Arc<[ToolSpec]>,
     pub max_tokens: u32,
 }
 

@@ -23,8 +23,8 @@ use crate::sessions::key::MAIN;
 pub struct ToolBox {
     registry: ToolRegistry,
     policy: ToolPolicy,
-    /// Offered specs: `[unsandboxed, sandboxed]`.
-    offered: [Vec<ToolSpec>; 2],
+    /// Offered specs: `[unsandboxed, sandboxed]`, shared by every request that offers them.
+    offered: [Arc<[ToolSpec]>; 2],
     workspaces: Workspaces,
     supervisor: ActorRef<Supervisor>,
     handles: Arc<SessionHandles>,
@@ -50,7 +50,7 @@ impl ToolBox {
         handles: Arc<SessionHandles>,
         processes: Option<Arc<ProcessTable>>,
     ) -> Self {
-        let offered_to = |sandboxed: bool| -> Vec<ToolSpec> {
+        let offered_to = |sandboxed: bool| -> Arc<[ToolSpec]> {
             registry
                 .specs()
                 .into_iter()
@@ -70,8 +70,8 @@ impl ToolBox {
     }
 
     /// The tools offered to the model in session `key`.
-    pub fn specs_for(&self, key: &str) -> Vec<ToolSpec> {
-        self.offered[usize::from(self.policy.sandboxed(key))].clone()
+    pub fn specs_for(&self, key: &str) -> Arc<[ToolSpec]> {
+        Arc::clone(&self.offered[usize::from(self.policy.sandboxed(key))])
     }
 
     /// Every registered tool with the decision for session `key`.
@@ -174,7 +174,11 @@ mod tests {
             Some(built.processes),
         );
         let names = |key: &str| -> Vec<String> {
-            toolbox.specs_for(key).into_iter().map(|s| s.name).collect()
+            toolbox
+                .specs_for(key)
+                .iter()
+                .map(|s| s.name.clone())
+                .collect()
         };
         assert!(names(MAIN).contains(&"exec".to_string()));
         assert!(!names("agent:main:x").contains(&"exec".to_string()));

@@ -164,7 +164,7 @@ async fn a_stalled_stream_delivers_what_came_and_then_waits() {
     emulator.push(Reply::Stall(Duration::from_secs(3)));
     let catalog = catalog(Some(&emulator), None);
     let (client, model) = client(&catalog, "openai/gpt-test");
-    let mut stream = client.stream(request(&model, "hi")).await.expect("starts");
+    let mut stream = client.stream(&request(&model, "hi")).await.expect("starts");
     let first = actix_web::rt::time::timeout(TEST_LIMIT, stream.next()).await;
     assert!(
         matches!(first, Ok(Some(Ok(StreamEvent::Text(ref t)))) if t == "stalling"),

@@ -155,7 +155,8 @@ fn tool_conversation(model: &str) -> ChatRequest {
             name: "get_weather".into(),
             description: "Current weather".into(),
             parameters: json!({"type": "object", "properties": {"city": {"type": "string"}}}),
-        }],
+        }]
+        .into(),
         max_tokens: 100,
     }
 }

@@ -64,7 +64,7 @@ pub fn request(model: &str, text: &str) -> ChatRequest {
         messages: vec![ChatMessage::User {
             content: text.to_string(),
         }],
-        tools: Vec::new(),
+        tools: Vec::new().into(),
         max_tokens: 256,
     }
 }
@@ -143,7 +143,7 @@ pub async fn collect(mut stream: EventStream) -> Outcome {
 
 /// Starts a call and drains it; `Err` is a failure before the stream started.
 pub async fn call(client: &ModelClient, request: ChatRequest) -> Result<Outcome, ProviderError> {
-    let started = actix_web::rt::time::timeout(TEST_LIMIT, client.stream(request))
+    let started = actix_web::rt::time::timeout(TEST_LIMIT, client.stream(&request))
         .await
         .unwrap_or_else(|_| panic!("the call did not start within {TEST_LIMIT:?}"))?;
     Ok(collect(started).await)
