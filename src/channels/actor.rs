@@ -32,9 +32,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{
-    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, ResponseActFuture, WrapFuture,
-};
+use actix::fut::{wrap_stream, ActorStreamExt};
+use actix::{Actor, AsyncContext, Context, Handler, Message, ResponseActFuture, WrapFuture};
 use pincer_actors::{ActorRef, ChildContext, Managed};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -46,6 +45,7 @@ use super::gate::SendGate;
 use super::journal::{Entry, Journal, MessageBody};
 use super::pairing::{code_message, AllowList, PairingStore, RequestOutcome};
 use super::stats::ChannelStats;
+use super::tasks::Tasks;
 use super::transport::{SendFailure, Transport};
 use crate::config::{DmPolicy, DmScope};
 use crate::sessions::key;
@@ -154,6 +154,12 @@ enum Admission {
     Drop,
 }
 
+/// A task of the actor that finished (see `tasks.rs`).
+enum Finished {
+    Turn(Box<Entry>, Result<TurnOutcome, String>),
+    Sent(u64, Result<(), SendFailure>),
+}
+
 enum TurnOutcome {
     Answer {
         text: String,
@@ -181,6 +187,8 @@ pub struct ChannelActor {
     awaiting: HashMap<u64, (Entry, Instant)>,
     /// Entries whose turn failed for a passing reason, asked again later (see `defer.rs`).
     deferred: Deferrals,
+    /// Turns being answered and replies being sent.
+    tasks: Tasks<Finished>,
 }
 
 impl ChannelActor {
@@ -201,6 +209,7 @@ impl ChannelActor {
             unhealthy_since: None,
             awaiting: HashMap::new(),
             deferred,
+            tasks: Tasks::new(),
         }
     }
 
@@ -225,7 +234,7 @@ impl ChannelActor {
         ));
     }
 
-    fn sweep(&mut self, ctx: &mut Context<Self>) {
+    fn sweep(&mut self) {
         let now = Instant::now();
         self.answered_turns
             .retain(|_, at| now.duration_since(*at) < ANSWERED_MEMORY);
@@ -254,7 +263,7 @@ impl ChannelActor {
                 let until = now + self.parts.settings.confirm_wait;
                 self.awaiting.insert(entry.id, (entry, until));
             } else {
-                self.process(entry, true, ctx);
+                self.process(entry, true);
             }
         }
         let expired: Vec<u64> = self
@@ -271,14 +280,14 @@ impl ChannelActor {
                     "no delivery status came; answering again"
                 );
                 self.in_flight.remove(&id);
-                self.process(entry, true, ctx);
+                self.process(entry, true);
             }
         }
     }
 
     /// Handles one journal entry; `replayed`: it comes from the sweep, so it may have been
     /// handed to its session before (by an earlier incarnation, or before a restart).
-    fn process(&mut self, entry: Entry, replayed: bool, ctx: &mut Context<Self>) {
+    fn process(&mut self, entry: Entry, replayed: bool) {
         if !self.in_flight.insert(entry.id) {
             return;
         }
@@ -286,7 +295,7 @@ impl ChannelActor {
             Admission::Agent => match &entry.record.body {
                 MessageBody::Text(text) => {
                     let text = text.clone();
-                    self.ask_agent(entry, text, replayed, ctx);
+                    self.ask_agent(entry, text, replayed);
                 }
                 MessageBody::Unsupported { kind } => {
                     self.parts.stats.unsupported.fetch_add(1, Relaxed);
@@ -294,10 +303,10 @@ impl ChannelActor {
                         "Sorry, I can only read text messages for now ({kind} messages are not \
                          supported yet)."
                     );
-                    self.reply(entry, text, ctx);
+                    self.reply(entry, text);
                 }
             },
-            Admission::Reply(text) => self.reply(entry, text, ctx),
+            Admission::Reply(text) => self.reply(entry, text),
             Admission::Drop => self.finish(entry.id),
         }
     }
@@ -351,7 +360,7 @@ impl ChannelActor {
         }
     }
 
-    fn ask_agent(&mut self, entry: Entry, text: String, replayed: bool, ctx: &mut Context<Self>) {
+    fn ask_agent(&mut self, entry: Entry, text: String, replayed: bool) {
         let record = &entry.record;
         let session = key::direct(
             self.parts.settings.dm_scope,
@@ -359,7 +368,8 @@ impl ChannelActor {
         );
         let turn_id = turn_id_of(self.channel, &entry);
         if self.parts.settings.mark_read {
-            ctx.spawn(self.parts.transport.mark_read(&entry).into_actor(self));
+            self.tasks
+                .spawn_quiet(self.parts.transport.mark_read(&entry));
         }
         let router = self.parts.router.clone();
         let asking = async move {
@@ -387,19 +397,11 @@ impl ChannelActor {
             }
             Err("the turn ended without an answer (the session stopped)".to_string())
         };
-        ctx.spawn(
-            asking
-                .into_actor(self)
-                .map(move |outcome, actor, ctx| actor.turn_over(entry, outcome, ctx)),
-        );
+        self.tasks
+            .spawn(async move { Finished::Turn(Box::new(entry), asking.await) });
     }
 
-    fn turn_over(
-        &mut self,
-        entry: Entry,
-        outcome: Result<TurnOutcome, String>,
-        ctx: &mut Context<Self>,
-    ) {
+    fn turn_over(&mut self, entry: Entry, outcome: Result<TurnOutcome, String>) {
         match outcome {
             Ok(TurnOutcome::Answer {
                 text,
@@ -409,9 +411,7 @@ impl ChannelActor {
                 // The turn's question lists its messages: the first of ours replies, the others
                 // are answered by that reply. Decided from the transcript alone, so a message
                 // replayed after a crash agrees with the one answered before it.
-                Some(first) if first == turn_id_of(self.channel, &entry) => {
-                    self.reply(entry, text, ctx)
-                }
+                Some(first) if first == turn_id_of(self.channel, &entry) => self.reply(entry, text),
                 Some(_) => self.finish(entry.id),
                 // A turn that lists none of ours (recorded before members were): the first
                 // asker to hear the answer replies.
@@ -420,7 +420,7 @@ impl ChannelActor {
                         self.answered_turns.entry(turn)
                     {
                         slot.insert(Instant::now());
-                        self.reply(entry, text, ctx);
+                        self.reply(entry, text);
                     } else {
                         self.finish(entry.id);
                     }
@@ -443,14 +443,14 @@ impl ChannelActor {
             Ok(TurnOutcome::Failed { error, .. }) => {
                 warn!(channel = self.channel, entry = entry.id, %error, "the agent could not answer; apologising");
                 self.deferred.remove(entry.id);
-                self.reply(entry, APOLOGY.to_string(), ctx);
+                self.reply(entry, APOLOGY.to_string());
             }
             Err(why) => {
                 let tries = self.deliveries.entry(entry.id).or_default();
                 *tries += 1;
                 if *tries >= MAX_DELIVERIES {
                     warn!(channel = self.channel, entry = entry.id, %why, "giving up on a message");
-                    self.reply(entry, APOLOGY.to_string(), ctx);
+                    self.reply(entry, APOLOGY.to_string());
                 } else {
                     warn!(channel = self.channel, entry = entry.id, %why, "message not answered; it stays in the journal and is retried");
                     self.in_flight.remove(&entry.id);
@@ -459,7 +459,7 @@ impl ChannelActor {
         }
     }
 
-    fn reply(&mut self, entry: Entry, text: String, ctx: &mut Context<Self>) {
+    fn reply(&mut self, entry: Entry, text: String) {
         let id = entry.id;
         let confirms = self.parts.transport.confirms_delivery();
         let reply = Reply {
@@ -485,11 +485,8 @@ impl ChannelActor {
             }
             send_reply(transport, gate, stats, reply).await
         };
-        ctx.spawn(
-            sending
-                .into_actor(self)
-                .map(move |result, actor, _ctx| actor.sent(id, result)),
-        );
+        self.tasks
+            .spawn(async move { Finished::Sent(id, sending.await) });
     }
 
     fn sent(&mut self, id: u64, result: Result<(), SendFailure>) {
@@ -536,11 +533,24 @@ impl Actor for ChannelActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        if let Some(results) = self.tasks.results() {
+            ctx.spawn(
+                wrap_stream(results)
+                    .map(|finished, actor: &mut Self, _ctx| match finished {
+                        Ok(Finished::Turn(entry, outcome)) => actor.turn_over(*entry, outcome),
+                        Ok(Finished::Sent(id, result)) => actor.sent(id, result),
+                        // A panic in the actor's work is the actor's panic, as it was when the
+                        // work ran in its context: the supervisor restarts it.
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    })
+                    .finish(),
+            );
+        }
         self.parts.stats.set_link(true, "linked");
-        self.sweep(ctx);
+        self.sweep();
         self.publish();
-        ctx.run_interval(SWEEP, |actor, ctx| {
-            actor.sweep(ctx);
+        ctx.run_interval(SWEEP, |actor, _ctx| {
+            actor.sweep();
             actor.publish();
         });
     }
@@ -551,9 +561,9 @@ impl Managed for ChannelActor {}
 impl Handler<Deliver> for ChannelActor {
     type Result = ();
 
-    fn handle(&mut self, Deliver(entries): Deliver, ctx: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(entries): Deliver, _ctx: &mut Context<Self>) {
         for entry in entries {
-            self.process(entry, false, ctx);
+            self.process(entry, false);
         }
     }
 }

@@ -34,6 +34,7 @@ pub(crate) mod plugin;
 pub(crate) mod registry;
 pub(crate) mod setup;
 pub(crate) mod stats;
+pub(crate) mod tasks;
 pub(crate) mod transport;
 
 /// Declares the channels: for each `name => Plugin`, the channel's folder `name/` and its
