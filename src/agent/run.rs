@@ -242,16 +242,19 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             text: output.text.clone(),
             tool_calls: output.tool_calls.clone(),
         };
-        persist(
-            engine,
+        let step = message_entry(
             turn,
             message.clone(),
             Some(output.usage),
             Some(output.model.clone()),
-        )?;
-        mine.push(message);
+            Vec::new(),
+        );
         if output.tool_calls.is_empty() {
-            record_trace(engine, turn, &trace, total);
+            // The answer and the run's trace go in one write: one append per step, not two.
+            engine
+                .store
+                .append(&turn.session_key, &[step, trace_entry(turn, &trace, total)])
+                .map_err(|e| StepError::Retryable(e.to_string()))?;
             info!(turn = %turn.id, session = %turn.session_key, model = %output.model, "turn answered");
             return Ok(RunEvent::Final {
                 text: output.text,
@@ -261,6 +264,11 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
                 members,
             });
         }
+        engine
+            .store
+            .append(&turn.session_key, &[step])
+            .map_err(|e| StepError::Retryable(e.to_string()))?;
+        mine.push(message);
     }
     record_trace(engine, turn, &trace, total);
     Err(StepError::Fatal(format!(
@@ -335,27 +343,42 @@ fn append_message(
     model: Option<String>,
     members: Vec<String>,
 ) -> Result<(), StepError> {
-    let entry = Entry::Message {
-        ts_ms: now_ms(),
-        turn: turn.id.clone(),
-        message,
-        usage,
-        model,
-        members,
-    };
+    let entry = message_entry(turn, message, usage, model, members);
     engine
         .store
         .append(&turn.session_key, &[entry])
         .map_err(|e| StepError::Retryable(e.to_string()))
 }
 
-fn record_trace(engine: &Engine, turn: &Turn, steps: &[serde_json::Value], total: Usage) {
-    let entry = Entry::Trace {
+fn message_entry(
+    turn: &Turn,
+    message: ChatMessage,
+    usage: Option<Usage>,
+    model: Option<String>,
+    members: Vec<String>,
+) -> Entry {
+    Entry::Message {
+        ts_ms: now_ms(),
+        turn: turn.id.clone(),
+        message,
+        usage,
+        model,
+        members,
+    }
+}
+
+fn trace_entry(turn: &Turn, steps: &[serde_json::Value], total: Usage) -> Entry {
+    Entry::Trace {
         ts_ms: now_ms(),
         turn: turn.id.clone(),
         run: format!("{}#{}", turn.session_key, turn.id),
         trace: json!({ "steps": steps, "inputTokens": total.input_tokens, "outputTokens": total.output_tokens }),
-    };
+    }
+}
+
+/// Records the trace of a run that ended without an answer (best effort).
+fn record_trace(engine: &Engine, turn: &Turn, steps: &[serde_json::Value], total: Usage) {
+    let entry = trace_entry(turn, steps, total);
     if let Err(error) = engine.store.append(&turn.session_key, &[entry]) {
         warn!(%error, "could not record the run trace");
     }
