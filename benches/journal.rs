@@ -7,7 +7,7 @@
 //! (bench profile = release); arguments after `--`:
 //!
 //! ```text
-//! cargo bench --bench journal -- [--secs S] [--dir DIR] [--json]
+//! cargo bench --bench journal -- [--secs S] [--dir DIR] [--json] [--dedup-only]
 //! ```
 //!
 //! Each run opens a fresh journal in a temporary directory (under `--dir`, default the system's
@@ -17,6 +17,11 @@
 //! batch size (appends per fsync), accept latency p50/p99, and the compactions that happened.
 //! `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench` collects).
 //! No target was set for these figures.
+//!
+//! Then the dedup set's memory (`--dedup-only` runs just that): the heap bytes that the journal
+//! holds (counted by this binary's allocator) after 200,000 messages were accepted and done,
+//! per done key, with a bound above that count; and the total after 300,000 messages under the
+//! default bound (`channels.dedupeMaxMessages`, 100,000).
 
 #![allow(
     unreachable_pub,
@@ -28,7 +33,9 @@
 #[path = "common/figure.rs"]
 mod figure;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use figure::{emit, Target};
@@ -36,10 +43,41 @@ use pincer::channels::journal::{
     Accepted, InboundRecord, Journal, JournalOptions, JournalStats, MessageBody,
 };
 
+/// The system allocator, counting the bytes live on the heap (for the dedup figures).
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
 struct Options {
     secs: f64,
     dir: Option<PathBuf>,
     json: bool,
+    dedup_only: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -47,6 +85,7 @@ fn parse_args() -> Result<Options, String> {
         secs: 2.0,
         dir: None,
         json: false,
+        dedup_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -59,6 +98,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--dir" => options.dir = Some(args.next().ok_or("--dir needs a path")?.into()),
             "--json" => options.json = true,
+            "--dedup-only" => options.dedup_only = true,
             // `cargo bench` passes `--bench`.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -148,7 +188,7 @@ fn main() {
     let options = match parse_args() {
         Ok(options) => options,
         Err(e) => {
-            eprintln!("{e}\nusage: cargo bench --bench journal -- [--secs S] [--dir DIR] [--json]");
+            eprintln!("{e}\nusage: cargo bench --bench journal -- [--secs S] [--dir DIR] [--json] [--dedup-only]");
             std::process::exit(2);
         }
     };
@@ -163,6 +203,83 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if !options.dedup_only {
+        throughput(&options, &dir);
+    }
+    if let Err(e) = dedup_memory(&options, &dir) {
+        eprintln!("the dedup memory run failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Accepts and marks done `count` new messages, 1,000 per batch; the heap bytes live after it
+/// minus before it, and the journal's stats.
+fn fill(
+    path: &std::path::Path,
+    max_keys: usize,
+    count: u64,
+) -> Result<(i64, JournalStats), String> {
+    let options = JournalOptions {
+        dedup_max_keys: max_keys,
+        ..JournalOptions::default()
+    };
+    let system = actix_web::rt::System::new();
+    system.block_on(async {
+        let (journal, _) = Journal::open(path, options).map_err(|e| e.to_string())?;
+        let before = LIVE_BYTES.load(Ordering::Relaxed) as i64;
+        for batch in 0..count.div_ceil(1000) {
+            let records = (0..1000).map(|n| record(0, batch * 1000 + n)).collect();
+            for out in journal.accept(records).await.map_err(|e| e.to_string())? {
+                match out {
+                    Accepted::New(entry) => journal.done(entry.id),
+                    other => return Err(format!("unexpected outcome {other:?}")),
+                }
+            }
+        }
+        // The done marks are queued to the writer: let it drain them.
+        let _ = journal.accept(vec![record(1, 0)]).await;
+        let after = LIVE_BYTES.load(Ordering::Relaxed) as i64;
+        let stats = journal.stats();
+        journal.close();
+        Ok((after - before, stats))
+    })
+}
+
+fn dedup_memory(options: &Options, dir: &tempfile::TempDir) -> Result<(), String> {
+    let keys = 200_000;
+    let (bytes, stats) = fill(&dir.path().join("dedup-unbounded.bin"), 1_000_000, keys)?;
+    let per_key = bytes as f64 / stats.dedup_keys.max(1) as f64;
+    println!(
+        "dedup set: {} done keys held in {:.2} MB of heap: {per_key:.1} bytes per done key",
+        stats.dedup_keys,
+        bytes as f64 / 1e6
+    );
+    emit(
+        options.json,
+        "journal.dedup_bytes_per_key",
+        "heap bytes per done dedup key (200,000 held)",
+        per_key,
+        "B",
+        Target::None,
+    );
+    let (bytes, stats) = fill(&dir.path().join("dedup-bounded.bin"), 100_000, 300_000)?;
+    println!(
+        "dedup set, default bound: 300,000 messages done, {} keys held in {:.2} MB of heap",
+        stats.dedup_keys,
+        bytes as f64 / 1e6
+    );
+    emit(
+        options.json,
+        "journal.dedup_heap_mb_bounded",
+        "heap held by the dedup set after 300,000 messages (default bound)",
+        bytes as f64 / 1e6,
+        "MB",
+        Target::None,
+    );
+    Ok(())
+}
+
+fn throughput(options: &Options, dir: &tempfile::TempDir) {
     println!(
         "channel journal: {} s per run, file in {}",
         options.secs,
@@ -173,7 +290,7 @@ fn main() {
         "concurrency", "accepts/s", "fsyncs/s", "mean batch", "p50 µs", "p99 µs", "compactions"
     );
     for concurrency in [1, 16, 64] {
-        let result = match run(concurrency, options.secs, &dir) {
+        let result = match run(concurrency, options.secs, dir) {
             Ok(result) => result,
             Err(e) => {
                 eprintln!("run at concurrency {concurrency} failed: {e}");
