@@ -200,8 +200,8 @@ impl DoneKeys {
     }
 
     fn seal(&mut self) {
-        let open = std::mem::take(&mut self.open);
-        let mut keys: Vec<u64> = open.into_iter().collect();
+        // Drained, not taken: the open set keeps its table for the next chunk.
+        let mut keys: Vec<u64> = self.open.drain().collect();
         keys.sort_unstable();
         self.sealed_len += keys.len();
         self.sealed.push_back(Chunk {
