@@ -88,6 +88,7 @@ pub(super) struct DoneKeys {
     open_newest_ms: u64,
     max_keys: usize,
     chunk_keys: usize,
+    window_ms: u64,
     span_ms: u64,
 }
 
@@ -111,6 +112,7 @@ impl DoneKeys {
             chunk_keys: (max_keys / 16)
                 .clamp(MIN_CHUNK_KEYS, MAX_CHUNK_KEYS)
                 .min(max_keys),
+            window_ms,
             span_ms: (window_ms / SPANS_PER_WINDOW).max(1),
         }
     }
@@ -139,7 +141,8 @@ impl DoneKeys {
             .any(|chunk| chunk.keys.binary_search(&key).is_ok())
     }
 
-    /// Remembers `key`, done at `at_ms`; drops the oldest chunks past the count bound.
+    /// Remembers `key`, done at `at_ms`; drops the oldest chunks past the count bound, and those
+    /// that left the window before `at_ms` (so a quiet channel keeps few chunks too).
     pub(super) fn insert(&mut self, key: u64, at_ms: u64) {
         if !self.open.is_empty()
             && (self.open.len() >= self.chunk_keys
@@ -160,6 +163,13 @@ impl DoneKeys {
                 break;
             };
             self.sealed_len -= oldest.keys.len();
+        }
+        while let Some(oldest) = self.sealed.front() {
+            if at_ms < oldest.newest_ms.saturating_add(self.window_ms) {
+                break;
+            }
+            self.sealed_len -= oldest.keys.len();
+            self.sealed.pop_front();
         }
     }
 
@@ -253,6 +263,24 @@ mod tests {
         }
         assert!(!keys.contains(0, 2_000, WINDOW), "the oldest was dropped");
         assert!(keys.heap_bytes() < max * 20, "{} bytes", keys.heap_bytes());
+    }
+
+    #[test]
+    fn a_quiet_set_drops_chunks_that_left_the_window_as_it_goes() {
+        let mut keys = DoneKeys::new(100_000, WINDOW);
+        // One key a span: each seals the previous one's chunk.
+        let span = WINDOW / SPANS_PER_WINDOW;
+        for k in 0..1_000u64 {
+            keys.insert(k, k * span);
+        }
+        assert!(
+            keys.len() <= SPANS_PER_WINDOW as usize + 2,
+            "{} keys",
+            keys.len()
+        );
+        assert!(keys.contains(999, 999 * span, WINDOW));
+        assert!(keys.contains(990, 999 * span, WINDOW));
+        assert!(!keys.contains(0, 999 * span, WINDOW));
     }
 
     #[test]
