@@ -7,7 +7,7 @@
 //! (bench profile = release); arguments after `--`:
 //!
 //! ```text
-//! cargo bench --bench journal -- [--secs S] [--dir DIR] [--json]
+//! cargo bench --bench journal -- [--secs S] [--dir DIR] [--json] [--dedup-only]
 //! ```
 //!
 //! Each run opens a fresh journal in a temporary directory (under `--dir`, default the system's
@@ -17,6 +17,11 @@
 //! batch size (appends per fsync), accept latency p50/p99, and the compactions that happened.
 //! `--json` adds one JSON line per figure (`common::figure`, what `scripts/bench` collects).
 //! No target was set for these figures.
+//!
+//! Then the dedup set's memory (`--dedup-only` runs just that): how much this process's RSS grew
+//! while 200,000 messages were accepted and done (no compaction, a bound above that count), per
+//! done key; and the growth over 300,000 messages under the default bound
+//! (`channels.dedupeMaxMessages`, 100,000).
 
 #![allow(
     unreachable_pub,
@@ -36,10 +41,28 @@ use pincer::channels::journal::{
     Accepted, InboundRecord, Journal, JournalOptions, JournalStats, MessageBody,
 };
 
+/// This process's resident memory in bytes (`VmRSS` of `/proc/self/status`).
+fn rss_bytes() -> Result<i64, String> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<i64>()
+                .ok()
+        })
+        .map(|kib| kib * 1024)
+        .ok_or_else(|| "no VmRSS in /proc/self/status".to_string())
+}
+
 struct Options {
     secs: f64,
     dir: Option<PathBuf>,
     json: bool,
+    dedup_only: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -47,6 +70,7 @@ fn parse_args() -> Result<Options, String> {
         secs: 2.0,
         dir: None,
         json: false,
+        dedup_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -59,6 +83,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--dir" => options.dir = Some(args.next().ok_or("--dir needs a path")?.into()),
             "--json" => options.json = true,
+            "--dedup-only" => options.dedup_only = true,
             // `cargo bench` passes `--bench`.
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -148,7 +173,7 @@ fn main() {
     let options = match parse_args() {
         Ok(options) => options,
         Err(e) => {
-            eprintln!("{e}\nusage: cargo bench --bench journal -- [--secs S] [--dir DIR] [--json]");
+            eprintln!("{e}\nusage: cargo bench --bench journal -- [--secs S] [--dir DIR] [--json] [--dedup-only]");
             std::process::exit(2);
         }
     };
@@ -163,6 +188,86 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if !options.dedup_only {
+        throughput(&options, &dir);
+    }
+    if let Err(e) = dedup_memory(&options, &dir) {
+        eprintln!("the dedup memory run failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Accepts and marks done `count` new messages, 1,000 per batch; how much the RSS grew, and the
+/// journal's stats.
+fn fill(
+    path: &std::path::Path,
+    max_keys: usize,
+    count: u64,
+) -> Result<(i64, JournalStats, Journal), String> {
+    let options = JournalOptions {
+        dedup_max_keys: max_keys,
+        // A compaction's snapshot is transient but would raise the RSS high-water mark.
+        compact_after_bytes: u64::MAX,
+        ..JournalOptions::default()
+    };
+    let system = actix_web::rt::System::new();
+    system.block_on(async {
+        let (journal, _) = Journal::open(path, options).map_err(|e| e.to_string())?;
+        let before = rss_bytes()?;
+        for batch in 0..count.div_ceil(1000) {
+            let records = (0..1000).map(|n| record(0, batch * 1000 + n)).collect();
+            for out in journal.accept(records).await.map_err(|e| e.to_string())? {
+                match out {
+                    Accepted::New(entry) => journal.done(entry.id),
+                    other => return Err(format!("unexpected outcome {other:?}")),
+                }
+            }
+        }
+        // The done marks are queued to the writer: let it drain them.
+        let _ = journal.accept(vec![record(1, 0)]).await;
+        let after = rss_bytes()?;
+        let stats = journal.stats();
+        Ok((after - before, stats, journal))
+    })
+}
+
+fn dedup_memory(options: &Options, dir: &tempfile::TempDir) -> Result<(), String> {
+    let keys = 200_000;
+    // Each journal stays open until the end, so that the next run does not reuse its memory.
+    let (bytes, stats, _unbounded) =
+        fill(&dir.path().join("dedup-unbounded.bin"), 1_000_000, keys)?;
+    let per_key = bytes as f64 / stats.dedup_keys.max(1) as f64;
+    println!(
+        "dedup set: {} done keys held, RSS +{:.2} MB: {per_key:.1} bytes per done key",
+        stats.dedup_keys,
+        bytes as f64 / 1e6
+    );
+    emit(
+        options.json,
+        "journal.dedup_bytes_per_key",
+        "RSS bytes per done dedup key (200,000 held)",
+        per_key,
+        "B",
+        Target::None,
+    );
+    let (bytes, stats, _bounded) = fill(&dir.path().join("dedup-bounded.bin"), 100_000, 300_000)?;
+    println!(
+        "dedup set, default bound: 300,000 messages done, {} keys held, RSS +{:.2} MB",
+        stats.dedup_keys,
+        bytes as f64 / 1e6
+    );
+    emit(
+        options.json,
+        "journal.dedup_rss_mb_bounded",
+        "RSS growth over 300,000 messages under the default dedup bound",
+        bytes as f64 / 1e6,
+        "MB",
+        Target::None,
+    );
+    Ok(())
+}
+
+fn throughput(options: &Options, dir: &tempfile::TempDir) {
     println!(
         "channel journal: {} s per run, file in {}",
         options.secs,
@@ -173,7 +278,7 @@ fn main() {
         "concurrency", "accepts/s", "fsyncs/s", "mean batch", "p50 µs", "p99 µs", "compactions"
     );
     for concurrency in [1, 16, 64] {
-        let result = match run(concurrency, options.secs, &dir) {
+        let result = match run(concurrency, options.secs, dir) {
             Ok(result) => result,
             Err(e) => {
                 eprintln!("run at concurrency {concurrency} failed: {e}");

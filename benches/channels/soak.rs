@@ -6,10 +6,13 @@
 //! the peak of the samples, the slope of a least-squares line through the samples taken after
 //! `--skip-secs` (MiB per minute: what a leak would show), and messages sent, answered, lost
 //! (no reply 30 s after the last post; must be 0) and answered more than once (must be 0).
+//! Disk: the bytes (apparent sizes) and entries of the gateway's state directory after the warm-up
+//! and after the soak, reported as growth per message and per minute.
 //!
 //! Sessions keep their history, so with 1,000 senders each session grows by one exchange every
 //! five seconds at 200 messages/s: some growth is the transcripts, not a leak.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread;
@@ -48,6 +51,26 @@ fn slope_mib_per_min(samples: &[(f64, u64)]) -> Option<f64> {
     Some(covariance / variance * 60.0 / 1024.0)
 }
 
+/// The bytes of the files under `dir` (apparent sizes) and its number of entries, recursively.
+fn disk_usage(dir: &Path) -> Result<(u64, u64)> {
+    let (mut bytes, mut entries) = (0, 0);
+    let listing =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in listing.flatten() {
+        // Files come and go while the gateway writes (a compaction's temporary file).
+        let Ok(meta) = entry.metadata() else { continue };
+        entries += 1;
+        if meta.is_dir() {
+            let (b, e) = disk_usage(&entry.path())?;
+            bytes += b;
+            entries += e;
+        } else {
+            bytes += meta.len();
+        }
+    }
+    Ok((bytes, entries))
+}
+
 pub(crate) fn run(settings: &Settings, json: bool) -> Result<()> {
     let mut rig = Rig::start(true)?;
     let pid = rig.gateway.pid();
@@ -59,6 +82,8 @@ pub(crate) fn run(settings: &Settings, json: bool) -> Result<()> {
         settings.sample_secs
     );
     rig.warm_up()?;
+    let state_dir = rig.gateway.home().join("state");
+    let (disk_start, entries_start) = disk_usage(&state_dir)?;
 
     let per_thread = (settings.rate as u64 * settings.secs).div_ceil(THREADS as u64) as usize;
     let interval = Duration::from_secs_f64(THREADS as f64 / f64::from(settings.rate));
@@ -96,6 +121,7 @@ pub(crate) fn run(settings: &Settings, json: bool) -> Result<()> {
     rig.gateway.ensure_alive("the soak")?;
 
     let final_kib = rss_kib(pid)?;
+    let (disk_end, entries_end) = disk_usage(&state_dir)?;
     let hwm_kib = status_field(pid, "VmHWM")?;
     let mut samples = samples.into_inner().unwrap_or_else(|p| p.into_inner());
     samples.push((elapsed.as_secs_f64(), final_kib));
@@ -135,6 +161,14 @@ pub(crate) fn run(settings: &Settings, json: bool) -> Result<()> {
         slope.map_or("n/a (too few samples)".to_string(), |s| format!("{s:+.3} MiB/min")),
         steady.len(),
     );
+    let grown = disk_end.saturating_sub(disk_start) as f64;
+    let per_message = grown / outcome.sent.max(1) as f64;
+    let mb_per_min = grown / 1e6 / (elapsed.as_secs_f64() / 60.0);
+    println!(
+        "  state dir {:.2} MB ({entries_start} entries) → {:.2} MB ({entries_end} entries): {per_message:.0} bytes per message, {mb_per_min:.2} MB/min",
+        disk_start as f64 / 1e6,
+        disk_end as f64 / 1e6,
+    );
     println!(
         "  provider emulator: at most {} requests in flight",
         rig.provider.max_in_flight()
@@ -167,6 +201,22 @@ pub(crate) fn run(settings: &Settings, json: bool) -> Result<()> {
             Target::None,
         );
     }
+    emit(
+        json,
+        "soak.disk_bytes_per_message",
+        "state dir growth per message",
+        per_message,
+        "B",
+        Target::None,
+    );
+    emit(
+        json,
+        "soak.disk_mb_per_min",
+        "state dir growth per minute",
+        mb_per_min,
+        "MB/min",
+        Target::None,
+    );
     emit(
         json,
         "soak.sent",

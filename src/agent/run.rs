@@ -199,7 +199,8 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let mut total = Usage::default();
     let mut trace = Vec::new();
     let mut deltas = Deltas::new(&state.streamed);
-    let tools = engine.tools.context(&turn.session_key);
+    // Made at the first tool call: a sandboxed session's folder is created only when a tool runs.
+    let mut tools: Option<Arc<ToolContext>> = None;
     let offered = engine.tools.specs_for(&turn.session_key);
     for _step in 0..engine.settings.max_steps {
         match mine.last() {
@@ -214,7 +215,8 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             }
             Some(ChatMessage::Assistant { tool_calls, .. }) => {
                 let calls = tool_calls.clone();
-                run_missing_tools(engine, turn, &tools, &calls, &mut mine, &mut trace).await?;
+                let tools = tools.get_or_insert_with(|| engine.tools.context(&turn.session_key));
+                run_missing_tools(engine, turn, tools, &calls, &mut mine, &mut trace).await?;
             }
             _ => {}
         }

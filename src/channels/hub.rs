@@ -73,6 +73,7 @@ impl Channels {
         let channels = &config.channels;
         let options = JournalOptions {
             dedup_window: Duration::from_secs(channels.dedupe_hours.max(1) * 3600),
+            dedup_max_keys: channels.dedupe_max_messages,
             ..JournalOptions::default()
         };
         let (journal, report) =

@@ -380,10 +380,12 @@ fn toolbox(
     }
     let mut registry = builtins.registry;
     registry.extend(extra);
+    let workspaces = Workspaces::new(main, state_dir, walls);
+    workspaces.remove_empty_sandboxes();
     ToolBox::new(
         registry,
         policy,
-        Workspaces::new(main, state_dir, walls),
+        workspaces,
         prepared.tools.clone(),
         handles,
         Some(builtins.processes),

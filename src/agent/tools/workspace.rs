@@ -2,7 +2,8 @@
 //!
 //! The main workspace is `agent.workspace` (else `agents.defaults.workspace`, else
 //! `<state>/agents/main/workspace`), created when the gateway starts. A sandboxed session other
-//! than the main one works in `<state>/sandboxes/<slug of its key>`, created on first use, so a
+//! than the main one works in `<state>/sandboxes/<slug of its key>`, created at its first tool
+//! call (a session that only talks leaves no folder; empty ones are removed at start), so a
 //! group chat can never read or change the owner's files.
 //!
 //! [`resolve`] confines a path the model gave: relative paths are taken from the root, `..` is
@@ -40,6 +41,20 @@ impl Workspaces {
             sandboxes: state_dir.join("sandboxes"),
             walls: Arc::new(walls),
         }
+    }
+
+    /// Removes the sandbox folders left empty (by sessions that ran a tool but kept no file, or
+    /// by versions that made one per session); returns how many. Called at start, before any
+    /// tool runs: `remove_dir` only ever removes an empty folder, so no file can be lost.
+    pub fn remove_empty_sandboxes(&self) -> usize {
+        let Ok(listing) = std::fs::read_dir(&self.sandboxes) else {
+            return 0;
+        };
+        listing
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|entry| std::fs::remove_dir(entry.path()).is_ok())
+            .count()
     }
 
     /// The folder a session's tools work in (not created).
@@ -258,5 +273,27 @@ mod tests {
         );
         assert_ne!(slug("a:b"), slug("a_b"));
         assert!(!slug("../x").contains('/'));
+    }
+
+    #[test]
+    fn only_empty_sandbox_folders_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspaces = Workspaces::new(dir.path().join("ws"), dir.path(), Walls::none());
+        assert_eq!(
+            workspaces.remove_empty_sandboxes(),
+            0,
+            "no sandboxes folder yet"
+        );
+        let empty = workspaces.for_session("agent:main:a", true);
+        let kept = workspaces.for_session("agent:main:b", true);
+        ensure_dir(&empty).unwrap();
+        ensure_dir(&kept).unwrap();
+        std::fs::write(kept.join("notes.txt"), "mine").unwrap();
+        assert_eq!(workspaces.remove_empty_sandboxes(), 1);
+        assert!(!empty.exists());
+        assert_eq!(
+            std::fs::read_to_string(kept.join("notes.txt")).unwrap(),
+            "mine"
+        );
     }
 }

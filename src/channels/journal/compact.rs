@@ -4,7 +4,7 @@
 //! The file only grows, while what it must remember is small: the pending entries and, for the
 //! dedup window, the keys of done ones. When the file passes `compact_after_bytes` and at least
 //! half of it is reclaimable, the writer writes `<path>.compact` (an `IdFloor`, every pending
-//! `Accepted` record, a `Seen` tombstone per done key still in the window), fsyncs it, renames it
+//! `Accepted` record, a `SeenDigest` tombstone per done key still held, oldest first), fsyncs it, renames it
 //! over the journal and fsyncs the directory: a crash at any point leaves either the old file or
 //! the new one, both complete (a leftover `.compact` is removed on open). Dedup keys past the
 //! window are forgotten from memory at the same time. A failure is logged and the old file kept.
@@ -20,9 +20,10 @@ use std::sync::atomic::Ordering;
 
 use tracing::{error, info, warn};
 
+use super::dedup::tombstone_bytes;
 use super::frame::{self, HEADER_LEN};
-use super::record::{DedupKey, JournalRecord};
-use super::state::{Counters, Seen, State};
+use super::record::JournalRecord;
+use super::state::{Counters, State};
 use super::writer::Writer;
 use super::{sync_dir, with_suffix};
 use crate::clock::now_ms;
@@ -79,23 +80,15 @@ fn recheck_step(threshold: u64) -> u64 {
 /// The size a compacted file would have (tombstones estimated for keys under 251 bytes).
 fn live_bytes(state: &State) -> u64 {
     let pending: u64 = state.pending.values().map(|p| p.frame_len).sum();
-    let tombstones: u64 = state
-        .keys
-        .iter()
-        .filter(|(_, seen)| matches!(seen, Seen::Done { .. }))
-        .map(|(key, _)| tombstone_len(key))
-        .sum();
-    pending + tombstones
+    pending + state.done.len() as u64 * TOMBSTONE_LEN
 }
 
 /// Header, variant, the 16-byte key, a varint timestamp.
-fn tombstone_len(_key: &DedupKey) -> u64 {
-    (HEADER_LEN + 1 + 16 + 9) as u64
-}
+const TOMBSTONE_LEN: u64 = (HEADER_LEN + 1 + 16 + 9) as u64;
 
 /// The records of the compacted file, from memory (already pruned).
 fn snapshot(state: &State) -> Vec<JournalRecord> {
-    let mut records = Vec::with_capacity(1 + state.pending.len() + state.keys.len());
+    let mut records = Vec::with_capacity(1 + state.pending.len() + state.done.len());
     records.push(JournalRecord::IdFloor {
         next_id: state.next_id,
     });
@@ -111,13 +104,12 @@ fn snapshot(state: &State) -> Vec<JournalRecord> {
             });
         }
     }
-    for (key, seen) in &state.keys {
-        if let Seen::Done { at_ms } = seen {
-            records.push(JournalRecord::SeenDigest {
-                key: key.0,
-                at_ms: *at_ms,
-            });
-        }
+    // Oldest first, so that a replay rebuilds the same order (and the same count eviction).
+    for (key, at_ms) in state.done.iter() {
+        records.push(JournalRecord::SeenDigest {
+            key: tombstone_bytes(key),
+            at_ms,
+        });
     }
     records
 }

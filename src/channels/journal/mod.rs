@@ -7,15 +7,18 @@
 //! platform delivers again. Platforms redeliver anyway (Meta on a slow 200, Telegram after a
 //! restart), so `accept` recognises a (channel, account, platform id) it has seen and answers
 //! [`Accepted::Duplicate`]: the key is remembered while the message is pending and for
-//! [`JournalOptions::dedup_window`] after it is done. When the reply has been handed to the
+//! [`JournalOptions::dedup_window`] after it is done (the newest [`JournalOptions::dedup_max_keys`]
+//! of them at most, in 8 bytes each: [`dedup`]). When the reply has been handed to the
 //! channel, the channel calls [`Journal::done`]. On start, and when a channel actor restarts, it
 //! asks [`Journal::pending`] for what was accepted but not answered, and runs it again.
 //!
 //! Layout: [`record`] holds the record types, [`frame`] the on-disk framing and the scan that
-//! survives any file content, [`state`] the in-memory view rebuilt from the file, [`writer`] the
+//! survives any file content, [`state`] the in-memory view rebuilt from the file ([`dedup`] its
+//! bounded memory of done keys), [`writer`] the
 //! thread that owns the file and commits in groups, [`compact`] the rewriting of a grown file.
 
 mod compact;
+mod dedup;
 mod frame;
 mod record;
 mod state;
@@ -52,6 +55,10 @@ pub struct JournalOptions {
     /// Compaction is considered once the file is larger than this (default 8 MiB); it happens if
     /// at least half of the file is reclaimable.
     pub compact_after_bytes: u64,
+    /// The most done keys remembered (default 100,000, about 800 KB): a flood pushes the oldest
+    /// out before their window ends, instead of growing memory with the traffic. Pending keys
+    /// are always remembered.
+    pub dedup_max_keys: usize,
 }
 
 impl Default for JournalOptions {
@@ -59,6 +66,7 @@ impl Default for JournalOptions {
         JournalOptions {
             dedup_window: Duration::from_secs(24 * 60 * 60),
             compact_after_bytes: 8 * 1024 * 1024,
+            dedup_max_keys: dedup::DEFAULT_MAX_KEYS,
         }
     }
 }
@@ -214,14 +222,12 @@ impl Journal {
         drop(bytes);
         drop(file);
 
-        let mut state = State {
-            next_id: 1,
-            ..State::default()
-        };
+        let mut state = State::new(&options);
         let records = scan.frames.len();
         for frame in scan.frames {
             state.replay(frame.record, frame.len);
         }
+        state.finish_replay();
         let corrupt = scan.corrupt;
         let counters = Counters::default();
         Counters::add(
@@ -295,7 +301,7 @@ impl Journal {
                 }
                 let id = state.next_id;
                 state.next_id += 1;
-                state.keys.insert(key, state::Seen::Accepted(id));
+                state.claim(key, id);
                 outcomes.push(None);
                 fresh.push(Entry {
                     id,
@@ -487,7 +493,7 @@ impl Journal {
         let shared = &self.inner.shared;
         let (pending, dedup_keys) = {
             let state = shared.state();
-            (state.pending.len() as u64, state.keys.len() as u64)
+            (state.pending.len() as u64, state.dedup_keys() as u64)
         };
         let c = &shared.counters;
         JournalStats {
@@ -585,5 +591,7 @@ fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(parent_dir(path))?.sync_all()
 }
 
+#[cfg(test)]
+mod bound_tests;
 #[cfg(test)]
 mod tests;

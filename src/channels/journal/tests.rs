@@ -452,6 +452,7 @@ async fn compaction_drops_keys_past_the_window() {
     let options = JournalOptions {
         compact_after_bytes: 2048,
         dedup_window: Duration::from_millis(1),
+        ..JournalOptions::default()
     };
     let (journal, _) = open_with(&path, options.clone());
     for n in 0..40 {

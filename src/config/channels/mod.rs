@@ -41,6 +41,11 @@ macro_rules! channel_sections {
             /// How long a handled message's platform id is remembered to drop redeliveries;
             /// default 24 hours, as long as Meta keeps retrying a webhook.
             pub dedupe_hours: u64,
+            /// The most handled messages remembered for that, newest first; default 100,000
+            /// (about 800 KB). A personal assistant stays far below it within `dedupeHours`; a
+            /// flood forgets its oldest ids early instead of growing memory with the traffic
+            /// (at 200 messages/s, 100,000 still covers 8 minutes of redeliveries).
+            pub dedupe_max_messages: usize,
         }
 
         impl Default for ChannelsConfig {
@@ -49,6 +54,7 @@ macro_rules! channel_sections {
                     $($name: $name::$ty::default(),)*
                     webhook_max_bytes: 1024 * 1024,
                     dedupe_hours: 24,
+                    dedupe_max_messages: 100_000,
                 }
             }
         }
@@ -236,7 +242,19 @@ pub(super) fn check(channels: &ChannelsConfig, problems: &mut Vec<Problem>) {
             "must be at least 1: redelivered messages would be answered twice",
         ));
     }
+    if channels.dedupe_max_messages < MIN_DEDUPE_MESSAGES {
+        problems.push(Problem::new(
+            "channels.dedupeMaxMessages",
+            format!(
+                "must be at least {MIN_DEDUPE_MESSAGES}: fewer would forget redeliveries within \
+                 seconds of a busy minute"
+            ),
+        ));
+    }
 }
+
+/// The smallest `channels.dedupeMaxMessages` accepted.
+const MIN_DEDUPE_MESSAGES: usize = 1_000;
 
 /// The rules every channel section shares, for its [`ChannelSection::check`]: `channel` is its
 /// name under `channels`.

@@ -1,6 +1,7 @@
 //! More tools end to end (see `tools.rs`): `sessions_send` between two sessions through the
 //! router, `web_fetch` to an allowed local server (and refused without the allow rule), and
-//! `pincer tools list` explaining a session's tools without a running gateway.
+//! `pincer tools list` explaining a session's tools without a running gateway, and a sandboxed
+//! session's folder made at its first tool call only.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -153,5 +154,43 @@ fn pincer_tools_list_explains_each_sessions_tools() {
     assert!(
         text.contains("sandboxed") && text.contains("exec"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_turn_without_tool_calls_leaves_no_sandbox_folder() {
+    let emulator = Emulator::openai();
+    emulator.push(Reply::text(&["hello group"]));
+    emulator.push(Reply::text(&["hello stranger"]));
+    emulator.push(call(
+        "c1",
+        "write",
+        json!({ "path": "g.txt", "content": "kept" }),
+    ));
+    emulator.push(Reply::text(&["written"]));
+    let gateway = gateway(&emulator, "", "");
+    let sandboxes = gateway.state_dir().join("sandboxes");
+    let folders = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&sandboxes)
+            .map(|dir| dir.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+
+    // A sandboxed session that only talks, and a request without a session key.
+    let group = "agent:main:telegram:group:-42";
+    assert_eq!(answer_of(&ask(&gateway, group, "hi")), "hello group");
+    assert_eq!(
+        streamed_text(&ask_streaming(&gateway, "hi")),
+        "hello stranger"
+    );
+    assert_eq!(folders(), Vec::<std::path::PathBuf>::new());
+
+    // Its first tool call makes the folder.
+    assert_eq!(answer_of(&ask(&gateway, group, "note it")), "written");
+    let made = folders();
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(
+        std::fs::read_to_string(made[0].join("g.txt")).unwrap(),
+        "kept"
     );
 }
