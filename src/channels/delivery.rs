@@ -43,7 +43,9 @@ pub(crate) async fn send_reply(
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            let pass = gate.wait(&reply.to).await;
+            // Held until the outcome is reported: the send's place in the gate's window.
+            let ticket = gate.wait(&reply.to).await;
+            let pass = ticket.pass;
             let sending = transport.send_text(&reply.to, chunk, quote, reply.tag.as_deref());
             let failure = match sending.await {
                 Ok(()) => {

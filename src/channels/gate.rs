@@ -3,10 +3,17 @@
 //! recipient (WhatsApp's per-user pair limit). Every send waits at the gate first.
 //!
 //! A channel-wide throttle ends with a probe, not a stampede: when the pause is over, one send
-//! goes out alone; the others wait until it succeeds (then all go, paced by the limiter) or is
-//! throttled again (a longer pause, from the channel's own streak of refusals: 1 s doubling to
-//! 30 s, whichever reply happened to probe). So a throttled platform sees one request per pause
-//! however many replies are waiting.
+//! goes out alone; the others wait until it succeeds (then they go, paced by the limiter and the
+//! window below) or is throttled again (a longer pause, from the channel's own streak of
+//! refusals: 1 s doubling to 30 s, whichever reply happened to probe). So a throttled platform
+//! sees one request per pause however many replies are waiting.
+//!
+//! Sends in flight are bounded by a window, as in TCP's slow start: it starts at
+//! [`INITIAL_WINDOW`], grows by one with every success up to [`MAX_WINDOW`], and falls back to
+//! the start on a channel-wide throttle. A platform that is throttling from the start (or again
+//! after a probe) therefore refuses a handful of sends, not every reply that happened to be ready
+//! within one round trip, while a healthy channel reaches full concurrency after a few dozen
+//! sends.
 //!
 //! Used only from the channel actor's thread, so interior mutability is plain `Cell`/`RefCell`.
 
@@ -34,6 +41,31 @@ pub(crate) struct SendGate {
     probe_out: Cell<bool>,
     /// Wakes the sends waiting behind a probe when it ends.
     probe_done: Rc<tokio::sync::Notify>,
+    /// How many sends may be out at once now (see the module header).
+    window: Cell<usize>,
+    /// Sends out now, and the wake-up of those waiting for room in the window.
+    in_flight: Rc<Cell<usize>>,
+    window_freed: Rc<tokio::sync::Notify>,
+}
+
+/// The window a channel starts with, and falls back to after a channel-wide throttle.
+pub(crate) const INITIAL_WINDOW: usize = 4;
+/// The most sends a channel has out at once.
+pub(crate) const MAX_WINDOW: usize = 256;
+
+/// A send's pass through the gate. It holds the send's place in the window until it is dropped,
+/// so hold it until the send's outcome has been reported.
+pub(crate) struct Ticket {
+    pub(crate) pass: Pass,
+    in_flight: Rc<Cell<usize>>,
+    freed: Rc<tokio::sync::Notify>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.in_flight.set(self.in_flight.get().saturating_sub(1));
+        self.freed.notify_waiters();
+    }
 }
 
 /// Whether a send that passed the gate is the channel's probe (see the module header).
@@ -55,12 +87,25 @@ impl SendGate {
             probing: Cell::new(false),
             probe_out: Cell::new(false),
             probe_done: Rc::new(tokio::sync::Notify::new()),
+            window: Cell::new(INITIAL_WINDOW),
+            in_flight: Rc::new(Cell::new(0)),
+            window_freed: Rc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    fn ticket(&self, pass: Pass) -> Ticket {
+        self.in_flight.set(self.in_flight.get() + 1);
+        Ticket {
+            pass,
+            in_flight: Rc::clone(&self.in_flight),
+            freed: Rc::clone(&self.window_freed),
         }
     }
 
     /// Waits until a message to `to` may go out. A [`Pass::Probe`] must be reported with
-    /// [`SendGate::probe_ended`] (or end in [`SendGate::throttled`] / [`SendGate::succeeded`]).
-    pub(crate) async fn wait(&self, to: &str) -> Pass {
+    /// [`SendGate::probe_ended`] (or end in [`SendGate::throttled`] / [`SendGate::succeeded`]);
+    /// the ticket is held while the send is out.
+    pub(crate) async fn wait(&self, to: &str) -> Ticket {
         loop {
             let now = Instant::now();
             let channel = self.paused_until.get().filter(|until| *until > now);
@@ -81,10 +126,15 @@ impl SendGate {
                     continue;
                 }
                 self.probe_out.set(true);
-                return Pass::Probe;
+                return self.ticket(Pass::Probe);
+            }
+            if self.in_flight.get() >= self.window.get() {
+                let freed = Rc::clone(&self.window_freed);
+                freed.notified().await;
+                continue;
             }
             match self.limiter.check() {
-                Ok(()) => return Pass::Normal,
+                Ok(()) => return self.ticket(Pass::Normal),
                 Err(not_until) => {
                     tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await
                 }
@@ -97,6 +147,7 @@ impl SendGate {
     pub(crate) fn throttled(&self, hint: Option<Duration>) -> Duration {
         let streak = self.streak.get().saturating_add(1);
         self.streak.set(streak);
+        self.window.set(INITIAL_WINDOW);
         let pause = backoff(streak, hint);
         self.pause_channel(pause);
         pause
@@ -105,6 +156,7 @@ impl SendGate {
     /// A send went through: the throttle (if any) is over and everyone may go.
     pub(crate) fn succeeded(&self) {
         self.streak.set(0);
+        self.window.set((self.window.get() + 1).min(MAX_WINDOW));
         if self.probing.replace(false) {
             self.probe_ended();
         }
@@ -208,12 +260,12 @@ mod tests {
         gate.paused_until
             .set(Some(Instant::now() + Duration::from_millis(50)));
         let started = Instant::now();
-        assert_eq!(gate.wait("a").await, Pass::Probe);
+        assert_eq!(gate.wait("a").await.pass, Pass::Probe);
         assert!(started.elapsed() >= Duration::from_millis(50));
         // A second sender waits behind the probe...
         let follower = {
             let gate = Rc::clone(&gate);
-            tokio::task::spawn_local(async move { gate.wait("b").await })
+            tokio::task::spawn_local(async move { gate.wait("b").await.pass })
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(
@@ -223,11 +275,53 @@ mod tests {
         // ... until it succeeds.
         gate.succeeded();
         assert_eq!(follower.await.ok(), Some(Pass::Normal));
-        assert_eq!(gate.wait("c").await, Pass::Normal);
+        assert_eq!(gate.wait("c").await.pass, Pass::Normal);
         assert_eq!(
             gate.throttled(None),
             Duration::from_secs(1),
             "success reset the streak"
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_window_starts_small_grows_with_successes_and_shrinks_on_a_throttle() {
+        let gate = Rc::new(SendGate::new(1000));
+        let first: Vec<Ticket> = {
+            let mut held = Vec::new();
+            for _ in 0..INITIAL_WINDOW {
+                held.push(gate.wait("a").await);
+            }
+            held
+        };
+        let next = {
+            let gate = Rc::clone(&gate);
+            tokio::task::spawn_local(async move { gate.wait("a").await.pass })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !next.is_finished(),
+            "no more than {INITIAL_WINDOW} sends out at first"
+        );
+        gate.succeeded();
+        drop(first);
+        assert_eq!(next.await.ok(), Some(Pass::Normal));
+        for _ in 0..10 {
+            gate.succeeded();
+        }
+        let wide: Vec<Ticket> = {
+            let mut held = Vec::new();
+            for _ in 0..INITIAL_WINDOW + 10 {
+                held.push(gate.wait("a").await);
+            }
+            held
+        };
+        assert_eq!(wide.len(), INITIAL_WINDOW + 10, "successes widened it");
+        drop(wide);
+        gate.throttled(None);
+        assert_eq!(
+            gate.window.get(),
+            INITIAL_WINDOW,
+            "a throttle narrows it again"
         );
     }
 }
