@@ -198,7 +198,8 @@ pub(crate) fn run(settings: &Settings, json: bool) -> Result<()> {
             &format!("RSS slope after {} s (least squares)", settings.skip_secs),
             slope,
             "MiB/min",
-            Target::None,
+            // Issue 16: flat memory under steady load.
+            Target::Below(0.2),
         );
     }
     emit(
