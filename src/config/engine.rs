@@ -100,6 +100,10 @@ pub struct SessionConfig {
     /// At most this many stored sessions are kept, the least recently updated go first (0: no
     /// cap, the default). Live sessions are never pruned.
     pub max_stored: u32,
+    /// Megabytes of memory the live sessions' in-memory transcripts may take together (default
+    /// 16); beyond it the least recently used are dropped and reread from their file's tail when
+    /// next needed, so memory stays flat however many sessions are busy. At least 1.
+    pub history_cache_mb: u32,
 }
 
 /// `session.historyTurns` when unset.
@@ -113,6 +117,7 @@ impl Default for SessionConfig {
             history_turns: DEFAULT_HISTORY_TURNS,
             retention_days: 0,
             max_stored: 0,
+            history_cache_mb: 16,
         }
     }
 }

@@ -229,6 +229,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let store = Arc::new(
         SessionStore::open(&state_dir.join("agents").join("main").join("sessions"))?
             .with_history_turns(config.session.history_turns)
+            .with_history_cache(u64::from(config.session.history_cache_mb.max(1)) << 20)
             .with_retention(crate::sessions::Retention {
                 days: config.session.retention_days,
                 max_stored: config.session.max_stored,

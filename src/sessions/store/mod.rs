@@ -33,10 +33,11 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::entry::{now_ms, Entry};
 use super::key::is_ephemeral;
@@ -88,6 +89,10 @@ struct Slot {
 struct SlotState {
     view: Option<View>,
     ephemeral: bool,
+    /// The view's estimated size, as counted in the store's total (see `account`).
+    bytes: usize,
+    /// When the view was last used (the store's tick), for dropping the least recent first.
+    used: u64,
 }
 
 /// The transcript store of one agent (`<state>/agents/main/sessions`).
@@ -102,6 +107,11 @@ pub struct SessionStore {
     /// Completed earlier turns a prompt carries (0: all); `session.historyTurns`.
     history_turns: usize,
     retention: Retention,
+    /// Estimated bytes of every loaded view, and the most they may take
+    /// (`session.historyCacheMb`).
+    view_bytes: AtomicUsize,
+    view_budget: usize,
+    tick: AtomicU64,
 }
 
 impl SessionStore {
@@ -148,6 +158,9 @@ impl SessionStore {
             live: Mutex::new(HashMap::new()),
             history_turns: 0,
             retention: Retention::default(),
+            view_bytes: AtomicUsize::new(0),
+            view_budget: DEFAULT_VIEW_BUDGET,
+            tick: AtomicU64::new(0),
         };
         if rebuilt {
             store.flush()?;
@@ -160,6 +173,71 @@ impl SessionStore {
     pub fn with_history_turns(mut self, turns: u32) -> Self {
         self.history_turns = usize::try_from(turns).unwrap_or(usize::MAX);
         self
+    }
+
+    /// The most memory the loaded views may take together, in bytes (estimated).
+    pub fn with_history_cache(mut self, bytes: u64) -> Self {
+        self.view_budget = usize::try_from(bytes).unwrap_or(usize::MAX).max(1);
+        self
+    }
+
+    /// Brings the store's total up to date with `state`'s view, and marks it used now. Called
+    /// with the session's lock held, after any change to its view.
+    fn account(&self, state: &mut SlotState) {
+        let bytes = match &state.view {
+            Some(view) if !state.ephemeral => view.estimate(),
+            _ => 0,
+        };
+        if bytes >= state.bytes {
+            self.view_bytes.fetch_add(bytes - state.bytes, Relaxed);
+        } else {
+            self.view_bytes.fetch_sub(state.bytes - bytes, Relaxed);
+        }
+        state.bytes = bytes;
+        state.used = self.tick.fetch_add(1, Relaxed);
+    }
+
+    /// Drops the least recently used views until the total is back under three quarters of the
+    /// budget. A view in use (its session's lock held) and an ephemeral session's are spared; a
+    /// dropped view is reread from the file's tail when its session is next asked for a turn.
+    /// Called with no session's lock held.
+    fn enforce_budget(&self) {
+        if self.view_bytes.load(Relaxed) <= self.view_budget {
+            return;
+        }
+        let target = self.view_budget / 4 * 3;
+        let mut candidates: Vec<(u64, Arc<Slot>)> = self
+            .live()
+            .values()
+            .filter_map(|slot| {
+                let state = slot.state.try_lock().ok()?;
+                (state.view.is_some() && !state.ephemeral).then(|| (state.used, Arc::clone(slot)))
+            })
+            .collect();
+        candidates.sort_unstable_by_key(|(used, _)| *used);
+        let mut dropped = 0usize;
+        for (_, slot) in candidates {
+            if self.view_bytes.load(Relaxed) <= target {
+                break;
+            }
+            if let Ok(mut state) = slot.state.try_lock() {
+                if !state.ephemeral {
+                    state.view = None;
+                    self.account(&mut state);
+                    dropped += 1;
+                }
+            }
+        }
+        debug!(
+            dropped,
+            bytes = self.view_bytes.load(Relaxed),
+            "dropped in-memory transcripts over session.historyCacheMb"
+        );
+    }
+
+    /// Estimated bytes of the loaded views (for tests and the status line).
+    pub fn view_bytes(&self) -> usize {
+        self.view_bytes.load(Relaxed)
     }
 
     /// What [`SessionStore::prune`] removes.
@@ -232,9 +310,14 @@ impl SessionStore {
             }
         }
         let loaded = state.view.is_some();
+        if loaded {
+            self.account(&mut state);
+        }
         drop(state);
         drop(slot);
-        if !loaded {
+        if loaded {
+            self.enforce_budget();
+        } else {
             self.tidy(key);
         }
         Ok(())
@@ -320,7 +403,12 @@ impl SessionStore {
                 view.replace(read_turn(path, turn_id)?);
             }
         }
-        Ok(view.context(turn_id))
+        let context = view.context(turn_id);
+        self.account(&mut state);
+        drop(state);
+        drop(slot);
+        self.enforce_budget();
+        Ok(context)
     }
 
     /// Drops `key`'s view (its actor stopped or restarted): the next run reloads it from the
@@ -333,7 +421,11 @@ impl SessionStore {
         let Some(slot) = self.live().get(key).cloned() else {
             return;
         };
-        lock_slot(&slot).view = None;
+        {
+            let mut state = lock_slot(&slot);
+            state.view = None;
+            self.account(&mut state);
+        }
         drop(slot);
         self.tidy(key);
     }
@@ -346,6 +438,8 @@ impl SessionStore {
                 state: Mutex::new(SlotState {
                     view: Some(View::new(self.history_turns, true)),
                     ephemeral: true,
+                    bytes: 0,
+                    used: 0,
                 }),
             })
         });
@@ -409,6 +503,7 @@ impl SessionStore {
         let slot = self.slot(key)?;
         let mut state = lock_slot(&slot);
         state.view = None;
+        self.account(&mut state);
         let removed = {
             let mut guard = self.lock();
             let removed = guard.0.sessions.remove(key);
@@ -486,6 +581,9 @@ fn lock_slot(slot: &Slot) -> MutexGuard<'_, SlotState> {
         }
     }
 }
+
+/// `session.historyCacheMb`'s default, in bytes.
+const DEFAULT_VIEW_BUDGET: usize = 16 << 20;
 
 /// 128 random bits, hex.
 fn new_session_id() -> String {

@@ -465,3 +465,43 @@ fn retention_prunes_old_and_surplus_sessions_but_never_live_ones() {
 }
 
 const DAY: u64 = 24 * 60 * 60 * 1000;
+
+#[test]
+fn views_over_the_memory_budget_are_dropped_least_recent_first_and_reread_when_needed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SessionStore::open(dir.path())
+        .expect("open")
+        .with_history_cache(20_000);
+    let long = "x".repeat(900);
+    for n in 0..20 {
+        let key = format!("k{n}");
+        store.append(&key, &[user("t1", &long)]).expect("append");
+        store.turn_context(&key, "t1", true).expect("load");
+        store.append(&key, &[answer("t1", &long)]).expect("append");
+        assert!(
+            store.view_bytes() <= 20_000,
+            "after session {n}: {} bytes of views kept, budget 20,000",
+            store.view_bytes()
+        );
+    }
+    // The newest session's view stayed; the oldest was dropped, and is reread from its file.
+    let loaded = |key: &str| {
+        store
+            .live()
+            .get(key)
+            .is_some_and(|slot| lock_slot(slot).view.is_some())
+    };
+    assert!(loaded("k19"), "the most recently used view is kept");
+    assert!(!loaded("k0"), "the least recently used view was dropped");
+    let again = store.turn_context("k0", "t2", true).expect("reread");
+    assert_eq!(*again.history, vec![question(&long), assistant(&long)]);
+    store.release("k0");
+    for n in 1..20 {
+        store.release(&format!("k{n}"));
+    }
+    assert_eq!(
+        store.view_bytes(),
+        0,
+        "released views leave nothing counted"
+    );
+}

@@ -228,6 +228,21 @@ impl View {
         }
     }
 
+    /// Roughly the heap bytes the view holds (its turns, and the history that copies the
+    /// completed ones), for the store's memory budget: text lengths plus a fixed allowance per
+    /// message and per turn for the structures around them.
+    pub(super) fn estimate(&self) -> usize {
+        let turns: usize = self
+            .turns
+            .iter()
+            .map(|turn| {
+                128 + 2 * turn.id.len() + turn.messages.iter().map(message_bytes).sum::<usize>()
+            })
+            .sum();
+        let history: usize = self.history.iter().map(message_bytes).sum();
+        256 + turns + history
+    }
+
     /// Drops the oldest turns of a bounded view that holds more completed turns than it needs.
     pub(super) fn trim(&mut self) {
         if self.bound == 0 {
@@ -317,4 +332,26 @@ impl View {
         self.pending.clear();
         self.stale = false;
     }
+}
+
+/// Roughly the heap bytes of one message (see [`View::estimate`]).
+fn message_bytes(message: &ChatMessage) -> usize {
+    const PER_MESSAGE: usize = 96;
+    PER_MESSAGE
+        + match message {
+            ChatMessage::User { content } => content.len(),
+            ChatMessage::Assistant { text, tool_calls } => {
+                text.len()
+                    + tool_calls
+                        .iter()
+                        .map(|call| 160 + call.id.len() + call.name.len())
+                        .sum::<usize>()
+            }
+            ChatMessage::Tool {
+                call_id,
+                name,
+                content,
+                ..
+            } => call_id.len() + name.len() + content.len(),
+        }
 }
