@@ -102,7 +102,7 @@ pub struct SessionConfig {
     pub max_stored: u32,
     /// Megabytes of memory the live sessions' in-memory transcripts may take together (default
     /// 16); beyond it the least recently used are dropped and reread from their file's tail when
-    /// next needed, so memory stays flat however many sessions are busy. At least 1.
+    /// next needed, so memory stays flat however many sessions are busy (0 is taken as 1).
     pub history_cache_mb: u32,
 }
 
