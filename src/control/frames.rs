@@ -1,4 +1,4 @@
-//! The gateway protocol's frames (frame-compatible with OpenClaw's protocol v3): JSON text frames
+//! The gateway protocol's frames (frame-compatible with OpenClaw's protocols v3 and v4): JSON text frames
 //! of three types, `req` from clients, `res` and `event` from the gateway.
 //!
 //! ```text
@@ -11,8 +11,18 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// The protocol version Pincer speaks.
-pub const PROTOCOL: u64 = 3;
+/// The newest protocol version Pincer speaks (OpenClaw's current one).
+pub const PROTOCOL: u64 = 4;
+
+/// The oldest protocol version Pincer still speaks, for older clients. Versions 3 and 4 share
+/// the frames and the methods Pincer implements, so nothing else depends on the choice.
+pub const OLDEST_PROTOCOL: u64 = 3;
+
+/// The highest version both sides speak, given the client's `minProtocol..=maxProtocol`.
+pub fn negotiate(min: u64, max: u64) -> Option<u64> {
+    let top = max.min(PROTOCOL);
+    (top >= min.max(OLDEST_PROTOCOL)).then_some(top)
+}
 
 /// A client request.
 #[derive(Debug, Clone, Deserialize)]
@@ -189,5 +199,16 @@ mod tests {
             frame["error"],
             json!({"code":"UNAVAILABLE","message":"busy","retryable":true,"retryAfterMs":5})
         );
+    }
+
+    #[test]
+    fn the_highest_common_version_is_chosen() {
+        assert_eq!(negotiate(4, 4), Some(4));
+        assert_eq!(negotiate(3, 4), Some(4));
+        assert_eq!(negotiate(3, 3), Some(3));
+        assert_eq!(negotiate(1, 9), Some(4));
+        assert_eq!(negotiate(5, 6), None);
+        assert_eq!(negotiate(1, 2), None);
+        assert_eq!(negotiate(4, 3), None);
     }
 }

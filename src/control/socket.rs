@@ -5,7 +5,7 @@
 //! handles, among them an [`Authenticate`] this module owns, so the control plane does not
 //! depend on the HTTP adapter. The handshake happens here, on the HTTP worker: the gateway sends `connect.challenge`, the
 //! client's first frame must be `req connect` (within 15 s, at most 64 KiB) with a protocol range
-//! that includes 3 and the gateway's token or password; a wrong first frame, a bad credential
+//! that meets 3..=4 (the highest common version is chosen) and the gateway's token or password; a wrong first frame, a bad credential
 //! (counted by the auth lockout, like HTTP) or a protocol mismatch gets an error and the socket is
 //! closed (1008). Then the connection's actor is started under `/gateway/clients`, `hello-ok` is
 //! sent, and one task per connection moves frames: requests to the actor, answers from its
@@ -25,7 +25,7 @@ use tracing::{debug, info, warn};
 
 use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
 use super::frame_limit::FrameLimit;
-use super::frames::{self, code, parse_request, ErrorShape, Request, PROTOCOL};
+use super::frames::{self, code, parse_request, ErrorShape, Request, OLDEST_PROTOCOL, PROTOCOL};
 use super::methods::{Call, METHODS};
 use super::ControlPlane;
 use super::{Presence, EVENTS, PRE_AUTH_MAX, TICK};
@@ -127,6 +127,8 @@ async fn refuse(mut session: Session, id: Option<&str>, error: ErrorShape) {
 /// What the `connect` request asks for; [`check_connect`] then checks its credential.
 pub struct Hello {
     pub id: String,
+    /// The version negotiated: the highest both sides speak.
+    pub protocol: u64,
     /// `auth.token`, else `auth.password`; taken out once checked.
     pub credential: Option<String>,
     pub presence: Presence,
@@ -139,6 +141,7 @@ impl std::fmt::Debug for Hello {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hello")
             .field("id", &self.id)
+            .field("protocol", &self.protocol)
             .field(
                 "credential",
                 &self.credential.as_ref().map(|_| "<redacted>"),
@@ -159,17 +162,18 @@ pub fn parse_connect(request: &Request) -> Result<Hello, ErrorShape> {
         )));
     }
     let params = &request.params;
-    let min = params["minProtocol"].as_u64().unwrap_or(PROTOCOL);
-    let max = params["maxProtocol"].as_u64().unwrap_or(PROTOCOL);
-    if !(min..=max).contains(&PROTOCOL) {
+    let min = params["minProtocol"].as_u64().unwrap_or(OLDEST_PROTOCOL);
+    let max = params["maxProtocol"].as_u64().unwrap_or(min.max(OLDEST_PROTOCOL));
+    let Some(protocol) = frames::negotiate(min, max) else {
         return Err(ErrorShape {
-            details: Some(json!({ "serverProtocol": PROTOCOL })),
+            details: Some(json!({ "serverProtocol": PROTOCOL, "minProtocol": OLDEST_PROTOCOL,
+                "maxProtocol": PROTOCOL })),
             ..ErrorShape::new(
                 code::PROTOCOL_MISMATCH,
-                format!("this gateway speaks protocol {PROTOCOL}; the client offers {min}..{max}"),
+                format!("this gateway speaks protocols {OLDEST_PROTOCOL}..{PROTOCOL}; the client offers {min}..{max}"),
             )
         });
-    }
+    };
     let role = params["role"].as_str().unwrap_or("operator");
     if role != "operator" {
         return Err(ErrorShape::invalid(format!(
@@ -191,6 +195,7 @@ pub fn parse_connect(request: &Request) -> Result<Hello, ErrorShape> {
     };
     Ok(Hello {
         id: request.id.clone(),
+        protocol,
         credential: credential.map(str::to_string),
         presence: Presence {
             client_id: text(&client["id"], "unknown"),
@@ -365,7 +370,7 @@ async fn serve(
     control.joined(&conn_id, hello.presence);
     let hello_ok = json!({
         "type": "hello-ok",
-        "protocol": PROTOCOL,
+        "protocol": hello.protocol,
         "server": { "version": env!("CARGO_PKG_VERSION"), "connId": conn_id },
         "features": { "methods": METHODS, "events": EVENTS },
         // A short presence list: actix keeps a connection's write buffer at its high-water mark,

@@ -9,7 +9,8 @@
 //!
 //! - the probes (`/healthz`, `/health`, `/readyz`, `/ready`), for load balancers and supervisors;
 //! - the Control UI's page and assets, which hold no secret (the app signs in over `/ws`);
-//! - the WebSocket upgrade `/ws`, which authenticates in its `connect` frame (counted by the same
+//! - the WebSocket upgrade `/ws` (also at `/` for a request that asks to upgrade, as OpenClaw's
+//!   clients connect to `ws://host:port`), which authenticates in its `connect` frame (counted by the same
 //!   lockout), so that a refusal reaches the page as a frame it can show;
 //! - the channels' webhooks (declared by each channel plug-in, [`Webhook`]), each authenticated
 //!   by its platform's signature or secret header;
@@ -117,7 +118,18 @@ const GATEWAY: &[Route] = &[
     route!(["POST"] "/admin/pairing/{channel}/approve", Access::Protected, admin_channels::approve),
     route!(["POST"] "/admin/pairing/{channel}/revoke", Access::Protected, admin_channels::revoke),
     route!(["POST"] "/admin/channels/{channel}/send", Access::Protected, admin_channels::send),
-    route!(["GET", "HEAD"] "/", UI, control_ui::index),
+    Route {
+        methods: &["GET", "HEAD"],
+        path: "/",
+        access: Access::Public(
+            "the Control UI holds no secret; a WebSocket upgrade here is /ws's, authenticated in its `connect` frame",
+        ),
+        // The upgrade first: its guard admits only `Upgrade: websocket`; the page takes the rest.
+        register: |config| {
+            config.service(ws_upgrade::upgrade_at_root);
+            config.service(control_ui::index);
+        },
+    },
     route!(["GET", "HEAD"] "/ui/{name:.+}", UI, control_ui::ui_asset),
 ];
 

@@ -1,4 +1,5 @@
-//! `GET /ws`: the HTTP side of the control plane's WebSocket.
+//! `GET /ws`, and `GET /` when it asks for a WebSocket (OpenClaw's clients default to
+//! `ws://host:18789` with no path): the HTTP side of the control plane's WebSocket.
 //!
 //! This adapter owns what HTTP owns: the browser-origin check (a foreign page is refused before
 //! anything is said, with no challenge and no credential check, so no lockout entry), the frame
@@ -11,6 +12,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix_web::guard::GuardContext;
 use actix_web::{get, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use tracing::warn;
 
@@ -25,6 +27,34 @@ use crate::control::PRE_AUTH_MAX;
 
 #[get("/ws")]
 pub(crate) async fn upgrade(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    serve(request, body, state).await
+}
+
+/// `GET /` with `Upgrade: websocket`: the same socket as `/ws`. Registered before the Control
+/// UI's page, which answers every other `GET /`.
+#[get("/", guard = "asks_for_websocket")]
+pub(crate) async fn upgrade_at_root(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    serve(request, body, state).await
+}
+
+/// Whether the request asks to be upgraded to a WebSocket (`Upgrade: websocket`, any case).
+fn asks_for_websocket(ctx: &GuardContext<'_>) -> bool {
+    ctx.head()
+        .headers()
+        .get(actix_web::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")))
+}
+
+async fn serve(
     request: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,
