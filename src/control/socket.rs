@@ -21,7 +21,7 @@ use actix_ws::{CloseCode, CloseReason, Message, Session};
 use pincer_actors::{ActorRef, ChildSpec, StartChild, TerminateChild};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
 use super::frame_limit::FrameLimit;
@@ -394,7 +394,10 @@ async fn serve(
         let _ = control.clients.tell(TerminateChild(conn_id));
         return;
     }
-    info!(conn = %conn_id, client = %who, scopes = %hello.scopes, "operator connected over WebSocket");
+    // Debug, not info: a polling client (`openclaw logs --follow` connects once a second) would
+    // otherwise fill the log it reads with its own comings and goings. Refusals stay warnings.
+    debug!(conn = %conn_id, client = %who, scopes = %hello.scopes, protocol = hello.protocol,
+        "operator connected over WebSocket");
     // Authenticated: frames up to `maxPayload` from now on, and the connection keeps its place.
     if let Some(authenticated) = on_authenticated {
         authenticated();
@@ -426,7 +429,7 @@ async fn serve(
             description: Some("internal error; reconnect".into()),
         }),
     };
-    info!(conn = %conn_id, %why, "WebSocket connection closed");
+    debug!(conn = %conn_id, %why, "WebSocket connection closed");
     control.left(&conn_id);
     let _ = control.clients.tell(TerminateChild(conn_id));
     let _ = session.close(reason).await;
