@@ -379,7 +379,11 @@ async fn serve(
         // A short presence list: actix keeps a connection's write buffer at its high-water mark,
         // so a large hello would cost memory for the connection's whole life.
         "snapshot": { "presence": control.presence_json(16), "health": state.operator.health_now(),
-            "uptimeMs": state.operator.uptime_ms() },
+            "uptimeMs": state.operator.uptime_ms(),
+            // OpenClaw's session defaults and state versions (Pincer has one agent, `main`).
+            "sessionDefaults": { "defaultAgentId": "main", "mainKey": "main",
+                "mainSessionKey": crate::sessions::key::MAIN, "scope": "per-sender" },
+            "stateVersion": { "presence": 0, "health": 0 } },
         "policy": { "maxPayload": control.limits.max_payload,
             "maxBufferedBytes": control.limits.max_buffered_bytes,
             "tickIntervalMs": TICK.as_millis() as u64 },
