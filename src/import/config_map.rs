@@ -553,3 +553,6 @@ fn env(value: &Value, out: &mut Mapped) {
     }
 }
 
+#[cfg(test)]
+#[path = "config_map_tests.rs"]
+mod tests;

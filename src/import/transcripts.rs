@@ -340,3 +340,6 @@ fn chat_message(message: &Value) -> Option<Converted3> {
     }
 }
 
+#[cfg(test)]
+#[path = "transcripts_tests.rs"]
+mod tests;
