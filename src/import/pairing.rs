@@ -39,10 +39,10 @@ pub(crate) fn read(source: &Source) -> Approved {
     for entry in entries {
         let (name, is_dir) = match entry {
             Ok(entry) => entry,
-            Err(SourceError::OddName(name)) if name.starts_with('.') => continue,
-            Err(error) => {
+            Err((name, SourceError::OddName(_))) if name.starts_with('.') => continue,
+            Err((name, error)) => {
                 out.problems.push(Skipped {
-                    what: format!("{}/…", source.display("credentials")),
+                    what: format!("{}/{name:?}", source.display("credentials")),
                     reason: error.to_string(),
                 });
                 continue;

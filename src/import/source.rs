@@ -11,8 +11,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// One entry of a listed folder: `(name, is_dir)`, or why it is refused.
-pub(crate) type Listed = Result<(String, bool), SourceError>;
+/// One entry of a listed folder: `(name, is_dir)`, or its name and why it is refused.
+pub(crate) type Listed = Result<(String, bool), (String, SourceError)>;
 
 /// The home folders OpenClaw has used, newest first (it was Clawdbot, then Moltbot).
 pub(crate) const HOME_NAMES: [&str; 3] = [".openclaw", ".clawdbot", ".moltbot"];
@@ -175,13 +175,12 @@ impl Source {
         for entry in entries.take(100_000) {
             let entry = entry.map_err(|e| SourceError::Io(e.to_string()))?;
             let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                out.push(Err(SourceError::OddName(
-                    entry.file_name().to_string_lossy().into_owned(),
-                )));
+                let lossy = entry.file_name().to_string_lossy().into_owned();
+                out.push(Err((lossy.clone(), SourceError::OddName(lossy))));
                 continue;
             };
             if let Err(error) = check_name(&name) {
-                out.push(Err(error));
+                out.push(Err((name, error)));
                 continue;
             }
             let child = if relative.is_empty() {
@@ -191,14 +190,14 @@ impl Source {
             };
             match self.resolve(&child) {
                 Ok(real) => out.push(Ok((name, real.is_dir()))),
-                Err(error) => out.push(Err(error)),
+                Err(error) => out.push(Err((name, error))),
             }
         }
         out.sort_by(|a, b| match (a, b) {
             (Ok(a), Ok(b)) => a.0.cmp(&b.0),
             (Ok(_), Err(_)) => std::cmp::Ordering::Less,
             (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
-            (Err(a), Err(b)) => a.to_string().cmp(&b.to_string()),
+            (Err(a), Err(b)) => a.0.cmp(&b.0),
         });
         Ok(out)
     }
@@ -260,7 +259,10 @@ mod tests {
         ));
         let listed = source.list("").unwrap();
         assert!(listed.contains(&Ok(("small".into(), false))), "{listed:?}");
-        assert!(listed.contains(&Err(SourceError::SymlinkOut)), "{listed:?}");
+        assert!(
+            listed.contains(&Err(("out".into(), SourceError::SymlinkOut))),
+            "{listed:?}"
+        );
     }
 
     #[test]

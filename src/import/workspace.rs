@@ -59,9 +59,9 @@ pub(crate) fn list(source: &Source) -> Files {
                 },
             }),
             // Hidden entries (.git, .DS_Store) are not workspace files: left without a word.
-            Err(SourceError::OddName(name)) if name.starts_with('.') => {}
-            Err(error) => out.problems.push(Skipped {
-                what: format!("{}/…", source.dir.display()),
+            Err((name, SourceError::OddName(_))) if name.starts_with('.') => {}
+            Err((name, error)) => out.problems.push(Skipped {
+                what: format!("{}/{name:?}", source.dir.display()),
                 reason: error.to_string(),
             }),
         }
@@ -109,9 +109,9 @@ fn walk(source: &Source, relative: &str, depth: usize, out: &mut Files) {
         match entry {
             Ok((name, true)) => walk(source, &format!("{relative}/{name}"), depth + 1, out),
             Ok((name, false)) => add(source, &format!("{relative}/{name}"), out),
-            Err(SourceError::OddName(name)) if name.starts_with('.') => {}
-            Err(error) => out.problems.push(Skipped {
-                what: format!("{}/…", source.display(relative)),
+            Err((name, SourceError::OddName(_))) if name.starts_with('.') => {}
+            Err((name, error)) => out.problems.push(Skipped {
+                what: format!("{}/{name:?}", source.display(relative)),
                 reason: error.to_string(),
             }),
         }
