@@ -4,12 +4,13 @@
 //! each is handed back as a secret (`NAME`, value) for `<state>/secrets.env`, and the config
 //! names the variable (`apiKeyEnv`) or relies on the one Pincer already reads
 //! (`PINCER_GATEWAY_TOKEN`, `ANTHROPIC_API_KEY`, ...). Every key that has no Pincer equivalent is
-//! reported with the reason, never dropped silently.
+//! reported with the reason, never dropped silently. The tool policy, the session scope and
+//! `env` are in [`mod@super::config_policy`].
 
 use serde_json::{json, Map, Value};
 
-use super::config_channels;
 use super::plan::Skipped;
+use super::{config_channels, config_policy};
 use crate::config::DmScope;
 
 /// What the mapping produced.
@@ -25,7 +26,7 @@ pub(crate) struct Mapped {
 }
 
 impl Mapped {
-    fn skip(&mut self, what: impl Into<String>, reason: impl Into<String>) {
+    pub(super) fn skip(&mut self, what: impl Into<String>, reason: impl Into<String>) {
         self.skipped.push(Skipped {
             what: what.into(),
             reason: reason.into(),
@@ -89,9 +90,9 @@ pub(crate) fn map(source: &Value) -> Mapped {
             "models" => models(value, &mut config, &mut out),
             "gateway" => gateway(value, &mut config, &mut out),
             "channels" => config_channels::channels(value, &mut config, &mut out),
-            "tools" => tools(value, &mut config, &mut out),
-            "session" => session(value, &mut out),
-            "env" => env(value, &mut out),
+            "tools" => config_policy::tools(value, &mut config, &mut out),
+            "session" => config_policy::session(value, &mut out),
+            "env" => config_policy::env(value, &mut out),
             "agent" => out.skip("agent", "the old single-agent section; move it to agents.defaults in OpenClaw first, or set agent.model in Pincer"),
             other => match NOT_MAPPED.iter().find(|(name, _)| *name == other) {
                 Some((_, reason)) => out.skip(other, *reason),
@@ -112,7 +113,11 @@ pub(crate) fn map(source: &Value) -> Mapped {
     out
 }
 
-fn object<'a>(value: &'a Value, key: &str, out: &mut Mapped) -> Option<&'a Map<String, Value>> {
+pub(super) fn object<'a>(
+    value: &'a Value,
+    key: &str,
+    out: &mut Mapped,
+) -> Option<&'a Map<String, Value>> {
     match value {
         Value::Object(map) => Some(map),
         Value::Null => None,
@@ -123,7 +128,10 @@ fn object<'a>(value: &'a Value, key: &str, out: &mut Mapped) -> Option<&'a Map<S
     }
 }
 
-fn section<'a>(config: &'a mut Map<String, Value>, path: &[&str]) -> &'a mut Map<String, Value> {
+pub(super) fn section<'a>(
+    config: &'a mut Map<String, Value>,
+    path: &[&str],
+) -> &'a mut Map<String, Value> {
     let mut here = config;
     for part in path {
         let entry = here
@@ -140,7 +148,7 @@ fn section<'a>(config: &'a mut Map<String, Value>, path: &[&str]) -> &'a mut Map
     here
 }
 
-fn strings(value: &Value) -> Option<Vec<String>> {
+pub(super) fn strings(value: &Value) -> Option<Vec<String>> {
     value.as_array().map(|items| {
         items
             .iter()
@@ -416,139 +424,6 @@ fn auth(value: &Value, config: &mut Map<String, Value>, out: &mut Mapped) {
                 "not used by the imported auth mode, or not a plain value",
             ),
             _ => out.skip(name, "no Pincer equivalent"),
-        }
-    }
-}
-
-/// `tools.allow`/`deny` and the sandbox's tool policy; profiles and per-tool settings do not map.
-fn tools(value: &Value, config: &mut Map<String, Value>, out: &mut Mapped) {
-    let Some(tools) = object(value, "tools", out) else {
-        return;
-    };
-    for (key, value) in tools {
-        let name = format!("tools.{key}");
-        match key.as_str() {
-            "allow" | "deny" => {
-                let list = tool_names(&name, value, out);
-                section(config, &["tools"]).insert(key.clone(), json!(list));
-            }
-            "sandbox" => {
-                let policy = value.get("tools");
-                for (from, to) in [("allow", "allowlist"), ("deny", "denylist")] {
-                    if let Some(list) = policy.and_then(|p| p.get(from)) {
-                        let list = tool_names(&format!("{name}.tools.{from}"), list, out);
-                        section(config, &["agents", "defaults", "sandbox"])
-                            .insert(to.into(), json!(list));
-                    }
-                }
-            }
-            "exec" => {
-                if let Some(seconds) = value.get("timeoutSeconds").and_then(Value::as_u64) {
-                    section(config, &["tools", "exec"])
-                        .insert("timeout".into(), json!(seconds.saturating_mul(1000)));
-                }
-                if let Some(map) = value.as_object() {
-                    for other in map.keys().filter(|k| *k != "timeoutSeconds") {
-                        out.skip(format!("{name}.{other}"), "no Pincer equivalent");
-                    }
-                }
-            }
-            "profile" => out.skip(
-                name,
-                "Pincer has no tool profiles: every tool is allowed unless tools.allow/deny say otherwise",
-            ),
-            "elevated" => out.skip(name, "Pincer has no elevated mode"),
-            _ => out.skip(name, "no Pincer equivalent"),
-        }
-    }
-}
-
-/// The tool names and groups of a list; groups Pincer lacks are reported and left out.
-fn tool_names(name: &str, value: &Value, out: &mut Mapped) -> Vec<String> {
-    let known = crate::config::tools::TOOL_GROUPS
-        .iter()
-        .map(|(group, _)| *group)
-        .chain(["group:openclaw"])
-        .collect::<Vec<_>>();
-    let mut list = Vec::new();
-    for tool in strings(value).unwrap_or_default() {
-        if tool.starts_with("group:") && !known.contains(&tool.as_str()) {
-            out.skip(
-                format!("{name}: {tool}"),
-                "a tool group Pincer does not have",
-            );
-        } else {
-            list.push(tool);
-        }
-    }
-    list
-}
-
-/// `session.dmScope` carries over (so imported keys are the ones Pincer routes to); resets do
-/// not.
-fn session(value: &Value, out: &mut Mapped) {
-    let Some(session) = object(value, "session", out) else {
-        return;
-    };
-    for (key, value) in session {
-        let name = format!("session.{key}");
-        match (key.as_str(), value.as_str()) {
-            ("dmScope", Some(scope)) => {
-                out.dm_scope = match scope {
-                    "main" => DmScope::Main,
-                    "per-peer" => DmScope::PerPeer,
-                    "per-channel-peer" => DmScope::PerChannelPeer,
-                    "per-account-channel-peer" => DmScope::PerAccountChannelPeer,
-                    _ => {
-                        out.skip(name, "unknown scope; kept main");
-                        DmScope::Main
-                    }
-                }
-            }
-            ("reset" | "resetByChannel" | "resetTriggers" | "idleMinutes", _) => out.skip(
-                name,
-                "Pincer never resets a conversation by itself; `pincer sessions reset` starts one afresh",
-            ),
-            ("store", _) => out.skip(name, "Pincer keeps its sessions in its state directory"),
-            _ => out.skip(name, "no Pincer equivalent"),
-        }
-    }
-}
-
-/// `env` (and `env.vars`): API keys become secrets; other variables do not carry over.
-fn env(value: &Value, out: &mut Mapped) {
-    let Some(env) = object(value, "env", out) else {
-        return;
-    };
-    let mut vars: Vec<(String, &Value)> = Vec::new();
-    for (key, value) in env {
-        match key.as_str() {
-            "vars" => {
-                if let Some(map) = value.as_object() {
-                    vars.extend(map.iter().map(|(k, v)| (k.clone(), v)));
-                }
-            }
-            "shellEnv" => out.skip(
-                "env.shellEnv",
-                "Pincer does not read a login shell's environment",
-            ),
-            _ => vars.push((key.clone(), value)),
-        }
-    }
-    for (name, value) in vars {
-        let credential = ["_API_KEY", "_TOKEN", "_SECRET"]
-            .iter()
-            .any(|suffix| name.ends_with(suffix));
-        match value.as_str() {
-            Some(text)
-                if credential && crate::config::secrets::check_name(&name).is_ok() =>
-            {
-                out.secret(&name, text, &format!("env.{name}"));
-            }
-            _ => out.skip(
-                format!("env.{name}"),
-                "only credentials (*_API_KEY, *_TOKEN, *_SECRET) go to secrets.env; set other variables in the service's environment",
-            ),
         }
     }
 }

@@ -9,13 +9,15 @@
 //! `--force`, which first copies each replaced file into `<state>/import-backup-<stamp>/`.
 //!
 //! - [`source`]: finding the home, bounded reads that stay inside it;
-//! - [`config_map`] and [`config_channels`]: `openclaw.json` → `pincer.json5` plus secrets;
+//! - [`config_map`], [`config_channels`], [`config_policy`]: `openclaw.json` → `pincer.json5`
+//!   plus secrets;
 //! - [`workspace`], [`transcripts`], [`pairing`]: the files, sessions and approved senders;
 //! - [`plan`]: the plan and report; [`prepare`](mod@prepare): building it; [`apply`]: writing it.
 
 pub(crate) mod apply;
 pub(crate) mod config_channels;
 pub(crate) mod config_map;
+pub(crate) mod config_policy;
 pub(crate) mod pairing;
 pub(crate) mod plan;
 pub(crate) mod prepare;

@@ -568,3 +568,28 @@ fn a_missing_home_is_a_clear_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn onboard_imports_instead_of_asking_when_told_to() {
+    let (user, pincer_home) = homes(None);
+    let child = pincer(pincer_home.path())
+        .env("HOME", user.path())
+        .args(["onboard", "--non-interactive", "--import-openclaw"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pincer onboard");
+    let out = succeeded(&wait_with_timeout(child, Duration::from_secs(60)));
+    assert!(out.contains("Imported from"), "{out}");
+    assert_eq!(
+        imported_config(pincer_home.path())["agents"]["defaults"]["model"]["primary"],
+        "openai/gpt-4o"
+    );
+    let approved = fs::read_to_string(
+        pincer_home
+            .path()
+            .join("state/credentials/whatsapp-allowFrom.json"),
+    )
+    .expect("approvals");
+    assert!(approved.contains("15557770002"), "{approved}");
+}
