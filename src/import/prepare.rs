@@ -161,7 +161,9 @@ pub(crate) fn prepare(
         .and_then(|v| v.pointer("/agents/defaults/workspace"))
         .and_then(Value::as_str)
         .map(|text| config::workspace::expand_home(text, home.map(Path::to_path_buf)))
-        .filter(|path| path.is_absolute() && path.is_dir());
+        // Only a folder of the user's own (a config may name any path; /etc is not a workspace).
+        .filter(|path| path.is_absolute() && path.is_dir())
+        .filter(|path| home.is_some_and(|home| path.starts_with(home)) || path.starts_with(&dir));
     let workspace_source = match configured {
         Some(path) => Source::open(&path).ok(),
         None if source.is_dir("workspace") => Source::open(&dir.join("workspace")).ok(),
