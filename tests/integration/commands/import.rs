@@ -2,7 +2,8 @@
 //! `tests/fixtures/openclaw-home`: the dry run writes nothing, `--json`'s shape, then the gateway
 //! starts on what was imported, an imported conversation continues with its history (over the
 //! HTTP API and from WhatsApp), an approved sender is still approved, a second import refuses
-//! without `--force` and keeps a backup with it, and a hostile home is handled.
+//! without `--force` and keeps a backup with it, and onboarding imports when told to. A hostile
+//! home is `import_hostile.rs`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ const WAIT: Duration = Duration::from_secs(20);
 const GATEWAY_TOKEN: &str = "fixture-gateway-token-0123456789abcdef";
 const BOT_TOKEN: &str = "123456:fixture-telegram-token";
 
-fn fixture() -> PathBuf {
+pub(super) fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openclaw-home")
 }
 
@@ -39,7 +40,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A user's home with the fixture as its `~/.openclaw`, the OpenAI provider pointed at
 /// `provider` (when given); and an empty Pincer home.
-fn homes(provider: Option<&Emulator>) -> (tempfile::TempDir, tempfile::TempDir) {
+pub(super) fn homes(provider: Option<&Emulator>) -> (tempfile::TempDir, tempfile::TempDir) {
     let user = tempfile::tempdir().expect("user home");
     let openclaw = user.path().join(".openclaw");
     copy_dir(&fixture(), &openclaw);
@@ -56,7 +57,7 @@ fn homes(provider: Option<&Emulator>) -> (tempfile::TempDir, tempfile::TempDir) 
 }
 
 /// `pincer import openclaw ARGS` with `PINCER_HOME=pincer` and `HOME=user`.
-fn import(user: &Path, pincer_home: &Path, args: &[&str]) -> Output {
+pub(super) fn import(user: &Path, pincer_home: &Path, args: &[&str]) -> Output {
     let child = pincer(pincer_home)
         .env("HOME", user)
         .args(["import", "openclaw"])
@@ -68,7 +69,7 @@ fn import(user: &Path, pincer_home: &Path, args: &[&str]) -> Output {
     wait_with_timeout(child, Duration::from_secs(60))
 }
 
-fn succeeded(output: &Output) -> String {
+pub(super) fn succeeded(output: &Output) -> String {
     assert!(
         output.status.success(),
         "import failed ({:?}):\n{}{}",
@@ -80,7 +81,7 @@ fn succeeded(output: &Output) -> String {
 }
 
 /// Every file under `dir`, relative.
-fn files_under(dir: &Path) -> Vec<String> {
+pub(super) fn files_under(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(entries) = fs::read_dir(dir) else {
         return out;
@@ -439,133 +440,6 @@ fn a_second_import_refuses_and_force_keeps_a_backup() {
         index["sessions"].as_object().map(|m| m.len()),
         Some(2),
         "{index:#}"
-    );
-}
-
-#[test]
-fn a_hostile_home_is_reported_and_the_rest_imported() {
-    let (user, pincer_home) = homes(None);
-    let home = user.path().join(".openclaw");
-    let outside = tempfile::tempdir().expect("outside");
-    fs::write(outside.path().join("stolen.txt"), "private key material").expect("outside");
-    // A workspace file that is a link out of the home.
-    fs::remove_file(home.join("workspace/MEMORY.md")).expect("rm");
-    std::os::unix::fs::symlink(
-        outside.path().join("stolen.txt"),
-        home.join("workspace/MEMORY.md"),
-    )
-    .expect("symlink");
-    // A whole folder linked out.
-    std::os::unix::fs::symlink(outside.path(), home.join("workspace/skills/elsewhere"))
-        .expect("symlink");
-    // A huge file (sparse: no disk used).
-    let huge = fs::File::create(home.join("workspace/memory/huge.md")).expect("huge");
-    huge.set_len(1 << 30).expect("set_len");
-    // An odd name.
-    fs::write(home.join("workspace/memory/bad\nname.md"), "x").expect("odd name");
-    // A malformed line in a transcript, a malformed approvals file, a path in the index.
-    let transcript = home.join("agents/main/sessions/8d1e2f3a-4b5c-4d6e-9f70-8192a3b4c5d6.jsonl");
-    let mut text = fs::read_to_string(&transcript).expect("transcript");
-    text.insert_str(
-        text.find('\n').expect("line") + 1,
-        "{\"type\":\"message\",\"message\":\n",
-    );
-    fs::write(&transcript, text).expect("write");
-    fs::write(
-        home.join("credentials/telegram-allowFrom.json"),
-        "{ not json",
-    )
-    .expect("write");
-    let index = home.join("agents/main/sessions/sessions.json");
-    let mut sessions: Value =
-        serde_json::from_slice(&fs::read(&index).expect("index")).expect("json");
-    sessions["agent:main:telegram:direct:5"] = json!({ "sessionId": "../../../../etc/passwd" });
-    fs::write(&index, sessions.to_string()).expect("write");
-
-    let out = succeeded(&import(user.path(), pincer_home.path(), &["--json"]));
-    let plan: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert_eq!(plan["applied"], true);
-    let problems: String = plan["problems"]
-        .as_array()
-        .expect("problems")
-        .iter()
-        .map(|p| {
-            format!(
-                "{}: {}\n",
-                p["what"].as_str().unwrap_or(""),
-                p["reason"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
-    for expected in [
-        "workspace/\"MEMORY.md\"",
-        "workspace/skills/\"elsewhere\"",
-        "a symlink that leads out of the OpenClaw folder",
-        "huge.md",
-        "more than the",
-        "not a plain file name",
-        "1 malformed line(s), the first at line 2",
-        "telegram-allowFrom.json",
-        "not valid JSON",
-        "agent:main:telegram:direct:5",
-    ] {
-        assert!(
-            problems.contains(expected),
-            "{expected:?} not among the problems: {problems}"
-        );
-    }
-    let workspace = pincer_home.path().join("state/agents/main/workspace");
-    assert!(
-        !workspace.join("MEMORY.md").exists(),
-        "the link was followed"
-    );
-    assert!(!workspace.join("memory/huge.md").exists());
-    let copied = files_under(&workspace).join(" ");
-    assert!(!copied.contains("stolen"), "{copied}");
-    assert!(copied.contains("SOUL.md"), "the rest is imported: {copied}");
-    // The damaged transcript still brings its good lines; WhatsApp's approvals still count.
-    let whatsapp = plan["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|i| i["to"] == "agent:main:whatsapp:direct:15557770002")
-        .cloned()
-        .expect("the WhatsApp session");
-    assert_eq!(whatsapp["detail"], "2 messages, 1 turns", "{whatsapp}");
-    let approved = fs::read_to_string(
-        pincer_home
-            .path()
-            .join("state/credentials/whatsapp-allowFrom.json"),
-    )
-    .expect("approvals");
-    assert!(approved.contains("15557770002"), "{approved}");
-    assert!(!pincer_home
-        .path()
-        .join("state/credentials/telegram-allowFrom.json")
-        .exists());
-}
-
-#[test]
-fn a_missing_home_is_a_clear_error() {
-    let user = tempfile::tempdir().expect("user");
-    let pincer_home = tempfile::tempdir().expect("pincer");
-    let output = import(user.path(), pincer_home.path(), &[]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("no OpenClaw home found"),
-        "{}",
-        stderr(&output)
-    );
-    let output = import(
-        user.path(),
-        pincer_home.path(),
-        &[user.path().to_str().expect("utf-8")],
-    );
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("is it an OpenClaw home?"),
-        "{}",
-        stderr(&output)
     );
 }
 

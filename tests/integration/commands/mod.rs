@@ -4,6 +4,7 @@
 mod backup;
 mod cli;
 mod import;
+mod import_hostile;
 mod onboard;
 mod onboard_tty;
 mod ops;
