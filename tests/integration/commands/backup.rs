@@ -173,10 +173,19 @@ fn home_with_files() -> tempfile::TempDir {
     home
 }
 
+/// `pincer sessions list --json` in `home`, without the index file's `path` (which names the
+/// home: it differs between two machines by design; it is checked to be inside `home`).
 fn sessions_json(home: &Path) -> Value {
     let output = run_cli(home, &["sessions", "list", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_str(&stdout(&output)).expect("sessions JSON")
+    let mut list: Value = serde_json::from_str(&stdout(&output)).expect("sessions JSON");
+    let path = list["path"].take();
+    assert!(
+        path.as_str().is_some_and(|p| p.starts_with(&home.display().to_string())),
+        "the index is in {}: {path}",
+        home.display()
+    );
+    list
 }
 
 #[test]
