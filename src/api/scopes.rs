@@ -484,7 +484,7 @@ mod tests {
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
-            include_str!("../web/openai_api.rs"),
+            include_str!("../web/openai/mod.rs"),
         ];
         let mut found = Vec::new();
         for source in sources {

@@ -320,6 +320,7 @@ mod tests {
             }]
             .into(),
             max_tokens: 1024,
+            sampling: Default::default(),
         };
         let body = request_body(&request);
         assert_eq!(body["stream"], true);

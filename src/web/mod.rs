@@ -20,7 +20,7 @@ pub(crate) mod connections;
 pub(crate) mod control_ui;
 pub(crate) mod listen;
 pub(crate) mod lockout;
-pub(crate) mod openai_api;
+pub(crate) mod openai;
 pub(crate) mod operator;
 pub(crate) mod origin;
 pub(crate) mod probes;

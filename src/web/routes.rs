@@ -28,7 +28,7 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai_api,
+    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
     probes, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
@@ -105,8 +105,8 @@ const GATEWAY: &[Route] = &[
     route!(["GET"] "/admin/sessions/{key}/traces", Access::Protected, admin_sessions::traces),
     route!(["GET"] "/admin/sessions/{key}", Access::Protected, admin_sessions::show),
     route!(["POST"] "/admin/sessions/{key}/reset", Access::Protected, admin_sessions::reset),
-    route!(["POST"] "/v1/chat/completions", Access::Protected, openai_api::chat_completions),
-    route!(["GET"] "/v1/models", Access::Protected, openai_api::models),
+    route!(["POST"] "/v1/chat/completions", Access::Protected, openai::chat_completions),
+    route!(["GET"] "/v1/models", Access::Protected, openai::models),
     route!(
         ["GET"] "/ws",
         Access::Public("authenticates in its `connect` frame, counted by the same lockout"),
