@@ -252,7 +252,7 @@ scope_table! {
     Status "status" => READ, http: ["GET /admin/status"];
     Presence "presence" => READ, http: [];
     ChatHistory "chat.history" => READ, http: ["GET /admin/sessions/{key}/history"];
-    ChatSend "chat.send" => WRITE, http: ["POST /v1/chat/completions"];
+    ChatSend "chat.send" => WRITE, http: ["POST /v1/chat/completions", "POST /v1/responses"];
     ChatAbort "chat.abort" => WRITE, http: [];
     Agent "agent" => WRITE, http: [];
     Send "send" => WRITE, http: ["POST /admin/channels/{channel}/send"];
@@ -485,6 +485,7 @@ mod tests {
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
             include_str!("../web/openai/mod.rs"),
+            include_str!("../web/responses/mod.rs"),
         ];
         let mut found = Vec::new();
         for source in sources {

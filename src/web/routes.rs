@@ -29,7 +29,7 @@ use actix_web::web;
 
 use super::{
     admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
-    probes, ws_upgrade,
+    probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
 use crate::channels::registry;
@@ -107,6 +107,7 @@ const GATEWAY: &[Route] = &[
     route!(["POST"] "/admin/sessions/{key}/reset", Access::Protected, admin_sessions::reset),
     route!(["POST"] "/v1/chat/completions", Access::Protected, openai::chat_completions),
     route!(["GET"] "/v1/models", Access::Protected, openai::models),
+    route!(["POST"] "/v1/responses", Access::Protected, responses::responses),
     route!(
         ["GET"] "/ws",
         Access::Public("authenticates in its `connect` frame, counted by the same lockout"),

@@ -55,7 +55,7 @@ pub(crate) fn unix_now() -> u64 {
 
 /// The session a request names: its header, else its `user` (`agent:main:openai:<user>`),
 /// else none (stateless).
-fn target_of(request: &HttpRequest, user: Option<&str>) -> Result<Target, ApiError> {
+pub(crate) fn target_of(request: &HttpRequest, user: Option<&str>) -> Result<Target, ApiError> {
     match request
         .headers()
         .get(SESSION_HEADER)
@@ -80,6 +80,16 @@ pub(crate) async fn chat_completions(
     request: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
+    if !state.chat_completions {
+        return ApiError {
+            status: actix_web::http::StatusCode::NOT_FOUND,
+            ..ApiError::invalid(
+                "",
+                "/v1/chat/completions is off: gateway.http.endpoints.chatCompletions.enabled",
+            )
+        }
+        .response();
+    }
     match chat(&state, &request, &body).await {
         Ok(response) => response,
         Err(error) => {

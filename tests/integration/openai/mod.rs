@@ -5,6 +5,8 @@
 
 mod chat;
 mod chat_errors;
+mod responses;
+mod sdk;
 
 use serde_json::Value;
 
