@@ -345,6 +345,51 @@ mod tests {
     }
 
     #[test]
+    fn the_sampling_settings_map_to_openai_fields_and_a_choice_needs_tools() {
+        use crate::providers::{Sampling, ToolChoice};
+        let mut request = ChatRequest {
+            model: "m".into(),
+            system: None,
+            history: Default::default(),
+            messages: vec![ChatMessage::User {
+                content: "hi".into(),
+            }],
+            tools: Vec::new().into(),
+            max_tokens: 9,
+            sampling: Sampling {
+                temperature: Some(1.5),
+                top_p: Some(0.5),
+                stop: vec!["END".into()],
+                tool_choice: Some(ToolChoice::Function("f".into())),
+            },
+        };
+        let body = request_body(&request);
+        assert_eq!(body["temperature"], 1.5);
+        assert_eq!(body["top_p"], 0.5);
+        assert_eq!(body["stop"], json!(["END"]));
+        assert!(
+            body.get("tool_choice").is_none(),
+            "no tools, no choice: {body}"
+        );
+        request.tools = vec![ToolSpec {
+            name: "f".into(),
+            description: String::new(),
+            parameters: json!({"type": "object"}),
+        }]
+        .into();
+        let body = request_body(&request);
+        assert_eq!(
+            body["tool_choice"],
+            json!({"type": "function", "function": {"name": "f"}})
+        );
+        request.sampling = Sampling::default();
+        let body = request_body(&request);
+        for field in ["temperature", "top_p", "stop", "tool_choice"] {
+            assert!(body.get(field).is_none(), "{field} unset: {body}");
+        }
+    }
+
+    #[test]
     fn fragments_join_per_index_and_parallel_calls_keep_their_order() {
         let (events, end) = decode_all(&[
             r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"a","type":"function","function":{"name":"f","arguments":""}},{"index":1,"id":"b","type":"function","function":{"name":"g","arguments":""}}]},"finish_reason":null}]}"#,

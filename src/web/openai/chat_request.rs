@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::conversation::{self, text_of, Stateless};
 use super::errors::ApiError;
-use crate::providers::{ChatMessage, Sampling, ToolCall, ToolChoice, ToolSpec};
+use crate::providers::{ChatMessage, Sampling, ToolCall, ToolSpec};
 
 #[derive(Debug, Deserialize)]
 struct Body {
@@ -71,7 +71,11 @@ impl ChatCall {
             temperature: conversation::temperature(body.temperature)?,
             top_p: conversation::top_p(body.top_p)?,
             stop: conversation::stop(body.stop.as_ref())?,
-            tool_choice: tool_choice(body.tool_choice.as_ref(), &tools)?,
+            tool_choice: conversation::tool_choice(
+                body.tool_choice.as_ref(),
+                &["function", "name"],
+                &tools,
+            )?,
         };
         let max_tokens = match body.max_completion_tokens {
             Some(n) => conversation::max_tokens("max_completion_tokens", Some(n))?,
@@ -226,32 +230,4 @@ fn function_tool(i: usize, tool: &Value) -> Result<ToolSpec, ApiError> {
         ));
     }
     conversation::tool_spec(&format!("{at}.function"), &tool["function"])
-}
-
-/// `"auto"`, `"none"`, `"required"` or `{type: "function", function: {name}}` naming a tool
-/// of the request.
-fn tool_choice(choice: Option<&Value>, tools: &[ToolSpec]) -> Result<Option<ToolChoice>, ApiError> {
-    let bad = |message: &str| ApiError::invalid("tool_choice", message);
-    Ok(match choice {
-        None | Some(Value::Null) => None,
-        Some(Value::String(word)) => Some(match word.as_str() {
-            "auto" => ToolChoice::Auto,
-            "none" => ToolChoice::None,
-            "required" => ToolChoice::Required,
-            _ => {
-                return Err(bad(
-                    "tool_choice must be auto, none, required or a function",
-                ))
-            }
-        }),
-        Some(object) => {
-            let name = object["function"]["name"]
-                .as_str()
-                .ok_or_else(|| bad("tool_choice names no function"))?;
-            if !tools.iter().any(|t| t.name == name) {
-                return Err(bad("tool_choice names a function that is not in tools"));
-            }
-            Some(ToolChoice::Function(name.to_string()))
-        }
-    })
 }

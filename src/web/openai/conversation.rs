@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::errors::ApiError;
-use crate::providers::{ChatMessage, Sampling, ToolSpec};
+use crate::providers::{ChatMessage, Sampling, ToolChoice, ToolSpec};
 use crate::sessions::TurnRequest;
 
 /// OpenAI's limit on stop sequences.
@@ -108,6 +108,41 @@ pub(crate) fn tool_spec(at: &str, function: &Value) -> Result<ToolSpec, ApiError
             .unwrap_or_default()
             .to_string(),
         parameters,
+    })
+}
+
+/// `tool_choice`: `"auto"`, `"none"`, `"required"`, or an object naming a tool of the request;
+/// `path` is where the object holds the name (`["function", "name"]` for chat completions,
+/// `["name"]` for responses).
+pub(crate) fn tool_choice(
+    choice: Option<&Value>,
+    path: &[&str],
+    tools: &[ToolSpec],
+) -> Result<Option<ToolChoice>, ApiError> {
+    let bad = |message: &str| ApiError::invalid("tool_choice", message);
+    Ok(match choice {
+        None | Some(Value::Null) => None,
+        Some(Value::String(word)) => Some(match word.as_str() {
+            "auto" => ToolChoice::Auto,
+            "none" => ToolChoice::None,
+            "required" => ToolChoice::Required,
+            _ => {
+                return Err(bad(
+                    "tool_choice must be auto, none, required or a function",
+                ))
+            }
+        }),
+        Some(object) => {
+            let name = path
+                .iter()
+                .fold(object, |value, key| &value[*key])
+                .as_str()
+                .ok_or_else(|| bad("tool_choice names no function"))?;
+            if !tools.iter().any(|t| t.name == name) {
+                return Err(bad("tool_choice names a function that is not in tools"));
+            }
+            Some(ToolChoice::Function(name.to_string()))
+        }
     })
 }
 

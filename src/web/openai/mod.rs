@@ -137,11 +137,11 @@ async fn chat(
     let id = format!("chatcmpl-{}", fresh_id());
     let created = unix_now();
     let mut response = if call.stream {
+        let steps = run::streamed(events).await?;
         let mut response = HttpResponse::Ok();
         response
             .content_type("text/event-stream")
             .insert_header(CacheControl(vec![CacheDirective::NoCache]));
-        let steps = run::steps(events);
         response.streaming(chat_answer::chunks(
             steps,
             id,

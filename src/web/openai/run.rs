@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use super::errors::ApiError;
@@ -126,4 +126,17 @@ pub(crate) fn steps(events: UnboundedReceiver<RunEvent>) -> impl Stream<Item = S
             }
         }
     })
+}
+
+/// The steps of a streamed answer, once the first is known: a turn that fails before anything
+/// streams gets an error answer with its status (and `Retry-After`), as OpenAI gives one, not a
+/// 200 whose stream holds the error.
+pub(crate) async fn streamed(
+    events: UnboundedReceiver<RunEvent>,
+) -> Result<impl Stream<Item = Step>, ApiError> {
+    let mut rest = Box::pin(steps(events));
+    match rest.next().await {
+        Some(Step::Failed(error)) => Err(error),
+        first => Ok(futures_util::stream::iter(first).chain(rest)),
+    }
 }

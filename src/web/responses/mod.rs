@@ -177,7 +177,7 @@ async fn respond(
     let events = run::start(&state.router, &target, text, turn).await?;
     if call.stream {
         let mut pending = pending;
-        let steps = run::steps(events).then(move |step| {
+        let steps = run::streamed(events).await?.then(move |step| {
             let pending = match &step {
                 Step::Done(_) => pending.take(),
                 _ => None,

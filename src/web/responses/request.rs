@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::providers::{ChatMessage, Sampling, ToolCall, ToolChoice, ToolSpec};
+use crate::providers::{ChatMessage, Sampling, ToolCall, ToolSpec};
 use crate::web::openai::conversation::{self, text_of};
 use crate::web::openai::errors::ApiError;
 
@@ -85,7 +85,7 @@ impl ResponsesCall {
             temperature: conversation::temperature(body.temperature)?,
             top_p: conversation::top_p(body.top_p)?,
             stop: Vec::new(),
-            tool_choice: tool_choice(body.tool_choice.as_ref(), &tools)?,
+            tool_choice: conversation::tool_choice(body.tool_choice.as_ref(), &["name"], &tools)?,
         };
         let mut system = Vec::new();
         let mut messages = Vec::new();
@@ -232,31 +232,4 @@ pub(crate) fn name_results(messages: &mut [ChatMessage]) -> Result<(), ApiError>
         }
     }
     Ok(())
-}
-
-/// `"auto"`, `"none"`, `"required"` or `{type: "function", name}` naming a tool of the request.
-fn tool_choice(choice: Option<&Value>, tools: &[ToolSpec]) -> Result<Option<ToolChoice>, ApiError> {
-    let bad = |message: &str| ApiError::invalid("tool_choice", message);
-    Ok(match choice {
-        None | Some(Value::Null) => None,
-        Some(Value::String(word)) => Some(match word.as_str() {
-            "auto" => ToolChoice::Auto,
-            "none" => ToolChoice::None,
-            "required" => ToolChoice::Required,
-            _ => {
-                return Err(bad(
-                    "tool_choice must be auto, none, required or a function",
-                ))
-            }
-        }),
-        Some(object) => {
-            let name = object["name"]
-                .as_str()
-                .ok_or_else(|| bad("tool_choice names no function"))?;
-            if !tools.iter().any(|t| t.name == name) {
-                return Err(bad("tool_choice names a function that is not in tools"));
-            }
-            Some(ToolChoice::Function(name.to_string()))
-        }
-    })
 }

@@ -34,7 +34,7 @@ fn output_text(response: &Value) -> String {
 }
 
 #[test]
-fn the_endpoint_is_off_unless_enabled() {
+fn responses_are_off_unless_enabled_and_chat_completions_can_be_turned_off() {
     let emulator = Emulator::openai();
     let gateway = gateway_with(&["gpt/m"], &[("gpt", "openai-completions", &emulator)], "");
     let response = post(&gateway, "/v1/responses", &json!({ "input": "hi" }));
@@ -46,6 +46,18 @@ fn the_endpoint_is_off_unless_enabled() {
         "{}",
         response.text
     );
+    assert!(emulator.requests().is_empty());
+
+    // And chat completions can be turned off the same way.
+    let off = crate::support::agent::gateway_with_root(
+        &["gpt/m"],
+        &[("gpt", "openai-completions", &emulator)],
+        "",
+        "gateway: { http: { endpoints: { chatCompletions: { enabled: false } } } },",
+    );
+    let body = json!({ "messages": [{ "role": "user", "content": "hi" }] });
+    let response = post(&off, "/v1/chat/completions", &body);
+    assert_eq!(response.status, 404, "{}", response.text);
     assert!(emulator.requests().is_empty());
 }
 
