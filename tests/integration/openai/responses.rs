@@ -12,13 +12,18 @@ use crate::support::Gateway;
 use pincer_emulators::{Emulator, Reply};
 
 fn responses_gateway(emulator: &Emulator) -> Gateway {
+    responses_gateway_on(emulator, false)
+}
+
+/// With `anthropic`, the emulator speaks Anthropic's wire format.
+fn responses_gateway_on(emulator: &Emulator, anthropic: bool) -> Gateway {
     let root = "gateway: { http: { endpoints: { responses: { enabled: true, maxStored: 10 } } } },";
-    crate::support::agent::gateway_with_root(
-        &["gpt/m"],
-        &[("gpt", "openai-completions", emulator)],
-        "",
-        root,
-    )
+    let (model, provider, api) = if anthropic {
+        ("claude/m", "claude", "anthropic-messages")
+    } else {
+        ("gpt/m", "gpt", "openai-completions")
+    };
+    crate::support::agent::gateway_with_root(&[model], &[(provider, api, emulator)], "", root)
 }
 
 /// The `output_text` of a response object's message item.
@@ -186,16 +191,19 @@ fn a_streamed_response_sends_its_events_in_order() {
     assert_eq!(events[0]["response"]["id"], completed["id"]);
 }
 
-#[test]
-fn a_client_function_call_comes_back_and_its_output_continues_the_turn() {
-    let emulator = Emulator::openai();
+fn a_client_function_call_comes_back_and_its_output_continues_the_turn(anthropic: bool) {
+    let emulator = if anthropic {
+        Emulator::anthropic()
+    } else {
+        Emulator::openai()
+    };
     emulator.push(Reply::tool_call(
         "call_9",
         "get_weather",
         &["{\"city\":\"Oslo\"}"],
     ));
     emulator.push(Reply::text(&["Cold."]));
-    let gateway = responses_gateway(&emulator);
+    let gateway = responses_gateway_on(&emulator, anthropic);
     let tools = json!([{ "type": "function", "name": "get_weather",
         "parameters": { "type": "object", "properties": { "city": { "type": "string" } } } }]);
     let first = post(
@@ -210,7 +218,12 @@ fn a_client_function_call_comes_back_and_its_output_continues_the_turn() {
     assert_eq!(call["name"], "get_weather");
     assert_eq!(call["arguments"], "{\"city\":\"Oslo\"}");
     let offered = &emulator.requests()[0].body["tools"];
-    assert_eq!(offered[0]["function"]["name"], "get_weather", "{offered}");
+    let name = if anthropic {
+        &offered[0]["name"]
+    } else {
+        &offered[0]["function"]["name"]
+    };
+    assert_eq!(name, "get_weather", "{offered}");
     assert_eq!(offered.as_array().map(Vec::len), Some(1), "{offered}");
 
     let second = post(
@@ -223,9 +236,27 @@ fn a_client_function_call_comes_back_and_its_output_continues_the_turn() {
     assert_eq!(second.status, 200, "{}", second.text);
     assert_eq!(output_text(&second.body), "Cold.");
     let messages = &emulator.requests()[1].body["messages"];
-    assert_eq!(messages[2]["tool_calls"][0]["id"], "call_9", "{messages}");
-    assert_eq!(
-        messages[3],
-        json!({ "role": "tool", "tool_call_id": "call_9", "content": "-5C" })
-    );
+    if anthropic {
+        assert_eq!(messages[1]["content"][0]["id"], "call_9", "{messages}");
+        let result = &messages[2]["content"][0];
+        assert_eq!(result["type"], "tool_result", "{messages}");
+        assert_eq!(result["tool_use_id"], "call_9", "{messages}");
+        assert_eq!(result["content"], "-5C", "{messages}");
+    } else {
+        assert_eq!(messages[2]["tool_calls"][0]["id"], "call_9", "{messages}");
+        assert_eq!(
+            messages[3],
+            json!({ "role": "tool", "tool_call_id": "call_9", "content": "-5C" })
+        );
+    }
+}
+
+#[test]
+fn openai_wire_a_client_function_call_round_trip() {
+    a_client_function_call_comes_back_and_its_output_continues_the_turn(false);
+}
+
+#[test]
+fn anthropic_wire_a_client_function_call_round_trip() {
+    a_client_function_call_comes_back_and_its_output_continues_the_turn(true);
 }
