@@ -21,7 +21,7 @@ use tracing::warn;
 use super::Engine;
 use crate::providers::catalog::ModelClient;
 use crate::providers::{ChatRequest, ErrorKind, ProviderError, StreamEvent, ToolCall, Usage};
-use crate::sessions::RunEvent;
+use crate::sessions::{RetryHint, RunEvent};
 
 /// Retries of one model after a retryable failure, before falling back.
 const RETRIES_PER_MODEL: u32 = 2;
@@ -75,7 +75,24 @@ impl<'a> Deltas<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StepError {
     Retryable(String),
+    /// The whole model chain failed for a passing cause (overloaded, unreachable, rate limited,
+    /// cooling down): retried like `Retryable`, and if it still fails the askers learn when to
+    /// ask again.
+    Passing(String, RetryHint),
     Fatal(String),
+    /// No run may start now (the memory guard sheds load): final for this turn, but asking
+    /// again later may work.
+    Shed(String, RetryHint),
+}
+
+impl StepError {
+    /// What the askers are told of asking again, if anything.
+    pub(crate) fn hint(&self) -> Option<RetryHint> {
+        match self {
+            StepError::Passing(_, hint) | StepError::Shed(_, hint) => Some(*hint),
+            StepError::Retryable(_) | StepError::Fatal(_) => None,
+        }
+    }
 }
 
 /// Calls the model chain for `request` (its `model` field is filled per candidate).
@@ -181,11 +198,27 @@ pub(crate) async fn call_model(
              or point agents.defaults.model at a provider in models.providers (e.g. an Ollama server)"
         )),
         Some(error) if error.is_retryable() || error.kind == ErrorKind::RateLimited => {
-            StepError::Retryable(error.to_string())
+            let hint = RetryHint {
+                after: error.retry_after.or_else(|| soonest_back(engine)),
+                rate_limited: error.kind == ErrorKind::RateLimited,
+            };
+            StepError::Passing(error.to_string(), hint)
         }
         Some(error) => StepError::Fatal(format!("every model in the chain failed; last: {error}")),
         None => StepError::Fatal("no model is configured (agents.defaults.model is empty)".into()),
     })
+}
+
+/// When the first provider of the chain that is cooling down is due back, if any is.
+fn soonest_back(engine: &Engine) -> Option<Duration> {
+    let now = Instant::now();
+    engine
+        .settings
+        .models
+        .iter()
+        .filter_map(|model_ref| engine.catalog.resolve(model_ref).ok())
+        .filter_map(|(client, _)| engine.cooldowns.remaining(client.provider_id(), now))
+        .min()
 }
 
 /// Backoff between retries of one model: the provider's `Retry-After` when it gave one (capped at

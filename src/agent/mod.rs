@@ -10,6 +10,7 @@
 //!
 //! - `run.rs`: the attempt logic and the run's child spec;
 //! - `call.rs`: one model call with retries, cooldowns and fallbacks;
+//! - `client.rs`: what a client's request (OpenAI-compatible endpoints) changes in a run;
 //! - `failover.rs`: provider cooldowns;
 //! - `resources.rs`: the permit-granting resource manager actor;
 //! - `stats.rs`: the turn counters the monitor reads;
@@ -17,6 +18,7 @@
 //!   every tool call runs in (under `/gateway/tools`).
 
 pub(crate) mod call;
+pub(crate) mod client;
 pub(crate) mod failover;
 pub(crate) mod resources;
 pub(crate) mod run;

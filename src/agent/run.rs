@@ -24,13 +24,14 @@ use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 use super::call::{call_model, Deltas, StepError};
-use super::resources::acquire;
+use super::client;
+use super::resources::{acquire, PermitError};
 use super::tools::invoke::ToolOutcome;
 use super::tools::ToolContext;
 use super::Engine;
 use crate::providers::{ChatMessage, ChatRequest, ToolCall, Usage};
 use crate::sessions::entry::now_ms;
-use crate::sessions::{Entry, RunEvent, Turn, TurnContext};
+use crate::sessions::{Entry, RetryHint, RunEvent, Turn, TurnContext};
 
 struct TurnState {
     turn: Turn,
@@ -98,47 +99,40 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
             state,
             format!("no answer after {max} attempts: {why}"),
             false,
+            None,
         );
         return Ok(());
     }
     let outcome = tokio::time::timeout(engine.settings.timeout, advance(engine, state)).await;
-    match outcome {
+    let error = match outcome {
         Ok(Ok(answer)) => {
             if let RunEvent::Final { usage, .. } = &answer {
                 engine.stats.record(state.started.elapsed(), *usage, true);
             }
             state.broadcast(answer);
             state.finish();
-            Ok(())
+            return Ok(());
         }
-        Ok(Err(StepError::Retryable(why))) if attempt < max => {
+        Ok(Err(error)) => error,
+        Err(_elapsed) => StepError::Fatal(format!(
+            "the run took longer than {} s",
+            engine.settings.timeout.as_secs()
+        )),
+    };
+    let hint = error.hint();
+    match error {
+        StepError::Retryable(why) | StepError::Passing(why, _) if attempt < max => {
             warn!(turn = %state.turn.id, attempt, %why, "run attempt failed; the supervisor will retry");
             *state.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
             Err(why)
         }
-        Ok(Err(StepError::Retryable(why))) => {
-            fail_turn(
-                engine,
-                state,
-                format!("no answer after {max} attempts: {why}"),
-                true,
-            );
+        StepError::Retryable(why) | StepError::Passing(why, _) => {
+            let why = format!("no answer after {max} attempts: {why}");
+            fail_turn(engine, state, why, true, hint);
             Ok(())
         }
-        Ok(Err(StepError::Fatal(why))) => {
-            fail_turn(engine, state, why, false);
-            Ok(())
-        }
-        Err(_elapsed) => {
-            fail_turn(
-                engine,
-                state,
-                format!(
-                    "the run took longer than {} s",
-                    engine.settings.timeout.as_secs()
-                ),
-                false,
-            );
+        StepError::Fatal(why) | StepError::Shed(why, _) => {
+            fail_turn(engine, state, why, false, hint);
             Ok(())
         }
     }
@@ -146,7 +140,13 @@ async fn attempt_turn(engine: &Engine, state: &TurnState, attempt: u32) -> Resul
 
 /// Ends the turn without an answer. A `retryable` failure is recorded as such, so that asking
 /// again with the same turn id resumes it instead of repeating the failure.
-fn fail_turn(engine: &Engine, state: &TurnState, error: String, retryable: bool) {
+fn fail_turn(
+    engine: &Engine,
+    state: &TurnState,
+    error: String,
+    retryable: bool,
+    retry: Option<RetryHint>,
+) {
     warn!(turn = %state.turn.id, session = %state.turn.session_key, %error, retryable, "turn failed");
     engine
         .stats
@@ -160,7 +160,11 @@ fn fail_turn(engine: &Engine, state: &TurnState, error: String, retryable: bool)
     if let Err(store_error) = engine.store.append(&state.turn.session_key, &[entry]) {
         warn!(%store_error, "could not record the failed turn");
     }
-    state.broadcast(RunEvent::Failed { error, retryable });
+    state.broadcast(RunEvent::Failed {
+        error,
+        retryable,
+        retry,
+    });
     state.finish();
 }
 
@@ -180,6 +184,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
         return Ok(RunEvent::Failed {
             error,
             retryable: false,
+            retry: None,
         });
     }
     // What the turn answers is what its persisted question says, whoever asks now: a resumed
@@ -187,11 +192,9 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let members = match members {
         Some(members) => members,
         None if mine.is_empty() => {
-            let user = ChatMessage::User {
-                content: turn.text.clone(),
-            };
-            persist_question(engine, turn, user.clone())?;
-            mine.push(user);
+            let opening = client::opening(turn);
+            persist_opening(engine, turn, &opening)?;
+            mine.extend(opening);
             turn.members.clone()
         }
         None => turn.members.clone(),
@@ -201,16 +204,25 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let mut deltas = Deltas::new(&state.streamed);
     // Made at the first tool call: a sandboxed session's folder is created only when a tool runs.
     let mut tools: Option<Arc<ToolContext>> = None;
-    let offered = engine.tools.specs_for(&turn.session_key);
+    let request = turn.request.as_deref();
+    let history = client::history(turn, history);
+    let system = client::system_prompt(engine, request);
+    let (sampling, max_tokens) = client::sampling(engine, request);
+    let offered = client::offered_tools(engine, turn);
+    let client_runs_tools = client::client_runs_tools(turn);
     for _step in 0..engine.settings.max_steps {
         match mine.last() {
-            Some(ChatMessage::Assistant { text, tool_calls }) if tool_calls.is_empty() => {
+            // Answered, or stopped at the client's tool calls, by an earlier attempt.
+            Some(ChatMessage::Assistant { text, tool_calls })
+                if tool_calls.is_empty() || client_runs_tools =>
+            {
                 return Ok(RunEvent::Final {
                     text: text.clone(),
                     usage: total,
                     model: String::new(),
                     turn: turn.id.clone(),
                     members,
+                    tool_calls: tool_calls.clone(),
                 });
             }
             Some(ChatMessage::Assistant { tool_calls, .. }) => {
@@ -220,16 +232,15 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             }
             _ => {}
         }
-        let permit = acquire(&engine.resources)
-            .await
-            .map_err(|e| StepError::Fatal(e.to_string()))?;
+        let permit = acquire(&engine.resources).await.map_err(refusal)?;
         let request = ChatRequest {
             model: String::new(),
-            system: Some(engine.settings.system_prompt.clone()),
+            system: Some(system.clone()),
             history: Arc::clone(&history),
             messages: mine.clone(),
             tools: Arc::clone(&offered),
-            max_tokens: engine.settings.max_tokens,
+            max_tokens,
+            sampling: sampling.clone(),
         };
         let output = call_model(engine, request, &turn.listeners, &mut deltas).await?;
         drop(permit);
@@ -251,8 +262,9 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             Some(output.model.clone()),
             Vec::new(),
         );
-        if output.tool_calls.is_empty() {
-            // The answer and the run's trace go in one write: one append per step, not two.
+        if output.tool_calls.is_empty() || client_runs_tools {
+            // The answer (or the calls the client is to run) and the run's trace go in one
+            // write: one append per step, not two.
             engine
                 .store
                 .append(&turn.session_key, &[step, trace_entry(turn, &trace, total)])
@@ -264,6 +276,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
                 model: output.model,
                 turn: turn.id.clone(),
                 members,
+                tool_calls: output.tool_calls,
             });
         }
         engine
@@ -326,15 +339,41 @@ fn persist(
     append_message(engine, turn, message, usage, model, Vec::new())
 }
 
-/// Persists the turn's user message together with the messages it answers (one line, so the
-/// question and its membership are durable at the same instant).
-fn persist_question(engine: &Engine, turn: &Turn, message: ChatMessage) -> Result<(), StepError> {
+/// Persists the turn's opening: its user message together with the messages it answers (one
+/// line, so the question and its membership are durable at the same instant), and, for a
+/// stateless request, the tool round trip the client sent after it, in the same write.
+fn persist_opening(engine: &Engine, turn: &Turn, opening: &[ChatMessage]) -> Result<(), StepError> {
     let members = if turn.members.len() == 1 && turn.members[0] == turn.id {
         Vec::new()
     } else {
         turn.members.clone()
     };
-    append_message(engine, turn, message, None, None, members)
+    let mut members = Some(members);
+    let entries: Vec<Entry> = opening
+        .iter()
+        .map(|message| {
+            let members = members.take().unwrap_or_default();
+            message_entry(turn, message.clone(), None, None, members)
+        })
+        .collect();
+    engine
+        .store
+        .append(&turn.session_key, &entries)
+        .map_err(|e| StepError::Retryable(e.to_string()))
+}
+
+/// A refused permit: load shedding and a shortage of memory pass by themselves.
+fn refusal(error: PermitError) -> StepError {
+    match error {
+        PermitError::Shedding(_) | PermitError::ShortOfMemory { .. } => StepError::Shed(
+            error.to_string(),
+            RetryHint {
+                after: None,
+                rate_limited: false,
+            },
+        ),
+        PermitError::Unavailable => StepError::Fatal(error.to_string()),
+    }
 }
 
 fn append_message(

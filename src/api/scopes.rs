@@ -253,7 +253,7 @@ scope_table! {
     Presence "presence" => READ, http: [];
     SystemPresence "system-presence" => READ, http: [];
     ChatHistory "chat.history" => READ, http: ["GET /admin/sessions/{key}/history"];
-    ChatSend "chat.send" => WRITE, http: ["POST /v1/chat/completions"];
+    ChatSend "chat.send" => WRITE, http: ["POST /v1/chat/completions", "POST /v1/responses"];
     ChatAbort "chat.abort" => WRITE, http: [];
     Agent "agent" => WRITE, http: [];
     Send "send" => WRITE, http: ["POST /admin/channels/{channel}/send"];
@@ -491,7 +491,8 @@ mod tests {
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
-            include_str!("../web/openai_api.rs"),
+            include_str!("../web/openai/mod.rs"),
+            include_str!("../web/responses/mod.rs"),
         ];
         let mut found = Vec::new();
         for source in sources {

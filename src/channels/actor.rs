@@ -389,9 +389,9 @@ impl ChannelActor {
                             members,
                         })
                     }
-                    RunEvent::Failed { error, retryable } => {
-                        return Ok(TurnOutcome::Failed { error, retryable })
-                    }
+                    RunEvent::Failed {
+                        error, retryable, ..
+                    } => return Ok(TurnOutcome::Failed { error, retryable }),
                     RunEvent::Delta(_) | RunEvent::ToolCall { .. } => {}
                 }
             }

@@ -26,6 +26,7 @@ pub mod credentials;
 pub(crate) mod engine;
 pub(crate) mod env;
 pub(crate) mod error;
+pub(crate) mod http;
 pub(crate) mod load;
 pub(crate) mod lookup;
 pub(crate) mod ops;
@@ -46,6 +47,7 @@ pub use engine::{
 };
 pub use env::apply_overrides;
 pub use error::{ConfigError, Problem, EXIT_CONFIG};
+pub use http::{ChatCompletionsEndpoint, Endpoints, HttpConfig, ResponsesEndpoint};
 pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
 pub use ops::{

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::channels::ChannelsConfig;
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
+use super::http::HttpConfig;
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
 use super::threads::EngineConfig;
@@ -102,6 +103,8 @@ pub struct GatewayConfig {
     pub request_timeout: u64,
     /// Per-client request rate limiting.
     pub rate_limiting: RateLimiting,
+    /// The OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/responses`).
+    pub http: HttpConfig,
     // -- connection limits (issue 14, item 6) --
     /// Connections one client address may hold at once; default unset,
     /// meaning three quarters of `maxConnections` (75 of 100), so that one
@@ -129,6 +132,7 @@ impl Default for GatewayConfig {
             connection_timeout: 2000,
             request_timeout: 30000,
             rate_limiting: RateLimiting::default(),
+            http: HttpConfig::default(),
             max_connections_per_client: None,
             fault_injection: false,
         }

@@ -327,6 +327,13 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         metrics_public: config.monitoring.metrics_public,
         control_ui: config.gateway.control_ui.enabled,
         operator,
+        chat_completions: config.gateway.http.endpoints.chat_completions.enabled,
+        responses: config.gateway.http.endpoints.responses.enabled.then(|| {
+            Arc::new(crate::web::responses::store::ResponseStore::new(
+                state_dir,
+                &config.gateway.http.endpoints.responses,
+            ))
+        }),
     });
     let settings = server_settings(config);
     // Channel actors take the engine threads in turn: their sends and journal calls stay off the

@@ -16,7 +16,8 @@ use super::error::{ErrorKind, ProviderError};
 use super::http_error::{self, ErrorBody};
 use super::sse::{self, Decoder, SseEvent};
 use super::types::{
-    ChatMessage, ChatRequest, EventStream, StopReason, StreamEvent, ToolCall, ToolSpec, Usage,
+    ChatMessage, ChatRequest, EventStream, StopReason, StreamEvent, ToolCall, ToolChoice, ToolSpec,
+    Usage,
 };
 use crate::config::Secret;
 
@@ -98,6 +99,30 @@ pub fn request_body(request: &ChatRequest) -> Value {
     }
     if !request.tools.is_empty() {
         body["tools"] = request.tools.iter().map(tool).collect();
+    }
+    let sampling = &request.sampling;
+    if let Some(temperature) = sampling.temperature {
+        // Anthropic takes 0..=1; OpenAI's 0..=2 is capped rather than refused.
+        body["temperature"] = json!(temperature.min(1.0));
+    }
+    if let Some(top_p) = sampling.top_p {
+        body["top_p"] = json!(top_p);
+    }
+    if !sampling.stop.is_empty() {
+        body["stop_sequences"] = json!(sampling.stop);
+    }
+    // A choice without tools is an error to both providers.
+    if let Some(choice) = sampling
+        .tool_choice
+        .as_ref()
+        .filter(|_| !request.tools.is_empty())
+    {
+        body["tool_choice"] = match choice {
+            ToolChoice::Auto => json!({"type": "auto"}),
+            ToolChoice::None => json!({"type": "none"}),
+            ToolChoice::Required => json!({"type": "any"}),
+            ToolChoice::Function(name) => json!({"type": "tool", "name": name}),
+        };
     }
     body
 }
@@ -439,6 +464,7 @@ mod tests {
             }]
             .into(),
             max_tokens: 512,
+            sampling: Default::default(),
         };
         let body = request_body(&request);
         assert_eq!(body["system"], "Be brief.");

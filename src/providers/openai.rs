@@ -320,6 +320,7 @@ mod tests {
             }]
             .into(),
             max_tokens: 1024,
+            sampling: Default::default(),
         };
         let body = request_body(&request);
         assert_eq!(body["stream"], true);
@@ -341,6 +342,51 @@ mod tests {
         );
         assert_eq!(body["tools"][0]["type"], "function");
         assert_eq!(body["tools"][0]["function"]["parameters"]["type"], "object");
+    }
+
+    #[test]
+    fn the_sampling_settings_map_to_openai_fields_and_a_choice_needs_tools() {
+        use crate::providers::{Sampling, ToolChoice};
+        let mut request = ChatRequest {
+            model: "m".into(),
+            system: None,
+            history: Default::default(),
+            messages: vec![ChatMessage::User {
+                content: "hi".into(),
+            }],
+            tools: Vec::new().into(),
+            max_tokens: 9,
+            sampling: Sampling {
+                temperature: Some(1.5),
+                top_p: Some(0.5),
+                stop: vec!["END".into()],
+                tool_choice: Some(ToolChoice::Function("f".into())),
+            },
+        };
+        let body = request_body(&request);
+        assert_eq!(body["temperature"], 1.5);
+        assert_eq!(body["top_p"], 0.5);
+        assert_eq!(body["stop"], json!(["END"]));
+        assert!(
+            body.get("tool_choice").is_none(),
+            "no tools, no choice: {body}"
+        );
+        request.tools = vec![ToolSpec {
+            name: "f".into(),
+            description: String::new(),
+            parameters: json!({"type": "object"}),
+        }]
+        .into();
+        let body = request_body(&request);
+        assert_eq!(
+            body["tool_choice"],
+            json!({"type": "function", "function": {"name": "f"}})
+        );
+        request.sampling = Sampling::default();
+        let body = request_body(&request);
+        for field in ["temperature", "top_p", "stop", "tool_choice"] {
+            assert!(body.get(field).is_none(), "{field} unset: {body}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::types::{ChatMessage, ChatRequest, ToolCall, ToolSpec};
+use super::types::{ChatMessage, ChatRequest, ToolCall, ToolChoice, ToolSpec};
 
 /// The body of `request`.
 pub(crate) struct Body<'a>(pub(crate) &'a ChatRequest);
@@ -21,7 +21,44 @@ impl Serialize for Body<'_> {
         if !request.tools.is_empty() {
             map.serialize_entry("tools", &Tools(&request.tools))?;
         }
+        let sampling = &request.sampling;
+        if let Some(temperature) = sampling.temperature {
+            map.serialize_entry("temperature", &temperature)?;
+        }
+        if let Some(top_p) = sampling.top_p {
+            map.serialize_entry("top_p", &top_p)?;
+        }
+        if !sampling.stop.is_empty() {
+            map.serialize_entry("stop", &sampling.stop)?;
+        }
+        // A choice without tools is an error to both providers.
+        if let Some(choice) = sampling
+            .tool_choice
+            .as_ref()
+            .filter(|_| !request.tools.is_empty())
+        {
+            map.serialize_entry("tool_choice", &Choice(choice))?;
+        }
         map.end()
+    }
+}
+
+/// `"auto"`, `"none"`, `"required"` or `{"type":"function","function":{"name":...}}`.
+struct Choice<'a>(&'a ToolChoice);
+
+impl Serialize for Choice<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            ToolChoice::Auto => serializer.serialize_str("auto"),
+            ToolChoice::None => serializer.serialize_str("none"),
+            ToolChoice::Required => serializer.serialize_str("required"),
+            ToolChoice::Function(name) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("type", "function")?;
+                map.serialize_entry("function", &serde_json::json!({ "name": name }))?;
+                map.end()
+            }
+        }
     }
 }
 

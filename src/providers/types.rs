@@ -25,6 +25,34 @@ pub struct ChatRequest {
     /// clone for a retry) does not copy the tools' JSON Schemas.
     pub tools: Arc<[ToolSpec]>,
     pub max_tokens: u32,
+    /// What the client asked of the sampling (the OpenAI-compatible endpoints); all unset for
+    /// a channel's or an operator's turn, where the provider's defaults apply.
+    pub sampling: Sampling,
+}
+
+/// Sampling settings a client may set per request, mapped to each provider's wire format.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampling {
+    /// 0..=2 (OpenAI's range; Anthropic's is 0..=1, so its body caps it at 1).
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    /// Sequences that end the answer (at most 4, OpenAI's limit).
+    pub stop: Vec<String>,
+    /// Whether and which tool the model must call; `None`: the provider's default (auto).
+    pub tool_choice: Option<ToolChoice>,
+}
+
+/// The model's freedom to call tools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolChoice {
+    /// The model decides.
+    Auto,
+    /// No tool call.
+    None,
+    /// At least one tool call.
+    Required,
+    /// A call of this tool.
+    Function(String),
 }
 
 impl ChatRequest {

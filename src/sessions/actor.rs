@@ -29,7 +29,7 @@ use tracing::warn;
 use super::entry::now_ms;
 use super::key::is_ephemeral;
 use super::late::LateAskers;
-use super::turn::{RunEvent, SessionServices, Turn};
+use super::turn::{RunEvent, SessionServices, Turn, TurnRequest};
 use super::Entry;
 use crate::config::{QueueConfig, QueueDrop, QueueMode};
 use crate::providers::ChatMessage;
@@ -50,6 +50,8 @@ pub struct Submit {
     /// that already holds it. False for a message just accepted, which no turn can hold yet, so
     /// the common path reads nothing.
     pub replayed: bool,
+    /// What the client asked beside its message (see `Turn::request`).
+    pub request: Option<Arc<TurnRequest>>,
 }
 
 impl Message for Submit {
@@ -68,6 +70,8 @@ struct Plan {
     journaled: bool,
     /// Its question may already be persisted (see `Turn::replayed`).
     replayed: bool,
+    /// The first collected message's request options (see `Turn::request`).
+    request: Option<Arc<TurnRequest>>,
 }
 
 /// A queued asker.
@@ -78,6 +82,7 @@ enum Waiting {
         turn_id: Option<String>,
         /// Submitted as possibly seen before (`Submit::replayed`).
         replayed: bool,
+        request: Option<Arc<TurnRequest>>,
         listeners: Vec<UnboundedSender<RunEvent>>,
     },
     /// Askers of a turn whose question is already persisted (found for a replayed message):
@@ -178,6 +183,7 @@ impl SessionActor {
                 text: submit.text,
                 turn_id: None,
                 replayed: false,
+                request: submit.request,
                 listeners: vec![submit.listener],
             });
         };
@@ -224,6 +230,7 @@ impl SessionActor {
                 text: submit.text,
                 turn_id: Some(id),
                 replayed: submit.replayed,
+                request: submit.request,
                 listeners: vec![submit.listener],
             },
         })
@@ -259,6 +266,7 @@ impl SessionActor {
                 for listener in refused.listeners() {
                     let _ = listener.send(RunEvent::Failed {
                         retryable: false,
+                        retry: None,
                         error: format!(
                             "message dropped: more than {cap} messages were waiting for this session (messages.queue.cap)"
                         ),
@@ -297,6 +305,7 @@ impl SessionActor {
                 text,
                 turn_id,
                 replayed,
+                request,
                 listeners: own,
             } => {
                 listeners.extend(own);
@@ -336,6 +345,7 @@ impl SessionActor {
                     members,
                     journaled,
                     replayed,
+                    request,
                 }
             }
         };
@@ -363,6 +373,7 @@ impl SessionActor {
             replayed: plan.replayed,
             listeners: listeners.clone(),
             late: Arc::clone(&late),
+            request: plan.request.clone(),
         };
         // The run lives on this session's thread (see `SessionServices::arbiters`).
         let spec = Arc::clone(&self.services.runner)
@@ -394,6 +405,7 @@ impl SessionActor {
                     {
                         let failed = RunEvent::Failed {
                             retryable: true,
+                            retry: None,
                             error: format!("could not start the agent run: {error}"),
                         };
                         current.late.settle(&failed);
@@ -435,6 +447,7 @@ impl SessionActor {
         let failed = RunEvent::Failed {
             error: why.into(),
             retryable: false,
+            retry: None,
         };
         current.late.settle(&failed);
         for listener in &current.listeners {
@@ -499,6 +512,7 @@ fn plan_holding(entries: &[Entry], id: &str) -> Option<Plan> {
             },
             journaled: true,
             replayed: true,
+            request: None,
         }),
         _ => None,
     })

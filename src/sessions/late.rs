@@ -102,6 +102,7 @@ mod tests {
         let outcome = RunEvent::Failed {
             error: "x".into(),
             retryable: true,
+            retry: None,
         };
         late.settle(&outcome);
         assert_eq!(early_rx.try_recv().ok(), Some(outcome.clone()));
@@ -120,6 +121,7 @@ mod tests {
             model: String::new(),
             turn: "t".into(),
             members: vec!["t".into()],
+            tool_calls: Vec::new(),
         });
         answered.close();
         assert!(answered.concluded(), "closing keeps a known answer");

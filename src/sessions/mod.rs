@@ -22,4 +22,4 @@ pub use entry::Entry;
 pub use store::{
     Inspection, Pruned, Retention, SessionMeta, SessionStore, StoreError, TurnContext,
 };
-pub use turn::{RunEvent, SessionServices, Turn, TurnRunner};
+pub use turn::{RetryHint, RunEvent, SessionServices, Turn, TurnRequest, TurnRunner};

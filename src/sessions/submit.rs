@@ -5,9 +5,11 @@ use std::time::Duration;
 use pincer_actors::{ActorRef, SendError};
 use tokio::sync::mpsc::UnboundedSender;
 
+use std::sync::Arc;
+
 use super::actor::Submit;
 use super::router::{GetSession, SessionRouter};
-use super::turn::RunEvent;
+use super::turn::{RunEvent, TurnRequest};
 
 /// Hands the message to the session's actor, retrying for about a second while the actor is
 /// being restarted (after a crash) or a just-evicted one finishes stopping. A full mailbox is
@@ -19,7 +21,29 @@ pub(crate) async fn submit(
     listener: UnboundedSender<RunEvent>,
     turn_id: Option<String>,
 ) -> Result<(), String> {
-    submit_with(router, session_key, text, listener, turn_id, false).await
+    submit_with(router, session_key, text, listener, turn_id, false, None).await
+}
+
+/// [`submit`] with what the client asked beside its message (an OpenAI-compatible request):
+/// its sampling settings, and for a stateless request (an ephemeral session) its whole
+/// conversation and its own tools (see [`TurnRequest`]).
+pub(crate) async fn submit_request(
+    router: &ActorRef<SessionRouter>,
+    session_key: &str,
+    text: String,
+    listener: UnboundedSender<RunEvent>,
+    request: Arc<TurnRequest>,
+) -> Result<(), String> {
+    submit_with(
+        router,
+        session_key,
+        text,
+        listener,
+        None,
+        false,
+        Some(request),
+    )
+    .await
 }
 
 /// [`submit`] for a journaled message with its turn id; `replayed`: it may have been submitted
@@ -33,7 +57,16 @@ pub(crate) async fn submit_journaled(
     turn_id: String,
     replayed: bool,
 ) -> Result<(), String> {
-    submit_with(router, session_key, text, listener, Some(turn_id), replayed).await
+    submit_with(
+        router,
+        session_key,
+        text,
+        listener,
+        Some(turn_id),
+        replayed,
+        None,
+    )
+    .await
 }
 
 async fn submit_with(
@@ -43,6 +76,7 @@ async fn submit_with(
     listener: UnboundedSender<RunEvent>,
     turn_id: Option<String>,
     replayed: bool,
+    request: Option<Arc<TurnRequest>>,
 ) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..20 {
@@ -52,6 +86,7 @@ async fn submit_with(
                 listener: listener.clone(),
                 turn_id: turn_id.clone(),
                 replayed,
+                request: request.clone(),
             }) {
                 Ok(()) => return Ok(()),
                 Err(SendError::Full(_)) => {

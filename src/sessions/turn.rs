@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use super::late::LateAskers;
 use super::SessionStore;
-use crate::providers::Usage;
+use crate::providers::{ChatMessage, Sampling, ToolCall, ToolSpec, Usage};
 
 /// What the askers of a turn receive.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,12 +36,53 @@ pub enum RunEvent {
         /// sends the answer as the reply to the first of them that is its own, and to no other:
         /// that choice needs no memory, so it holds across restarts.
         members: Vec<String>,
+        /// Calls of the client's own tools ([`TurnRequest::client_tools`]) that the client is
+        /// to run: the turn stops at them, and the client sends their results in its next
+        /// request. Empty for every other turn.
+        tool_calls: Vec<ToolCall>,
     },
     /// The turn ended without an answer; sent once per turn, instead of `Final`. `retryable`:
     /// the cause was passing (every model overloaded, unreachable or cooling down, the run could
     /// not start), so asking again later with the same turn id may well succeed; a channel keeps
     /// such a message and tries again instead of apologising.
-    Failed { error: String, retryable: bool },
+    Failed {
+        error: String,
+        retryable: bool,
+        /// For a passing cause, what is known of when to ask again (an HTTP adapter's
+        /// `Retry-After`, 429 or 503); `None` when nothing is.
+        retry: Option<RetryHint>,
+    },
+}
+
+/// When a turn that failed for a passing cause is worth asking again, and why it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryHint {
+    /// How long until a model of the chain is expected to answer (its cooldown's end, or what
+    /// the provider's `Retry-After` said); `None` when unknown.
+    pub after: Option<std::time::Duration>,
+    /// The chain was rate limited (HTTP 429), not overloaded or shedding load (HTTP 503).
+    pub rate_limited: bool,
+}
+
+/// What a client sent beside its message, for the turn that answers it (the OpenAI-compatible
+/// endpoints). A turn without one runs as the session and the gateway's settings say.
+#[derive(Debug, Clone, Default)]
+pub struct TurnRequest {
+    /// A stateless request's conversation before this turn, as the client sent it: used as the
+    /// history instead of the session's (an ephemeral session has none).
+    pub history: Option<Arc<Vec<ChatMessage>>>,
+    /// A stateless request's messages of this turn: its last user message and what followed it
+    /// (assistant tool calls and the client's tool results). The run records them in the
+    /// session's view as the turn's opening, in place of `Turn::text`.
+    pub opening: Vec<ChatMessage>,
+    /// The client's system messages, added after the gateway's system prompt.
+    pub system: Option<String>,
+    pub sampling: Sampling,
+    /// Overrides `agents.defaults.maxTokens` for this turn's model calls.
+    pub max_tokens: Option<u32>,
+    /// The client's function tools: offered to the model instead of the gateway's, and never
+    /// run by the gateway: a call of one ends the turn with `RunEvent::Final::tool_calls`.
+    pub client_tools: Option<Arc<[ToolSpec]>>,
 }
 
 /// A turn handed to a run.
@@ -60,6 +101,8 @@ pub struct Turn {
     pub listeners: Vec<UnboundedSender<RunEvent>>,
     /// Askers who joined after the run started; they get its outcome only.
     pub late: Arc<LateAskers>,
+    /// What the client asked beside its message, if it asked anything.
+    pub request: Option<Arc<TurnRequest>>,
 }
 
 /// What runs a turn: the agent engine, as the sessions see it.

@@ -96,9 +96,11 @@ impl ResponseError for AuthRejection {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (code, extra_header) = match self {
+        // `type` and `param` make the body OpenAI's error shape too, for the SDKs.
+        let (code, kind, extra_header) = match self {
             AuthRejection::LockedOut { retry_after } => (
                 "AUTH_RATE_LIMITED",
+                "rate_limit_error",
                 (
                     header::RETRY_AFTER,
                     retry_after.as_secs().max(1).to_string(),
@@ -106,6 +108,7 @@ impl ResponseError for AuthRejection {
             ),
             _ => (
                 "UNAUTHORIZED",
+                "authentication_error",
                 (
                     header::WWW_AUTHENTICATE,
                     "Bearer realm=\"pincer\"".to_string(),
@@ -114,7 +117,7 @@ impl ResponseError for AuthRejection {
         };
         let mut response = HttpResponse::build(self.status_code()).json(json!({
             "ok": false,
-            "error": { "code": code, "message": self.to_string() },
+            "error": { "code": code, "message": self.to_string(), "type": kind, "param": null },
         }));
         if let Ok(value) = HeaderValue::from_str(&extra_header.1) {
             response.headers_mut().insert(extra_header.0, value);
@@ -167,7 +170,7 @@ impl ResponseError for Refusal {
             Refusal::Scope(refusal) => HttpResponse::Forbidden().json(json!({
                 "ok": false,
                 "error": { "code": scopes::FORBIDDEN, "message": refusal.to_string(),
-                    "details": refusal.details() },
+                    "type": "permission_error", "param": null, "details": refusal.details() },
             })),
         }
     }

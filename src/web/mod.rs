@@ -20,12 +20,13 @@ pub(crate) mod connections;
 pub(crate) mod control_ui;
 pub(crate) mod listen;
 pub(crate) mod lockout;
-pub(crate) mod openai_api;
+pub(crate) mod openai;
 pub(crate) mod operator;
 pub(crate) mod origin;
 pub(crate) mod probes;
 pub(crate) mod rate_limit;
 pub(crate) mod request_guard;
+pub(crate) mod responses;
 pub mod routes;
 pub(crate) mod timeout;
 pub(crate) mod ws_upgrade;
@@ -73,6 +74,11 @@ pub struct AppState {
     pub origins: origin::OriginPolicy,
     /// The operator API every `/admin` route (and every WebSocket method) calls.
     pub operator: Arc<Operator>,
+    /// `gateway.http.endpoints.chatCompletions.enabled`: `POST /v1/chat/completions` answers.
+    pub chat_completions: bool,
+    /// The stored responses of `POST /v1/responses`; `None` while
+    /// `gateway.http.endpoints.responses.enabled` is off (the route answers 404).
+    pub(crate) responses: Option<Arc<responses::store::ResponseStore>>,
 }
 
 /// Server tuning taken from the config.

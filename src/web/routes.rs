@@ -29,8 +29,8 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai_api,
-    probes, ws_upgrade,
+    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
+    probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
 use crate::channels::registry;
@@ -106,8 +106,9 @@ const GATEWAY: &[Route] = &[
     route!(["GET"] "/admin/sessions/{key}/traces", Access::Protected, admin_sessions::traces),
     route!(["GET"] "/admin/sessions/{key}", Access::Protected, admin_sessions::show),
     route!(["POST"] "/admin/sessions/{key}/reset", Access::Protected, admin_sessions::reset),
-    route!(["POST"] "/v1/chat/completions", Access::Protected, openai_api::chat_completions),
-    route!(["GET"] "/v1/models", Access::Protected, openai_api::models),
+    route!(["POST"] "/v1/chat/completions", Access::Protected, openai::chat_completions),
+    route!(["GET"] "/v1/models", Access::Protected, openai::models),
+    route!(["POST"] "/v1/responses", Access::Protected, responses::responses),
     route!(
         ["GET"] "/ws",
         Access::Public("authenticates in its `connect` frame, counted by the same lockout"),

@@ -1,9 +1,8 @@
 //! `gateway.requestTimeout` (the seed's `PerformanceConfig.gateway.requestTimeout`): a request
 //! whose response has not started within the limit gets 504 and its handler is dropped.
 //!
-//! Agent turns (`/v1/chat/completions`) are exempt: their limit is
-//! `agents.defaults.timeoutSeconds`, enforced by the run itself, and a streamed answer starts
-//! right away anyway.
+//! Agent turns (`/v1/chat/completions`, `/v1/responses`) are exempt: their limit is
+//! `agents.defaults.timeoutSeconds`, enforced by the run itself.
 
 use std::time::Duration;
 
@@ -26,7 +25,7 @@ pub(crate) async fn limit(
         .app_data::<web::Data<RequestTimeout>>()
         .map(|limit| limit.0)
         .filter(|limit| !limit.is_zero())
-        .filter(|_| request.path() != "/v1/chat/completions");
+        .filter(|_| !matches!(request.path(), "/v1/chat/completions" | "/v1/responses"));
     let Some(limit) = limit else {
         return next.call(request).await;
     };

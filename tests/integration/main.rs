@@ -15,6 +15,8 @@
 //! - `gateway`: start-up, auth (and the walk of every route), origins, scopes, TLS, Tailscale,
 //!   readiness, connection limits, mailbox depths, the Control UI in Chromium;
 //! - `logging`, `monitoring`: log files and shipping; `/metrics`, alerts and the memory guard;
+//! - `openai`: the OpenAI-compatible endpoints (stateless chats, client tools, errors, the
+//!   Responses API) and the official `openai` Python SDK against them;
 //! - `providers`: the provider clients' streams and errors;
 //! - `tools`: the agent's tools end to end, as actors, and their sandbox;
 //! - `ws`: the WebSocket protocol and its limits.
@@ -41,6 +43,7 @@ mod engine;
 mod gateway;
 mod logging;
 mod monitoring;
+mod openai;
 mod providers;
 mod tools;
 mod ws;

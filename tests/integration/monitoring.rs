@@ -182,7 +182,13 @@ fn the_memory_guard_refuses_new_runs_with_a_clear_message() {
         &[("Authorization", bearer.as_str())],
         &body,
     );
-    assert_eq!(response.status, 502, "{}", response.text);
+    // Shedding load passes: 503 with a Retry-After, as OpenAI clients expect.
+    assert_eq!(response.status, 503, "{}", response.text);
+    assert!(
+        response.header("retry-after").is_some(),
+        "{:?}",
+        response.headers
+    );
     let message = response.body["error"]["message"]
         .as_str()
         .unwrap_or_default();

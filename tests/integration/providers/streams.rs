@@ -158,6 +158,7 @@ fn tool_conversation(model: &str) -> ChatRequest {
         }]
         .into(),
         max_tokens: 100,
+        sampling: Default::default(),
     }
 }
 

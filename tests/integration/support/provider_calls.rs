@@ -66,6 +66,7 @@ pub fn request(model: &str, text: &str) -> ChatRequest {
         }],
         tools: Vec::new().into(),
         max_tokens: 256,
+        sampling: Default::default(),
     }
 }
 
