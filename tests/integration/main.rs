@@ -15,6 +15,7 @@
 //! - `gateway`: start-up, auth (and the walk of every route), origins, scopes, TLS, Tailscale,
 //!   readiness, connection limits, mailbox depths, the Control UI in Chromium;
 //! - `logging`, `monitoring`: log files and shipping; `/metrics`, alerts and the memory guard;
+//! - `openclaw`: OpenClaw's own CLI (`openclaw`, from npm) against the gateway;
 //! - `providers`: the provider clients' streams and errors;
 //! - `tools`: the agent's tools end to end, as actors, and their sandbox;
 //! - `ws`: the WebSocket protocol and its limits.
@@ -41,6 +42,7 @@ mod engine;
 mod gateway;
 mod logging;
 mod monitoring;
+mod openclaw;
 mod providers;
 mod tools;
 mod ws;
