@@ -3,7 +3,7 @@
 
 use pincer_emulators::{Emulator, Reply};
 
-use super::cli::{OpenClaw, Target, Way};
+use super::cli::{each_way, OpenClaw, Target, Way};
 use super::{model_gateway, pincer_history, pincer_session_keys, texts_of};
 use crate::support::agent::contents;
 
@@ -13,7 +13,7 @@ fn agent_prints_the_answer_and_stores_the_turn_in_the_session() {
     let emulator = Emulator::openai();
     let gateway = model_gateway(&emulator);
     let target = Target::of(&gateway);
-    for way in Way::NO_FLAGS {
+    each_way(&Way::NO_FLAGS, |way| {
         let session = format!("oc-agent-{way:?}").to_lowercase();
         let question = format!("what is the answer ({session})?");
         let answer = format!("forty-two for {session}");
@@ -58,5 +58,5 @@ fn agent_prints_the_answer_and_stores_the_turn_in_the_session() {
             [answer.as_str()],
             "{way:?}"
         );
-    }
+    });
 }

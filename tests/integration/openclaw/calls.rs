@@ -8,7 +8,7 @@ use pincer_emulators::telegram::BotApi;
 use pincer_emulators::Emulator;
 use serde_json::{json, Value};
 
-use super::cli::{OpenClaw, Target, Way};
+use super::cli::{each_way, OpenClaw, Target, Way};
 use super::model_gateway;
 use crate::support::agent::{answer_of, ask};
 use crate::support::channels::{self, telegram, BOT_TOKEN};
@@ -20,10 +20,10 @@ fn call_health_every_way() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let target = Target::of(&gateway);
-    for way in Way::ALL {
+    each_way(&Way::ALL, |way| {
         let run = cli.call(&target, way, "health", &json!({}));
         assert_eq!(run.ok().json()["ok"], true, "({way:?}){run}");
-    }
+    });
 }
 
 /// `gateway call status`: the summary `openclaw status` builds its report from (`sessions` with
@@ -187,12 +187,12 @@ fn devices_list_every_way() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let target = Target::of(&gateway);
-    for way in Way::ALL {
+    each_way(&Way::ALL, |way| {
         let run = cli.run(&target, way, &["devices", "list", "--json"]);
         let listed: Value = run.ok().json();
         assert!(
             listed["pending"].is_array() && listed["paired"].is_array(),
             "({way:?}){run}"
         );
-    }
+    });
 }

@@ -27,8 +27,9 @@ fn model_received(emulator: &Emulator, text: &str) -> bool {
     false
 }
 
-/// `chat.send` starts a turn (`runId`, `status: "started"`); the model gets the message and the
-/// session's transcript holds it and the answer.
+/// `chat.send` starts a turn (`status: "started"`, the `runId` being the caller's
+/// `idempotencyKey`); the model gets the message and the session's transcript holds it and the
+/// answer.
 #[test]
 fn call_chat_send_runs_a_turn() {
     let Some(cli) = OpenClaw::find() else { return };
@@ -43,7 +44,8 @@ fn call_chat_send_runs_a_turn() {
                  "idempotencyKey": "oc-chat-1" }),
     );
     let started = run.ok().json();
-    assert!(started["runId"].is_string(), "runId:{run}");
+    // OpenClaw's clients track the run by the key they chose: the runId is the idempotencyKey.
+    assert_eq!(started["runId"], "oc-chat-1", "runId:{run}");
     assert_eq!(started["status"], "started", "{run}");
     assert!(
         model_received(&emulator, "ping over chat.send"),

@@ -243,7 +243,8 @@ pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The command as a person would type it (the way's environment shown first).
+/// The command as a person would type it (the way's environment shown first, the token left
+/// out).
 fn describe(command: &Command, way: Way) -> String {
     let mut shown = String::new();
     if way == Way::Env {
@@ -253,9 +254,16 @@ fn describe(command: &Command, way: Way) -> String {
         shown.push_str("(gateway.mode remote in ~/.openclaw/openclaw.json) ");
     }
     shown.push_str("openclaw");
+    let mut after_token = false;
     for arg in command.get_args() {
         shown.push(' ');
-        shown.push_str(&arg.to_string_lossy());
+        // The gateway's token is a throwaway one, but tokens are not printed out of habit.
+        shown.push_str(if after_token {
+            "…"
+        } else {
+            arg.to_str().unwrap_or("?")
+        });
+        after_token = arg == "--token";
     }
     shown
 }
@@ -430,4 +438,21 @@ impl Drop for Background {
         signal_group(self.child.id(), "KILL");
         let _ = self.child.wait();
     }
+}
+
+/// Runs `check` for each of `ways`, all of them even when one fails (each failure's panic
+/// message is printed as it happens), then fails naming the ways that failed: the matrix in
+/// `docs/openclaw-compat.md` needs every cell, not only the first failing one.
+pub fn each_way(ways: &[Way], check: impl Fn(Way)) {
+    let failed: Vec<Way> = ways
+        .iter()
+        .copied()
+        .filter(|&way| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(way))).is_err()
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "failed configured as {failed:?} (of {ways:?})"
+    );
 }

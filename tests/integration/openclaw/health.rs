@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::cli::{OpenClaw, Run, Target, Way};
+use super::cli::{each_way, OpenClaw, Run, Target, Way};
 use crate::support::Gateway;
 
 /// `openclaw health --json` prints the gateway's health snapshot: `ok: true` and the fields
@@ -14,7 +14,7 @@ fn health_json_is_the_gateways_snapshot() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let target = Target::of(&gateway);
-    for way in Way::NO_FLAGS {
+    each_way(&Way::NO_FLAGS, |way| {
         let run = cli.run(&target, way, &["health", "--json"]);
         let health = run.ok().json();
         assert_eq!(health["ok"], true, "ok:{run}");
@@ -32,7 +32,7 @@ fn health_json_is_the_gateways_snapshot() {
                 "health.{field} missing or of the wrong kind ({way:?}):{run}"
             );
         }
-    }
+    });
 }
 
 /// `openclaw gateway health` renders `Gateway Health`, then `OK (<duration>ms)`.
@@ -41,7 +41,7 @@ fn gateway_health_renders_ok_with_the_duration() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let target = Target::of(&gateway);
-    for way in Way::ALL {
+    each_way(&Way::ALL, |way| {
         let run = cli.run(&target, way, &["gateway", "health"]);
         run.ok();
         assert!(
@@ -59,7 +59,7 @@ fn gateway_health_renders_ok_with_the_duration() {
             duration.is_some(),
             "no `OK (<n>ms)` line: the gateway's health has no durationMs ({way:?}):{run}"
         );
-    }
+    });
 }
 
 /// `openclaw status --json` sees the gateway reachable at its URL, with no error, and counts
@@ -69,7 +69,7 @@ fn status_json_sees_the_gateway_reachable() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let target = Target::of(&gateway);
-    for way in Way::NO_FLAGS {
+    each_way(&Way::NO_FLAGS, |way| {
         let run = cli.run(&target, way, &["status", "--json"]);
         let status = run.ok().json();
         let seen = &status["gateway"];
@@ -88,7 +88,7 @@ fn status_json_sees_the_gateway_reachable() {
             status["sessions"]["count"].is_number(),
             "sessions.count ({way:?}):{run}"
         );
-    }
+    });
 }
 
 /// The target of a `gateway probe --json` answer that is this gateway.
@@ -108,7 +108,7 @@ fn gateway_probe_reaches_the_gateway_and_reads_it() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let target = Target::of(&gateway);
-    for way in [Way::Flags, Way::Config] {
+    each_way(&[Way::Flags, Way::Config], |way| {
         let run = cli.run(&target, way, &["gateway", "probe", "--json"]);
         let report = run.ok().json();
         let probe = probed(&report, &target, &run);
@@ -119,5 +119,5 @@ fn gateway_probe_reaches_the_gateway_and_reads_it() {
             "the read probe failed: {} ({way:?}):{run}",
             probe["connect"]["error"]
         );
-    }
+    });
 }

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use super::cli::{OpenClaw, Target, Way};
+use super::cli::{each_way, OpenClaw, Target, Way};
 use crate::support::Gateway;
 
 /// The log lines of `openclaw logs` text output (the `Log file:` heading left out).
@@ -22,11 +22,11 @@ fn logs_limit_prints_exactly_that_many_lines() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let target = Target::of(&gateway);
-    for way in Way::ALL {
+    each_way(&Way::ALL, |way| {
         let run = cli.run(&target, way, &["logs", "--limit", "3"]);
         run.ok();
         assert_eq!(log_lines(&run.stdout).len(), 3, "({way:?}){run}");
-    }
+    });
 }
 
 /// Makes the gateway log a line naming `marker`: a WebSocket upgrade whose Origin is `marker`,

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::cli::{OpenClaw, Target, Way};
+use super::cli::{each_way, OpenClaw, Target, Way};
 use crate::support::Gateway;
 
 #[test]
@@ -12,7 +12,7 @@ fn a_wrong_token_is_refused_with_the_auth_error() {
     let Some(cli) = OpenClaw::find() else { return };
     let gateway = Gateway::start(None);
     let wrong = Target::of(&gateway).with_token("not-the-token");
-    for way in Way::ALL {
+    each_way(&Way::ALL, |way| {
         let run = cli.call(&wrong, way, "health", &json!({}));
         assert_eq!(run.code, Some(1), "({way:?}){run}");
         let answer = run.json();
@@ -24,7 +24,7 @@ fn a_wrong_token_is_refused_with_the_auth_error() {
                 .is_some_and(|m| m.starts_with("unauthorized")),
             "({way:?}){run}"
         );
-    }
+    });
     // A command that renders, not a raw call: the same reason, on stderr.
     let run = cli.run(&wrong, Way::Env, &["health"]);
     assert_eq!(run.code, Some(1), "{run}");

@@ -125,4 +125,18 @@ fn tui_sends_a_typed_message_and_shows_the_answer() {
         .unwrap_or_else(|| panic!("no Pincer session for --session oc-tui: {keys:?}"));
     let messages = pincer_history(&gateway, key, 2);
     assert_eq!(texts_of(&messages, "user"), ["hello from the tui"]);
+    // Once the run is over (idle again), the streamed answer and the reloaded history are one
+    // row: the answer is on the screen once, not twice.
+    let screen = terminal.wait_until("the TUI idle after the answer", |screen| {
+        screen.lines().any(|l| {
+            let l = l.trim();
+            (l.starts_with("connected |") || l.starts_with("gateway connected |"))
+                && l.ends_with("idle")
+        })
+    });
+    assert_eq!(
+        screen.matches("the tui got its answer").count(),
+        1,
+        "the answer is shown more than once:\n{screen}"
+    );
 }
