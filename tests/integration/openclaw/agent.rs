@@ -4,7 +4,7 @@
 use pincer_emulators::{Emulator, Reply};
 
 use super::cli::{each_way, OpenClaw, Target, Way};
-use super::{model_gateway, pincer_history, pincer_session_keys, texts_of};
+use super::{model_gateway, pincer_history, pincer_session_named, texts_of};
 use crate::support::agent::contents;
 
 #[test]
@@ -44,14 +44,8 @@ fn agent_prints_the_answer_and_stores_the_turn_in_the_session() {
             "the model never got the question ({way:?}):{run}"
         );
         // Pincer's own API: the session is listed, and its transcript holds the turn.
-        let keys = pincer_session_keys(&gateway);
-        let key = keys
-            .iter()
-            .find(|k| k.contains(&session))
-            .unwrap_or_else(|| {
-                panic!("no Pincer session for --session-id {session} ({way:?}); sessions: {keys:?}{run}")
-            });
-        let messages = pincer_history(&gateway, key, 2);
+        let key = pincer_session_named(&gateway, &session, &format!("({way:?}){run}"));
+        let messages = pincer_history(&gateway, &key, 2);
         assert_eq!(texts_of(&messages, "user"), [question.as_str()], "{way:?}");
         assert_eq!(
             texts_of(&messages, "assistant"),

@@ -70,14 +70,25 @@ pub fn pincer_history(gateway: &Gateway, key: &str, at_least: usize) -> serde_js
     }
 }
 
-/// The keys of the sessions Pincer stores (`GET /admin/sessions`).
-pub fn pincer_session_keys(gateway: &Gateway) -> Vec<String> {
+/// The sessions Pincer stores (`GET /admin/sessions`): their `key`, `sessionId`, counts.
+pub fn pincer_sessions(gateway: &Gateway) -> Vec<serde_json::Value> {
     let listed = gateway.get_authed("/admin/sessions");
     assert_eq!(listed.status, 200, "{}", listed.text);
     listed.body["sessions"]
         .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["key"].as_str().map(String::from))
-        .collect()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The key of the stored session named by `name`: its key contains it, or its `sessionId` is
+/// it (`openclaw agent --session-id` names a session by id). Panics listing the sessions.
+pub fn pincer_session_named(gateway: &Gateway, name: &str, context: &str) -> String {
+    let sessions = pincer_sessions(gateway);
+    sessions
+        .iter()
+        .find(|s| s["sessionId"] == name || s["key"].as_str().is_some_and(|k| k.contains(name)))
+        .and_then(|s| s["key"].as_str().map(String::from))
+        .unwrap_or_else(|| {
+            panic!("Pincer stores no session named {name:?}; its sessions: {sessions:#?}{context}")
+        })
 }

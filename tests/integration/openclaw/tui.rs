@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use pincer_emulators::{Emulator, Reply};
 
 use super::cli::{OpenClaw, Target, Way};
-use super::{model_gateway, pincer_history, pincer_session_keys, texts_of};
+use super::{model_gateway, pincer_history, pincer_session_named, texts_of};
 
 /// A detached 200x50 tmux session running one command line; its server is killed on drop.
 struct Terminal {
@@ -118,12 +118,8 @@ fn tui_sends_a_typed_message_and_shows_the_answer() {
         !screen.contains("message not sent"),
         "the TUI did not send:\n{screen}"
     );
-    let keys = pincer_session_keys(&gateway);
-    let key = keys
-        .iter()
-        .find(|k| k.contains("oc-tui"))
-        .unwrap_or_else(|| panic!("no Pincer session for --session oc-tui: {keys:?}"));
-    let messages = pincer_history(&gateway, key, 2);
+    let key = pincer_session_named(&gateway, "oc-tui", "");
+    let messages = pincer_history(&gateway, &key, 2);
     assert_eq!(texts_of(&messages, "user"), ["hello from the tui"]);
     // Once the run is over (idle again), the streamed answer and the reloaded history are one
     // row: the answer is on the screen once, not twice.
