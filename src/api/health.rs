@@ -32,14 +32,97 @@ pub struct Health {
     pub system: Option<SystemSample>,
     /// Operators connected over WebSocket.
     pub clients: usize,
+    // What follows is OpenClaw's health summary (its `openclaw health` and `gateway health`
+    // render these fields).
+    /// When this was taken (Unix ms).
+    pub ts: u64,
+    /// How long taking it took.
+    pub duration_ms: u64,
+    /// The channels in the order to show them, and what to call them.
+    pub channel_order: Vec<String>,
+    pub channel_labels: BTreeMap<String, String>,
+    /// Pincer has no heartbeat yet: always 0.
+    pub heartbeat_seconds: u64,
+    /// The one agent, `main`.
+    pub default_agent_id: String,
+    pub agents: Vec<AgentHealth>,
+    pub sessions: SessionsHealth,
 }
 
-/// One channel's link, as `/readyz`, `health` and `/admin/channels` show it.
+/// The agent, as OpenClaw's health summary lists agents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentHealth {
+    pub agent_id: String,
+    pub is_default: bool,
+    pub heartbeat: Heartbeat,
+    pub sessions: SessionsHealth,
+}
+
+/// The agent's heartbeat: none (Pincer has no scheduled heartbeat yet), said the way
+/// OpenClaw says a disabled one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Heartbeat {
+    pub enabled: bool,
+    pub every: String,
+    pub every_ms: Option<u64>,
+    pub prompt: String,
+    pub target: String,
+    pub ack_max_chars: u64,
+}
+
+impl Heartbeat {
+    fn disabled() -> Self {
+        Heartbeat {
+            enabled: false,
+            every: "disabled".to_string(),
+            every_ms: None,
+            prompt: String::new(),
+            target: "none".to_string(),
+            ack_max_chars: 0,
+        }
+    }
+}
+
+/// The session store: where it is, how many sessions, the most recent few.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsHealth {
+    pub path: String,
+    pub count: usize,
+    pub recent: Vec<RecentSession>,
+}
+
+/// One recently updated session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecentSession {
+    pub key: String,
+    pub updated_at: Option<u64>,
+    /// Milliseconds since its last update.
+    pub age: Option<u64>,
+}
+
+/// One channel's link, as `/readyz`, `health` and `/admin/channels` show it, with the fields
+/// of OpenClaw's channel summary (`configured`, `linked`, `healthState`, `lastError`), which
+/// its clients render.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Link {
     pub healthy: bool,
     /// What the link is doing (`connected`, or why not).
     pub link: String,
+    /// Whether the config gives the channel what it needs to run.
+    #[serde(default)]
+    pub configured: bool,
+    /// `healthy`, under OpenClaw's name.
+    #[serde(default)]
+    pub linked: bool,
+    /// `healthy`, or `unhealthy` (`lastError` says why).
+    #[serde(default)]
+    pub health_state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 /// An active alert of the monitor.
@@ -135,8 +218,20 @@ impl Operator {
 
     /// `health` now (also the `hello-ok` snapshot and the periodic `health` event).
     pub fn health_now(&self) -> Health {
+        let started = std::time::Instant::now();
         let problems = self.readiness.problems(&self.registry);
-        Health {
+        let channels = self.links();
+        let channel_order: Vec<String> = channels.keys().cloned().collect();
+        let channel_labels = channel_order
+            .iter()
+            .map(|name| {
+                let label = crate::channels::registry::find(name)
+                    .map_or(name.as_str(), |plugin| plugin.labels().platform);
+                (name.clone(), label.to_string())
+            })
+            .collect();
+        let sessions = self.sessions_health();
+        let mut health = Health {
             ok: problems.is_empty(),
             status: if problems.is_empty() {
                 "ready"
@@ -146,11 +241,51 @@ impl Operator {
             .to_string(),
             not_ready: problems,
             uptime_ms: self.uptime_ms(),
-            channels: self.links(),
+            channels,
             actors: self.registry.len(),
             alerts: self.alerts(),
             system: self.monitor.latest(),
             clients: self.clients.client_count(),
+            ts: crate::clock::now_ms(),
+            duration_ms: 0,
+            channel_order,
+            channel_labels,
+            heartbeat_seconds: 0,
+            default_agent_id: "main".to_string(),
+            agents: vec![AgentHealth {
+                agent_id: "main".to_string(),
+                is_default: true,
+                heartbeat: Heartbeat::disabled(),
+                sessions: sessions.clone(),
+            }],
+            sessions,
+        };
+        health.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        health
+    }
+
+    /// The session store's summary: its five most recently updated sessions.
+    fn sessions_health(&self) -> SessionsHealth {
+        let store = &self.engine.store;
+        let mut all = store.list();
+        let count = all.len();
+        let now = crate::clock::now_ms();
+        if all.len() > 5 {
+            all.select_nth_unstable_by_key(4, |s| std::cmp::Reverse(s.updated_ms));
+            all.truncate(5);
+        }
+        all.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
+        SessionsHealth {
+            path: store.dir().join("sessions.json").display().to_string(),
+            count,
+            recent: all
+                .into_iter()
+                .map(|s| RecentSession {
+                    age: Some(now.saturating_sub(s.updated_ms)),
+                    updated_at: Some(s.updated_ms),
+                    key: s.key,
+                })
+                .collect(),
         }
     }
 
@@ -164,9 +299,16 @@ impl Operator {
 
     /// Link state per enabled channel (the channels layer reports it as JSON).
     pub(super) fn links(&self) -> BTreeMap<String, Link> {
-        serde_json::from_value(self.channels.links()).unwrap_or_else(|error| {
-            tracing::warn!(%error, "the channels' link states do not read as links");
-            BTreeMap::new()
-        })
+        let mut links: BTreeMap<String, Link> = serde_json::from_value(self.channels.links())
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "the channels' link states do not read as links");
+                BTreeMap::new()
+            });
+        for link in links.values_mut() {
+            link.linked = link.healthy;
+            link.health_state = if link.healthy { "healthy" } else { "unhealthy" }.to_string();
+            link.last_error = (!link.healthy).then(|| link.link.clone());
+        }
+        links
     }
 }

@@ -251,6 +251,7 @@ scope_table! {
     Health "health" => Requirement::Connected, http: ["GET /admin/health"];
     Status "status" => READ, http: ["GET /admin/status"];
     Presence "presence" => READ, http: [];
+    SystemPresence "system-presence" => READ, http: [];
     ChatHistory "chat.history" => READ, http: ["GET /admin/sessions/{key}/history"];
     ChatSend "chat.send" => WRITE, http: ["POST /v1/chat/completions"];
     ChatAbort "chat.abort" => WRITE, http: [];
@@ -260,6 +261,12 @@ scope_table! {
     SessionsInspect "sessions.inspect" => READ, http: ["GET /admin/sessions/{key}"];
     SessionsTraces "sessions.traces" => READ, http: ["GET /admin/sessions/{key}/traces"];
     SessionsReset "sessions.reset" => ADMIN, http: ["POST /admin/sessions/{key}/reset"];
+    SessionsSubscribe "sessions.subscribe" => READ, http: [];
+    SessionsUnsubscribe "sessions.unsubscribe" => READ, http: [];
+    SessionsDescribe "sessions.describe" => READ, http: [];
+    SessionsResolve "sessions.resolve" => READ, http: [];
+    AgentsList "agents.list" => READ, http: [];
+    CommandsList "commands.list" => READ, http: [];
     PairingList "pairing.list" => PAIRING, http: ["GET /admin/pairing/{channel}"];
     PairingApprove "pairing.approve" => PAIRING, http: ["POST /admin/pairing/{channel}/approve"];
     PairingRevoke "pairing.revoke" => PAIRING, http: ["POST /admin/pairing/{channel}/revoke"];

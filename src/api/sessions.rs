@@ -13,25 +13,102 @@ use super::params::required;
 use super::{ApiError, Operator};
 use crate::sessions::{Inspection, SessionMeta, SessionStore};
 
-/// `sessions.list` takes no parameters.
+/// `sessions.list {limit?}`: every session, or the `limit` most recently updated. OpenClaw's
+/// other list options (`agentId`, search, sorting) are accepted and ignored: there is one
+/// agent, and the order is always most recent first.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct SessionsListRequest {}
+pub struct SessionsListRequest {
+    #[serde(default, deserialize_with = "super::params::number")]
+    pub limit: Option<usize>,
+}
 
-/// Every stored session, most recently updated first.
+/// Stored sessions, most recently updated first, in the shape of OpenClaw's session list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionList {
+    /// The index file the list comes from.
+    pub path: String,
+    /// How many sessions are stored (all of them, whatever `limit` lists).
     pub count: usize,
-    pub sessions: Vec<SessionMeta>,
+    /// What a new session gets.
+    pub defaults: SessionDefaults,
+    pub sessions: Vec<SessionRow>,
+}
+
+/// What a session gets unless it says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDefaults {
+    /// The primary model (`provider/model`).
+    pub model: Option<String>,
+    /// Not tracked: always null.
+    pub context_tokens: Option<u64>,
+}
+
+/// One stored session: its index entry, with the fields OpenClaw's clients read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRow {
+    #[serde(flatten)]
+    pub meta: SessionMeta,
+    /// `direct` or `group`, from the key's shape.
+    pub kind: String,
+    /// The key (sessions have no titles).
+    pub display_name: String,
+    /// `updatedMs` under OpenClaw's name.
+    pub updated_at: u64,
+    pub total_tokens: u64,
+    /// The channel the key belongs to, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+impl std::ops::Deref for SessionRow {
+    type Target = SessionMeta;
+    fn deref(&self) -> &SessionMeta {
+        &self.meta
+    }
+}
+
+impl SessionRow {
+    /// The row of `meta`.
+    pub fn of(meta: SessionMeta) -> Self {
+        let segments: Vec<&str> = meta.key.split(':').collect();
+        let kind = if segments.iter().any(|s| *s == "group" || *s == "channel") {
+            "group"
+        } else {
+            "direct"
+        };
+        let channel = segments
+            .get(2)
+            .filter(|s| crate::channels::registry::KNOWN.contains(s))
+            .map(|s| s.to_string());
+        SessionRow {
+            kind: kind.to_string(),
+            display_name: meta.key.clone(),
+            updated_at: meta.updated_ms,
+            total_tokens: meta.input_tokens + meta.output_tokens,
+            channel,
+            meta,
+        }
+    }
 }
 
 impl SessionList {
-    /// The sessions of `store` (its in-memory index: no file is read).
-    pub fn of(store: &SessionStore) -> Self {
+    /// The sessions of `store` (its in-memory index: no file is read), the `limit` most recent
+    /// ones if given.
+    pub fn of(store: &SessionStore, model: Option<String>, limit: Option<usize>) -> Self {
         let mut sessions = store.list();
+        let count = sessions.len();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
+        sessions.truncate(limit.unwrap_or(usize::MAX));
         SessionList {
-            count: sessions.len(),
-            sessions,
+            path: store.dir().join("sessions.json").display().to_string(),
+            count,
+            defaults: SessionDefaults {
+                model,
+                context_tokens: None,
+            },
+            sessions: sessions.into_iter().map(SessionRow::of).collect(),
         }
     }
 }
@@ -108,9 +185,13 @@ impl Operator {
     /// `sessions.list`.
     pub async fn sessions_list(
         &self,
-        _request: SessionsListRequest,
+        request: SessionsListRequest,
     ) -> Result<SessionList, ApiError> {
-        Ok(SessionList::of(&self.engine.store))
+        Ok(SessionList::of(
+            &self.engine.store,
+            self.engine.settings.models.first().cloned(),
+            request.limit,
+        ))
     }
 
     /// `sessions.inspect`: reads the transcript file's metadata.
@@ -133,5 +214,36 @@ impl Operator {
         let reset = blocking(move || reset_in(&store, &name)).await??;
         let _ = self.sessions.tell(TerminateChild(key));
         Ok(reset)
+    }
+}
+
+/// What the WebSocket protocol's session methods need beyond the operations above: a session's
+/// row, the key of a session id, and the stream of changes.
+impl Operator {
+    /// The row of `key`, if it is stored.
+    pub fn session_row(&self, key: &str) -> Option<SessionRow> {
+        self.engine.store.meta(key).map(SessionRow::of)
+    }
+
+    /// The key of the stored session whose id (its transcript's name) is `id`.
+    pub fn session_key_of_id(&self, id: &str) -> Option<String> {
+        self.engine
+            .store
+            .list()
+            .into_iter()
+            .find(|meta| meta.session_id == id)
+            .map(|meta| meta.key)
+    }
+
+    /// Every session change from now on (for `sessions.subscribe`).
+    pub fn watch_sessions(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<crate::sessions::store::SessionChange> {
+        self.engine.store.watch()
+    }
+
+    /// The model chain, primary first.
+    pub fn models(&self) -> &[String] {
+        &self.engine.settings.models
     }
 }

@@ -220,11 +220,14 @@ impl Channels {
             let stats = &running.channel.stats;
             links.insert(
                 running.name.to_string(),
-                json!({ "healthy": stats.healthy(), "link": stats.link() }),
+                json!({ "healthy": stats.healthy(), "link": stats.link(), "configured": true }),
             );
         }
         for (name, why) in &self.unconfigured {
-            links.insert(name.to_string(), json!({ "healthy": false, "link": why }));
+            links.insert(
+                name.to_string(),
+                json!({ "healthy": false, "link": why, "configured": false }),
+            );
         }
         Value::Object(links)
     }

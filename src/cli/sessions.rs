@@ -65,7 +65,7 @@ fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Answer, Cli
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let usage = |e: crate::api::ApiError| CliError::Usage(e.to_string());
     Ok(match action {
-        SessionsAction::List(_) => Answer::List(SessionList::of(&store)),
+        SessionsAction::List(_) => Answer::List(SessionList::of(&store, None, None)),
         SessionsAction::Show { key, .. } => Answer::Show(store.inspect(key).into()),
         SessionsAction::Reset { key } => Answer::Reset(reset_in(&store, key).map_err(usage)?),
         SessionsAction::History { key, limit, .. } => {

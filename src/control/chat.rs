@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use super::bus::EventBus;
 use super::frames::{code, response, string_param, ErrorShape};
 use super::methods::Call;
+use super::sessions::target;
 use crate::providers::Usage;
 use crate::sessions::actor::Abort;
 use crate::sessions::key::{is_valid, MAIN};
@@ -25,6 +26,15 @@ fn session_param(params: &Value) -> Result<String, ErrorShape> {
     } else {
         Err(ErrorShape::invalid(format!("invalid sessionKey {key:?}")))
     }
+}
+
+/// A turn's run id: the client's `idempotencyKey` when it gives one (OpenClaw's clients use it
+/// as the run id they then wait for and abort), else a fresh one.
+fn run_id_of(params: &Value) -> String {
+    params["idempotencyKey"]
+        .as_str()
+        .filter(|key| !key.is_empty() && key.len() <= 128)
+        .map_or_else(run_id, str::to_string)
 }
 
 fn run_id() -> String {
@@ -130,9 +140,9 @@ async fn stream(
 
 /// `chat.send {sessionKey?, message, idempotencyKey?}` → `{runId, status:"started"}`.
 pub(crate) async fn send(call: &Arc<Call>, params: &Value) -> Result<Value, ErrorShape> {
-    let session = session_param(params)?;
+    let session = target(call, params)?;
     let message = string_param(params, "message")?.to_string();
-    let run = run_id();
+    let run = run_id_of(params);
     let events = start(call, &session, message).await?;
     let bus = call.control.bus.clone();
     let (run_for_task, session_for_task) = (run.clone(), session.clone());
@@ -142,12 +152,13 @@ pub(crate) async fn send(call: &Arc<Call>, params: &Value) -> Result<Value, Erro
     Ok(json!({ "runId": run, "sessionKey": session, "status": "started" }))
 }
 
-/// `agent {message, sessionKey?, idempotencyKey?}`: answers `accepted` at once on the same id,
-/// then the final result.
+/// `agent {message, sessionKey? | sessionId?, idempotencyKey?}`: answers `accepted` at once on
+/// the same id, then the final result: `result.payloads[].text` (what OpenClaw's `openclaw
+/// agent` prints), with `result.text` and the usage.
 pub(crate) async fn agent(call: &Arc<Call>, id: &str, params: &Value) -> Result<Value, ErrorShape> {
-    let session = session_param(params)?;
+    let session = target(call, params)?;
     let message = string_param(params, "message")?.to_string();
-    let run = run_id();
+    let run = run_id_of(params);
     let events = start(call, &session, message).await?;
     call.outbox.send(response(
         id,
@@ -158,8 +169,10 @@ pub(crate) async fn agent(call: &Arc<Call>, id: &str, params: &Value) -> Result<
     ));
     match stream(&call.control.bus, &run, &session, events).await {
         Ok((text, usage)) => Ok(json!({ "runId": run, "sessionKey": session, "status": "ok",
-            "result": { "text": text, "usage": { "inputTokens": usage.input_tokens,
-                "outputTokens": usage.output_tokens } } })),
+            "summary": "completed",
+            "result": { "payloads": [{ "text": text }], "text": text,
+                "usage": { "inputTokens": usage.input_tokens, "outputTokens": usage.output_tokens },
+                "meta": { "sessionKey": session } } })),
         Err(error) => Err(ErrorShape {
             details: Some(json!({ "runId": run })),
             ..ErrorShape::new(code::UNAVAILABLE, error)

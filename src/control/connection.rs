@@ -66,6 +66,13 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Resolves once the socket task has gone (the connection is over).
+    pub(crate) async fn closed(&self) {
+        self.tx.closed().await;
+    }
+}
+
 impl OutboxReader {
     /// Marks `len` bytes written.
     pub(crate) fn written(&self, len: usize) {

@@ -10,20 +10,21 @@
 //! methods that stream events on the bus.
 
 use std::future::Future;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use futures_util::future::LocalBoxFuture;
 use pincer_actors::ActorRef;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tracing::warn;
 
-use super::chat;
 use super::connection::Outbox;
 use super::frames::{code, ErrorShape, Request};
 use super::idempotency::Claim;
 use super::ControlPlane;
+use super::{chat, roster, sessions};
 use crate::api::scopes::{self, ScopeSet};
 use crate::api::{params, ApiError, Operator};
 use crate::sessions::router::SessionRouter;
@@ -50,6 +51,8 @@ pub(crate) struct Call {
     pub conn_id: String,
     /// What the client was granted at `connect`.
     pub scopes: ScopeSet,
+    /// Whether this connection gets `sessions.changed` (`sessions.subscribe`).
+    pub watching_sessions: AtomicBool,
 }
 
 /// Reads `params` into the operation's request, runs it, and serialises the answer.
@@ -88,7 +91,9 @@ macro_rules! methods {
 }
 
 methods! {
-    own: ["chat.send", "chat.abort", "agent", "presence"],
+    own: ["chat.send", "chat.abort", "agent", "presence", "system-presence",
+        "sessions.subscribe", "sessions.unsubscribe", "sessions.describe", "sessions.resolve",
+        "agents.list", "models.list", "commands.list"],
     api: {
         "health" => health,
         "status" => status,
@@ -161,6 +166,14 @@ async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<
     }
     match method {
         "presence" => Ok(call.control.presence_json(usize::MAX)),
+        "system-presence" => Ok(roster::system_presence(call)),
+        "sessions.subscribe" => sessions::subscribe(call, params).await,
+        "sessions.unsubscribe" => Ok(sessions::unsubscribe(call)),
+        "sessions.describe" => sessions::describe(call, &params),
+        "sessions.resolve" => sessions::resolve(call, &params),
+        "agents.list" => Ok(roster::agents_list()),
+        "models.list" => Ok(roster::models_list(call)),
+        "commands.list" => Ok(roster::commands_list()),
         "chat.send" => chat::send(call, &params).await,
         "chat.abort" => chat::abort(call, &params).await,
         "agent" => chat::agent(call, id, &params).await,
@@ -168,11 +181,65 @@ async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<
     }
 }
 
+/// OpenClaw's own words (`unknown method: <name>`, code `INVALID_REQUEST`), which its clients
+/// match to fall back to older methods; `details` lists what this gateway has, and says when
+/// the method belongs to something Pincer does not have.
 fn unknown_method(method: &str) -> ErrorShape {
-    ErrorShape::invalid(format!(
-        "unknown method {method:?} (methods: {})",
-        METHODS.join(", ")
-    ))
+    let mut details = json!({ "code": "UNKNOWN_METHOD", "methods": METHODS });
+    if let Some(concept) = lacking(method) {
+        details["code"] = json!("NOT_SUPPORTED");
+        details["reason"] = json!(concept);
+    }
+    ErrorShape {
+        details: Some(details),
+        ..ErrorShape::invalid(format!("unknown method: {method}"))
+    }
+}
+
+/// What Pincer lacks that `method` (an OpenClaw method) is about.
+fn lacking(method: &str) -> Option<&'static str> {
+    const CONCEPTS: &[(&str, &str)] = &[
+        ("node.", "Pincer has no nodes (device capability hosts)"),
+        (
+            "device.pair.",
+            "Pincer pairs chat senders, not devices: see pairing.list",
+        ),
+        ("cron.", "Pincer has no cron jobs yet"),
+        ("skills.", "Pincer has no skills yet"),
+        ("talk.", "Pincer has no voice (talk) sessions"),
+        ("tts.", "Pincer has no text-to-speech"),
+        (
+            "wizard.",
+            "Pincer's setup is `pincer onboard`, not a remote wizard",
+        ),
+        (
+            "update.",
+            "Pincer updates with its package, not over the protocol",
+        ),
+        ("plugins.", "Pincer has no plug-ins loaded at run time"),
+        (
+            "exec.approvals.",
+            "Pincer has no exec approvals: see tools.exec in the config",
+        ),
+        (
+            "config.set",
+            "Pincer's config is changed in its file (`pincer config`), not remotely",
+        ),
+        (
+            "config.patch",
+            "Pincer's config is changed in its file (`pincer config`), not remotely",
+        ),
+        (
+            "config.apply",
+            "Pincer's config is changed in its file (`pincer config`), not remotely",
+        ),
+        ("usage.", "Pincer has no usage accounting yet"),
+        ("worker.", "Pincer has no cloud workers"),
+    ];
+    CONCEPTS
+        .iter()
+        .find(|(prefix, _)| method.starts_with(prefix))
+        .map(|(_, concept)| *concept)
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub(crate) mod frame_limit;
 pub mod frames;
 pub(crate) mod idempotency;
 pub(crate) mod methods;
+pub(crate) mod roster;
+pub(crate) mod sessions;
 pub mod socket;
 
 use std::collections::BTreeMap;
@@ -38,13 +40,14 @@ use bus::EventBus;
 use idempotency::Idempotency;
 
 /// Event names a client can receive.
-pub const EVENTS: [&str; 7] = [
+pub const EVENTS: [&str; 8] = [
     "connect.challenge",
     "tick",
     "presence",
     "health",
     "chat",
     "agent",
+    "sessions.changed",
     "shutdown",
 ];
 
@@ -172,6 +175,14 @@ impl ControlPlane {
             .map(|(id, p)| presence_entry(id, p))
             .collect();
         json!({ "count": presence.len(), "clients": clients, "truncated": presence.len() > limit })
+    }
+
+    /// Every connected client, by connection id.
+    pub(crate) fn presence_entries(&self) -> Vec<(String, Presence)> {
+        self.lock_presence()
+            .iter()
+            .map(|(id, p)| (id.clone(), p.clone()))
+            .collect()
     }
 
     /// Connected clients, counted without listing them.

@@ -163,7 +163,9 @@ pub fn parse_connect(request: &Request) -> Result<Hello, ErrorShape> {
     }
     let params = &request.params;
     let min = params["minProtocol"].as_u64().unwrap_or(OLDEST_PROTOCOL);
-    let max = params["maxProtocol"].as_u64().unwrap_or(min.max(OLDEST_PROTOCOL));
+    let max = params["maxProtocol"]
+        .as_u64()
+        .unwrap_or(min.max(OLDEST_PROTOCOL));
     let Some(protocol) = frames::negotiate(min, max) else {
         return Err(ErrorShape {
             details: Some(json!({ "serverProtocol": PROTOCOL, "minProtocol": OLDEST_PROTOCOL,
@@ -348,6 +350,7 @@ async fn serve(
                     outbox: outbox.clone(),
                     conn_id: conn_id.clone(),
                     scopes: hello.scopes,
+                    watching_sessions: std::sync::atomic::AtomicBool::new(false),
                 };
                 ConnectionActor::new(cx.clone(), call, who.clone())
             });

@@ -51,7 +51,10 @@ fn asks_for_websocket(ctx: &GuardContext<'_>) -> bool {
         .headers()
         .get(actix_web::http::header::UPGRADE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")))
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+        })
 }
 
 async fn serve(

@@ -21,8 +21,10 @@
 //! session key) live in memory only, from `open_ephemeral` to `forget`: no file, no index entry.
 //! Retention ([`retention`]) prunes old stored sessions.
 
+mod changes;
 mod file;
 mod index;
+mod inspect;
 pub(crate) mod retention;
 mod view;
 
@@ -36,14 +38,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde::Serialize;
 use tracing::{debug, warn};
 
 use super::entry::{now_ms, Entry};
 use super::key::is_ephemeral;
+pub(crate) use changes::{ChangeReason, SessionChange};
 use file::{append_whole, io, push_line, read_entries, read_tail, read_turn};
 pub use index::SessionMeta;
 use index::{rebuild_meta, IndexFile};
+pub use inspect::Inspection;
 pub use retention::{Pruned, Retention};
 pub use view::TurnContext;
 use view::View;
@@ -59,24 +62,6 @@ pub enum StoreError {
     Corrupt { path: PathBuf, message: String },
     #[error("ephemeral session {0} is over")]
     EphemeralOver(String),
-}
-
-/// What `pincer sessions show` reports (the seed's `inspectSession`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Inspection {
-    pub key: String,
-    pub exists: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified_ms: Option<u64>,
-    pub message_count: u64,
-    pub token_count: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<SessionMeta>,
 }
 
 /// One live session: its view (loaded on first use) behind the session's own lock.
@@ -112,6 +97,8 @@ pub struct SessionStore {
     view_bytes: AtomicUsize,
     view_budget: usize,
     tick: AtomicU64,
+    /// Who watches the session list (see [`changes`]).
+    changes: changes::Changes,
 }
 
 impl SessionStore {
@@ -161,6 +148,7 @@ impl SessionStore {
             view_bytes: AtomicUsize::new(0),
             view_budget: DEFAULT_VIEW_BUDGET,
             tick: AtomicU64::new(0),
+            changes: changes::Changes::default(),
         };
         if rebuilt {
             store.flush()?;
@@ -303,6 +291,7 @@ impl SessionStore {
         let mut state = lock_slot(&slot);
         if !state.ephemeral {
             self.append_to_file(key, entries)?;
+            self.changes.notify(key, ChangeReason::Updated);
         }
         if let Some(view) = state.view.as_mut() {
             for entry in entries {
@@ -531,38 +520,9 @@ impl SessionStore {
         if removed.is_none() {
             return Ok(false);
         }
+        self.changes.notify(key, ChangeReason::Reset);
         self.flush()?;
         Ok(true)
-    }
-
-    /// The seed's `inspectSession`: existence, size, modification time, counts, metadata.
-    pub fn inspect(&self, key: &str) -> Inspection {
-        let Some(meta) = self.meta(key) else {
-            return Inspection {
-                key: key.to_string(),
-                exists: false,
-                session_id: None,
-                size: None,
-                last_modified_ms: None,
-                message_count: 0,
-                token_count: 0,
-                metadata: None,
-            };
-        };
-        let file = fs::metadata(self.file_of(&meta.session_id)).ok();
-        Inspection {
-            key: key.to_string(),
-            exists: file.is_some(),
-            session_id: Some(meta.session_id.clone()),
-            size: file.as_ref().map(|m| m.len()),
-            last_modified_ms: file
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            message_count: meta.messages,
-            token_count: meta.input_tokens + meta.output_tokens,
-            metadata: Some(meta),
-        }
     }
 }
 
