@@ -265,7 +265,7 @@ impl Operator {
     }
 
     /// The session store's summary: its five most recently updated sessions.
-    fn sessions_health(&self) -> SessionsHealth {
+    pub(super) fn sessions_health(&self) -> SessionsHealth {
         let store = &self.engine.store;
         let mut all = store.list();
         let count = all.len();

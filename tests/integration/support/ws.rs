@@ -20,8 +20,17 @@ impl WsClient {
         WsClient::open_with(addr, &[])
     }
 
+    /// Opens the socket at `path` (`/ws`, or `/` as OpenClaw's clients do).
+    pub fn open_at(addr: SocketAddr, path: &str) -> WsClient {
+        WsClient::open_path(addr, path, &[])
+    }
+
     /// Opens `/ws` sending extra upgrade headers (e.g. the `Origin` a browser would send).
     pub fn open_with(addr: SocketAddr, headers: &[(&str, &str)]) -> WsClient {
+        WsClient::open_path(addr, "/ws", headers)
+    }
+
+    fn open_path(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> WsClient {
         use tungstenite::client::IntoClientRequest;
         let stream = TcpStream::connect(addr).expect("connect");
         // A generous timeout for the upgrade (a loaded machine is slow), a short one afterwards
@@ -29,7 +38,7 @@ impl WsClient {
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
             .expect("timeout");
-        let mut request = format!("ws://{addr}/ws")
+        let mut request = format!("ws://{addr}{path}")
             .into_client_request()
             .expect("request");
         for (name, value) in headers {
@@ -38,7 +47,7 @@ impl WsClient {
             request.headers_mut().insert(name, value);
         }
         let (socket, _) = tungstenite::client::client(request, stream)
-            .unwrap_or_else(|e| panic!("WebSocket upgrade of ws://{addr}/ws: {e}"));
+            .unwrap_or_else(|e| panic!("WebSocket upgrade of ws://{addr}{path}: {e}"));
         socket
             .get_ref()
             .set_read_timeout(Some(Duration::from_millis(200)))

@@ -85,20 +85,56 @@ fn a_wrong_first_frame_a_bad_token_or_protocol_closes_the_socket() {
     assert_eq!(answer["error"]["code"], "UNAUTHORIZED", "{answer}");
     assert_eq!(client.closed(WAIT).map(|c| c.0), Some(1008));
 
-    let mut params = connect_params(&gateway.token());
-    params["minProtocol"] = json!(4);
-    params["maxProtocol"] = json!(5);
-    let mut client = WsClient::open(gateway.addr);
-    client.next_frame(WAIT).expect("challenge");
-    let answer = client.request("connect", params);
-    assert_eq!(answer["error"]["code"], "PROTOCOL_MISMATCH", "{answer}");
-    assert_eq!(client.closed(WAIT).map(|c| c.0), Some(1008));
+    // Protocols 3 and 4 are spoken; a range without either is refused.
+    for (min, max) in [(5, 6), (1, 2)] {
+        let mut params = connect_params(&gateway.token());
+        params["minProtocol"] = json!(min);
+        params["maxProtocol"] = json!(max);
+        let mut client = WsClient::open(gateway.addr);
+        client.next_frame(WAIT).expect("challenge");
+        let answer = client.request("connect", params);
+        assert_eq!(answer["error"]["code"], "PROTOCOL_MISMATCH", "{answer}");
+        assert_eq!(answer["error"]["details"]["maxProtocol"], 4, "{answer}");
+        assert_eq!(client.closed(WAIT).map(|c| c.0), Some(1008));
+    }
 
     // Before the handshake, frames are capped at 64 KiB.
     let mut client = WsClient::open(gateway.addr);
     client.next_frame(WAIT).expect("challenge");
     client.send_text(&format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024)));
     assert_eq!(client.closed(WAIT).map(|c| c.0), Some(1008));
+}
+
+#[test]
+fn the_highest_common_protocol_is_chosen_and_the_socket_also_opens_at_the_root() {
+    let provider = Emulator::openai();
+    let gateway = gateway(&provider, &[]);
+    for (path, min, max, chosen) in [
+        ("/ws", 3, 4, 4),
+        ("/ws", 4, 5, 4),
+        ("/", 4, 4, 4),
+        ("/", 3, 3, 3),
+    ] {
+        let mut params = connect_params(&gateway.token());
+        params["minProtocol"] = json!(min);
+        params["maxProtocol"] = json!(max);
+        let mut client = WsClient::open_at(gateway.addr, path);
+        client.next_frame(WAIT).expect("challenge");
+        let hello = client.request("connect", params);
+        assert_eq!(hello["ok"], true, "{path} {min}..{max}: {hello}");
+        assert_eq!(
+            hello["payload"]["protocol"], chosen,
+            "{path} {min}..{max}: {hello}"
+        );
+    }
+    // A plain GET / is still the Control UI's page.
+    let page = gateway.get("/", &[]);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.to_ascii_lowercase().contains("<html"),
+        "{}",
+        page.text
+    );
 }
 
 #[test]
