@@ -204,8 +204,8 @@ impl OpenClaw {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {shown}: {e}"));
-        let stdout = collect(child.stdout.take());
-        let stderr = collect(child.stderr.take());
+        let stdout = Collected::start(child.stdout.take());
+        let stderr = Collected::start(child.stderr.take());
         Background {
             child,
             shown,
@@ -268,31 +268,56 @@ fn describe(command: &Command, way: Way) -> String {
     shown
 }
 
-/// Reads a pipe to its end on a thread of its own, into a shared buffer.
-fn collect<R: Read + Send + 'static>(pipe: Option<R>) -> Arc<Mutex<String>> {
-    let buffer = Arc::new(Mutex::new(String::new()));
-    if let Some(mut pipe) = pipe {
-        let sink = Arc::clone(&buffer);
-        std::thread::spawn(move || {
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut chunk) {
-                if n == 0 {
-                    break;
+/// A pipe read to its end on a thread of its own, into a shared buffer of bytes (decoded when
+/// read, so that a character split across two reads stays whole).
+struct Collected {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Collected {
+    fn start<R: Read + Send + 'static>(pipe: Option<R>) -> Collected {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let reader = pipe.map(|mut pipe| {
+            let sink = Arc::clone(&bytes);
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend_from_slice(&chunk[..n]);
                 }
-                let text = String::from_utf8_lossy(&chunk[..n]).to_string();
-                sink.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push_str(&text);
-            }
+            })
         });
+        Collected { bytes, reader }
     }
-    buffer
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().unwrap_or_else(|p| p.into_inner())).to_string()
+    }
+
+    /// Waits (up to 5 s: a grandchild may still hold the pipe) for the pipe's end.
+    fn drained(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        if let Some(reader) = self.reader.take() {
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if reader.is_finished() {
+                let _ = reader.join();
+            }
+        }
+        self.text()
+    }
 }
 
 /// Waits for `child` (its output read meanwhile), killing its process group past `limit`.
 fn finish(mut child: Child, shown: String, limit: Duration) -> Run {
-    let stdout = collect(child.stdout.take());
-    let stderr = collect(child.stderr.take());
+    let mut stdout = Collected::start(child.stdout.take());
+    let mut stderr = Collected::start(child.stderr.take());
     let deadline = Instant::now() + limit;
     let status = loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -305,15 +330,12 @@ fn finish(mut child: Child, shown: String, limit: Duration) -> Run {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    // The reader threads end with the pipes; give them a moment to drain.
-    std::thread::sleep(Duration::from_millis(50));
-    let take = |b: &Arc<Mutex<String>>| b.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Run {
         command: shown,
         code: status.and_then(|s| s.code()),
         timed_out: status.is_none(),
-        stdout: take(&stdout),
-        stderr: take(&stderr),
+        stdout: stdout.drained(),
+        stderr: stderr.drained(),
     }
 }
 
@@ -380,23 +402,17 @@ impl Run {
 pub struct Background {
     child: Child,
     pub shown: String,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
+    stdout: Collected,
+    stderr: Collected,
 }
 
 impl Background {
     pub fn stdout(&self) -> String {
-        self.stdout
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.stdout.text()
     }
 
     pub fn stderr(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.stderr.text()
     }
 
     /// Waits until stdout satisfies `done` (panicking with what was printed after `limit`, or if

@@ -1,9 +1,12 @@
 //! `openclaw health`, `openclaw gateway health`, `openclaw status` and `openclaw gateway probe`:
 //! the commands a person runs first to see whether the gateway is there and well.
 
+use pincer_emulators::Emulator;
 use serde_json::Value;
 
 use super::cli::{each_way, OpenClaw, Run, Target, Way};
+use super::model_gateway;
+use crate::support::agent::{answer_of, ask};
 use crate::support::Gateway;
 
 /// `openclaw health --json` prints the gateway's health snapshot: `ok: true` and the fields
@@ -32,6 +35,41 @@ fn health_json_is_the_gateways_snapshot() {
                 "health.{field} missing or of the wrong kind ({way:?}):{run}"
             );
         }
+    });
+}
+
+/// `openclaw health` (text) renders the gateway's agents and session store: the store's path
+/// under the gateway's state directory, its count, and the stored session by key.
+#[test]
+fn health_text_renders_the_gateways_agents_and_sessions() {
+    let Some(cli) = OpenClaw::find() else { return };
+    let emulator = Emulator::openai();
+    let gateway = model_gateway(&emulator);
+    answer_of(&ask(&gateway, "oc-health", "hello"));
+    let target = Target::of(&gateway);
+    let state = gateway.state_dir().display().to_string();
+    each_way(&Way::NO_FLAGS, |way| {
+        let run = cli.run(&target, way, &["health"]);
+        run.ok();
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with("Agents: main")),
+            "no agents line ({way:?}):{run}"
+        );
+        let store = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("Session store (main):"))
+            .unwrap_or_else(|| panic!("no session store line ({way:?}):{run}"));
+        assert!(
+            store.contains(&state) && store.ends_with("(1 entries)"),
+            "the store is not the gateway's, with its one session ({way:?}):{run}"
+        );
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with("- oc-health")),
+            "the stored session is not listed ({way:?}):{run}"
+        );
     });
 }
 
