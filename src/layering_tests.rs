@@ -56,7 +56,7 @@ const LAYERS: &[(&str, &str, &[&str])] = &[
     (
         "8",
         "commands",
-        &["service", "backup", "ops", "onboard", "cli"],
+        &["service", "backup", "ops", "import", "onboard", "cli"],
     ),
 ];
 

@@ -52,6 +52,7 @@ pub mod control;
 pub mod exit;
 pub(crate) mod fsutil;
 pub mod gateway;
+pub(crate) mod import;
 pub mod logging;
 pub(crate) mod monitor;
 pub mod net;

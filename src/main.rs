@@ -55,6 +55,9 @@ fn main() {
         Command::Logs(args) => report(cli::logs::run(config, args)),
         Command::Debug { action } => report(cli::debug::run(config, action)),
         Command::Config { action } => report(cli::config_cmd::run(config, action)),
+        Command::Import {
+            from: cli::ImportFrom::Openclaw(args),
+        } => report(cli::import::run(config, args)),
     };
     let code = outcome.unwrap_or_else(|error| {
         eprintln!("pincer: {error:#}");

@@ -267,14 +267,8 @@ impl Operator {
     /// The session store's summary: its five most recently updated sessions.
     pub(super) fn sessions_health(&self) -> SessionsHealth {
         let store = &self.engine.store;
-        let mut all = store.list();
-        let count = all.len();
+        let (count, all) = store.recent(5);
         let now = crate::clock::now_ms();
-        if all.len() > 5 {
-            all.select_nth_unstable_by_key(4, |s| std::cmp::Reverse(s.updated_ms));
-            all.truncate(5);
-        }
-        all.sort_by_key(|s| std::cmp::Reverse(s.updated_ms));
         SessionsHealth {
             path: store.dir().join("sessions.json").display().to_string(),
             count,

@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod debug;
 pub mod doctor;
 pub mod health;
+pub mod import;
 pub mod logs;
 pub mod message;
 pub mod onboard;
@@ -105,6 +106,11 @@ pub enum Command {
     Debug {
         #[command(subcommand)]
         action: DebugAction,
+    },
+    /// Move another assistant's setup into Pincer (config, workspace, sessions, approvals).
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
     },
     /// Check, read or locate the configuration.
     Config {
@@ -392,6 +398,29 @@ pub enum DebugAction {
     },
 }
 
+/// `pincer import <from>`.
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// An OpenClaw home (also Clawdbot and Moltbot): config, secrets, workspace files, session
+    /// transcripts and approved senders.
+    Openclaw(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The OpenClaw home (default ~/.openclaw, else ~/.clawdbot or ~/.moltbot).
+    pub dir: Option<PathBuf>,
+    /// Print what would be imported and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the plan (or the result) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Replace existing files, sessions and secrets (each is backed up first).
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// Errors of CLI commands, each with its exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -416,6 +445,8 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Onboard(#[from] crate::onboard::OnboardError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
 }
 
 impl CliError {
@@ -428,6 +459,7 @@ impl CliError {
             CliError::Usage(_) => crate::exit::USAGE,
             CliError::Paths(_) | CliError::Io(_) => crate::exit::FAILURE,
             CliError::Onboard(error) => error.exit_code(),
+            CliError::Import(error) => error.exit_code(),
         }
     }
 }

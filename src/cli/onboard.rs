@@ -16,6 +16,8 @@ use super::CliError;
 use crate::channels::setup::Note;
 use crate::config::{load_config, GatewayOptions};
 use crate::config::{Config, SecretsFile};
+use crate::import::source::find_home;
+use crate::import::ImportOptions;
 use crate::onboard::answers::{Answers, AuthAnswer, SecretSource};
 use crate::onboard::commit::{self, Written};
 use crate::onboard::flow::{self, Context};
@@ -34,6 +36,13 @@ pub fn run(config: Option<&Path>, args: &OnboardArgs) -> Result<i32, CliError> {
     }
     let mut term = StdTerminal;
     let mut prompter = Prompter::new(&mut term, interactive);
+    if let Some(source) = offer_import(&mut prompter, args)? {
+        let options = ImportOptions {
+            source,
+            force: args.force,
+        };
+        return super::import::import_into(&paths, &options, false, false);
+    }
     let (answers, written) = onboard(&mut prompter, &paths, args)?;
     report(&answers, &written);
     let env = |name: &str| std::env::var(name).ok();
@@ -73,6 +82,31 @@ pub fn run(config: Option<&Path>, args: &OnboardArgs) -> Result<i32, CliError> {
     }
     next_steps(config, answers.port, service_running);
     Ok(code)
+}
+
+/// Whether to import an OpenClaw home instead of asking: `--import-openclaw [DIR]`, or (on a
+/// terminal) yes to the offer when `~/.openclaw` (or an older home) exists. `Some(None)`: the
+/// default home.
+fn offer_import(
+    p: &mut Prompter<'_>,
+    args: &OnboardArgs,
+) -> Result<Option<Option<std::path::PathBuf>>, OnboardError> {
+    if let Some(source) = &args.import_openclaw {
+        return Ok(Some(source.clone()));
+    }
+    if !p.interactive() {
+        return Ok(None);
+    }
+    let Some(found) = super::import::home_dir().and_then(|home| find_home(&home)) else {
+        return Ok(None);
+    };
+    let question = format!(
+        "Found an OpenClaw home at {}. Import its config, workspace, conversations and approved \
+         senders instead of answering the questions?",
+        found.display()
+    );
+    let yes = p.confirm(&Question::new(&question, "--import-openclaw").default("yes"))?;
+    Ok(yes.then_some(Some(found)))
 }
 
 /// From the first check to the written files.

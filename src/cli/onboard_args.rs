@@ -29,6 +29,11 @@ pub struct OnboardArgs {
     /// --install-daemon`).
     #[arg(long)]
     pub install_daemon: bool,
+    /// Import an OpenClaw home instead of answering the questions (as `pincer import openclaw
+    /// [DIR]`; DIR defaults to ~/.openclaw, else ~/.clawdbot or ~/.moltbot). Without the flag,
+    /// the interactive wizard offers the import when it finds such a home.
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub import_openclaw: Option<Option<PathBuf>>,
 
     /// Model provider [default: anthropic].
     #[arg(long, value_enum, help_heading = "Answers")]

@@ -182,17 +182,21 @@ async fn run(call: &Arc<Call>, id: &str, method: &str, params: Value) -> Result<
 }
 
 /// OpenClaw's own words (`unknown method: <name>`, code `INVALID_REQUEST`), which its clients
-/// match to fall back to older methods; `details` lists what this gateway has, and says when
-/// the method belongs to something Pincer does not have.
+/// match exactly to fall back to older methods; `details` lists what this gateway has. A method
+/// that belongs to something Pincer does not have says so in the message too (`details.code`
+/// `NOT_SUPPORTED`, `details.reason`).
 fn unknown_method(method: &str) -> ErrorShape {
     let mut details = json!({ "code": "UNKNOWN_METHOD", "methods": METHODS });
+    let mut message = format!("unknown method: {method}");
     if let Some(concept) = lacking(method) {
+        // No older method to fall back to: the message may say why.
         details["code"] = json!("NOT_SUPPORTED");
         details["reason"] = json!(concept);
+        message = format!("{message} ({concept})");
     }
     ErrorShape {
         details: Some(details),
-        ..ErrorShape::invalid(format!("unknown method: {method}"))
+        ..ErrorShape::invalid(message)
     }
 }
 

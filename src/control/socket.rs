@@ -21,7 +21,7 @@ use actix_ws::{CloseCode, CloseReason, Message, Session};
 use pincer_actors::{ActorRef, ChildSpec, StartChild, TerminateChild};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::connection::{ConnectionActor, Inbound, Outbox, OutboxReader};
 use super::frame_limit::FrameLimit;
@@ -379,7 +379,11 @@ async fn serve(
         // A short presence list: actix keeps a connection's write buffer at its high-water mark,
         // so a large hello would cost memory for the connection's whole life.
         "snapshot": { "presence": control.presence_json(16), "health": state.operator.health_now(),
-            "uptimeMs": state.operator.uptime_ms() },
+            "uptimeMs": state.operator.uptime_ms(),
+            // OpenClaw's session defaults and state versions (Pincer has one agent, `main`).
+            "sessionDefaults": { "defaultAgentId": "main", "mainKey": "main",
+                "mainSessionKey": crate::sessions::key::MAIN, "scope": "per-sender" },
+            "stateVersion": { "presence": 0, "health": 0 } },
         "policy": { "maxPayload": control.limits.max_payload,
             "maxBufferedBytes": control.limits.max_buffered_bytes,
             "tickIntervalMs": TICK.as_millis() as u64 },
@@ -394,7 +398,10 @@ async fn serve(
         let _ = control.clients.tell(TerminateChild(conn_id));
         return;
     }
-    info!(conn = %conn_id, client = %who, scopes = %hello.scopes, "operator connected over WebSocket");
+    // Debug, not info: a polling client (`openclaw logs --follow` connects once a second) would
+    // otherwise fill the log it reads with its own comings and goings. Refusals stay warnings.
+    debug!(conn = %conn_id, client = %who, scopes = %hello.scopes, protocol = hello.protocol,
+        "operator connected over WebSocket");
     // Authenticated: frames up to `maxPayload` from now on, and the connection keeps its place.
     if let Some(authenticated) = on_authenticated {
         authenticated();
@@ -426,7 +433,7 @@ async fn serve(
             description: Some("internal error; reconnect".into()),
         }),
     };
-    info!(conn = %conn_id, %why, "WebSocket connection closed");
+    debug!(conn = %conn_id, %why, "WebSocket connection closed");
     control.left(&conn_id);
     let _ = control.clients.tell(TerminateChild(conn_id));
     let _ = session.close(reason).await;

@@ -168,6 +168,29 @@ impl PairingStore {
         })
     }
 
+    /// Adds `senders` to the approved senders (those already there stay once); the ones added.
+    /// For `pincer import openclaw`, which carries over another system's approvals.
+    pub fn add_approved(
+        &self,
+        channel: &str,
+        senders: &[String],
+    ) -> Result<Vec<String>, PairingError> {
+        self.locked(channel, || {
+            let mut allow = self.read_allow(channel)?;
+            let mut added = Vec::new();
+            for sender in senders {
+                if !allow.allow_from.contains(sender) {
+                    allow.allow_from.push(sender.clone());
+                    added.push(sender.clone());
+                }
+            }
+            if !added.is_empty() {
+                self.write(&self.allow_path(channel), &allow)?;
+            }
+            Ok(added)
+        })
+    }
+
     /// The approved senders (without the config's `allowFrom`).
     pub fn approved(&self, channel: &str) -> Result<Vec<String>, PairingError> {
         Ok(self.read_allow(channel)?.allow_from)

@@ -1,5 +1,5 @@
 //! The pairing store's rules: one code per sender, the pending cap, expiry, case-insensitive
-//! approval, the allowlist merge and revocation.
+//! approval, the allowlist merge, imported approvals and revocation.
 
 use super::*;
 
@@ -122,4 +122,26 @@ fn a_corrupt_file_is_an_error_naming_it() {
     std::fs::write(store.allow_path("whatsapp"), "{not json").unwrap();
     let error = store.approved("whatsapp").unwrap_err().to_string();
     assert!(error.contains("whatsapp-allowFrom.json"), "{error}");
+}
+
+#[test]
+fn imported_senders_are_added_once_and_keep_the_others() {
+    let (_dir, store) = store();
+    let RequestOutcome::Created(request) = store.request("telegram", "7", None).unwrap() else {
+        panic!("expected a new request");
+    };
+    store.approve("telegram", &request.code).unwrap();
+    let added = store
+        .add_approved(
+            "telegram",
+            &["8".to_string(), "7".to_string(), "9".to_string()],
+        )
+        .unwrap();
+    assert_eq!(added, ["8", "9"], "7 was already approved");
+    assert_eq!(store.approved("telegram").unwrap(), ["7", "8", "9"]);
+    assert!(store
+        .add_approved("telegram", &["9".to_string()])
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.approved("whatsapp").unwrap(), Vec::<String>::new());
 }

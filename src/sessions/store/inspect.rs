@@ -1,5 +1,7 @@
-//! The seed's `inspectSession`: what the store knows of one session without reading its
-//! transcript (the index entry and the file's size and modification time).
+//! What the store knows of its sessions without reading a transcript: the seed's
+//! `inspectSession` (one session's index entry, its file's size and modification time) and the
+//! most recently updated few (health summaries, asked at every connect, so they neither copy
+//! nor sort the whole index).
 
 use std::fs;
 
@@ -54,5 +56,57 @@ impl SessionStore {
             token_count: meta.input_tokens + meta.output_tokens,
             metadata: Some(meta),
         }
+    }
+
+    /// How many sessions are stored, and the `n` most recently updated, newest first.
+    pub fn recent(&self, n: usize) -> (usize, Vec<SessionMeta>) {
+        let guard = self.lock();
+        let sessions = &guard.0.sessions;
+        let mut top: Vec<&SessionMeta> = Vec::with_capacity(n + 1);
+        for meta in sessions.values() {
+            let at = top.partition_point(|m| m.updated_ms >= meta.updated_ms);
+            if at < n {
+                top.insert(at, meta);
+                top.truncate(n);
+            }
+        }
+        (sessions.len(), top.into_iter().cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ChatMessage;
+    use crate::sessions::Entry;
+
+    #[test]
+    fn the_most_recent_sessions_come_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::open(dir.path()).unwrap();
+        for key in [
+            "agent:main:a",
+            "agent:main:b",
+            "agent:main:c",
+            "agent:main:b",
+        ] {
+            let entry = Entry::Message {
+                ts_ms: 1,
+                turn: "t".into(),
+                message: ChatMessage::User {
+                    content: "hi".into(),
+                },
+                usage: None,
+                model: None,
+                members: Vec::new(),
+            };
+            store.append(key, &[entry]).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(3));
+        }
+        let (count, recent) = store.recent(2);
+        let keys: Vec<&str> = recent.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!((count, keys), (3, vec!["agent:main:b", "agent:main:c"]));
+        assert_eq!(store.recent(0).1.len(), 0);
+        assert_eq!(store.recent(10).1.len(), 3);
     }
 }

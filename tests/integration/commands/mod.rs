@@ -1,8 +1,10 @@
-//! The command-line tools against the real binary: `backup`, `onboard` (scripted and on a real
+//! The command-line tools against the real binary: `backup`, `import openclaw`, `onboard` (scripted and on a real
 //! terminal), the operations commands, `service`, and the CLI finding its gateway.
 
 mod backup;
 mod cli;
+mod import;
+mod import_hostile;
 mod onboard;
 mod onboard_tty;
 mod ops;

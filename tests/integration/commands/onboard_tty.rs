@@ -1,8 +1,8 @@
 //! The interactive wizard on a real pseudo-terminal (tmux), as a person uses it: every prompt
 //! answered by typing, wrong answers (including a key the provider rejects) asked again,
 //! secrets never on the screen, the result loading and running a gateway; and an existing
-//! config kept when the person says no. `.ci/run` installs tmux; without it these tests say so
-//! and skip.
+//! config kept when the person says no; the import offered when an OpenClaw home is found.
+//! `.ci/run` installs tmux; without it these tests say so and skip.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -257,4 +257,33 @@ fn an_existing_config_is_kept_when_the_answer_is_no() {
         .filter(|name| name.contains(".bak-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_wizard_offers_to_import_an_openclaw_home_it_finds() {
+    let home = tempfile::tempdir().expect("home");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openclaw-home");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(&fixture)
+        .arg(home.path().join(".openclaw"))
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let Some(mut tmux) = Tmux::start(&wizard_command(home.path(), "")) else {
+        return;
+    };
+    // Enter takes the default: yes.
+    tmux.answer("Found an OpenClaw home at", "");
+    let (code, screen) = tmux.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Imported from"), "{screen}");
+    let config = std::fs::read_to_string(home.path().join("pincer.json5")).expect("config");
+    assert!(config.contains("openai/gpt-4o"), "{config}");
+    assert!(
+        home.path()
+            .join("state/agents/main/workspace/SOUL.md")
+            .is_file(),
+        "the workspace came along"
+    );
 }

@@ -30,7 +30,8 @@ impl WsClient {
         WsClient::open_path(addr, "/ws", headers)
     }
 
-    fn open_path(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> WsClient {
+    /// Opens the socket at `path` with extra upgrade headers.
+    pub fn open_path(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> WsClient {
         use tungstenite::client::IntoClientRequest;
         let stream = TcpStream::connect(addr).expect("connect");
         // A generous timeout for the upgrade (a loaded machine is slow), a short one afterwards

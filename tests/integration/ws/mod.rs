@@ -1,4 +1,5 @@
 //! The WebSocket control protocol and its limits.
 
 mod limits;
+mod openclaw_methods;
 mod protocol;

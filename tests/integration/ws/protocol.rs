@@ -127,6 +127,10 @@ fn the_highest_common_protocol_is_chosen_and_the_socket_also_opens_at_the_root()
             "{path} {min}..{max}: {hello}"
         );
     }
+    // The root's socket obeys the origin policy like /ws: a foreign page gets no challenge.
+    let mut foreign = WsClient::open_path(gateway.addr, "/", &[("Origin", "https://evil.example")]);
+    let refusal = foreign.next_frame(WAIT).expect("a refusal");
+    assert_eq!(refusal["error"]["code"], "ORIGIN_NOT_ALLOWED", "{refusal}");
     // A plain GET / is still the Control UI's page.
     let page = gateway.get("/", &[]);
     assert_eq!(page.status, 200);

@@ -1,10 +1,13 @@
-// The gateway's WebSocket protocol (v3) from the browser: the connect.challenge / connect /
+// The gateway's WebSocket protocol (v3 or v4) from the browser: the connect.challenge / connect /
 // hello-ok handshake, requests matched to their answers by id, events, and reconnection with
 // backoff (1 s doubling to 30 s) when the socket drops. A refused sign-in (bad credential,
 // lockout, protocol mismatch, an origin the gateway does not allow) is final: it is reported and
 // not retried.
 
-const PROTOCOL = 3;
+// The gateway speaks protocols 3 and 4 (OpenClaw's current one) and picks the highest both offer;
+// this app reads the same frames in either.
+const MIN_PROTOCOL = 3;
+const MAX_PROTOCOL = 4;
 const CLIENT_VERSION = '0.1.0';
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
@@ -200,8 +203,8 @@ export class Gateway extends EventTarget {
     const { kind, secret } = this.credential;
     const auth = !secret ? {} : kind === 'password' ? { password: secret } : { token: secret };
     return this.send(ws, 'connect', {
-      minProtocol: PROTOCOL,
-      maxProtocol: PROTOCOL,
+      minProtocol: MIN_PROTOCOL,
+      maxProtocol: MAX_PROTOCOL,
       client: { id: 'pincer-control-ui', version: CLIENT_VERSION, platform: navigator.platform || 'web', mode: 'ui' },
       role: 'operator',
       // What the views call (see the scope table in docs/architecture.md): read for the lists and
