@@ -17,6 +17,7 @@
 //! - `logging`, `monitoring`: log files and shipping; `/metrics`, alerts and the memory guard;
 //! - `openai`: the OpenAI-compatible endpoints (stateless chats, client tools, errors, the
 //!   Responses API) and the official `openai` Python SDK against them;
+//! - `openclaw`: OpenClaw's own CLI (`openclaw`, from npm) against the gateway;
 //! - `providers`: the provider clients' streams and errors;
 //! - `tools`: the agent's tools end to end, as actors, and their sandbox;
 //! - `ws`: the WebSocket protocol and its limits.
@@ -44,6 +45,7 @@ mod gateway;
 mod logging;
 mod monitoring;
 mod openai;
+mod openclaw;
 mod providers;
 mod tools;
 mod ws;

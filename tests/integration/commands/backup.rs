@@ -181,7 +181,8 @@ fn sessions_json(home: &Path) -> Value {
     let mut list: Value = serde_json::from_str(&stdout(&output)).expect("sessions JSON");
     let path = list["path"].take();
     assert!(
-        path.as_str().is_some_and(|p| p.starts_with(&home.display().to_string())),
+        path.as_str()
+            .is_some_and(|p| p.starts_with(&home.display().to_string())),
         "the index is in {}: {path}",
         home.display()
     );
