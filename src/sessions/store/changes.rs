@@ -2,8 +2,8 @@
 //! that watch the session list (`sessions.subscribe` over the WebSocket protocol).
 //!
 //! A broadcast channel: each watcher holds its own receiver, and a notice is only sent while
-//! someone watches (a receiver count is one atomic load), so a gateway nobody watches pays
-//! nothing per append. A watcher that falls behind misses notices (it learns how many) and
+//! someone watches (the receiver count, read under the channel's uncontended lock), so a gateway
+//! nobody watches pays almost nothing per append. A watcher that falls behind misses notices (it learns how many) and
 //! refreshes its list, as OpenClaw's clients do on a gap; nothing waits for it.
 
 use std::path::Path;
