@@ -97,7 +97,9 @@ mod tests {
             members: Vec::new(),
         };
         // No watcher: nothing is queued anywhere.
-        store.append("agent:main:a", &[entry.clone()]).unwrap();
+        store
+            .append("agent:main:a", std::slice::from_ref(&entry))
+            .unwrap();
         let mut watcher = store.watch();
         assert!(watcher.try_recv().is_err(), "a change from before watching");
         store.append("agent:main:a", &[entry]).unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pincer_emulators::telegram::BotApi;
 use pincer_emulators::Emulator;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::cli::{each_way, OpenClaw, Target, Way};
 use super::model_gateway;
