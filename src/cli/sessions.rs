@@ -60,12 +60,17 @@ fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Answer, Cli
         config_path: config.map(Path::to_path_buf),
         ..GatewayOptions::default()
     };
-    load_config(&paths, &options)?;
+    let loaded = load_config(&paths, &options)?;
+    // The same default model the gateway would report.
+    let model = crate::agent::RunSettings::from_config(&loaded.config)
+        .models
+        .into_iter()
+        .next();
     let store = SessionStore::open(&paths.state_dir.join("agents").join("main").join("sessions"))
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let usage = |e: crate::api::ApiError| CliError::Usage(e.to_string());
     Ok(match action {
-        SessionsAction::List(_) => Answer::List(SessionList::of(&store, None, None)),
+        SessionsAction::List(_) => Answer::List(SessionList::of(&store, model, None)),
         SessionsAction::Show { key, .. } => Answer::Show(store.inspect(key).into()),
         SessionsAction::Reset { key } => Answer::Reset(reset_in(&store, key).map_err(usage)?),
         SessionsAction::History { key, limit, .. } => {

@@ -305,8 +305,15 @@ fn round_trip_into_an_empty_home_gives_the_same_sessions_config_and_token() {
     let token = fs::read_to_string(home.join("state/gateway.token")).expect("token");
     let restored = Gateway::start_in(empty, &[]);
     let bearer = format!("Bearer {}", token.trim());
-    let answer = restored.get("/admin/sessions", &[("Authorization", &bearer)]);
+    let mut answer = restored.get("/admin/sessions", &[("Authorization", &bearer)]);
     assert_eq!(answer.status, 200, "{}", answer.text);
+    // The index's path names the new home (as `sessions_json` checks); the rest is the same.
+    let path = answer.body["path"].take();
+    assert!(
+        path.as_str()
+            .is_some_and(|p| p.starts_with(&restored.home().display().to_string())),
+        "{path}"
+    );
     assert_eq!(answer.body, expected_sessions);
     assert!(
         !workspace.exists(),
