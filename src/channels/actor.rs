@@ -305,6 +305,10 @@ impl ChannelActor {
                     );
                     self.reply(entry, text);
                 }
+                MessageBody::Content(content) => {
+                    let text = content.text.clone();
+                    self.ask_agent(entry, text, replayed);
+                }
             },
             Admission::Reply(text) => self.reply(entry, text),
             Admission::Drop => self.finish(entry.id),

@@ -8,6 +8,8 @@ use std::time::Duration;
 use futures_util::future::LocalBoxFuture;
 
 use super::journal::Entry;
+use crate::sessions::media::MediaSource;
+pub(crate) use crate::sessions::media::OutboundFile;
 
 /// How a failed send should be handled: the platform's error codes map onto these.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +78,26 @@ pub trait Transport: Send + Sync + 'static {
     /// sent again until its status has had time to arrive.
     fn confirms_delivery(&self) -> bool {
         false
+    }
+
+    /// Sends a file (a photo, a document, a voice note) to `to`, with an optional caption: the
+    /// `message` tool and `pincer message send --file`. A platform without file sends refuses.
+    fn send_file(
+        &self,
+        to: &str,
+        file: OutboundFile,
+    ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
+        let _ = (to, file);
+        Box::pin(async {
+            Err(SendFailure::Permanent {
+                why: "this channel cannot send files".into(),
+            })
+        })
+    }
+
+    /// How the run fetches this platform's media references; `None`: it has none.
+    fn media_source(&self) -> Option<std::sync::Arc<dyn MediaSource>> {
+        None
     }
 
     /// Best effort: read receipts and a typing indicator while the agent works.

@@ -7,12 +7,14 @@
 //! - [`store`], [`entry`], [`key`]: transcripts (and each live session's view of its own in
 //!   memory), their lines, session keys;
 //! - [`actor`]: one actor per live session; [`late`]: askers who join a running turn;
+//! - [`media`]: media references of channel messages, and files sent back;
 //! - [`router`]: finds or starts session actors, evicts idle ones; [`submit`]: the entry point.
 
 pub(crate) mod actor;
 pub(crate) mod entry;
 pub(crate) mod key;
 pub(crate) mod late;
+pub mod media;
 pub(crate) mod router;
 pub(crate) mod store;
 pub(crate) mod submit;

@@ -83,6 +83,9 @@ pub struct TurnRequest {
     /// The client's function tools: offered to the model instead of the gateway's, and never
     /// run by the gateway: a call of one ends the turn with `RunEvent::Final::tool_calls`.
     pub client_tools: Option<Arc<[ToolSpec]>>,
+    /// A channel message's media and origin: the run fetches and prepares the media before
+    /// the first model call (see [`super::media`]).
+    pub inbound: Option<Arc<super::media::Inbound>>,
 }
 
 /// A turn handed to a run.

@@ -18,6 +18,7 @@
 //! thread that owns the file and commits in groups, [`compact`] the rewriting of a grown file.
 
 mod compact;
+mod content;
 mod dedup;
 mod frame;
 mod record;
@@ -39,6 +40,7 @@ use tracing::{debug, error, warn};
 use crate::clock::now_ms;
 use crate::codec::CodecError;
 
+pub use content::{Content, ContentKind, GroupContext, MediaKind, MediaRef};
 pub use frame::{scan_bytes, CorruptRegion, ScanSummary};
 pub use record::{Entry, InboundRecord, MessageBody};
 

@@ -30,8 +30,8 @@ pub struct InboundRecord {
     pub received_ms: u64,
 }
 
-/// The content of an inbound message. Kinds the gateway cannot handle are still journalled, so
-/// that the sender gets a "not supported" reply exactly once.
+/// The content of an inbound message. `Unsupported` is what older versions journaled for kinds
+/// they could not handle; new records use `Content` for every kind beyond a private text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MessageBody {
     Text(String),
@@ -39,6 +39,9 @@ pub enum MessageBody {
     Unsupported {
         kind: String,
     },
+    /// Anything beyond a plain private text (media, reactions, edits, groups, ...), as JSON
+    /// inside the frame (see [`super::content`]).
+    Content(#[serde(with = "super::content::as_json")] Box<super::content::Content>),
 }
 
 /// An accepted record and the journal id that [`super::Journal::done`] takes once it is answered.

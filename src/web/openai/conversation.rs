@@ -229,6 +229,7 @@ impl Stateless {
                 sampling: self.sampling,
                 max_tokens: self.max_tokens,
                 client_tools: Some(self.tools.into()),
+                inbound: None,
             },
         ))
     }
