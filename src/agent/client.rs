@@ -56,12 +56,20 @@ pub(crate) fn sampling(engine: &Engine, request: Option<&TurnRequest>) -> (Sampl
 }
 
 /// The messages that open the turn: a stateless request's own (its last user message and what
-/// followed it), else the user's text.
-pub(crate) fn opening(turn: &Turn) -> Vec<ChatMessage> {
+/// followed it), else the user's text, after what was said in the session since its last turn
+/// that the model should see (`notes`: group context, reactions).
+pub(crate) fn opening(turn: &Turn, notes: &[String]) -> Vec<ChatMessage> {
     match turn.request.as_ref().filter(|r| !r.opening.is_empty()) {
         Some(request) => request.opening.clone(),
-        None => vec![ChatMessage::User {
+        None if notes.is_empty() => vec![ChatMessage::User {
             content: turn.text.clone(),
+        }],
+        None => vec![ChatMessage::User {
+            content: format!(
+                "[Said in this conversation since your last answer, not addressed to you:]\n{}\n\n[The message to answer:]\n{}",
+                notes.join("\n"),
+                turn.text
+            ),
         }],
     }
 }

@@ -176,6 +176,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
         mut mine,
         failed,
         members,
+        notes,
     } = engine
         .store
         .turn_context(&turn.session_key, &turn.id, !turn.replayed)
@@ -192,7 +193,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let members = match members {
         Some(members) => members,
         None if mine.is_empty() => {
-            let opening = client::opening(turn);
+            let opening = client::opening(turn, &notes);
             persist_opening(engine, turn, &opening)?;
             mine.extend(opening);
             turn.members.clone()
@@ -353,7 +354,20 @@ fn persist_opening(engine: &Engine, turn: &Turn, opening: &[ChatMessage]) -> Res
         .iter()
         .map(|message| {
             let members = members.take().unwrap_or_default();
-            message_entry(turn, message.clone(), None, None, members)
+            let mut entry = message_entry(turn, message.clone(), None, None, members);
+            if let Entry::Message {
+                message: ChatMessage::User { .. },
+                source,
+                ..
+            } = &mut entry
+            {
+                *source = turn
+                    .request
+                    .as_ref()
+                    .and_then(|r| r.inbound.as_ref())
+                    .map(|inbound| inbound.platform_id.clone());
+            }
+            entry
         })
         .collect();
     engine
@@ -405,6 +419,7 @@ fn message_entry(
         usage,
         model,
         members,
+        source: None,
     }
 }
 

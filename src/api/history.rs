@@ -58,6 +58,17 @@ pub enum HistoryMessage {
         ts: u64,
         turn: String,
     },
+    /// Something said or done in the session outside a turn: group context, a reaction, an
+    /// edit, a deletion (`kind`), by `from`, about message `target`.
+    Note {
+        kind: crate::sessions::entry::NoteKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        content: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+        ts: u64,
+    },
     /// A turn that ended without an answer: what the asker was told.
     Error {
         content: String,
@@ -102,6 +113,13 @@ impl HistoryMessage {
                 content: error,
                 ts: ts_ms,
                 turn,
+            },
+            Entry::Note { ts_ms, note } => HistoryMessage::Note {
+                kind: note.kind,
+                from: note.from,
+                content: note.text,
+                target: note.target,
+                ts: ts_ms,
             },
             Entry::Session { .. } | Entry::Trace { .. } => return None,
         })

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::fut::{wrap_stream, ActorStreamExt};
-use actix::{Actor, AsyncContext, Context, Handler, Message, ResponseActFuture, WrapFuture};
+use actix::{Actor, AsyncContext, Context, Handler, Message};
 use pincer_actors::{ActorRef, ChildContext, Managed};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -41,9 +41,10 @@ use tracing::{info, warn};
 use super::chunk;
 use super::defer::Deferrals;
 use super::delivery::{send_reply, Reply};
+use super::dispatch::{self, Action, Ask, Ignored};
 use super::gate::SendGate;
-use super::journal::{Entry, Journal, MessageBody};
-use super::pairing::{code_message, AllowList, PairingStore, RequestOutcome};
+use super::journal::{Entry, Journal};
+use super::pairing::{AllowList, PairingStore};
 use super::stats::ChannelStats;
 use super::tasks::Tasks;
 use super::transport::{SendFailure, Transport};
@@ -112,16 +113,6 @@ fn replier<'a>(channel: &str, members: &'a [String]) -> Option<&'a str> {
     })
 }
 
-/// Sends a text outside a conversation (pairing approvals with `--notify`, operator sends).
-pub struct Notify {
-    pub to: String,
-    pub text: String,
-}
-
-impl Message for Notify {
-    type Result = Result<(), String>;
-}
-
 /// How a channel treats its senders.
 #[derive(Debug, Clone)]
 pub struct ChannelSettings {
@@ -133,6 +124,8 @@ pub struct ChannelSettings {
     pub dm_scope: DmScope,
     /// How long a replayed, possibly answered message waits for its delivery status.
     pub confirm_wait: Duration,
+    /// Groups, reactions and edits.
+    pub conversation: super::dispatch::ConversationSettings,
 }
 
 /// What the actor needs, cloned into each incarnation.
@@ -148,15 +141,11 @@ pub struct ChannelParts {
     pub settings: ChannelSettings,
 }
 
-enum Admission {
-    Agent,
-    Reply(String),
-    Drop,
-}
-
 /// A task of the actor that finished (see `tasks.rs`).
 enum Finished {
     Turn(Box<Entry>, Result<TurnOutcome, String>),
+    /// A note was recorded (or not); the `Ask` follows it (an edit asked as a turn).
+    Recorded(Box<Entry>, Option<Ask>, bool, Result<(), String>),
     Sent(u64, Result<(), SendFailure>),
 }
 
@@ -291,85 +280,77 @@ impl ChannelActor {
         if !self.in_flight.insert(entry.id) {
             return;
         }
-        match self.admit(&entry) {
-            Admission::Agent => match &entry.record.body {
-                MessageBody::Text(text) => {
-                    let text = text.clone();
-                    self.ask_agent(entry, text, replayed);
-                }
-                MessageBody::Unsupported { kind } => {
-                    self.parts.stats.unsupported.fetch_add(1, Relaxed);
-                    let text = format!(
-                        "Sorry, I can only read text messages for now ({kind} messages are not \
-                         supported yet)."
-                    );
-                    self.reply(entry, text);
-                }
-                MessageBody::Content(content) => {
-                    let text = content.text.clone();
-                    self.ask_agent(entry, text, replayed);
-                }
-            },
-            Admission::Reply(text) => self.reply(entry, text),
-            Admission::Drop => self.finish(entry.id),
-        }
-    }
-
-    /// The DM policy.
-    fn admit(&mut self, entry: &Entry) -> Admission {
         let record = &entry.record;
-        let stats = &self.parts.stats;
-        match self.parts.settings.policy {
-            DmPolicy::Disabled => {
-                stats.refused.fetch_add(1, Relaxed);
+        if dispatch::group_of(record).is_none() {
+            // Direct: the DM policy first. Only a message to answer may start a pairing
+            // request; a stranger's reaction or edit is dropped unseen.
+            let admission = if dispatch::is_question(record) || self.allow.contains(&record.sender)
+            {
+                self.admit(&entry)
+            } else {
                 Admission::Drop
+            };
+            match admission {
+                Admission::Agent => {}
+                Admission::Reply(text) => return self.reply(entry, text),
+                Admission::Drop => return self.finish(entry.id),
             }
-            DmPolicy::Open => Admission::Agent,
-            _ if self.allow.contains(&record.sender) => Admission::Agent,
-            DmPolicy::Allowlist => {
-                stats.refused.fetch_add(1, Relaxed);
-                info!(channel = self.channel, sender = %record.sender, "message from a sender not on the allowlist ignored");
-                Admission::Drop
-            }
-            DmPolicy::Pairing => {
-                let outcome = self.parts.pairing.request(
-                    self.channel,
-                    &record.sender,
-                    record.sender_name.as_deref(),
+        }
+        let settings = &self.parts.settings;
+        let situation = dispatch::Situation {
+            channel: self.channel,
+            direct_session: key::direct(
+                settings.dm_scope,
+                self.parts.plugin.session_origin(record),
+            ),
+            conversation: settings.conversation.view(),
+            transport: self.parts.transport.as_ref(),
+        };
+        match dispatch::decide(record, &situation) {
+            Action::Ask(ask) => self.ask_agent(entry, ask, replayed),
+            Action::Record {
+                session,
+                note,
+                then,
+            } => self.record(entry, session, note, then, replayed),
+            Action::Unsupported(kind) => {
+                self.parts.stats.unsupported.fetch_add(1, Relaxed);
+                let text = format!(
+                    "Sorry, I can only read text messages for now ({kind} messages are not \
+                     supported yet)."
                 );
-                match outcome {
-                    Ok(RequestOutcome::Created(request)) => {
-                        stats.pairing_codes.fetch_add(1, Relaxed);
-                        info!(channel = self.channel, sender = %record.sender, code = %request.code, "pairing requested; approve with `pincer pairing approve`");
-                        let labels = self.parts.plugin.labels();
-                        Admission::Reply(code_message(
-                            labels.platform,
-                            labels.sender_id,
-                            &request,
-                            self.channel,
-                        ))
+                self.reply(entry, text);
+            }
+            Action::Ignore { counter, why } => {
+                let stats = &self.parts.stats;
+                match counter {
+                    Ignored::Refused => {
+                        stats.refused.fetch_add(1, Relaxed);
+                        info!(channel = self.channel, entry = entry.id, %why, "message ignored");
                     }
-                    Ok(RequestOutcome::AlreadyPending(_)) => Admission::Drop,
-                    Ok(RequestOutcome::Full) => {
-                        stats.pairing_ignored.fetch_add(1, Relaxed);
-                        info!(channel = self.channel, sender = %record.sender, "pairing request ignored: too many are pending");
-                        Admission::Drop
+                    Ignored::Unknown => {
+                        stats.unknown_kinds.fetch_add(1, Relaxed);
+                        warn!(channel = self.channel, entry = entry.id, %why, "message not handled");
                     }
-                    Err(error) => {
-                        warn!(channel = self.channel, %error, "pairing store unavailable; message ignored");
-                        Admission::Drop
+                    Ignored::Notice => {
+                        stats.notices.fetch_add(1, Relaxed);
+                        info!(channel = self.channel, entry = entry.id, %why, "noted");
+                    }
+                    Ignored::Nothing => {
+                        tracing::debug!(channel = self.channel, entry = entry.id, %why, "nothing to answer");
                     }
                 }
+                self.finish(entry.id);
             }
         }
     }
 
-    fn ask_agent(&mut self, entry: Entry, text: String, replayed: bool) {
-        let record = &entry.record;
-        let session = key::direct(
-            self.parts.settings.dm_scope,
-            self.parts.plugin.session_origin(record),
-        );
+    fn ask_agent(&mut self, entry: Entry, ask: Ask, replayed: bool) {
+        let Ask {
+            session,
+            text,
+            request,
+        } = ask;
         let turn_id = turn_id_of(self.channel, &entry);
         if self.parts.settings.mark_read {
             self.tasks
@@ -378,7 +359,16 @@ impl ChannelActor {
         let router = self.parts.router.clone();
         let asking = async move {
             let (listener, mut events) = mpsc::unbounded_channel();
-            submit_journaled(&router, &session, text, listener, turn_id, replayed).await?;
+            submit_journaled(
+                &router,
+                &session,
+                text,
+                listener,
+                turn_id,
+                replayed,
+                Some(request),
+            )
+            .await?;
             while let Some(event) = events.recv().await {
                 match event {
                     RunEvent::Final {
@@ -543,6 +533,9 @@ impl Actor for ChannelActor {
                     .map(|finished, actor: &mut Self, _ctx| match finished {
                         Ok(Finished::Turn(entry, outcome)) => actor.turn_over(*entry, outcome),
                         Ok(Finished::Sent(id, result)) => actor.sent(id, result),
+                        Ok(Finished::Recorded(entry, then, replayed, result)) => {
+                            actor.recorded(*entry, then, replayed, result)
+                        }
                         // A panic in the actor's work is the actor's panic, as it was when the
                         // work ran in its context: the supervisor restarts it.
                         Err(panic) => std::panic::resume_unwind(panic),
@@ -572,29 +565,6 @@ impl Handler<Deliver> for ChannelActor {
     }
 }
 
-impl Handler<Notify> for ChannelActor {
-    type Result = ResponseActFuture<Self, Result<(), String>>;
-
-    fn handle(&mut self, notify: Notify, _ctx: &mut Context<Self>) -> Self::Result {
-        let reply = Reply {
-            chunks: chunk::split(&notify.text, self.parts.settings.chunk_limit),
-            to: notify.to,
-            quote: None,
-            tag: None,
-        };
-        let sending = send_reply(
-            Arc::clone(&self.parts.transport),
-            Rc::clone(&self.gate),
-            Arc::clone(&self.parts.stats),
-            reply,
-        );
-        Box::pin(
-            async move { sending.await.map_err(|failure| failure.why().to_string()) }
-                .into_actor(self),
-        )
-    }
-}
-
 impl Handler<Confirmed> for ChannelActor {
     type Result = ();
 
@@ -608,6 +578,14 @@ impl Handler<Confirmed> for ChannelActor {
 }
 
 pincer_actors::mailbox!(ChannelActor: Deliver, Notify, Confirmed);
+
+mod admit;
+mod notes;
+mod notify;
+
+pub(crate) use notify::Notify;
+
+use admit::Admission;
 
 #[cfg(test)]
 #[path = "actor_tests.rs"]

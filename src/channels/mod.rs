@@ -6,8 +6,11 @@
 //!    checks and parses the platform's payload into [`journal::InboundRecord`]s;
 //! 2. [`journal::Journal::accept`] drops redeliveries and makes the rest durable (grouped fsync)
 //!    before the platform is acknowledged;
-//! 3. the channel's [`actor::ChannelActor`] applies the DM policy ([`pairing`]), hands admitted
-//!    text to the session actor, and sends the answer back ([`delivery`], [`chunk`], [`gate`]);
+//! 3. the channel's [`actor::ChannelActor`] applies the DM policy ([`pairing`]), decides what
+//!    the message is ([`dispatch`]: a turn in the sender's or the group's session, with its
+//!    media; a note without a turn for reactions, edits, deletions and unaddressed group
+//!    messages; nothing for notices), and sends the answer back ([`delivery`], [`chunk`],
+//!    [`gate`]);
 //! 4. the journal entry is marked done; on start, whatever is not done is replayed. A message
 //!    whose turn failed for a passing reason (the models unavailable) stays pending and is asked
 //!    again later ([`defer`]).
@@ -25,6 +28,7 @@ pub(crate) mod actor;
 pub(crate) mod chunk;
 pub(crate) mod defer;
 pub(crate) mod delivery;
+pub(crate) mod dispatch;
 pub(crate) mod gate;
 pub(crate) mod hub;
 pub(crate) mod ingress;

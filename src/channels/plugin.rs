@@ -158,6 +158,7 @@ impl StartContext<'_> {
                 mark_read: options.mark_read,
                 dm_scope: self.config.session.dm_scope,
                 confirm_wait: options.confirm_wait,
+                conversation: super::dispatch::ConversationSettings::of(common.conversation),
             },
         };
         // Webhook bursts are delivered in batches; a deep mailbox absorbs them (and a full one

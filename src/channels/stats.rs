@@ -37,6 +37,14 @@ pub struct ChannelStats {
     pub turns_deferred: AtomicU64,
     /// Messages now waiting for the models to come back.
     pub waiting_for_model: AtomicU64,
+    /// Messages of a kind the gateway does not know (logged, not answered).
+    pub unknown_kinds: AtomicU64,
+    /// Reactions, edits, deletions and unaddressed group messages recorded without a turn.
+    pub recorded: AtomicU64,
+    /// Messages from strangers whose pairing code is still waiting for approval.
+    pub pairing_followups: AtomicU64,
+    /// Platform notices (a number changed, ...), logged.
+    pub notices: AtomicU64,
     healthy: AtomicBool,
     link: Mutex<String>,
 }
@@ -82,6 +90,10 @@ impl ChannelStats {
             "rejected": n(&self.rejected),
             "turnsDeferred": n(&self.turns_deferred),
             "waitingForModel": n(&self.waiting_for_model),
+            "unknownKinds": n(&self.unknown_kinds),
+            "recorded": n(&self.recorded),
+            "pairingFollowups": n(&self.pairing_followups),
+            "notices": n(&self.notices),
         })
     }
 }

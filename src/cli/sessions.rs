@@ -169,6 +169,15 @@ fn print(action: &SessionsAction, answer: &Answer) {
                         println!("tool       {name}{error}: {content}");
                     }
                     HistoryMessage::Error { content, .. } => println!("failed     {content}"),
+                    HistoryMessage::Note {
+                        kind,
+                        from,
+                        content,
+                        ..
+                    } => {
+                        let from = from.as_deref().unwrap_or("someone");
+                        println!("note       {kind:?} by {from}: {content}");
+                    }
                 }
             }
         }

@@ -200,6 +200,7 @@ pub(crate) fn convert(from: &str, key: &str, text: &str) -> Converted {
             usage,
             model,
             members: Vec::new(),
+            source: None,
         });
     }
     if last_complete {

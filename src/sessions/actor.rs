@@ -591,7 +591,10 @@ impl Handler<Abort> for SessionActor {
     }
 }
 
-pincer_actors::mailbox!(SessionActor: Submit, Abort);
+pincer_actors::mailbox!(SessionActor: Submit, Abort, Record);
+
+mod record;
+pub(crate) use record::Record;
 
 #[cfg(test)]
 #[path = "actor_tests.rs"]

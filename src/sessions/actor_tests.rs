@@ -12,6 +12,7 @@ fn question(turn: &str, text: &str, members: &[&str]) -> Entry {
         usage: None,
         model: None,
         members: members.iter().map(|m| m.to_string()).collect(),
+        source: None,
     }
 }
 
@@ -29,6 +30,7 @@ fn a_replayed_message_finds_the_collected_turn_that_holds_it() {
             usage: None,
             model: None,
             members: vec![],
+            source: None,
         },
         question("wa-2-0", "two\n\nthree", &["wa-2-0", "wa-3-0"]),
     ];

@@ -49,6 +49,12 @@ pub(crate) fn direct(scope: DmScope, origin: Origin<'_>) -> String {
     }
 }
 
+/// The session of group `group` on `channel`, as OpenClaw forms it: one per group, whoever
+/// speaks in it (`agent:main:telegram:group:-1001234`).
+pub(crate) fn group(channel: &str, group: &str) -> String {
+    format!("agent:main:{channel}:group:{group}")
+}
+
 /// Whether `key` is acceptable from a client: non-empty, printable, no path separators, bounded,
 /// and not an ephemeral session's (those are the gateway's to make).
 pub(crate) fn is_valid(key: &str) -> bool {

@@ -7,7 +7,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use std::sync::Arc;
 
-use super::actor::Submit;
+use super::actor::{Record, Submit};
+use super::entry::Note;
 use super::router::{GetSession, SessionRouter};
 use super::turn::{RunEvent, TurnRequest};
 
@@ -48,7 +49,8 @@ pub(crate) async fn submit_request(
 
 /// [`submit`] for a journaled message with its turn id; `replayed`: it may have been submitted
 /// before (replay after a restart, a retry), so the session first looks for the turn that holds
-/// it (see `Submit::replayed`).
+/// it (see `Submit::replayed`); `request`: the message's media and origin (see
+/// [`TurnRequest::inbound`]), and a group's system prompt.
 pub(crate) async fn submit_journaled(
     router: &ActorRef<SessionRouter>,
     session_key: &str,
@@ -56,6 +58,7 @@ pub(crate) async fn submit_journaled(
     listener: UnboundedSender<RunEvent>,
     turn_id: String,
     replayed: bool,
+    request: Option<Arc<TurnRequest>>,
 ) -> Result<(), String> {
     submit_with(
         router,
@@ -64,7 +67,7 @@ pub(crate) async fn submit_journaled(
         listener,
         Some(turn_id),
         replayed,
-        None,
+        request,
     )
     .await
 }
@@ -97,6 +100,28 @@ async fn submit_with(
                 Err(SendError::NotRunning(_)) => {
                     last = format!("session {session_key} is restarting")
                 }
+            },
+            Ok(Err(why)) => last = why,
+            Err(e) => return Err(format!("the session router is unavailable: {e}")),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(last)
+}
+
+/// Records `note` in the session's transcript without a turn (group context, a reaction, an
+/// edit, a deletion), through its actor; returns once it is written.
+pub(crate) async fn record(
+    router: &ActorRef<SessionRouter>,
+    session_key: &str,
+    note: Note,
+) -> Result<(), String> {
+    let mut last = String::new();
+    for _ in 0..20 {
+        match router.ask(GetSession(session_key.to_string())).await {
+            Ok(Ok(session)) => match session.ask(Record(note.clone())).await {
+                Ok(result) => return result,
+                Err(e) => last = format!("session {session_key}: {e}"),
             },
             Ok(Err(why)) => last = why,
             Err(e) => return Err(format!("the session router is unavailable: {e}")),

@@ -20,6 +20,9 @@ use super::env::Override;
 use super::error::Problem;
 use super::secret::Secret;
 
+pub(crate) mod conversation;
+
+pub(crate) use conversation::Conversation;
 pub use telegram::{TelegramConfig, TelegramMode};
 pub use whatsapp::WhatsAppConfig;
 
@@ -135,6 +138,8 @@ pub struct Common<'a> {
     pub sends_per_second: u32,
     /// `textChunkLimit`.
     pub text_chunk_limit: usize,
+    /// `groupPolicy`, `groups`, `reactions`, `edits`.
+    pub conversation: Conversation<'a>,
 }
 
 /// One channel section, by name; the entries of [`SECTIONS`].
@@ -290,6 +295,7 @@ pub(crate) fn check_common(channel: &str, common: Common<'_>, problems: &mut Vec
             "must be from 1 to 4096 (the platform's limit per message)",
         ));
     }
+    conversation::check(channel, common.conversation, problems);
 }
 
 #[cfg(test)]

@@ -3,11 +3,14 @@
 //! `src/channels/whatsapp/`; this file is its config section, kept in the config layer so that
 //! strict parsing, overrides and redaction stay where the rest of the schema is.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::super::env::Override;
 use super::super::error::Problem;
 use super::super::secret::Secret;
+use super::conversation::{Conversation, EditMode, GroupConfig, GroupPolicy, ReactionMode};
 use super::{check_common, missing_secret, ChannelSection, Common, DmPolicy};
 
 /// The channel's name: its config key, CLI and API name, journal and session-key segment.
@@ -40,6 +43,14 @@ pub struct WhatsAppConfig {
     pub sends_per_second: u32,
     /// Reply chunks are at most this many characters; default and maximum 4096.
     pub text_chunk_limit: usize,
+    /// Which groups the agent takes part in; default `allowlist` (only those in `groups`).
+    pub group_policy: GroupPolicy,
+    /// Per group id (or `"*"`): mention gating, members, system prompt.
+    pub groups: BTreeMap<String, GroupConfig>,
+    /// What a reaction does; default `record` (kept in the transcript, not answered).
+    pub reactions: ReactionMode,
+    /// What an edited message does; default `record` (the transcript takes the new text).
+    pub edits: EditMode,
     /// Mark inbound messages as read (blue ticks) when they reach the agent; default true.
     pub mark_read: bool,
     /// After a crash, a reply that may have gone out waits this long for its delivery status
@@ -63,6 +74,10 @@ impl Default for WhatsAppConfig {
             text_chunk_limit: 4096,
             mark_read: true,
             confirm_wait_seconds: 30,
+            group_policy: GroupPolicy::default(),
+            groups: BTreeMap::new(),
+            reactions: ReactionMode::default(),
+            edits: EditMode::default(),
         }
     }
 }
@@ -79,6 +94,12 @@ impl ChannelSection for WhatsAppConfig {
             allow_from: &self.allow_from,
             sends_per_second: self.sends_per_second,
             text_chunk_limit: self.text_chunk_limit,
+            conversation: Conversation {
+                group_policy: self.group_policy,
+                groups: &self.groups,
+                reactions: self.reactions,
+                edits: self.edits,
+            },
         }
     }
 

@@ -95,6 +95,7 @@ mod tests {
             usage: None,
             model: None,
             members: Vec::new(),
+            source: None,
         };
         // No watcher: nothing is queued anywhere.
         store

@@ -99,6 +99,7 @@ mod tests {
                 usage: None,
                 model: None,
                 members: Vec::new(),
+                source: None,
             };
             store.append(key, &[entry]).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(3));

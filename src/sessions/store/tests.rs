@@ -20,6 +20,7 @@ fn message(turn: &str, message: ChatMessage) -> Entry {
         usage: None,
         model: None,
         members: Vec::new(),
+        source: None,
     }
 }
 

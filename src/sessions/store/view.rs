@@ -20,6 +20,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::providers::ChatMessage;
+use crate::sessions::entry::{Note, NoteKind};
 use crate::sessions::Entry;
 
 /// What a run needs to continue turn `id` of a session.
@@ -34,6 +35,10 @@ pub struct TurnContext {
     /// The members recorded with the turn's question (its own id alone when none were);
     /// `None` while the question is not persisted.
     pub members: Option<Vec<String>>,
+    /// What was said in the session since the last question that the model should see with
+    /// this one (group context, reactions): one line each, oldest first. Only while the turn's
+    /// question is not persisted: the run writes them into it, so they are read once.
+    pub notes: Vec<String>,
 }
 
 /// One turn, as far as the view has read it.
@@ -114,7 +119,15 @@ pub(super) struct View {
     pending: Vec<usize>,
     /// The history must be rebuilt (a turn changed out of order, or turns were dropped).
     stale: bool,
+    /// The notes for the model since the last question (see [`TurnContext::notes`]).
+    notes: Vec<String>,
+    /// The turn of each channel message's question, by the message's platform id, so an edit
+    /// or a deletion finds it.
+    sources: HashMap<String, String>,
 }
+
+/// What a deleted message reads as from then on: its text is not sent to the model again.
+pub(crate) const DELETED: &str = "[this message was deleted by its sender]";
 
 /// Extra completed turns a bounded view keeps before it drops the oldest, so that dropping
 /// (which renumbers the turns) happens once per this many turns, not on every one.
@@ -145,9 +158,25 @@ impl View {
 
     /// Applies one appended (or loaded) line.
     pub(super) fn apply(&mut self, entry: &Entry) {
+        if let Entry::Note { note, .. } = entry {
+            self.note(note);
+            return;
+        }
         let Some(turn) = entry.turn() else {
             return;
         };
+        if let Entry::Message {
+            message: ChatMessage::User { .. },
+            source,
+            ..
+        } = entry
+        {
+            // The notes so far went into this question.
+            self.notes.clear();
+            if let Some(source) = source {
+                self.sources.insert(source.clone(), turn.to_string());
+            }
+        }
         if matches!(entry, Entry::Trace { .. }) {
             return;
         }
@@ -171,6 +200,35 @@ impl View {
         };
         self.turns[index].apply(entry);
         self.pending.push(index);
+    }
+
+    /// Applies a note: an edit or a deletion changes the question it targets (if the view holds
+    /// it); a note for the model waits for the next question.
+    fn note(&mut self, note: &Note) {
+        let replacement = match note.kind {
+            NoteKind::Edit => Some(note.text.as_str()),
+            NoteKind::Delete => Some(DELETED),
+            NoteKind::Context | NoteKind::Reaction => None,
+        };
+        if let Some(text) = replacement {
+            let index = note
+                .target
+                .as_ref()
+                .and_then(|target| self.sources.get(target))
+                .and_then(|turn| self.by_id.get(turn))
+                .copied();
+            if let Some(index) = index {
+                if let Some(ChatMessage::User { content, .. }) =
+                    self.turns[index].messages.first_mut()
+                {
+                    *content = text.to_string();
+                    self.stale = true;
+                }
+            }
+        }
+        if note.for_model {
+            self.notes.push(render_note(note));
+        }
     }
 
     /// Whether the view can answer for turn `id` without the file: it holds the turn from its
@@ -220,11 +278,17 @@ impl View {
             }
             None => (Vec::new(), None, None),
         };
+        let notes = if mine.is_empty() {
+            self.notes.clone()
+        } else {
+            Vec::new()
+        };
         TurnContext {
             history: Arc::clone(&self.history),
             mine,
             failed,
             members,
+            notes,
         }
     }
 
@@ -240,7 +304,13 @@ impl View {
             })
             .sum();
         let history: usize = self.history.iter().map(message_bytes).sum();
-        256 + turns + history
+        let notes: usize = self.notes.iter().map(|n| 32 + n.len()).sum();
+        let sources: usize = self
+            .sources
+            .iter()
+            .map(|(k, v)| 64 + k.len() + v.len())
+            .sum();
+        256 + turns + history + notes + sources
     }
 
     /// Drops the oldest turns of a bounded view that holds more completed turns than it needs.
@@ -263,6 +333,8 @@ impl View {
         self.turns.drain(..cut);
         self.whole = false;
         self.renumber();
+        let by_id = &self.by_id;
+        self.sources.retain(|_, turn| by_id.contains_key(turn));
     }
 
     /// Brings the history up to date with the turns changed since the last call.
@@ -334,12 +406,24 @@ impl View {
     }
 }
 
+/// One line of what the model is shown of a note: `Ana: dinner at 8?`, `Ana reacted 👍`.
+fn render_note(note: &Note) -> String {
+    let from = note.from.as_deref().unwrap_or("someone");
+    match note.kind {
+        NoteKind::Context => format!("{from}: {}", note.text),
+        NoteKind::Reaction if note.text.is_empty() => format!("{from} removed a reaction"),
+        NoteKind::Reaction => format!("{from} reacted {} to a message", note.text),
+        NoteKind::Edit => format!("{from} edited a message to: {}", note.text),
+        NoteKind::Delete => format!("{from} deleted a message"),
+    }
+}
+
 /// Roughly the heap bytes of one message (see [`View::estimate`]).
 fn message_bytes(message: &ChatMessage) -> usize {
     const PER_MESSAGE: usize = 96;
     PER_MESSAGE
         + match message {
-            ChatMessage::User { content } => content.len(),
+            ChatMessage::User { content, .. } => content.len(),
             ChatMessage::Assistant { text, tool_calls } => {
                 text.len()
                     + tool_calls

@@ -18,6 +18,7 @@ fn message(turn: &str, message: ChatMessage) -> Entry {
         usage: None,
         model: Some("openai/m".into()),
         members: Vec::new(),
+        source: None,
     }
 }
 
