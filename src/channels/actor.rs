@@ -304,7 +304,7 @@ impl ChannelActor {
                 self.parts.plugin.session_origin(record),
             ),
             conversation: settings.conversation.view(),
-            transport: self.parts.transport.as_ref(),
+            media_source: self.parts.transport.media_source(),
         };
         match dispatch::decide(record, &situation) {
             Action::Ask(ask) => self.ask_agent(entry, ask, replayed),

@@ -12,12 +12,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::journal::{Content, ContentKind, GroupContext, InboundRecord, MessageBody};
-use super::transport::Transport;
 use crate::config::channels::conversation::{EditMode, GroupConfig, ReactionMode};
 use crate::config::channels::Conversation;
 use crate::sessions::entry::{Note, NoteKind};
 use crate::sessions::key;
-use crate::sessions::media::Inbound;
+use crate::sessions::media::{Inbound, MediaRef, MediaSource};
 use crate::sessions::TurnRequest;
 
 /// A channel's conversation settings, owned by its actor (see [`Conversation`]).
@@ -95,7 +94,8 @@ pub(super) struct Situation<'a> {
     /// The session of the sender's direct messages (`session.dmScope`).
     pub direct_session: String,
     pub conversation: Conversation<'a>,
-    pub transport: &'a dyn Transport,
+    /// How the run fetches this channel's media (its transport's).
+    pub media_source: Option<Arc<dyn MediaSource>>,
 }
 
 /// The group a record was said in, if any.
@@ -269,7 +269,7 @@ fn ask(
     situation: &Situation<'_>,
     session: String,
     text: String,
-    media: &[crate::sessions::media::MediaRef],
+    media: &[MediaRef],
     system: Option<String>,
 ) -> Ask {
     let inbound = Inbound {
@@ -280,7 +280,7 @@ fn ask(
         source: if media.is_empty() {
             None
         } else {
-            situation.transport.media_source()
+            situation.media_source.clone()
         },
     };
     Ask {
@@ -293,3 +293,7 @@ fn ask(
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "dispatch_tests.rs"]
+mod tests;

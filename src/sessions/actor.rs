@@ -32,7 +32,6 @@ use super::late::LateAskers;
 use super::turn::{RunEvent, SessionServices, Turn, TurnRequest};
 use super::Entry;
 use crate::config::{QueueConfig, QueueDrop, QueueMode};
-use crate::providers::ChatMessage;
 
 /// How long an ephemeral session waits for its request's message before it stops.
 const EPHEMERAL_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -222,8 +221,13 @@ impl SessionActor {
             None
         };
         Some(match persisted {
+            // The asker's request still says where the message came from (the `message` tool's
+            // chat, a group's prompt); its media were prepared when the question was persisted.
             Some(plan) => Waiting::Bound {
-                plan,
+                plan: Plan {
+                    request: submit.request,
+                    ..plan
+                },
                 listeners: vec![submit.listener],
             },
             None => Waiting::Fresh {
@@ -311,7 +315,11 @@ impl SessionActor {
                 listeners.extend(own);
                 let mut texts = vec![text];
                 let mut members: Vec<String> = turn_id.into_iter().collect();
-                if self.queue_config.mode != QueueMode::Followup {
+                // A message with media is a turn of its own: one turn prepares one message's
+                // files, and collecting past it would answer later messages before it.
+                let mut collecting =
+                    self.queue_config.mode != QueueMode::Followup && !carries_media(&request);
+                if collecting {
                     let mut rest = VecDeque::with_capacity(self.queue.len());
                     for waiting in self.queue.drain(..) {
                         match waiting {
@@ -319,13 +327,17 @@ impl SessionActor {
                                 text,
                                 turn_id,
                                 listeners: theirs,
+                                request: theirs_request,
                                 ..
-                            } => {
+                            } if collecting && !carries_media(&theirs_request) => {
                                 texts.push(text);
                                 members.extend(turn_id);
                                 listeners.extend(theirs);
                             }
-                            bound => rest.push_back(bound),
+                            other => {
+                                collecting &= !matches!(other, Waiting::Fresh { .. });
+                                rest.push_back(other);
+                            }
                         }
                     }
                     self.queue = rest;
@@ -493,31 +505,6 @@ impl SessionActor {
     }
 }
 
-/// The turn in `entries` whose persisted question holds message `id`: the turn of that id, or
-/// a collected turn listing it among its members.
-fn plan_holding(entries: &[Entry], id: &str) -> Option<Plan> {
-    entries.iter().find_map(|entry| match entry {
-        Entry::Message {
-            turn,
-            message: ChatMessage::User { content },
-            members,
-            ..
-        } if turn == id || members.iter().any(|m| m == id) => Some(Plan {
-            id: turn.clone(),
-            text: content.clone(),
-            members: if members.is_empty() {
-                vec![turn.clone()]
-            } else {
-                members.clone()
-            },
-            journaled: true,
-            replayed: true,
-            request: None,
-        }),
-        _ => None,
-    })
-}
-
 impl Actor for SessionActor {
     type Context = Context<Self>;
 
@@ -593,7 +580,10 @@ impl Handler<Abort> for SessionActor {
 
 pincer_actors::mailbox!(SessionActor: Submit, Abort, Record);
 
+mod holding;
 mod record;
+
+use holding::{carries_media, plan_holding};
 pub(crate) use record::Record;
 
 #[cfg(test)]

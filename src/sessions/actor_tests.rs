@@ -1,6 +1,7 @@
 //! Unit tests of the session actor (`actor.rs`).
 
 use super::*;
+use crate::providers::ChatMessage;
 
 fn question(turn: &str, text: &str, members: &[&str]) -> Entry {
     Entry::Message {

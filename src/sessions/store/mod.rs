@@ -29,6 +29,8 @@ pub(crate) mod retention;
 mod view;
 
 #[cfg(test)]
+mod notes_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
