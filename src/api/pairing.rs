@@ -36,7 +36,7 @@ impl PairingList {
     }
 }
 
-/// `pairing.approve {channel, code, notify?}`: the code is case-insensitive.
+/// `pairing.approve {channel, code, notify?, replay?}`: the code is case-insensitive.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairingApproveRequest {
     pub channel: String,
@@ -44,6 +44,10 @@ pub struct PairingApproveRequest {
     /// Tell the sender they were approved, through the running channel.
     #[serde(default, deserialize_with = "flag")]
     pub notify: bool,
+    /// Answer the messages the sender sent while waiting (they wait in the journal while the
+    /// code is pending); without it they are dropped.
+    #[serde(default, deserialize_with = "flag")]
+    pub replay: bool,
 }
 
 /// An approved request, and whether the sender was told.
@@ -112,7 +116,8 @@ impl Operator {
         let code = required("code", &request.code)?.to_string();
         let channels = std::sync::Arc::clone(&self.channels);
         let name = channel.clone();
-        let approved = blocking(move || channels.pairing.approve(&name, &code)).await??;
+        let replay = request.replay;
+        let approved = blocking(move || channels.pairing.approve(&name, &code, replay)).await??;
         let notified = if request.notify {
             Some(
                 self.channels

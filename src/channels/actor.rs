@@ -174,6 +174,8 @@ pub struct ChannelActor {
     unhealthy_since: Option<Instant>,
     /// Replayed entries whose reply may already have gone out, with the time their wait ends.
     awaiting: HashMap<u64, (Entry, Instant)>,
+    /// Strangers' messages waiting for their approval, pending in the journal (see `admit.rs`).
+    parked: HashMap<u64, Entry>,
     /// Entries whose turn failed for a passing reason, asked again later (see `defer.rs`).
     deferred: Deferrals,
     /// Turns being answered and replies being sent.
@@ -197,6 +199,7 @@ impl ChannelActor {
             answered_turns: HashMap::new(),
             unhealthy_since: None,
             awaiting: HashMap::new(),
+            parked: HashMap::new(),
             deferred,
             tasks: Tasks::new(),
         }
@@ -224,6 +227,7 @@ impl ChannelActor {
     }
 
     fn sweep(&mut self) {
+        self.recheck_waiting();
         let now = Instant::now();
         self.answered_turns
             .retain(|_, at| now.duration_since(*at) < ANSWERED_MEMORY);
@@ -292,8 +296,8 @@ impl ChannelActor {
             };
             match admission {
                 Admission::Agent => {}
-                Admission::Reply(text) => return self.reply(entry, text),
                 Admission::Drop => return self.finish(entry.id),
+                Admission::Wait { code } => return self.wait_for_approval(entry, code),
             }
         }
         let settings = &self.parts.settings;

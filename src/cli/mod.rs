@@ -231,6 +231,9 @@ pub enum PairingAction {
         /// Tell the sender they were approved.
         #[arg(long)]
         notify: bool,
+        /// Answer the messages the sender wrote while waiting (otherwise they are dropped).
+        #[arg(long)]
+        replay: bool,
         #[arg(long)]
         json: bool,
     },

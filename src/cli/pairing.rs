@@ -56,11 +56,16 @@ async fn online(
     let base = format!("/admin/pairing/{}", encode(channel));
     Ok(match action {
         PairingAction::List { .. } => Answer::List(client.get(&base).await?),
-        PairingAction::Approve { code, notify, .. } => Answer::Approved(
+        PairingAction::Approve {
+            code,
+            notify,
+            replay,
+            ..
+        } => Answer::Approved(
             client
                 .post(
                     &format!("{base}/approve"),
-                    &json!({ "code": code, "notify": notify }),
+                    &json!({ "code": code, "notify": notify, "replay": replay }),
                 )
                 .await?,
         ),
@@ -89,8 +94,15 @@ fn offline(
         PairingAction::List { .. } => {
             Answer::List(PairingList::of(&store, channel).map_err(failed)?)
         }
-        PairingAction::Approve { code, notify, .. } => {
-            let approved = store.approve(channel, code).map_err(|e| failed(e.into()))?;
+        PairingAction::Approve {
+            code,
+            notify,
+            replay,
+            ..
+        } => {
+            let approved = store
+                .approve(channel, code, *replay)
+                .map_err(|e| failed(e.into()))?;
             let sent = if *notify {
                 Some(match offline_transport(&loaded.config, channel) {
                     Some(transport) => {

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use tracing::warn;
 
+use super::approvals::{waited, Approval, Waited};
 use super::PairingStore;
 
 /// The merged allowlist of one channel.
@@ -20,6 +21,8 @@ pub(crate) struct AllowList {
     configured: HashSet<String>,
     anyone: bool,
     approved: HashSet<String>,
+    /// When each approved sender was approved, and whether with `--replay`.
+    approvals: Vec<Approval>,
     seen: Option<(u64, Option<SystemTime>)>,
 }
 
@@ -37,6 +40,7 @@ impl AllowList {
             configured,
             store,
             approved: HashSet::new(),
+            approvals: Vec::new(),
             seen: None,
         }
     }
@@ -51,6 +55,17 @@ impl AllowList {
         self.approved.contains(&sender)
     }
 
+    /// Whether a message of an allowed `sender` waited for their approval, and what becomes of
+    /// it (see [`super::approvals`]); a sender allowed by the config never waited.
+    pub(crate) fn waited(&mut self, sender: &str, received_ms: u64) -> Waited {
+        let normal = normalize_id(sender);
+        if self.anyone || self.configured.contains(&normal) {
+            return Waited::No;
+        }
+        self.refresh();
+        waited(&self.approvals, sender, received_ms)
+    }
+
     fn refresh(&mut self) {
         let stamp = std::fs::metadata(&self.path)
             .ok()
@@ -58,13 +73,19 @@ impl AllowList {
         if stamp == self.seen && self.seen.is_some() {
             return;
         }
-        match self.store.approved(&self.channel) {
-            Ok(ids) => {
+        // The approvals are written before the allowlist, so they are current when it changes.
+        match (
+            self.store.approved(&self.channel),
+            self.store.approvals(&self.channel),
+        ) {
+            (Ok(ids), Ok(approvals)) => {
                 self.approved = ids.iter().map(|id| normalize_id(id)).collect();
+                self.approvals = approvals;
                 self.seen = stamp;
             }
+            (Err(error), _) | (_, Err(error)) =>
             // Keep the last good list: a half-edited file must not lock everyone out.
-            Err(error) => {
+            {
                 warn!(channel = %self.channel, %error, "cannot read the approved senders")
             }
         }

@@ -4,9 +4,12 @@
 //! `allowFrom` nor approved does not reach the agent. The sender gets, once, a code
 //! ([`code`]) and the command the owner must run; `pincer pairing approve <channel> <CODE>` moves
 //! them to the approved senders ([`store`]). The gateway reads approvals through [`AllowList`],
-//! which notices changes to the store made by another process (the CLI).
+//! which notices changes to the store made by another process (the CLI). A stranger's messages
+//! wait in the journal while their code is pending, and are answered after the approval only
+//! with `--replay` ([`approvals`]).
 
 pub(crate) mod allow;
+pub(crate) mod approvals;
 pub(crate) mod code;
 pub(crate) mod store;
 #[cfg(test)]

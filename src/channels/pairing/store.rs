@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::approvals::{Approval, ApprovalsFile};
 use super::{code, PairingError};
 use crate::clock::now_ms;
 use crate::fsutil::{create_private_dir, write_private};
@@ -80,6 +81,15 @@ impl PairingStore {
         self.dir.join(format!("{channel}-allowFrom.json"))
     }
 
+    fn approvals_path(&self, channel: &str) -> PathBuf {
+        self.dir.join(format!("{channel}-approvals.json"))
+    }
+
+    /// The recorded approvals of `channel`, oldest first.
+    pub fn approvals(&self, channel: &str) -> Result<Vec<Approval>, PairingError> {
+        Ok(read_json::<ApprovalsFile>(&self.approvals_path(channel))?.approvals)
+    }
+
     fn pending_path(&self, channel: &str) -> PathBuf {
         self.dir.join(format!("{channel}-pairing.json"))
     }
@@ -130,8 +140,14 @@ impl PairingStore {
     }
 
     /// Approves the request with `typed_code` (case-insensitive): the sender joins the allowlist
-    /// and the request is removed.
-    pub fn approve(&self, channel: &str, typed_code: &str) -> Result<PairingRequest, PairingError> {
+    /// and the request is removed. `replay`: the messages they sent while waiting are answered
+    /// (see [`super::approvals`]).
+    pub fn approve(
+        &self,
+        channel: &str,
+        typed_code: &str,
+        replay: bool,
+    ) -> Result<PairingRequest, PairingError> {
         let wanted = code::normalize(typed_code);
         self.locked(channel, || {
             let mut pending = self.read_pending(channel, now_ms())?;
@@ -146,8 +162,16 @@ impl PairingStore {
             if !allow.allow_from.contains(&request.id) {
                 allow.allow_from.push(request.id.clone());
             }
-            // Allowlist first: a crash between the two writes leaves an approved sender whose
-            // request expires on its own, never a lost approval.
+            let mut approvals: ApprovalsFile = read_json(&self.approvals_path(channel))?;
+            approvals.record(Approval {
+                id: request.id.clone(),
+                at_ms: now_ms(),
+                replay,
+            });
+            // The approval record first (it says what becomes of the waiting messages), then
+            // the allowlist: a crash between the writes leaves an approved sender whose request
+            // expires on its own, never a lost approval.
+            self.write(&self.approvals_path(channel), &approvals)?;
             self.write(&self.allow_path(channel), &allow)?;
             self.write(&self.pending_path(channel), &pending)?;
             Ok(request)

@@ -74,13 +74,13 @@ fn approval_is_case_insensitive_and_persists() {
         panic!("expected a new request");
     };
     let approved = store
-        .approve("whatsapp", &request.code.to_lowercase())
+        .approve("whatsapp", &request.code.to_lowercase(), false)
         .unwrap();
     assert_eq!(approved.id, "15551234");
     assert!(store.list("whatsapp").unwrap().is_empty());
     let reopened = PairingStore::new(dir.path());
     assert_eq!(reopened.approved("whatsapp").unwrap(), vec!["15551234"]);
-    let again = store.approve("whatsapp", &request.code);
+    let again = store.approve("whatsapp", &request.code, false);
     assert!(
         matches!(again, Err(PairingError::UnknownCode { .. })),
         "{again:?}"
@@ -105,7 +105,7 @@ fn the_allowlist_merges_config_and_approvals_and_sees_changes() {
     let RequestOutcome::Created(request) = store.request("whatsapp", "222", None).unwrap() else {
         panic!("expected a new request");
     };
-    store.approve("whatsapp", &request.code).unwrap();
+    store.approve("whatsapp", &request.code, false).unwrap();
     assert!(
         allow.contains("222"),
         "an approval by another handle is seen"
@@ -130,7 +130,7 @@ fn imported_senders_are_added_once_and_keep_the_others() {
     let RequestOutcome::Created(request) = store.request("telegram", "7", None).unwrap() else {
         panic!("expected a new request");
     };
-    store.approve("telegram", &request.code).unwrap();
+    store.approve("telegram", &request.code, false).unwrap();
     let added = store
         .add_approved(
             "telegram",

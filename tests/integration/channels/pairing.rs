@@ -57,13 +57,15 @@ fn a_stranger_pairs_and_is_then_answered_by_the_agent() {
         "a stranger never reaches the agent"
     );
 
-    // A second message gets nothing new.
+    // A second message gets nothing new; both wait in the journal for the approval, counted.
     assert_eq!(
         post_text(&gateway, "15557770001", "wamid.P2", "anyone?"),
         200
     );
     wait_for_status(&gateway, "the second message to be handled", |s| {
-        s["journal"]["appended"] == 2 && s["journal"]["pending"] == 0
+        s["journal"]["appended"] == 2
+            && s["journal"]["pending"] == 2
+            && s["channels"]["whatsapp"]["pairingFollowups"] == 1
     });
     assert_eq!(graph.sends().len(), 1, "no second code");
 
@@ -90,6 +92,14 @@ fn a_stranger_pairs_and_is_then_answered_by_the_agent() {
         graph.sends()[1].body.contains("approved"),
         "{:?}",
         graph.sends()[1].body
+    );
+    // Approved without --replay: the messages that waited are dropped, unanswered.
+    wait_for_status(&gateway, "the waiting messages to be dropped", |s| {
+        s["journal"]["pending"] == 0
+    });
+    assert!(
+        provider.requests().is_empty(),
+        "the waiting messages were not asked"
     );
 
     assert_eq!(post_text(&gateway, "15557770001", "wamid.P3", "now?"), 200);
@@ -134,8 +144,9 @@ fn at_most_three_strangers_wait_and_the_rest_are_ignored() {
             200
         );
     }
+    // The three with codes wait for their approval; the two ignored are done.
     let figures = wait_for_status(&gateway, "every stranger to be handled", |s| {
-        s["journal"]["appended"] == 5 && s["journal"]["pending"] == 0
+        s["journal"]["appended"] == 5 && s["journal"]["pending"] == 3
     });
     assert_eq!(
         figures["channels"]["whatsapp"]["pairingCodesSent"], 3,
@@ -231,4 +242,57 @@ fn unknown_codes_and_channels_are_clear_errors() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn approve_with_replay_answers_the_messages_that_waited_once() {
+    let provider = Emulator::openai();
+    let graph = GraphApi::start(WA_TOKEN);
+    let gateway = gateway(&provider, &[whatsapp(&graph, "pairing", "", "")]);
+    assert_eq!(post_text(&gateway, "15557770002", "wamid.R1", "first"), 200);
+    assert!(graph.wait_for_sends(1, WAIT), "the stranger got no code");
+    let code = code_in(&graph.sends()[0].body);
+    assert_eq!(
+        post_text(&gateway, "15557770002", "wamid.R2", "second"),
+        200
+    );
+    wait_for_status(&gateway, "both to wait", |s| {
+        s["journal"]["pending"] == 2 && s["channels"]["whatsapp"]["pairingFollowups"] == 1
+    });
+    assert!(provider.requests().is_empty());
+
+    let approved = cli_json(
+        &gateway,
+        &[
+            "pairing", "approve", "whatsapp", &code, "--replay", "--json",
+        ],
+    );
+    assert_eq!(approved["approved"]["id"], "15557770002", "{approved:#}");
+    wait_for_status(&gateway, "the waiting messages to be answered", |s| {
+        s["journal"]["pending"] == 0
+    });
+    let asked: String = provider
+        .requests()
+        .iter()
+        .map(|r| r.body.to_string())
+        .collect();
+    assert!(
+        asked.contains("first") && asked.contains("second"),
+        "both waiting messages reached the agent: {asked}"
+    );
+    let answers: Vec<_> = graph.sends().into_iter().skip(1).collect();
+    assert!(!answers.is_empty(), "the waiting messages were answered");
+    assert!(
+        answers.iter().all(|send| send.body.starts_with("echo: ")),
+        "{answers:?}"
+    );
+    let quoted: Vec<_> = answers.iter().filter_map(|s| s.context.clone()).collect();
+    let mut unique = quoted.clone();
+    unique.dedup();
+    assert_eq!(quoted, unique, "no message answered twice: {answers:?}");
+    // A later message is an ordinary one.
+    assert_eq!(post_text(&gateway, "15557770002", "wamid.R3", "third"), 200);
+    let before = graph.sends().len();
+    assert!(graph.wait_for_sends(before + 1, WAIT));
+    assert_eq!(graph.sends()[before].body, "echo: third");
 }

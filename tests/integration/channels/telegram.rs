@@ -30,8 +30,11 @@ fn polling_with_pairing_end_to_end() {
     assert!(provider.requests().is_empty());
 
     bot.push_message(111, 111, "hello?");
+    // Both wait in the journal for the approval (answered then only with --replay).
     wait_for_status(&gateway, "the second update", |s| {
-        s["journal"]["appended"] == 2 && s["journal"]["pending"] == 0
+        s["journal"]["appended"] == 2
+            && s["journal"]["pending"] == 2
+            && s["channels"]["telegram"]["pairingFollowups"] == 1
     });
     assert_eq!(bot.sent().len(), 1, "a repeat sender gets no new code");
     assert!(
