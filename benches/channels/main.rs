@@ -21,6 +21,9 @@
 //!    800) for 10 s (`--quick`: 3 s) whatever the replies do; latency counts from each message's
 //!    scheduled time. This is the p99 at a given load; the closed loop's latency is, by Little's
 //!    law, 64 / throughput. A message without a reply fails the run.
+//! 3. **acknowledgement** (`ack.rs`): one thread posts text and image webhooks alternately
+//!    (1,000 of each; `--quick`: 200) and times each POST's round trip: an image's download is
+//!    the run's, so its webhook must be acknowledged as fast as a text one.
 //!
 //! With `--soak SECS` it runs only a soak instead (`soak.rs`): a paced run at `--rate` (default
 //! 200) messages/s for SECS seconds, the gateway's RSS sampled every `--sample-secs` (default
@@ -43,6 +46,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ack;
 mod load;
 mod setup;
 mod soak;
@@ -331,6 +335,20 @@ fn run(options: &Options) -> Result<()> {
         paced.latencies.len(),
         summary(&mut paced.latencies)
     );
+    // Acknowledgement of a webhook: a text message against an image one (whose download is the
+    // run's, not the webhook's).
+    let pairs = if options.quick { 200 } else { 1_000 };
+    let mut acks = {
+        let mut client = Client::new(rig.gateway.addr);
+        ack::measure(&mut client, pairs, SENDERS).map_err(|e| rig.gateway.failure(&e))?
+    };
+    acks.text.sort_unstable();
+    acks.image.sort_unstable();
+    println!(
+        "webhook acknowledged ({pairs} of each, alternately): text {}; image {}",
+        summary(&mut acks.text),
+        summary(&mut acks.image)
+    );
     let figures = rig.gateway.get_json("/admin/channels")?;
     println!(
         "gateway RSS {} MiB; channel figures: {}",
@@ -385,6 +403,33 @@ fn run(options: &Options) -> Result<()> {
         cpu_ms / messages as f64,
         "ms",
         Target::Below(TARGET_CPU_MS_PER_MESSAGE),
+    );
+    let text_p50 = percentile(&acks.text, 0.50);
+    emit(
+        json,
+        "channels.ack.text_p50_ms",
+        "webhook acknowledged, text message, p50",
+        text_p50,
+        "ms",
+        Target::None,
+    );
+    // The target: an image's webhook is acknowledged as fast as a text one (within 10 %, or
+    // 0.1 ms, whichever is larger: both are sub-millisecond round trips on loopback).
+    emit(
+        json,
+        "channels.ack.image_p50_ms",
+        "webhook acknowledged, image message, p50",
+        percentile(&acks.image, 0.50),
+        "ms",
+        Target::Below((text_p50 * 1.10).max(text_p50 + 0.1)),
+    );
+    emit(
+        json,
+        "channels.ack.image_p99_ms",
+        "webhook acknowledged, image message, p99",
+        percentile(&acks.image, 0.99),
+        "ms",
+        Target::None,
     );
     rig.gateway.stop()?;
     Ok(())
