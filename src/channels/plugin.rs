@@ -109,6 +109,8 @@ pub struct CheckIds {
     pub dm_policy: &'static str,
     /// Audit: anyone can reach the agent.
     pub dm_open: &'static str,
+    /// Audit: every group the bot is added to can reach the agent (`groupPolicy: "open"`).
+    pub groups_open: &'static str,
 }
 
 /// What [`super::hub::Channels::build`] hands each plug-in it starts.

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use super::audit::{Finding, Severity};
+use crate::config::channels::conversation::GroupPolicy;
 use crate::config::{AuthMode, Bind, Config, DmPolicy, SandboxMode, TailscaleMode};
 
 /// The seed's minimum password length.
@@ -241,6 +242,24 @@ fn channels(config: &Config, findings: &mut Vec<Finding>) {
             },
             findings,
         );
+        let enabled = section.enabled();
+        if enabled && common.conversation.group_policy == GroupPolicy::Open {
+            findings.push(Finding::new(
+                ids.groups_open,
+                Severity::Warning,
+                format!("Any {} group can reach the agent", labels.platform),
+                format!(
+                    "channels.{}.groupPolicy is \"open\": whoever adds the bot to a group lets \
+                     its members talk to the agent (when they mention it), without pairing.",
+                    labels.channel
+                ),
+                format!(
+                    "Set channels.{}.groupPolicy to \"allowlist\" and list the groups you want \
+                     under channels.{}.groups.",
+                    labels.channel, labels.channel
+                ),
+            ));
+        }
     }
 }
 
@@ -321,6 +340,21 @@ mod tests {
 
     fn ids(config: &Config) -> Vec<&'static str> {
         check(config).into_iter().map(|f| f.check_id).collect()
+    }
+
+    #[test]
+    fn an_open_group_policy_on_an_enabled_channel_is_a_warning() {
+        let mut config = Config::default();
+        config.channels.telegram.enabled = true;
+        config.channels.telegram.bot_token = Some(Secret::new("1:x"));
+        assert!(!ids(&config).contains(&"channels.telegram_groups_open"));
+        config.channels.telegram.group_policy = GroupPolicy::Open;
+        assert_eq!(
+            severity_of(&config, "channels.telegram_groups_open"),
+            Severity::Warning
+        );
+        config.channels.telegram.enabled = false;
+        assert!(!ids(&config).contains(&"channels.telegram_groups_open"));
     }
 
     fn severity_of(config: &Config, id: &str) -> Severity {

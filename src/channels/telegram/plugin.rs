@@ -96,6 +96,7 @@ impl ChannelPlugin for Telegram {
             not_configured: "channels.telegram_not_configured",
             dm_policy: "channels.telegram_dm_policy",
             dm_open: "channels.telegram_dm_open",
+            groups_open: "channels.telegram_groups_open",
         }
     }
 

@@ -88,6 +88,7 @@ impl ChannelPlugin for WhatsApp {
             not_configured: "channels.whatsapp_not_configured",
             dm_policy: "channels.whatsapp_dm_policy",
             dm_open: "channels.whatsapp_dm_open",
+            groups_open: "channels.whatsapp_groups_open",
         }
     }
 
