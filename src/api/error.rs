@@ -152,6 +152,7 @@ mod tests {
                 ("NOT_RUNNING", 409),
                 ("STORE", 500),
                 ("SEND_FAILED", 502),
+                ("PAYLOAD_TOO_LARGE", 413),
                 ("INTERNAL", 500),
             ]
         );
