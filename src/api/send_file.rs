@@ -44,7 +44,11 @@ impl SendFileRequest {
     /// The file to send, checked: a name, bytes, and within its kind's limit.
     pub fn outbound(&self) -> Result<OutboundFile, ApiError> {
         let file_name = required("fileName", &self.file_name)?;
-        let file_name = file_name.rsplit('/').next().unwrap_or(file_name).to_string();
+        let file_name = file_name
+            .rsplit('/')
+            .next()
+            .unwrap_or(file_name)
+            .to_string();
         if self.bytes.is_empty() {
             return Err(ApiError::Invalid("the file is empty".into()));
         }
@@ -102,7 +106,10 @@ mod tests {
             ..SendFileRequest::default()
         };
         let file = request.outbound().unwrap();
-        assert_eq!((file.file_name.as_str(), file.mime.as_str()), ("photo.png", "image/png"));
+        assert_eq!(
+            (file.file_name.as_str(), file.mime.as_str()),
+            ("photo.png", "image/png")
+        );
         request.bytes = bytes::Bytes::from(vec![0u8; 5 * 1024 * 1024 + 1]);
         assert_eq!(request.outbound().unwrap_err().code(), "PAYLOAD_TOO_LARGE");
         request.bytes = bytes::Bytes::new();

@@ -621,7 +621,11 @@ impl Message for SendFile {
 impl Handler<SendFile> for ChannelActor {
     type Result = ResponseActFuture<Self, Result<(), String>>;
 
-    fn handle(&mut self, SendFile { to, file }: SendFile, _ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(
+        &mut self,
+        SendFile { to, file }: SendFile,
+        _ctx: &mut Context<Self>,
+    ) -> Self::Result {
         let sending = super::delivery::send_file(
             Arc::clone(&self.parts.transport),
             Rc::clone(&self.gate),

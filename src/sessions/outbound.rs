@@ -74,9 +74,8 @@ pub fn classify(name: &str, voice: bool) -> (MediaKind, &'static str) {
 /// Why a file of `size` bytes cannot go as `kind`, if it cannot.
 pub fn too_large(kind: MediaKind, size: u64) -> Option<String> {
     let limit = max_bytes(kind);
-    (size > limit).then(|| {
-        format!("the file is {size} bytes, over the {limit}-byte limit for {kind} files")
-    })
+    (size > limit)
+        .then(|| format!("the file is {size} bytes, over the {limit}-byte limit for {kind} files"))
 }
 
 #[cfg(test)]
@@ -91,10 +90,7 @@ mod tests {
         );
         assert_eq!(classify("a/b/photo.jpeg", false).0, MediaKind::Image);
         assert_eq!(classify("note.ogg", false).0, MediaKind::Audio);
-        assert_eq!(
-            classify("note.opus", true),
-            (MediaKind::Voice, "audio/ogg")
-        );
+        assert_eq!(classify("note.opus", true), (MediaKind::Voice, "audio/ogg"));
         assert_eq!(classify("song.mp3", true).0, MediaKind::Audio, "not Opus");
         assert_eq!(classify("clip.mp4", false).0, MediaKind::Video);
         assert_eq!(classify("s.webp", false).0, MediaKind::Sticker);
@@ -111,7 +107,14 @@ mod tests {
         assert!(why.contains("image"), "{why}");
         assert!(too_large(MediaKind::Document, 6 * 1024 * 1024).is_none());
         assert!(too_large(MediaKind::Sticker, 600 * 1024).is_some());
-        for kind in [MediaKind::Image, MediaKind::Voice, MediaKind::Audio, MediaKind::Video, MediaKind::Document, MediaKind::Sticker] {
+        for kind in [
+            MediaKind::Image,
+            MediaKind::Voice,
+            MediaKind::Audio,
+            MediaKind::Video,
+            MediaKind::Document,
+            MediaKind::Sticker,
+        ] {
             assert!(max_bytes(kind) <= MAX_FILE_BYTES, "{kind}");
         }
     }

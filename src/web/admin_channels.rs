@@ -76,8 +76,7 @@ pub(crate) async fn send_file(
         fields.insert(name, serde_json::Value::String(value));
     }
     fields.insert("channel".into(), channel.into_inner().into());
-    let mut request: api::SendFileRequest =
-        api::params::parse(serde_json::Value::Object(fields))?;
+    let mut request: api::SendFileRequest = api::params::parse(serde_json::Value::Object(fields))?;
     if request.mime.is_none() {
         request.mime = http
             .headers()
@@ -95,8 +94,8 @@ async fn read_bounded(mut body: web::Payload, limit: u64) -> Result<web::Bytes, 
     use futures_util::StreamExt as _;
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| api::ApiError::Invalid(format!("the body could not be read: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| api::ApiError::Invalid(format!("the body could not be read: {e}")))?;
         if (bytes.len() + chunk.len()) as u64 > limit {
             return Err(api::ApiError::TooLarge(format!(
                 "the file is over the {limit}-byte limit of a file send"

@@ -70,7 +70,9 @@ pub(crate) fn target(
             None => return Err(format!("name the target chat on {channel}")),
         },
         (None, _) => {
-            return Err("this turn did not come from a chat: name the channel and the target".into())
+            return Err(
+                "this turn did not come from a chat: name the channel and the target".into(),
+            )
         }
     };
     if to.is_empty() {
@@ -184,7 +186,12 @@ impl Tool for Message {
             }
             if let Some(read) = file {
                 let file = blocking(read).await?;
-                let what = format!("{} {} ({} bytes)", file.kind, file.file_name, file.bytes.len());
+                let what = format!(
+                    "{} {} ({} bytes)",
+                    file.kind,
+                    file.file_name,
+                    file.bytes.len()
+                );
                 let sent = sender.send_file(&target.channel, &target.to, file).await;
                 sent.map_err(|e| format!("{} (after {})", e, done_text(&done)))?;
                 done.push(what);
@@ -227,7 +234,11 @@ fn prepare(
 ) -> Result<Prepared, String> {
     match args::opt_string(arguments, "action")? {
         None | Some("send") => {}
-        Some(other) => return Err(format!("unknown action {other:?}; only \"send\" is supported")),
+        Some(other) => {
+            return Err(format!(
+                "unknown action {other:?}; only \"send\" is supported"
+            ))
+        }
     }
     let text = args::opt_string(arguments, "message")?.filter(|t| !t.trim().is_empty());
     let media = match args::opt_string(arguments, "media")? {
@@ -242,7 +253,12 @@ fn prepare(
         Some(to) => Some(to),
         None => args::opt_string(arguments, "to")?,
     };
-    let target = target(cx, allow_targets, args::opt_string(arguments, "channel")?, to)?;
+    let target = target(
+        cx,
+        allow_targets,
+        args::opt_string(arguments, "channel")?,
+        to,
+    )?;
     let Some(sender) = cx.chat.clone() else {
         return Err("no channel runs in this gateway".into());
     };

@@ -53,7 +53,11 @@ impl ChatSender for Recorder {
     }
 }
 
-fn context(dir: &std::path::Path, main: bool, origin: Option<(&str, &str)>) -> (ToolContext, Arc<Recorder>) {
+fn context(
+    dir: &std::path::Path,
+    main: bool,
+    origin: Option<(&str, &str)>,
+) -> (ToolContext, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
     let mut cx = test_context(dir);
     cx.is_main = main;
@@ -66,7 +70,11 @@ fn context(dir: &std::path::Path, main: bool, origin: Option<(&str, &str)>) -> (
     (cx, recorder)
 }
 
-async fn call(tool: &Message, cx: &ToolContext, arguments: serde_json::Value) -> Result<String, String> {
+async fn call(
+    tool: &Message,
+    cx: &ToolContext,
+    arguments: serde_json::Value,
+) -> Result<String, String> {
     tool.call(cx, arguments).await
 }
 
@@ -88,7 +96,10 @@ async fn a_file_goes_to_the_current_chat_with_its_kind_and_caption() {
     )
     .await
     .unwrap();
-    assert!(answer.contains("document report.pdf (14 bytes)"), "{answer}");
+    assert!(
+        answer.contains("document report.pdf (14 bytes)"),
+        "{answer}"
+    );
     assert_eq!(
         recorder.sent.lock().unwrap().clone(),
         [Sent::File(
@@ -115,7 +126,10 @@ async fn a_text_and_a_captioned_voice_note_are_two_sends() {
     .await
     .unwrap();
     let sent = recorder.sent.lock().unwrap().clone();
-    assert_eq!(sent[0], Sent::Text("telegram".into(), "42".into(), "here".into()));
+    assert_eq!(
+        sent[0],
+        Sent::Text("telegram".into(), "42".into(), "here".into())
+    );
     assert!(matches!(&sent[1], Sent::File(_, _, MediaKind::Voice, _, 4, Some(c)) if c == "listen"));
 }
 
@@ -133,7 +147,12 @@ async fn paths_outside_the_workspace_through_symlinks_or_behind_the_walls_are_re
     let (mut cx, recorder) = context(&workspace, true, None);
     cx.walls = Arc::new(Walls::of(&state, None));
     let tool = tool(&[]);
-    for media in ["../secret.pdf", outside.to_str().unwrap(), "link.pdf", "state/gateway.token"] {
+    for media in [
+        "../secret.pdf",
+        outside.to_str().unwrap(),
+        "link.pdf",
+        "state/gateway.token",
+    ] {
         let error = call(
             &tool,
             &cx,
@@ -164,11 +183,15 @@ async fn only_the_main_session_or_listed_targets_name_other_chats() {
     let dir = tempfile::tempdir().unwrap();
     let (sandboxed, _) = context(dir.path(), false, Some(("whatsapp", "15550000001")));
     let other = json!({"channel": "whatsapp", "target": "15559999999", "message": "hi"});
-    let refused = call(&tool(&[]), &sandboxed, other.clone()).await.unwrap_err();
-    assert!(refused.contains("only send to its own chat"), "{refused}");
-    assert!(call(&tool(&["whatsapp:15559999999"]), &sandboxed, other.clone())
+    let refused = call(&tool(&[]), &sandboxed, other.clone())
         .await
-        .is_ok());
+        .unwrap_err();
+    assert!(refused.contains("only send to its own chat"), "{refused}");
+    assert!(
+        call(&tool(&["whatsapp:15559999999"]), &sandboxed, other.clone())
+            .await
+            .is_ok()
+    );
     // Its own chat, named explicitly, is still its own chat.
     let own = json!({"channel": "whatsapp", "target": "15550000001", "message": "hi"});
     assert!(call(&tool(&[]), &sandboxed, own).await.is_ok());
@@ -176,9 +199,15 @@ async fn only_the_main_session_or_listed_targets_name_other_chats() {
     call(&tool(&[]), &main, other).await.unwrap();
     assert_eq!(
         recorder.sent.lock().unwrap().clone(),
-        [Sent::Text("whatsapp".into(), "15559999999".into(), "hi".into())]
+        [Sent::Text(
+            "whatsapp".into(),
+            "15559999999".into(),
+            "hi".into()
+        )]
     );
-    let nowhere = call(&tool(&[]), &main, json!({"message": "hi"})).await.unwrap_err();
+    let nowhere = call(&tool(&[]), &main, json!({"message": "hi"}))
+        .await
+        .unwrap_err();
     assert!(nowhere.contains("did not come from a chat"), "{nowhere}");
 }
 

@@ -87,10 +87,16 @@ fn a_photo_goes_out_with_send_photo_and_a_sandboxed_session_cannot_name_another_
             "caption": "This week"}),
     ));
     provider.push(Reply::text(&["done"]));
-    assert_eq!(ask(&gateway, "agent:main:main", "send the chart").status, 200);
+    assert_eq!(
+        ask(&gateway, "agent:main:main", "send the chart").status,
+        200
+    );
     assert!(bot.wait_for_files(1, WAIT), "no sendPhoto");
     let file = &bot.files()[0];
-    assert_eq!((file.method.as_str(), file.field.as_str()), ("sendPhoto", "photo"));
+    assert_eq!(
+        (file.method.as_str(), file.field.as_str()),
+        ("sendPhoto", "photo")
+    );
     assert_eq!((file.chat_id, file.bytes.as_slice()), (4242, &png[..]));
     assert_eq!(file.caption.as_deref(), Some("This week"));
     assert_eq!(file.content_type.as_deref(), Some("image/png"));
@@ -102,13 +108,19 @@ fn a_photo_goes_out_with_send_photo_and_a_sandboxed_session_cannot_name_another_
         json!({"channel": "telegram", "target": "999", "message": "spam"}),
     ));
     provider.push(Reply::text(&["refused"]));
-    assert_eq!(ask(&gateway, "agent:main:telegram:group:-100", "x").status, 200);
+    assert_eq!(
+        ask(&gateway, "agent:main:telegram:group:-100", "x").status,
+        200
+    );
     let requests = provider.requests();
     let refused = tool_result(&requests.last().unwrap().body, "p2");
     assert!(refused.contains("only send to its own chat"), "{refused}");
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(bot.files().len(), 1);
-    assert!(bot.sent().iter().all(|m| m.chat_id != 999), "nothing went to 999");
+    assert!(
+        bot.sent().iter().all(|m| m.chat_id != 999),
+        "nothing went to 999"
+    );
 }
 
 /// Needs the channel actor to set `TurnRequest::inbound` (the lead's change): the model names no
@@ -127,7 +139,10 @@ fn a_whatsapp_sender_gets_the_file_in_their_own_chat() {
     // The sender's session may be sandboxed: the file is put in every workspace it might use.
     put(&gateway, "report.pdf", PDF);
     let sandboxes = gateway.state_dir().join("sandboxes");
-    assert_eq!(post_text(&gateway, "15550011", "wamid.IN1", "send me the report"), 200);
+    assert_eq!(
+        post_text(&gateway, "15550011", "wamid.IN1", "send me the report"),
+        200
+    );
     // A sandboxed session's folder appears at its first tool call: wait for it and fill it.
     let deadline = std::time::Instant::now() + WAIT;
     while graph.media_sends().is_empty() && std::time::Instant::now() < deadline {
@@ -140,7 +155,10 @@ fn a_whatsapp_sender_gets_the_file_in_their_own_chat() {
     }
     assert!(graph.wait_for_media_sends(1, WAIT));
     let sent = &graph.media_sends()[0];
-    assert_eq!((sent.to.as_str(), sent.kind.as_str()), ("15550011", "document"));
+    assert_eq!(
+        (sent.to.as_str(), sent.kind.as_str()),
+        ("15550011", "document")
+    );
 }
 
 #[test]
@@ -154,11 +172,21 @@ fn the_cli_sends_a_file_through_the_running_gateway_and_without_one() {
     let file = dir.path().join("menu.pdf");
     std::fs::write(&file, PDF).unwrap();
     let args = |to: &'static str| -> Vec<String> {
-        ["message", "send", "--channel", "whatsapp", "--to", to, "--text", "Tonight's menu", "--file"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([file.display().to_string(), "--json".into()])
-            .collect()
+        [
+            "message",
+            "send",
+            "--channel",
+            "whatsapp",
+            "--to",
+            to,
+            "--text",
+            "Tonight's menu",
+            "--file",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([file.display().to_string(), "--json".into()])
+        .collect()
     };
     let run = |home: &std::path::Path, to: &'static str| {
         let args = args(to);
@@ -191,9 +219,22 @@ fn the_cli_sends_a_file_through_the_running_gateway_and_without_one() {
     std::fs::write(&big, vec![0u8; 5 * 1024 * 1024 + 1]).unwrap();
     let refused = run_cli(
         gateway.home.path(),
-        &["message", "send", "--channel", "whatsapp", "--to", "1", "--file", big.to_str().unwrap()],
+        &[
+            "message",
+            "send",
+            "--channel",
+            "whatsapp",
+            "--to",
+            "1",
+            "--file",
+            big.to_str().unwrap(),
+        ],
     );
     assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("limit for image files"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("limit for image files"),
+        "{}",
+        stderr(&refused)
+    );
     assert_eq!(graph.uploads().len(), 2);
 }

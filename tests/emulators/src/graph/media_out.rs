@@ -44,7 +44,13 @@ fn accepted(kind: &str) -> Option<(&'static [&'static str], usize)> {
     Some(match kind {
         "image" => (&["image/jpeg", "image/png"], 5 * MB),
         "audio" => (
-            &["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"],
+            &[
+                "audio/aac",
+                "audio/amr",
+                "audio/mpeg",
+                "audio/mp4",
+                "audio/ogg",
+            ],
             16 * MB,
         ),
         "video" => (&["video/mp4", "video/3gpp"], 16 * MB),
@@ -59,11 +65,21 @@ fn kind_of_mime(mime: &str) -> &'static str {
     ["image", "audio", "video", "sticker"]
         .into_iter()
         .find(|kind| accepted(kind).is_some_and(|(mimes, _)| mimes.contains(&mime)))
-        .map_or("document", |kind| if mime == "image/webp" { "sticker" } else { kind })
+        .map_or("document", |kind| {
+            if mime == "image/webp" {
+                "sticker"
+            } else {
+                kind
+            }
+        })
 }
 
 /// Answers `POST /media`: `Ok(body)` or `Err(details)` for a `#100` refusal.
-pub(super) fn upload(shared: &Shared, state: &mut State, request: &Request) -> Result<Value, String> {
+pub(super) fn upload(
+    shared: &Shared,
+    state: &mut State,
+    request: &Request,
+) -> Result<Value, String> {
     let content_type = request.header("content-type").unwrap_or_default();
     let parts = multipart::parse(content_type, &request.body)
         .ok_or("The request body is not multipart/form-data.")?;
@@ -106,7 +122,9 @@ pub(super) fn message(state: &State, body: &Value) -> Option<Result<MediaSent, S
         let media = &body[kind];
         let caption = media["caption"].as_str().map(str::to_string);
         if caption.is_some() && matches!(kind, "audio" | "sticker") {
-            return Err(format!("Param {kind}['caption'] is not allowed for {kind} messages."));
+            return Err(format!(
+                "Param {kind}['caption'] is not allowed for {kind} messages."
+            ));
         }
         let media_id = match (media["id"].as_str(), media["link"].as_str()) {
             (Some(id), _) => id.to_string(),
