@@ -80,12 +80,12 @@ pub(super) fn send_file(
         .post(url)
         .bearer_auth(token.expose())
         .timeout(UPLOAD_TIMEOUT)
-        .multipart(form)
-        .send();
+        .multipart(form);
     let client = client.clone();
     let to = to.to_string();
     async move {
-        let response = upload.await.map_err(|e| SendFailure::RetryChannel {
+        // Sent inside the future: reqwest's timeout needs the runtime that polls it.
+        let response = upload.send().await.map_err(|e| SendFailure::RetryChannel {
             why: format!(
                 "Graph API unreachable: {}",
                 crate::net::http::error_chain(&e)
