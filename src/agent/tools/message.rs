@@ -82,7 +82,8 @@ pub(crate) fn target(
     let listed = allow_targets
         .iter()
         .any(|entry| *entry == format!("{channel}:{to}"));
-    if !current && !listed && !(cx.is_main && !cx.sandboxed) {
+    let owner = cx.is_main && !cx.sandboxed;
+    if !(current || listed || owner) {
         return Err(format!(
             "this session may only send to its own chat; {channel}:{to} is not in \
              tools.message.allowTargets"
