@@ -129,6 +129,8 @@ fn main() {
             |_| false,
         )),
         walls: Arc::new(pincer::agent::tools::walls::Walls::none()),
+        origin: None,
+        chat: None,
     });
     let tool: Arc<dyn Tool> = Arc::new(NoOp);
     let system = actix::System::new();

@@ -228,7 +228,9 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             }
             Some(ChatMessage::Assistant { tool_calls, .. }) => {
                 let calls = tool_calls.clone();
-                let tools = tools.get_or_insert_with(|| engine.tools.context(&turn.session_key));
+                let inbound = turn.request.as_ref().and_then(|r| r.inbound.as_deref());
+                let tools =
+                    tools.get_or_insert_with(|| engine.tools.context(&turn.session_key, inbound));
                 run_missing_tools(engine, turn, tools, &calls, &mut mine, &mut trace).await?;
             }
             _ => {}

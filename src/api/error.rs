@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The channel could not send the message (not enabled, unavailable, refused by the platform).
     #[error("{0}")]
     SendFailed(String),
+    /// The request's file is over the limit for its kind (or the body over the largest file).
+    #[error("{0}")]
+    TooLarge(String),
     /// The gateway failed in a way the request could not cause (a blocking task died).
     #[error("{0}")]
     Internal(String),
@@ -50,6 +53,7 @@ impl ApiError {
             ApiError::NotRunning(_) => "NOT_RUNNING",
             ApiError::Store(_) => "STORE",
             ApiError::SendFailed(_) => "SEND_FAILED",
+            ApiError::TooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -61,6 +65,7 @@ impl ApiError {
             ApiError::FaultInjectionDisabled => 403,
             ApiError::NotFound(_) => 404,
             ApiError::NotRunning(_) => 409,
+            ApiError::TooLarge(_) => 413,
             ApiError::Store(_) | ApiError::Internal(_) => 500,
             ApiError::SendFailed(_) => 502,
         }
@@ -84,6 +89,7 @@ impl ApiError {
             ApiError::NotRunning("stopped".into()),
             ApiError::Store("disk".into()),
             ApiError::SendFailed("refused".into()),
+            ApiError::TooLarge("big".into()),
             ApiError::Internal("died".into()),
         ]
     }
@@ -146,6 +152,7 @@ mod tests {
                 ("NOT_RUNNING", 409),
                 ("STORE", 500),
                 ("SEND_FAILED", 502),
+                ("PAYLOAD_TOO_LARGE", 413),
                 ("INTERNAL", 500),
             ]
         );

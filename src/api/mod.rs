@@ -26,6 +26,7 @@ pub(crate) mod params;
 pub(crate) mod readiness;
 pub(crate) mod scopes;
 pub(crate) mod send;
+pub(crate) mod send_file;
 pub(crate) mod sessions;
 pub(crate) mod status;
 pub(crate) mod traces;
@@ -47,6 +48,7 @@ pub use pairing::{
 };
 pub use readiness::Readiness;
 pub use send::{SendRequest, Sent};
+pub use send_file::{SendFileRequest, MAX_BODY_BYTES};
 pub use sessions::{
     SessionInfo, SessionList, SessionReset, SessionResetRequest, SessionShowRequest,
     SessionsListRequest,

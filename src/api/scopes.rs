@@ -257,6 +257,7 @@ scope_table! {
     ChatAbort "chat.abort" => WRITE, http: [];
     Agent "agent" => WRITE, http: [];
     Send "send" => WRITE, http: ["POST /admin/channels/{channel}/send"];
+    SendFile "send.file" => WRITE, http: ["POST /admin/channels/{channel}/send-file"];
     SessionsList "sessions.list" => READ, http: ["GET /admin/sessions"];
     SessionsInspect "sessions.inspect" => READ, http: ["GET /admin/sessions/{key}"];
     SessionsTraces "sessions.traces" => READ, http: ["GET /admin/sessions/{key}/traces"];

@@ -11,7 +11,8 @@ use tracing::warn;
 
 use super::gate::{backoff, Pass, SendGate};
 use super::stats::ChannelStats;
-use super::transport::{SendFailure, Transport};
+use super::transport::{OutboundFile, SendFailure, Transport};
+use futures_util::future::LocalBoxFuture;
 
 /// How long a reply is retried before it is given up (logged and counted).
 pub(crate) const RETRY_FOR: Duration = Duration::from_secs(15 * 60);
@@ -33,66 +34,95 @@ pub(crate) async fn send_reply(
     stats: Arc<ChannelStats>,
     reply: Reply,
 ) -> Result<(), SendFailure> {
-    let channel = transport.labels().channel;
     for (index, chunk) in reply.chunks.iter().enumerate() {
         let quote = if index == 0 {
             reply.quote.as_deref()
         } else {
             None
         };
-        let started = Instant::now();
-        let mut attempt = 0u32;
-        loop {
-            // Held until the outcome is reported: the send's place in the gate's window.
-            let ticket = gate.wait(&reply.to).await;
-            let pass = ticket.pass;
-            let sending = transport.send_text(&reply.to, chunk, quote, reply.tag.as_deref());
-            let failure = match sending.await {
-                Ok(()) => {
-                    gate.succeeded();
-                    break;
-                }
-                Err(failure) => failure,
-            };
-            attempt += 1;
-            let (pause, whole_channel) = match &failure {
-                SendFailure::Permanent { .. } | SendFailure::Unhealthy { .. } => {
-                    if pass == Pass::Probe {
-                        gate.probe_ended();
-                    }
-                    return Err(failure);
-                }
-                // The channel's own streak sets the pause, whichever reply met the throttle.
-                SendFailure::RetryChannel { after, .. } => (gate.throttled(*after), true),
-                SendFailure::RetryRecipient { after, .. } => {
-                    if pass == Pass::Probe {
-                        gate.probe_ended();
-                    }
-                    (backoff(attempt, *after), false)
-                }
-            };
-            if started.elapsed() + pause > RETRY_FOR {
-                return Err(SendFailure::Permanent {
-                    why: format!(
-                        "gave up after {attempt} attempts in {} s: {}",
-                        started.elapsed().as_secs(),
-                        failure.why()
-                    ),
-                });
-            }
-            stats.send_retries.fetch_add(1, Relaxed);
-            warn!(
-                channel,
-                to = %reply.to,
-                attempt,
-                pause_ms = pause.as_millis() as u64,
-                why = failure.why(),
-                "send throttled or failed; retrying"
-            );
-            if !whole_channel {
-                gate.pause_recipient(&reply.to, pause);
-            }
-        }
+        send_with_retries(&transport, &gate, &stats, &reply.to, || {
+            transport.send_text(&reply.to, chunk, quote, reply.tag.as_deref())
+        })
+        .await?;
     }
     Ok(())
+}
+
+/// Sends `file` to `to` (the `message` tool, `pincer message send --file`), paced and retried
+/// like a reply.
+pub(crate) async fn send_file(
+    transport: Arc<dyn Transport>,
+    gate: Rc<SendGate>,
+    stats: Arc<ChannelStats>,
+    to: String,
+    file: OutboundFile,
+) -> Result<(), SendFailure> {
+    send_with_retries(&transport, &gate, &stats, &to, || {
+        transport.send_file(&to, file.clone())
+    })
+    .await
+}
+
+/// One send made by `attempt`, each try waiting at the gate, retried as the platform's error
+/// asks for at most [`RETRY_FOR`].
+async fn send_with_retries(
+    transport: &Arc<dyn Transport>,
+    gate: &SendGate,
+    stats: &ChannelStats,
+    to: &str,
+    mut attempt_once: impl FnMut() -> LocalBoxFuture<'static, Result<(), SendFailure>>,
+) -> Result<(), SendFailure> {
+    let channel = transport.labels().channel;
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        // Held until the outcome is reported: the send's place in the gate's window.
+        let ticket = gate.wait(to).await;
+        let pass = ticket.pass;
+        let failure = match attempt_once().await {
+            Ok(()) => {
+                gate.succeeded();
+                return Ok(());
+            }
+            Err(failure) => failure,
+        };
+        attempt += 1;
+        let (pause, whole_channel) = match &failure {
+            SendFailure::Permanent { .. } | SendFailure::Unhealthy { .. } => {
+                if pass == Pass::Probe {
+                    gate.probe_ended();
+                }
+                return Err(failure);
+            }
+            // The channel's own streak sets the pause, whichever reply met the throttle.
+            SendFailure::RetryChannel { after, .. } => (gate.throttled(*after), true),
+            SendFailure::RetryRecipient { after, .. } => {
+                if pass == Pass::Probe {
+                    gate.probe_ended();
+                }
+                (backoff(attempt, *after), false)
+            }
+        };
+        if started.elapsed() + pause > RETRY_FOR {
+            return Err(SendFailure::Permanent {
+                why: format!(
+                    "gave up after {attempt} attempts in {} s: {}",
+                    started.elapsed().as_secs(),
+                    failure.why()
+                ),
+            });
+        }
+        stats.send_retries.fetch_add(1, Relaxed);
+        warn!(
+            channel,
+            to,
+            attempt,
+            pause_ms = pause.as_millis() as u64,
+            why = failure.why(),
+            "send throttled or failed; retrying"
+        );
+        if !whole_channel {
+            gate.pause_recipient(to, pause);
+        }
+    }
 }

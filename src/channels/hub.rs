@@ -171,6 +171,39 @@ impl Channels {
         }
     }
 
+    /// Sends `file` to `to` through the running channel's actor (its gate and retries apply):
+    /// operator file sends over HTTP.
+    pub async fn send_file(
+        &self,
+        channel: &str,
+        to: &str,
+        file: crate::sessions::media::OutboundFile,
+    ) -> Result<(), String> {
+        let Some(handle) = self.handle(channel) else {
+            return Err(format!("the {channel} channel is not enabled"));
+        };
+        let message = super::actor::SendFile {
+            to: to.to_string(),
+            file,
+        };
+        match handle.actor.ask(message).await {
+            Ok(result) => result,
+            Err(error) => Err(format!("the {channel} channel is unavailable: {error}")),
+        }
+    }
+
+    /// The running channels as the agent's `message` tool sends through them (built before
+    /// the engine: the actors' addresses exist before they start).
+    pub fn chat_sender(&self) -> Arc<dyn crate::sessions::media::ChatSender> {
+        Arc::new(super::sender::ChannelSender {
+            channels: self
+                .running
+                .iter()
+                .map(|running| (running.name, running.channel.actor.clone()))
+                .collect(),
+        })
+    }
+
     /// Supervision paths of the enabled channels (required for `/readyz`).
     pub fn paths(&self) -> Vec<String> {
         self.running

@@ -36,6 +36,7 @@ pub mod journal;
 pub(crate) mod pairing;
 pub(crate) mod plugin;
 pub(crate) mod registry;
+pub(crate) mod sender;
 pub(crate) mod setup;
 pub(crate) mod stats;
 pub(crate) mod tasks;

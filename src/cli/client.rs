@@ -148,6 +148,23 @@ impl GatewayClient {
         self.read(path, response).await
     }
 
+    /// POSTs `bytes` as the raw body (with `content_type`, if given) and reads the answer as `T`
+    /// (`pincer message send --file`).
+    pub async fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        bytes: bytes::Bytes,
+        content_type: Option<&str>,
+    ) -> Result<T, CliError> {
+        let content_type = content_type.unwrap_or("application/octet-stream");
+        let request = self
+            .request(reqwest::Method::POST, path)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes);
+        let response = self.send(request).await?;
+        self.read(path, response).await
+    }
+
     /// GETs a probe: its status and its answer as `T`, whatever the status (`/readyz` answers
     /// 503 with the same struct when the gateway is not ready).
     pub async fn probe<T: DeserializeOwned>(&self, path: &str) -> Result<(u16, T), CliError> {

@@ -202,14 +202,22 @@ pub enum SessionsAction {
 
 #[derive(Debug, Subcommand)]
 pub enum MessageAction {
-    /// Send TEXT to a recipient (WhatsApp number or Telegram chat id).
+    /// Send TEXT, or a FILE (with TEXT as its caption), to a recipient (WhatsApp number or
+    /// Telegram chat id).
     Send {
         #[arg(long)]
         channel: String,
         #[arg(long)]
         to: String,
+        #[arg(long, required_unless_present = "file")]
+        text: Option<String>,
+        /// A file to send: an image, audio, video or document (by its extension), read by
+        /// this command and sent as bytes.
         #[arg(long)]
-        text: String,
+        file: Option<std::path::PathBuf>,
+        /// Send an .ogg/.opus FILE as a voice note.
+        #[arg(long, requires = "file")]
+        as_voice: bool,
         #[arg(long)]
         json: bool,
     },

@@ -25,6 +25,19 @@ pub struct ToolsConfig {
     pub web_fetch: WebFetchTool,
     /// Headless browser automation.
     pub browser: BrowserTool,
+    /// `message`: texts and files to chats.
+    pub message: MessageTool,
+}
+
+/// `tools.message`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct MessageTool {
+    /// Chats besides the current one that any session may send to, as
+    /// `"<channel>:<id>"` (`"whatsapp:15551234567"`, `"telegram:123456789"`).
+    /// Default empty: only the unsandboxed main session names other chats;
+    /// every other session can only answer the chat it is talking to.
+    pub allow_targets: Vec<String>,
 }
 
 /// `tools.exec`.
@@ -148,7 +161,7 @@ impl Default for BrowserTool {
 
 /// The tool groups a policy list may name, with their members. `group:openclaw` (every
 /// built-in) is handled by the policy code.
-pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 5] = [
+pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 6] = [
     ("group:fs", &["read", "write", "edit", "apply_patch"]),
     ("group:runtime", &["exec", "process"]),
     (
@@ -162,6 +175,7 @@ pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 5] = [
     ),
     ("group:web", &["web_fetch"]),
     ("group:memory", &["memory_get", "memory_search"]),
+    ("group:messaging", &["message"]),
 ];
 
 /// Whether `name` is a group this version knows.
@@ -198,6 +212,17 @@ pub(crate) fn check(config: &super::Config, problems: &mut Vec<Problem>) {
         }
     }
     let tools = &config.tools;
+    for (index, target) in tools.message.allow_targets.iter().enumerate() {
+        let valid = target
+            .split_once(':')
+            .is_some_and(|(channel, id)| !channel.is_empty() && !id.trim().is_empty());
+        if !valid {
+            problems.push(Problem::new(
+                format!("tools.message.allowTargets.{index}"),
+                format!("{target:?} is not \"<channel>:<id>\" (e.g. \"telegram:123456789\")"),
+            ));
+        }
+    }
     let limits = [
         (
             "tools.exec.maxProcesses",
@@ -245,10 +270,19 @@ mod tests {
         config.tools.deny = vec!["group:runtime".into(), "group:nope".into()];
         config.agents.defaults.sandbox.allowlist = vec!["group:fs".into(), "browser".into()];
         config.tools.exec.timeout = 0;
+        config.tools.message.allow_targets = vec!["telegram:1".into(), "+1555".into()];
         let mut problems = Vec::new();
         check(&config, &mut problems);
         let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, ["tools.deny.1", "tools.exec.timeout"], "{problems:?}");
+        assert_eq!(
+            keys,
+            [
+                "tools.deny.1",
+                "tools.message.allowTargets.1",
+                "tools.exec.timeout"
+            ],
+            "{problems:?}"
+        );
         assert!(problems[0].message.contains("group:memory"));
     }
 }

@@ -260,7 +260,16 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     {
         walls = walls.and_file(std::path::Path::new(key));
     }
-    let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared);
+    // The channels before the engine: their actors' addresses exist as soon as their specs do,
+    // and the `message` tool sends through them (the router's address is reserved already).
+    let (channels, channel_specs) = crate::channels::hub::Channels::build(
+        config,
+        state_dir,
+        &prepared.router,
+        safe_mode.is_none(),
+    )?;
+    let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared)
+        .with_chat_sender(channels.chat_sender());
     let engine = Arc::new(Engine {
         store,
         catalog,
@@ -282,12 +291,6 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         },
         Arc::clone(&arbiters),
     );
-    let (channels, channel_specs) = crate::channels::hub::Channels::build(
-        config,
-        state_dir,
-        &addresses.router,
-        safe_mode.is_none(),
-    )?;
     let mut required: Vec<String> = tree::REQUIRED.iter().map(|p| p.to_string()).collect();
     if safe_mode.is_none() {
         required.extend(channels.paths());

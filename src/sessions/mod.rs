@@ -15,6 +15,7 @@ pub(crate) mod entry;
 pub(crate) mod key;
 pub(crate) mod late;
 pub mod media;
+pub mod outbound;
 pub(crate) mod router;
 pub(crate) mod store;
 pub(crate) mod submit;

@@ -10,6 +10,10 @@
 //!    gateway never grants. This stops such "simple requests" also from browsers that send no
 //!    `Origin`.
 //!
+//! The one route that takes a raw body, `POST /admin/channels/{channel}/send-file` (a file's
+//! bytes), takes any declared type but the three a page may send without a preflight
+//! (`text/plain`, `application/x-www-form-urlencoded`, `multipart/form-data`), so the same holds.
+//!
 //! The WebSocket upgrade (`/ws`) is left to its handler, which asks the same policy and answers
 //! with a close frame the Control UI can show. Webhooks (`/webhooks/...`) keep their platforms'
 //! content types; they still get the origin rule (platforms send no `Origin`).
@@ -35,6 +39,28 @@ fn body_type(request: &ServiceRequest) -> Result<(), String> {
         return Ok(());
     }
     let headers = request.headers();
+    if takes_raw_body(request.path()) {
+        let text = headers
+            .get(header::CONTENT_TYPE)
+            .map_or("none", |v| v.to_str().unwrap_or("(not text)"));
+        let essence = text
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let simple = [
+            "none",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ];
+        return if simple.contains(&essence.as_str()) {
+            Err(text.chars().take(100).collect())
+        } else {
+            Ok(())
+        };
+    }
     match headers.get(header::CONTENT_TYPE) {
         Some(value) => {
             let text = value.to_str().unwrap_or("(not text)");
@@ -57,6 +83,13 @@ fn body_type(request: &ServiceRequest) -> Result<(), String> {
             }
         }
     }
+}
+
+/// The routes whose body is a file's bytes, not JSON.
+fn takes_raw_body(path: &str) -> bool {
+    path.strip_prefix("/admin/channels/")
+        .and_then(|rest| rest.strip_suffix("/send-file"))
+        .is_some_and(|channel| !channel.is_empty() && !channel.contains('/'))
 }
 
 fn refuse(
@@ -115,9 +148,19 @@ pub(crate) async fn guard(
                 "request refused: not a JSON body"
             );
             let message = format!(
-                "{} {} takes a JSON body: send Content-Type: {JSON} (got {sent})",
+                "{} {} takes {}: send Content-Type: {} (got {sent})",
                 request.method(),
-                request.path()
+                request.path(),
+                if takes_raw_body(request.path()) {
+                    "a file's bytes"
+                } else {
+                    "a JSON body"
+                },
+                if takes_raw_body(request.path()) {
+                    "the file's type (application/octet-stream, ...)"
+                } else {
+                    JSON
+                },
             );
             let response = refuse(
                 request,
@@ -185,5 +228,32 @@ mod tests {
             Ok(()),
             "webhooks keep their platform's type"
         );
+    }
+
+    #[test]
+    fn a_file_send_takes_a_declared_type_that_needs_a_preflight() {
+        let post = || TestRequest::post().uri("/admin/channels/whatsapp/send-file?to=1");
+        for sent in ["application/octet-stream", "application/pdf", "image/png"] {
+            assert_eq!(
+                verdict(post().insert_header((header::CONTENT_TYPE, sent))),
+                Ok(())
+            );
+        }
+        for sent in [
+            "text/plain",
+            "multipart/form-data; boundary=x",
+            "application/x-www-form-urlencoded",
+        ] {
+            assert_eq!(
+                verdict(post().insert_header((header::CONTENT_TYPE, sent))),
+                Err(sent.to_string())
+            );
+        }
+        assert_eq!(
+            verdict(post()),
+            Err("none".to_string()),
+            "a type is required"
+        );
+        assert!(!takes_raw_body("/admin/channels/a/b/send-file"));
     }
 }

@@ -119,6 +119,7 @@ const GATEWAY: &[Route] = &[
     route!(["POST"] "/admin/pairing/{channel}/approve", Access::Protected, admin_channels::approve),
     route!(["POST"] "/admin/pairing/{channel}/revoke", Access::Protected, admin_channels::revoke),
     route!(["POST"] "/admin/channels/{channel}/send", Access::Protected, admin_channels::send),
+    route!(["POST"] "/admin/channels/{channel}/send-file", Access::Protected, admin_channels::send_file),
     Route {
         methods: &["GET", "HEAD"],
         path: "/",

@@ -13,6 +13,7 @@ use super::exec::spawn::Settings;
 use super::exec::Exec;
 use super::fs::{Edit, Limits, Read, Write};
 use super::memory::{MemoryGet, MemorySearch};
+use super::message::Message;
 use super::patch::ApplyPatch;
 use super::sessions::{SessionStatus, SessionsHistory, SessionsList, SessionsSend};
 use super::web::WebFetch;
@@ -81,6 +82,7 @@ pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
     registry.register(Arc::new(WebFetch::new(tools.web_fetch.clone(), cache)));
     registry.register(Arc::new(MemorySearch));
     registry.register(Arc::new(MemoryGet));
+    registry.register(Arc::new(Message::new(&tools.message)));
     Builtins {
         registry,
         processes,

@@ -16,7 +16,8 @@
 //!   descriptor;
 //! - the built-in tools: [`fs`] (read, write, edit), [`patch`] (apply_patch), [`exec`] (exec,
 //!   process), [`sessions`] (sessions_list, sessions_history, sessions_send, session_status),
-//!   [`web`] (web_fetch and its cache), [`memory`] (memory_get, memory_search), [`current_time`];
+//!   [`web`] (web_fetch and its cache), [`memory`] (memory_get, memory_search), [`message`]
+//!   (files and texts to a chat), [`current_time`];
 //! - [`builtin`]: the registry of built-ins built from the config.
 
 pub(crate) mod args;
@@ -27,6 +28,7 @@ pub(crate) mod fs;
 pub(crate) mod guarded;
 pub mod invoke;
 pub(crate) mod memory;
+pub(crate) mod message;
 pub(crate) mod patch;
 pub(crate) mod policy;
 pub(crate) mod sessions;
@@ -45,6 +47,7 @@ use pincer_actors::ActorRef;
 use serde_json::Value;
 
 use crate::providers::ToolSpec;
+use crate::sessions::media::ChatSender;
 use crate::sessions::router::SessionRouter;
 use crate::sessions::SessionStore;
 
@@ -86,6 +89,20 @@ pub struct ToolContext {
     pub sessions: Arc<SessionHandles>,
     /// Pincer's own files, refused to every tool (see [`walls`]).
     pub walls: Arc<walls::Walls>,
+    /// The chat the turn's message came from (a channel message), the `message` tool's "this
+    /// chat"; `None` for operator turns (HTTP, WebSocket, CLI).
+    pub origin: Option<ChatOrigin>,
+    /// The running channels, for the `message` tool; `None` where there are none.
+    pub chat: Option<Arc<dyn ChatSender>>,
+}
+
+/// A chat of a channel: where a turn's message came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatOrigin {
+    /// The channel's name (`whatsapp`).
+    pub channel: String,
+    /// The chat's platform id (a WhatsApp number, a Telegram chat id).
+    pub chat: String,
 }
 
 impl std::fmt::Debug for ToolContext {
@@ -94,6 +111,7 @@ impl std::fmt::Debug for ToolContext {
             .field("session_key", &self.session_key)
             .field("sandboxed", &self.sandboxed)
             .field("workspace", &self.workspace)
+            .field("origin", &self.origin)
             .finish()
     }
 }
@@ -179,5 +197,7 @@ pub(crate) fn test_context(workspace: &Path) -> ToolContext {
             |key| key != crate::sessions::key::MAIN,
         )),
         walls: Arc::new(walls::Walls::none()),
+        origin: None,
+        chat: None,
     }
 }

@@ -17,7 +17,7 @@ use crate::config::{Config, SandboxMode};
 use crate::sessions::key::MAIN;
 
 /// Every built-in tool with a one-line summary, in the order `pincer tools list` prints them.
-pub(crate) const BUILTIN_TOOLS: [(&str, &str); 14] = [
+pub(crate) const BUILTIN_TOOLS: [(&str, &str); 15] = [
     ("read", "read a file of the workspace"),
     ("write", "create or overwrite a file of the workspace"),
     ("edit", "replace one exact occurrence of a text in a file"),
@@ -37,6 +37,7 @@ pub(crate) const BUILTIN_TOOLS: [(&str, &str); 14] = [
     ("web_fetch", "fetch a web page as readable text"),
     ("memory_search", "search MEMORY.md and memory/*.md"),
     ("memory_get", "read lines of a memory file"),
+    ("message", "send a text or a workspace file to a chat"),
     ("current_time", "the current date and time"),
 ];
 

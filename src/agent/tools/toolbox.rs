@@ -15,9 +15,10 @@ use super::exec::processes::ProcessTable;
 use super::invoke::{invoke, Invocation, ToolOutcome};
 use super::policy::{Decision, ToolPolicy};
 use super::workspace::{ensure_dir, Workspaces};
-use super::{SessionHandles, ToolContext, ToolRegistry};
+use super::{ChatOrigin, SessionHandles, ToolContext, ToolRegistry};
 use crate::providers::{ToolCall, ToolSpec};
 use crate::sessions::key::MAIN;
+use crate::sessions::media::{ChatSender, Inbound};
 
 /// Tools as the runs see them.
 pub struct ToolBox {
@@ -29,6 +30,8 @@ pub struct ToolBox {
     supervisor: ActorRef<Supervisor>,
     handles: Arc<SessionHandles>,
     processes: Option<Arc<ProcessTable>>,
+    /// The running channels, for the `message` tool (see [`ToolBox::with_chat_sender`]).
+    chat: Option<Arc<dyn ChatSender>>,
 }
 
 impl std::fmt::Debug for ToolBox {
@@ -66,7 +69,15 @@ impl ToolBox {
             supervisor,
             handles,
             processes,
+            chat: None,
         }
+    }
+
+    /// The channels the `message` tool sends through, given at construction (the gateway
+    /// builds the channels before the engine).
+    pub fn with_chat_sender(mut self, chat: Arc<dyn ChatSender>) -> Self {
+        self.chat = Some(chat);
+        self
     }
 
     /// The tools offered to the model in session `key`.
@@ -83,8 +94,9 @@ impl ToolBox {
             .collect()
     }
 
-    /// The context of session `key`'s tool calls; creates a sandboxed session's folder.
-    pub fn context(&self, key: &str) -> Arc<ToolContext> {
+    /// The context of session `key`'s tool calls, for a turn that answers a channel message
+    /// from `inbound` (if any); creates a sandboxed session's folder.
+    pub fn context(&self, key: &str, inbound: Option<&Inbound>) -> Arc<ToolContext> {
         let sandboxed = self.policy.sandboxed(key);
         let workspace = self.workspaces.for_session(key, sandboxed);
         if let Err(error) = ensure_dir(&workspace) {
@@ -97,6 +109,11 @@ impl ToolBox {
             workspace: Arc::from(workspace.as_path()),
             sessions: Arc::clone(&self.handles),
             walls: Arc::clone(&self.workspaces.walls),
+            origin: inbound.map(|inbound| ChatOrigin {
+                channel: inbound.channel.clone(),
+                chat: inbound.chat.clone(),
+            }),
+            chat: self.chat.clone(),
         })
     }
 
@@ -183,7 +200,7 @@ mod tests {
         assert!(names(MAIN).contains(&"exec".to_string()));
         assert!(!names("agent:main:x").contains(&"exec".to_string()));
 
-        let group = toolbox.context("agent:main:x");
+        let group = toolbox.context("agent:main:x", None);
         assert!(group.sandboxed && group.workspace.starts_with(dir.path().join("sandboxes")));
         assert!(group.workspace.is_dir(), "created on first use");
         let exec = ToolCall {
@@ -203,7 +220,7 @@ mod tests {
             "no actor for a refused call"
         );
 
-        let owner = toolbox.context(MAIN);
+        let owner = toolbox.context(MAIN, None);
         let write = ToolCall {
             id: "c2".into(),
             name: "write".into(),

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use tracing::debug;
 
 use crate::channels::journal::Entry;
-use crate::channels::transport::{Labels, SendFailure, Transport};
+use crate::channels::transport::{Labels, OutboundFile, SendFailure, Transport};
 use crate::config::TelegramConfig;
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -78,6 +78,13 @@ impl BotClient {
         }
     }
 
+    /// A POST of `method` (the URL holds the token: never log the builder).
+    pub(super) fn request(&self, method: &str, timeout: Duration) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{method}", self.base))
+            .timeout(timeout)
+    }
+
     /// Calls `method` with a JSON body; `timeout` bounds the whole request.
     pub(crate) fn call(
         &self,
@@ -85,43 +92,45 @@ impl BotClient {
         body: Value,
         timeout: Duration,
     ) -> LocalBoxFuture<'static, Result<Value, ApiError>> {
-        let request = self
-            .http
-            .post(format!("{}{method}", self.base))
-            .timeout(timeout)
-            .json(&body);
-        async move {
-            let response = request.send().await.map_err(|e| ApiError {
-                code: 0,
-                // The URL holds the token: describe the error without it.
-                description: format!(
-                    "Telegram unreachable: {}",
-                    crate::net::http::error_chain(&e.without_url())
-                ),
-                retry_after: None,
-            })?;
-            let status = response.status().as_u16();
-            let envelope: Envelope = response.json().await.map_err(|e| ApiError {
-                code: status,
-                description: format!("unreadable answer: {}", e.without_url()),
-                retry_after: None,
-            })?;
-            if envelope.ok {
-                return Ok(envelope.result);
-            }
-            Err(ApiError {
-                code: envelope.error_code.unwrap_or(status),
-                description: envelope
-                    .description
-                    .unwrap_or_else(|| "no description".to_string()),
-                retry_after: envelope
-                    .parameters
-                    .and_then(|p| p.retry_after)
-                    .map(Duration::from_secs),
-            })
-        }
-        .boxed_local()
+        read_envelope(self.request(method, timeout).json(&body))
     }
+}
+
+/// Sends `request` and reads Telegram's envelope: its `result`, or the error it describes.
+pub(super) fn read_envelope(
+    request: reqwest::RequestBuilder,
+) -> LocalBoxFuture<'static, Result<Value, ApiError>> {
+    async move {
+        let response = request.send().await.map_err(|e| ApiError {
+            code: 0,
+            // The URL holds the token: describe the error without it.
+            description: format!(
+                "Telegram unreachable: {}",
+                crate::net::http::error_chain(&e.without_url())
+            ),
+            retry_after: None,
+        })?;
+        let status = response.status().as_u16();
+        let envelope: Envelope = response.json().await.map_err(|e| ApiError {
+            code: status,
+            description: format!("unreadable answer: {}", e.without_url()),
+            retry_after: None,
+        })?;
+        if envelope.ok {
+            return Ok(envelope.result);
+        }
+        Err(ApiError {
+            code: envelope.error_code.unwrap_or(status),
+            description: envelope
+                .description
+                .unwrap_or_else(|| "no description".to_string()),
+            retry_after: envelope
+                .parameters
+                .and_then(|p| p.retry_after)
+                .map(Duration::from_secs),
+        })
+    }
+    .boxed_local()
 }
 
 /// The bot's numeric id: the part of the token before `:`.
@@ -171,6 +180,14 @@ impl Transport for BotClient {
         }
         let call = self.call("sendMessage", body, SEND_TIMEOUT);
         async move { call.await.map(|_| ()).map_err(classify) }.boxed_local()
+    }
+
+    fn send_file(
+        &self,
+        to: &str,
+        file: OutboundFile,
+    ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
+        super::media_send::send_file(self, to, file)
     }
 
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()> {

@@ -4,6 +4,7 @@
 //! `src/config/channels/telegram.rs`.
 
 pub(crate) mod api;
+pub(crate) mod media_send;
 pub(crate) mod plugin;
 pub(crate) mod poller;
 pub(crate) mod routes;

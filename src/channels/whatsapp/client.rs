@@ -12,15 +12,18 @@ use serde_json::json;
 use tracing::debug;
 
 use crate::channels::journal::Entry;
-use crate::channels::transport::{Labels, SendFailure, Transport};
+use crate::channels::transport::{Labels, OutboundFile, SendFailure, Transport};
 use crate::config::{Secret, WhatsAppConfig};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client for one business phone number.
+#[derive(Clone)]
 pub(crate) struct GraphClient {
     http: reqwest::Client,
     messages_url: Arc<str>,
+    /// `{base}/{version}/{phone-number-id}/media`, where files are uploaded before a send.
+    media_url: Arc<str>,
     token: Secret,
     phone_number_id: String,
 }
@@ -52,6 +55,7 @@ impl GraphClient {
         GraphClient {
             http,
             messages_url: format!("{base}/{version}/{}/messages", config.phone_number_id).into(),
+            media_url: format!("{base}/{version}/{}/media", config.phone_number_id).into(),
             token: config
                 .access_token
                 .clone()
@@ -60,7 +64,12 @@ impl GraphClient {
         }
     }
 
-    fn post(&self, body: serde_json::Value) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
+    /// The HTTP client, the bearer token and the media upload URL (for `media_send`).
+    pub(super) fn upload_parts(&self) -> (&reqwest::Client, &str, &Secret) {
+        (&self.http, &self.media_url, &self.token)
+    }
+
+    pub(super) fn post(&self, body: serde_json::Value) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
         let request = self
             .http
             .post(&*self.messages_url)
@@ -156,6 +165,14 @@ impl Transport for GraphClient {
 
     fn confirms_delivery(&self) -> bool {
         true
+    }
+
+    fn send_file(
+        &self,
+        to: &str,
+        file: OutboundFile,
+    ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
+        super::media_send::send_file(self, to, file)
     }
 
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()> {

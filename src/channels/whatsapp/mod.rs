@@ -4,6 +4,7 @@
 //! `src/config/channels/whatsapp.rs`.
 
 pub(crate) mod client;
+pub(crate) mod media_send;
 pub(crate) mod plugin;
 pub(crate) mod routes;
 pub(crate) mod setup;

@@ -18,7 +18,10 @@
 //! the GET handshake), re-exported here.
 
 mod endpoint;
+mod media_out;
 mod webhooks;
+
+pub use media_out::{MediaSent, Upload};
 
 #[allow(unused_imports)] // each test binary uses a subset
 pub use webhooks::{
@@ -94,6 +97,10 @@ struct State {
     post_failed_status: bool,
     post_sent_status: bool,
     webhook: Option<WebhookTarget>,
+    /// Outbound media (`media_out.rs`).
+    uploads: Vec<Upload>,
+    media_sent: Vec<MediaSent>,
+    next_media: u64,
 }
 
 /// Called for every successful send with the quoted message id (if any) and when it arrived.
@@ -281,6 +288,21 @@ impl GraphApi {
         state.fail_next = None;
         state.fail_until = None;
         state.fail_recipients.clear();
+    }
+
+    /// The files uploaded to `/media`, in order.
+    pub fn uploads(&self) -> Vec<Upload> {
+        lock(&self.shared.state).uploads.clone()
+    }
+
+    /// The media messages accepted, in order.
+    pub fn media_sends(&self) -> Vec<MediaSent> {
+        lock(&self.shared.state).media_sent.clone()
+    }
+
+    /// Waits until `n` media messages were accepted.
+    pub fn wait_for_media_sends(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |state| state.media_sent.len() >= n)
     }
 
     fn wait_until(&self, timeout: Duration, done: impl Fn(&State) -> bool) -> bool {

@@ -35,6 +35,7 @@
 pub mod client;
 mod connection;
 pub mod graph;
+pub mod multipart;
 mod script;
 pub mod telegram;
 

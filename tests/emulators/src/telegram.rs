@@ -48,6 +48,21 @@ pub struct SentMessage {
     pub message_id: i64,
 }
 
+/// A file the bot sent (`sendPhoto`, `sendDocument`, `sendVoice`, ... answered `ok: true`).
+#[derive(Debug, Clone)]
+pub struct SentFile {
+    pub chat_id: i64,
+    /// The method as written in the path (`sendPhoto`).
+    pub method: String,
+    /// The multipart field that held the file (`photo`).
+    pub field: String,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+    pub caption: Option<String>,
+    pub message_id: i64,
+}
+
 /// A method call with a valid token, as received.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -68,6 +83,8 @@ struct State {
     waiting_pollers: usize,
     allowed_updates: Vec<String>,
     sent: Vec<SentMessage>,
+    /// Files sent (`methods/media_out.rs`).
+    files: Vec<SentFile>,
     actions: Vec<(i64, String)>,
     calls: Vec<Call>,
     /// Calls left to refuse, `retry_after`, and the method (lower case) they are limited to.
@@ -186,6 +203,16 @@ impl BotApi {
     }
 
     /// The chat actions sent: chat id and action (`typing`), in order.
+    /// The files the bot sent, in order.
+    pub fn files(&self) -> Vec<SentFile> {
+        lock(&self.shared.state).files.clone()
+    }
+
+    /// Waits until the bot sent `n` files.
+    pub fn wait_for_files(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |state| state.files.len() >= n)
+    }
+
     pub fn chat_actions(&self) -> Vec<(i64, String)> {
         lock(&self.shared.state).actions.clone()
     }

@@ -4,6 +4,7 @@
 //! of webhooks.
 
 mod graph;
+mod multipart;
 mod telegram;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -308,6 +308,17 @@ fn the_file_tools_cannot_read_secrets_directly_or_through_symlinks() {
             "apply_patch",
             json!({ "patch": "--- a/state-link/secrets.env\n+++ b/state-link/secrets.env\n@@ -1 +1 @@\n-x\n+y\n" }),
         ),
+        (
+            "message-link",
+            "message",
+            json!({ "channel": "whatsapp", "target": "1", "media": "secrets-link" }),
+        ),
+        (
+            "message-abs",
+            "message",
+            json!({ "channel": "whatsapp", "target": "1",
+                "media": state.join("gateway.token").display().to_string() }),
+        ),
         read("mine", "mine.txt".into()),
     ];
     let results = run_calls(&gateway, &emulator, "agent:main:main", &calls);

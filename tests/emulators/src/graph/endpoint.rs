@@ -13,7 +13,7 @@ use super::super::client::split_url;
 use super::super::connection::{write_status, Request};
 use super::super::lock;
 use super::{
-    sign, status_webhook, try_post_webhook, FailedSend, Failure, Sent, Shared, State,
+    media_out, sign, status_webhook, try_post_webhook, FailedSend, Failure, Sent, Shared, State,
     WebhookTarget, MAX_TEXT_CHARS,
 };
 
@@ -98,6 +98,9 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
         [version, phone, "messages"] if request.method == "POST" && version.starts_with('v') => {
             (version.to_string(), phone.to_string())
         }
+        [version, _, "media"] if request.method == "POST" && version.starts_with('v') => {
+            return upload(shared, &mut state, request, &trace);
+        }
         _ => {
             let message = format!("Unknown path components: {}", request.route());
             return (400, graph_error(2500, &message, None, &trace), None);
@@ -130,6 +133,13 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
         shared.changed.notify_all();
         (http_status, error, None)
     };
+    match media_out::message(&state, &body) {
+        Some(Ok(sent)) => return media_sent(shared, &mut state, sent),
+        Some(Err(details)) => {
+            return refuse(&mut state, 100, 400, invalid_parameter(&details, &trace))
+        }
+        None => {}
+    }
     if let Some(details) = invalid(&body) {
         return refuse(&mut state, 100, 400, invalid_parameter(details, &trace));
     }
@@ -178,6 +188,42 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
     let reply = json!({"messaging_product": "whatsapp",
         "contacts": [{"input": to, "wa_id": wa_id}], "messages": [{"id": id}]});
     (200, reply, follow_up)
+}
+
+/// Answers a media upload (after the bearer check, as every Graph call).
+fn upload(
+    shared: &Shared,
+    state: &mut State,
+    request: &Request,
+    trace: &str,
+) -> (u16, Value, Option<FollowUp>) {
+    let bearer = request
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer != Some(shared.token.as_str()) {
+        let error = json!({"error": {"message": "Error validating access token",
+            "type": "OAuthException", "code": 190, "fbtrace_id": trace}});
+        return (401, error, None);
+    }
+    match media_out::upload(shared, state, request) {
+        Ok(body) => (200, body, None),
+        Err(details) => (400, invalid_parameter(&details, trace), None),
+    }
+}
+
+/// Records an accepted media message and answers as a text send is answered.
+fn media_sent(
+    shared: &Shared,
+    state: &mut State,
+    mut sent: media_out::MediaSent,
+) -> (u16, Value, Option<FollowUp>) {
+    state.next_message += 1;
+    sent.id = format!("wamid.EMU{}", state.next_message);
+    let reply = json!({"messaging_product": "whatsapp",
+        "contacts": [{"input": sent.to, "wa_id": sent.to}], "messages": [{"id": sent.id}]});
+    state.media_sent.push(sent);
+    shared.changed.notify_all();
+    (200, reply, None)
 }
 
 /// Why the real API would refuse this send or mark-read request (the `details` text).

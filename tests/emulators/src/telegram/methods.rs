@@ -12,6 +12,9 @@ use super::super::connection::{write_status, Request};
 use super::super::lock;
 use super::{chat_json, now, Call, SentMessage, Shared, State, MAX_TEXT_CHARS};
 
+#[path = "media_out.rs"]
+mod media_out;
+
 const TERMINATED: &str = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
 const WEBHOOK_ACTIVE: &str = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
 
@@ -86,7 +89,8 @@ fn respond(shared: &Shared, request: &Request) -> Result<Value, ApiError> {
         return Err(error(401, "Unauthorized"));
     }
     let name = method.to_ascii_lowercase();
-    if !METHODS.contains(&name.as_str()) {
+    let file_method = media_out::FILE_METHODS.iter().find(|(m, _)| *m == name);
+    if !METHODS.contains(&name.as_str()) && file_method.is_none() {
         return Err(error(404, "Not Found"));
     }
     let params = params(request)?;
@@ -110,6 +114,9 @@ fn respond(shared: &Shared, request: &Request) -> Result<Value, ApiError> {
                 });
             }
         }
+    }
+    if let Some((_, field)) = file_method {
+        return media_out::send_file(shared, method, field, &params, request);
     }
     match name.as_str() {
         "getupdates" => get_updates(shared, &params),
@@ -150,7 +157,7 @@ fn params(request: &Request) -> Result<Params, ApiError> {
             params.insert(name, Value::String(value));
         }
     } else if content_type.starts_with("multipart/") {
-        return Err(bad_request("the emulator does not read multipart bodies"));
+        media_out::form_params(request, &mut params)?;
     } else {
         match serde_json::from_slice(&request.body) {
             Ok(Value::Object(body)) => params.extend(body),
