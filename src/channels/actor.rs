@@ -581,46 +581,13 @@ impl Handler<Confirmed> for ChannelActor {
     }
 }
 
-/// Sends a file outside a conversation (the agent's `message` tool, `pincer message send
-/// --file`), through the channel's gate so its rate limits and retries apply.
-pub struct SendFile {
-    pub to: String,
-    pub file: super::transport::OutboundFile,
-}
-
-impl Message for SendFile {
-    type Result = Result<(), String>;
-}
-
-impl Handler<SendFile> for ChannelActor {
-    type Result = ResponseActFuture<Self, Result<(), String>>;
-
-    fn handle(
-        &mut self,
-        SendFile { to, file }: SendFile,
-        _ctx: &mut Context<Self>,
-    ) -> Self::Result {
-        let sending = super::delivery::send_file(
-            Arc::clone(&self.parts.transport),
-            Rc::clone(&self.gate),
-            Arc::clone(&self.parts.stats),
-            to,
-            file,
-        );
-        Box::pin(
-            async move { sending.await.map_err(|failure| failure.why().to_string()) }
-                .into_actor(self),
-        )
-    }
-}
-
 pincer_actors::mailbox!(ChannelActor: Deliver, Notify, Confirmed, SendFile);
 
 mod admit;
 mod notes;
 mod notify;
 
-pub(crate) use notify::Notify;
+pub(crate) use notify::{Notify, SendFile};
 
 use admit::Admission;
 

@@ -123,42 +123,35 @@ fn a_photo_goes_out_with_send_photo_and_a_sandboxed_session_cannot_name_another_
     );
 }
 
-/// Needs the channel actor to set `TurnRequest::inbound` (the lead's change): the model names no
-/// target, and the file goes back to the chat the message came from.
+/// The model names no target: the file goes back to the chat the message came from (the turn's
+/// `TurnRequest::inbound`, set by the channel actor). The sender talks to the main session
+/// (`dmScope: "main"`), whose workspace the test fills before the message arrives.
 #[test]
-#[ignore = "enable once the channel actor sets TurnRequest::inbound"]
 fn a_whatsapp_sender_gets_the_file_in_their_own_chat() {
     let provider = Emulator::openai();
     let graph = GraphApi::start(WA_TOKEN);
     let channels = [whatsapp(&graph, "open", "'*'", "")];
-    let root = ", agents: { defaults: { sandbox: { mode: 'non-main', \
-        allowlist: ['read', 'message'] } } }";
+    let root = ", session: { dmScope: 'main' }";
     let gateway = Gateway::start(Some(&config(&provider, &channels, root)));
     provider.push(call("w1", "message", json!({"media": "report.pdf"})));
     provider.push(Reply::text(&["here it is"]));
-    // The sender's session may be sandboxed: the file is put in every workspace it might use.
     put(&gateway, "report.pdf", PDF);
-    let sandboxes = gateway.state_dir().join("sandboxes");
     assert_eq!(
         post_text(&gateway, "15550011", "wamid.IN1", "send me the report"),
         200
     );
-    // A sandboxed session's folder appears at its first tool call: wait for it and fill it.
-    let deadline = std::time::Instant::now() + WAIT;
-    while graph.media_sends().is_empty() && std::time::Instant::now() < deadline {
-        if let Ok(entries) = std::fs::read_dir(&sandboxes) {
-            for entry in entries.flatten() {
-                let _ = std::fs::write(entry.path().join("report.pdf"), PDF);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(graph.wait_for_media_sends(1, WAIT));
+    assert!(
+        graph.wait_for_media_sends(1, WAIT),
+        "no file went out; what the model was told: {:?}",
+        provider.requests().last().map(|r| r.body.to_string())
+    );
     let sent = &graph.media_sends()[0];
     assert_eq!(
         (sent.to.as_str(), sent.kind.as_str()),
         ("15550011", "document")
     );
+    assert!(graph.wait_for_sends(1, WAIT), "the answer follows the file");
+    assert_eq!(graph.sends()[0].body, "here it is");
 }
 
 #[test]
