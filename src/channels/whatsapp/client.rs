@@ -23,6 +23,7 @@ pub(crate) struct GraphClient {
     messages_url: Arc<str>,
     token: Secret,
     phone_number_id: String,
+    media: Arc<super::media::GraphMedia>,
 }
 
 #[derive(Deserialize)]
@@ -50,13 +51,14 @@ impl GraphClient {
         let base = config.api_base_url.trim_end_matches('/');
         let version = config.api_version.trim_matches('/');
         GraphClient {
-            http,
+            http: http.clone(),
             messages_url: format!("{base}/{version}/{}/messages", config.phone_number_id).into(),
             token: config
                 .access_token
                 .clone()
                 .unwrap_or_else(|| Secret::new("")),
             phone_number_id: config.phone_number_id.clone(),
+            media: Arc::new(super::media::GraphMedia::new(config, http)),
         }
     }
 
@@ -138,9 +140,15 @@ impl Transport for GraphClient {
         reply_to: Option<&str>,
         tag: Option<&str>,
     ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
+        // A group's chat is `group:<group_id>` (see `message_kinds::GROUP_CHAT_PREFIX`): the
+        // Groups API sends to it with `recipient_type: "group"`.
+        let (recipient_type, to) = match super::message_kinds::group_of(to) {
+            Some(group) => ("group", group),
+            None => ("individual", to),
+        };
         let mut body = json!({
             "messaging_product": "whatsapp",
-            "recipient_type": "individual",
+            "recipient_type": recipient_type,
             "to": to,
             "type": "text",
             "text": { "preview_url": false, "body": text },
@@ -156,6 +164,11 @@ impl Transport for GraphClient {
 
     fn confirms_delivery(&self) -> bool {
         true
+    }
+
+    fn media_source(&self) -> Option<Arc<dyn crate::sessions::media::MediaSource>> {
+        let source: Arc<dyn crate::sessions::media::MediaSource> = self.media.clone();
+        Some(source)
     }
 
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()> {
