@@ -290,3 +290,7 @@ fn sender_name(contacts: &[WireContact], message: &WireMessage) -> Option<String
 #[cfg(test)]
 #[path = "webhook_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "kinds_tests.rs"]
+mod kinds_tests;
