@@ -134,4 +134,71 @@ mod tests {
         assert_eq!(size(&serde_json::json!("34")), Some(34));
         assert_eq!(size(&serde_json::json!("x")), None);
     }
+
+    fn source(graph: &pincer_emulators::graph::GraphApi, token: &str) -> GraphMedia {
+        let config = WhatsAppConfig {
+            api_base_url: graph.base_url(),
+            api_version: "v21.0".into(),
+            access_token: Some(Secret::new(token)),
+            ..WhatsAppConfig::default()
+        };
+        GraphMedia::new(&config, http())
+    }
+
+    fn http() -> reqwest::Client {
+        crate::net::http::builder("test").build().expect("a client")
+    }
+
+    fn reference(id: &str) -> MediaRef {
+        MediaRef {
+            kind: crate::sessions::media::MediaKind::Image,
+            id: id.into(),
+            mime: None,
+            sha256: None,
+            file_name: None,
+            size: None,
+            duration_s: None,
+            dimensions: None,
+            animated: false,
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_media_id_is_located_against_the_graph_emulator() {
+        let graph = pincer_emulators::graph::GraphApi::start("EAAgood");
+        let info = graph.add_media("1003383421387256", "image/jpeg", b"\xff\xd8 a receipt");
+        let located = source(&graph, "EAAgood")
+            .locate(&reference("1003383421387256"))
+            .await
+            .expect("located");
+        assert_eq!(located.bearer.as_deref(), Some("EAAgood"));
+        assert_eq!(located.mime.as_deref(), Some("image/jpeg"));
+        assert_eq!(located.sha256.as_deref(), Some(info.sha256_hex.as_str()));
+        assert_eq!(located.size, Some(info.file_size as u64));
+        // The URL serves the bytes with the bearer token, and only with it.
+        let http = http();
+        let bytes = http
+            .get(&located.url)
+            .bearer_auth("EAAgood")
+            .send()
+            .await
+            .expect("download")
+            .bytes()
+            .await
+            .expect("bytes");
+        assert_eq!(&bytes[..], b"\xff\xd8 a receipt");
+        let refused = http.get(&located.url).send().await.expect("answered");
+        assert_eq!(refused.status().as_u16(), 401);
+        assert_eq!(graph.media_downloads(), vec!["1003383421387256".to_string()]);
+
+        let gone = source(&graph, "EAAgood").locate(&reference("999")).await;
+        assert!(matches!(gone, Err(MediaError::Gone(why)) if why.contains("100")));
+        let refused = source(&graph, "EAAwrong")
+            .locate(&reference("1003383421387256"))
+            .await;
+        assert!(matches!(refused, Err(MediaError::Unavailable(_))), "{refused:?}");
+        let odd = source(&graph, "EAAgood").locate(&reference("../etc")).await;
+        assert!(matches!(odd, Err(MediaError::Gone(_))));
+        assert_eq!(graph.media_lookups(), vec!["1003383421387256", "999"]);
+    }
 }

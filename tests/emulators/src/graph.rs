@@ -14,11 +14,29 @@
 //! graph::post_webhook(gateway.addr, "/whatsapp/webhook", &body, Some(&graph::sign(&body, "secret")));
 //! ```
 //! Layout: this file is the public API; `graph/endpoint.rs` answers the send endpoint;
-//! `graph/webhooks.rs` is the webhook side (what Meta posts to a gateway: signatures, payloads,
-//! the GET handshake), re-exported here.
+//! `graph/media.rs` the media lookup and download; `graph/webhooks.rs` is the webhook side (what
+//! Meta posts to a gateway: signatures, payloads, the GET handshake) and `graph/kinds.rs` its
+//! builders of every inbound message kind, re-exported here.
 
 mod endpoint;
+mod kinds;
+mod media;
 mod webhooks;
+
+pub use media::MediaInfo;
+
+/// Builders of every inbound message kind (`graph::kinds::button_reply(..)`, ...).
+#[allow(unused_imports)] // each test binary uses a subset
+pub use kinds::{kinds_value, kinds_webhook, messages_value, raw_webhook, Kind};
+
+/// The kind builders, by name: `graph::kind::location(..)`.
+pub mod kind {
+    #[allow(unused_imports)]
+    pub use super::kinds::{
+        button_reply, changed_number, contacts, edit, flow_reply, list_reply, location, media,
+        message, order, quick_reply, reaction, revoke, text, unsupported, voice,
+    };
+}
 
 #[allow(unused_imports)] // each test binary uses a subset
 pub use webhooks::{
@@ -48,6 +66,8 @@ pub struct Sent {
     pub version: String,
     pub phone_number_id: String,
     pub to: String,
+    /// `individual` (the default) or `group` (Groups API: `to` is a group id).
+    pub recipient_type: String,
     pub body: String,
     /// The quoted inbound message (`context.message_id`), if any.
     pub context: Option<String>,
@@ -94,6 +114,9 @@ struct State {
     post_failed_status: bool,
     post_sent_status: bool,
     webhook: Option<WebhookTarget>,
+    media: HashMap<String, media::StoredMedia>,
+    media_lookups: Vec<String>,
+    media_downloads: Vec<String>,
 }
 
 /// Called for every successful send with the quoted message id (if any) and when it arrived.
@@ -189,6 +212,30 @@ impl GraphApi {
             app_secret: app_secret.to_string(),
             phone_number_id: phone_number_id.to_string(),
         });
+    }
+
+    /// Registers a file under media id `id`: `GET /{version}/{id}` finds it and its download
+    /// URL serves `bytes` (both with the bearer token only). Returns what a webhook refers to it
+    /// by (the SHA-256 in base64, as webhooks carry it).
+    pub fn add_media(&self, id: &str, mime: &str, bytes: &[u8]) -> MediaInfo {
+        let stored = media::StoredMedia {
+            mime: mime.to_string(),
+            bytes: bytes.to_vec(),
+        };
+        lock(&self.shared.state)
+            .media
+            .insert(id.to_string(), stored);
+        MediaInfo::of(id, mime, bytes)
+    }
+
+    /// The media ids looked up with a good token, in order.
+    pub fn media_lookups(&self) -> Vec<String> {
+        lock(&self.shared.state).media_lookups.clone()
+    }
+
+    /// The media ids whose bytes were downloaded, in order.
+    pub fn media_downloads(&self) -> Vec<String> {
+        lock(&self.shared.state).media_downloads.clone()
     }
 
     /// A delay before every reply.

@@ -31,6 +31,9 @@ pub(super) fn answer(
     request: &Request,
     out: &mut TcpStream,
 ) -> std::io::Result<bool> {
+    if let Some(answered) = super::media::answer(shared, request, out) {
+        return answered;
+    }
     let (status, body, follow_up) = respond(shared, request);
     let latency = lock(&shared.state).latency;
     if !latency.is_zero() {
@@ -158,6 +161,10 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
         version,
         phone_number_id,
         to: to.clone(),
+        recipient_type: body["recipient_type"]
+            .as_str()
+            .unwrap_or("individual")
+            .to_string(),
         body: text,
         context: body["context"]["message_id"].as_str().map(str::to_string),
         id: id.clone(),
