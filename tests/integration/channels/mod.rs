@@ -6,3 +6,4 @@ mod crash;
 mod pairing;
 mod telegram;
 mod whatsapp;
+mod whatsapp_kinds;
