@@ -299,3 +299,63 @@ fn mentions_need_the_whole_number() {
     assert_eq!(body("hey 15550783881"), Some(false));
     assert_eq!(body("🎉 @15550783881!"), Some(true));
 }
+
+#[test]
+fn the_emulators_builders_read_as_metas_payloads_do() {
+    use pincer_emulators::graph::{self, kind, GraphApi};
+    let graph = GraphApi::start("EAAx");
+    let photo = graph.add_media("77", "image/png", b"png");
+    let messages = [
+        ("1", "wamid.1", kind::text("plain")),
+        ("1", "wamid.2", kind::media("image", &photo, Some("cap"))),
+        ("1", "wamid.3", kind::voice(&photo)),
+        ("1", "wamid.4", kind::location(1.5, 2.25, "N", "A")),
+        ("1", "wamid.5", kind::contacts("Ann Lee", "+1 555")),
+        ("1", "wamid.6", kind::order("9", &[("sku", 2, 1.5, "EUR")])),
+        ("1", "wamid.7", kind::button_reply("b", "Bee")),
+        ("1", "wamid.8", kind::list_reply("l", "Ell", "d")),
+        ("1", "wamid.9", kind::flow_reply("f", "done", "{}")),
+        ("1", "wamid.10", kind::quick_reply("Stop", "STOP")),
+        ("1", "wamid.11", kind::reaction("wamid.1", None)),
+        ("1", "wamid.12", kind::edit("wamid.1", "plainer")),
+        ("1", "wamid.13", kind::revoke("wamid.1")),
+        ("1", "wamid.14", kind::changed_number("1", "2")),
+        ("1", "wamid.15", kind::unsupported("poll_creation")),
+        ("1", "wamid.16", kind::text("hi").in_group("G1")),
+    ];
+    let parsed = parse(&graph::kinds_webhook(PHONE_NUMBER_ID, &messages), PHONE_NUMBER_ID)
+        .expect("a notification");
+    assert_eq!(parsed.malformed, 0, "{:?}", parsed.problems);
+    let bodies: Vec<Content> = parsed
+        .messages
+        .into_iter()
+        .map(|m| match m.body {
+            MessageBody::Text(text) => Content::text(text),
+            MessageBody::Content(content) => *content,
+            MessageBody::Unsupported { kind } => panic!("no new record is Unsupported ({kind})"),
+        })
+        .collect();
+    assert_eq!(bodies.len(), messages.len());
+    assert_eq!(bodies[1].media[0].sha256.as_deref(), Some(photo.sha256_base64.as_str()));
+    assert_eq!(bodies[2].media[0].kind, MediaKind::Voice);
+    assert_eq!(bodies[3].text, "[location] 1.5, 2.25 — N, A");
+    assert!(bodies[4].text.contains("Name: Ann Lee\nPhone (CELL): +1 555"));
+    assert_eq!(bodies[5].text, "[order from catalog 9] 2 × sku at 1.5 EUR");
+    assert_eq!(bodies[6].text, "Bee [button: b]");
+    assert_eq!(bodies[7].text, "Ell — d [list choice: l]");
+    assert_eq!(bodies[8].text, "[flow reply: f] done\n{}");
+    assert_eq!(bodies[9].text, "Stop [quick reply: STOP]");
+    let kinds: Vec<&ContentKind> = bodies[10..15].iter().map(|c| &c.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            &ContentKind::Reaction { target: "wamid.1".into(), emoji: String::new() },
+            &ContentKind::Edit { target: "wamid.1".into() },
+            &ContentKind::Delete { target: "wamid.1".into() },
+            &ContentKind::System { what: "user_changed_number".into() },
+            &ContentKind::Unknown { kind: "poll_creation".into() },
+        ]
+    );
+    assert_eq!(bodies[11].text, "plainer");
+    assert_eq!(bodies[15].group.as_ref().map(|g| g.id.as_str()), Some("G1"));
+}
