@@ -91,6 +91,13 @@ impl GraphClient {
     }
 }
 
+/// A business-scoped user id (`US.13491208655302741918`, a parent one `US.ENT.…`): a country
+/// code and a period, where a phone number has only digits.
+fn is_user_id(to: &str) -> bool {
+    to.split_once('.')
+        .is_some_and(|(country, rest)| country.len() == 2 && !rest.is_empty())
+}
+
 /// Maps a failed Graph API reply onto what to do about it.
 pub(crate) fn classify(status: u16, body: &[u8]) -> SendFailure {
     let Ok(ErrorReply { error }) = serde_json::from_slice::<ErrorReply>(body) else {
@@ -149,10 +156,16 @@ impl Transport for GraphClient {
         let mut body = json!({
             "messaging_product": "whatsapp",
             "recipient_type": recipient_type,
-            "to": to,
             "type": "text",
             "text": { "preview_url": false, "body": text },
         });
+        // A sender known only by a business-scoped user id (`US.1349…`, never a phone number,
+        // which is digits) is addressed with `recipient`; phone numbers and groups with `to`.
+        if recipient_type == "individual" && is_user_id(to) {
+            body["recipient"] = json!(to);
+        } else {
+            body["to"] = json!(to);
+        }
         if let Some(id) = reply_to {
             body["context"] = json!({ "message_id": id });
         }
@@ -199,6 +212,14 @@ mod tests {
             "error_data": {"messaging_product": "whatsapp", "details": "d"}, "fbtrace_id": "A"}})
         .to_string()
         .into_bytes()
+    }
+
+    #[test]
+    fn user_ids_are_told_from_numbers() {
+        assert!(is_user_id("US.13491208655302741918"));
+        assert!(is_user_id("US.ENT.11815799212886844830"));
+        assert!(!is_user_id("16505551234"));
+        assert!(!is_user_id("+1 650 555 1234"));
     }
 
     #[test]

@@ -65,7 +65,10 @@ pub struct Sent {
     /// The API version segment of the path (`v21.0`).
     pub version: String,
     pub phone_number_id: String,
+    /// `to`, or `recipient` when the send addressed a business-scoped user id.
     pub to: String,
+    /// Addressed with `recipient` (a business-scoped user id) rather than `to`.
+    pub by_user_id: bool,
     /// `individual` (the default) or `group` (Groups API: `to` is a group id).
     pub recipient_type: String,
     pub body: String,

@@ -115,6 +115,10 @@ fn a_sender_known_only_by_user_id_is_answered_there() {
     assert!(graph.wait_for_sends(1, WAIT));
     let sent = &graph.sends()[0];
     assert_eq!(sent.to, bsuid);
+    assert!(
+        sent.by_user_id,
+        "sent with `recipient`, as Meta asks for BSUIDs"
+    );
     assert_eq!(sent.body, "echo: hello without a number");
 }
 
