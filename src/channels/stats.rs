@@ -24,6 +24,9 @@ pub struct ChannelStats {
     pub refused: AtomicU64,
     /// Messages of a type the agent cannot read yet.
     pub unsupported: AtomicU64,
+    /// Elements of an inbound batch that could not be read (a WhatsApp message without a sender,
+    /// a payload of the wrong shape): skipped, the rest of the batch processed.
+    pub malformed: AtomicU64,
     /// Sends retried after a throttle or a platform error.
     pub send_retries: AtomicU64,
     /// Replies given up on (permanent errors, retries exhausted).
@@ -84,6 +87,7 @@ impl ChannelStats {
             "pairingIgnored": n(&self.pairing_ignored),
             "refused": n(&self.refused),
             "unsupported": n(&self.unsupported),
+            "malformed": n(&self.malformed),
             "sendRetries": n(&self.send_retries),
             "sendFailures": n(&self.send_failures),
             "deliveryFailures": n(&self.delivery_failures),

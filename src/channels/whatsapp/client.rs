@@ -26,6 +26,7 @@ pub(crate) struct GraphClient {
     media_url: Arc<str>,
     token: Secret,
     phone_number_id: String,
+    media: Arc<super::media::GraphMedia>,
 }
 
 #[derive(Deserialize)]
@@ -53,7 +54,7 @@ impl GraphClient {
         let base = config.api_base_url.trim_end_matches('/');
         let version = config.api_version.trim_matches('/');
         GraphClient {
-            http,
+            http: http.clone(),
             messages_url: format!("{base}/{version}/{}/messages", config.phone_number_id).into(),
             media_url: format!("{base}/{version}/{}/media", config.phone_number_id).into(),
             token: config
@@ -61,6 +62,7 @@ impl GraphClient {
                 .clone()
                 .unwrap_or_else(|| Secret::new("")),
             phone_number_id: config.phone_number_id.clone(),
+            media: Arc::new(super::media::GraphMedia::new(config, http)),
         }
     }
 
@@ -96,6 +98,34 @@ impl GraphClient {
         }
         .boxed_local()
     }
+}
+
+/// A business-scoped user id (`US.13491208655302741918`, a parent one `US.ENT.…`): a country
+/// code and a period, where a phone number has only digits.
+/// The start of a `messages` body for chat `to`: a group's chat is `group:<group_id>` (see
+/// `message_kinds::GROUP_CHAT_PREFIX`), sent with `recipient_type: "group"`; a sender known only
+/// by a business-scoped user id (`US.1349…`, never a phone number, which is digits) is
+/// addressed with `recipient`; phone numbers and groups with `to`. Texts and files alike.
+pub(super) fn addressed(to: &str) -> serde_json::Value {
+    let (recipient_type, to) = match super::message_kinds::group_of(to) {
+        Some(group) => ("group", group),
+        None => ("individual", to),
+    };
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": recipient_type,
+    });
+    if recipient_type == "individual" && is_user_id(to) {
+        body["recipient"] = json!(to);
+    } else {
+        body["to"] = json!(to);
+    }
+    body
+}
+
+fn is_user_id(to: &str) -> bool {
+    to.split_once('.')
+        .is_some_and(|(country, rest)| country.len() == 2 && !rest.is_empty())
 }
 
 /// Maps a failed Graph API reply onto what to do about it.
@@ -147,13 +177,9 @@ impl Transport for GraphClient {
         reply_to: Option<&str>,
         tag: Option<&str>,
     ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
-        let mut body = json!({
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": "text",
-            "text": { "preview_url": false, "body": text },
-        });
+        let mut body = addressed(to);
+        body["type"] = json!("text");
+        body["text"] = json!({ "preview_url": false, "body": text });
         if let Some(id) = reply_to {
             body["context"] = json!({ "message_id": id });
         }
@@ -173,6 +199,11 @@ impl Transport for GraphClient {
         file: OutboundFile,
     ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
         super::media_send::send_file(self, to, file)
+    }
+
+    fn media_source(&self) -> Option<Arc<dyn crate::sessions::media::MediaSource>> {
+        let source: Arc<dyn crate::sessions::media::MediaSource> = self.media.clone();
+        Some(source)
     }
 
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()> {
@@ -203,6 +234,14 @@ mod tests {
             "error_data": {"messaging_product": "whatsapp", "details": "d"}, "fbtrace_id": "A"}})
         .to_string()
         .into_bytes()
+    }
+
+    #[test]
+    fn user_ids_are_told_from_numbers() {
+        assert!(is_user_id("US.13491208655302741918"));
+        assert!(is_user_id("US.ENT.11815799212886844830"));
+        assert!(!is_user_id("16505551234"));
+        assert!(!is_user_id("+1 650 555 1234"));
     }
 
     #[test]

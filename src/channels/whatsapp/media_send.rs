@@ -45,12 +45,8 @@ pub(crate) fn message_body(to: &str, id: &str, file: &OutboundFile) -> (Value, b
     if kind == "document" {
         media["filename"] = json!(file.file_name);
     }
-    let mut body = json!({
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": kind,
-    });
+    let mut body = super::client::addressed(to);
+    body["type"] = json!(kind);
     body[kind] = media;
     (body, caption.is_some() && !captions)
 }

@@ -116,11 +116,19 @@ pub(crate) async fn receive(
     for problem in &parsed.errors {
         warn!(error = %problem.describe(), "WhatsApp reports an error");
     }
+    if parsed.malformed > 0 {
+        stats.malformed.fetch_add(parsed.malformed as u64, Relaxed);
+        warn!(
+            malformed = parsed.malformed,
+            problems = %parsed.problems.join("; "),
+            "WhatsApp webhook elements skipped (the rest of the batch is processed)"
+        );
+    }
     if parsed.skipped > 0 {
         stats.refused.fetch_add(parsed.skipped as u64, Relaxed);
         debug!(
             skipped = parsed.skipped,
-            "WhatsApp changes for other numbers, fields or groups skipped"
+            "WhatsApp changes for other numbers or fields skipped"
         );
     }
     match accept(&channels.journal, channel, parsed.messages).await {

@@ -1,12 +1,18 @@
 //! The WhatsApp Cloud API webhook, as data: the `X-Hub-Signature-256` check over the raw body and
-//! the notification envelope (`entry[].changes[].value` with `messages`, `statuses`, `errors`)
-//! turned into journal records. No I/O here; the HTTP handlers are in [`super::routes`].
+//! the notification envelope (`entry[].changes[].value` with `messages`, `contacts`, `statuses`,
+//! `errors`) turned into journal records. The lists are read element by element, so a malformed
+//! message is skipped and counted while the rest of its batch is kept; what each message kind
+//! becomes is [`super::message_kinds`]'s. No I/O here; the HTTP handlers are in
+//! [`super::routes`].
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
+use serde_json::Value;
 use sha2::Sha256;
 
-use crate::channels::journal::{InboundRecord, MessageBody};
+use super::message_kinds;
+use super::wire::{WireContact, WireMessage};
+use crate::channels::journal::InboundRecord;
 use crate::clock::now_ms;
 
 /// Why a webhook POST was refused before parsing.
@@ -69,49 +75,23 @@ struct Change {
     value: ChangeValue,
 }
 
+/// A change's value. Its lists are read element by element (see [`parse`]), so one bad element
+/// costs only itself.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ChangeValue {
     metadata: Option<Metadata>,
-    contacts: Vec<Contact>,
-    messages: Vec<Message>,
-    statuses: Vec<Status>,
-    errors: Vec<GraphError>,
+    contacts: Vec<Value>,
+    messages: Vec<Value>,
+    statuses: Vec<Value>,
+    errors: Vec<Value>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Metadata {
     phone_number_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Contact {
-    wa_id: String,
     #[serde(default)]
-    profile: Option<Profile>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Profile {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Message {
-    from: String,
-    id: String,
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    text: Option<Text>,
-    #[serde(default)]
-    group_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Text {
-    body: String,
+    display_phone_number: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,11 +157,46 @@ pub struct Parsed {
     pub statuses: Vec<StatusUpdate>,
     /// `value.errors`: problems not tied to one message.
     pub errors: Vec<GraphError>,
-    /// Group messages (not handled yet) and changes for other phone numbers or fields.
+    /// Changes for other phone numbers or fields.
     pub skipped: usize,
+    /// Elements of `messages`, `contacts`, `statuses` or `errors` that could not be read: skipped,
+    /// the rest of the batch kept.
+    pub malformed: usize,
+    /// What was wrong with each malformed element, for the log.
+    pub problems: Vec<String>,
 }
 
-/// Parses a notification body; `Err` is a message for the 400 answer and the log.
+impl Parsed {
+    fn malformed(&mut self, what: String) {
+        self.malformed += 1;
+        self.problems.push(what);
+    }
+}
+
+/// Reads one list element as `T`, or records why it could not be read.
+fn element<T: serde::de::DeserializeOwned>(
+    parsed: &mut Parsed,
+    list: &str,
+    index: usize,
+    raw: Value,
+) -> Option<T> {
+    let id = raw
+        .get("id")
+        .and_then(Value::as_str)
+        .map(|id| format!(" ({id})"))
+        .unwrap_or_default();
+    match serde_json::from_value(raw) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            parsed.malformed(format!("{list}[{index}]{id}: {e}"));
+            None
+        }
+    }
+}
+
+/// Parses a notification body; `Err` (a 400) only when the body is not a WhatsApp notification
+/// at all. Within it, each message, contact, status and error is read on its own: a malformed
+/// one is skipped and counted ([`Parsed::malformed`]), the others are kept.
 pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Parsed, String> {
     let notification: Notification =
         serde_json::from_slice(body).map_err(|e| format!("not a WhatsApp notification: {e}"))?;
@@ -204,52 +219,78 @@ pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Parsed, String> {
             continue;
         }
         let value = change.value;
-        for message in value.messages {
-            if message.group_id.is_some() {
-                parsed.skipped += 1;
+        let business_number = value
+            .metadata
+            .as_ref()
+            .and_then(|m| m.display_phone_number.clone());
+        let contacts: Vec<WireContact> = value
+            .contacts
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, raw)| element(&mut parsed, "contacts", i, raw))
+            .collect();
+        for (i, raw) in value.messages.into_iter().enumerate() {
+            let Some(message) = element::<WireMessage>(&mut parsed, "messages", i, raw) else {
                 continue;
-            }
-            let name = value
-                .contacts
-                .iter()
-                .find(|c| c.wa_id == message.from)
-                .and_then(|c| c.profile.as_ref())
-                .and_then(|p| p.name.clone());
-            let body = match (message.kind.as_str(), message.text) {
-                ("text", Some(text)) => MessageBody::Text(text.body),
-                (kind, _) => MessageBody::Unsupported {
-                    kind: if kind.is_empty() {
-                        "unknown".into()
-                    } else {
-                        kind.into()
-                    },
-                },
             };
-            parsed.messages.push(InboundRecord {
-                channel: super::LABELS.channel.into(),
-                account: phone_number_id.to_string(),
-                platform_id: message.id,
-                sender: message.from.clone(),
-                sender_name: name,
-                chat: message.from,
-                body,
-                received_ms,
-            });
+            let name = sender_name(&contacts, &message);
+            let platform_id = message.id.clone();
+            match message_kinds::map(message, business_number.as_deref()) {
+                Ok(mapped) => parsed.messages.push(InboundRecord {
+                    channel: super::LABELS.channel.into(),
+                    account: phone_number_id.to_string(),
+                    platform_id,
+                    sender: mapped.sender,
+                    sender_name: name,
+                    chat: mapped.chat,
+                    body: mapped.body,
+                    received_ms,
+                }),
+                Err(why) => parsed.malformed(format!("messages[{i}]: {why}")),
+            }
         }
-        parsed
-            .statuses
-            .extend(value.statuses.into_iter().map(|s| StatusUpdate {
-                message_id: s.id,
-                status: s.status,
-                recipient: s.recipient_id,
-                errors: s.errors,
-                tag: s.biz_opaque_callback_data,
-            }));
-        parsed.errors.extend(value.errors);
+        for (i, raw) in value.statuses.into_iter().enumerate() {
+            if let Some(s) = element::<Status>(&mut parsed, "statuses", i, raw) {
+                parsed.statuses.push(StatusUpdate {
+                    message_id: s.id,
+                    status: s.status,
+                    recipient: s.recipient_id,
+                    errors: s.errors,
+                    tag: s.biz_opaque_callback_data,
+                });
+            }
+        }
+        for (i, raw) in value.errors.into_iter().enumerate() {
+            if let Some(error) = element(&mut parsed, "errors", i, raw) {
+                parsed.errors.push(error);
+            }
+        }
     }
     Ok(parsed)
+}
+
+/// The sender's profile name (or username) from the change's contacts: matched on `wa_id`,
+/// or on the business-scoped `user_id` for a contact without one.
+fn sender_name(contacts: &[WireContact], message: &WireMessage) -> Option<String> {
+    let matches = |c: &&WireContact| {
+        let by_number = message.from.is_some() && c.wa_id.is_some() && c.wa_id == message.from;
+        let by_user = message.from_user_id.is_some()
+            && c.user_id.is_some()
+            && c.user_id == message.from_user_id;
+        by_number || by_user
+    };
+    let profile = contacts.iter().find(matches)?.profile.as_ref()?;
+    profile
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .or_else(|| profile.username.clone())
 }
 
 #[cfg(test)]
 #[path = "webhook_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "kinds_tests.rs"]
+mod kinds_tests;

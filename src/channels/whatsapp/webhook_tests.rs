@@ -1,6 +1,7 @@
 //! The signature check and the envelope parser, on the documented payload shapes.
 
 use super::*;
+use crate::channels::journal::MessageBody;
 
 fn sign(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
@@ -70,12 +71,10 @@ fn text_and_other_messages_become_records() {
         first.body,
         MessageBody::Text("Does it come in another color?".into())
     );
-    assert_eq!(
-        parsed.messages[1].body,
-        MessageBody::Unsupported {
-            kind: "image".into()
-        }
-    );
+    let MessageBody::Content(image) = &parsed.messages[1].body else {
+        panic!("an image is content: {:?}", parsed.messages[1].body);
+    };
+    assert_eq!(image.media[0].id, "1");
     // Another phone number's notifications are not ours.
     let other = parse(TEXT.as_bytes(), "999").unwrap();
     assert!(other.messages.is_empty());

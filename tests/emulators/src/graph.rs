@@ -14,14 +14,32 @@
 //! graph::post_webhook(gateway.addr, "/whatsapp/webhook", &body, Some(&graph::sign(&body, "secret")));
 //! ```
 //! Layout: this file is the public API; `graph/endpoint.rs` answers the send endpoint;
-//! `graph/webhooks.rs` is the webhook side (what Meta posts to a gateway: signatures, payloads,
-//! the GET handshake), re-exported here.
+//! `graph/media.rs` the media lookup and download, `graph/media_out.rs` uploads and media sends; `graph/webhooks.rs` is the webhook side (what
+//! Meta posts to a gateway: signatures, payloads, the GET handshake) and `graph/kinds.rs` its
+//! builders of every inbound message kind, re-exported here.
 
 mod endpoint;
+mod kinds;
+mod media;
 mod media_out;
 mod webhooks;
 
 pub use media_out::{MediaSent, Upload};
+
+pub use media::MediaInfo;
+
+/// Builders of every inbound message kind (`graph::kinds::button_reply(..)`, ...).
+#[allow(unused_imports)] // each test binary uses a subset
+pub use kinds::{kinds_value, kinds_webhook, messages_value, raw_webhook, Kind};
+
+/// The kind builders, by name: `graph::kind::location(..)`.
+pub mod kind {
+    #[allow(unused_imports)]
+    pub use super::kinds::{
+        button_reply, changed_number, contacts, edit, flow_reply, list_reply, location, media,
+        message, order, quick_reply, reaction, revoke, text, unsupported, voice,
+    };
+}
 
 #[allow(unused_imports)] // each test binary uses a subset
 pub use webhooks::{
@@ -50,7 +68,12 @@ pub struct Sent {
     /// The API version segment of the path (`v21.0`).
     pub version: String,
     pub phone_number_id: String,
+    /// `to`, or `recipient` when the send addressed a business-scoped user id.
     pub to: String,
+    /// Addressed with `recipient` (a business-scoped user id) rather than `to`.
+    pub by_user_id: bool,
+    /// `individual` (the default) or `group` (Groups API: `to` is a group id).
+    pub recipient_type: String,
     pub body: String,
     /// The quoted inbound message (`context.message_id`), if any.
     pub context: Option<String>,
@@ -101,6 +124,9 @@ struct State {
     uploads: Vec<Upload>,
     media_sent: Vec<MediaSent>,
     next_media: u64,
+    media: HashMap<String, media::StoredMedia>,
+    media_lookups: Vec<String>,
+    media_downloads: Vec<String>,
 }
 
 /// Called for every successful send with the quoted message id (if any) and when it arrived.
@@ -196,6 +222,30 @@ impl GraphApi {
             app_secret: app_secret.to_string(),
             phone_number_id: phone_number_id.to_string(),
         });
+    }
+
+    /// Registers a file under media id `id`: `GET /{version}/{id}` finds it and its download
+    /// URL serves `bytes` (both with the bearer token only). Returns what a webhook refers to it
+    /// by (the SHA-256 in base64, as webhooks carry it).
+    pub fn add_media(&self, id: &str, mime: &str, bytes: &[u8]) -> MediaInfo {
+        let stored = media::StoredMedia {
+            mime: mime.to_string(),
+            bytes: bytes.to_vec(),
+        };
+        lock(&self.shared.state)
+            .media
+            .insert(id.to_string(), stored);
+        MediaInfo::of(id, mime, bytes)
+    }
+
+    /// The media ids looked up with a good token, in order.
+    pub fn media_lookups(&self) -> Vec<String> {
+        lock(&self.shared.state).media_lookups.clone()
+    }
+
+    /// The media ids whose bytes were downloaded, in order.
+    pub fn media_downloads(&self) -> Vec<String> {
+        lock(&self.shared.state).media_downloads.clone()
     }
 
     /// A delay before every reply.

@@ -7,3 +7,4 @@ mod media_out;
 mod pairing;
 mod telegram;
 mod whatsapp;
+mod whatsapp_kinds;

@@ -31,6 +31,9 @@ pub(super) fn answer(
     request: &Request,
     out: &mut TcpStream,
 ) -> std::io::Result<bool> {
+    if let Some(answered) = super::media::answer(shared, request, out) {
+        return answered;
+    }
     let (status, body, follow_up) = respond(shared, request);
     let latency = lock(&shared.state).latency;
     if !latency.is_zero() {
@@ -152,7 +155,12 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
         shared.changed.notify_all();
         return (200, json!({"success": true}), None);
     }
-    let to = field("to");
+    let by_user_id = field("to").is_empty();
+    let to = if by_user_id {
+        field("recipient")
+    } else {
+        field("to")
+    };
     if let Some(Failure { code, http_status }) = scripted_failure(&mut state, &to) {
         let (title, details) = error_text(code);
         let message = format!("(#{code}) {title}");
@@ -168,6 +176,11 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
         version,
         phone_number_id,
         to: to.clone(),
+        by_user_id,
+        recipient_type: body["recipient_type"]
+            .as_str()
+            .unwrap_or("individual")
+            .to_string(),
         body: text,
         context: body["context"]["message_id"].as_str().map(str::to_string),
         id: id.clone(),
@@ -184,9 +197,14 @@ fn respond(shared: &Shared, request: &Request) -> (u16, Value, Option<FollowUp>)
         )),
         _ => None,
     };
-    let wa_id: String = to.chars().filter(char::is_ascii_digit).collect();
+    let contact = if by_user_id {
+        json!({"input": to, "user_id": to})
+    } else {
+        let wa_id: String = to.chars().filter(char::is_ascii_digit).collect();
+        json!({"input": to, "wa_id": wa_id})
+    };
     let reply = json!({"messaging_product": "whatsapp",
-        "contacts": [{"input": to, "wa_id": wa_id}], "messages": [{"id": id}]});
+        "contacts": [contact], "messages": [{"id": id}]});
     (200, reply, follow_up)
 }
 
@@ -242,7 +260,9 @@ fn invalid(body: &Value) -> Option<&'static str> {
     if !matches!(body["type"].as_str(), None | Some("text")) {
         return Some("The emulator only accepts messages of type text.");
     }
-    if body["to"].as_str().is_none_or(str::is_empty) {
+    // `recipient` (a business-scoped user id) stands in for `to` (a phone number or group id).
+    let to = body["to"].as_str().or(body["recipient"].as_str());
+    if to.is_none_or(str::is_empty) {
         return Some("The parameter to is required.");
     }
     match body["text"]["body"].as_str() {

@@ -91,7 +91,7 @@ pub fn encode(value: &Value) -> Vec<u8> {
 }
 
 /// Unix seconds now, as the string Meta sends.
-fn timestamp() -> String {
+pub(super) fn timestamp() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
