@@ -5,4 +5,5 @@ mod collect_crash;
 mod crash;
 mod pairing;
 mod telegram;
+mod telegram_kinds;
 mod whatsapp;
