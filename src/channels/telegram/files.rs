@@ -131,4 +131,30 @@ mod tests {
             ));
         }
     }
+
+    #[actix_web::test]
+    async fn get_file_then_the_file_url_downloads_the_bytes() {
+        let bot = pincer_emulators::telegram::BotApi::start("123456:ABC");
+        let path = bot.add_file("BQACAgIAAxkBAAIB", b"%PDF-1.7 receipt");
+        let config = crate::config::TelegramConfig {
+            bot_token: Some(crate::config::Secret::new("123456:ABC")),
+            api_base_url: bot.base_url(),
+            ..Default::default()
+        };
+        let http = crate::net::http::builder("the media test").build().unwrap();
+        let client = BotClient::new(&config, http.clone());
+        let located = client.locate(&media(Some(16))).await.expect("located");
+        assert_eq!(located.bearer, None);
+        assert_eq!(located.size, Some(16));
+        assert_eq!(located.url, format!("{}/file/bot123456:ABC/{path}", bot.base_url()));
+        let response = http.get(&located.url).send().await.unwrap();
+        let bytes = response.bytes().await.unwrap();
+        assert_eq!(&bytes[..], b"%PDF-1.7 receipt");
+        assert_eq!(bot.downloads(), vec![path]);
+        let mut unknown = media(None);
+        unknown.id = "nope".into();
+        assert!(matches!(client.locate(&unknown).await, Err(MediaError::Gone(_))));
+        let huge = media(Some(DOWNLOAD_LIMIT + 1));
+        assert!(matches!(client.locate(&huge).await, Err(MediaError::TooLarge { .. })));
+    }
 }
