@@ -50,11 +50,17 @@ fn a_button_press_reaches_the_model_and_its_query_is_answered() {
     assert_eq!(bot.callback_answers(), vec![query_id]);
     let inputs = model_inputs(&provider);
     assert!(
-        inputs.iter().any(|text| text.contains("book:yes") && text.contains("Yes, book it")),
+        inputs
+            .iter()
+            .any(|text| text.contains("book:yes") && text.contains("Yes, book it")),
         "{inputs:?}"
     );
     assert_eq!(bot.sent()[0].chat_id, 444);
-    assert_eq!(bot.sent()[0].reply_to, Some(7), "the answer quotes the button's message");
+    assert_eq!(
+        bot.sent()[0].reply_to,
+        Some(7),
+        "the answer quotes the button's message"
+    );
     assert!(
         bot.calls().iter().any(|call| call.method == "getMe"),
         "the bot's identity was asked for"
@@ -71,7 +77,9 @@ fn a_location_reaches_the_model_as_coordinates() {
     assert!(bot.wait_for_sent(1, WAIT), "the location was not answered");
     let inputs = model_inputs(&provider);
     assert!(
-        inputs.iter().any(|text| text.contains("52.520008, 13.404954")),
+        inputs
+            .iter()
+            .any(|text| text.contains("52.520008, 13.404954")),
         "{inputs:?}"
     );
     assert!(bot.callback_answers().is_empty());

@@ -43,8 +43,10 @@ pub(super) fn get_file(shared: &Shared, file_id: Option<String>) -> Result<Value
     if bytes.len() > DOWNLOAD_LIMIT {
         return Err((400, "Bad Request: file is too big".to_string()));
     }
-    Ok(json!({"file_id": file_id, "file_unique_id": format!("u{}", path.len()),
-        "file_size": bytes.len(), "file_path": path}))
+    Ok(
+        json!({"file_id": file_id, "file_unique_id": format!("u{}", path.len()),
+        "file_size": bytes.len(), "file_path": path}),
+    )
 }
 
 /// `GET /file/bot<TOKEN>/<file_path>`: the bytes, 404 for an unknown path, 401 for a wrong
@@ -71,10 +73,18 @@ pub(super) fn download(
                     shared.changed.notify_all();
                     (200, bytes, "application/octet-stream")
                 }
-                None => (404, br#"{"ok":false,"error_code":404,"description":"Not Found"}"#.to_vec(), "application/json"),
+                None => (
+                    404,
+                    br#"{"ok":false,"error_code":404,"description":"Not Found"}"#.to_vec(),
+                    "application/json",
+                ),
             }
         }
-        _ => (401, br#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#.to_vec(), "application/json"),
+        _ => (
+            401,
+            br#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#.to_vec(),
+            "application/json",
+        ),
     };
     let head = format!(
         "HTTP/1.1 {status} {}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",

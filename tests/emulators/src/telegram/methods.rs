@@ -132,7 +132,11 @@ fn respond(shared: &Shared, request: &Request) -> Result<Value, ApiError> {
         "answercallbackquery" => {
             let id = string(&params, "callback_query_id")
                 .filter(|id| !id.is_empty())
-                .ok_or_else(|| bad_request("query is too old and response timeout expired or query ID is invalid"))?;
+                .ok_or_else(|| {
+                    bad_request(
+                        "query is too old and response timeout expired or query ID is invalid",
+                    )
+                })?;
             let mut state = lock(&shared.state);
             state.callback_answers.push(id);
             shared.changed.notify_all();

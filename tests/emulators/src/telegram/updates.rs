@@ -38,7 +38,11 @@ pub fn photo(from: i64, chat: i64, file_id: &str, caption: Option<&str>) -> Valu
         .iter()
         .enumerate()
         .map(|(i, (w, h, size))| {
-            let id = if i == 2 { file_id.to_string() } else { format!("{file_id}_{w}") };
+            let id = if i == 2 {
+                file_id.to_string()
+            } else {
+                format!("{file_id}_{w}")
+            };
             json!({"file_id": id, "file_unique_id": format!("u{id}"), "file_size": size,
                 "width": w, "height": h})
         })
@@ -52,26 +56,49 @@ pub fn photo(from: i64, chat: i64, file_id: &str, caption: Option<&str>) -> Valu
 
 /// A voice note (`audio/ogg`).
 pub fn voice(from: i64, chat: i64, file_id: &str, duration_s: u32, size: u64) -> Value {
-    message(from, chat, json!({"voice": {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
-        "duration": duration_s, "mime_type": "audio/ogg", "file_size": size}}))
+    message(
+        from,
+        chat,
+        json!({"voice": {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
+        "duration": duration_s, "mime_type": "audio/ogg", "file_size": size}}),
+    )
 }
 
 /// A document with its name and MIME type.
-pub fn document(from: i64, chat: i64, file_id: &str, file_name: &str, mime: &str, size: u64) -> Value {
-    message(from, chat, json!({"document": {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
-        "file_name": file_name, "mime_type": mime, "file_size": size}}))
+pub fn document(
+    from: i64,
+    chat: i64,
+    file_id: &str,
+    file_name: &str,
+    mime: &str,
+    size: u64,
+) -> Value {
+    message(
+        from,
+        chat,
+        json!({"document": {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
+        "file_name": file_name, "mime_type": mime, "file_size": size}}),
+    )
 }
 
 /// A static sticker with its emoji.
 pub fn sticker(from: i64, chat: i64, file_id: &str, emoji: &str) -> Value {
-    message(from, chat, json!({"sticker": {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
+    message(
+        from,
+        chat,
+        json!({"sticker": {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
         "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false,
-        "emoji": emoji, "set_name": "EmulatorSet", "file_size": 20_000}}))
+        "emoji": emoji, "set_name": "EmulatorSet", "file_size": 20_000}}),
+    )
 }
 
 /// A shared location.
 pub fn location(from: i64, chat: i64, latitude: f64, longitude: f64) -> Value {
-    message(from, chat, json!({"location": {"latitude": latitude, "longitude": longitude}}))
+    message(
+        from,
+        chat,
+        json!({"location": {"latitude": latitude, "longitude": longitude}}),
+    )
 }
 
 /// A shared contact with a vCard.
@@ -79,8 +106,12 @@ pub fn contact(from: i64, chat: i64, phone: &str, first_name: &str, last_name: &
     let vcard = format!(
         "BEGIN:VCARD\nVERSION:3.0\nFN:{first_name} {last_name}\nTEL;TYPE=CELL:{phone}\nEND:VCARD"
     );
-    message(from, chat, json!({"contact": {"phone_number": phone, "first_name": first_name,
-        "last_name": last_name, "vcard": vcard}}))
+    message(
+        from,
+        chat,
+        json!({"contact": {"phone_number": phone, "first_name": first_name,
+        "last_name": last_name, "vcard": vcard}}),
+    )
 }
 
 /// An `edited_message`: message `message_id` now says `text`.
@@ -117,7 +148,10 @@ pub fn callback_query(
 
 /// A `message_reaction` update: `from` set `emoji` (none: removed) on message `message_id`.
 pub fn reaction(from: i64, chat: i64, message_id: i64, emoji: Option<&str>) -> Value {
-    let new: Vec<Value> = emoji.map(|e| json!({"type": "emoji", "emoji": e})).into_iter().collect();
+    let new: Vec<Value> = emoji
+        .map(|e| json!({"type": "emoji", "emoji": e}))
+        .into_iter()
+        .collect();
     json!({"message_reaction": {"chat": chat_json(chat), "message_id": message_id, "user": user(from),
         "date": now(), "old_reaction": [], "new_reaction": new}})
 }
@@ -132,7 +166,9 @@ pub fn group_text(from: i64, chat: i64, text: &str) -> Value {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '@')
                 .collect();
-            entities.push(json!({"offset": offset, "length": word.encode_utf16().count(), "type": "mention"}));
+            entities.push(
+                json!({"offset": offset, "length": word.encode_utf16().count(), "type": "mention"}),
+            );
         }
         offset += c.len_utf16();
     }
