@@ -84,3 +84,23 @@ fn a_location_reaches_the_model_as_coordinates() {
     );
     assert!(bot.callback_answers().is_empty());
 }
+
+#[test]
+fn a_failing_get_me_does_not_stop_the_channel() {
+    let provider = Emulator::openai();
+    let bot = BotApi::start(BOT_TOKEN);
+    bot.inject_429_for("getMe", 3, 1);
+    let _gateway = gateway(&provider, &[telegram(&bot, "open", "'*'", "")]);
+    assert!(bot.wait_for_poller(WAIT));
+    bot.push_message(666, 666, "still here?");
+    assert!(bot.wait_for_sent(1, WAIT), "the channel stopped");
+    assert_eq!(bot.sent()[0].text, "echo: still here?");
+    let deadline = std::time::Instant::now() + WAIT;
+    while bot.calls().iter().filter(|c| c.method == "getMe").count() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "getMe was not retried"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
