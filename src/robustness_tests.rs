@@ -154,7 +154,8 @@ proptest! {
     #[test]
     fn telegram_updates_never_panic(input in inputs(TELEGRAM)) {
         if let Ok(value) = serde_json::from_slice(&input) {
-            let _ = crate::channels::telegram::update::parse(value, "1");
+            let me = crate::channels::telegram::identity::BotIdentity::from_bot_id("1");
+            let _ = crate::channels::telegram::update::parse(value, &me);
         }
     }
 

@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use pincer::channels::telegram::identity::BotIdentity;
 use pincer::channels::telegram::update::parse;
 use serde_json::Value;
 
@@ -15,8 +16,13 @@ fuzz_target!(|data: &[u8]| {
         Value::Array(updates) => updates,
         single => vec![single],
     };
+    let me = BotIdentity {
+        account: "7000000001".into(),
+        id: 7000000001,
+        username: Some("pincer_bot".into()),
+    };
     for update in updates {
-        if let Ok(parsed) = parse(update, "7000000001") {
+        if let Ok(parsed) = parse(update, &me) {
             if let Some(record) = parsed.record {
                 assert_eq!(record.channel, "telegram");
                 assert!(!record.platform_id.is_empty());

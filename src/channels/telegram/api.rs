@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::debug;
 
-use crate::channels::journal::Entry;
+use crate::channels::journal::{ContentKind, Entry, MessageBody};
 use crate::channels::transport::{Labels, OutboundFile, SendFailure, Transport};
+use crate::sessions::media::MediaSource;
 use crate::config::TelegramConfig;
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -23,6 +24,8 @@ pub(crate) struct BotClient {
     http: reqwest::Client,
     /// `{apiBaseUrl}/bot{token}/`; never logged (it holds the token).
     base: Arc<str>,
+    /// `{apiBaseUrl}/file/bot{token}/`: where `getFile` paths download from; never logged.
+    pub(super) files: Arc<str>,
     bot_id: String,
 }
 
@@ -71,9 +74,11 @@ impl BotClient {
             .as_ref()
             .map(|t| t.expose().to_string())
             .unwrap_or_default();
+        let api = config.api_base_url.trim_end_matches('/');
         BotClient {
             http,
-            base: format!("{}/bot{token}/", config.api_base_url.trim_end_matches('/')).into(),
+            base: format!("{api}/bot{token}/").into(),
+            files: format!("{api}/file/bot{token}/").into(),
             bot_id: bot_id(&token),
         }
     }
@@ -92,6 +97,16 @@ impl BotClient {
         body: Value,
         timeout: Duration,
     ) -> LocalBoxFuture<'static, Result<Value, ApiError>> {
+        read_envelope(self.request(method, timeout).json(&body)).boxed_local()
+    }
+
+    /// [`BotClient::call`] as a `Send` future (for the media source, which runs anywhere).
+    pub(crate) fn call_send(
+        &self,
+        method: &str,
+        body: Value,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<Value, ApiError>> + Send + 'static {
         read_envelope(self.request(method, timeout).json(&body))
     }
 }
@@ -99,7 +114,7 @@ impl BotClient {
 /// Sends `request` and reads Telegram's envelope: its `result`, or the error it describes.
 pub(super) fn read_envelope(
     request: reqwest::RequestBuilder,
-) -> LocalBoxFuture<'static, Result<Value, ApiError>> {
+) -> impl std::future::Future<Output = Result<Value, ApiError>> + Send + 'static {
     async move {
         let response = request.send().await.map_err(|e| ApiError {
             code: 0,
@@ -130,7 +145,6 @@ pub(super) fn read_envelope(
                 .map(Duration::from_secs),
         })
     }
-    .boxed_local()
 }
 
 /// The bot's numeric id: the part of the token before `:`.
@@ -190,16 +204,45 @@ impl Transport for BotClient {
         super::media_send::send_file(self, to, file)
     }
 
+    fn media_source(&self) -> Option<Arc<dyn MediaSource>> {
+        Some(Arc::new(self.clone()))
+    }
+
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()> {
-        // Bots have no read receipts; "typing..." tells the sender the message arrived.
-        let call = self.call(
-            "sendChatAction",
-            json!({ "chat_id": entry.record.chat, "action": "typing" }),
-            SEND_TIMEOUT,
-        );
+        // A pressed inline button spins until its callback query is answered.
+        let (callback, answerable) = match &entry.record.body {
+            MessageBody::Text(_) | MessageBody::Unsupported { .. } => (None, true),
+            MessageBody::Content(content) => (
+                content.callback_id.clone(),
+                content.kind == ContentKind::Message,
+            ),
+        };
+        let answer = callback.map(|id| {
+            self.call(
+                "answerCallbackQuery",
+                json!({ "callback_query_id": id }),
+                SEND_TIMEOUT,
+            )
+        });
+        // Bots have no read receipts; "typing..." tells the sender the message arrived (only
+        // for what is answered: not for reactions, edits or notices).
+        let typing = answerable.then(|| {
+            self.call(
+                "sendChatAction",
+                json!({ "chat_id": entry.record.chat, "action": "typing" }),
+                SEND_TIMEOUT,
+            )
+        });
         async move {
-            if let Err(error) = call.await {
-                debug!(%error, "sendChatAction failed");
+            if let Some(answer) = answer {
+                if let Err(error) = answer.await {
+                    debug!(%error, "answerCallbackQuery failed");
+                }
+            }
+            if let Some(typing) = typing {
+                if let Err(error) = typing.await {
+                    debug!(%error, "sendChatAction failed");
+                }
             }
         }
         .boxed_local()

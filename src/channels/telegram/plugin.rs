@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::api::BotClient;
+use super::identity::{BotIdentity, SharedIdentity};
 use super::poller::Poller;
 use super::LABELS;
 use crate::channels::hub::ChannelsError;
@@ -22,8 +23,8 @@ pub struct Telegram;
 
 /// What the webhook route checks, from the config.
 pub(crate) struct TelegramWebhook {
-    /// The bot's id (the account of its journal entries).
-    pub bot_id: String,
+    /// The bot's id (the account of its journal entries) and username.
+    pub identity: SharedIdentity,
     /// Set in webhook mode only (the webhook route answers 404 in polling mode).
     pub webhook_secret: Option<Secret>,
 }
@@ -46,7 +47,8 @@ impl ChannelPlugin for Telegram {
             },
         );
         let webhook = config.mode == TelegramMode::Webhook;
-        let mut specs = vec![spec];
+        let identity = SharedIdentity::new(BotIdentity::from_bot_id(&bot_id));
+        let mut specs = vec![spec, identity.clone().learn(client.clone())];
         if !webhook {
             let poller = Poller {
                 client,
@@ -58,7 +60,7 @@ impl ChannelPlugin for Telegram {
                     .state_dir
                     .join("channels")
                     .join(format!("telegram-{bot_id}.offset")),
-                bot_id: bot_id.clone(),
+                identity: identity.clone(),
             };
             specs.push(poller.spec());
         }
@@ -66,7 +68,7 @@ impl ChannelPlugin for Telegram {
             channel,
             specs,
             webhook: Arc::new(TelegramWebhook {
-                bot_id,
+                identity,
                 webhook_secret: if webhook {
                     config.webhook_secret.clone()
                 } else {

@@ -18,7 +18,8 @@ use serde_json::json;
 use tracing::{error, info, warn};
 
 use super::api::{ApiError, BotClient};
-use super::update::parse;
+use super::identity::SharedIdentity;
+use super::update::{parse, ALLOWED_UPDATES};
 use crate::channels::hub::ChannelHandle;
 use crate::channels::ingress::accept;
 use crate::channels::journal::Journal;
@@ -34,7 +35,8 @@ pub(crate) struct Poller {
     pub poll_timeout: Duration,
     /// Where the next offset is kept between runs (an optimisation: dedup makes it safe to lose).
     pub offset_file: PathBuf,
-    pub bot_id: String,
+    /// Who the bot is, for group mentions (its username arrives once `getMe` answers).
+    pub identity: SharedIdentity,
 }
 
 impl Poller {
@@ -68,7 +70,7 @@ impl Poller {
             let body = json!({
                 "offset": offset,
                 "timeout": self.poll_timeout.as_secs(),
-                "allowed_updates": ["message"],
+                "allowed_updates": ALLOWED_UPDATES,
             });
             let result = self
                 .client
@@ -96,8 +98,9 @@ impl Poller {
             failures = 0;
             let mut next = offset;
             let mut records = Vec::with_capacity(updates.len());
+            let me = self.identity.get();
             for update in updates {
-                match parse(update, &self.bot_id) {
+                match parse(update, &me) {
                     Ok(parsed) => {
                         next = next.max(parsed.update_id + 1);
                         match parsed.record {

@@ -59,7 +59,7 @@ pub(crate) async fn receive(
     };
     let parsed = serde_json::from_slice(&body)
         .map_err(|e| format!("not JSON: {e}"))
-        .and_then(|update| parse(update, &telegram.bot_id));
+        .and_then(|update| parse(update, &telegram.identity.get()));
     let parsed = match parsed {
         Ok(parsed) => parsed,
         Err(why) => {

@@ -2,8 +2,10 @@
 //! with parameters from a JSON body, a urlencoded form or the query string, long-polling
 //! `getUpdates` that blocks until an update is queued (honouring `offset`, `limit`, `timeout`,
 //! `allowed_updates`, and the 409 conflicts), `sendMessage` with the 4096-character limit,
-//! `sendChatAction`, `getMe`, `setWebhook`/`deleteWebhook`/`getWebhookInfo`, and scripted 429,
-//! 409 and 403 (blocked) answers.
+//! `sendChatAction`, `getMe`, `setWebhook`/`deleteWebhook`/`getWebhookInfo`, `getFile` with the
+//! file download at `/file/bot<TOKEN>/<file_path>` (files a test registers with
+//! [`BotApi::add_file`]), `answerCallbackQuery` (recorded), and scripted 429, 409 and 403
+//! (blocked) answers. Update builders for every message kind are in [`updates`].
 //!
 //! Usage:
 //! ```ignore
@@ -17,9 +19,11 @@
 //! In webhook mode the test plays Telegram itself: [`post_update`] with [`BotApi::update_json`].
 //! The method implementations are in `telegram/methods.rs`.
 
+mod files;
 mod methods;
+pub mod updates;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -94,6 +98,12 @@ struct State {
     /// The webhook URL and secret token, while a webhook is set.
     webhook: Option<(String, Option<String>)>,
     stopping: bool,
+    /// Files `getFile` knows, by `file_id`: their `file_path` and bytes.
+    hosted: HashMap<String, (String, Vec<u8>)>,
+    /// The `callback_query_id` of every `answerCallbackQuery`, in order.
+    callback_answers: Vec<String>,
+    /// The `file_path` of every file download, in order.
+    downloads: Vec<String>,
 }
 
 struct Shared {
@@ -235,6 +245,16 @@ impl BotApi {
     /// The highest offset confirmed so far (0 before any): updates below it are gone.
     pub fn confirmed_offset(&self) -> i64 {
         lock(&self.shared.state).confirmed_offset
+    }
+
+    /// The `callback_query_id`s answered with `answerCallbackQuery`, in order.
+    pub fn callback_answers(&self) -> Vec<String> {
+        lock(&self.shared.state).callback_answers.clone()
+    }
+
+    /// Waits until at least `n` callback queries were answered; false on timeout.
+    pub fn wait_for_callback_answers(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |state| state.callback_answers.len() >= n)
     }
 
     /// The webhook URL and secret token, while a webhook is set.

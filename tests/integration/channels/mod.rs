@@ -6,5 +6,6 @@ mod crash;
 mod media_out;
 mod pairing;
 mod telegram;
+mod telegram_kinds;
 mod whatsapp;
 mod whatsapp_kinds;

@@ -27,6 +27,8 @@ const METHODS: &[&str] = &[
     "setwebhook",
     "deletewebhook",
     "getwebhookinfo",
+    "getfile",
+    "answercallbackquery",
 ];
 
 /// A refusal: `{"ok":false,"error_code":code,"description":…,"parameters"?}`.
@@ -65,6 +67,9 @@ pub(super) fn answer(
     request: &Request,
     out: &mut TcpStream,
 ) -> std::io::Result<bool> {
+    if let Some(keep_open) = super::files::download(shared, request, out)? {
+        return Ok(keep_open);
+    }
     let (status, body) = match respond(shared, request) {
         Ok(body) => (200, body),
         Err(e) => {
@@ -128,6 +133,22 @@ fn respond(shared: &Shared, request: &Request) -> Result<Value, ApiError> {
             "can_read_all_group_messages": false, "supports_inline_queries": false}),
         ),
         "setwebhook" => set_webhook(shared, &params),
+        "getfile" => super::files::get_file(shared, string(&params, "file_id"))
+            .map_err(|(code, description)| error(code, &description))
+            .and_then(ok),
+        "answercallbackquery" => {
+            let id = string(&params, "callback_query_id")
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| {
+                    bad_request(
+                        "query is too old and response timeout expired or query ID is invalid",
+                    )
+                })?;
+            let mut state = lock(&shared.state);
+            state.callback_answers.push(id);
+            shared.changed.notify_all();
+            ok(json!(true))
+        }
         "deletewebhook" => delete_webhook(shared, &params),
         _ => {
             let state = lock(&shared.state);
