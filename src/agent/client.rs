@@ -62,6 +62,7 @@ pub(crate) fn opening(turn: &Turn) -> Vec<ChatMessage> {
         Some(request) => request.opening.clone(),
         None => vec![ChatMessage::User {
             content: turn.text.clone(),
+            images: Vec::new(),
         }],
     }
 }

@@ -20,6 +20,6 @@ pub(crate) mod types;
 
 pub use error::{ErrorKind, ProviderError};
 pub use types::{
-    ChatMessage, ChatRequest, EventStream, Sampling, StopReason, StreamEvent, ToolCall, ToolChoice,
-    ToolSpec, Usage,
+    ChatMessage, ChatRequest, EventStream, ImagePart, Sampling, StopReason, StreamEvent, ToolCall,
+    ToolChoice, ToolSpec, Usage,
 };

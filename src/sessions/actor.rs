@@ -499,7 +499,7 @@ fn plan_holding(entries: &[Entry], id: &str) -> Option<Plan> {
     entries.iter().find_map(|entry| match entry {
         Entry::Message {
             turn,
-            message: ChatMessage::User { content },
+            message: ChatMessage::User { content, .. },
             members,
             ..
         } if turn == id || members.iter().any(|m| m == id) => Some(Plan {

@@ -28,6 +28,7 @@ fn user(turn: &str, text: &str) -> Entry {
         turn,
         ChatMessage::User {
             content: text.into(),
+            images: Vec::new(),
         },
     )
 }
@@ -46,6 +47,7 @@ fn assistant(text: &str) -> ChatMessage {
 fn question(text: &str) -> ChatMessage {
     ChatMessage::User {
         content: text.into(),
+        images: Vec::new(),
     }
 }
 

@@ -339,7 +339,7 @@ fn message_bytes(message: &ChatMessage) -> usize {
     const PER_MESSAGE: usize = 96;
     PER_MESSAGE
         + match message {
-            ChatMessage::User { content } => content.len(),
+            ChatMessage::User { content, .. } => content.len(),
             ChatMessage::Assistant { text, tool_calls } => {
                 text.len()
                     + tool_calls

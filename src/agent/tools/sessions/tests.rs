@@ -32,6 +32,7 @@ fn seeded(dir: &std::path::Path) -> ToolContext {
                     "t1",
                     ChatMessage::User {
                         content: "my bank pin is 1234".into(),
+                        images: Vec::new(),
                     },
                 ),
                 message(
@@ -51,6 +52,7 @@ fn seeded(dir: &std::path::Path) -> ToolContext {
                 "t1",
                 ChatMessage::User {
                     content: "hello group".into(),
+                    images: Vec::new(),
                 },
             )],
         )
