@@ -267,6 +267,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         cooldowns: Cooldowns::default(),
         tools: toolbox,
         settings: RunSettings::from_config(config),
+        media: crate::agent::media::MediaStage::new(config.media.clone(), state_dir),
         resources: prepared.resources.clone(),
         stats: Arc::clone(&monitor.metrics.turns),
     });
