@@ -355,3 +355,56 @@ async fn without_transcription_the_sender_is_told_once_and_too_large_files_becom
     );
     let _ = gateway.stop().await;
 }
+
+#[actix_web::test]
+async fn documents_are_saved_in_the_workspace_inbox_and_text_ones_read_into_the_message() {
+    let emulator = Emulator::openai();
+    emulator.host_file("/files/doc-1", b"name,amount\nmilk,2\n", "text/csv");
+    emulator.host_file("/files/doc-2", b"%PDF-1.4 not really", "application/pdf");
+    emulator.host_file("/files/clip", b"never fetched", "video/mp4");
+    let (mut gateway, state) = start(&emulator, |_| {});
+    let key = "agent:main:main";
+    let mut csv = reference(MediaKind::Document, "doc-1", "text/csv");
+    csv.file_name = Some("../../shopping list.csv".into());
+    let mut pdf = reference(MediaKind::Document, "doc-2", "application/pdf");
+    pdf.file_name = Some("report.pdf".into());
+    let video = reference(MediaKind::Video, "clip", "video/mp4");
+    let mut sticker = reference(MediaKind::Sticker, "s", "image/webp");
+    sticker.animated = true;
+    turn(
+        &gateway,
+        &emulator,
+        key,
+        "see these",
+        vec![csv, pdf, video, sticker],
+    )
+    .await;
+
+    let inbox = state.path().join("agents/main/workspace/inbox");
+    assert_eq!(
+        std::fs::read(inbox.join("shopping_list.csv")).unwrap(),
+        b"name,amount\nmilk,2\n"
+    );
+    assert_eq!(
+        std::fs::read(inbox.join("report.pdf")).unwrap(),
+        b"%PDF-1.4 not really"
+    );
+    let bodies = chat_bodies(&emulator);
+    let last = bodies[0]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["content"],
+        "[document \"../../shopping list.csv\" (text/csv, 19 bytes), saved as inbox/shopping_list.csv]:\nname,amount\nmilk,2\n\n\
+         [document \"report.pdf\" (application/pdf, 19 bytes), saved as inbox/report.pdf; its text is not extracted here: open the file from the workspace]\n\
+         [video, 7 s]\n[animated sticker]\nsee these"
+    );
+    assert!(
+        !emulator.requests().iter().any(|r| r.path.contains("clip")),
+        "video is described, not downloaded"
+    );
+    let _ = gateway.stop().await;
+}
