@@ -74,8 +74,10 @@ mod tests {
 
     #[test]
     fn text_only_models_match_by_ref_or_provider() {
-        let mut config = MediaConfig::default();
-        config.text_only_models = vec!["ollama/*".into(), "openai/gpt-3.5-turbo".into()];
+        let config = MediaConfig {
+            text_only_models: vec!["ollama/*".into(), "openai/gpt-3.5-turbo".into()],
+            ..MediaConfig::default()
+        };
         let stage = MediaStage::new(config, Path::new("/s"));
         assert!(stage.text_only("ollama/llama3"));
         assert!(stage.text_only("openai/gpt-3.5-turbo"));
