@@ -24,6 +24,11 @@
 //! prompt and the message texts (see [`prompt_words`]), output tokens the number of text pieces
 //! or argument fragments sent.
 //!
+//! An OpenAI emulator also answers `POST /v1/audio/transcriptions` (multipart, parsed for real;
+//! see [`transcription`], [`Emulator::push_transcript`], [`Emulator::transcriptions`]) and serves
+//! files hosted with [`Emulator::host_file`] (a platform's media URL in download tests); both are
+//! recorded in [`Emulator::requests`] too.
+//!
 //! Layout: this file holds the public API (what tests and benchmarks use); `connection` is the
 //! HTTP/1.1 side (reading requests, keep-alive, refusals, status responses, chunked SSE writes),
 //! `script` writes each [`Reply`] in each API's wire format.

@@ -148,21 +148,3 @@ pub(super) fn serve_file(out: &mut TcpStream, bytes: &[u8], mime: &str) -> std::
     out.flush()?;
     Ok(true)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_multipart_body_is_split_into_its_parts() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"voice.ogg\"\r\nContent-Type: audio/ogg\r\n\r\nOGG\r\n--X\r\n--XyZ\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--XyZ--\r\n";
-        let parts = parse_multipart(body, "XyZ").unwrap();
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].name, "file");
-        assert_eq!(parts[0].file_name.as_deref(), Some("voice.ogg"));
-        assert_eq!(parts[0].content_type.as_deref(), Some("audio/ogg"));
-        assert_eq!(parts[0].data, b"OGG\r\n--X");
-        assert_eq!(parts[1].data, b"whisper-1");
-        assert!(parse_multipart(b"garbage", "XyZ").is_none());
-    }
-}

@@ -5,6 +5,7 @@
 
 mod graph;
 mod telegram;
+mod transcription;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
