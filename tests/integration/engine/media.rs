@@ -408,3 +408,41 @@ async fn documents_are_saved_in_the_workspace_inbox_and_text_ones_read_into_the_
     );
     let _ = gateway.stop().await;
 }
+
+#[actix_web::test]
+async fn a_restarted_run_finds_the_prepared_message_and_downloads_nothing_again() {
+    let emulator = Emulator::openai();
+    emulator.host_file("/files/photo-1", b"\x89PNG again", "image/png");
+    // The first attempt's three tries fail: the supervisor restarts the run.
+    for _ in 0..3 {
+        emulator.push(pincer_emulators::Reply::status(503));
+    }
+    let (mut gateway, _state) = start(&emulator, |_| {});
+    let key = "agent:main:main";
+    let answer = turn(
+        &gateway,
+        &emulator,
+        key,
+        "and this?",
+        vec![reference(MediaKind::Image, "photo-1", "image/png")],
+    )
+    .await;
+    assert!(answer.starts_with("echo: "), "{answer}");
+    let downloads = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .count();
+    assert_eq!(
+        downloads, 1,
+        "the second attempt used the persisted message"
+    );
+    let bodies = chat_bodies(&emulator);
+    assert_eq!(bodies.len(), 4);
+    assert!(
+        bodies[3].to_string().contains("data:image/png;base64,"),
+        "the restarted attempt still sends the image: it reads the stored file"
+    );
+    assert_eq!(user_messages(&gateway, key).len(), 1);
+    let _ = gateway.stop().await;
+}
