@@ -183,6 +183,7 @@ async fn audio(
         &format!("{}.{}", media.kind.name(), extension_of(&fetched.mime)),
     );
     let bytes = fetched.bytes.len();
+    let started = Instant::now();
     match transcribe(
         &engine.catalog,
         config,
@@ -202,7 +203,8 @@ async fn audio(
         Err(error) => {
             trace.push(json!({
                 "kind": "transcription", "media": media.kind.name(), "bytes": bytes,
-                "error": error.to_string(), "model": config.model,
+                "durationMs": started.elapsed().as_millis() as u64, "error": error.to_string(),
+                "model": config.model,
             }));
             tracing::warn!(%error, "a transcription failed");
             match error {

@@ -284,6 +284,11 @@ async fn a_voice_note_is_transcribed_through_the_provider_and_marked_as_a_transc
         .expect("traced");
     assert_eq!(step["bytes"], audio.len());
     assert!(step["durationMs"].is_u64());
+    // `pincer trace` reads these steps (an unknown kind would drop the whole trace).
+    for step in &steps {
+        serde_json::from_value::<pincer::api::TraceStep>(step.clone())
+            .unwrap_or_else(|e| panic!("{step} does not read: {e}"));
+    }
     let _ = gateway.stop().await;
 }
 
