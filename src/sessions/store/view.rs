@@ -339,7 +339,13 @@ fn message_bytes(message: &ChatMessage) -> usize {
     const PER_MESSAGE: usize = 96;
     PER_MESSAGE
         + match message {
-            ChatMessage::User { content, .. } => content.len(),
+            ChatMessage::User { content, images } => {
+                content.len()
+                    + images
+                        .iter()
+                        .map(|i| i.path.len() + i.media_type.len())
+                        .sum::<usize>()
+            }
             ChatMessage::Assistant { text, tool_calls } => {
                 text.len()
                     + tool_calls
