@@ -96,8 +96,9 @@ fn default_transcription_model() -> String {
     "whisper-1".to_string()
 }
 
-/// Providers the catalog knows without configuration that speak the transcription API.
-const BUILT_IN_TRANSCRIBERS: [&str; 2] = ["openai", "ollama"];
+/// Providers the catalog knows without configuration that speak the transcription API (Ollama,
+/// also built in, does not).
+const BUILT_IN_TRANSCRIBERS: [&str; 1] = ["openai"];
 
 /// Checks the media keys against each other and the model providers.
 pub(crate) fn check(config: &Config, problems: &mut Vec<Problem>) {
