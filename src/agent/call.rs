@@ -135,11 +135,17 @@ pub(crate) async fn call_model(
             continue;
         }
         request.model = model;
+        // A model without image input is sent the turn's images as notes.
+        let text_only = engine
+            .media
+            .text_only(model_ref)
+            .then(|| request.without_images());
+        let this_request = text_only.as_ref().unwrap_or(&request);
         for retry in 0..=RETRIES_PER_MODEL {
             let step_start = deltas.seen;
             let result = stream_once(
                 &client,
-                &request,
+                this_request,
                 listeners,
                 deltas,
                 engine.settings.stream_idle,

@@ -61,17 +61,20 @@ pub(crate) fn sampling(engine: &Engine, request: Option<&TurnRequest>) -> (Sampl
 pub(crate) fn opening(turn: &Turn, notes: &[String]) -> Vec<ChatMessage> {
     match turn.request.as_ref().filter(|r| !r.opening.is_empty()) {
         Some(request) => request.opening.clone(),
-        None if notes.is_empty() => vec![ChatMessage::User {
-            content: turn.text.clone(),
-        }],
-        None => vec![ChatMessage::User {
-            content: format!(
-                "[Said in this conversation since your last answer, not addressed to you:]\n{}\n\n[The message to answer:]\n{}",
-                notes.join("\n"),
-                turn.text
-            ),
-        }],
+        None => vec![ChatMessage::user(with_notes(&turn.text, notes))],
     }
+}
+
+/// The user's text after what was said in the session since the last answer that the model
+/// should see (`notes`: group context, reactions), marked as such.
+pub(crate) fn with_notes(text: &str, notes: &[String]) -> String {
+    if notes.is_empty() {
+        return text.to_string();
+    }
+    format!(
+        "[Said in this conversation since your last answer, not addressed to you:]\n{}\n\n[The message to answer:]\n{text}",
+        notes.join("\n")
+    )
 }
 
 /// The history the prompt carries: a stateless request's, else the session's.

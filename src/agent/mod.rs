@@ -12,6 +12,7 @@
 //! - `call.rs`: one model call with retries, cooldowns and fallbacks;
 //! - `client.rs`: what a client's request (OpenAI-compatible endpoints) changes in a run;
 //! - `failover.rs`: provider cooldowns;
+//! - `media/`: a channel message's photos, voice notes and documents made model input;
 //! - `resources.rs`: the permit-granting resource manager actor;
 //! - `stats.rs`: the turn counters the monitor reads;
 //! - `tools/`: the `Tool` trait, the built-in tools, their policy, and the invocation actor
@@ -20,6 +21,7 @@
 pub(crate) mod call;
 pub(crate) mod client;
 pub(crate) mod failover;
+pub mod media;
 pub(crate) mod resources;
 pub(crate) mod run;
 pub(crate) mod stats;
@@ -82,6 +84,8 @@ pub struct Engine {
     /// The tools runs offer the model and call (policy, invocation actors).
     pub tools: ToolBox,
     pub settings: RunSettings,
+    /// Media limits, storage and transcription (`media.*`).
+    pub media: media::MediaStage,
     pub resources: ActorRef<ResourceManager>,
     /// Turn counts, durations and tokens (the monitor reads them).
     pub stats: Arc<TurnStats>,

@@ -25,6 +25,8 @@ use tracing::{info, warn};
 
 use super::call::{call_model, Deltas, StepError};
 use super::client;
+use super::media::images;
+use super::media::prepare::prepare;
 use super::resources::{acquire, PermitError};
 use super::tools::invoke::ToolOutcome;
 use super::tools::ToolContext;
@@ -190,18 +192,38 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     }
     // What the turn answers is what its persisted question says, whoever asks now: a resumed
     // turn keeps the members it was first asked with.
+    let mut trace = Vec::new();
+    // How to enable transcription, appended to this answer the first time a chat needs it.
+    let mut notice = None;
     let members = match members {
         Some(members) => members,
         None if mine.is_empty() => {
-            let opening = client::opening(turn, &notes);
+            let inbound = turn
+                .request
+                .as_ref()
+                .and_then(|r| r.inbound.as_deref())
+                .filter(|inbound| !inbound.media.is_empty());
+            let opening = match inbound {
+                Some(inbound) => {
+                    let last_attempt = state.attempts.load(Relaxed) >= engine.settings.max_attempts;
+                    let text = client::with_notes(&turn.text, &notes);
+                    let prepared =
+                        prepare(engine, &turn.session_key, &text, inbound, last_attempt).await?;
+                    trace.extend(prepared.trace);
+                    notice = prepared.notice;
+                    vec![prepared.message]
+                }
+                None => client::opening(turn, &notes),
+            };
             persist_opening(engine, turn, &opening)?;
             mine.extend(opening);
             turn.members.clone()
         }
         None => turn.members.clone(),
     };
+    // The turn's own images go to the model as image input; the history's stay notes.
+    images::load(&mut mine).await;
     let mut total = Usage::default();
-    let mut trace = Vec::new();
     let mut deltas = Deltas::new(&state.streamed);
     // Made at the first tool call: a sandboxed session's folder is created only when a tool runs.
     let mut tools: Option<Arc<ToolContext>> = None;
@@ -245,8 +267,17 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             max_tokens,
             sampling: sampling.clone(),
         };
-        let output = call_model(engine, request, &turn.listeners, &mut deltas).await?;
+        let mut output = call_model(engine, request, &turn.listeners, &mut deltas).await?;
         drop(permit);
+        if let Some(line) = notice.as_ref().filter(|_| output.tool_calls.is_empty()) {
+            let separator = if output.text.is_empty() { "" } else { "\n\n" };
+            let line = format!("{separator}{line}");
+            output.text.push_str(&line);
+            for listener in &turn.listeners {
+                let _ = listener.send(RunEvent::Delta(line.clone()));
+            }
+            notice = None;
+        }
         trace.push(json!({
             "kind": "model", "model": output.model, "durationMs": output.duration_ms,
             "firstTokenMs": output.first_token_ms, "inputTokens": output.usage.input_tokens,

@@ -87,7 +87,7 @@ impl HistoryMessage {
                 message,
                 ..
             } => match message {
-                ChatMessage::User { content } => HistoryMessage::User { content, ts, turn },
+                ChatMessage::User { content, .. } => HistoryMessage::User { content, ts, turn },
                 ChatMessage::Assistant { text, tool_calls } => HistoryMessage::Assistant {
                     content: text,
                     tool_calls: tool_calls.into_iter().map(|c| c.name).collect(),

@@ -75,6 +75,24 @@ pub enum TraceStep {
         duration_ms: u64,
         is_error: bool,
     },
+    /// A media download (a channel message's photo, voice note, document).
+    Download {
+        /// The media kind (`image`, `voice`, ...).
+        media: String,
+        bytes: u64,
+        duration_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A voice note or audio file transcribed.
+    Transcription {
+        media: String,
+        bytes: u64,
+        duration_ms: u64,
+        model: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
 }
 
 impl TraceRecord {

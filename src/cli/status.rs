@@ -92,7 +92,7 @@ pub fn trace(config: Option<&Path>, args: &TraceArgs) -> Result<i32, CliError> {
     }
     for record in &answer.traces {
         println!("run {}", record.run);
-        let (mut model_ms, mut tool_ms) = (0u64, 0u64);
+        let (mut model_ms, mut tool_ms, mut media_ms) = (0u64, 0u64, 0u64);
         for step in &record.trace.steps {
             match step {
                 TraceStep::Model {
@@ -120,11 +120,43 @@ pub fn trace(config: Option<&Path>, args: &TraceArgs) -> Result<i32, CliError> {
                         if *is_error { "  (error)" } else { "" }
                     );
                 }
+                TraceStep::Download {
+                    media,
+                    bytes,
+                    duration_ms,
+                    error,
+                } => {
+                    media_ms += duration_ms;
+                    println!(
+                        "  fetch {media:<32} {duration_ms:>6} ms  {bytes} bytes{}",
+                        error
+                            .as_ref()
+                            .map(|e| format!("  ({e})"))
+                            .unwrap_or_default()
+                    );
+                }
+                TraceStep::Transcription {
+                    media,
+                    bytes,
+                    duration_ms,
+                    model,
+                    error,
+                } => {
+                    media_ms += duration_ms;
+                    let what = format!("{media} ({model})");
+                    println!(
+                        "  audio {what:<32} {duration_ms:>6} ms  {bytes} bytes transcribed{}",
+                        error
+                            .as_ref()
+                            .map(|e| format!("  ({e})"))
+                            .unwrap_or_default()
+                    );
+                }
             }
         }
         println!(
-            "  total {} ms (model {model_ms} ms, tools {tool_ms} ms), tokens in {} / out {}",
-            model_ms + tool_ms,
+            "  total {} ms (model {model_ms} ms, tools {tool_ms} ms, media {media_ms} ms), tokens in {} / out {}",
+            model_ms + tool_ms + media_ms,
             record.trace.input_tokens,
             record.trace.output_tokens
         );

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::channels::ChannelsConfig;
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::http::HttpConfig;
+use super::media::MediaConfig;
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
 use super::threads::EngineConfig;
@@ -49,6 +50,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// How many threads the engine's actors use.
     pub engine: EngineConfig,
+    /// Photos, voice notes and documents from channel messages: limits, retention, transcription.
+    pub media: MediaConfig,
 }
 
 /// `agent`: which model answers and where it works.

@@ -20,6 +20,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check_logging(config, &mut problems);
     super::channels::check(&config.channels, &mut problems);
     super::tools::check(config, &mut problems);
+    super::media::check(config, &mut problems);
     super::threads::check(&config.engine, &mut problems);
     problems
 }

@@ -276,6 +276,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         cooldowns: Cooldowns::default(),
         tools: toolbox,
         settings: RunSettings::from_config(config),
+        media: crate::agent::media::MediaStage::new(config.media.clone(), state_dir),
         resources: prepared.resources.clone(),
         stats: Arc::clone(&monitor.metrics.turns),
     });
@@ -444,6 +445,27 @@ fn server_settings(config: &Config) -> ServerSettings {
 }
 
 impl RunningGateway {
+    /// Submits a message with its turn inputs to `session_key`'s session, as an entry point
+    /// does (the channels hand over their media this way), and returns the run's events. For
+    /// in-process tests of what reaches the run (the entry points use `sessions::submit`).
+    pub async fn submit(
+        &self,
+        session_key: &str,
+        text: String,
+        request: crate::sessions::TurnRequest,
+    ) -> Result<tokio::sync::mpsc::UnboundedReceiver<crate::sessions::RunEvent>, String> {
+        let (listener, events) = tokio::sync::mpsc::unbounded_channel();
+        crate::sessions::submit::submit_request(
+            &self.state.router,
+            session_key,
+            text,
+            listener,
+            Arc::new(request),
+        )
+        .await?;
+        Ok(events)
+    }
+
     /// Waits for SIGTERM/SIGINT or for the tree to fail, then shuts down in order.
     async fn serve_until_signal(mut self) -> Result<i32, GatewayError> {
         let first = {

@@ -280,6 +280,7 @@ fn chat_message(message: &Value) -> Option<Converted3> {
         "user" => Some((
             ChatMessage::User {
                 content: text_of(message.get("content")),
+                images: Vec::new(),
             },
             None,
             None,

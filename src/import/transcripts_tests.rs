@@ -106,7 +106,8 @@ fn a_transcript_becomes_turns_along_its_active_branch() {
             (
                 "import-1".into(),
                 ChatMessage::User {
-                    content: "Q1\n[image]".into()
+                    content: "Q1\n[image]".into(),
+                    images: Vec::new(),
                 }
             ),
             (
@@ -139,7 +140,8 @@ fn a_transcript_becomes_turns_along_its_active_branch() {
             (
                 "import-2".into(),
                 ChatMessage::User {
-                    content: "Q2".into()
+                    content: "Q2".into(),
+                    images: Vec::new(),
                 }
             ),
             (

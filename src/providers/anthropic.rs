@@ -16,8 +16,8 @@ use super::error::{ErrorKind, ProviderError};
 use super::http_error::{self, ErrorBody};
 use super::sse::{self, Decoder, SseEvent};
 use super::types::{
-    ChatMessage, ChatRequest, EventStream, StopReason, StreamEvent, ToolCall, ToolChoice, ToolSpec,
-    Usage,
+    ChatMessage, ChatRequest, EventStream, ImagePart, StopReason, StreamEvent, ToolCall,
+    ToolChoice, ToolSpec, Usage,
 };
 use crate::config::Secret;
 
@@ -136,11 +136,23 @@ fn messages<'a>(messages: impl Iterator<Item = &'a ChatMessage>, len: usize) -> 
     let mut open_results = false;
     for message in messages {
         match message {
-            ChatMessage::User { content } => {
+            ChatMessage::User { content, images } if images.is_empty() => {
                 let block = json!({"type": "text", "text": content});
                 match out.last_mut() {
                     Some(last) if open_results && !content.is_empty() => push_block(last, block),
                     _ => out.push(json!({"role": "user", "content": content})),
+                }
+                open_results = false;
+            }
+            ChatMessage::User { content, images } => {
+                let blocks = user_blocks(content, images);
+                match out.last_mut() {
+                    Some(last) if open_results => {
+                        for block in blocks {
+                            push_block(last, block);
+                        }
+                    }
+                    _ => out.push(json!({"role": "user", "content": blocks})),
                 }
                 open_results = false;
             }
@@ -178,6 +190,32 @@ fn messages<'a>(messages: impl Iterator<Item = &'a ChatMessage>, len: usize) -> 
         }
     }
     out
+}
+
+/// A user message with images: the loaded ones as `image` blocks with base64 sources (first, as
+/// Anthropic recommends), then the text, with a note for each image not loaded (an earlier
+/// turn's).
+fn user_blocks(content: &str, images: &[ImagePart]) -> Vec<Value> {
+    let mut blocks: Vec<Value> = images
+        .iter()
+        .filter_map(|image| {
+            let data = image.data.as_deref()?;
+            Some(json!({"type": "image", "source": {
+                "type": "base64", "media_type": image.media_type, "data": data,
+            }}))
+        })
+        .collect();
+    let mut text = content.to_string();
+    for image in images.iter().filter(|i| i.data.is_none()) {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(image.note());
+    }
+    if !text.is_empty() {
+        blocks.push(json!({"type": "text", "text": text}));
+    }
+    blocks
 }
 
 fn push_block(message: &mut Value, block: Value) {
@@ -436,6 +474,7 @@ mod tests {
             messages: vec![
                 ChatMessage::User {
                     content: "Weather?".into(),
+                    images: Vec::new(),
                 },
                 ChatMessage::Assistant {
                     text: "Checking.".into(),
@@ -455,6 +494,7 @@ mod tests {
                 },
                 ChatMessage::User {
                     content: "Thanks".into(),
+                    images: Vec::new(),
                 },
             ],
             tools: vec![ToolSpec {

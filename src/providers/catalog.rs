@@ -123,6 +123,15 @@ impl Prepared {
     }
 }
 
+/// A usable provider's connection settings (see [`ProviderCatalog::endpoint`]).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub headers: HeaderMap,
+    pub http: reqwest::Client,
+}
+
 /// Every known provider by id, and the one HTTP client they share. The client is built on the
 /// first model call, not at start-up: building it loads the system's trust roots, which costs
 /// memory a gateway that has not answered anything yet does not need to spend.
@@ -172,8 +181,8 @@ impl ProviderCatalog {
         }
     }
 
-    /// The shared HTTP client, built on first use.
-    fn http(&self) -> Result<reqwest::Client, String> {
+    /// The HTTP client every provider call shares (media downloads reuse its pool too).
+    pub(crate) fn http(&self) -> Result<reqwest::Client, String> {
         self.http
             .get_or_init(|| {
                 crate::net::http::builder("the model providers")
@@ -221,6 +230,22 @@ impl ProviderCatalog {
                     self.provider_ids().join(", ")
                 ),
             ),
+        }
+    }
+
+    /// A provider's base URL, key and headers with the shared HTTP client, for calls beside the
+    /// model's (audio transcription reuses the provider a model ref names); the reason it cannot
+    /// be used otherwise.
+    pub fn endpoint(&self, provider: &str) -> Result<Endpoint, String> {
+        match self.providers.get(provider) {
+            Some(Entry::Ready(prepared)) => Ok(Endpoint {
+                base_url: prepared.base_url.clone(),
+                api_key: prepared.api_key.clone(),
+                headers: prepared.headers.clone(),
+                http: self.http()?,
+            }),
+            Some(Entry::Unusable(why)) => Err(why.clone()),
+            None => Err(format!("unknown model provider `{provider}`")),
         }
     }
 

@@ -18,8 +18,11 @@ mod openai_body;
 pub mod sse;
 pub(crate) mod types;
 
+#[cfg(test)]
+mod image_tests;
+
 pub use error::{ErrorKind, ProviderError};
 pub use types::{
-    ChatMessage, ChatRequest, EventStream, Sampling, StopReason, StreamEvent, ToolCall, ToolChoice,
-    ToolSpec, Usage,
+    ChatMessage, ChatRequest, EventStream, ImagePart, Sampling, StopReason, StreamEvent, ToolCall,
+    ToolChoice, ToolSpec, Usage,
 };

@@ -297,6 +297,7 @@ mod tests {
             messages: vec![
                 ChatMessage::User {
                     content: "Weather in Paris?".into(),
+                    images: Vec::new(),
                 },
                 ChatMessage::Assistant {
                     text: String::new(),
@@ -353,6 +354,7 @@ mod tests {
             history: Default::default(),
             messages: vec![ChatMessage::User {
                 content: "hi".into(),
+                images: Vec::new(),
             }],
             tools: Vec::new().into(),
             max_tokens: 9,

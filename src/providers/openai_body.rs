@@ -4,7 +4,7 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::types::{ChatMessage, ChatRequest, ToolCall, ToolChoice, ToolSpec};
+use super::types::{ChatMessage, ChatRequest, ImagePart, ToolCall, ToolChoice, ToolSpec};
 
 /// The body of `request`.
 pub(crate) struct Body<'a>(pub(crate) &'a ChatRequest);
@@ -109,7 +109,15 @@ struct Message<'a>(&'a ChatMessage);
 impl Serialize for Message<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            ChatMessage::User { content } => Role("user", content).serialize(serializer),
+            ChatMessage::User { content, images } if images.is_empty() => {
+                Role("user", content).serialize(serializer)
+            }
+            ChatMessage::User { content, images } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("role", "user")?;
+                map.serialize_entry("content", &UserParts { content, images })?;
+                map.end()
+            }
             ChatMessage::Assistant { text, tool_calls } => {
                 let mut map = serializer.serialize_map(None)?;
                 map.serialize_entry("role", "assistant")?;
@@ -133,6 +141,63 @@ impl Serialize for Message<'_> {
                 map.end()
             }
         }
+    }
+}
+
+/// A user message with images: `[{type: text}, {type: image_url, image_url: {url: data:...}}]`.
+/// An image whose bytes the run did not load (one from an earlier turn) becomes its note in the
+/// text part.
+struct UserParts<'a> {
+    content: &'a str,
+    images: &'a [ImagePart],
+}
+
+impl Serialize for UserParts<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = self.content.to_string();
+        for image in self.images.iter().filter(|i| i.data.is_none()) {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(image.note());
+        }
+        let mut seq = serializer.serialize_seq(None)?;
+        if !text.is_empty() {
+            seq.serialize_element(&serde_json::json!({"type": "text", "text": text}))?;
+        }
+        for image in self.images {
+            if let Some(data) = &image.data {
+                seq.serialize_element(&ImageUrl(&image.media_type, data))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// `{"type": "image_url", "image_url": {"url": "data:<type>;base64,<data>"}}`, the data written
+/// straight from the loaded base64.
+struct ImageUrl<'a>(&'a str, &'a str);
+
+impl Serialize for ImageUrl<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Url<'a>(&'a str, &'a str);
+        impl Serialize for Url<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&format_args!("data:{};base64,{}", self.0, self.1))
+            }
+        }
+        struct Inner<'a>(&'a str, &'a str);
+        impl Serialize for Inner<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("url", &Url(self.0, self.1))?;
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("type", "image_url")?;
+        map.serialize_entry("image_url", &Inner(self.0, self.1))?;
+        map.end()
     }
 }
 

@@ -73,6 +73,10 @@ impl ChatRequest {
 pub enum ChatMessage {
     User {
         content: String,
+        /// Images the user sent with the message (a channel's photo), kept as files; only the
+        /// current turn's are sent as image input (see [`ImagePart::data`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<ImagePart>,
     },
     Assistant {
         #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -88,6 +92,58 @@ pub enum ChatMessage {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
     },
+}
+
+impl ChatMessage {
+    /// A user message of text only.
+    pub fn user(content: impl Into<String>) -> Self {
+        ChatMessage::User {
+            content: content.into(),
+            images: Vec::new(),
+        }
+    }
+}
+
+/// An image of a user message: the stored file and its type. The transcript keeps the path; the
+/// bytes are read by the run when it builds the request of the turn the image came with, so
+/// serialising a body does no I/O and the history's images cost no prompt space.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImagePart {
+    /// `image/jpeg`, `image/png`, ...
+    pub media_type: String,
+    /// Where the file is kept (`<state>/media/<sha256>.<ext>`).
+    pub path: String,
+    /// The file's bytes in base64, filled by the run for the current turn's call and never
+    /// persisted. An image without it (one from an earlier turn) goes to the model as a short
+    /// text note instead.
+    #[serde(skip)]
+    pub data: Option<Arc<str>>,
+}
+
+impl ImagePart {
+    /// The note the model reads for an image it is not shown.
+    pub fn note(&self) -> &'static str {
+        "[an image sent earlier; not shown again]"
+    }
+}
+
+impl ChatRequest {
+    /// The request for a model that takes no image input: each image of this turn becomes a
+    /// note in its message's text.
+    pub fn without_images(&self) -> ChatRequest {
+        let mut request = self.clone();
+        for message in &mut request.messages {
+            if let ChatMessage::User { content, images } = message {
+                for _ in images.drain(..) {
+                    if !content.is_empty() {
+                        content.push('\n');
+                    }
+                    content.push_str("[the user sent an image, but this model cannot see images]");
+                }
+            }
+        }
+        request
+    }
 }
 
 /// A complete tool call (arguments fully received and parsed).

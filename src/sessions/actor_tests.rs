@@ -9,6 +9,7 @@ fn question(turn: &str, text: &str, members: &[&str]) -> Entry {
         turn: turn.into(),
         message: ChatMessage::User {
             content: text.into(),
+            images: Vec::new(),
         },
         usage: None,
         model: None,

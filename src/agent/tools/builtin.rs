@@ -1,5 +1,6 @@
 //! The built-in tools, built from the config: their limits, the shared process table, the
-//! `web_fetch` cache and its janitor (a child of `/gateway/tools`).
+//! `web_fetch` cache and its janitor, and the media retention sweep (children of
+//! `/gateway/tools`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ pub(crate) struct Builtins {
     pub registry: ToolRegistry,
     /// Background commands, killed at shutdown.
     pub processes: Arc<ProcessTable>,
-    /// Static children of `/gateway/tools` (the cache janitor).
+    /// Static children of `/gateway/tools` (the cache janitor, the media retention).
     pub children: Vec<ChildSpec>,
 }
 
@@ -62,6 +63,12 @@ pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
         children.push(janitor_spec("web-cache", Arc::clone(&cache), CACHE_SWEEP));
         cache
     });
+    if config.media.retention_days > 0 {
+        children.push(crate::agent::media::retention::retention_spec(
+            state_dir.join("media"),
+            config.media.retention_days,
+        ));
+    }
     let mut registry = ToolRegistry::default();
     registry.register(Arc::new(CurrentTime));
     registry.register(Arc::new(Read { limits }));
@@ -103,6 +110,10 @@ mod tests {
         let mut listed: Vec<&str> = builtin_names().collect();
         listed.sort_unstable();
         assert_eq!(registered, listed);
-        assert_eq!(built.children.len(), 1, "the cache janitor");
+        assert_eq!(
+            built.children.len(),
+            2,
+            "the cache janitor and the media retention"
+        );
     }
 }

@@ -157,7 +157,7 @@ impl Tool for SessionsHistory {
 
 fn render(message: &ChatMessage) -> String {
     match message {
-        ChatMessage::User { content } => format!("user: {content}"),
+        ChatMessage::User { content, .. } => format!("user: {content}"),
         ChatMessage::Assistant { text, tool_calls } => {
             let calls: Vec<&str> = tool_calls.iter().map(|c| c.name.as_str()).collect();
             if calls.is_empty() {

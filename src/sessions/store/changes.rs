@@ -91,6 +91,7 @@ mod tests {
             turn: "t1".into(),
             message: ChatMessage::User {
                 content: "hello".into(),
+                images: Vec::new(),
             },
             usage: None,
             model: None,

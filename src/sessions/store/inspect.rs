@@ -95,6 +95,7 @@ mod tests {
                 turn: "t".into(),
                 message: ChatMessage::User {
                     content: "hi".into(),
+                    images: Vec::new(),
                 },
                 usage: None,
                 model: None,

@@ -11,9 +11,7 @@ fn question(turn: &str, text: &str, source: &str) -> Entry {
     Entry::Message {
         ts_ms: now_ms(),
         turn: turn.into(),
-        message: ChatMessage::User {
-            content: text.into(),
-        },
+        message: ChatMessage::user(text),
         usage: None,
         model: None,
         members: Vec::new(),

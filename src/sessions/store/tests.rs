@@ -29,6 +29,7 @@ fn user(turn: &str, text: &str) -> Entry {
         turn,
         ChatMessage::User {
             content: text.into(),
+            images: Vec::new(),
         },
     )
 }
@@ -47,6 +48,7 @@ fn assistant(text: &str) -> ChatMessage {
 fn question(text: &str) -> ChatMessage {
     ChatMessage::User {
         content: text.into(),
+        images: Vec::new(),
     }
 }
 

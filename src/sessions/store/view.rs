@@ -218,10 +218,14 @@ impl View {
                 .and_then(|turn| self.by_id.get(turn))
                 .copied();
             if let Some(index) = index {
-                if let Some(ChatMessage::User { content, .. }) =
+                if let Some(ChatMessage::User { content, images }) =
                     self.turns[index].messages.first_mut()
                 {
                     *content = text.to_string();
+                    if note.kind == NoteKind::Delete {
+                        // A deleted photo is not shown to the model again either.
+                        images.clear();
+                    }
                     self.stale = true;
                 }
             }
@@ -423,7 +427,13 @@ fn message_bytes(message: &ChatMessage) -> usize {
     const PER_MESSAGE: usize = 96;
     PER_MESSAGE
         + match message {
-            ChatMessage::User { content, .. } => content.len(),
+            ChatMessage::User { content, images } => {
+                content.len()
+                    + images
+                        .iter()
+                        .map(|i| i.path.len() + i.media_type.len())
+                        .sum::<usize>()
+            }
             ChatMessage::Assistant { text, tool_calls } => {
                 text.len()
                     + tool_calls

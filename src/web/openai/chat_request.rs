@@ -111,7 +111,7 @@ impl ChatCall {
             .iter()
             .rev()
             .find_map(|m| match m {
-                ChatMessage::User { content } if !content.trim().is_empty() => {
+                ChatMessage::User { content, .. } if !content.trim().is_empty() => {
                     Some(content.as_str())
                 }
                 _ => None,
@@ -136,6 +136,7 @@ fn read_message(i: usize, message: &Value, earlier: &[ChatMessage]) -> Result<Re
         "user" => Read::Message(ChatMessage::User {
             content: text_of(content)
                 .ok_or_else(|| ApiError::invalid(at("content"), "a user message needs text"))?,
+            images: Vec::new(),
         }),
         "assistant" => {
             let calls = match message.get("tool_calls") {

@@ -214,7 +214,7 @@ impl Stateless {
             ));
         }
         let text = match &messages[last_user] {
-            ChatMessage::User { content } => content.clone(),
+            ChatMessage::User { content, .. } => content.clone(),
             _ => String::new(),
         };
         let mut history = messages;
@@ -243,6 +243,7 @@ mod tests {
     fn user(text: &str) -> ChatMessage {
         ChatMessage::User {
             content: text.into(),
+            images: Vec::new(),
         }
     }
 

@@ -139,7 +139,7 @@ async fn respond(
                 .iter()
                 .rev()
                 .find_map(|m| match m {
-                    ChatMessage::User { content } if !content.trim().is_empty() => {
+                    ChatMessage::User { content, .. } if !content.trim().is_empty() => {
                         Some(content.clone())
                     }
                     _ => None,

@@ -92,6 +92,7 @@ impl ResponsesCall {
         match &body.input {
             Value::String(text) => messages.push(ChatMessage::User {
                 content: text.clone(),
+                images: Vec::new(),
             }),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -139,7 +140,10 @@ fn read_item(
             let text = text_of(&item["content"]).unwrap_or_default();
             match item["role"].as_str().unwrap_or_default() {
                 "system" | "developer" => system.push(text),
-                "user" => messages.push(ChatMessage::User { content: text }),
+                "user" => messages.push(ChatMessage::User {
+                    content: text,
+                    images: Vec::new(),
+                }),
                 "assistant" => messages.push(ChatMessage::Assistant {
                     text,
                     tool_calls: Vec::new(),

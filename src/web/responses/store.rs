@@ -159,6 +159,7 @@ mod tests {
             system: Vec::new(),
             conversation: vec![ChatMessage::User {
                 content: text.into(),
+                images: Vec::new(),
             }],
         }
     }

@@ -219,6 +219,18 @@ fn answer(shared: &Shared, request: &Request, out: &mut TcpStream) -> std::io::R
         body: body.clone(),
         raw,
     });
+    if request.method == "GET" {
+        let file = lock(&shared.files).get(request.route()).cloned();
+        if let Some((bytes, mime)) = file {
+            return super::transcription::serve_file(out, &bytes, &mime);
+        }
+    }
+    if shared.api == Api::OpenAi
+        && request.method == "POST"
+        && request.route() == "/v1/audio/transcriptions"
+    {
+        return super::transcription::answer(shared, request, out);
+    }
     let delay = *lock(&shared.delay);
     if !delay.is_zero() {
         thread::sleep(delay);

@@ -24,6 +24,11 @@
 //! prompt and the message texts (see [`prompt_words`]), output tokens the number of text pieces
 //! or argument fragments sent.
 //!
+//! An OpenAI emulator also answers `POST /v1/audio/transcriptions` (multipart, parsed for real;
+//! see [`transcription`], [`Emulator::push_transcript`], [`Emulator::transcriptions`]) and serves
+//! files hosted with [`Emulator::host_file`] (a platform's media URL in download tests); both are
+//! recorded in [`Emulator::requests`] too.
+//!
 //! Layout: this file holds the public API (what tests and benchmarks use); `connection` is the
 //! HTTP/1.1 side (reading requests, keep-alive, refusals, status responses, chunked SSE writes),
 //! `script` writes each [`Reply`] in each API's wire format.
@@ -38,8 +43,9 @@ pub mod graph;
 pub mod multipart;
 mod script;
 pub mod telegram;
+pub mod transcription;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -190,6 +196,12 @@ struct Shared {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     connections: AtomicUsize,
+    /// Transcription requests received (`POST /v1/audio/transcriptions`).
+    transcriptions: Mutex<Vec<transcription::Transcription>>,
+    /// Transcripts to answer with, in order (then the default).
+    transcripts: Mutex<VecDeque<String>>,
+    /// Files answered to `GET <path>`: bytes and content type.
+    files: Mutex<HashMap<String, (Vec<u8>, String)>>,
 }
 
 /// A running emulator; the server stops accepting when it is dropped.
@@ -225,6 +237,9 @@ impl Emulator {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
+            transcriptions: Mutex::new(Vec::new()),
+            transcripts: Mutex::new(VecDeque::new()),
+            files: Mutex::new(HashMap::new()),
         });
         let connection = Arc::clone(&shared);
         let server = connection::Server::start("emulator", move |stream| {
@@ -277,6 +292,24 @@ impl Emulator {
     /// reply; then the emulator answers normally again.
     pub fn fail_for(&self, duration: Duration, code: u16) {
         *lock(&self.shared.outage) = Some((std::time::Instant::now() + duration, code));
+    }
+
+    /// Queues the text of the next transcription answer (OpenAI speakers only).
+    pub fn push_transcript(&self, text: &str) -> &Self {
+        lock(&self.shared.transcripts).push_back(text.to_string());
+        self
+    }
+
+    /// Every transcription request received, parsed.
+    pub fn transcriptions(&self) -> Vec<transcription::Transcription> {
+        lock(&self.shared.transcriptions).clone()
+    }
+
+    /// Answers `GET path` with `bytes` as `mime` (a platform's media URL in download tests);
+    /// returns the file's URL.
+    pub fn host_file(&self, path: &str, bytes: &[u8], mime: &str) -> String {
+        lock(&self.shared.files).insert(path.to_string(), (bytes.to_vec(), mime.to_string()));
+        format!("http://{}{path}", self.addr())
     }
 
     /// Refuse requests without this key (`Authorization: Bearer` / `x-api-key`) with a 401, as the

@@ -6,6 +6,7 @@
 mod graph;
 mod multipart;
 mod telegram;
+mod transcription;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};

@@ -2,6 +2,7 @@
 //! restarted by its supervisor mid-turn.
 
 mod ephemeral;
+mod media;
 mod run_restart;
 mod sessions;
 mod threads;

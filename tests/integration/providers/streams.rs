@@ -122,6 +122,7 @@ fn tool_conversation(model: &str) -> ChatRequest {
         messages: vec![
             ChatMessage::User {
                 content: "Weather in Paris and Rome?".into(),
+                images: Vec::new(),
             },
             ChatMessage::Assistant {
                 text: "Checking.".into(),

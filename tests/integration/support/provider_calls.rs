@@ -63,6 +63,7 @@ pub fn request(model: &str, text: &str) -> ChatRequest {
         history: Default::default(),
         messages: vec![ChatMessage::User {
             content: text.to_string(),
+            images: Vec::new(),
         }],
         tools: Vec::new().into(),
         max_tokens: 256,

@@ -33,6 +33,7 @@ fn seeded(dir: &std::path::Path) -> ToolContext {
                     "t1",
                     ChatMessage::User {
                         content: "my bank pin is 1234".into(),
+                        images: Vec::new(),
                     },
                 ),
                 message(
@@ -52,6 +53,7 @@ fn seeded(dir: &std::path::Path) -> ToolContext {
                 "t1",
                 ChatMessage::User {
                     content: "hello group".into(),
+                    images: Vec::new(),
                 },
             )],
         )
