@@ -112,39 +112,35 @@ impl BotClient {
 }
 
 /// Sends `request` and reads Telegram's envelope: its `result`, or the error it describes.
-pub(super) fn read_envelope(
-    request: reqwest::RequestBuilder,
-) -> impl std::future::Future<Output = Result<Value, ApiError>> + Send + 'static {
-    async move {
-        let response = request.send().await.map_err(|e| ApiError {
-            code: 0,
-            // The URL holds the token: describe the error without it.
-            description: format!(
-                "Telegram unreachable: {}",
-                crate::net::http::error_chain(&e.without_url())
-            ),
-            retry_after: None,
-        })?;
-        let status = response.status().as_u16();
-        let envelope: Envelope = response.json().await.map_err(|e| ApiError {
-            code: status,
-            description: format!("unreadable answer: {}", e.without_url()),
-            retry_after: None,
-        })?;
-        if envelope.ok {
-            return Ok(envelope.result);
-        }
-        Err(ApiError {
-            code: envelope.error_code.unwrap_or(status),
-            description: envelope
-                .description
-                .unwrap_or_else(|| "no description".to_string()),
-            retry_after: envelope
-                .parameters
-                .and_then(|p| p.retry_after)
-                .map(Duration::from_secs),
-        })
+pub(super) async fn read_envelope(request: reqwest::RequestBuilder) -> Result<Value, ApiError> {
+    let response = request.send().await.map_err(|e| ApiError {
+        code: 0,
+        // The URL holds the token: describe the error without it.
+        description: format!(
+            "Telegram unreachable: {}",
+            crate::net::http::error_chain(&e.without_url())
+        ),
+        retry_after: None,
+    })?;
+    let status = response.status().as_u16();
+    let envelope: Envelope = response.json().await.map_err(|e| ApiError {
+        code: status,
+        description: format!("unreadable answer: {}", e.without_url()),
+        retry_after: None,
+    })?;
+    if envelope.ok {
+        return Ok(envelope.result);
     }
+    Err(ApiError {
+        code: envelope.error_code.unwrap_or(status),
+        description: envelope
+            .description
+            .unwrap_or_else(|| "no description".to_string()),
+        retry_after: envelope
+            .parameters
+            .and_then(|p| p.retry_after)
+            .map(Duration::from_secs),
+    })
 }
 
 /// The bot's numeric id: the part of the token before `:`.
