@@ -127,6 +127,8 @@ struct State {
     media: HashMap<String, media::StoredMedia>,
     media_lookups: Vec<String>,
     media_downloads: Vec<String>,
+    /// Downloads hang (after being recorded) while this is set: a crash mid-download.
+    stall_downloads: bool,
 }
 
 /// Called for every successful send with the quoted message id (if any) and when it arrived.
@@ -243,7 +245,15 @@ impl GraphApi {
         lock(&self.shared.state).media_lookups.clone()
     }
 
-    /// The media ids whose bytes were downloaded, in order.
+    /// While `on`, a media download is recorded and then hangs without a byte until it is
+    /// turned off (a gateway killed mid-download never gets its file).
+    pub fn stall_downloads(&self, on: bool) {
+        lock(&self.shared.state).stall_downloads = on;
+        self.shared.changed.notify_all();
+    }
+
+    /// The media ids whose bytes were downloaded (or whose download began, while stalled), in
+    /// order.
     pub fn media_downloads(&self) -> Vec<String> {
         lock(&self.shared.state).media_downloads.clone()
     }

@@ -3,6 +3,7 @@
 
 mod collect_crash;
 mod crash;
+mod media_groups;
 mod media_out;
 mod pairing;
 mod telegram;

@@ -93,6 +93,9 @@ pub(super) fn answer(
             (true, Some(media)) => {
                 lock(&shared.state).media_downloads.push(id);
                 shared.changed.notify_all();
+                while lock(&shared.state).stall_downloads {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
                 write_bytes(out, &media).map(|()| true)
             }
         });
