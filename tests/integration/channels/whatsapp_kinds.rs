@@ -123,9 +123,21 @@ fn a_sender_known_only_by_user_id_is_answered_there() {
 }
 
 #[test]
-fn an_answer_in_a_group_goes_to_the_group() {
-    let (_provider, graph, gateway) = open_gateway();
+fn a_listed_group_is_answered_in_the_group_only_when_mentioned() {
     let group = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD";
+    let provider = Emulator::openai();
+    let graph = GraphApi::start(crate::support::channels::WA_TOKEN);
+    let listed = format!(", groups: {{ '{group}': {{}} }}");
+    let gateway = gateway(&provider, &[whatsapp(&graph, "pairing", "", &listed)]);
+    // Not mentioned: kept as context, no turn, no pairing code for the member.
+    let chatter = kind::text("who brings dessert?").in_group(group);
+    let body = graph::kinds_webhook(PNID, &[("15550402", "wamid.GRP0", chatter)]);
+    assert_eq!(post_signed(&gateway, &body), 200);
+    wait_for_status(&gateway, "the unaddressed message to be kept", |s| {
+        s["channels"]["whatsapp"]["recorded"] == 1 && s["journal"]["pending"] == 0
+    });
+    assert!(graph.sends().is_empty() && provider.requests().is_empty());
+
     let mention =
         kind::text(&format!("@{} what is 2+2?", graph::DISPLAY_PHONE_NUMBER)).in_group(group);
     let body = graph::kinds_webhook(PNID, &[("15550401", "wamid.GRP", mention)]);
@@ -137,4 +149,9 @@ fn an_answer_in_a_group_goes_to_the_group() {
         (group, "group")
     );
     assert_eq!(sent.context.as_deref(), Some("wamid.GRP"));
+    let asked = asked(&provider);
+    assert!(
+        asked.contains("who brings dessert?"),
+        "the context: {asked}"
+    );
 }
