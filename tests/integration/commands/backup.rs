@@ -1,9 +1,9 @@
 //! `pincer backup create|verify|restore` against the real binary: a round trip of real sessions
 //! into an empty home, tamper and truncation detection, the refusals of restore (running gateway,
-//! existing files, path traversal), retention, the scopes, and the cron wrapper script.
+//! existing files), retention, the scopes, and the cron wrapper script. Hostile archives are
+//! `backup_hostile.rs`'s.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,8 +12,11 @@ use crate::support::*;
 use pincer_emulators::Emulator;
 use serde_json::Value;
 
+use super::backup_archives::*;
+use super::backup_hostile::hostile_but_well_formed;
+
 /// The archive path `backup create` printed.
-fn created(output: &Output) -> PathBuf {
+pub(super) fn created(output: &Output) -> PathBuf {
     assert!(
         output.status.success(),
         "backup create failed: {}",
@@ -27,135 +30,12 @@ fn created(output: &Output) -> PathBuf {
     PathBuf::from(line)
 }
 
-fn code(output: &Output) -> i32 {
+pub(super) fn code(output: &Output) -> i32 {
     output.status.code().expect("exit code")
 }
 
-/// Archive entries as (path, content), in order.
-fn entries(archive: &Path) -> Vec<(String, Vec<u8>)> {
-    let file = fs::File::open(archive).expect("archive");
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let mut out = Vec::new();
-    for entry in tar.entries().expect("entries") {
-        let mut entry = entry.expect("entry");
-        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let mut content = Vec::new();
-        entry.read_to_end(&mut content).expect("content");
-        out.push((path, content));
-    }
-    out
-}
-
-/// Writes `entries` as a .tar.gz, with raw names (no validation: crafted archives need `..`).
-fn write_archive(path: &Path, entries: &[(String, Vec<u8>)]) {
-    let crafted: Vec<Crafted> = entries
-        .iter()
-        .map(|(name, content)| Crafted::file(name, content, 0o600))
-        .collect();
-    write_crafted(path, &crafted);
-}
-
-/// One entry of a hand-made archive: any type, mode and declared size.
-struct Crafted {
-    name: String,
-    content: Vec<u8>,
-    mode: u32,
-    kind: tar::EntryType,
-    /// The size the header declares (normally the content's).
-    declared: u64,
-    link: Option<String>,
-}
-
-impl Crafted {
-    fn file(name: &str, content: &[u8], mode: u32) -> Crafted {
-        Crafted {
-            name: name.to_string(),
-            content: content.to_vec(),
-            mode,
-            kind: tar::EntryType::Regular,
-            declared: content.len() as u64,
-            link: None,
-        }
-    }
-
-    fn special(name: &str, kind: tar::EntryType, link: Option<&str>) -> Crafted {
-        Crafted {
-            kind,
-            link: link.map(str::to_string),
-            ..Crafted::file(name, b"", 0o644)
-        }
-    }
-}
-
-fn write_crafted(path: &Path, entries: &[Crafted]) {
-    let file = fs::File::create(path).expect("create");
-    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
-    let mut builder = tar::Builder::new(gz);
-    for entry in entries {
-        let mut header = tar::Header::new_gnu();
-        let raw = &mut header.as_gnu_mut().expect("gnu header").name;
-        raw[..entry.name.len()].copy_from_slice(entry.name.as_bytes());
-        header.set_entry_type(entry.kind);
-        header.set_size(entry.declared);
-        header.set_mode(entry.mode);
-        if let Some(link) = &entry.link {
-            header.set_link_name(link).expect("link name");
-        }
-        header.set_cksum();
-        builder
-            .append(&header, entry.content.as_slice())
-            .expect("append");
-    }
-    builder.into_inner().expect("tar").finish().expect("gzip");
-}
-
-/// A well-formed archive of `files` (path, content, mode) with a manifest that verifies.
-fn write_well_formed(path: &Path, files: &[(&str, &[u8], u32)]) {
-    let records: Vec<Value> = files
-        .iter()
-        .map(|(name, content, mode)| {
-            serde_json::json!({
-                "path": name, "size": content.len(), "sha256": sha256_hex(content),
-                "mode": format!("{mode:04o}")
-            })
-        })
-        .collect();
-    let manifest = serde_json::json!({
-        "version": 1, "createdAt": "2025-01-01T00:00:00Z", "createdMs": 0,
-        "pincerVersion": "0", "hostname": "elsewhere", "files": records
-    });
-    let mut entries: Vec<Crafted> = files
-        .iter()
-        .map(|(name, content, mode)| Crafted::file(name, content, *mode))
-        .collect();
-    entries.push(Crafted::file(
-        "manifest.json",
-        manifest.to_string().as_bytes(),
-        0o600,
-    ));
-    write_crafted(path, &entries);
-}
-
-#[cfg(unix)]
-fn mode_of(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    fs::symlink_metadata(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .permissions()
-        .mode()
-        & 0o7777
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A home with a config, a token and a transcript written by hand (no gateway needed).
-fn home_with_files() -> tempfile::TempDir {
+pub(super) fn home_with_files() -> tempfile::TempDir {
     let home = tempfile::tempdir().expect("home");
     fs::write(
         home.path().join("pincer.json5"),
@@ -175,7 +55,7 @@ fn home_with_files() -> tempfile::TempDir {
 
 /// `pincer sessions list --json` in `home`, without the index file's `path` (which names the
 /// home: it differs between two machines by design; it is checked to be inside `home`).
-fn sessions_json(home: &Path) -> Value {
+pub(super) fn sessions_json(home: &Path) -> Value {
     let output = run_cli(home, &["sessions", "list", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let mut list: Value = serde_json::from_str(&stdout(&output)).expect("sessions JSON");
@@ -444,62 +324,6 @@ fn restore_refuses_to_overwrite_without_force() {
 }
 
 #[test]
-fn restore_rejects_a_crafted_archive_with_traversal_paths() {
-    let scratch = tempfile::tempdir().expect("scratch");
-    let home = scratch.path().join("home");
-    fs::create_dir_all(&home).expect("home");
-    let evil = b"pwned".to_vec();
-    let absolute = scratch.path().join("evil3").display().to_string();
-    let names = [
-        "state/../../evil",
-        "workspace/../../../evil2",
-        absolute.as_str(),
-    ];
-    let files: Vec<Value> = names
-        .iter()
-        .map(|name| {
-            serde_json::json!({
-                "path": name, "size": evil.len(), "sha256": sha256_hex(&evil), "mode": "0644"
-            })
-        })
-        .collect();
-    let manifest = serde_json::json!({
-        "version": 1, "createdAt": "2025-01-01T00:00:00Z", "createdMs": 0,
-        "pincerVersion": "0", "hostname": "x", "files": files
-    });
-    let mut items: Vec<(String, Vec<u8>)> = names
-        .iter()
-        .map(|name| (name.to_string(), evil.clone()))
-        .collect();
-    items.push(("manifest.json".into(), manifest.to_string().into_bytes()));
-    let archive = scratch.path().join("crafted.tar.gz");
-    write_archive(&archive, &items);
-
-    let refused = run_cli(
-        &home,
-        &["backup", "restore", archive.to_str().expect("utf-8")],
-    );
-    let report = stderr(&refused);
-    assert_eq!(code(&refused), 1, "{report}");
-    assert!(
-        report.contains("unsafe path \"state/../../evil\""),
-        "{report}"
-    );
-    assert!(
-        report.contains("unsafe path \"workspace/../../../evil2\""),
-        "{report}"
-    );
-    assert!(
-        report.contains(&format!("unsafe path {absolute:?}")),
-        "{report}"
-    );
-    assert!(!scratch.path().join("evil").exists());
-    assert!(!scratch.path().join("evil2").exists());
-    assert!(!scratch.path().join("evil3").exists());
-    assert!(!home.join("state").exists(), "nothing was written");
-}
-
-#[test]
 fn keep_days_removes_only_old_archives() {
     let home = home_with_files();
     let out = home.path().join("archives");
@@ -628,105 +452,6 @@ fn the_cron_script_creates_and_prunes() {
 
 /// The archive of an "attacker" (or of another installation): its config points the workspace
 /// at a folder outside the restoring installation, and its secrets file is world-writable.
-fn hostile_but_well_formed(dir: &Path, outside: &Path) -> PathBuf {
-    let config = format!(
-        "// another machine's config\n{{\n  agent: {{ workspace: '{}' }}, // theirs\n  gateway: {{ port: 18789 }},\n}}\n",
-        outside.display()
-    );
-    let archive = dir.join("hostile.tar.gz");
-    write_well_formed(
-        &archive,
-        &[
-            ("config/pincer.json5", config.as_bytes(), 0o666),
-            ("state/secrets.env", b"OPENAI_API_KEY=sk-test\n", 0o666),
-            (
-                "state/agents/main/sessions/s.jsonl",
-                b"{\"type\":\"session\"}\n",
-                0o777,
-            ),
-            ("workspace/AGENTS.md", b"dropped here", 0o6777),
-            ("workspace/bin/run.sh", b"#!/bin/sh\n", 0o777),
-        ],
-    );
-    archive
-}
-
-#[test]
-fn a_crafted_archive_cannot_aim_the_restore_outside_the_installation() {
-    let scratch = tempfile::tempdir().expect("scratch");
-    let outside = scratch.path().join("outside");
-    let archive = hostile_but_well_formed(scratch.path(), &outside);
-    let verified = run_cli(
-        scratch.path(),
-        &["backup", "verify", archive.to_str().expect("utf-8")],
-    );
-    assert_eq!(
-        code(&verified),
-        0,
-        "the archive is well-formed: {}",
-        stderr(&verified)
-    );
-
-    let home = tempfile::tempdir().expect("fresh home");
-    let restore = run_cli(
-        home.path(),
-        &["backup", "restore", archive.to_str().expect("utf-8")],
-    );
-    assert_eq!(code(&restore), 0, "{}", stderr(&restore));
-    assert!(
-        !outside.exists(),
-        "nothing was written to the archive's workspace"
-    );
-
-    let workspace = home.path().join("state/agents/main/workspace");
-    assert_eq!(
-        fs::read_to_string(workspace.join("AGENTS.md")).expect("workspace file"),
-        "dropped here"
-    );
-    let config = fs::read_to_string(home.path().join("pincer.json5")).expect("config");
-    assert!(
-        config.contains(&format!(
-            "agent: {{ workspace: \"{}\" }}, // theirs",
-            workspace.display()
-        )) && config.starts_with("// another machine's config"),
-        "the workspace value is replaced and the comments are kept:\n{config}"
-    );
-    let report = stdout(&restore);
-    assert!(
-        report.contains(&format!("named {:?}", outside.display().to_string()))
-            && report.contains("--workspace DIR"),
-        "{report}"
-    );
-    #[cfg(unix)]
-    {
-        let at = |rel: &str| mode_of(&home.path().join(rel));
-        assert_eq!(at("state/secrets.env"), 0o600, "secrets are owner-only");
-        assert_eq!(at("state/gateway.lock"), 0o600);
-        assert_eq!(at("pincer.json5"), 0o600);
-        assert_eq!(at("state/agents/main/sessions/s.jsonl"), 0o700);
-        for dir in [
-            "state",
-            "state/agents",
-            "state/agents/main",
-            "state/agents/main/sessions",
-        ] {
-            assert_eq!(at(dir), 0o700, "{dir}");
-        }
-        assert_eq!(
-            mode_of(&workspace.join("AGENTS.md")),
-            0o755,
-            "no set-id, no group/other write"
-        );
-        assert_eq!(mode_of(&workspace.join("bin")), 0o700);
-    }
-    let doctor = run_cli(home.path(), &["doctor", "--json"]);
-    let facts: Value = serde_json::from_str(&stdout(&doctor)).expect("doctor JSON");
-    assert_eq!(
-        facts["storage"]["workspace"],
-        workspace.display().to_string()
-    );
-}
-
 #[test]
 fn restore_with_a_workspace_flag_puts_the_files_there_and_the_config_names_it() {
     let scratch = tempfile::tempdir().expect("scratch");
@@ -782,98 +507,4 @@ fn restore_follows_the_current_configs_workspace_over_the_archives() {
     let doctor = run_cli(home.path(), &["doctor", "--json"]);
     let facts: Value = serde_json::from_str(&stdout(&doctor)).expect("doctor JSON");
     assert_eq!(facts["storage"]["workspace"], current.display().to_string());
-}
-
-#[test]
-fn links_devices_and_bombs_in_an_archive_are_refused_before_anything_is_written() {
-    let scratch = tempfile::tempdir().expect("scratch");
-    let home = scratch.path().join("home");
-    fs::create_dir_all(&home).expect("home");
-    let specials = [
-        Crafted::special("state/link", tar::EntryType::Symlink, Some("/etc/passwd")),
-        Crafted::special("workspace/hard", tar::EntryType::Link, Some("/etc/shadow")),
-        Crafted::special("state/tty", tar::EntryType::Char, None),
-        Crafted::special("state/disk", tar::EntryType::Block, None),
-        Crafted::special("workspace/fifo", tar::EntryType::Fifo, None),
-    ];
-    let records: Vec<Value> = specials
-        .iter()
-        .map(|e| serde_json::json!({"path": e.name, "size": 0, "sha256": sha256_hex(b""), "mode": "0644"}))
-        .collect();
-    let manifest = serde_json::json!({
-        "version": 1, "createdAt": "2025-01-01T00:00:00Z", "createdMs": 0,
-        "pincerVersion": "0", "hostname": "x", "files": records
-    });
-    let mut entries: Vec<Crafted> = specials.into_iter().collect();
-    entries.push(Crafted::file(
-        "manifest.json",
-        manifest.to_string().as_bytes(),
-        0o600,
-    ));
-    let archive = scratch.path().join("specials.tar.gz");
-    write_crafted(&archive, &entries);
-    let refused = run_cli(
-        &home,
-        &["backup", "restore", archive.to_str().expect("utf-8")],
-    );
-    let report = stderr(&refused);
-    assert_eq!(code(&refused), 1, "{report}");
-    for name in [
-        "state/link",
-        "workspace/hard",
-        "state/tty",
-        "state/disk",
-        "workspace/fifo",
-    ] {
-        assert!(
-            report.contains(&format!("{name:?}: not a regular file")),
-            "{name}: {report}"
-        );
-    }
-    assert!(!home.join("state").exists(), "nothing was written");
-
-    // A header that claims a terabyte is refused from the header, without reading on.
-    let mut bomb = Crafted::file("workspace/big.bin", b"", 0o644);
-    bomb.declared = 1 << 40;
-    let archive = scratch.path().join("bomb.tar.gz");
-    write_crafted(&archive, &[bomb]);
-    let refused = run_cli(
-        &home,
-        &["backup", "restore", archive.to_str().expect("utf-8")],
-    );
-    let report = stderr(&refused);
-    assert_eq!(code(&refused), 1, "{report}");
-    assert!(report.contains("stopped reading it"), "{report}");
-    assert!(!home.join("state").exists(), "nothing was written");
-}
-
-#[cfg(unix)]
-#[test]
-fn restore_does_not_write_through_a_symbolic_link_in_the_installation() {
-    let scratch = tempfile::tempdir().expect("scratch");
-    let outside = scratch.path().join("outside");
-    fs::create_dir_all(&outside).expect("outside");
-    let archive = scratch.path().join("ok.tar.gz");
-    write_well_formed(
-        &archive,
-        &[("state/agents/main/sessions/s.jsonl", b"{}\n", 0o600)],
-    );
-    let home = scratch.path().join("home");
-    fs::create_dir_all(home.join("state")).expect("state");
-    std::os::unix::fs::symlink(&outside, home.join("state/agents")).expect("symlink");
-    let refused = run_cli(
-        &home,
-        &["backup", "restore", archive.to_str().expect("utf-8")],
-    );
-    let report = stderr(&refused);
-    assert_eq!(code(&refused), 1, "{report}");
-    assert!(
-        report.contains("is a symbolic link; restore does not write through links"),
-        "{report}"
-    );
-    assert_eq!(
-        fs::read_dir(&outside).expect("outside").count(),
-        0,
-        "nothing written outside"
-    );
 }

@@ -2,6 +2,8 @@
 //! terminal), the operations commands, `service`, and the CLI finding its gateway.
 
 mod backup;
+mod backup_archives;
+mod backup_hostile;
 mod cli;
 mod import;
 mod import_hostile;
