@@ -5,6 +5,7 @@
 mod auth;
 mod connection_limits;
 mod control_ui;
+mod control_ui_walls;
 mod mailbox_depth;
 mod origin;
 mod readiness;
