@@ -103,3 +103,14 @@ pub trait Transport: Send + Sync + 'static {
     /// Best effort: read receipts and a typing indicator while the agent works.
     fn mark_read(&self, entry: &Entry) -> LocalBoxFuture<'static, ()>;
 }
+
+/// The multipart part of a file send (both platforms upload files this way); a MIME type the
+/// HTTP stack refuses is a permanent failure.
+pub(crate) fn file_part(file: &OutboundFile) -> Result<reqwest::multipart::Part, SendFailure> {
+    reqwest::multipart::Part::stream(file.bytes.clone())
+        .file_name(file.file_name.clone())
+        .mime_str(&file.mime)
+        .map_err(|error| SendFailure::Permanent {
+            why: format!("the MIME type {:?} is not valid: {error}", file.mime),
+        })
+}

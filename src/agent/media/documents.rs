@@ -18,12 +18,7 @@ pub(crate) const MAX_TEXT_CHARS: usize = 100_000;
 
 /// Whether a document of `mime` (or named `file_name`) is text to read into the message.
 pub(crate) fn is_text(mime: &str, file_name: &str) -> bool {
-    let mime = mime
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = super::essence(mime);
     if mime.starts_with("text/") || mime == "application/json" || mime == "application/x-ndjson" {
         return true;
     }

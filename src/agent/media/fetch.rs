@@ -86,12 +86,7 @@ pub(crate) fn check_type(
     let Some(accepted) = config.accept.get(kind.name()) else {
         return Ok(());
     };
-    let mime = mime
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = super::essence(mime);
     let matches = accepted.iter().any(|pattern| {
         let pattern = pattern.to_ascii_lowercase();
         match pattern.strip_suffix("/*") {
@@ -214,12 +209,7 @@ pub(crate) fn digest_matches(digest: &[u8], expected: &str) -> bool {
 
 /// A short, safe file extension for `mime` (`jpg`, `ogg`, `pdf`; `bin` for anything unknown).
 pub(crate) fn extension_of(mime: &str) -> &'static str {
-    let mime = mime
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = super::essence(mime);
     match mime.as_str() {
         "image/jpeg" | "image/jpg" => "jpg",
         "image/png" => "png",

@@ -68,6 +68,15 @@ impl MediaStage {
     }
 }
 
+/// A MIME type without its parameters, lower-cased (`Text/CSV; charset=utf-8` → `text/csv`).
+pub(crate) fn essence(mime: &str) -> String {
+    mime.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,15 +32,9 @@ pub(super) fn send_file(
     file: OutboundFile,
 ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
     let (method, field) = method_of(file.kind);
-    let part = reqwest::multipart::Part::stream(file.bytes.clone())
-        .file_name(file.file_name.clone())
-        .mime_str(&file.mime);
-    let part = match part {
+    let part = match crate::channels::transport::file_part(&file) {
         Ok(part) => part,
-        Err(error) => {
-            let why = format!("the MIME type {:?} is not valid: {error}", file.mime);
-            return async move { Err(SendFailure::Permanent { why }) }.boxed_local();
-        }
+        Err(failure) => return async move { Err(failure) }.boxed_local(),
     };
     let caption = file.caption.clone().filter(|c| !c.trim().is_empty());
     let mut form = reqwest::multipart::Form::new().text("chat_id", to.to_string());

@@ -58,15 +58,9 @@ pub(super) fn send_file(
     file: OutboundFile,
 ) -> LocalBoxFuture<'static, Result<(), SendFailure>> {
     let (http, url, token) = client.upload_parts();
-    let part = reqwest::multipart::Part::stream(file.bytes.clone())
-        .file_name(file.file_name.clone())
-        .mime_str(&file.mime);
-    let part = match part {
+    let part = match crate::channels::transport::file_part(&file) {
         Ok(part) => part,
-        Err(error) => {
-            let why = format!("the MIME type {:?} is not valid: {error}", file.mime);
-            return async move { Err(SendFailure::Permanent { why }) }.boxed_local();
-        }
+        Err(failure) => return async move { Err(failure) }.boxed_local(),
     };
     let form = reqwest::multipart::Form::new()
         .text("messaging_product", "whatsapp")
