@@ -98,12 +98,12 @@ impl StepError {
 /// Calls the model chain for `request` (its `model` field is filled per candidate).
 pub(crate) async fn call_model(
     engine: &Engine,
+    chain: &[String],
     mut request: ChatRequest,
     listeners: &[UnboundedSender<RunEvent>],
     deltas: &mut Deltas<'_>,
 ) -> Result<StepOutput, StepError> {
     let mut last: Option<ProviderError> = None;
-    let chain = &engine.settings.models;
     for (position, model_ref) in chain.iter().enumerate() {
         let has_fallback = position + 1 < chain.len();
         let (client, model) = match engine.catalog.resolve(model_ref) {

@@ -34,6 +34,18 @@ pub(crate) fn offered_tools(engine: &Engine, turn: &Turn) -> Arc<[ToolSpec]> {
     }
 }
 
+/// The models to try, in order: the turn's own model (a sub-agent's override) first, then the
+/// gateway's chain without it.
+pub(crate) fn model_chain(engine: &Engine, request: Option<&TurnRequest>) -> Vec<String> {
+    let chain = &engine.settings.models;
+    match request.and_then(|r| r.model.as_deref()) {
+        Some(first) => std::iter::once(first.to_string())
+            .chain(chain.iter().filter(|m| m.as_str() != first).cloned())
+            .collect(),
+        None => chain.clone(),
+    }
+}
+
 /// Whether the turn's tool calls are the client's to run.
 pub(crate) fn client_runs_tools(turn: &Turn) -> bool {
     turn.request

@@ -233,6 +233,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let (sampling, max_tokens) = client::sampling(engine, request);
     let offered = client::offered_tools(engine, turn);
     let client_runs_tools = client::client_runs_tools(turn);
+    let chain = client::model_chain(engine, request);
     for _step in 0..engine.settings.max_steps {
         match mine.last() {
             // Answered, or stopped at the client's tool calls, by an earlier attempt.
@@ -267,7 +268,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             max_tokens,
             sampling: sampling.clone(),
         };
-        let mut output = call_model(engine, request, &turn.listeners, &mut deltas).await?;
+        let mut output = call_model(engine, &chain, request, &turn.listeners, &mut deltas).await?;
         drop(permit);
         if let Some(line) = notice.as_ref().filter(|_| output.tool_calls.is_empty()) {
             let separator = if output.text.is_empty() { "" } else { "\n\n" };

@@ -29,6 +29,7 @@ pub(crate) mod send;
 pub(crate) mod send_file;
 pub(crate) mod sessions;
 pub(crate) mod status;
+pub(crate) mod subagents;
 pub(crate) mod traces;
 
 pub use actors::{
@@ -54,4 +55,5 @@ pub use sessions::{
     SessionsListRequest,
 };
 pub use status::{Status, StatusRequest};
+pub use subagents::{SubagentList, SubagentsListRequest};
 pub use traces::{RunTrace, TraceRecord, TraceStep, Traces, TracesRequest};

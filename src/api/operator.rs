@@ -46,6 +46,9 @@ pub struct OperatorParts {
     pub clients: Arc<dyn ClientCount>,
     /// `gateway.faultInjection`: whether `actors.panic` may crash an actor.
     pub fault_injection: bool,
+    /// The sub-agent records and registry: listed by `subagents.list`, a reset parent's
+    /// children stopped.
+    pub subagents: Option<crate::sessions::subagents::Subagents>,
 }
 
 /// The operator service. Every method is async and answers a typed response or an [`ApiError`];
@@ -63,6 +66,7 @@ pub struct Operator {
     pub(super) log_dir: PathBuf,
     pub(super) clients: Arc<dyn ClientCount>,
     pub(super) fault_injection: bool,
+    pub(super) subagents: Option<crate::sessions::subagents::Subagents>,
 }
 
 impl Operator {
@@ -79,6 +83,7 @@ impl Operator {
             log_dir,
             clients,
             fault_injection,
+            subagents,
         } = parts;
         Operator {
             registry,
@@ -92,6 +97,7 @@ impl Operator {
             log_dir,
             clients,
             fault_injection,
+            subagents,
         }
     }
 

@@ -266,6 +266,7 @@ scope_table! {
     SessionsUnsubscribe "sessions.unsubscribe" => READ, http: [];
     SessionsDescribe "sessions.describe" => READ, http: [];
     SessionsResolve "sessions.resolve" => READ, http: [];
+    SubagentsList "subagents.list" => READ, http: ["GET /admin/subagents", "GET /admin/sessions/{key}/children"];
     AgentsList "agents.list" => READ, http: [];
     CommandsList "commands.list" => READ, http: [];
     PairingList "pairing.list" => PAIRING, http: ["GET /admin/pairing/{channel}"];

@@ -167,6 +167,9 @@ pub struct SessionReset {
     pub ok: bool,
     /// The key that was reset.
     pub reset: String,
+    /// Its sub-agents that were running and are stopped now.
+    #[serde(default, rename = "stoppedChildren")]
+    pub stopped_children: usize,
 }
 
 /// Resets `key` in `store`: `NOT_FOUND` when there is no such session.
@@ -175,6 +178,7 @@ pub(crate) fn reset_in(store: &SessionStore, key: &str) -> Result<SessionReset, 
         Ok(SessionReset {
             ok: true,
             reset: key.to_string(),
+            stopped_children: 0,
         })
     } else {
         Err(ApiError::NotFound(format!("no session {key:?}")))
@@ -202,8 +206,9 @@ impl Operator {
         Ok(inspection.into())
     }
 
-    /// `sessions.reset`: archives the transcript, then stops the session's actor (it holds no
-    /// conversation state, but stopping it frees its memory now).
+    /// `sessions.reset`: archives the transcript, stops the session's running sub-agents, then
+    /// stops the session's actor (it holds no conversation state, but stopping it frees its
+    /// memory now).
     pub async fn session_reset(
         &self,
         request: SessionResetRequest,
@@ -211,7 +216,8 @@ impl Operator {
         let key = required("key", &request.key)?.to_string();
         let store = Arc::clone(&self.engine.store);
         let name = key.clone();
-        let reset = blocking(move || reset_in(&store, &name)).await??;
+        let mut reset = blocking(move || reset_in(&store, &name)).await??;
+        reset.stopped_children = self.stop_children(&key).await;
         let _ = self.sessions.tell(TerminateChild(key));
         Ok(reset)
     }

@@ -187,8 +187,15 @@ pub enum SessionsAction {
         #[arg(long)]
         json: bool,
     },
-    /// Start a session afresh (its transcript is archived, not deleted).
+    /// Start a session afresh (its transcript is archived, not deleted); its running
+    /// sub-agents are stopped.
     Reset { key: String },
+    /// A session's sub-agents (sessions_spawn): task, status, result.
+    Children {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// A session's last messages, oldest first.
     History {
         key: String,

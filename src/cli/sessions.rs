@@ -1,4 +1,4 @@
-//! `pincer sessions list|show KEY|reset KEY|history KEY [--json]`: through the running gateway
+//! `pincer sessions list|show KEY|reset KEY|history KEY|children KEY [--json]`: through the running gateway
 //! when there is one (so its in-memory state stays right), else straight from the transcripts on
 //! disk, with the same functions and the same answers ([`crate::api::sessions`]).
 
@@ -10,7 +10,9 @@ use super::client::{block_on, encode, GatewayClient};
 use super::{CliError, SessionsAction};
 use crate::api::history::history_in;
 use crate::api::sessions::reset_in;
-use crate::api::{History, HistoryMessage, SessionInfo, SessionList, SessionReset};
+use crate::api::{History, HistoryMessage, SessionInfo, SessionList, SessionReset, SubagentList};
+use crate::sessions::subagents::registry::STOPPED_BY_RESET;
+use crate::sessions::subagents::SubagentBook;
 use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
 use crate::sessions::SessionStore;
@@ -23,6 +25,7 @@ enum Answer {
     Show(SessionInfo),
     Reset(SessionReset),
     History(History),
+    Children(SubagentList),
 }
 
 pub fn run(config: Option<&Path>, action: &SessionsAction) -> Result<i32, CliError> {
@@ -51,6 +54,10 @@ async fn online(client: &GatewayClient, action: &SessionsAction) -> Result<Answe
             let path = format!("/admin/sessions/{}/history?limit={limit}", encode(key));
             Answer::History(client.get(&path).await?)
         }
+        SessionsAction::Children { key, .. } => {
+            let path = format!("/admin/sessions/{}/children", encode(key));
+            Answer::Children(client.get(&path).await?)
+        }
     })
 }
 
@@ -72,7 +79,19 @@ fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Answer, Cli
     Ok(match action {
         SessionsAction::List(_) => Answer::List(SessionList::of(&store, model, None)),
         SessionsAction::Show { key, .. } => Answer::Show(store.inspect(key).into()),
-        SessionsAction::Reset { key } => Answer::Reset(reset_in(&store, key).map_err(usage)?),
+        SessionsAction::Reset { key } => {
+            let mut reset = reset_in(&store, key).map_err(usage)?;
+            // No gateway runs, so no child does: their records only are marked stopped, so
+            // that the next start does not resume them.
+            reset.stopped_children = SubagentBook::open(store.dir())
+                .stop_descendants(key, STOPPED_BY_RESET)
+                .len();
+            Answer::Reset(reset)
+        }
+        SessionsAction::Children { key, .. } => Answer::Children(SubagentList::of(
+            &SubagentBook::open(store.dir()),
+            Some(key.clone()),
+        )),
         SessionsAction::History { key, limit, .. } => {
             Answer::History(history_in(&store, key, (*limit).clamp(1, 2000)).map_err(usage)?)
         }
@@ -82,7 +101,9 @@ fn offline(config: Option<&Path>, action: &SessionsAction) -> Result<Answer, Cli
 fn print(action: &SessionsAction, answer: &Answer) {
     let json = match action {
         SessionsAction::List(args) => args.json,
-        SessionsAction::Show { json, .. } | SessionsAction::History { json, .. } => *json,
+        SessionsAction::Show { json, .. }
+        | SessionsAction::History { json, .. }
+        | SessionsAction::Children { json, .. } => *json,
         SessionsAction::Reset { .. } => false,
     };
     if json {
@@ -138,7 +159,27 @@ fn print(action: &SessionsAction, answer: &Answer) {
             println!(
                 "session {} reset (its transcript was archived)",
                 reset.reset
-            )
+            );
+            if reset.stopped_children > 0 {
+                println!("{} running sub-agents stopped", reset.stopped_children);
+            }
+        }
+        Answer::Children(list) => {
+            if list.subagents.is_empty() {
+                println!("no sub-agents");
+            }
+            for child in &list.subagents {
+                println!(
+                    "{:<40} {:<9} {:<16} {}",
+                    child.child_session_key,
+                    child.status.as_str(),
+                    child.label.as_deref().unwrap_or("-"),
+                    child.task.lines().next().unwrap_or_default()
+                );
+                if let Some(result) = &child.result {
+                    println!("    {}", result.lines().next().unwrap_or_default());
+                }
+            }
         }
         Answer::History(history) => {
             if history.messages.is_empty() {

@@ -360,6 +360,8 @@ pub struct AgentDefaults {
     pub max_tokens: u32,
     /// Model calls per turn (the tool loop's bound); default 16.
     pub max_steps: u32,
+    /// `sessions_spawn`: sub-agent limits and defaults.
+    pub subagents: super::subagents::SubagentsConfig,
 }
 
 impl Default for AgentDefaults {
@@ -374,6 +376,7 @@ impl Default for AgentDefaults {
             max_attempts: 3,
             max_tokens: 4096,
             max_steps: 16,
+            subagents: super::subagents::SubagentsConfig::default(),
         }
     }
 }

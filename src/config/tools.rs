@@ -171,6 +171,7 @@ pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 6] = [
             "sessions_history",
             "sessions_send",
             "session_status",
+            "sessions_spawn",
         ],
     ),
     ("group:web", &["web_fetch"]),

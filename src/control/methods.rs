@@ -103,6 +103,7 @@ methods! {
         "sessions.inspect" => session_show,
         "sessions.traces" => session_traces,
         "sessions.reset" => session_reset,
+        "subagents.list" => subagents_list,
         "pairing.list" => pairing_list,
         "pairing.approve" => pairing_approve,
         "pairing.revoke" => pairing_revoke,

@@ -241,7 +241,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let environment = config::Environment::load(&config::secrets_path(state_dir))?;
     let catalog = ProviderCatalog::from_config(&config.models, &|name| environment.get(name));
     let monitor = Arc::new(Monitor::default());
-    let prepared = tree::prepare(
+    let mut prepared = tree::prepare(
         config.agents.max_concurrent_runs,
         tree::MonitorParts {
             monitor: Arc::clone(&monitor),
@@ -269,6 +269,22 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         &prepared.router,
         safe_mode.is_none(),
     )?;
+    let subagent_book = Arc::new(crate::sessions::subagents::SubagentBook::open(store.dir()));
+    let (subagents_spec, subagent_registry) = crate::sessions::subagents::spec(
+        Arc::clone(&subagent_book),
+        prepared.router.clone(),
+        Some(channels.chat_sender()),
+        crate::sessions::subagents::RegistrySettings {
+            limits: (&config.agents.defaults.subagents).into(),
+            default_model: config.agents.defaults.subagents.model.clone(),
+            default_timeout_seconds: config.agents.defaults.subagents.run_timeout_seconds,
+        },
+    );
+    let subagents = crate::sessions::subagents::Subagents {
+        book: subagent_book,
+        registry: subagent_registry,
+    };
+    prepared.subagents = Some(subagents.clone());
     let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared)
         .with_chat_sender(channels.chat_sender());
     let engine = Arc::new(Engine {
@@ -315,6 +331,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         log_dir: crate::logging::log_dir(&config.logging, state_dir),
         clients: Arc::clone(&control) as Arc<dyn crate::api::ClientCount>,
         fault_injection: config.gateway.fault_injection,
+        subagents: Some(subagents.clone()),
     }));
     let origins =
         origin_policy(config, tls.is_some()).checking_every_host(credential.mode == AuthMode::None);
@@ -354,6 +371,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tree::OuterSpecs {
             channels: channel_specs,
             clients: clients_spec,
+            subagents: subagents_spec,
         },
         listener,
         tls,
@@ -382,11 +400,13 @@ fn toolbox(
 ) -> ToolBox {
     let policy = ToolPolicy::from_config(config);
     let mode = policy.mode;
-    let handles = Arc::new(SessionHandles::new(
-        Arc::clone(store),
-        prepared.router.clone(),
-        move |key| is_sandboxed(mode, key),
-    ));
+    let mut handles = SessionHandles::new(Arc::clone(store), prepared.router.clone(), move |key| {
+        is_sandboxed(mode, key)
+    });
+    if let Some(subagents) = &prepared.subagents {
+        handles = handles.with_subagents(subagents.clone());
+    }
+    let handles = Arc::new(handles);
     let main = crate::config::workspace::workspace_dir(config, state_dir);
     if let Err(error) = ensure_dir(&main) {
         warn!(%error, workspace = %main.display(), "cannot create the agent workspace; file tools will fail");

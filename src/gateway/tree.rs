@@ -11,6 +11,8 @@
 //! ├── tools           supervisor: one temporary task per tool call, and the web cache janitor
 //! ├── runs            supervisor: one transient task per turn (agent runs)
 //! ├── router          finds or starts session actors, evicts idle ones
+//! ├── subagents       the sub-agent registry: children of sessions (sessions_spawn), their
+//! │                   limits, timeouts and results announced to their parents
 //! ├── channels        supervisor: one actor per enabled channel (whatsapp, telegram), restarted
 //! │                   with backoff without limit
 //! ├── clients         supervisor: the control plane's ticker and one actor per WebSocket
@@ -69,6 +71,9 @@ pub(crate) struct Prepared {
     pub tools: ActorRef<Supervisor>,
     /// `/gateway/router`, running once the tree is started.
     pub router: ActorRef<SessionRouter>,
+    /// The sub-agent records and `/gateway/subagents`, for the session tools (set once the
+    /// registry's spec is made, before the toolbox).
+    pub subagents: Option<crate::sessions::subagents::Subagents>,
     router_slot: Reserved<SessionRouter>,
     resources_spec: ChildSpec,
     sessions_spec: ChildSpec,
@@ -147,6 +152,7 @@ pub(crate) fn prepare(
         sessions,
         tools,
         router: router_slot.actor_ref().clone(),
+        subagents: None,
         router_slot,
         resources_spec,
         sessions_spec,
@@ -240,6 +246,8 @@ impl Prepared {
 pub(crate) struct OuterSpecs {
     pub channels: Vec<ChildSpec>,
     pub clients: ChildSpec,
+    /// `/gateway/subagents`, the sub-agent registry (started after the router it submits to).
+    pub subagents: ChildSpec,
 }
 
 /// Starts the tree on the current actix arbiter.
@@ -268,6 +276,7 @@ pub(crate) fn start(
     let OuterSpecs {
         channels: channel_specs,
         clients: clients_spec,
+        subagents: subagents_spec,
     } = outer;
     for spec in channel_specs {
         channels_spec = channels_spec.child(spec);
@@ -290,6 +299,7 @@ pub(crate) fn start(
         .child(specs.tools)
         .child(specs.runs)
         .child(specs.router)
+        .child(subagents_spec)
         .child(channels_spec)
         .child(clients_spec)
         .child(web_spec);

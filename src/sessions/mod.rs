@@ -8,7 +8,8 @@
 //!   memory), their lines, session keys;
 //! - [`actor`]: one actor per live session; [`late`]: askers who join a running turn;
 //! - [`media`]: media references of channel messages, and files sent back;
-//! - [`router`]: finds or starts session actors, evicts idle ones; [`submit`]: the entry point.
+//! - [`router`]: finds or starts session actors, evicts idle ones; [`submit`]: the entry point;
+//! - [`subagents`]: child sessions started by `sessions_spawn`, and their registry actor.
 
 pub(crate) mod actor;
 pub(crate) mod entry;
@@ -19,6 +20,7 @@ pub mod outbound;
 pub(crate) mod router;
 pub(crate) mod store;
 pub(crate) mod submit;
+pub mod subagents;
 pub(crate) mod turn;
 
 pub use entry::Entry;

@@ -86,6 +86,9 @@ pub struct TurnRequest {
     /// A channel message's media and origin: the run fetches and prepares the media before
     /// the first model call (see [`super::media`]).
     pub inbound: Option<Arc<super::media::Inbound>>,
+    /// A model ref (`provider/model`) tried before the gateway's chain, which stays as its
+    /// fallbacks: a sub-agent's `model` (see [`super::subagents`]).
+    pub model: Option<String>,
 }
 
 /// A turn handed to a run.

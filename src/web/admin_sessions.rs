@@ -2,7 +2,8 @@
 //! ([`crate::api::sessions`], [`crate::api::history`], [`crate::api::traces`],
 //! [`crate::api::status`]): `GET /admin/sessions`, `GET /admin/sessions/{key}`,
 //! `POST /admin/sessions/{key}/reset`, `GET /admin/sessions/{key}/history?limit=N`,
-//! `GET /admin/sessions/{key}/traces?last=N&run=R`, and `GET /admin/status`. The CLI's
+//! `GET /admin/sessions/{key}/traces?last=N&run=R`, `GET /admin/subagents?parent=KEY`,
+//! `GET /admin/sessions/{key}/children`, and `GET /admin/status`. The CLI's
 //! `sessions`, `trace` and `status` commands use them while a gateway runs.
 
 use actix_web::web::{Data, Json};
@@ -66,4 +67,22 @@ pub(crate) async fn status(
     Req(request): Req<api::StatusRequest>,
 ) -> Answer<api::Status> {
     state.operator.status(request).await.map(Json)
+}
+
+#[get("/admin/subagents")]
+pub(crate) async fn subagents(
+    _auth: Authorized<op::SubagentsList>,
+    state: Data<AppState>,
+    Req(request): Req<api::SubagentsListRequest>,
+) -> Answer<api::SubagentList> {
+    state.operator.subagents_list(request).await.map(Json)
+}
+
+#[get("/admin/sessions/{key}/children")]
+pub(crate) async fn children(
+    _auth: Authorized<op::SubagentsList>,
+    state: Data<AppState>,
+    Req(request): Req<api::SubagentsListRequest>,
+) -> Answer<api::SubagentList> {
+    state.operator.subagents_list(request).await.map(Json)
 }

@@ -104,6 +104,8 @@ const GATEWAY: &[Route] = &[
     route!(["GET"] "/admin/sessions", Access::Protected, admin_sessions::list),
     route!(["GET"] "/admin/sessions/{key}/history", Access::Protected, admin_sessions::history),
     route!(["GET"] "/admin/sessions/{key}/traces", Access::Protected, admin_sessions::traces),
+    route!(["GET"] "/admin/sessions/{key}/children", Access::Protected, admin_sessions::children),
+    route!(["GET"] "/admin/subagents", Access::Protected, admin_sessions::subagents),
     route!(["GET"] "/admin/sessions/{key}", Access::Protected, admin_sessions::show),
     route!(["POST"] "/admin/sessions/{key}/reset", Access::Protected, admin_sessions::reset),
     route!(["POST"] "/v1/chat/completions", Access::Protected, openai::chat_completions),

@@ -17,6 +17,7 @@ use super::memory::{MemoryGet, MemorySearch};
 use super::message::Message;
 use super::patch::ApplyPatch;
 use super::sessions::{SessionStatus, SessionsHistory, SessionsList, SessionsSend};
+use super::spawn::SessionsSpawn;
 use super::web::WebFetch;
 use super::ToolRegistry;
 use crate::cache::{janitor_spec, MultiLevelCache};
@@ -86,6 +87,7 @@ pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
     registry.register(Arc::new(SessionsHistory));
     registry.register(Arc::new(SessionsSend));
     registry.register(Arc::new(SessionStatus));
+    registry.register(Arc::new(SessionsSpawn));
     registry.register(Arc::new(WebFetch::new(tools.web_fetch.clone(), cache)));
     registry.register(Arc::new(MemorySearch));
     registry.register(Arc::new(MemoryGet));

@@ -16,6 +16,7 @@
 //!   descriptor;
 //! - the built-in tools: [`fs`] (read, write, edit), [`patch`] (apply_patch), [`exec`] (exec,
 //!   process), [`sessions`] (sessions_list, sessions_history, sessions_send, session_status),
+//!   [`spawn`] (sessions_spawn: sub-agents),
 //!   [`web`] (web_fetch and its cache), [`memory`] (memory_get, memory_search), [`message`]
 //!   (files and texts to a chat), [`current_time`];
 //! - [`builtin`]: the registry of built-ins built from the config.
@@ -32,6 +33,7 @@ pub(crate) mod message;
 pub(crate) mod patch;
 pub(crate) mod policy;
 pub(crate) mod sessions;
+pub(crate) mod spawn;
 pub(crate) mod toolbox;
 pub mod walls;
 pub(crate) mod web;
@@ -124,6 +126,8 @@ pub struct SessionHandles {
     pub router: ActorRef<SessionRouter>,
     /// Whether a session key is sandboxed: sandboxed sessions only see sandboxed sessions.
     sandboxed: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    /// The sub-agent records and registry (`sessions_spawn`); `None` where there is none.
+    pub subagents: Option<crate::sessions::subagents::Subagents>,
 }
 
 impl SessionHandles {
@@ -136,7 +140,14 @@ impl SessionHandles {
             store,
             router,
             sandboxed: Box::new(sandboxed),
+            subagents: None,
         }
+    }
+
+    /// The sub-agents `sessions_spawn` starts and the session tools show.
+    pub fn with_subagents(mut self, subagents: crate::sessions::subagents::Subagents) -> Self {
+        self.subagents = Some(subagents);
+        self
     }
 
     /// Whether `key` runs sandboxed.

@@ -17,7 +17,7 @@ use crate::config::{Config, SandboxMode};
 use crate::sessions::key::MAIN;
 
 /// Every built-in tool with a one-line summary, in the order `pincer tools list` prints them.
-pub(crate) const BUILTIN_TOOLS: [(&str, &str); 15] = [
+pub(crate) const BUILTIN_TOOLS: [(&str, &str); 16] = [
     ("read", "read a file of the workspace"),
     ("write", "create or overwrite a file of the workspace"),
     ("edit", "replace one exact occurrence of a text in a file"),
@@ -34,6 +34,7 @@ pub(crate) const BUILTIN_TOOLS: [(&str, &str); 15] = [
         "send a message to another session and get its answer",
     ),
     ("session_status", "this session's counters, model and tools"),
+    ("sessions_spawn", "start a sub-agent on a task; its result comes back"),
     ("web_fetch", "fetch a web page as readable text"),
     ("memory_search", "search MEMORY.md and memory/*.md"),
     ("memory_get", "read lines of a memory file"),

@@ -1,4 +1,6 @@
-//! The session tools: `sessions_list`, `sessions_history`, `sessions_send`, `session_status`.
+//! The session tools: `sessions_list`, `sessions_history`, `sessions_send`, `session_status`
+//! (`sessions_spawn` is in [`super::spawn`]). A sub-agent's row in `sessions_list` names its
+//! parent, label and status, so a parent can poll its children.
 //!
 //! They read the transcripts through the [`SessionStore`](crate::sessions::SessionStore) and talk
 //! to other sessions through the router, like any other entry point. A sandboxed session only
@@ -82,11 +84,18 @@ impl Tool for SessionsList {
                 .iter()
                 .take(usize::try_from(limit).unwrap_or(usize::MAX))
                 .map(|meta| {
-                    json!({
+                    let mut row = json!({
                         "sessionKey": meta.key, "updated": crate::clock::rfc3339(meta.updated_ms / 1000),
                         "messages": meta.messages, "model": meta.model,
                         "current": meta.key == *cx.session_key,
-                    })
+                    });
+                    let child = handles.subagents.as_ref().and_then(|s| s.book.by_child(&meta.key));
+                    if let (Some(child), Some(fields)) = (child, row.as_object_mut()) {
+                        fields.insert("parentSessionKey".into(), child.parent_session_key.into());
+                        fields.insert("label".into(), child.label.into());
+                        fields.insert("subagentStatus".into(), child.status.as_str().into());
+                    }
+                    row
                 })
                 .collect();
             Ok(json!({ "count": rows.len(), "sessions": rows }).to_string())

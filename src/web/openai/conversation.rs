@@ -230,6 +230,7 @@ impl Stateless {
                 max_tokens: self.max_tokens,
                 client_tools: Some(self.tools.into()),
                 inbound: None,
+                model: None,
             },
         ))
     }
