@@ -172,6 +172,7 @@ pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 6] = [
             "sessions_send",
             "session_status",
             "sessions_spawn",
+            "subagents",
         ],
     ),
     ("group:web", &["web_fetch"]),

@@ -19,6 +19,8 @@
 //!   Responses API) and the official `openai` Python SDK against them;
 //! - `openclaw`: OpenClaw's own CLI (`openclaw`, from npm) against the gateway;
 //! - `providers`: the provider clients' streams and errors;
+//! - `subagents`: `sessions_spawn` children reporting to their parents, their limits, a crash
+//!   and a reset;
 //! - `tools`: the agent's tools end to end, as actors, and their sandbox;
 //! - `ws`: the WebSocket protocol and its limits.
 //!
@@ -47,5 +49,6 @@ mod monitoring;
 mod openai;
 mod openclaw;
 mod providers;
+mod subagents;
 mod tools;
 mod ws;

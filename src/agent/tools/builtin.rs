@@ -18,6 +18,7 @@ use super::message::Message;
 use super::patch::ApplyPatch;
 use super::sessions::{SessionStatus, SessionsHistory, SessionsList, SessionsSend};
 use super::spawn::SessionsSpawn;
+use super::subagents::SubagentsTool;
 use super::web::WebFetch;
 use super::ToolRegistry;
 use crate::cache::{janitor_spec, MultiLevelCache};
@@ -88,6 +89,7 @@ pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
     registry.register(Arc::new(SessionsSend));
     registry.register(Arc::new(SessionStatus));
     registry.register(Arc::new(SessionsSpawn));
+    registry.register(Arc::new(SubagentsTool));
     registry.register(Arc::new(WebFetch::new(tools.web_fetch.clone(), cache)));
     registry.register(Arc::new(MemorySearch));
     registry.register(Arc::new(MemoryGet));

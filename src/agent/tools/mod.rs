@@ -16,7 +16,7 @@
 //!   descriptor;
 //! - the built-in tools: [`fs`] (read, write, edit), [`patch`] (apply_patch), [`exec`] (exec,
 //!   process), [`sessions`] (sessions_list, sessions_history, sessions_send, session_status),
-//!   [`spawn`] (sessions_spawn: sub-agents),
+//!   [`spawn`] (sessions_spawn: sub-agents), [`subagents`] (list or kill them),
 //!   [`web`] (web_fetch and its cache), [`memory`] (memory_get, memory_search), [`message`]
 //!   (files and texts to a chat), [`current_time`];
 //! - [`builtin`]: the registry of built-ins built from the config.
@@ -34,6 +34,7 @@ pub(crate) mod patch;
 pub(crate) mod policy;
 pub(crate) mod sessions;
 pub(crate) mod spawn;
+pub(crate) mod subagents;
 pub(crate) mod toolbox;
 pub mod walls;
 pub(crate) mod web;

@@ -17,7 +17,7 @@ use crate::config::{Config, SandboxMode};
 use crate::sessions::key::MAIN;
 
 /// Every built-in tool with a one-line summary, in the order `pincer tools list` prints them.
-pub(crate) const BUILTIN_TOOLS: [(&str, &str); 16] = [
+pub(crate) const BUILTIN_TOOLS: [(&str, &str); 17] = [
     ("read", "read a file of the workspace"),
     ("write", "create or overwrite a file of the workspace"),
     ("edit", "replace one exact occurrence of a text in a file"),
@@ -35,6 +35,7 @@ pub(crate) const BUILTIN_TOOLS: [(&str, &str); 16] = [
     ),
     ("session_status", "this session's counters, model and tools"),
     ("sessions_spawn", "start a sub-agent on a task; its result comes back"),
+    ("subagents", "list this session's sub-agents, or kill one"),
     ("web_fetch", "fetch a web page as readable text"),
     ("memory_search", "search MEMORY.md and memory/*.md"),
     ("memory_get", "read lines of a memory file"),

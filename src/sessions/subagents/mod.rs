@@ -24,7 +24,9 @@ pub(crate) mod registry;
 use serde::{Deserialize, Serialize};
 
 pub use book::{Limits, SpawnRefusal, SubagentBook};
-pub use registry::{spec, RegistrySettings, SpawnRequest, Spawned, StopChildren, SubagentRegistry};
+pub use registry::{
+    spec, RegistrySettings, SpawnRequest, Spawned, StopChild, StopChildren, SubagentRegistry,
+};
 
 /// What the tools and the operator API hold of the sub-agents: the records, read directly, and
 /// the registry actor, for spawning and stopping.

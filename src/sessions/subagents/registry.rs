@@ -78,6 +78,17 @@ impl Message for StopChildren {
     type Result = usize;
 }
 
+/// Stop one running child of `parent`, named by its run id or session key (the `subagents`
+/// tool's `kill`), with its own children; answers its record, or why not.
+pub struct StopChild {
+    pub parent: String,
+    pub target: String,
+}
+
+impl Message for StopChild {
+    type Result = Result<SubagentRecord, String>;
+}
+
 /// The actor.
 pub struct SubagentRegistry {
     cx: ChildContext,
@@ -404,4 +415,43 @@ impl Handler<StopChildren> for SubagentRegistry {
     }
 }
 
-pincer_actors::mailbox!(SubagentRegistry: SpawnRequest, StopChildren);
+impl Handler<StopChild> for SubagentRegistry {
+    type Result = Result<SubagentRecord, String>;
+
+    fn handle(&mut self, stop: StopChild, _ctx: &mut Context<Self>) -> Self::Result {
+        let record = self
+            .book
+            .get(&stop.target)
+            .or_else(|| self.book.by_child(&stop.target))
+            .filter(|r| r.parent_session_key == stop.parent)
+            .ok_or_else(|| format!("{:?} is not a sub-agent of this session", stop.target))?;
+        if record.status != SubagentStatus::Running {
+            return Err(format!(
+                "sub-agent {} is {} already",
+                record.name(),
+                record.status.as_str()
+            ));
+        }
+        let stopped = self
+            .book
+            .update(&record.run_id, |r| {
+                r.status = SubagentStatus::Stopped;
+                r.result = Some("stopped by its parent".into());
+                r.ended_ms = Some(crate::clock::now_ms());
+                r.announced = true;
+            })
+            .ok_or_else(|| "the sub-agent's record is gone".to_string())?;
+        for child in self
+            .book
+            .stop_descendants(&record.child_session_key, "stopped: its parent was stopped")
+            .iter()
+            .chain(std::iter::once(&stopped))
+        {
+            self.abort(&child.child_session_key);
+        }
+        self.publish();
+        Ok(stopped)
+    }
+}
+
+pincer_actors::mailbox!(SubagentRegistry: SpawnRequest, StopChildren, StopChild);

@@ -241,8 +241,20 @@ fn answer(shared: &Shared, request: &Request, out: &mut TcpStream) -> std::io::R
         return write_status(out, code, &body, None).map(|()| true);
     }
     let outage = *lock(&shared.outage);
-    let reply = match outage {
-        Some((until, code)) if std::time::Instant::now() < until => Some(Reply::status(code)),
+    let routed = {
+        let text = body.to_string();
+        let mut routed = lock(&shared.routed);
+        routed
+            .iter()
+            .position(|(needle, _, _)| text.contains(needle.as_str()))
+            .map(|index| routed.remove(index))
+    };
+    let reply = match (outage, routed) {
+        (Some((until, code)), _) if std::time::Instant::now() < until => Some(Reply::status(code)),
+        (_, Some((_, pause, reply))) => {
+            thread::sleep(pause);
+            Some(reply)
+        }
         _ => lock(&shared.queue).pop_front(),
     };
     let reply = reply.unwrap_or_else(|| {

@@ -188,6 +188,9 @@ impl Recorded {
 struct Shared {
     api: Api,
     queue: Mutex<VecDeque<Reply>>,
+    /// Replies kept for the first request whose body contains a text, each after a pause (see
+    /// [`Emulator::push_for`]); looked at before `queue`.
+    routed: Mutex<Vec<(String, Duration, Reply)>>,
     requests: Mutex<Vec<Recorded>>,
     delay: Mutex<Duration>,
     api_key: Mutex<Option<String>>,
@@ -230,6 +233,7 @@ impl Emulator {
         let shared = Arc::new(Shared {
             api,
             queue: Mutex::new(VecDeque::new()),
+            routed: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             delay: Mutex::new(Duration::ZERO),
             api_key: Mutex::new(None),
@@ -264,6 +268,15 @@ impl Emulator {
     /// Queues a reply for the next valid request.
     pub fn push(&self, reply: Reply) -> &Self {
         lock(&self.shared.queue).push_back(reply);
+        self
+    }
+
+    /// Keeps `reply` for the first valid request whose JSON body contains `needle` (a
+    /// session's task, a system prompt), answered after `pause`: for conversations that run at
+    /// the same time (a sub-agent beside its parent), where the order of the shared queue is a
+    /// race. Such replies are looked at before the queue.
+    pub fn push_for(&self, needle: &str, pause: Duration, reply: Reply) -> &Self {
+        lock(&self.shared.routed).push((needle.to_string(), pause, reply));
         self
     }
 
