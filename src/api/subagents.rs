@@ -77,7 +77,10 @@ impl Operator {
                 // The registry is restarting: the records are stopped all the same (their runs
                 // end when their turns do, and nothing is announced to the reset parent).
                 tracing::warn!(%error, session = parent, "the sub-agent registry did not answer");
-                subagents.book.stop_descendants(parent, STOPPED_BY_RESET).len()
+                subagents
+                    .book
+                    .stop_descendants(parent, STOPPED_BY_RESET)
+                    .len()
             }
         }
     }

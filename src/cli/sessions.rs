@@ -11,10 +11,10 @@ use super::{CliError, SessionsAction};
 use crate::api::history::history_in;
 use crate::api::sessions::reset_in;
 use crate::api::{History, HistoryMessage, SessionInfo, SessionList, SessionReset, SubagentList};
-use crate::sessions::subagents::registry::STOPPED_BY_RESET;
-use crate::sessions::subagents::SubagentBook;
 use crate::config::{load_config, GatewayOptions};
 use crate::paths::Paths;
+use crate::sessions::subagents::registry::STOPPED_BY_RESET;
+use crate::sessions::subagents::SubagentBook;
 use crate::sessions::SessionStore;
 
 /// What each action answers.

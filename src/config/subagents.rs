@@ -58,10 +58,7 @@ pub(crate) fn check(config: &SubagentsConfig, problems: &mut Vec<Problem>) {
         ("maxConcurrent", config.max_concurrent),
     ] {
         if value == 0 {
-            problems.push(Problem::new(
-                format!("{base}.{key}"),
-                "must be at least 1",
-            ));
+            problems.push(Problem::new(format!("{base}.{key}"), "must be at least 1"));
         }
     }
     if config

@@ -19,8 +19,8 @@ pub mod media;
 pub mod outbound;
 pub(crate) mod router;
 pub(crate) mod store;
-pub(crate) mod submit;
 pub mod subagents;
+pub(crate) mod submit;
 pub(crate) mod turn;
 
 pub use entry::Entry;

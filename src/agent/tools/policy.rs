@@ -34,7 +34,10 @@ pub(crate) const BUILTIN_TOOLS: [(&str, &str); 17] = [
         "send a message to another session and get its answer",
     ),
     ("session_status", "this session's counters, model and tools"),
-    ("sessions_spawn", "start a sub-agent on a task; its result comes back"),
+    (
+        "sessions_spawn",
+        "start a sub-agent on a task; its result comes back",
+    ),
     ("subagents", "list this session's sub-agents, or kill one"),
     ("web_fetch", "fetch a web page as readable text"),
     ("memory_search", "search MEMORY.md and memory/*.md"),

@@ -98,7 +98,9 @@ fn request(cx: &ToolContext, arguments: &Value) -> Result<SpawnRequest, String> 
     let timeout_seconds = match args::opt_u64(arguments, "runTimeoutSeconds")? {
         Some(0) => None,
         Some(seconds) if seconds > MAX_TIMEOUT_SECONDS => {
-            return Err(format!("`runTimeoutSeconds` is at most {MAX_TIMEOUT_SECONDS}"))
+            return Err(format!(
+                "`runTimeoutSeconds` is at most {MAX_TIMEOUT_SECONDS}"
+            ))
         }
         other => other,
     };

@@ -63,8 +63,10 @@ impl Tool for SubagentsTool {
                         })
                         .await
                         .map_err(|e| format!("the sub-agent registry is unavailable: {e}"))??;
-                    Ok(json!({ "killed": stopped.child_session_key, "runId": stopped.run_id })
-                        .to_string())
+                    Ok(
+                        json!({ "killed": stopped.child_session_key, "runId": stopped.run_id })
+                            .to_string(),
+                    )
                 }
                 other => Err(format!("unknown action {other:?}: list or kill")),
             }
@@ -82,4 +84,103 @@ fn row(record: &SubagentRecord) -> Value {
         "task": cut(&record.task),
         "result": record.result.as_deref().map(cut),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::agent::tools::sessions::SessionsList;
+    use crate::agent::tools::SessionHandles;
+    use crate::providers::ChatMessage;
+    use crate::sessions::key::MAIN;
+    use crate::sessions::subagents::{child_key, SubagentBook, SubagentStatus, Subagents};
+    use crate::sessions::Entry;
+
+    fn with_one_child(dir: &std::path::Path) -> ToolContext {
+        let mut cx = crate::agent::tools::test_context(dir);
+        let book = Arc::new(SubagentBook::open(dir));
+        let child = child_key("00aa");
+        book.insert(SubagentRecord {
+            run_id: "00aa".into(),
+            child_session_key: child.clone(),
+            parent_session_key: MAIN.into(),
+            depth: 1,
+            task: "find the answer".into(),
+            label: Some("finder".into()),
+            model: None,
+            status: SubagentStatus::Done,
+            result: Some("42".into()),
+            created_ms: 1,
+            ended_ms: Some(2),
+            timeout_seconds: None,
+            announce_to: None,
+            announced: true,
+        })
+        .unwrap();
+        cx.sessions
+            .store
+            .append(
+                &child,
+                &[Entry::Message {
+                    ts_ms: 1,
+                    turn: "00aa".into(),
+                    message: ChatMessage::User {
+                        content: "find the answer".into(),
+                        images: Vec::new(),
+                    },
+                    usage: None,
+                    model: None,
+                    members: Vec::new(),
+                    source: None,
+                }],
+            )
+            .unwrap();
+        let handles = SessionHandles::new(
+            Arc::clone(&cx.sessions.store),
+            cx.sessions.router.clone(),
+            |key| key != MAIN,
+        )
+        .with_subagents(Subagents {
+            book,
+            registry: pincer_actors::Reserved::new(1).actor_ref().clone(),
+        });
+        cx.sessions = Arc::new(handles);
+        cx
+    }
+
+    #[actix::test]
+    async fn a_parent_lists_its_children_and_sees_them_in_sessions_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let cx = with_one_child(dir.path());
+        let listed: Value =
+            serde_json::from_str(&SubagentsTool.call(&cx, json!({})).await.unwrap()).unwrap();
+        assert_eq!(listed["count"], 1);
+        assert_eq!(listed["subagents"][0]["status"], "done");
+        assert_eq!(listed["subagents"][0]["result"], "42");
+        let sessions: Value =
+            serde_json::from_str(&SessionsList.call(&cx, json!({})).await.unwrap()).unwrap();
+        let child = &sessions["sessions"][0];
+        assert_eq!(child["parentSessionKey"], MAIN, "{sessions}");
+        assert_eq!(child["label"], "finder");
+        assert_eq!(child["subagentStatus"], "done");
+
+        // Another session has no children; a kill needs the registry; actions are checked.
+        let mut other = cx.clone();
+        other.session_key = Arc::from("agent:main:other");
+        let none: Value =
+            serde_json::from_str(&SubagentsTool.call(&other, json!({})).await.unwrap()).unwrap();
+        assert_eq!(none["count"], 0);
+        let kill = SubagentsTool
+            .call(&cx, json!({ "action": "kill", "target": "00aa" }))
+            .await
+            .unwrap_err();
+        assert!(kill.contains("unavailable"), "{kill}");
+        let bad = SubagentsTool
+            .call(&cx, json!({ "action": "steer" }))
+            .await
+            .unwrap_err();
+        assert!(bad.contains("unknown action"), "{bad}");
+    }
 }

@@ -49,6 +49,11 @@ pub enum SpawnRefusal {
     TooManyRunning { max: u32 },
     #[error("the task is empty")]
     EmptyTask,
+    #[error(
+        "a stateless request cannot spawn sub-agents: it has no session their results could \
+         come back to (send a session key)"
+    )]
+    NoSession,
     #[error("cannot record the sub-agent: {0}")]
     Store(String),
     #[error("cannot start the sub-agent: {0}")]
@@ -80,7 +85,8 @@ impl SubagentBook {
             Ok(bytes) => match serde_json::from_slice::<Vec<SubagentRecord>>(&bytes) {
                 Ok(list) => list.into_iter().map(|r| (r.run_id.clone(), r)).collect(),
                 Err(error) => {
-                    let aside = path.with_extension(format!("json.corrupt-{}", crate::clock::now_ms()));
+                    let aside =
+                        path.with_extension(format!("json.corrupt-{}", crate::clock::now_ms()));
                     tracing::warn!(%error, file = %path.display(), aside = %aside.display(),
                         "unreadable sub-agent records set aside");
                     let _ = std::fs::rename(&path, &aside);
@@ -125,7 +131,11 @@ impl SubagentBook {
                 max: limits.max_spawn_depth,
             });
         }
-        let running = || records.values().filter(|r| r.status == SubagentStatus::Running);
+        let running = || {
+            records
+                .values()
+                .filter(|r| r.status == SubagentStatus::Running)
+        };
         if running().filter(|r| r.parent_session_key == parent).count()
             >= limits.max_children_per_agent as usize
         {
@@ -218,7 +228,11 @@ impl SubagentBook {
             .filter(|r| parent.is_none_or(|p| r.parent_session_key == p))
             .cloned()
             .collect();
-        list.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.run_id.cmp(&b.run_id)));
+        list.sort_by(|a, b| {
+            a.created_ms
+                .cmp(&b.created_ms)
+                .then(a.run_id.cmp(&b.run_id))
+        });
         list
     }
 

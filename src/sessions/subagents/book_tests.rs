@@ -1,6 +1,6 @@
 use super::*;
-use crate::sessions::subagents::child_key;
 use crate::sessions::key::MAIN;
+use crate::sessions::subagents::child_key;
 
 fn record(run_id: &str, parent: &str, depth: u32) -> SubagentRecord {
     SubagentRecord {
@@ -52,7 +52,8 @@ fn depth_children_and_total_are_limited_by_running_children() {
         Err(SpawnRefusal::TooManyRunning { max: 3 })
     );
     // An ended child frees its places.
-    book.update("b", |r| r.status = SubagentStatus::Done).unwrap();
+    book.update("b", |r| r.status = SubagentStatus::Done)
+        .unwrap();
     assert_eq!(book.admit(MAIN, LIMITS), Ok(1));
     assert_eq!(book.running(), 2);
     let depth_one = Limits {
@@ -104,5 +105,10 @@ fn a_torn_file_is_set_aside() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().any(|n| n.starts_with("subagents.json.corrupt-")), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("subagents.json.corrupt-")),
+        "{names:?}"
+    );
 }

@@ -153,8 +153,7 @@ impl SubagentRegistry {
         let waiting = async move {
             let (listener, mut events) = unbounded_channel();
             if let Err(why) =
-                submit_journaled(&router, &key, text, listener, turn, replayed, Some(request))
-                    .await
+                submit_journaled(&router, &key, text, listener, turn, replayed, Some(request)).await
             {
                 return Outcome::Failed(why);
             }
@@ -173,7 +172,9 @@ impl SubagentRegistry {
                 .map(move |outcome, registry, ctx| registry.child_ended(&run_id, outcome, ctx)),
         );
         if let Some(seconds) = record.timeout_seconds {
-            let due = record.created_ms.saturating_add(seconds.saturating_mul(1000));
+            let due = record
+                .created_ms
+                .saturating_add(seconds.saturating_mul(1000));
             let left = Duration::from_millis(due.saturating_sub(crate::clock::now_ms()));
             let run_id = record.run_id.clone();
             ctx.run_later(left, move |registry, ctx| registry.time_out(&run_id, ctx));
@@ -365,6 +366,9 @@ impl Handler<SpawnRequest> for SubagentRegistry {
         if request.task.trim().is_empty() {
             return Err(SpawnRefusal::EmptyTask);
         }
+        if crate::sessions::key::is_ephemeral(&request.parent) {
+            return Err(SpawnRefusal::NoSession);
+        }
         let depth = self.book.admit(&request.parent, self.settings.limits)?;
         let run_id = new_run_id();
         let timeout_seconds = request
@@ -378,7 +382,9 @@ impl Handler<SpawnRequest> for SubagentRegistry {
             depth,
             task: request.task,
             label: request.label.filter(|label| !label.trim().is_empty()),
-            model: request.model.or_else(|| self.settings.default_model.clone()),
+            model: request
+                .model
+                .or_else(|| self.settings.default_model.clone()),
             status: SubagentStatus::Running,
             result: None,
             created_ms: crate::clock::now_ms(),
@@ -403,9 +409,7 @@ impl Handler<StopChildren> for SubagentRegistry {
     type Result = usize;
 
     fn handle(&mut self, stop: StopChildren, _ctx: &mut Context<Self>) -> usize {
-        let stopped = self
-            .book
-            .stop_descendants(&stop.parent, STOPPED_BY_RESET);
+        let stopped = self.book.stop_descendants(&stop.parent, STOPPED_BY_RESET);
         for record in &stopped {
             tracing::info!(run = %record.run_id, parent = %stop.parent, "sub-agent stopped");
             self.abort(&record.child_session_key);

@@ -16,8 +16,16 @@ use pincer_emulators::{Emulator, Reply};
 #[test]
 fn a_spawn_too_many_and_a_spawn_too_deep_are_refused() {
     let emulator = Emulator::openai();
-    emulator.push(call("c1", "sessions_spawn", json!({ "task": "first job", "label": "one" })));
-    emulator.push(call("c2", "sessions_spawn", json!({ "task": "second job" })));
+    emulator.push(call(
+        "c1",
+        "sessions_spawn",
+        json!({ "task": "first job", "label": "one" }),
+    ));
+    emulator.push(call(
+        "c2",
+        "sessions_spawn",
+        json!({ "task": "second job" }),
+    ));
     emulator.push(Reply::text(&["one helper only"]));
     emulator.push(Reply::text(&["noted"]));
     // The child, slow enough for the parent's second spawn to find it running, tries to spawn.
@@ -63,4 +71,49 @@ fn a_spawn_too_many_and_a_spawn_too_deep_are_refused() {
         .unwrap_or_default()
         .to_string();
     assert_eq!(children(&gateway, &child)["count"], 0, "no grandchild");
+}
+
+#[test]
+fn a_child_past_its_run_timeout_is_stopped_and_reported_as_timed_out() {
+    let emulator = Emulator::openai();
+    emulator.push(call(
+        "c1",
+        "sessions_spawn",
+        json!({ "task": "take forever", "label": "slowpoke", "runTimeoutSeconds": 1 }),
+    ));
+    emulator.push(Reply::text(&["started"]));
+    emulator.push(Reply::text(&["the helper gave up"]));
+    emulator.push_for(
+        CHILD,
+        Duration::from_secs(20),
+        Reply::text(&["far too late"]),
+    );
+    let gateway = gateway(&emulator, "", "");
+    assert_eq!(
+        answer_of(&ask(&gateway, "agent:main:main", "go slow")),
+        "started"
+    );
+    let listed = wait_until("the child to time out and be announced", WAIT, || {
+        let listed = children(&gateway, "agent:main:main");
+        (listed["subagents"][0]["announced"] == true).then_some(listed)
+    });
+    let record = &listed["subagents"][0];
+    assert_eq!(record["status"], "timedOut", "{record}");
+    assert_eq!(record["timeoutSeconds"], 1);
+    let all = requests(&emulator, 4);
+    let announce = all
+        .iter()
+        .find(|r| {
+            contents(&r.body)
+                .last()
+                .is_some_and(|m| m.starts_with("[sub-agent slowpoke timed out]"))
+        })
+        .expect("the announce of the timeout");
+    assert!(
+        contents(&announce.body)
+            .last()
+            .is_some_and(|m| m.contains("runTimeoutSeconds")),
+        "{:?}",
+        contents(&announce.body)
+    );
 }

@@ -1,7 +1,9 @@
 //! Sub-agents end to end (`sessions_spawn`), on the real gateway and the OpenAI emulator: a
 //! child's answer reaches its parent as a new turn, the limits refuse a spawn too many and a
-//! spawn too deep, a child whose run crashes is restarted and still reports, a reset parent stops
-//! its slow child, and the operator API lists the children.
+//! spawn too deep, a child past its timeout is stopped, a child whose run crashes (and the
+//! registry with it) is restarted and still reports, a reset parent stops its slow child, a child
+//! running when the gateway is killed resumes after the restart, and the operator API lists the
+//! children over both transports and the CLI.
 //!
 //! The parent's replies come from the emulator's queue, the child's from replies kept for
 //! requests carrying the child's system prompt (`Emulator::push_for`), since both run at once.
@@ -65,7 +67,8 @@ fn a_childs_answer_reaches_its_parent_as_a_new_turn() {
         .iter()
         .find(|r| r.body.to_string().contains("\"tool_call_id\":\"c1\""))
         .expect("the parent's call after the spawn");
-    let accepted: Value = serde_json::from_str(&tool_result(&answered.body, "c1")).unwrap_or_default();
+    let accepted: Value =
+        serde_json::from_str(&tool_result(&answered.body, "c1")).unwrap_or_default();
     assert_eq!(accepted["status"], "accepted", "{accepted}");
     let child_key = accepted["childSessionKey"].as_str().unwrap_or_default();
     assert!(child_key.starts_with("agent:main:subagent:"), "{accepted}");
@@ -76,7 +79,10 @@ fn a_childs_answer_reaches_its_parent_as_a_new_turn() {
         .find(|r| r.body.to_string().contains(CHILD))
         .expect("the child's request");
     assert_eq!(child.body["model"], "m2");
-    assert_eq!(contents(&child.body).last().map(String::as_str), Some("count the stars"));
+    assert_eq!(
+        contents(&child.body).last().map(String::as_str),
+        Some("count the stars")
+    );
 
     // The parent's next turn opens with the child's answer.
     let announce = contents(&all[3].body);
@@ -98,7 +104,10 @@ fn a_childs_answer_reaches_its_parent_as_a_new_turn() {
     assert_eq!(record["depth"], 1);
 
     // The parent's transcript holds the announce turn and its answer.
-    let history = admin(&gateway, "/admin/sessions/agent%3Amain%3Amain/history?limit=50");
+    let history = admin(
+        &gateway,
+        "/admin/sessions/agent%3Amain%3Amain/history?limit=50",
+    );
     let text = history.to_string();
     assert!(text.contains("the helper counted 42 stars"), "{text}");
 
@@ -109,7 +118,10 @@ fn a_childs_answer_reaches_its_parent_as_a_new_turn() {
         .expect("/gateway/subagents");
     assert_eq!(registry["state"], "running");
     assert!(
-        registry["status"].as_str().unwrap_or("").contains("0 running, 1 recorded"),
+        registry["status"]
+            .as_str()
+            .unwrap_or("")
+            .contains("0 running, 1 recorded"),
         "{registry}"
     );
     let everyone = admin(&gateway, "/admin/subagents");
@@ -124,16 +136,25 @@ fn a_childs_answer_reaches_its_parent_as_a_new_turn() {
         .call("subagents.list", json!({ "parent": "agent:main:main" }))
         .expect("WS subagents.list");
     assert_eq!(http, ws);
-    let from_cli: SubagentList =
-        crate::api::cli(&gateway, &["sessions", "children", "agent:main:main", "--json"]);
+    let from_cli: SubagentList = crate::api::cli(
+        &gateway,
+        &["sessions", "children", "agent:main:main", "--json"],
+    );
     assert_eq!(from_cli, http);
-    assert_eq!(http.subagents[0].result.as_deref(), Some("there are 42 stars"));
+    assert_eq!(
+        http.subagents[0].result.as_deref(),
+        Some("there are 42 stars")
+    );
 }
 
 #[test]
 fn a_reset_parent_stops_its_slow_child() {
     let emulator = Emulator::openai();
-    emulator.push(call("c1", "sessions_spawn", json!({ "task": "a long job" })));
+    emulator.push(call(
+        "c1",
+        "sessions_spawn",
+        json!({ "task": "a long job" }),
+    ));
     emulator.push(Reply::text(&["started"]));
     emulator.push_for(CHILD, Duration::from_secs(20), Reply::text(&["too late"]));
     let gateway = gateway(&emulator, "", "");
@@ -170,16 +191,28 @@ fn a_reset_parent_stops_its_slow_child() {
     });
     // Nothing is announced to the reset parent.
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(emulator.requests().len(), 3, "two parent calls and the child's");
+    assert_eq!(
+        emulator.requests().len(),
+        3,
+        "two parent calls and the child's"
+    );
 }
 
 #[test]
 fn a_child_whose_run_crashes_is_restarted_and_still_reports() {
     let emulator = Emulator::openai();
-    emulator.push(call("c1", "sessions_spawn", json!({ "task": "crunch numbers" })));
+    emulator.push(call(
+        "c1",
+        "sessions_spawn",
+        json!({ "task": "crunch numbers" }),
+    ));
     emulator.push(Reply::text(&["working on it"]));
     emulator.push(Reply::text(&["the numbers are crunched"]));
-    emulator.push_for(CHILD, Duration::from_secs(3), Reply::text(&["lost with the crash"]));
+    emulator.push_for(
+        CHILD,
+        Duration::from_secs(3),
+        Reply::text(&["lost with the crash"]),
+    );
     emulator.push_for(CHILD, Duration::ZERO, Reply::text(&["crunched: 7"]));
     let gateway = gateway(&emulator, "", "gateway: { faultInjection: true },");
     assert_eq!(
@@ -204,6 +237,20 @@ fn a_child_whose_run_crashes_is_restarted_and_still_reports() {
         &json!({ "message": "child drill" }),
     );
     assert_eq!(injected.status, 202, "{}", injected.text);
+    // The registry crashes too while the child works: its next incarnation finds the child in
+    // its file and waits for the same turn.
+    let registry = wait_until("the registry", WAIT, || {
+        actors(&gateway)
+            .into_iter()
+            .find(|a| a["path"] == "/gateway/subagents")
+    });
+    let injected = http_post(
+        gateway.addr,
+        &format!("/admin/actors/{}/panic", registry["id"]),
+        &[("Authorization", bearer.as_str())],
+        &json!({ "message": "registry drill" }),
+    );
+    assert_eq!(injected.status, 202, "{}", injected.text);
     let listed = wait_until("the child to be done", WAIT, || {
         let listed = children(&gateway, "agent:main:main");
         (listed["subagents"][0]["status"] == "done").then_some(listed)
@@ -213,7 +260,11 @@ fn a_child_whose_run_crashes_is_restarted_and_still_reports() {
     let announce = all
         .iter()
         .rev()
-        .find(|r| contents(&r.body).iter().any(|m| m.starts_with("[sub-agent ")))
+        .find(|r| {
+            contents(&r.body)
+                .iter()
+                .any(|m| m.starts_with("[sub-agent "))
+        })
         .expect("the announce turn");
     assert!(
         contents(&announce.body)
@@ -226,15 +277,38 @@ fn a_child_whose_run_crashes_is_restarted_and_still_reports() {
         .get_authed(&format!("/admin/actors/{}", run["id"]))
         .body;
     assert_eq!(restarted["restarts"], 1, "{restarted:#}");
+    let registry = gateway
+        .get_authed(&format!("/admin/actors/{}", registry["id"]))
+        .body;
+    assert_eq!(registry["restarts"], 1, "{registry:#}");
+    assert_eq!(registry["state"], "running", "{registry:#}");
+    let announces = emulator
+        .requests()
+        .iter()
+        .filter(|r| {
+            contents(&r.body)
+                .last()
+                .is_some_and(|m| m.starts_with("[sub-agent "))
+        })
+        .count();
+    assert_eq!(announces, 1, "announced once");
 }
 
 #[test]
 fn a_child_running_when_the_gateway_is_killed_resumes_and_reports_after_the_restart() {
     let emulator = Emulator::openai();
-    emulator.push(call("c1", "sessions_spawn", json!({ "task": "survive a crash", "label": "phoenix" })));
+    emulator.push(call(
+        "c1",
+        "sessions_spawn",
+        json!({ "task": "survive a crash", "label": "phoenix" }),
+    ));
     emulator.push(Reply::text(&["on it"]));
     emulator.push(Reply::text(&["the helper survived"]));
-    emulator.push_for(CHILD, Duration::from_secs(30), Reply::text(&["lost with the gateway"]));
+    emulator.push_for(
+        CHILD,
+        Duration::from_secs(30),
+        Reply::text(&["lost with the gateway"]),
+    );
     emulator.push_for(CHILD, Duration::ZERO, Reply::text(&["risen: 9"]));
     let gateway = gateway(&emulator, "", "");
     assert_eq!(answer_of(&ask(&gateway, "agent:main:main", "go")), "on it");
@@ -262,7 +336,10 @@ fn a_child_running_when_the_gateway_is_killed_resumes_and_reports_after_the_rest
         &gateway,
         &format!(
             "/admin/sessions/{}/history?limit=50",
-            record["childSessionKey"].as_str().unwrap_or_default().replace(':', "%3A")
+            record["childSessionKey"]
+                .as_str()
+                .unwrap_or_default()
+                .replace(':', "%3A")
         ),
     );
     let questions = child_history["messages"]
