@@ -8,6 +8,7 @@
 //! The parent's replies come from the emulator's queue, the child's from replies kept for
 //! requests carrying the child's system prompt (`Emulator::push_for`), since both run at once.
 
+mod chat;
 mod limits;
 
 use std::time::Duration;
