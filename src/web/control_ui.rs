@@ -65,6 +65,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/signin.js", JS),
     asset!("js/chat.js", JS),
     asset!("js/sessions.js", JS),
+    asset!("js/subagents.js", JS),
     asset!("js/pairing.js", JS),
     asset!("js/actors.js", JS),
     asset!("js/health.js", JS),

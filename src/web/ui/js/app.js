@@ -6,11 +6,12 @@ import { $, h, duration, describe } from './dom.js';
 import { createSignIn, savedCredential, forgetCredential } from './signin.js';
 import { createChat } from './chat.js';
 import { createSessions } from './sessions.js';
+import { createSubagents } from './subagents.js';
 import { createPairing } from './pairing.js';
 import { createActors } from './actors.js';
 import { createHealth } from './health.js';
 
-const TITLES = { chat: 'Chat', sessions: 'Sessions', pairing: 'Pairing', actors: 'Actors', health: 'Health' };
+const TITLES = { chat: 'Chat', sessions: 'Sessions', subagents: 'Sub-agents', pairing: 'Pairing', actors: 'Actors', health: 'Health' };
 
 const gw = new Gateway(socketUrl(window.location));
 const body = document.body;
@@ -67,6 +68,7 @@ const ctx = {
 const views = {
   chat: createChat(ctx),
   sessions: createSessions(ctx),
+  subagents: createSubagents(ctx),
   pairing: createPairing(ctx),
   actors: createActors(ctx),
   health: createHealth(ctx),
