@@ -10,6 +10,7 @@
 
 mod chat;
 mod limits;
+mod ui;
 
 use std::time::Duration;
 
