@@ -11,6 +11,9 @@ use std::sync::Mutex;
 use super::{SubagentRecord, SubagentStatus};
 use crate::config::SubagentsConfig;
 
+/// Ended (and announced) records kept for the operator and the `subagents` tool.
+pub(crate) const MAX_ENDED_KEPT: usize = 500;
+
 /// The limits of `agents.defaults.subagents`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -151,11 +154,24 @@ impl SubagentBook {
         Ok(depth + 1)
     }
 
-    /// Adds `record` and writes the file; on failure the book is as before.
+    /// Adds `record` and writes the file; on failure the book is as before. Beyond
+    /// [`MAX_ENDED_KEPT`] ended and announced records, the oldest are forgotten (their child
+    /// sessions stay, with their transcripts).
     pub fn insert(&self, record: SubagentRecord) -> Result<(), SpawnRefusal> {
         let mut records = self.lock();
         let run_id = record.run_id.clone();
         records.insert(run_id.clone(), record);
+        let mut ended: Vec<(u64, String)> = records
+            .values()
+            .filter(|r| r.status != SubagentStatus::Running && r.announced)
+            .map(|r| (r.created_ms, r.run_id.clone()))
+            .collect();
+        if ended.len() > MAX_ENDED_KEPT {
+            ended.sort();
+            for (_, old) in &ended[..ended.len() - MAX_ENDED_KEPT] {
+                records.remove(old);
+            }
+        }
         if let Err(why) = self.save(&records) {
             records.remove(&run_id);
             return Err(SpawnRefusal::Store(why));

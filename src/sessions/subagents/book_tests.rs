@@ -112,3 +112,21 @@ fn a_torn_file_is_set_aside() {
         "{names:?}"
     );
 }
+
+#[test]
+fn only_the_newest_ended_records_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = SubagentBook::open(dir.path());
+    for n in 0..MAX_ENDED_KEPT + 3 {
+        let mut ended = record(&format!("e{n:04}"), MAIN, 1);
+        ended.created_ms = n as u64;
+        ended.status = SubagentStatus::Done;
+        ended.announced = true;
+        book.insert(ended).unwrap();
+    }
+    book.insert(record("live", MAIN, 1)).unwrap();
+    let list = book.list(None);
+    assert_eq!(list.len(), MAX_ENDED_KEPT + 1);
+    assert!(book.get("e0000").is_none() && book.get("e0002").is_none());
+    assert!(book.get("e0003").is_some() && book.get("live").is_some());
+}

@@ -12,12 +12,13 @@
 //!
 //! - [`SubagentRecord`], [`SubagentStatus`]: what is kept of each child;
 //! - [`book`]: the records, their file and the limits (shared with readers, no actor round trip);
-//! - [`registry`]: the actor that drives children and announces their results.
+//! - [`registry`]: the actor that drives children; `announce`: how it hands results to parents.
 //!
 //! The sandbox needs no rule of its own: a child's key is never `agent:main:main`, so under
 //! `non-main` every child is sandboxed, under `all` every session is, and under `off` none is; a
 //! sandboxed parent therefore never has an unsandboxed child.
 
+mod announce;
 pub(crate) mod book;
 pub(crate) mod registry;
 
@@ -157,6 +158,18 @@ impl SubagentRecord {
     }
 }
 
+/// Characters of a child's answer kept (and handed to its parent); its session has all of it.
+pub(crate) const MAX_RESULT_CHARS: usize = 20_000;
+
+/// `text` cut to [`MAX_RESULT_CHARS`], saying where the rest is.
+pub(crate) fn capped(text: String, child_key: &str) -> String {
+    if text.chars().count() <= MAX_RESULT_CHARS {
+        return text;
+    }
+    let kept: String = text.chars().take(MAX_RESULT_CHARS).collect();
+    format!("{kept}\n[... cut: the whole answer is in session {child_key}]")
+}
+
 fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
@@ -175,5 +188,10 @@ mod tests {
         assert!(child.starts_with(PREFIX) && crate::sessions::key::is_valid(&child));
         assert_ne!(child, crate::sessions::key::MAIN);
         assert_ne!(new_run_id(), new_run_id());
+        assert_eq!(capped("short".into(), &child), "short");
+        let long = capped("x".repeat(MAX_RESULT_CHARS + 5), &child);
+        assert!(
+            long.starts_with(&"x".repeat(MAX_RESULT_CHARS)) && long.ends_with(&format!("{child}]"))
+        );
     }
 }

@@ -17,8 +17,8 @@ use pincer_actors::{ActorRef, ChildContext, ChildSpec, Managed};
 use tokio::sync::mpsc::unbounded_channel;
 
 use super::{
-    child_key, new_run_id, AnnounceTarget, Limits, SpawnRefusal, SubagentBook, SubagentRecord,
-    SubagentStatus,
+    capped, child_key, new_run_id, AnnounceTarget, Limits, SpawnRefusal, SubagentBook,
+    SubagentRecord, SubagentStatus,
 };
 use crate::sessions::actor::Abort;
 use crate::sessions::media::ChatSender;
@@ -28,8 +28,8 @@ use crate::sessions::{RunEvent, TurnRequest};
 
 /// How often a lost child (its session went away without an outcome) or a failed announce is
 /// tried again, and the pause between tries.
-const RETRIES: u32 = 5;
-const RETRY_PAUSE: Duration = Duration::from_secs(1);
+pub(super) const RETRIES: u32 = 5;
+pub(super) const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// The result recorded for a child whose parent was reset.
 pub(crate) const STOPPED_BY_RESET: &str = "stopped: its parent session was reset";
@@ -91,15 +91,15 @@ impl Message for StopChild {
 
 /// The actor.
 pub struct SubagentRegistry {
-    cx: ChildContext,
-    book: Arc<SubagentBook>,
-    router: ActorRef<SessionRouter>,
-    chat: Option<Arc<dyn ChatSender>>,
-    settings: Arc<RegistrySettings>,
+    pub(super) cx: ChildContext,
+    pub(super) book: Arc<SubagentBook>,
+    pub(super) router: ActorRef<SessionRouter>,
+    pub(super) chat: Option<Arc<dyn ChatSender>>,
+    pub(super) settings: Arc<RegistrySettings>,
     /// Announces in flight, so that a child's outcome arriving twice announces once.
-    announcing: HashSet<String>,
+    pub(super) announcing: HashSet<String>,
     /// Tries so far of lost children and failed announces, by run id.
-    tries: HashMap<String, u32>,
+    pub(super) tries: HashMap<String, u32>,
 }
 
 /// The registry's child spec and address; `chat` sends the parents' answers to their chats.
@@ -130,7 +130,7 @@ enum Outcome {
 }
 
 impl SubagentRegistry {
-    fn publish(&self) {
+    pub(super) fn publish(&self) {
         self.cx.set_status(format!(
             "{} running, {} recorded",
             self.book.running(),
@@ -187,7 +187,10 @@ impl SubagentRegistry {
         };
         if record.status == SubagentStatus::Running {
             let (status, result) = match outcome {
-                Outcome::Answered(text) => (SubagentStatus::Done, text),
+                Outcome::Answered(text) => (
+                    SubagentStatus::Done,
+                    capped(text, &record.child_session_key),
+                ),
                 Outcome::Failed(error) => (SubagentStatus::Failed, error),
                 Outcome::Lost => {
                     let tries = self.tries.entry(run_id.to_string()).or_default();
@@ -260,74 +263,6 @@ impl SubagentRegistry {
                 let _ = session.ask(Abort).await;
             }
         });
-    }
-
-    /// Hands the child's result to its parent as a new turn; the parent's answer goes to the
-    /// parent's chat, unless a channel message was collected into the same turn (the channel
-    /// then sends it).
-    fn announce(&mut self, record: SubagentRecord, replayed: bool, ctx: &mut Context<Self>) {
-        if !self.announcing.insert(record.run_id.clone()) {
-            return;
-        }
-        let router = self.router.clone();
-        let turn = record.announce_turn();
-        let parent = record.parent_session_key.clone();
-        let text = record.announcement();
-        let asked = turn.clone();
-        let answering = async move {
-            let (listener, mut events) = unbounded_channel();
-            submit_journaled(&router, &parent, text, listener, asked, replayed, None).await?;
-            while let Some(event) = events.recv().await {
-                match event {
-                    RunEvent::Final { text, members, .. } => return Ok(Some((text, members))),
-                    RunEvent::Failed { error, .. } => {
-                        tracing::warn!(%error, session = %parent, "the parent could not answer a sub-agent's result");
-                        return Ok(None);
-                    }
-                    _ => {}
-                }
-            }
-            Err(format!("session {parent} stopped before answering"))
-        };
-        let run_id = record.run_id.clone();
-        ctx.spawn(answering.into_actor(self).map(move |outcome, registry, ctx| {
-            registry.announcing.remove(&run_id);
-            let answer = match outcome {
-                Ok(answer) => answer,
-                Err(why) => {
-                    let tries = registry.tries.entry(run_id.clone()).or_default();
-                    *tries += 1;
-                    tracing::warn!(%why, run = %run_id, tries = *tries, "sub-agent result not announced yet");
-                    if *tries <= RETRIES {
-                        ctx.run_later(RETRY_PAUSE, move |registry, ctx| {
-                            if let Some(record) = registry.book.get(&run_id) {
-                                if !record.announced {
-                                    registry.announce(record, true, ctx);
-                                }
-                            }
-                        });
-                    }
-                    return;
-                }
-            };
-            registry.tries.remove(&run_id);
-            let Some(record) = registry.book.update(&run_id, |r| r.announced = true) else {
-                return;
-            };
-            let (Some(chat), Some(target), Some((text, members))) =
-                (registry.chat.clone(), record.announce_to, answer)
-            else {
-                return;
-            };
-            if text.trim().is_empty() || members.iter().any(|member| *member != turn) {
-                return;
-            }
-            actix::spawn(async move {
-                if let Err(error) = chat.send_text(&target.channel, &target.chat, text).await {
-                    tracing::warn!(%error, channel = %target.channel, "cannot send the answer to a sub-agent's result");
-                }
-            });
-        }));
     }
 }
 
