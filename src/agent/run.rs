@@ -229,7 +229,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let mut tools: Option<Arc<ToolContext>> = None;
     let request = turn.request.as_deref();
     let history = client::history(turn, history);
-    let system = client::system_prompt(engine, request);
+    let system = client::system_prompt(engine, request, &turn.session_key);
     let (sampling, max_tokens) = client::sampling(engine, request);
     let offered = client::offered_tools(engine, turn);
     let client_runs_tools = client::client_runs_tools(turn);
