@@ -11,7 +11,7 @@
 //!
 //! One file per area: [`health`] (and the probes' answers, with [`readiness`]), [`status`],
 //! [`sessions`], [`history`], [`traces`], [`pairing`], [`actors`], [`send`], [`logs`],
-//! [`config`], [`channels`].
+//! [`config`], [`channels`], [`skills`].
 
 pub mod actors;
 pub(crate) mod channels;
@@ -28,6 +28,7 @@ pub(crate) mod scopes;
 pub(crate) mod send;
 pub(crate) mod send_file;
 pub(crate) mod sessions;
+pub(crate) mod skills;
 pub(crate) mod status;
 pub(crate) mod traces;
 
@@ -53,5 +54,6 @@ pub use sessions::{
     SessionInfo, SessionList, SessionReset, SessionResetRequest, SessionShowRequest,
     SessionsListRequest,
 };
+pub use skills::{SkillSource, SkillStatusEntry, SkillsStatus, SkillsStatusRequest};
 pub use status::{Status, StatusRequest};
 pub use traces::{RunTrace, TraceRecord, TraceStep, Traces, TracesRequest};

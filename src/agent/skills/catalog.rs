@@ -143,7 +143,10 @@ pub fn load(inputs: &SkillInputs, version: u64) -> Snapshot {
         let entry = inputs.entries.get(&skill.name);
         skill.state = eligibility::check(&skill.name, &skill.meta, entry, &probe);
         if let (SkillState::Eligible, Some(entry)) = (&skill.state, entry) {
-            env.insert(skill.name.clone(), entry_env(entry, skill.meta.primary_env.as_deref()));
+            env.insert(
+                skill.name.clone(),
+                entry_env(entry, skill.meta.primary_env.as_deref()),
+            );
         }
     }
     let eligible: Vec<&Skill> = skills.iter().filter(|s| s.eligible()).collect();
@@ -283,7 +286,11 @@ mod tests {
 
     fn write_skill(root: &Path, folder: &str, front: &str) {
         std::fs::create_dir_all(root.join(folder)).unwrap();
-        std::fs::write(root.join(folder).join("SKILL.md"), format!("---\n{front}\n---\n")).unwrap();
+        std::fs::write(
+            root.join(folder).join("SKILL.md"),
+            format!("---\n{front}\n---\n"),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -305,12 +312,21 @@ mod tests {
         assert!(!prompt.contains("needs-bin"), "{prompt}");
         let env = snapshot.env_of("keyed");
         assert_eq!(env.len(), 1);
-        assert_eq!((env[0].0.as_str(), env[0].1.expose()), ("KEYED_API_KEY", "k-1"));
+        assert_eq!(
+            (env[0].0.as_str(), env[0].1.expose()),
+            ("KEYED_API_KEY", "k-1")
+        );
         assert!(!catalog.refresh(), "nothing changed");
         write_skill(&managed, "late", "name: late\ndescription: added later");
         assert!(catalog.refresh());
         assert_eq!(catalog.current().version, 2);
-        assert!(catalog.current().prompt().unwrap().contains("<name>late</name>"));
-        assert!(catalog.status().starts_with("3 eligible of 4 skills; 1 reloads"));
+        assert!(catalog
+            .current()
+            .prompt()
+            .unwrap()
+            .contains("<name>late</name>"));
+        assert!(catalog
+            .status()
+            .starts_with("3 eligible of 4 skills; 1 reloads"));
     }
 }

@@ -85,7 +85,9 @@ fn read_skill(dir: &Path, source: Source, max_bytes: u64) -> Skill {
 pub(crate) fn read_bounded(file: &Path, max: u64) -> Result<String, String> {
     let meta = std::fs::symlink_metadata(file).map_err(|e| format!("{SKILL_FILE}: {e}"))?;
     if !meta.is_file() {
-        return Err(format!("{SKILL_FILE} is not a regular file (links are not followed)"));
+        return Err(format!(
+            "{SKILL_FILE} is not a regular file (links are not followed)"
+        ));
     }
     if meta.len() > max {
         return Err(format!(
@@ -147,7 +149,11 @@ mod tests {
 
     fn write_skill(root: &Path, folder: &str, front: &str) {
         std::fs::create_dir_all(root.join(folder)).unwrap();
-        std::fs::write(root.join(folder).join(SKILL_FILE), format!("---\n{front}\n---\nbody\n")).unwrap();
+        std::fs::write(
+            root.join(folder).join(SKILL_FILE),
+            format!("---\n{front}\n---\nbody\n"),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -182,8 +188,16 @@ mod tests {
     fn links_huge_files_and_caps_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
-        write_skill(&root, "big", &format!("name: big\ndescription: {}", "x".repeat(2000)));
-        write_skill(dir.path(), "outside", "name: outside\ndescription: elsewhere");
+        write_skill(
+            &root,
+            "big",
+            &format!("name: big\ndescription: {}", "x".repeat(2000)),
+        );
+        write_skill(
+            dir.path(),
+            "outside",
+            "name: outside\ndescription: elsewhere",
+        );
         std::os::unix::fs::symlink(dir.path().join("outside"), root.join("linked")).unwrap();
         std::fs::create_dir_all(root.join("filelink")).unwrap();
         std::os::unix::fs::symlink(
@@ -193,11 +207,23 @@ mod tests {
         .unwrap();
         let skills = load(&[(Source::Extra, root.clone())], 100, 1000);
         let names: Vec<&str> = skills.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["big", "filelink"], "the linked folder is not followed");
-        assert!(matches!(&skills[0].state, SkillState::Invalid(r) if r.contains("maxSkillFileBytes")));
-        assert!(matches!(&skills[1].state, SkillState::Invalid(r) if r.contains("not a regular file")));
+        assert_eq!(
+            names,
+            ["big", "filelink"],
+            "the linked folder is not followed"
+        );
+        assert!(
+            matches!(&skills[0].state, SkillState::Invalid(r) if r.contains("maxSkillFileBytes"))
+        );
+        assert!(
+            matches!(&skills[1].state, SkillState::Invalid(r) if r.contains("not a regular file"))
+        );
         for i in 0..5 {
-            write_skill(&root, &format!("n{i}"), &format!("name: n{i}\ndescription: d"));
+            write_skill(
+                &root,
+                &format!("n{i}"),
+                &format!("name: n{i}\ndescription: d"),
+            );
         }
         assert_eq!(load(&[(Source::Extra, root.clone())], 3, 1000).len(), 3);
         let linked_root = dir.path().join("linked-root");

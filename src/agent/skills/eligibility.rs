@@ -37,7 +37,12 @@ pub fn platform() -> &'static str {
 }
 
 /// The state of a skill named `name` with metadata `meta`, given its config entry.
-pub fn check(name: &str, meta: &OpenClawMeta, entry: Option<&SkillEntry>, probe: &Probe<'_>) -> SkillState {
+pub fn check(
+    name: &str,
+    meta: &OpenClawMeta,
+    entry: Option<&SkillEntry>,
+    probe: &Probe<'_>,
+) -> SkillState {
     if entry.is_some_and(|entry| !entry.enabled) {
         return SkillState::Disabled;
     }
@@ -50,7 +55,12 @@ pub fn check(name: &str, meta: &OpenClawMeta, entry: Option<&SkillEntry>, probe:
     }
 }
 
-fn unmet(name: &str, meta: &OpenClawMeta, entry: Option<&SkillEntry>, probe: &Probe<'_>) -> Option<String> {
+fn unmet(
+    name: &str,
+    meta: &OpenClawMeta,
+    entry: Option<&SkillEntry>,
+    probe: &Probe<'_>,
+) -> Option<String> {
     if !meta.os.is_empty() && !meta.os.iter().any(|os| os == probe.os) {
         return Some(format!(
             "only for {} (this is {})",
@@ -110,10 +120,16 @@ pub fn on_path(bin: &str, path: Option<&OsString>) -> bool {
 
 fn executable(file: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(file).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    std::fs::metadata(file)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
-fn env_given(var: &str, meta: &OpenClawMeta, entry: Option<&SkillEntry>, probe: &Probe<'_>) -> bool {
+fn env_given(
+    var: &str,
+    meta: &OpenClawMeta,
+    entry: Option<&SkillEntry>,
+    probe: &Probe<'_>,
+) -> bool {
     let configured = entry.is_some_and(|entry| {
         entry.env.get(var).is_some_and(|value| !value.is_empty())
             || (meta.primary_env.as_deref() == Some(var) && entry.api_key.is_some())
@@ -174,17 +190,35 @@ mod tests {
             state(json!({"requires": {"bins": ["present", "gone", "not-executable"]}})),
             SkillState::Ineligible("missing on PATH: gone, not-executable".into())
         );
-        assert_eq!(state(json!({"requires": {"anyBins": ["gone", "present"]}})), SkillState::Eligible);
-        assert!(matches!(state(json!({"requires": {"anyBins": ["gone"]}})), SkillState::Ineligible(r) if r.contains("none of")));
-        assert_eq!(state(json!({"requires": {"env": ["HAVE"]}})), SkillState::Eligible);
-        assert!(matches!(state(json!({"requires": {"env": ["NOPE"]}})), SkillState::Ineligible(r) if r.contains("NOPE")));
-        assert_eq!(state(json!({"requires": {"config": ["browser.enabled"]}})), SkillState::Eligible);
+        assert_eq!(
+            state(json!({"requires": {"anyBins": ["gone", "present"]}})),
+            SkillState::Eligible
+        );
+        assert!(
+            matches!(state(json!({"requires": {"anyBins": ["gone"]}})), SkillState::Ineligible(r) if r.contains("none of"))
+        );
+        assert_eq!(
+            state(json!({"requires": {"env": ["HAVE"]}})),
+            SkillState::Eligible
+        );
+        assert!(
+            matches!(state(json!({"requires": {"env": ["NOPE"]}})), SkillState::Ineligible(r) if r.contains("NOPE"))
+        );
+        assert_eq!(
+            state(json!({"requires": {"config": ["browser.enabled"]}})),
+            SkillState::Eligible
+        );
         assert_eq!(
             state(json!({"requires": {"config": ["browser.off", "x.y"]}})),
             SkillState::Ineligible("config not set: browser.off, x.y".into())
         );
-        assert!(matches!(state(json!({"os": ["darwin"]})), SkillState::Ineligible(r) if r.contains("darwin")));
-        assert_eq!(state(json!({"always": true, "requires": {"bins": ["gone"]}})), SkillState::Eligible);
+        assert!(
+            matches!(state(json!({"os": ["darwin"]})), SkillState::Ineligible(r) if r.contains("darwin"))
+        );
+        assert_eq!(
+            state(json!({"always": true, "requires": {"bins": ["gone"]}})),
+            SkillState::Eligible
+        );
         assert!(!on_path("../present", probe.path.as_ref()));
     }
 
@@ -192,14 +226,28 @@ mod tests {
     fn the_entry_enables_and_provides_env() {
         let env = |_: &str| None;
         let config = json!({});
-        let probe = Probe { path: None, env: &env, os: "linux", config: &config };
+        let probe = Probe {
+            path: None,
+            env: &env,
+            os: "linux",
+            config: &config,
+        };
         let needs = meta(json!({"primaryEnv": "KEY", "requires": {"env": ["KEY", "REGION"]}}));
         let mut entry = SkillEntry::default();
-        assert!(matches!(check("s", &needs, Some(&entry), &probe), SkillState::Ineligible(_)));
+        assert!(matches!(
+            check("s", &needs, Some(&entry), &probe),
+            SkillState::Ineligible(_)
+        ));
         entry.api_key = Some(Secret::new("k"));
         entry.env.insert("REGION".into(), Secret::new("eu"));
-        assert_eq!(check("s", &needs, Some(&entry), &probe), SkillState::Eligible);
+        assert_eq!(
+            check("s", &needs, Some(&entry), &probe),
+            SkillState::Eligible
+        );
         entry.enabled = false;
-        assert_eq!(check("s", &needs, Some(&entry), &probe), SkillState::Disabled);
+        assert_eq!(
+            check("s", &needs, Some(&entry), &probe),
+            SkillState::Disabled
+        );
     }
 }

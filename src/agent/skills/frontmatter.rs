@@ -104,7 +104,11 @@ impl<'a> Parser<'a> {
     }
 
     /// The `key: value` lines at exactly `indent`.
-    fn mapping(&mut self, indent: usize, depth: usize) -> Result<Map<String, Value>, FrontMatterError> {
+    fn mapping(
+        &mut self,
+        indent: usize,
+        depth: usize,
+    ) -> Result<Map<String, Value>, FrontMatterError> {
         if depth > MAX_DEPTH {
             let line = self.peek().map_or(0, |l| l.number);
             return Err(syntax(line, "nested too deeply"));
@@ -112,7 +116,10 @@ impl<'a> Parser<'a> {
         let mut map = Map::new();
         while let Some(line) = self.peek().filter(|l| l.indent == indent) {
             if line.text.starts_with("- ") || line.text == "-" {
-                return Err(syntax(line.number, "a list item where a `key: value` was expected"));
+                return Err(syntax(
+                    line.number,
+                    "a list item where a `key: value` was expected",
+                ));
             }
             let (key, rest) = split_key(line)?;
             self.pos += 1;
@@ -125,7 +132,12 @@ impl<'a> Parser<'a> {
     }
 
     /// The value after `key:` on `line` (`rest`), with the lines indented below it.
-    fn value(&mut self, rest: &str, line: Line<'a>, depth: usize) -> Result<Value, FrontMatterError> {
+    fn value(
+        &mut self,
+        rest: &str,
+        line: Line<'a>,
+        depth: usize,
+    ) -> Result<Value, FrontMatterError> {
         let rest = rest.trim();
         if rest.is_empty() {
             let Some(next) = self.peek() else {
@@ -214,8 +226,7 @@ impl<'a> Parser<'a> {
 
 /// Whether a list item's text is `key: value` (not a quoted or flow scalar).
 fn is_mapping_start(item: &str) -> bool {
-    !item.starts_with(['"', '\'', '{', '['])
-        && (item.contains(": ") || item.ends_with(':'))
+    !item.starts_with(['"', '\'', '{', '[']) && (item.contains(": ") || item.ends_with(':'))
 }
 
 /// `key` and the text after its colon.
@@ -320,7 +331,10 @@ mod tests {
         let map = parse(file).unwrap();
         assert_eq!(map["name"], "github");
         assert_eq!(map["description"], "GitHub via `gh`: issues, PRs");
-        assert_eq!(map["metadata"]["openclaw"]["requires"]["bins"], json!(["gh"]));
+        assert_eq!(
+            map["metadata"]["openclaw"]["requires"]["bins"],
+            json!(["gh"])
+        );
     }
 
     #[test]
@@ -328,7 +342,10 @@ mod tests {
         let file = "---\nname: nano-banana-pro\ndescription: Generate images\nmetadata:\n  {\n    \"openclaw\": {\n      \"requires\": { \"bins\": [\"uv\"], \"env\": [\"GEMINI_API_KEY\"], },\n      \"primaryEnv\": \"GEMINI_API_KEY\"\n    }\n  }\n---\nbody";
         let map = parse(file).unwrap();
         assert_eq!(map["metadata"]["openclaw"]["primaryEnv"], "GEMINI_API_KEY");
-        assert_eq!(map["metadata"]["openclaw"]["requires"]["env"], json!(["GEMINI_API_KEY"]));
+        assert_eq!(
+            map["metadata"]["openclaw"]["requires"]["env"],
+            json!(["GEMINI_API_KEY"])
+        );
     }
 
     #[test]
@@ -341,7 +358,10 @@ mod tests {
         assert_eq!(openclaw["always"], true);
         assert_eq!(openclaw["requires"]["bins"], json!(["python3", "curl"]));
         assert_eq!(openclaw["requires"]["env"], json!(["A_KEY", "B"]));
-        assert_eq!(openclaw["install"], json!([{"id": "brew", "kind": "brew"}, {"id": "apt"}]));
+        assert_eq!(
+            openclaw["install"],
+            json!([{"id": "brew", "kind": "brew"}, {"id": "apt"}])
+        );
     }
 
     #[test]
@@ -355,9 +375,15 @@ mod tests {
     #[test]
     fn bad_lines_name_their_number() {
         let bad = parse("---\nname: x\njust words\n---\n").unwrap_err();
-        assert!(matches!(bad, FrontMatterError::Syntax { line: 3, .. }), "{bad}");
+        assert!(
+            matches!(bad, FrontMatterError::Syntax { line: 3, .. }),
+            "{bad}"
+        );
         let bad_json = parse("---\nmetadata: {\"openclaw\": [\n---\n").unwrap_err();
-        assert!(bad_json.to_string().contains("not valid JSON"), "{bad_json}");
+        assert!(
+            bad_json.to_string().contains("not valid JSON"),
+            "{bad_json}"
+        );
         let twice = parse("---\nname: a\nname: b\n---\n").unwrap_err();
         assert!(twice.to_string().contains("twice"));
         let tabs = parse("---\nmetadata:\n\tx: 1\n---\n").unwrap_err();
@@ -375,7 +401,14 @@ mod tests {
         deep.push_str("---\n");
         let refused = parse(&deep).unwrap_err();
         assert!(refused.to_string().contains("deeply"), "{refused}");
-        let deep_json = format!("---\nmetadata: {}{}\n---\n", "[".repeat(5000), "]".repeat(5000));
-        assert!(parse(&deep_json).unwrap_err().to_string().contains("deeply"));
+        let deep_json = format!(
+            "---\nmetadata: {}{}\n---\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(parse(&deep_json)
+            .unwrap_err()
+            .to_string()
+            .contains("deeply"));
     }
 }

@@ -100,7 +100,8 @@ mod tests {
 
     #[test]
     fn metadata_as_a_json_string_is_read_too() {
-        let text = Value::String(r#"{"openclaw":{"requires":{"anyBins":["docker","podman"]}}}"#.into());
+        let text =
+            Value::String(r#"{"openclaw":{"requires":{"anyBins":["docker","podman"]}}}"#.into());
         let meta = from_front_matter(Some(&text)).unwrap();
         assert_eq!(meta.requires.any_bins, ["docker", "podman"]);
     }

@@ -91,12 +91,17 @@ mod tests {
 
     #[test]
     fn the_cap_leaves_skills_out_and_says_how_many() {
-        let skills: Vec<Skill> = (0..50).map(|i| skill(&format!("s{i}"), &"d".repeat(100))).collect();
+        let skills: Vec<Skill> = (0..50)
+            .map(|i| skill(&format!("s{i}"), &"d".repeat(100)))
+            .collect();
         let refs: Vec<&Skill> = skills.iter().collect();
         let block = render(&refs, 2000, 100).unwrap();
         let listed = block.matches("<skill>").count();
         assert!(listed > 0 && listed < 50, "{listed}");
-        assert!(block.contains(&format!("({} more skills left out", 50 - listed)), "{block}");
+        assert!(
+            block.contains(&format!("({} more skills left out", 50 - listed)),
+            "{block}"
+        );
         let head = block.split("\n(").next().unwrap();
         assert!(head.len() <= 2000, "{}", head.len());
         let by_count = render(&refs, 1_000_000, 3).unwrap();

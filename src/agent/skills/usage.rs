@@ -108,17 +108,25 @@ mod tests {
         let mut config = Config::default();
         for (name, value) in [("one", "1"), ("two", "2")] {
             let mut entry = SkillEntry::default();
-            entry.env.insert(format!("{}_VAR", name.to_uppercase()), Secret::new(value));
+            entry
+                .env
+                .insert(format!("{}_VAR", name.to_uppercase()), Secret::new(value));
             config.skills.entries.insert(name.into(), entry);
         }
         let snapshot = Arc::new(load(&SkillInputs::from_config(&config, dir.path()), 1));
         let usage = SkillUse::new(snapshot);
         assert!(usage.env().is_empty());
         let one = managed.join("one/SKILL.md").canonicalize().unwrap();
-        assert_eq!(usage.note_read(&managed.join("one/notes.txt").canonicalize().unwrap()), None);
+        assert_eq!(
+            usage.note_read(&managed.join("one/notes.txt").canonicalize().unwrap()),
+            None
+        );
         assert_eq!(usage.note_read(&one).as_deref(), Some("one"));
         assert_eq!(usage.env(), [("ONE_VAR".to_string(), "1".to_string())]);
-        assert_eq!(usage.read_roots(), [managed.join("one").canonicalize().unwrap()]);
+        assert_eq!(
+            usage.read_roots(),
+            [managed.join("one").canonicalize().unwrap()]
+        );
         let notes = managed.join("one/notes.txt");
         assert!(usage.outside_file(notes.to_str().unwrap()).is_some());
         assert!(usage.outside_file("one/notes.txt").is_none());

@@ -132,7 +132,12 @@ fn ruleset_for(cx: &ToolContext, settings: &Settings) -> Option<Ruleset> {
         .collect();
     // The folders of the skills this run read (scripts a skill tells it to run), read only.
     if let Some(skills) = &cx.skills {
-        open.extend(skills.read_roots().into_iter().map(|dir| (dir, Access::Read)));
+        open.extend(
+            skills
+                .read_roots()
+                .into_iter()
+                .map(|dir| (dir, Access::Read)),
+        );
     }
     let protected: Vec<PathBuf> = cx.walls.protected().map(Path::to_path_buf).collect();
     match Ruleset::for_command(&plan(&protected, &open), settings.confine) {
