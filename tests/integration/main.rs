@@ -19,6 +19,7 @@
 //!   Responses API) and the official `openai` Python SDK against them;
 //! - `openclaw`: OpenClaw's own CLI (`openclaw`, from npm) against the gateway;
 //! - `providers`: the provider clients' streams and errors;
+//! - `skills`: skill folders in the system prompt, their env in exec, `pincer skills install`;
 //! - `tools`: the agent's tools end to end, as actors, and their sandbox;
 //! - `ws`: the WebSocket protocol and its limits.
 //!
@@ -47,5 +48,6 @@ mod monitoring;
 mod openai;
 mod openclaw;
 mod providers;
+mod skills;
 mod tools;
 mod ws;
