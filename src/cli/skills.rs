@@ -110,6 +110,11 @@ fn print_list(status: &SkillsStatus, json: bool) {
 fn install(config: Option<&Path>, source: &str, force: bool, json: bool) -> Result<i32, CliError> {
     let paths = Paths::resolve(config)?;
     let managed = managed_dir(&paths.state_dir);
+    if source.starts_with("http://") {
+        eprintln!(
+            "warning: {source} is fetched without TLS: anyone on the way can change what is installed"
+        );
+    }
     let done = if source.starts_with("http://") || source.starts_with("https://") {
         block_on(install_url(source, &managed, force))?
     } else {

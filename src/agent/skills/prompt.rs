@@ -2,8 +2,9 @@
 //!
 //! One `<skill>` element per skill (name, description, the path of its `SKILL.md`) inside
 //! `<available_skills>`, after a short instruction to read a skill's file with the `read` tool
-//! when it applies. Names, descriptions and paths are escaped (`&`, `<`, `>`), so a description
-//! cannot close the list and write its own instructions around it. The list stops before it
+//! when it applies. Names, descriptions and paths are escaped (`&`, `<`, `>`, control characters
+//! as spaces), so a description or a folder name cannot close the list and write its own
+//! instructions around it. The list stops before it
 //! would pass `maxSkillsPromptChars` characters or `maxSkillsInPrompt` skills; the last line then
 //! says how many were left out.
 
@@ -47,11 +48,13 @@ pub fn render(skills: &[&Skill], max_chars: usize, max_skills: usize) -> Option<
     Some(out)
 }
 
-/// `text` with the three characters that could open or close an element escaped.
+/// `text` with the three characters that could open or close an element escaped, and control
+/// characters (a newline in a folder name) as spaces.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            c if c.is_control() => out.push(' '),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
