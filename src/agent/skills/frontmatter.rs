@@ -186,7 +186,13 @@ impl<'a> Parser<'a> {
             let item = line.text[1..].trim_start();
             let item_indent = indent + (line.text.len() - item.len());
             if item.is_empty() {
-                items.push(self.value("", line, depth)?);
+                // `-` alone: the value is the deeper lines below it, else null.
+                let deeper = self.peek().is_some_and(|next| next.indent > indent);
+                items.push(if deeper {
+                    self.value("", line, depth)?
+                } else {
+                    Value::Null
+                });
             } else if is_mapping_start(item) {
                 // `- key: value` opens a mapping whose other keys align with `key`.
                 let virtual_line = Line {
@@ -362,6 +368,8 @@ mod tests {
             openclaw["install"],
             json!([{"id": "brew", "kind": "brew"}, {"id": "apt"}])
         );
+        let empty_items = parse("---\nlist:\n  -\n  -\n  - x\n---\n").unwrap();
+        assert_eq!(empty_items["list"], json!([null, null, "x"]));
     }
 
     #[test]
