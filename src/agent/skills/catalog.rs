@@ -297,8 +297,10 @@ mod tests {
     fn eligible_skills_reach_the_prompt_and_reload_on_change() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
-        let mut entry = SkillEntry::default();
-        entry.api_key = Some(Secret::new("k-1"));
+        let entry = SkillEntry {
+            api_key: Some(Secret::new("k-1")),
+            ..SkillEntry::default()
+        };
         config.skills.entries.insert("keyed".into(), entry);
         let inputs = SkillInputs::from_config(&config, dir.path());
         let managed = managed_dir(dir.path());

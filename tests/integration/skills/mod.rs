@@ -5,11 +5,13 @@
 //!   sessions get no list; the poller is visible in `/admin/actors`; `skills.status` over HTTP;
 //! - `env`: a skill's env reaches `exec` only in the run that read its SKILL.md, never the gateway;
 //! - `install`: `pincer skills install` of a good archive (file and URL), `list`/`check` offline and
-//!   through the gateway, and hostile archives (traversal, symlink escape) refused.
+//!   through the gateway, and hostile archives (traversal, symlink escape) refused;
+//! - `ui`: the Control UI's Skills view in headless Chromium, descriptions shown as text.
 
 mod env;
 mod install;
 mod prompt;
+mod ui;
 
 use std::path::Path;
 
