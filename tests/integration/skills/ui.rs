@@ -31,7 +31,11 @@ fn the_skills_view_lists_skills_and_shows_descriptions_as_text() {
     let gateway = Gateway::start_in(home, &[]);
     let mut page = chromium.new_page();
     page.navigate(&format!("http://{}/", gateway.addr));
-    page.wait_for("the sign-in form", "!document.querySelector('#view-signin').hidden", WAIT);
+    page.wait_for(
+        "the sign-in form",
+        "!document.querySelector('#view-signin').hidden",
+        WAIT,
+    );
     page.eval(&format!(
         "(() => {{ const f = document.querySelector('#signin-secret'); f.value = {}; \
          f.dispatchEvent(new Event('input', {{ bubbles: true }})); f.form.requestSubmit(); }})()",
@@ -54,12 +58,37 @@ fn the_skills_view_lists_skills_and_shows_descriptions_as_text() {
          images: document.querySelectorAll('#view-skills img').length, pwned: window.pwned === 1, \
          summary: document.querySelector('#skills-summary').textContent }; })()",
     );
-    assert!(shown["shiny"].as_str().unwrap_or("").contains("Polishes <img src=x onerror=window.pwned=1> things"), "{shown}");
-    assert!(shown["shiny"].as_str().unwrap_or("").contains("offered"), "{shown}");
-    assert!(shown["missing"].as_str().unwrap_or("").contains("missing on PATH: pincer-no-such-binary-ui"), "{shown}");
+    assert!(
+        shown["shiny"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Polishes <img src=x onerror=window.pwned=1> things"),
+        "{shown}"
+    );
+    assert!(
+        shown["shiny"].as_str().unwrap_or("").contains("offered"),
+        "{shown}"
+    );
+    assert!(
+        shown["missing"]
+            .as_str()
+            .unwrap_or("")
+            .contains("missing on PATH: pincer-no-such-binary-ui"),
+        "{shown}"
+    );
     assert_eq!(shown["images"], 0, "markup in a description stays text");
     assert_eq!(shown["pwned"], false);
-    assert!(shown["summary"].as_str().unwrap_or("").starts_with("2 skills, 1 offered"), "{shown}");
-    let errors: Vec<&String> = page.log.iter().filter(|l| l.starts_with("exception")).collect();
+    assert!(
+        shown["summary"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("2 skills, 1 offered"),
+        "{shown}"
+    );
+    let errors: Vec<&String> = page
+        .log
+        .iter()
+        .filter(|l| l.starts_with("exception"))
+        .collect();
     assert!(errors.is_empty(), "uncaught exceptions: {errors:#?}");
 }
