@@ -80,9 +80,10 @@ fn print_list(status: &SkillsStatus, json: bool) {
         );
         return;
     }
+    let count = status.skills.len();
     println!(
-        "{} skills, {} offered to the model (list version {})",
-        status.skills.len(),
+        "{count} skill{}, {} offered to the model (list version {})",
+        if count == 1 { "" } else { "s" },
         status.eligible,
         status.version
     );
