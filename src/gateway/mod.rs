@@ -305,6 +305,9 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     }
     let (control, clients_spec) =
         crate::control::ControlPlane::new(crate::control::Limits::default());
+    if let Some(skills) = engine.tools.skills() {
+        control.forward_skill_changes(skills.changes());
+    }
     let readiness = Arc::new(
         Readiness::new(required, safe_mode).with_config_problems(channels.config_problems()),
     );

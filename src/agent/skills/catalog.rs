@@ -9,7 +9,8 @@
 //! inotify: a few dozen `stat` calls every two seconds cost nothing, need no crate and no
 //! per-platform code, work on network and bind-mounted folders where inotify does not, and
 //! see folders that do not exist yet (an `extraDirs` entry created later). Its status, shown in
-//! `/admin/actors`, is the counts of the last load.
+//! `/admin/actors`, is the counts of the last load. A reload bumps the version in
+//! [`SkillCatalog::changes`], which the control plane turns into a `skills.changed` event.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -197,6 +198,9 @@ pub struct SkillCatalog {
     inputs: SkillInputs,
     current: RwLock<Arc<Snapshot>>,
     reloads: AtomicU64,
+    /// The version of the current list, for those who want to hear of a reload (the control
+    /// plane's `skills.changed` event).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl SkillCatalog {
@@ -207,7 +211,13 @@ impl SkillCatalog {
             inputs,
             current: RwLock::new(Arc::new(first)),
             reloads: AtomicU64::new(0),
+            changes: tokio::sync::watch::channel(1).0,
         }
+    }
+
+    /// The list's version, changed at every reload; ends when the catalog is dropped.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The snapshot of this moment.
@@ -229,9 +239,11 @@ impl SkillCatalog {
         if now == current.fingerprint {
             return false;
         }
-        let fresh = load(&self.inputs, current.version + 1);
+        let version = current.version + 1;
+        let fresh = load(&self.inputs, version);
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
         self.reloads.fetch_add(1, Relaxed);
+        self.changes.send_replace(version);
         true
     }
 
@@ -318,10 +330,14 @@ mod tests {
             (env[0].0.as_str(), env[0].1.expose()),
             ("KEYED_API_KEY", "k-1")
         );
+        let changes = catalog.changes();
         assert!(!catalog.refresh(), "nothing changed");
+        assert!(!changes.has_changed().unwrap());
         write_skill(&managed, "late", "name: late\ndescription: added later");
         assert!(catalog.refresh());
         assert_eq!(catalog.current().version, 2);
+        assert!(changes.has_changed().unwrap());
+        assert_eq!(*changes.borrow(), 2);
         assert!(catalog
             .current()
             .prompt()

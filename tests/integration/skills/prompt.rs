@@ -1,4 +1,4 @@
-//! The skills list of the system prompt.
+//! The skills list of the system prompt, and the `skills.changed` event of a reload.
 
 use super::*;
 use crate::support::agent::{answer_of, ask};
@@ -72,7 +72,15 @@ fn eligible_skills_are_in_the_prompt_ineligible_ones_are_not_and_new_ones_appear
         "{poller}"
     );
 
-    // A skill added while the gateway runs is in the next turn's prompt.
+    // A skill added while the gateway runs is in the next turn's prompt, and operators are told.
+    let (mut operator, hello) =
+        crate::support::ws::WsClient::connect(gateway.addr, &gateway.token());
+    assert!(
+        hello["features"]["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e == "skills.changed")),
+        "{hello}"
+    );
     let workspace = gateway.state_dir().join("agents/main/workspace/skills");
     write_skill(
         &workspace,
@@ -84,6 +92,12 @@ fn eligible_skills_are_in_the_prompt_ineligible_ones_are_not_and_new_ones_appear
             .as_array()
             .is_some_and(|s| s.iter().any(|s| s["name"] == "late"))
     });
+    let changed = operator
+        .wait(std::time::Duration::from_secs(10), |f| {
+            f["event"] == "skills.changed"
+        })
+        .expect("a skills.changed event");
+    assert_eq!(changed["payload"]["version"], 2, "{changed}");
     emulator.push(Reply::text(&["again"]));
     assert_eq!(
         answer_of(&ask(&gateway, "agent:main:main", "hello again")),

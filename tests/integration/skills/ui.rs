@@ -85,6 +85,17 @@ fn the_skills_view_lists_skills_and_shows_descriptions_as_text() {
             .starts_with("2 skills, 1 offered"),
         "{shown}"
     );
+    // A skill installed meanwhile appears by itself (the `skills.changed` event).
+    write_skill(
+        &gateway.state_dir().join("skills"),
+        "later",
+        "name: later\ndescription: Came later",
+    );
+    page.wait_for(
+        "the new skill listed without a reload",
+        "document.querySelectorAll('#skills-table tbody tr[data-skill]').length === 3",
+        WAIT,
+    );
     let errors: Vec<&String> = page
         .log
         .iter()

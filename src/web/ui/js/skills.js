@@ -1,18 +1,15 @@
 // The skills view: `skills.status`, every skill folder in priority order (workspace, managed,
-// extra) with its source, whether the model is offered it and, if not, why. Refreshes every 5 s
-// while shown (the gateway reloads the list when the folders change). Text goes in as text
+// extra) with its source, whether the model is offered it and, if not, why. Refreshes on the
+// `skills.changed` event (the gateway reloads the list when the folders change). Text goes in as text
 // nodes only (`h`): a skill's name and description come from files anyone with the workspace
 // could have written.
 
 import { $, h, fill, describe } from './dom.js';
 
-const REFRESH_MS = 5000;
-
 export function createSkills(ctx) {
   const tbody = $('#skills-table tbody');
   const summary = $('#skills-summary');
   let visible = false;
-  let timer = null;
 
   function status(skill) {
     if (skill.eligible) return h('span', { class: 'chip ok' }, 'offered');
@@ -59,13 +56,11 @@ export function createSkills(ctx) {
 
   return {
     refresh,
-    show() {
-      visible = true;
-      refresh();
-      clearInterval(timer);
-      timer = setInterval(refresh, REFRESH_MS);
-    },
-    hide() { visible = false; clearInterval(timer); timer = null; },
+    show() { visible = true; refresh(); },
+    hide() { visible = false; },
     onConnected() { if (visible) refresh(); },
+    onEvent(frame) {
+      if (frame.event === 'skills.changed' && visible) refresh();
+    },
   };
 }
