@@ -1,9 +1,10 @@
 //! The current list of skills, shared by the runs (the system prompt, the read and exec tools), the
 //! operator API and the poller that keeps it fresh.
 //!
-//! The list is loaded when the gateway starts and is a [`Snapshot`] behind an `Arc`: a run takes
-//! the snapshot of the moment it starts and keeps it for its whole turn (prompt and tool calls
-//! agree), the next run takes whatever is current then. The poller, a permanent task
+//! The list is loaded when the gateway starts and is a [`Snapshot`] behind an `Arc`: a run's
+//! system prompt lists the snapshot current when the run starts, its tools use the one current at
+//! its first tool call (the same, unless a reload fell in between), and the next run takes
+//! whatever is current then. The poller, a permanent task
 //! `/gateway/tools/skills`, stats the skill folders every `skills.load.pollIntervalMs` (2 s by
 //! default) and reloads only when their [`super::discover::fingerprint`] changed. Polling, not
 //! inotify: a few dozen `stat` calls every two seconds cost nothing, need no crate and no

@@ -5,7 +5,8 @@
 //! (`skills.entries.<name>.env`, and `apiKey` as its `primaryEnv`) and may read the skill's folder
 //! when it lies outside the workspace. The gateway's own environment never changes, and another
 //! run (another session, or the next turn) starts with no skill in use. A [`SkillUse`] lives in
-//! the run's `ToolContext`, made with the snapshot of the run's start.
+//! the run's `ToolContext`, made with the current snapshot at the run's first tool call; an
+//! attempt restarted mid-turn replays the earlier attempt's persisted reads ([`SkillUse::replay`]).
 //!
 //! The read tool may also open files of an eligible managed or extra skill's folder (read only)
 //! although they lie outside the workspace: the prompt lists those paths. Workspace skills are
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::{Snapshot, Source};
+use crate::providers::ChatMessage;
 
 /// One run's skills.
 #[derive(Debug)]
@@ -42,6 +44,28 @@ impl SkillUse {
         let skill = self.snapshot.located().iter().find(|l| l.file == file)?;
         self.used_names().insert(skill.name.clone());
         Some(skill.name.clone())
+    }
+
+    /// Notes the skills an earlier attempt of the same turn read: its persisted `read` calls
+    /// that succeeded (`messages`, paths relative to `workspace` or absolute). A run restarted
+    /// mid-turn continues from its persisted steps, so without this it would lose their env.
+    pub fn replay(&self, workspace: &Path, messages: &[ChatMessage]) {
+        for message in messages {
+            let ChatMessage::Assistant { tool_calls, .. } = message else {
+                continue;
+            };
+            for call in tool_calls.iter().filter(|call| call.name == "read") {
+                let succeeded = messages.iter().any(|m| {
+                    matches!(m, ChatMessage::Tool { call_id, is_error: false, .. } if *call_id == call.id)
+                });
+                let Some(path) = call.arguments["path"].as_str().filter(|_| succeeded) else {
+                    continue;
+                };
+                if let Ok(real) = workspace.join(path).canonicalize() {
+                    self.note_read(&real);
+                }
+            }
+        }
     }
 
     /// The skills the run uses, by name.
@@ -133,5 +157,27 @@ mod tests {
         assert!(usage
             .outside_file(dir.path().join("other").to_str().unwrap())
             .is_none());
+
+        // A restarted attempt finds the read of the earlier one in the turn's messages.
+        let again = SkillUse::new(Arc::clone(&usage.snapshot));
+        let read = |id: &str, path: &str| ChatMessage::Assistant {
+            text: String::new(),
+            tool_calls: vec![crate::providers::ToolCall {
+                id: id.into(),
+                name: "read".into(),
+                arguments: serde_json::json!({ "path": path }),
+            }],
+        };
+        let result = |id: &str, is_error: bool| ChatMessage::Tool {
+            call_id: id.into(),
+            name: "read".into(),
+            content: String::new(),
+            is_error,
+        };
+        let two = managed.join("two/SKILL.md").display().to_string();
+        again.replay(dir.path(), &[read("a", &two), result("a", true)]);
+        assert!(again.used().is_empty(), "a failed read uses nothing");
+        again.replay(dir.path(), &[read("b", &two), result("b", false)]);
+        assert_eq!(again.used(), ["two"]);
     }
 }
