@@ -131,6 +131,7 @@ fn main() {
         walls: Arc::new(pincer::agent::tools::walls::Walls::none()),
         origin: None,
         chat: None,
+        skills: None,
     });
     let tool: Arc<dyn Tool> = Arc::new(NoOp);
     let system = actix::System::new();

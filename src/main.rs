@@ -42,6 +42,7 @@ fn main() {
         Command::Health(args) => report(cli::health::run(config, args)),
         Command::Agent(args) => report(cli::agent::run(config, args)),
         Command::Sessions { action } => report(cli::sessions::run(config, action)),
+        Command::Skills { action } => report(cli::skills::run(config, action)),
         Command::Pairing { action } => report(cli::pairing::run(config, action)),
         Command::Message { action } => report(cli::message::run(config, action)),
         Command::Channels(args) => report(cli::channels::run(config, args)),

@@ -111,6 +111,11 @@ const CONFIGS: &[&[u8]] = &[
     b"{ gateway: { port: 1 }, channels: { whatsapp: { enabled: true } } }",
 ];
 
+const SKILL_FILES: &[&[u8]] = &[
+    b"---\nname: gh\ndescription: \"GitHub via gh\"\nmetadata: {\"openclaw\": {\"emoji\": \"x\", \"requires\": {\"bins\": [\"gh\"], \"env\": [\"A\"]}}}\n---\nbody\n",
+    b"---\nname: 'a'\ndescription: >\n  folded\nmetadata:\n  openclaw:\n    requires:\n      bins:\n        - uv\n    install:\n      - id: brew\n        kind: brew\n---\n",
+];
+
 /// The events of `body` read in pieces of the given lengths (cycled), or `None` when too large.
 fn events_in_reads(body: &[u8], lengths: &[usize]) -> Option<Vec<SseEvent>> {
     let mut parser = SseParser::new();
@@ -186,6 +191,11 @@ proptest! {
         let events = events_in_reads(&body, &lengths);
         prop_assert_eq!(&events, &events_in_reads(&body, &[]), "split reads changed the events");
         decode_all(AnthropicDecoder::new("p"), events.unwrap_or_default());
+    }
+
+    #[test]
+    fn skill_front_matter_never_panics(input in inputs(SKILL_FILES)) {
+        let _ = crate::agent::skills::parse_skill(&String::from_utf8_lossy(&input));
     }
 
     #[test]

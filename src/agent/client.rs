@@ -14,10 +14,16 @@ use super::Engine;
 use crate::providers::{ChatMessage, Sampling, ToolSpec};
 use crate::sessions::{Turn, TurnRequest};
 
-/// The system prompt: the gateway's, then the client's system messages (added, never in place
+/// The system prompt: the gateway's (with the session's skills list, see
+/// [`crate::agent::skills::prompt`]), then the client's system messages (added, never in place
 /// of it: the gateway's prompt is the operator's).
-pub(crate) fn system_prompt(engine: &Engine, request: Option<&TurnRequest>) -> String {
-    let gateway = &engine.settings.system_prompt;
+pub(crate) fn system_prompt(engine: &Engine, request: Option<&TurnRequest>, key: &str) -> String {
+    let gateway = match engine.tools.skills_prompt(key) {
+        Some(skills) if engine.settings.system_prompt.trim().is_empty() => skills,
+        Some(skills) => format!("{}\n\n{skills}", engine.settings.system_prompt),
+        None => engine.settings.system_prompt.clone(),
+    };
+    let gateway = &gateway;
     match request.and_then(|r| r.system.as_deref()).map(str::trim) {
         Some(client) if !client.is_empty() && gateway.trim().is_empty() => client.to_string(),
         Some(client) if !client.is_empty() => format!("{gateway}\n\n{client}"),

@@ -15,6 +15,7 @@
 //! - `media/`: a channel message's photos, voice notes and documents made model input;
 //! - `resources.rs`: the permit-granting resource manager actor;
 //! - `stats.rs`: the turn counters the monitor reads;
+//! - `skills/`: skill folders (AgentSkills / OpenClaw format), their prompt list and poller;
 //! - `tools/`: the `Tool` trait, the built-in tools, their policy, and the invocation actor
 //!   every tool call runs in (under `/gateway/tools`).
 
@@ -24,6 +25,7 @@ pub(crate) mod failover;
 pub mod media;
 pub(crate) mod resources;
 pub(crate) mod run;
+pub mod skills;
 pub(crate) mod stats;
 pub mod tools;
 

@@ -229,7 +229,7 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
     let mut tools: Option<Arc<ToolContext>> = None;
     let request = turn.request.as_deref();
     let history = client::history(turn, history);
-    let system = client::system_prompt(engine, request);
+    let system = client::system_prompt(engine, request, &turn.session_key);
     let (sampling, max_tokens) = client::sampling(engine, request);
     let offered = client::offered_tools(engine, turn);
     let client_runs_tools = client::client_runs_tools(turn);
@@ -252,8 +252,14 @@ async fn advance(engine: &Engine, state: &TurnState) -> Result<RunEvent, StepErr
             Some(ChatMessage::Assistant { tool_calls, .. }) => {
                 let calls = tool_calls.clone();
                 let inbound = turn.request.as_ref().and_then(|r| r.inbound.as_deref());
-                let tools =
-                    tools.get_or_insert_with(|| engine.tools.context(&turn.session_key, inbound));
+                let tools = tools.get_or_insert_with(|| {
+                    let cx = engine.tools.context(&turn.session_key, inbound);
+                    // A restarted attempt keeps the skills the earlier one read (their env).
+                    if let Some(skills) = &cx.skills {
+                        skills.replay(&cx.workspace, &mine);
+                    }
+                    cx
+                });
                 run_missing_tools(engine, turn, tools, &calls, &mut mine, &mut trace).await?;
             }
             _ => {}

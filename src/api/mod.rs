@@ -11,7 +11,7 @@
 //!
 //! One file per area: [`health`] (and the probes' answers, with [`readiness`]), [`status`],
 //! [`sessions`], [`history`], [`traces`], [`pairing`], [`actors`], [`send`], [`logs`],
-//! [`config`], [`channels`].
+//! [`config`], [`channels`], [`skills`].
 
 pub mod actors;
 pub(crate) mod channels;
@@ -28,6 +28,7 @@ pub(crate) mod scopes;
 pub(crate) mod send;
 pub(crate) mod send_file;
 pub(crate) mod sessions;
+pub(crate) mod skills;
 pub(crate) mod status;
 pub(crate) mod subagents;
 pub(crate) mod traces;
@@ -54,6 +55,7 @@ pub use sessions::{
     SessionInfo, SessionList, SessionReset, SessionResetRequest, SessionShowRequest,
     SessionsListRequest,
 };
+pub use skills::{SkillSource, SkillStatusEntry, SkillsStatus, SkillsStatusRequest};
 pub use status::{Status, StatusRequest};
 pub use subagents::{SubagentList, SubagentsListRequest};
 pub use traces::{RunTrace, TraceRecord, TraceStep, Traces, TracesRequest};

@@ -281,6 +281,7 @@ scope_table! {
     ConfigGet "config.get" => READ, http: ["GET /admin/config"];
     ModelsList "models.list" => READ, http: ["GET /v1/models"];
     Metrics "metrics" => READ, http: ["GET /metrics", "GET /admin/metrics"];
+    SkillsStatus "skills.status" => READ, http: ["GET /admin/skills"];
 }
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by
@@ -493,6 +494,7 @@ mod tests {
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
+            include_str!("../web/admin_skills.rs"),
             include_str!("../web/openai/mod.rs"),
             include_str!("../web/responses/mod.rs"),
         ];

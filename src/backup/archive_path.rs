@@ -53,8 +53,11 @@ impl ArchivePath {
     }
 }
 
-/// Checks an archive path; the error says what is wrong with it, for a verification report.
-pub(crate) fn parse(path: &str) -> Result<ArchivePath, String> {
+/// The components of an archive entry's path when it is a safe relative path: `/`-separated,
+/// non-empty components that are neither `.` nor `..`, no backslash or NUL (so no absolute path
+/// and no traversal). Every untrusted archive Pincer reads (backups, skill installs) goes
+/// through it.
+pub(crate) fn safe_components(path: &str) -> Result<Vec<&str>, String> {
     let unsafe_path = || {
         format!("unsafe path {path:?} in the archive (absolute, empty, or containing `.`/`..`): refusing it")
     };
@@ -68,6 +71,13 @@ pub(crate) fn parse(path: &str) -> Result<ArchivePath, String> {
     {
         return Err(unsafe_path());
     }
+    Ok(components)
+}
+
+/// Checks an archive path; the error says what is wrong with it, for a verification report.
+pub(crate) fn parse(path: &str) -> Result<ArchivePath, String> {
+    let components = safe_components(path)?;
+    let unsafe_path = || format!("unsafe path {path:?} in the archive: refusing it");
     let (top, rest) = components.split_first().ok_or_else(unsafe_path)?;
     let relative: PathBuf = rest.iter().collect();
     match *top {

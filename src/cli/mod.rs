@@ -23,6 +23,7 @@ pub mod pairing;
 pub mod security;
 pub mod service;
 pub mod sessions;
+pub mod skills;
 pub mod status;
 pub mod tools;
 
@@ -61,6 +62,11 @@ pub enum Command {
     Sessions {
         #[command(subcommand)]
         action: SessionsAction,
+    },
+    /// Skills (SKILL.md folders): which are offered to the model and why not; install one.
+    Skills {
+        #[command(subcommand)]
+        action: SkillsAction,
     },
     /// The channels' links and counters, and the inbound journal.
     Channels(JsonArgs),
@@ -202,6 +208,28 @@ pub enum SessionsAction {
         /// How many of the last messages (1 to 2000).
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SkillsAction {
+    /// Every skill found, in priority order, with its source and whether it is offered.
+    List(JsonArgs),
+    /// One skill: where it is, whether it is offered, and which requirement is unmet.
+    Check {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unpack a skill archive (a .tar.gz file or an http(s) URL of one) into <state>/skills.
+    Install {
+        /// The archive: a path, or an http:// or https:// URL.
+        source: String,
+        /// Replace an installed skill of the same name.
+        #[arg(long)]
+        force: bool,
         #[arg(long)]
         json: bool,
     },

@@ -36,6 +36,7 @@ pub(crate) mod schema;
 pub(crate) mod secret;
 pub(crate) mod secrets;
 pub(crate) mod subagents;
+pub(crate) mod skills;
 pub(crate) mod threads;
 pub(crate) mod tools;
 pub mod validate;
@@ -65,6 +66,7 @@ pub use schema::{
 pub use secret::Secret;
 pub use secrets::{secrets_path, Environment, SecretsFile};
 pub use subagents::SubagentsConfig;
+pub use skills::{SkillEntry, SkillsConfig, SkillsLimits, SkillsLoad};
 pub use threads::EngineConfig;
 pub use tools::{BrowserTool, ExecTool, FsTool, ToolsConfig, WebFetchTool};
 pub use validate::validate;

@@ -17,6 +17,7 @@ use super::http::HttpConfig;
 use super::media::MediaConfig;
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
+use super::skills::SkillsConfig;
 use super::threads::EngineConfig;
 use super::tools::ToolsConfig;
 
@@ -52,6 +53,8 @@ pub struct Config {
     pub engine: EngineConfig,
     /// Photos, voice notes and documents from channel messages: limits, retention, transcription.
     pub media: MediaConfig,
+    /// Skill folders (AgentSkills / OpenClaw format): extra sources, per-skill settings, limits.
+    pub skills: SkillsConfig,
 }
 
 /// `agent`: which model answers and where it works.

@@ -68,7 +68,12 @@ fn walk(value: &Value, path: &str, maps: &[&str], out: &mut BTreeMap<String, Val
 }
 
 /// Keys of the schema that are maps from the user's names (not structs).
-const MAPS: &[&str] = &["models.providers", "models.providers.*.headers"];
+const MAPS: &[&str] = &[
+    "models.providers",
+    "models.providers.*.headers",
+    "skills.entries",
+    "skills.entries.*.env",
+];
 
 fn nodes(value: &Value) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();

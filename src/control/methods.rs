@@ -113,6 +113,7 @@ methods! {
         "actors.get" => actor_get,
         "logs.tail" => logs_tail,
         "config.get" => config_get,
+        "skills.status" => skills_status,
     }
 }
 
@@ -210,7 +211,10 @@ fn lacking(method: &str) -> Option<&'static str> {
             "Pincer pairs chat senders, not devices: see pairing.list",
         ),
         ("cron.", "Pincer has no cron jobs yet"),
-        ("skills.", "Pincer has no skills yet"),
+        (
+            "skills.",
+            "Pincer lists skills (skills.status) but installs them only with `pincer skills install`",
+        ),
         ("talk.", "Pincer has no voice (talk) sessions"),
         ("tts.", "Pincer has no text-to-speech"),
         (

@@ -40,7 +40,7 @@ use bus::EventBus;
 use idempotency::Idempotency;
 
 /// Event names a client can receive.
-pub const EVENTS: [&str; 8] = [
+pub const EVENTS: [&str; 9] = [
     "connect.challenge",
     "tick",
     "presence",
@@ -49,6 +49,7 @@ pub const EVENTS: [&str; 8] = [
     "agent",
     "sessions.changed",
     "shutdown",
+    "skills.changed",
 ];
 
 /// `tick` period.
@@ -130,6 +131,18 @@ impl ControlPlane {
             next_connection: AtomicU64::new(1),
         };
         (std::sync::Arc::new(plane), spec)
+    }
+
+    /// Publishes `skills.changed` (`{version}`) whenever the skills list reloads, until the
+    /// catalog that sends `changes` is gone.
+    pub fn forward_skill_changes(&self, mut changes: tokio::sync::watch::Receiver<u64>) {
+        let bus = self.bus.clone();
+        actix_web::rt::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let version = *changes.borrow_and_update();
+                bus.publish("skills.changed", &json!({ "version": version }));
+            }
+        });
     }
 
     /// A fresh connection id (`c1`, `c2`, ...).

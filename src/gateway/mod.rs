@@ -237,6 +237,11 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             }),
     );
     let mut builtins = crate::agent::tools::builtin::build(config, state_dir);
+    // The skills are read once now; the poller under /gateway/tools reloads them on change.
+    let skills = Arc::new(crate::agent::skills::SkillCatalog::load(
+        crate::agent::skills::SkillInputs::from_config(config, state_dir),
+    ));
+    builtins.children.push(skills.poller_spec());
     // API keys come from the environment, then the secrets file, as the config's overrides did.
     let environment = config::Environment::load(&config::secrets_path(state_dir))?;
     let catalog = ProviderCatalog::from_config(&config.models, &|name| environment.get(name));
@@ -286,7 +291,8 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     };
     prepared.subagents = Some(subagents.clone());
     let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared)
-        .with_chat_sender(channels.chat_sender());
+        .with_chat_sender(channels.chat_sender())
+        .with_skills(skills);
     let engine = Arc::new(Engine {
         store,
         catalog,
@@ -315,6 +321,9 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     }
     let (control, clients_spec) =
         crate::control::ControlPlane::new(crate::control::Limits::default());
+    if let Some(skills) = engine.tools.skills() {
+        control.forward_skill_changes(skills.changes());
+    }
     let readiness = Arc::new(
         Readiness::new(required, safe_mode).with_config_problems(channels.config_problems()),
     );

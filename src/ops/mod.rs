@@ -12,6 +12,7 @@
 //! - [`suggest`]: `pincer config suggest` and `pincer config template --secure`;
 //! - [`memory`]: `pincer debug memory`;
 //! - [`secrets_walls`]: whether the kernel keeps Pincer's secrets from `exec` (doctor and audit);
+//! - [`skill_install`]: `pincer skills install`, a skill archive checked like a backup's;
 //! - helpers: [`perms`] (file modes), [`procfs`] (a process's memory), [`netinfo`] (addresses),
 //!   [`layout`] (workspace, service unit), [`clock`], [`units`], [`error`].
 
@@ -29,5 +30,6 @@ pub(crate) mod netinfo;
 pub(crate) mod perms;
 pub(crate) mod procfs;
 pub(crate) mod secrets_walls;
+pub(crate) mod skill_install;
 pub(crate) mod suggest;
 pub(crate) mod units;

@@ -67,6 +67,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/sessions.js", JS),
     asset!("js/subagents.js", JS),
     asset!("js/pairing.js", JS),
+    asset!("js/skills.js", JS),
     asset!("js/actors.js", JS),
     asset!("js/health.js", JS),
 ];

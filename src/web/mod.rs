@@ -15,6 +15,7 @@ pub(crate) mod admin_channels;
 pub(crate) mod admin_metrics;
 pub(crate) mod admin_ops;
 pub(crate) mod admin_sessions;
+pub(crate) mod admin_skills;
 pub(crate) mod auth;
 pub(crate) mod connections;
 pub(crate) mod control_ui;

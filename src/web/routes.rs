@@ -29,8 +29,8 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
-    probes, responses, ws_upgrade,
+    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, admin_skills, auth,
+    control_ui, openai, probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
 use crate::channels::registry;
@@ -122,6 +122,7 @@ const GATEWAY: &[Route] = &[
     route!(["POST"] "/admin/pairing/{channel}/revoke", Access::Protected, admin_channels::revoke),
     route!(["POST"] "/admin/channels/{channel}/send", Access::Protected, admin_channels::send),
     route!(["POST"] "/admin/channels/{channel}/send-file", Access::Protected, admin_channels::send_file),
+    route!(["GET"] "/admin/skills", Access::Protected, admin_skills::status),
     Route {
         methods: &["GET", "HEAD"],
         path: "/",

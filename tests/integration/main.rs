@@ -21,6 +21,7 @@
 //! - `providers`: the provider clients' streams and errors;
 //! - `subagents`: `sessions_spawn` children reporting to their parents, their limits, a crash
 //!   and a reset;
+//! - `skills`: skill folders in the system prompt, their env in exec, `pincer skills install`;
 //! - `tools`: the agent's tools end to end, as actors, and their sandbox;
 //! - `ws`: the WebSocket protocol and its limits.
 //!
@@ -50,5 +51,6 @@ mod openai;
 mod openclaw;
 mod providers;
 mod subagents;
+mod skills;
 mod tools;
 mod ws;

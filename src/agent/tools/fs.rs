@@ -117,6 +117,28 @@ fn target(cx: &ToolContext, arguments: &Value) -> Result<Target, String> {
     })
 }
 
+/// [`target`] for `read`, which may also open a file of an eligible skill outside the workspace
+/// (see [`crate::agent::skills::usage`]); every open is still checked against the walls.
+fn read_target(cx: &ToolContext, arguments: &Value) -> Result<Target, String> {
+    let refused = match target(cx, arguments) {
+        Ok(found) => return Ok(found),
+        Err(refused) => refused,
+    };
+    let path = args::string(arguments, "path")?;
+    let Some((full, root)) = cx.skills.as_ref().and_then(|s| s.outside_file(path)) else {
+        return Err(refused);
+    };
+    if cx.walls.guarding(&full, &[&root]).is_some() {
+        return Err(Walls::refusal(path));
+    }
+    Ok(Target {
+        shown_as: full.display().to_string(),
+        full,
+        root,
+        walls: Arc::clone(&cx.walls),
+    })
+}
+
 /// `read`.
 pub(crate) struct Read {
     pub limits: Limits,
@@ -149,12 +171,14 @@ impl Tool for Read {
         arguments: Value,
     ) -> BoxFuture<'static, Result<String, String>> {
         let max = self.limits.max_read;
-        let found = target(cx, &arguments);
+        let found = read_target(cx, &arguments);
+        let skills = cx.skills.clone();
         Box::pin(async move {
             let target = found?;
             let offset = args::opt_u64(&arguments, "offset")?;
             let limit = args::opt_u64(&arguments, "limit")?;
-            blocking(move || {
+            let read_file = target.full.clone();
+            let text = blocking(move || {
                 let (place, full, shown_as) = (target.place(), &target.full, &target.shown_as);
                 match (offset, limit) {
                     (None, None) => read_text(place, full, shown_as, max),
@@ -168,7 +192,15 @@ impl Tool for Read {
                     ),
                 }
             })
-            .await
+            .await?;
+            // Reading a skill's SKILL.md is what makes the run use it (its env reaches exec).
+            if let Some(skills) = skills {
+                let real = read_file.canonicalize().unwrap_or(read_file);
+                if let Some(name) = skills.note_read(&real) {
+                    tracing::debug!(skill = %name, "the run reads a skill");
+                }
+            }
+            Ok(text)
         })
     }
 }

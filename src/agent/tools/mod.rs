@@ -97,6 +97,9 @@ pub struct ToolContext {
     pub origin: Option<ChatOrigin>,
     /// The running channels, for the `message` tool; `None` where there are none.
     pub chat: Option<Arc<dyn ChatSender>>,
+    /// The skills of this run (which it read, so which env its `exec` calls get); `None` for
+    /// sandboxed sessions, which see no skills.
+    pub skills: Option<Arc<crate::agent::skills::SkillUse>>,
 }
 
 /// A chat of a channel: where a turn's message came from.
@@ -209,6 +212,7 @@ pub(crate) fn test_context(workspace: &Path) -> ToolContext {
             |key| key != crate::sessions::key::MAIN,
         )),
         walls: Arc::new(walls::Walls::none()),
+        skills: None,
         origin: None,
         chat: None,
     }

@@ -16,6 +16,7 @@ use super::invoke::{invoke, Invocation, ToolOutcome};
 use super::policy::{Decision, ToolPolicy};
 use super::workspace::{ensure_dir, Workspaces};
 use super::{ChatOrigin, SessionHandles, ToolContext, ToolRegistry};
+use crate::agent::skills::{SkillCatalog, SkillUse};
 use crate::providers::{ToolCall, ToolSpec};
 use crate::sessions::key::MAIN;
 use crate::sessions::media::{ChatSender, Inbound};
@@ -32,6 +33,8 @@ pub struct ToolBox {
     processes: Option<Arc<ProcessTable>>,
     /// The running channels, for the `message` tool (see [`ToolBox::with_chat_sender`]).
     chat: Option<Arc<dyn ChatSender>>,
+    /// The skills offered to unsandboxed sessions (see [`ToolBox::with_skills`]).
+    skills: Option<Arc<SkillCatalog>>,
 }
 
 impl std::fmt::Debug for ToolBox {
@@ -70,7 +73,31 @@ impl ToolBox {
             handles,
             processes,
             chat: None,
+            skills: None,
         }
+    }
+
+    /// The skills listed to the model and tracked per run, given at construction.
+    pub fn with_skills(mut self, skills: Arc<SkillCatalog>) -> Self {
+        self.skills = Some(skills);
+        self
+    }
+
+    /// The skills catalog, when the gateway has one.
+    pub fn skills(&self) -> Option<&Arc<SkillCatalog>> {
+        self.skills.as_ref()
+    }
+
+    /// The skills block of session `key`'s system prompt: the current eligible skills, none for
+    /// a sandboxed session (its tools cannot read the skills' folders, and a skill's env must
+    /// not reach a sandboxed session's commands).
+    pub fn skills_prompt(&self, key: &str) -> Option<String> {
+        if self.policy.sandboxed(key) {
+            return None;
+        }
+        self.skills
+            .as_ref()
+            .and_then(|catalog| catalog.current().prompt().map(str::to_string))
     }
 
     /// The channels the `message` tool sends through, given at construction (the gateway
@@ -114,6 +141,11 @@ impl ToolBox {
                 chat: inbound.chat.clone(),
             }),
             chat: self.chat.clone(),
+            skills: self
+                .skills
+                .as_ref()
+                .filter(|_| !sandboxed)
+                .map(|catalog| Arc::new(SkillUse::new(catalog.current()))),
         })
     }
 

@@ -125,11 +125,20 @@ fn ruleset_for(cx: &ToolContext, settings: &Settings) -> Option<Ruleset> {
     } else {
         Access::Read
     };
-    let open: Vec<(PathBuf, Access)> = [cx.workspace.as_ref(), settings.tmp_dir.as_path()]
+    let mut open: Vec<(PathBuf, Access)> = [cx.workspace.as_ref(), settings.tmp_dir.as_path()]
         .into_iter()
         .filter_map(canonical)
         .map(|root| (root, access))
         .collect();
+    // The folders of the skills this run read (scripts a skill tells it to run), read only.
+    if let Some(skills) = &cx.skills {
+        open.extend(
+            skills
+                .read_roots()
+                .into_iter()
+                .map(|dir| (dir, Access::Read)),
+        );
+    }
     let protected: Vec<PathBuf> = cx.walls.protected().map(Path::to_path_buf).collect();
     match Ruleset::for_command(&plan(&protected, &open), settings.confine) {
         Ok(ruleset) => Some(ruleset),
@@ -196,6 +205,8 @@ pub(crate) fn spawn(
             None => scrub(std::env::vars_os(), &settings.secret_env),
         })
         .env("TMPDIR", &settings.tmp_dir)
+        // The variables of the skills this run read (never the gateway's own environment).
+        .envs(cx.skills.as_ref().map(|s| s.env()).unwrap_or_default())
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer_err);

@@ -10,8 +10,9 @@ import { createSubagents } from './subagents.js';
 import { createPairing } from './pairing.js';
 import { createActors } from './actors.js';
 import { createHealth } from './health.js';
+import { createSkills } from './skills.js';
 
-const TITLES = { chat: 'Chat', sessions: 'Sessions', subagents: 'Sub-agents', pairing: 'Pairing', actors: 'Actors', health: 'Health' };
+const TITLES = { chat: 'Chat', sessions: 'Sessions', subagents: 'Sub-agents', pairing: 'Pairing', actors: 'Actors', health: 'Health', skills: 'Skills' };
 
 const gw = new Gateway(socketUrl(window.location));
 const body = document.body;
@@ -72,6 +73,7 @@ const views = {
   pairing: createPairing(ctx),
   actors: createActors(ctx),
   health: createHealth(ctx),
+  skills: createSkills(ctx),
 };
 ctx.views = views;
 
