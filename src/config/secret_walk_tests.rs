@@ -68,7 +68,13 @@ fn walk(value: &Value, path: &str, maps: &[&str], out: &mut BTreeMap<String, Val
 }
 
 /// Keys of the schema that are maps from the user's names (not structs).
-const MAPS: &[&str] = &["models.providers", "models.providers.*.headers"];
+const MAPS: &[&str] = &[
+    "models.providers",
+    "models.providers.*.headers",
+    "mcp.servers",
+    "mcp.servers.*.env",
+    "mcp.servers.*.headers",
+];
 
 fn nodes(value: &Value) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
@@ -163,6 +169,8 @@ fn no_credential_value_is_ever_printed() {
         "models.providers.*.apiKey",
         "models.providers.*.headers.*",
         "monitoring.alertWebhook",
+        "mcp.servers.*.env.*",
+        "mcp.servers.*.headers.*",
     ] {
         assert!(
             credentials.contains_key(key),

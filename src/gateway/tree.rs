@@ -9,6 +9,8 @@
 //! │   └── alerts      thresholds with hysteresis, alert webhook
 //! ├── sessions        supervisor: one actor per live session, started on demand
 //! ├── tools           supervisor: one temporary task per tool call, and the web cache janitor
+//! ├── mcp             supervisor: one permanent task per enabled MCP server, restarted with
+//! │                   backoff without limit
 //! ├── runs            supervisor: one transient task per turn (agent runs)
 //! ├── router          finds or starts session actors, evicts idle ones
 //! ├── channels        supervisor: one actor per enabled channel (whatsapp, telegram), restarted
@@ -240,6 +242,8 @@ impl Prepared {
 pub(crate) struct OuterSpecs {
     pub channels: Vec<ChildSpec>,
     pub clients: ChildSpec,
+    /// `/gateway/mcp`, the MCP servers' actors.
+    pub mcp: ChildSpec,
 }
 
 /// Starts the tree on the current actix arbiter.
@@ -268,6 +272,7 @@ pub(crate) fn start(
     let OuterSpecs {
         channels: channel_specs,
         clients: clients_spec,
+        mcp: mcp_spec,
     } = outer;
     for spec in channel_specs {
         channels_spec = channels_spec.child(spec);
@@ -288,6 +293,7 @@ pub(crate) fn start(
         .child(specs.monitor)
         .child(specs.sessions)
         .child(specs.tools)
+        .child(mcp_spec)
         .child(specs.runs)
         .child(specs.router)
         .child(channels_spec)
