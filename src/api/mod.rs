@@ -20,6 +20,7 @@ pub(crate) mod error;
 pub(crate) mod health;
 pub(crate) mod history;
 pub(crate) mod logs;
+pub(crate) mod mcp;
 pub(crate) mod operator;
 pub(crate) mod pairing;
 pub(crate) mod params;
@@ -36,6 +37,7 @@ pub use actors::{
     ActorsListRequest, ActorsTreeRequest,
 };
 pub use channels::{known_channel, ChannelStats, ChannelStatsRequest};
+pub use mcp::{McpListRequest, McpServer, McpServers, McpToolEntry, McpTools, McpToolsRequest};
 pub use config::{ConfigAnswer, ConfigGetRequest};
 pub use error::{ApiError, ErrorBody, ErrorReply};
 pub use health::{Health, HealthRequest, Link, Live, Ready};

@@ -280,6 +280,8 @@ scope_table! {
     ConfigGet "config.get" => READ, http: ["GET /admin/config"];
     ModelsList "models.list" => READ, http: ["GET /v1/models"];
     Metrics "metrics" => READ, http: ["GET /metrics", "GET /admin/metrics"];
+    McpList "mcp.list" => READ, http: ["GET /admin/mcp"];
+    McpTools "mcp.tools" => READ, http: ["GET /admin/mcp/{name}/tools"];
 }
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by
@@ -489,6 +491,7 @@ mod tests {
         let sources = [
             include_str!("../web/admin.rs"),
             include_str!("../web/admin_channels.rs"),
+            include_str!("../web/admin_mcp.rs"),
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),

@@ -112,6 +112,8 @@ methods! {
         "actors.get" => actor_get,
         "logs.tail" => logs_tail,
         "config.get" => config_get,
+        "mcp.list" => mcp_list,
+        "mcp.tools" => mcp_tools,
     }
 }
 

@@ -29,7 +29,7 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
+    admin, admin_channels, admin_mcp, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
     probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
@@ -115,6 +115,8 @@ const GATEWAY: &[Route] = &[
         ws_upgrade::upgrade
     ),
     route!(["GET"] "/admin/channels", Access::Protected, admin_channels::status),
+    route!(["GET"] "/admin/mcp", Access::Protected, admin_mcp::list),
+    route!(["GET"] "/admin/mcp/{name}/tools", Access::Protected, admin_mcp::tools),
     route!(["GET"] "/admin/pairing/{channel}", Access::Protected, admin_channels::list_pairing),
     route!(["POST"] "/admin/pairing/{channel}/approve", Access::Protected, admin_channels::approve),
     route!(["POST"] "/admin/pairing/{channel}/revoke", Access::Protected, admin_channels::revoke),

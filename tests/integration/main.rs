@@ -43,6 +43,7 @@ mod emulators;
 mod engine;
 mod gateway;
 mod logging;
+mod mcp;
 mod monitoring;
 mod openai;
 mod openclaw;
