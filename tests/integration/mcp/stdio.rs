@@ -42,7 +42,7 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
     emulator.push(Reply::text(&["gave up"]));
     assert_eq!(ask(&gateway, "agent:main:main", "hang").status, 200);
     let hung = tool_result(&emulator.requests()[3].body, "c2");
-    assert!(hung.contains("timed out"), "{hung}");
+    assert!(hung.contains("did not finish within 800 ms"), "{hung}");
     let received = std::fs::read_to_string(&log).expect("log");
     assert!(
         received.contains("notifications/cancelled"),
