@@ -58,7 +58,9 @@ impl Operator {
     /// `mcp.list` (in memory).
     pub async fn mcp_list(&self, _request: McpListRequest) -> Result<McpServers, ApiError> {
         let Some(hub) = self.engine.tools.mcp() else {
-            return Ok(McpServers { servers: Vec::new() });
+            return Ok(McpServers {
+                servers: Vec::new(),
+            });
         };
         let servers = hub
             .servers()
@@ -88,7 +90,9 @@ impl Operator {
             .ok_or_else(|| ApiError::Invalid("name the MCP server (`name`)".to_string()))?;
         let hub = self.engine.tools.mcp();
         if hub.and_then(|hub| hub.server(&name)).is_none() {
-            return Err(ApiError::NotFound(format!("no MCP server {name:?} in mcp.servers")));
+            return Err(ApiError::NotFound(format!(
+                "no MCP server {name:?} in mcp.servers"
+            )));
         }
         let tools = hub
             .map(|hub| hub.tool_infos(&name))

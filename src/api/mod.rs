@@ -37,12 +37,12 @@ pub use actors::{
     ActorsListRequest, ActorsTreeRequest,
 };
 pub use channels::{known_channel, ChannelStats, ChannelStatsRequest};
-pub use mcp::{McpListRequest, McpServer, McpServers, McpToolEntry, McpTools, McpToolsRequest};
 pub use config::{ConfigAnswer, ConfigGetRequest};
 pub use error::{ApiError, ErrorBody, ErrorReply};
 pub use health::{Health, HealthRequest, Link, Live, Ready};
 pub use history::{History, HistoryMessage, HistoryRequest};
 pub use logs::{LogTail, LogsTailRequest};
+pub use mcp::{McpListRequest, McpServer, McpServers, McpToolEntry, McpTools, McpToolsRequest};
 pub use operator::{ClientCount, Operator, OperatorParts};
 pub use pairing::{
     PairingApproveRequest, PairingApproved, PairingList, PairingListRequest, PairingRevokeRequest,

@@ -189,8 +189,14 @@ mod tests {
         let neither = problems_of(r#"{mcp: {servers: {"bad name": {}}}}"#);
         assert_eq!(neither.len(), 2, "{neither:?}");
         let url = problems_of(r#"{mcp: {servers: {h: {url: "ftp://x", cwd: "/"}}}}"#);
-        assert!(url.iter().any(|p| p.contains("mcp.servers.h.url")), "{url:?}");
-        assert!(url.iter().any(|p| p.contains("mcp.servers.h.cwd")), "{url:?}");
+        assert!(
+            url.iter().any(|p| p.contains("mcp.servers.h.url")),
+            "{url:?}"
+        );
+        assert!(
+            url.iter().any(|p| p.contains("mcp.servers.h.cwd")),
+            "{url:?}"
+        );
         let zero = problems_of(r#"{mcp: {servers: {s: {command: "x", toolTimeout: 0}}}}"#);
         assert!(zero.iter().any(|p| p.contains("mcp.servers.s.toolTimeout")));
         assert!(problems_of(r#"{mcp: {servers: {s: {command: "x"}}}}"#).is_empty());

@@ -279,7 +279,9 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             .filter_map(|p| p.api_key_env.clone())
             .collect(),
     ));
-    let mcp_spec = crate::agent::tools::mcp::server::supervisor_spec(&mcp).into_child("mcp").0;
+    let mcp_spec = crate::agent::tools::mcp::server::supervisor_spec(&mcp)
+        .into_child("mcp")
+        .0;
     let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared)
         .with_chat_sender(channels.chat_sender())
         .with_mcp(mcp);

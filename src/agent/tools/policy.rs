@@ -259,7 +259,10 @@ mod tests {
         assert!(named.decide("web__get", true).allowed);
         assert!(!named.decide("web__post", true).allowed);
         assert!(!named.decide("shell__run", false).allowed);
-        assert!(!named.decide("files", true).allowed, "not a tool of server files");
+        assert!(
+            !named.decide("files", true).allowed,
+            "not a tool of server files"
+        );
         let group = policy(|c| c.tools.allow = vec!["group:mcp".into()]);
         assert!(group.decide("any__tool", false).allowed);
         assert!(!group.decide("read", false).allowed);

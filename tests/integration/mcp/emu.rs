@@ -21,11 +21,21 @@ pub fn mcp_emu() -> PathBuf {
         .get_or_init(|| {
             // <target>/debug/deps/integration-<hash>
             let exe = std::env::current_exe().expect("test binary path");
-            let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("profile dir");
+            let profile_dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("profile dir");
             let target_dir = profile_dir.parent().expect("target dir");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
             let status = Command::new(cargo)
-                .args(["build", "-p", "pincer-emulators", "--bin", "mcp-emu", "--target-dir"])
+                .args([
+                    "build",
+                    "-p",
+                    "pincer-emulators",
+                    "--bin",
+                    "mcp-emu",
+                    "--target-dir",
+                ])
                 .arg(target_dir)
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()

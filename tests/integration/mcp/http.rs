@@ -34,7 +34,12 @@ fn an_http_server_is_initialized_listed_and_called() {
         .read_line(&mut first)
         .expect("port line");
     let _server = Server(child);
-    let port: u16 = first.trim().strip_prefix("PORT ").expect("PORT n").parse().expect("port");
+    let port: u16 = first
+        .trim()
+        .strip_prefix("PORT ")
+        .expect("PORT n")
+        .parse()
+        .expect("port");
     let emulator = Emulator::openai();
     let root = format!(
         "mcp: {{ servers: {{ web: {{ url: 'http://127.0.0.1:{port}/mcp', headers: {{ Authorization: 'Bearer x' }} }} }} }},"
@@ -42,7 +47,11 @@ fn an_http_server_is_initialized_listed_and_called() {
     let gateway = gateway(&emulator, "", &root);
     wait_for_server(&gateway, "web", |a| status(a) == "ready, 5 tools");
 
-    emulator.push(call("h1", "web__echo", json!({ "text": "hello over http" })));
+    emulator.push(call(
+        "h1",
+        "web__echo",
+        json!({ "text": "hello over http" }),
+    ));
     emulator.push(Reply::text(&["echoed"]));
     assert_eq!(ask(&gateway, "agent:main:main", "echo").status, 200);
     let requests = emulator.requests();
@@ -52,5 +61,8 @@ fn an_http_server_is_initialized_listed_and_called() {
     emulator.push(Reply::text(&["hi"]));
     assert_eq!(ask(&gateway, "agent:main:other", "hi").status, 200);
     let sandboxed = offered(&emulator.requests()[2].body);
-    assert!(!sandboxed.iter().any(|t| t.starts_with("web__")), "{sandboxed:?}");
+    assert!(
+        !sandboxed.iter().any(|t| t.starts_with("web__")),
+        "{sandboxed:?}"
+    );
 }

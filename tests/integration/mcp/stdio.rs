@@ -26,14 +26,27 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
     assert_eq!(ready["restarts"], 0, "{ready:#}");
 
     // A call whose result comes back to the model.
-    emulator.push(call("c1", "emu__echo", json!({ "text": "hello over stdio" })));
+    emulator.push(call(
+        "c1",
+        "emu__echo",
+        json!({ "text": "hello over stdio" }),
+    ));
     emulator.push(Reply::text(&["echoed"]));
     let answer = ask(&gateway, "agent:main:main", "echo please");
     assert_eq!(answer.status, 200, "{}", answer.text);
     let requests = emulator.requests();
     let tools = offered(&requests[0].body);
-    for name in ["emu__echo", "emu__add", "emu__crash", "emu__hang", "emu__grow"] {
-        assert!(tools.contains(&name.to_string()), "{name} offered: {tools:?}");
+    for name in [
+        "emu__echo",
+        "emu__add",
+        "emu__crash",
+        "emu__hang",
+        "emu__grow",
+    ] {
+        assert!(
+            tools.contains(&name.to_string()),
+            "{name} offered: {tools:?}"
+        );
     }
     assert_eq!(tool_result(&requests[1].body, "c1"), "hello over stdio");
 
@@ -75,7 +88,10 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
         a["restarts"].as_u64() >= Some(1) && status(a).starts_with("ready")
     });
     assert!(
-        restarted["last_error"].as_str().unwrap_or_default().contains("exit"),
+        restarted["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exit"),
         "{restarted:#}"
     );
     let servers = gateway.get_authed("/admin/mcp").body;
@@ -84,7 +100,10 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
     assert_eq!(emu["state"], "ready", "{servers:#}");
     assert!(emu["restarts"].as_u64() >= Some(1), "{servers:#}");
     let listed = gateway.get_authed("/admin/mcp/emu/tools").body;
-    assert!(listed["tools"].as_array().is_some_and(|t| t.len() == 5), "{listed:#}");
+    assert!(
+        listed["tools"].as_array().is_some_and(|t| t.len() == 5),
+        "{listed:#}"
+    );
 
     emulator.push(call("c6", "emu__add", json!({ "a": 2, "b": 3 })));
     emulator.push(Reply::text(&["five"]));

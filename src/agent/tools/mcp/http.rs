@@ -93,7 +93,9 @@ impl HttpLink {
                             reason,
                         },
                     ),
-                    None => tracing::debug!(server = peer.server(), %reason, "an MCP notification failed"),
+                    None => {
+                        tracing::debug!(server = peer.server(), %reason, "an MCP notification failed")
+                    }
                 }
             }
         });

@@ -104,7 +104,9 @@ impl ServerSlot {
     /// The open connection, if the server is ready.
     pub(crate) fn peer(&self) -> Option<Arc<Peer>> {
         let live = self.lock();
-        live.peer.clone().filter(|_| live.state == ServerState::Ready)
+        live.peer
+            .clone()
+            .filter(|_| live.state == ServerState::Ready)
     }
 
     /// The state in words, for an error message.

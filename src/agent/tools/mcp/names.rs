@@ -68,10 +68,16 @@ mod tests {
     fn names_are_sanitised_cut_and_kept_apart() {
         let none = BTreeSet::new();
         assert_eq!(offered_name("fs", "read_file", &none), "fs__read_file");
-        assert_eq!(offered_name("fs", "read.file v2", &none), "fs__read_file_v2");
+        assert_eq!(
+            offered_name("fs", "read.file v2", &none),
+            "fs__read_file_v2"
+        );
         let long_a = "a".repeat(80);
         let long_b = format!("{}b", "a".repeat(79));
-        let (a, b) = (offered_name("s", &long_a, &none), offered_name("s", &long_b, &none));
+        let (a, b) = (
+            offered_name("s", &long_a, &none),
+            offered_name("s", &long_b, &none),
+        );
         assert!(valid(&a) && valid(&b) && a != b, "{a} {b}");
         assert_eq!(a, offered_name("s", &long_a, &none), "stable");
         let taken: BTreeSet<String> = ["s__a_b".to_string()].into();

@@ -69,7 +69,9 @@ pub(crate) struct Peer {
 
 impl std::fmt::Debug for Peer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Peer").field("server", &self.server).finish()
+        f.debug_struct("Peer")
+            .field("server", &self.server)
+            .finish()
     }
 }
 
@@ -92,7 +94,11 @@ impl Peer {
 
     /// Sends `method` with `params` and waits for the result. Dropping the future before the
     /// answer cancels the request on the server.
-    pub(crate) async fn request(self: &Arc<Self>, method: &str, params: Value) -> Result<Value, RpcError> {
+    pub(crate) async fn request(
+        self: &Arc<Self>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, RpcError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         {
@@ -154,7 +160,8 @@ impl Peer {
                 self.post(json!({"jsonrpc": "2.0", "id": id, "result": {}}), None);
             }
             (Some(method), Some(id)) => {
-                let error = json!({"code": -32601, "message": format!("{method} is not supported")});
+                let error =
+                    json!({"code": -32601, "message": format!("{method} is not supported")});
                 self.post(json!({"jsonrpc": "2.0", "id": id, "error": error}), None);
             }
             (Some("notifications/tools/list_changed"), None) => {

@@ -75,12 +75,17 @@ async fn run(hub: Arc<McpHub>, slot: Arc<ServerSlot>, cx: ChildContext) -> Resul
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let timeout = Duration::from_millis(slot.config.timeout.max(1));
     let outcome = async {
-        let connection = session::connect(&slot.name, &slot.config, &hub.secret_env, events_tx).await?;
+        let connection =
+            session::connect(&slot.name, &slot.config, &hub.secret_env, events_tx).await?;
         let tools = session::list_tools(&connection.peer, timeout)
             .await
             .map_err(|e| with_stderr(e, connection.process.as_ref()))?;
         let count = tools.len();
-        slot.ready(Arc::clone(&connection.peer), connection.server_info.clone(), tools);
+        slot.ready(
+            Arc::clone(&connection.peer),
+            connection.server_info.clone(),
+            tools,
+        );
         hub.rebuild();
         cx.set_status(format!("ready, {count} tools"));
         tracing::info!(server = %slot.name, tools = count, "MCP server ready");

@@ -75,10 +75,9 @@ pub(crate) async fn connect(
         .await
         .map_err(|_| format!("no answer to initialize within {} ms", config.timeout))?
         .map_err(|e| with_stderr(e.to_string(), process.as_ref()))?;
-    if let (Some(link), Some(version)) = (
-        &http,
-        answer.get("protocolVersion").and_then(Value::as_str),
-    ) {
+    if let (Some(link), Some(version)) =
+        (&http, answer.get("protocolVersion").and_then(Value::as_str))
+    {
         link.set_version(version);
     }
     let info = answer.get("serverInfo");
@@ -100,7 +99,10 @@ pub(crate) async fn connect(
 }
 
 /// Every tool of the server, within `timeout`.
-pub(crate) async fn list_tools(peer: &Arc<Peer>, timeout: Duration) -> Result<Vec<RemoteTool>, String> {
+pub(crate) async fn list_tools(
+    peer: &Arc<Peer>,
+    timeout: Duration,
+) -> Result<Vec<RemoteTool>, String> {
     let listing = async {
         let mut tools = Vec::new();
         let mut cursor: Option<String> = None;

@@ -47,7 +47,11 @@ impl Tool for McpTool {
         }
     }
 
-    fn call(&self, _cx: &ToolContext, arguments: Value) -> BoxFuture<'static, Result<String, String>> {
+    fn call(
+        &self,
+        _cx: &ToolContext,
+        arguments: Value,
+    ) -> BoxFuture<'static, Result<String, String>> {
         let slot = Arc::clone(&self.slot);
         let name = self.remote.name.clone();
         Box::pin(async move {
@@ -112,7 +116,11 @@ fn render_block(block: &Value) -> String {
             };
             match resource.and_then(|r| r.get("text")).and_then(Value::as_str) {
                 Some(text) => format!("[resource {}]\n{text}", inner("uri")),
-                None => format!("[binary resource {} {}, not shown]", inner("uri"), inner("mimeType")),
+                None => format!(
+                    "[binary resource {} {}, not shown]",
+                    inner("uri"),
+                    inner("mimeType")
+                ),
             }
         }
         "resource_link" => format!("[resource link {} {}]", field("uri"), field("name")),
@@ -148,7 +156,10 @@ mod tests {
             "hello\n[image image/png of 4 base64 characters, not shown]\n[resource file:///a]\nbody\n[resource link file:///b b]"
         );
         assert_eq!(render(&json!({"structuredContent": {"n": 1}})), "{\"n\":1}");
-        assert_eq!(cut("héllo".into(), 2), "hé\n[cut: the result is longer than 2 characters]");
+        assert_eq!(
+            cut("héllo".into(), 2),
+            "hé\n[cut: the result is longer than 2 characters]"
+        );
         assert_eq!(cut("hé".into(), 2), "hé");
     }
 }

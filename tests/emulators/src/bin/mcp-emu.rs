@@ -106,8 +106,16 @@ fn tools(state: &State) -> Vec<Value> {
             "inputSchema": {"type": "object", "properties": properties}})
     };
     let mut all = vec![
-        tool("echo", "returns its text", json!({"text": {"type": "string"}})),
-        tool("add", "adds two numbers", json!({"a": {"type": "number"}, "b": {"type": "number"}})),
+        tool(
+            "echo",
+            "returns its text",
+            json!({"text": {"type": "string"}}),
+        ),
+        tool(
+            "add",
+            "adds two numbers",
+            json!({"a": {"type": "number"}, "b": {"type": "number"}}),
+        ),
         tool("crash", "exits mid-call", json!({})),
         tool("hang", "never answers", json!({})),
         tool("grow", "adds the tool extra", json!({})),
@@ -138,7 +146,8 @@ fn call(state: &State, params: &Value, send: &dyn Fn(Value)) -> Option<Value> {
     match params["name"].as_str().unwrap_or_default() {
         "echo" => Some(text(arguments["text"].as_str().unwrap_or_default())),
         "add" => {
-            let sum = arguments["a"].as_f64().unwrap_or(0.0) + arguments["b"].as_f64().unwrap_or(0.0);
+            let sum =
+                arguments["a"].as_f64().unwrap_or(0.0) + arguments["b"].as_f64().unwrap_or(0.0);
             Some(text(&sum.to_string()))
         }
         "crash" => std::process::exit(3),
@@ -149,8 +158,10 @@ fn call(state: &State, params: &Value, send: &dyn Fn(Value)) -> Option<Value> {
             Some(text("grown"))
         }
         "extra" => Some(text("extra!")),
-        other => Some(json!({"content": [{"type": "text", "text": format!("no tool {other}")}],
-            "isError": true})),
+        other => Some(
+            json!({"content": [{"type": "text", "text": format!("no tool {other}")}],
+            "isError": true}),
+        ),
     }
 }
 
@@ -221,7 +232,10 @@ fn serve_connection(state: &State, stream: TcpStream) {
         }
         let events = Mutex::new(String::new());
         handle(state, &message, &|reply: Value| {
-            events.lock().expect("events").push_str(&format!("event: message\ndata: {reply}\n\n"));
+            events
+                .lock()
+                .expect("events")
+                .push_str(&format!("event: message\ndata: {reply}\n\n"));
         });
         let events = events.into_inner().expect("events");
         if message.get("id").is_none() || events.is_empty() {
