@@ -26,7 +26,10 @@ fn list(config: Option<&Path>, json: bool) -> Result<i32, CliError> {
         Err(other) => return Err(other),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&servers).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&servers).unwrap_or_default()
+        );
         return Ok(crate::exit::OK);
     }
     if !running {
@@ -68,7 +71,12 @@ fn configured(config: Option<&Path>) -> Result<McpServers, CliError> {
                 "stdio"
             }
             .to_string(),
-            state: if server.enabled { "configured" } else { "disabled" }.to_string(),
+            state: if server.enabled {
+                "configured"
+            } else {
+                "disabled"
+            }
+            .to_string(),
             restarts: 0,
             last_error: None,
             server_info: None,
@@ -83,11 +91,17 @@ fn tools(config: Option<&Path>, name: &str, json: bool) -> Result<i32, CliError>
     let path = format!("/admin/mcp/{}/tools", urlencode(name));
     let tools: McpTools = block_on(client.get(&path))??;
     if json {
-        println!("{}", serde_json::to_string_pretty(&tools).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&tools).unwrap_or_default()
+        );
         return Ok(crate::exit::OK);
     }
     if tools.tools.is_empty() {
-        println!("{} offers no tools (is it ready? see `pincer mcp list`)", tools.server);
+        println!(
+            "{} offers no tools (is it ready? see `pincer mcp list`)",
+            tools.server
+        );
     }
     for tool in &tools.tools {
         let line = tool.description.lines().next().unwrap_or_default();

@@ -68,6 +68,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/pairing.js", JS),
     asset!("js/actors.js", JS),
     asset!("js/health.js", JS),
+    asset!("js/mcp.js", JS),
 ];
 
 /// Whether `gateway.controlUi.enabled`.

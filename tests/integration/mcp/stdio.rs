@@ -9,6 +9,7 @@ use serde_json::json;
 use super::emu::{mcp_emu, status, wait_for_server};
 use crate::support::agent::ask;
 use crate::support::tools::{call, gateway, offered, tool_result};
+use crate::support::{run_cli, stdout};
 use pincer_emulators::{Emulator, Reply};
 
 #[test]
@@ -104,6 +105,18 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
         listed["tools"].as_array().is_some_and(|t| t.len() == 5),
         "{listed:#}"
     );
+
+    // The CLI reads the same operations.
+    let list = run_cli(gateway.home(), &["mcp", "list"]);
+    let printed = stdout(&list);
+    assert!(list.status.success(), "{printed}");
+    assert!(
+        printed.contains("emu") && printed.contains("ready"),
+        "{printed}"
+    );
+    let tools = run_cli(gateway.home(), &["mcp", "tools", "emu", "--json"]);
+    let tools: serde_json::Value = serde_json::from_str(&stdout(&tools)).expect("json");
+    assert_eq!(tools["tools"][0]["offeredAs"], "emu__add", "{tools:#}");
 
     emulator.push(call("c6", "emu__add", json!({ "a": 2, "b": 3 })));
     emulator.push(Reply::text(&["five"]));

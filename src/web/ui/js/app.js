@@ -8,9 +8,10 @@ import { createChat } from './chat.js';
 import { createSessions } from './sessions.js';
 import { createPairing } from './pairing.js';
 import { createActors } from './actors.js';
+import { createMcp } from './mcp.js';
 import { createHealth } from './health.js';
 
-const TITLES = { chat: 'Chat', sessions: 'Sessions', pairing: 'Pairing', actors: 'Actors', health: 'Health' };
+const TITLES = { chat: 'Chat', sessions: 'Sessions', pairing: 'Pairing', actors: 'Actors', health: 'Health', mcp: 'MCP' };
 
 const gw = new Gateway(socketUrl(window.location));
 const body = document.body;
@@ -69,6 +70,7 @@ const views = {
   sessions: createSessions(ctx),
   pairing: createPairing(ctx),
   actors: createActors(ctx),
+  mcp: createMcp(ctx),
   health: createHealth(ctx),
 };
 ctx.views = views;
