@@ -21,7 +21,7 @@ pub struct McpServers {
 #[serde(rename_all = "camelCase")]
 pub struct McpServer {
     pub name: String,
-    /// `stdio` or `streamable-http`.
+    /// `stdio`, `streamable-http` or `sse`.
     pub transport: String,
     /// `disabled`, `connecting`, `ready`, `failed` or `stopped`.
     pub state: String,

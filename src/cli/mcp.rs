@@ -65,12 +65,7 @@ fn configured(config: Option<&Path>) -> Result<McpServers, CliError> {
         .iter()
         .map(|(name, server)| McpServer {
             name: name.clone(),
-            transport: if server.url.is_some() {
-                "streamable-http"
-            } else {
-                "stdio"
-            }
-            .to_string(),
+            transport: crate::agent::tools::mcp::transport_name(server).to_string(),
             state: if server.enabled {
                 "configured"
             } else {

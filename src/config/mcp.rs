@@ -53,6 +53,10 @@ pub struct McpServerConfig {
     /// Headers sent with every request to `url` (typically `Authorization`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Secret>,
+    /// How `url` is spoken: `streamable-http` (the default) or `sse`, the HTTP+SSE transport of
+    /// servers older than protocol revision 2025-03-26.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<McpTransport>,
     /// How long connecting (start, `initialize`, `tools/list`) may take, in ms. Default 30000.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
@@ -62,6 +66,16 @@ pub struct McpServerConfig {
     /// The most characters of one tool result the model reads; the rest is cut. Default 100000.
     #[serde(default = "default_max_result_chars")]
     pub max_result_chars: u64,
+}
+
+/// `mcp.servers.<name>.transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpTransport {
+    /// One endpoint, POSTs answered with JSON or an SSE stream (revision 2025-03-26 on).
+    StreamableHttp,
+    /// A GET event stream naming the endpoint messages are POSTed to (revision 2024-11-05).
+    Sse,
 }
 
 fn enabled_by_default() -> bool {
@@ -119,11 +133,16 @@ pub(crate) fn check(config: &Config, problems: &mut Vec<Problem>) {
                 if command.trim().is_empty() {
                     problems.push(Problem::new(format!("{key}.command"), "must not be empty"));
                 }
-                if !server.headers.is_empty() {
-                    problems.push(Problem::new(
-                        format!("{key}.headers"),
-                        "only HTTP servers (`url`) take headers",
-                    ));
+                for (field, set) in [
+                    ("headers", !server.headers.is_empty()),
+                    ("transport", server.transport.is_some()),
+                ] {
+                    if set {
+                        problems.push(Problem::new(
+                            format!("{key}.{field}"),
+                            "only HTTP servers (`url`) take it",
+                        ));
+                    }
                 }
             }
             (None, Some(url)) => {

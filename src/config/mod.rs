@@ -52,7 +52,7 @@ pub use error::{ConfigError, Problem, EXIT_CONFIG};
 pub use http::{ChatCompletionsEndpoint, Endpoints, HttpConfig, ResponsesEndpoint};
 pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
-pub use mcp::{McpConfig, McpServerConfig};
+pub use mcp::{McpConfig, McpServerConfig, McpTransport};
 pub use media::{MediaConfig, MediaLimits, TranscriptionConfig};
 pub use ops::{
     parse_size, LogFormat, LogLevel, LogRetention, LogTransport, LoggingConfig, MonitoringConfig,

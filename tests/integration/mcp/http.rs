@@ -1,6 +1,7 @@
-//! A streamable-HTTP MCP server: `mcp-emu --http` answers with SSE streams and a session id;
-//! the gateway initializes, pages through its tools and calls one, and a sandboxed session is
-//! not offered MCP tools unless its allowlist names them.
+//! HTTP MCP servers: `mcp-emu --http` over streamable HTTP (SSE answers, a session id) is
+//! initialized, paged through and called, and a sandboxed session is not offered MCP tools
+//! unless its allowlist names them; the same server over the legacy HTTP+SSE transport is
+//! called, and its stream's end makes its actor fail and restart.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -64,5 +65,58 @@ fn an_http_server_is_initialized_listed_and_called() {
     assert!(
         !sandboxed.iter().any(|t| t.starts_with("web__")),
         "{sandboxed:?}"
+    );
+}
+
+/// Starts `mcp-emu --http` and reads its port.
+fn start_http_emu() -> (Server, u16) {
+    let mut child = Command::new(mcp_emu())
+        .arg("--http")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start mcp-emu --http");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("port line");
+    let port = first
+        .trim()
+        .strip_prefix("PORT ")
+        .expect("PORT n")
+        .parse()
+        .expect("port");
+    (Server(child), port)
+}
+
+#[test]
+fn a_legacy_sse_server_is_called_and_its_end_is_noticed() {
+    let (server, port) = start_http_emu();
+    let emulator = Emulator::openai();
+    let root = format!(
+        "mcp: {{ servers: {{ old: {{ url: 'http://127.0.0.1:{port}/sse', transport: 'sse' }} }} }},"
+    );
+    let gateway = gateway(&emulator, "", &root);
+    wait_for_server(&gateway, "old", |a| status(a) == "ready, 5 tools");
+    emulator.push(call("s1", "old__add", json!({ "a": 20, "b": 22 })));
+    emulator.push(Reply::text(&["added"]));
+    assert_eq!(ask(&gateway, "agent:main:main", "add").status, 200);
+    assert_eq!(tool_result(&emulator.requests()[1].body, "s1"), "42");
+    let listed = gateway.get_authed("/admin/mcp").body;
+    assert_eq!(listed["servers"][0]["transport"], "sse", "{listed:#}");
+
+    // The server goes away: its stream ends, the actor fails and is restarted (and keeps
+    // failing while nothing listens), and a call says the server is not connected.
+    drop(server);
+    let failed = wait_for_server(&gateway, "old", |a| {
+        a["restarts"].as_u64() >= Some(1) && !status(a).starts_with("ready")
+    });
+    assert!(failed["last_error"].is_string(), "{failed:#}");
+    emulator.push(call("s2", "old__add", json!({ "a": 1, "b": 1 })));
+    emulator.push(Reply::text(&["down"]));
+    assert_eq!(ask(&gateway, "agent:main:main", "add again").status, 200);
+    let down = tool_result(&emulator.requests()[3].body, "s2");
+    assert!(
+        down.contains("unknown tool") || down.contains("not connected"),
+        "{down}"
     );
 }

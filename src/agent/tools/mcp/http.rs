@@ -49,23 +49,12 @@ impl HttpLink {
         headers: &[(String, String)],
         timeout: Duration,
     ) -> Result<HttpLink, String> {
-        let client = crate::net::http::builder("an MCP server")
-            .build()
-            .map_err(|e| e.to_string())?;
-        let mut map = HeaderMap::new();
-        for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("{name:?} is not a header name"))?;
-            let mut value = HeaderValue::from_str(value)
-                .map_err(|_| format!("the value of header {name} is not a valid header value"))?;
-            value.set_sensitive(true);
-            map.insert(name, value);
-        }
+        let (client, headers) = client_and_headers(headers)?;
         Ok(HttpLink {
             inner: Arc::new(Inner {
                 client,
                 url: url.to_string(),
-                headers: map,
+                headers,
                 session: Mutex::new(None),
                 version: Mutex::new(None),
                 timeout,
@@ -100,6 +89,26 @@ impl HttpLink {
             }
         });
     }
+}
+
+/// An HTTP client for MCP servers and the configured headers (marked sensitive, so that no
+/// debug output of a request shows them).
+pub(crate) fn client_and_headers(
+    headers: &[(String, String)],
+) -> Result<(reqwest::Client, HeaderMap), String> {
+    let client = crate::net::http::builder("an MCP server")
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("{name:?} is not a header name"))?;
+        let mut value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header {name} is not a valid header value"))?;
+        value.set_sensitive(true);
+        map.insert(name, value);
+    }
+    Ok((client, map))
 }
 
 impl Inner {

@@ -19,6 +19,7 @@
 //! descriptions and results are cut to size ([`tool`]), and only the config starts servers.
 
 pub(crate) mod http;
+pub(crate) mod legacy_sse;
 pub(crate) mod names;
 pub(crate) mod rpc;
 pub(crate) mod server;
@@ -67,7 +68,7 @@ pub(crate) struct ToolInfo {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct ServerStatus {
     pub(crate) name: String,
-    /// `stdio` or `streamable-http`.
+    /// `stdio`, `streamable-http` or `sse`.
     pub(crate) transport: &'static str,
     pub(crate) state: ServerState,
     /// How many times the connection was started again after the first.
@@ -76,6 +77,15 @@ pub(crate) struct ServerStatus {
     /// `serverInfo` name and version, once connected.
     pub(crate) server_info: Option<String>,
     pub(crate) tools: usize,
+}
+
+/// `stdio`, `streamable-http` or `sse`: how `config` is spoken to.
+pub(crate) fn transport_name(config: &McpServerConfig) -> &'static str {
+    match (&config.url, config.transport) {
+        (None, _) => "stdio",
+        (Some(_), Some(crate::config::McpTransport::Sse)) => "sse",
+        (Some(_), _) => "streamable-http",
+    }
 }
 
 #[derive(Debug)]
@@ -122,11 +132,7 @@ impl ServerSlot {
         let live = self.lock();
         ServerStatus {
             name: self.name.clone(),
-            transport: if self.config.url.is_some() {
-                "streamable-http"
-            } else {
-                "stdio"
-            },
+            transport: transport_name(&self.config),
             state: live.state,
             restarts: live.starts.saturating_sub(1),
             last_error: live.last_error.clone(),

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::http::HttpLink;
+use super::legacy_sse::LegacyLink;
 
 /// Why a request got no result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +54,8 @@ pub(crate) enum Link {
     Stdio(std::sync::mpsc::Sender<Vec<u8>>),
     /// POSTs to a streamable-HTTP endpoint.
     Http(HttpLink),
+    /// POSTs to the endpoint an HTTP+SSE server named on its event stream.
+    LegacySse(LegacyLink),
 }
 
 type Pending = HashMap<u64, oneshot::Sender<Result<Value, RpcError>>>;
@@ -140,6 +143,7 @@ impl Peer {
                 }
             }
             Link::Http(http) => http.post(Arc::clone(self), message, id),
+            Link::LegacySse(sse) => sse.post(Arc::clone(self), message, id),
         }
     }
 

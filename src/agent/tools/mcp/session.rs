@@ -11,10 +11,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::http::HttpLink;
+use super::http::{client_and_headers, HttpLink};
+use super::legacy_sse::{LegacyLink, StreamTask};
 use super::rpc::{Event, Link, Peer};
 use super::stdio::{self, StdioProcess};
-use crate::config::McpServerConfig;
+use crate::config::{McpServerConfig, McpTransport};
 
 /// The protocol revision Pincer speaks (streamable HTTP, tool annotations).
 pub(crate) const PROTOCOL_VERSION: &str = "2025-06-18";
@@ -29,6 +30,8 @@ pub(crate) const MAX_TOOLS: usize = 500;
 pub(crate) struct Connection {
     pub(crate) peer: Arc<Peer>,
     pub(crate) process: Option<StdioProcess>,
+    /// The reader of a legacy SSE server's event stream.
+    pub(crate) _stream: Option<StreamTask>,
     /// The server's `serverInfo.name` and `version`, for the operator.
     pub(crate) server_info: String,
 }
@@ -49,19 +52,29 @@ pub(crate) async fn connect(
     events: mpsc::UnboundedSender<Event>,
 ) -> Result<Connection, String> {
     let timeout = Duration::from_millis(config.timeout.max(1));
-    let (peer, process, http) = match &config.url {
-        Some(url) => {
-            let headers: Vec<(String, String)> = config
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.expose().to_string()))
-                .collect();
-            let request_limit = timeout.max(Duration::from_millis(config.tool_timeout.max(1)));
-            let link = HttpLink::new(url, &headers, request_limit + Duration::from_secs(5))?;
+    let headers: Vec<(String, String)> = config
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expose().to_string()))
+        .collect();
+    // Every HTTP request is bounded (a call given up on must not leave its POST open forever).
+    let request_limit =
+        timeout.max(Duration::from_millis(config.tool_timeout.max(1))) + Duration::from_secs(5);
+    let mut stream = None;
+    let (peer, process, http) = match (&config.url, config.transport) {
+        (Some(url), Some(McpTransport::Sse)) => {
+            let (client, headers) = client_and_headers(&headers)?;
+            let link = LegacyLink::new(client, url, headers, request_limit);
+            let peer = Peer::new(name, Link::LegacySse(link.clone()), events);
+            stream = Some(link.open(&peer, timeout).await?);
+            (peer, None, None)
+        }
+        (Some(url), _) => {
+            let link = HttpLink::new(url, &headers, request_limit)?;
             let peer = Peer::new(name, Link::Http(link.clone()), events);
             (peer, None, Some(link))
         }
-        None => {
+        (None, _) => {
             let (peer, process) = stdio::start(name, config, secret_env, events)?;
             (peer, Some(process), None)
         }
@@ -94,6 +107,7 @@ pub(crate) async fn connect(
     Ok(Connection {
         peer,
         process,
+        _stream: stream,
         server_info,
     })
 }

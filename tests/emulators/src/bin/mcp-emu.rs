@@ -9,8 +9,13 @@
 //! - `hang` never answers;
 //! - `grow` adds the tool `extra` (which returns "extra!"), sends
 //!   `notifications/tools/list_changed`, then answers.
+//!
 //! `--log PATH` appends every message received, one JSON per line (to check `initialize` and
 //! `notifications/cancelled`).
+//!
+//! The HTTP server also speaks the older HTTP+SSE transport: `GET /sse` opens the event stream,
+//! whose first event, `endpoint`, names `/messages`; what is POSTed there is answered with 202
+//! and the replies go out on the stream as `message` events.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -23,6 +28,8 @@ const PAGE: usize = 2;
 
 struct State {
     grown: AtomicBool,
+    /// The open `GET /sse` stream, if any.
+    sse: Mutex<Option<TcpStream>>,
     log: Option<Mutex<std::fs::File>>,
 }
 
@@ -42,6 +49,7 @@ fn main() {
         });
     let state = Arc::new(State {
         grown: AtomicBool::new(false),
+        sse: Mutex::new(None),
         log,
     });
     if args.iter().any(|a| a == "--http") {
@@ -217,6 +225,30 @@ fn serve_connection(state: &State, stream: TcpStream) {
             );
             let _ = out.flush();
         };
+        if request_line.starts_with("GET /sse ") {
+            let mut out = writer.lock().expect("writer");
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\nevent: endpoint\ndata: /messages\n\n"
+            );
+            let _ = out.flush();
+            *state.sse.lock().expect("sse") = out.try_clone().ok();
+            continue;
+        }
+        if request_line.starts_with("POST /messages ") {
+            let Ok(message) = serde_json::from_slice::<Value>(&body) else {
+                respond("400 Bad Request", "", "");
+                continue;
+            };
+            respond("202 Accepted", "", "");
+            handle(state, &message, &|reply: Value| {
+                if let Some(stream) = state.sse.lock().expect("sse").as_mut() {
+                    let _ = write!(stream, "event: message\ndata: {reply}\n\n");
+                    let _ = stream.flush();
+                }
+            });
+            continue;
+        }
         if !request_line.starts_with("POST /mcp ") {
             respond("405 Method Not Allowed", "", "");
             continue;
