@@ -106,8 +106,33 @@ pub(crate) fn is_server_name(name: &str) -> bool {
         && !name.ends_with('_')
 }
 
-/// The rules of `mcp.servers`: safe names, exactly one transport, sane limits.
+/// The rules of `mcp.servers`: safe names, exactly one transport, sane limits; and every
+/// `mcp:<server>` entry of the tool lists names a configured server.
 pub(crate) fn check(config: &Config, problems: &mut Vec<Problem>) {
+    let lists = [
+        ("tools.allow", &config.tools.allow),
+        ("tools.deny", &config.tools.deny),
+        (
+            "agents.defaults.sandbox.allowlist",
+            &config.agents.defaults.sandbox.allowlist,
+        ),
+        (
+            "agents.defaults.sandbox.denylist",
+            &config.agents.defaults.sandbox.denylist,
+        ),
+    ];
+    for (key, list) in lists {
+        for (index, entry) in list.iter().enumerate() {
+            if let Some(server) = entry.strip_prefix("mcp:") {
+                if !config.mcp.servers.contains_key(server) {
+                    problems.push(Problem::new(
+                        format!("{key}.{index}"),
+                        format!("{entry:?} names no server of mcp.servers"),
+                    ));
+                }
+            }
+        }
+    }
     for (name, server) in &config.mcp.servers {
         let key = format!("mcp.servers.{name}");
         if !is_server_name(name) {
@@ -219,5 +244,15 @@ mod tests {
         let zero = problems_of(r#"{mcp: {servers: {s: {command: "x", toolTimeout: 0}}}}"#);
         assert!(zero.iter().any(|p| p.contains("mcp.servers.s.toolTimeout")));
         assert!(problems_of(r#"{mcp: {servers: {s: {command: "x"}}}}"#).is_empty());
+        let entry = problems_of(
+            r#"{tools: {deny: ["mcp:s", "mcp:nope"]}, mcp: {servers: {s: {command: "x"}}}}"#,
+        );
+        assert_eq!(entry.len(), 1, "{entry:?}");
+        assert!(entry[0].starts_with("tools.deny.1: "), "{entry:?}");
+        let sse = problems_of(r#"{mcp: {servers: {s: {command: "x", transport: "sse"}}}}"#);
+        assert!(
+            sse.iter().any(|p| p.contains("mcp.servers.s.transport")),
+            "{sse:?}"
+        );
     }
 }

@@ -62,6 +62,13 @@ fn an_http_server_is_initialized_listed_and_called() {
     emulator.push(Reply::text(&["hi"]));
     assert_eq!(ask(&gateway, "agent:main:other", "hi").status, 200);
     let sandboxed = offered(&emulator.requests()[2].body);
+    assert!(offered(&requests[0].body).contains(&"web__grow".to_string()));
+
+    // A list_changed notification in a POST's event stream is heard too.
+    emulator.push(call("h2", "web__grow", json!({})));
+    emulator.push(Reply::text(&["grown"]));
+    assert_eq!(ask(&gateway, "agent:main:main", "grow").status, 200);
+    wait_for_server(&gateway, "web", |a| status(a) == "ready, 6 tools");
     assert!(
         !sandboxed.iter().any(|t| t.starts_with("web__")),
         "{sandboxed:?}"

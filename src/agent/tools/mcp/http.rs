@@ -6,6 +6,10 @@
 //! response), one JSON message (`application/json`), or an SSE stream of messages ending with the
 //! response; everything read goes to [`Peer::incoming`]. A failed POST fails its request.
 //!
+//! After `initialize`, [`HttpLink::listen`] opens the optional `GET` stream on which a server
+//! sends what is not an answer to a POST (`notifications/tools/list_changed`); a server that
+//! answers 405 (it offers none) is fine.
+//!
 //! A POST runs as its own task, so that the caller's future can be dropped (a timed-out tool
 //! call) while the request ends on its own: every request is bounded by the server's timeout.
 
@@ -16,6 +20,7 @@ use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 
+use super::legacy_sse::StreamTask;
 use super::rpc::{Peer, RpcError};
 use crate::net::http::error_chain;
 use crate::providers::sse::SseParser;
@@ -67,6 +72,33 @@ impl HttpLink {
         if let Ok(value) = HeaderValue::from_str(version) {
             *lock(&self.inner.version) = Some(value);
         }
+    }
+
+    /// Opens the server's `GET` event stream for its notifications, read by the returned task
+    /// until the stream ends (or the task is dropped with the connection).
+    pub(crate) fn listen(&self, peer: &Arc<Peer>) -> StreamTask {
+        let inner = Arc::clone(&self.inner);
+        let peer = Arc::clone(peer);
+        StreamTask::spawn(async move {
+            let mut request = inner
+                .client
+                .get(&inner.url)
+                .headers(inner.headers.clone())
+                .header(ACCEPT, "text/event-stream");
+            if let Some(session) = lock(&inner.session).clone() {
+                request = request.header(SESSION_HEADER, session);
+            }
+            if let Some(version) = lock(&inner.version).clone() {
+                request = request.header(VERSION_HEADER, version);
+            }
+            let response = match request.send().await {
+                Ok(response) if response.status().is_success() => response,
+                Ok(_) | Err(_) => return,
+            };
+            if let Err(reason) = read_events(response, &peer).await {
+                tracing::debug!(server = peer.server(), %reason, "the MCP event stream ended");
+            }
+        })
     }
 
     /// POSTs `message` in its own task; what comes back goes to `peer`, a failure to request `id`.

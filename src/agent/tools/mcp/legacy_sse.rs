@@ -23,6 +23,13 @@ use crate::providers::sse::SseParser;
 #[derive(Debug)]
 pub(crate) struct StreamTask(tokio::task::JoinHandle<()>);
 
+impl StreamTask {
+    /// Runs `reading` as a task that ends when this is dropped.
+    pub(crate) fn spawn(reading: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+        StreamTask(tokio::spawn(reading))
+    }
+}
+
 impl Drop for StreamTask {
     fn drop(&mut self) {
         self.0.abort();
@@ -87,11 +94,10 @@ impl LegacyLink {
         let (ready_tx, ready_rx) = oneshot::channel();
         let inner = Arc::clone(&self.inner);
         let reading = Arc::clone(peer);
-        let task = tokio::spawn(async move {
+        let task = StreamTask::spawn(async move {
             let reason = read_stream(response, &base, &inner, &reading, ready_tx).await;
             reading.close(&reason);
         });
-        let task = StreamTask(task);
         match tokio::time::timeout(limit, ready_rx).await {
             Ok(Ok(())) => Ok(task),
             Ok(Err(_)) => Err("the event stream ended before its endpoint event".to_string()),

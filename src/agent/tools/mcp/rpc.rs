@@ -257,3 +257,93 @@ impl Drop for CancelOnDrop {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer() -> (
+        Arc<Peer>,
+        std::sync::mpsc::Receiver<Vec<u8>>,
+        mpsc::UnboundedReceiver<Event>,
+    ) {
+        let (lines, sent) = std::sync::mpsc::channel();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        (
+            Peer::new("emu", Link::Stdio(lines), events_tx),
+            sent,
+            events,
+        )
+    }
+
+    fn next(sent: &std::sync::mpsc::Receiver<Vec<u8>>) -> Value {
+        serde_json::from_slice(&sent.recv().expect("a line")).expect("json")
+    }
+
+    #[actix::test]
+    async fn answers_reach_their_request_and_errors_name_the_server() {
+        let (peer, sent, _events) = peer();
+        let asking = Arc::clone(&peer);
+        let call = actix::spawn(async move { asking.request("tools/list", json!({})).await });
+        actix::clock::sleep(std::time::Duration::from_millis(10)).await;
+        let request = next(&sent);
+        assert_eq!(request["method"], "tools/list");
+        peer.incoming(json!({"jsonrpc": "2.0", "id": request["id"], "result": {"tools": []}}));
+        assert_eq!(call.await.expect("joined"), Ok(json!({"tools": []})));
+
+        let asking = Arc::clone(&peer);
+        let call = actix::spawn(async move { asking.request("tools/call", json!({})).await });
+        actix::clock::sleep(std::time::Duration::from_millis(10)).await;
+        peer.incoming(
+            json!({"jsonrpc": "2.0", "id": 2, "error": {"code": -32602, "message": "bad"}}),
+        );
+        let error = call.await.expect("joined").expect_err("an error");
+        assert_eq!(
+            error.to_string(),
+            "the MCP server emu answered error -32602: bad"
+        );
+    }
+
+    #[actix::test]
+    async fn the_end_of_the_transport_fails_pending_calls() {
+        let (peer, _sent, mut events) = peer();
+        let asking = Arc::clone(&peer);
+        let call = actix::spawn(async move { asking.request("tools/call", json!({})).await });
+        actix::clock::sleep(std::time::Duration::from_millis(10)).await;
+        peer.close("its stdout closed; the process exit status: 3");
+        let error = call.await.expect("joined").expect_err("closed");
+        assert!(
+            error
+                .to_string()
+                .starts_with("the MCP server emu exited during the call"),
+            "{error}"
+        );
+        assert!(matches!(events.recv().await, Some(Event::Closed(_))));
+        assert!(
+            peer.request("ping", json!({})).await.is_err(),
+            "refused once closed"
+        );
+    }
+
+    #[actix::test]
+    async fn a_dropped_request_is_cancelled_and_server_requests_are_answered() {
+        let (peer, sent, mut events) = peer();
+        let call = peer.request("tools/call", json!({}));
+        let timed_out = tokio::time::timeout(std::time::Duration::from_millis(20), call).await;
+        assert!(timed_out.is_err());
+        let request = next(&sent);
+        let cancelled = next(&sent);
+        assert_eq!(cancelled["method"], "notifications/cancelled");
+        assert_eq!(cancelled["params"]["requestId"], request["id"]);
+
+        peer.incoming(json!({"jsonrpc": "2.0", "id": "p1", "method": "ping"}));
+        assert_eq!(
+            next(&sent),
+            json!({"jsonrpc": "2.0", "id": "p1", "result": {}})
+        );
+        peer.incoming(json!({"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage"}));
+        assert_eq!(next(&sent)["error"]["code"], -32601);
+        peer.incoming(json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}));
+        assert_eq!(events.recv().await, Some(Event::ToolsChanged));
+    }
+}

@@ -104,6 +104,9 @@ pub(crate) async fn connect(
     };
     let server_info = format!("{} {}", field("name"), field("version"));
     peer.notify("notifications/initialized", json!({}));
+    if let Some(link) = &http {
+        stream = Some(link.listen(&peer));
+    }
     Ok(Connection {
         peer,
         process,
