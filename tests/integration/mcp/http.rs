@@ -46,7 +46,7 @@ fn an_http_server_is_initialized_listed_and_called() {
         "mcp: {{ servers: {{ web: {{ url: 'http://127.0.0.1:{port}/mcp', headers: {{ Authorization: 'Bearer x' }} }} }} }},"
     );
     let gateway = gateway(&emulator, "", &root);
-    wait_for_server(&gateway, "web", |a| status(a) == "ready, 5 tools");
+    wait_for_server(&gateway, "web", |a| status(a) == "ready, 6 tools");
 
     emulator.push(call(
         "h1",
@@ -68,7 +68,7 @@ fn an_http_server_is_initialized_listed_and_called() {
     emulator.push(call("h2", "web__grow", json!({})));
     emulator.push(Reply::text(&["grown"]));
     assert_eq!(ask(&gateway, "agent:main:main", "grow").status, 200);
-    wait_for_server(&gateway, "web", |a| status(a) == "ready, 6 tools");
+    wait_for_server(&gateway, "web", |a| status(a) == "ready, 7 tools");
     assert!(
         !sandboxed.iter().any(|t| t.starts_with("web__")),
         "{sandboxed:?}"
@@ -103,7 +103,7 @@ fn a_legacy_sse_server_is_called_and_its_end_is_noticed() {
         "mcp: {{ servers: {{ old: {{ url: 'http://127.0.0.1:{port}/sse', transport: 'sse' }} }} }},"
     );
     let gateway = gateway(&emulator, "", &root);
-    wait_for_server(&gateway, "old", |a| status(a) == "ready, 5 tools");
+    wait_for_server(&gateway, "old", |a| status(a) == "ready, 6 tools");
     emulator.push(call("s1", "old__add", json!({ "a": 20, "b": 22 })));
     emulator.push(Reply::text(&["added"]));
     assert_eq!(ask(&gateway, "agent:main:main", "add").status, 200);

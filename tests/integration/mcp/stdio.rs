@@ -23,7 +23,7 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
         log.display().to_string()
     );
     let gateway = gateway(&emulator, "", &root);
-    let ready = wait_for_server(&gateway, "emu", |a| status(a) == "ready, 5 tools");
+    let ready = wait_for_server(&gateway, "emu", |a| status(a) == "ready, 6 tools");
     assert_eq!(ready["restarts"], 0, "{ready:#}");
 
     // A call whose result comes back to the model.
@@ -68,7 +68,7 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
     emulator.push(call("c3", "emu__grow", json!({})));
     emulator.push(Reply::text(&["grown"]));
     assert_eq!(ask(&gateway, "agent:main:main", "grow").status, 200);
-    wait_for_server(&gateway, "emu", |a| status(a) == "ready, 6 tools");
+    wait_for_server(&gateway, "emu", |a| status(a) == "ready, 7 tools");
     emulator.push(call("c4", "emu__extra", json!({})));
     emulator.push(Reply::text(&["done"]));
     assert_eq!(ask(&gateway, "agent:main:main", "extra").status, 200);
@@ -102,7 +102,7 @@ fn a_stdio_server_serves_times_out_grows_and_is_restarted_after_a_crash() {
     assert!(emu["restarts"].as_u64() >= Some(1), "{servers:#}");
     let listed = gateway.get_authed("/admin/mcp/emu/tools").body;
     assert!(
-        listed["tools"].as_array().is_some_and(|t| t.len() == 5),
+        listed["tools"].as_array().is_some_and(|t| t.len() == 6),
         "{listed:#}"
     );
 

@@ -5,6 +5,7 @@
 //!
 //! Tools (listed two per `tools/list` page, so clients must follow `nextCursor`):
 //! - `echo {text}` returns the text; `add {a, b}` returns the sum;
+//! - `env {name}` returns the value of that environment variable, or `unset`;
 //! - `crash` exits the process (code 3) without answering;
 //! - `hang` never answers;
 //! - `grow` adds the tool `extra` (which returns "extra!"), sends
@@ -127,6 +128,11 @@ fn tools(state: &State) -> Vec<Value> {
         tool("crash", "exits mid-call", json!({})),
         tool("hang", "never answers", json!({})),
         tool("grow", "adds the tool extra", json!({})),
+        tool(
+            "env",
+            "reads a variable",
+            json!({"name": {"type": "string"}}),
+        ),
     ];
     if state.grown.load(Ordering::SeqCst) {
         all.push(tool("extra", "added by grow", json!({})));
@@ -166,6 +172,12 @@ fn call(state: &State, params: &Value, send: &dyn Fn(Value)) -> Option<Value> {
             Some(text("grown"))
         }
         "extra" => Some(text("extra!")),
+        "env" => {
+            let name = arguments["name"].as_str().unwrap_or_default();
+            Some(text(
+                &std::env::var(name).unwrap_or_else(|_| "unset".to_string()),
+            ))
+        }
         other => Some(
             json!({"content": [{"type": "text", "text": format!("no tool {other}")}],
             "isError": true}),
