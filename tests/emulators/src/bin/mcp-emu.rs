@@ -11,7 +11,8 @@
 //! - `grow` adds the tool `extra` (which returns "extra!"), sends
 //!   `notifications/tools/list_changed`, then answers.
 //!
-//! `--log PATH` appends every message received, one JSON per line (to check `initialize` and
+//! `--describe-echo TEXT` replaces the description of `echo` (a hostile one, for the Control
+//! UI's test). `--log PATH` appends every message received, one JSON per line (to check `initialize` and
 //! `notifications/cancelled`).
 //!
 //! The HTTP server also speaks the older HTTP+SSE transport: `GET /sse` opens the event stream,
@@ -29,6 +30,7 @@ const PAGE: usize = 2;
 
 struct State {
     grown: AtomicBool,
+    echo_description: String,
     /// The open `GET /sse` stream, if any.
     sse: Mutex<Option<TcpStream>>,
     log: Option<Mutex<std::fs::File>>,
@@ -50,6 +52,12 @@ fn main() {
         });
     let state = Arc::new(State {
         grown: AtomicBool::new(false),
+        echo_description: args
+            .iter()
+            .position(|a| a == "--describe-echo")
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| "returns its text".to_string()),
         sse: Mutex::new(None),
         log,
     });
@@ -117,7 +125,7 @@ fn tools(state: &State) -> Vec<Value> {
     let mut all = vec![
         tool(
             "echo",
-            "returns its text",
+            &state.echo_description,
             json!({"text": {"type": "string"}}),
         ),
         tool(
