@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -38,6 +39,9 @@ const STDERR_LINES: usize = 5;
 pub(crate) struct StdioProcess {
     pgid: i32,
     stderr: Arc<Mutex<VecDeque<String>>>,
+    /// Set once the leader is reaped: its pid (the group's id) may then be reused by another
+    /// process, which must not be signalled.
+    reaped: Arc<AtomicBool>,
 }
 
 impl StdioProcess {
@@ -50,7 +54,9 @@ impl StdioProcess {
 
 impl Drop for StdioProcess {
     fn drop(&mut self) {
-        kill_group(self.pgid);
+        if !self.reaped.load(Ordering::SeqCst) {
+            kill_group(self.pgid);
+        }
     }
 }
 
@@ -97,7 +103,9 @@ pub(crate) fn start(
     let process = StdioProcess {
         pgid,
         stderr: Arc::new(Mutex::new(VecDeque::new())),
+        reaped: Arc::new(AtomicBool::new(false)),
     };
+    let reaped = Arc::clone(&process.reaped);
     let (Some(mut stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
@@ -132,6 +140,7 @@ pub(crate) fn start(
             Ok(status) => status.to_string(),
             Err(error) => format!("cannot be waited for: {error}"),
         };
+        reaped.store(true, Ordering::SeqCst);
         reading.close(&format!("{reason}; the process {status}"));
     })?;
     Ok((peer, process))
