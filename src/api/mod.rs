@@ -20,6 +20,7 @@ pub(crate) mod error;
 pub(crate) mod health;
 pub(crate) mod history;
 pub(crate) mod logs;
+pub(crate) mod mcp;
 pub(crate) mod operator;
 pub(crate) mod pairing;
 pub(crate) mod params;
@@ -43,6 +44,7 @@ pub use error::{ApiError, ErrorBody, ErrorReply};
 pub use health::{Health, HealthRequest, Link, Live, Ready};
 pub use history::{History, HistoryMessage, HistoryRequest};
 pub use logs::{LogTail, LogsTailRequest};
+pub use mcp::{McpListRequest, McpServer, McpServers, McpToolEntry, McpTools, McpToolsRequest};
 pub use operator::{ClientCount, Operator, OperatorParts};
 pub use pairing::{
     PairingApproveRequest, PairingApproved, PairingList, PairingListRequest, PairingRevokeRequest,

@@ -282,6 +282,8 @@ scope_table! {
     ModelsList "models.list" => READ, http: ["GET /v1/models"];
     Metrics "metrics" => READ, http: ["GET /metrics", "GET /admin/metrics"];
     SkillsStatus "skills.status" => READ, http: ["GET /admin/skills"];
+    McpList "mcp.list" => READ, http: ["GET /admin/mcp"];
+    McpTools "mcp.tools" => READ, http: ["GET /admin/mcp/{name}/tools"];
 }
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by
@@ -491,6 +493,7 @@ mod tests {
         let sources = [
             include_str!("../web/admin.rs"),
             include_str!("../web/admin_channels.rs"),
+            include_str!("../web/admin_mcp.rs"),
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),

@@ -16,6 +16,7 @@ pub mod doctor;
 pub mod health;
 pub mod import;
 pub mod logs;
+pub mod mcp;
 pub mod message;
 pub mod onboard;
 pub mod onboard_args;
@@ -70,6 +71,11 @@ pub enum Command {
     },
     /// The channels' links and counters, and the inbound journal.
     Channels(JsonArgs),
+    /// The MCP servers (state, restarts, tools) of the running gateway.
+    Mcp {
+        #[command(subcommand)]
+        action: McpAction,
+    },
     /// Send a message on a channel (WhatsApp, Telegram) as the assistant.
     Message {
         #[command(subcommand)]
@@ -291,6 +297,22 @@ pub enum ToolsAction {
         /// Session key (default: your main session, agent:main:main).
         #[arg(long)]
         session: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpAction {
+    /// Every configured MCP server with its state (the config only, without a gateway).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The tools of one MCP server, as the model sees them.
+    Tools {
+        /// The server's name (`mcp.servers.<name>`).
+        name: String,
         #[arg(long)]
         json: bool,
     },

@@ -29,6 +29,7 @@ pub(crate) mod error;
 pub(crate) mod http;
 pub(crate) mod load;
 pub(crate) mod lookup;
+pub(crate) mod mcp;
 pub(crate) mod media;
 pub(crate) mod ops;
 pub(crate) mod origin;
@@ -53,6 +54,7 @@ pub use error::{ConfigError, Problem, EXIT_CONFIG};
 pub use http::{ChatCompletionsEndpoint, Endpoints, HttpConfig, ResponsesEndpoint};
 pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
+pub use mcp::{McpConfig, McpServerConfig, McpTransport};
 pub use media::{MediaConfig, MediaLimits, TranscriptionConfig};
 pub use ops::{
     parse_size, LogFormat, LogLevel, LogRetention, LogTransport, LoggingConfig, MonitoringConfig,

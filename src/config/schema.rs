@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::channels::ChannelsConfig;
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::http::HttpConfig;
+use super::mcp::McpConfig;
 use super::media::MediaConfig;
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
@@ -55,6 +56,8 @@ pub struct Config {
     pub media: MediaConfig,
     /// Skill folders (AgentSkills / OpenClaw format): extra sources, per-skill settings, limits.
     pub skills: SkillsConfig,
+    /// Model Context Protocol servers whose tools the agent may call.
+    pub mcp: McpConfig,
 }
 
 /// `agent`: which model answers and where it works.

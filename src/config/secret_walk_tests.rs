@@ -73,6 +73,9 @@ const MAPS: &[&str] = &[
     "models.providers.*.headers",
     "skills.entries",
     "skills.entries.*.env",
+    "mcp.servers",
+    "mcp.servers.*.env",
+    "mcp.servers.*.headers",
 ];
 
 fn nodes(value: &Value) -> BTreeMap<String, Value> {
@@ -168,6 +171,8 @@ fn no_credential_value_is_ever_printed() {
         "models.providers.*.apiKey",
         "models.providers.*.headers.*",
         "monitoring.alertWebhook",
+        "mcp.servers.*.env.*",
+        "mcp.servers.*.headers.*",
     ] {
         assert!(
             credentials.contains_key(key),

@@ -182,7 +182,9 @@ pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 6] = [
 
 /// Whether `name` is a group this version knows.
 pub(crate) fn is_known_group(name: &str) -> bool {
-    name == "group:openclaw" || TOOL_GROUPS.iter().any(|(group, _)| *group == name)
+    name == "group:openclaw"
+        || name == "group:mcp"
+        || TOOL_GROUPS.iter().any(|(group, _)| *group == name)
 }
 
 /// Cross-key rules of `tools.*` and the sandbox lists: unknown groups and zero limits.

@@ -114,6 +114,8 @@ methods! {
         "logs.tail" => logs_tail,
         "config.get" => config_get,
         "skills.status" => skills_status,
+        "mcp.list" => mcp_list,
+        "mcp.tools" => mcp_tools,
     }
 }
 

@@ -290,9 +290,23 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         registry: subagent_registry,
     };
     prepared.subagents = Some(subagents.clone());
+    // MCP servers: the hub is shared by the toolbox (their tools) and `/gateway/mcp`.
+    let mcp = Arc::new(crate::agent::tools::mcp::McpHub::new(
+        &config.mcp,
+        config
+            .models
+            .providers
+            .values()
+            .filter_map(|p| p.api_key_env.clone())
+            .collect(),
+    ));
+    let mcp_spec = crate::agent::tools::mcp::server::supervisor_spec(&mcp)
+        .into_child("mcp")
+        .0;
     let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared)
         .with_chat_sender(channels.chat_sender())
-        .with_skills(skills);
+        .with_skills(skills)
+        .with_mcp(mcp);
     let engine = Arc::new(Engine {
         store,
         catalog,
@@ -381,6 +395,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             channels: channel_specs,
             clients: clients_spec,
             subagents: subagents_spec,
+            mcp: mcp_spec,
         },
         listener,
         tls,

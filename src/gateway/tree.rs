@@ -9,6 +9,8 @@
 //! │   └── alerts      thresholds with hysteresis, alert webhook
 //! ├── sessions        supervisor: one actor per live session, started on demand
 //! ├── tools           supervisor: one temporary task per tool call, and the web cache janitor
+//! ├── mcp             supervisor: one permanent task per enabled MCP server, restarted with
+//! │                   backoff without limit
 //! ├── runs            supervisor: one transient task per turn (agent runs)
 //! ├── router          finds or starts session actors, evicts idle ones
 //! ├── subagents       the sub-agent registry: children of sessions (sessions_spawn), their
@@ -248,6 +250,8 @@ pub(crate) struct OuterSpecs {
     pub clients: ChildSpec,
     /// `/gateway/subagents`, the sub-agent registry (started after the router it submits to).
     pub subagents: ChildSpec,
+    /// `/gateway/mcp`, the MCP servers' actors.
+    pub mcp: ChildSpec,
 }
 
 /// Starts the tree on the current actix arbiter.
@@ -277,6 +281,7 @@ pub(crate) fn start(
         channels: channel_specs,
         clients: clients_spec,
         subagents: subagents_spec,
+        mcp: mcp_spec,
     } = outer;
     for spec in channel_specs {
         channels_spec = channels_spec.child(spec);
@@ -297,6 +302,7 @@ pub(crate) fn start(
         .child(specs.monitor)
         .child(specs.sessions)
         .child(specs.tools)
+        .child(mcp_spec)
         .child(specs.runs)
         .child(specs.router)
         .child(subagents_spec)

@@ -70,6 +70,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/skills.js", JS),
     asset!("js/actors.js", JS),
     asset!("js/health.js", JS),
+    asset!("js/mcp.js", JS),
 ];
 
 /// Whether `gateway.controlUi.enabled`.

@@ -29,8 +29,8 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, admin_skills, auth,
-    control_ui, openai, probes, responses, ws_upgrade,
+    admin, admin_channels, admin_mcp, admin_metrics, admin_ops, admin_sessions, admin_skills,
+    auth, control_ui, openai, probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
 use crate::channels::registry;
@@ -117,6 +117,8 @@ const GATEWAY: &[Route] = &[
         ws_upgrade::upgrade
     ),
     route!(["GET"] "/admin/channels", Access::Protected, admin_channels::status),
+    route!(["GET"] "/admin/mcp", Access::Protected, admin_mcp::list),
+    route!(["GET"] "/admin/mcp/{name}/tools", Access::Protected, admin_mcp::tools),
     route!(["GET"] "/admin/pairing/{channel}", Access::Protected, admin_channels::list_pairing),
     route!(["POST"] "/admin/pairing/{channel}/approve", Access::Protected, admin_channels::approve),
     route!(["POST"] "/admin/pairing/{channel}/revoke", Access::Protected, admin_channels::revoke),

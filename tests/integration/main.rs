@@ -46,6 +46,7 @@ mod emulators;
 mod engine;
 mod gateway;
 mod logging;
+mod mcp;
 mod monitoring;
 mod openai;
 mod openclaw;

@@ -28,6 +28,7 @@ pub(crate) mod exec;
 pub(crate) mod fs;
 pub(crate) mod guarded;
 pub mod invoke;
+pub(crate) mod mcp;
 pub(crate) mod memory;
 pub(crate) mod message;
 pub(crate) mod patch;

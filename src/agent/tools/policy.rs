@@ -148,13 +148,16 @@ impl ToolPolicy {
 }
 
 /// The first entry of `list` that covers `tool`: its name, its group, `group:openclaw` (a
-/// built-in) or `*`.
+/// built-in), `group:mcp` (any MCP server's tool), `mcp:<server>` (that server's) or `*`.
 fn matching<'a>(list: &'a [String], tool: &str) -> Option<&'a str> {
+    let server = super::mcp::names::server_of(tool);
     list.iter().map(String::as_str).find(|entry| {
         *entry == "*"
             || *entry == tool
             || (*entry == "group:openclaw" && builtin_names().any(|name| name == tool))
             || group_of(tool) == Some(*entry)
+            || (*entry == "group:mcp" && server.is_some())
+            || (server.is_some() && entry.strip_prefix("mcp:") == server)
     })
 }
 
@@ -243,5 +246,30 @@ mod tests {
         let all = policy(|c| c.tools.allow = vec!["group:openclaw".into()]);
         assert!(all.decide("memory_search", false).allowed);
         assert!(!all.decide("a_test_tool", false).allowed);
+    }
+
+    #[test]
+    fn mcp_tools_follow_their_group_and_server_entries() {
+        let default = policy(|_| {});
+        assert!(default.decide("files__read", false).allowed);
+        assert!(
+            !default.decide("files__read", true).allowed,
+            "sandboxed sessions get MCP tools only when the allowlist names them"
+        );
+        let named = policy(|c| {
+            c.agents.defaults.sandbox.allowlist = vec!["mcp:files".into(), "web__get".into()];
+            c.tools.deny = vec!["mcp:shell".into()];
+        });
+        assert!(named.decide("files__read", true).allowed);
+        assert!(named.decide("web__get", true).allowed);
+        assert!(!named.decide("web__post", true).allowed);
+        assert!(!named.decide("shell__run", false).allowed);
+        assert!(
+            !named.decide("files", true).allowed,
+            "not a tool of server files"
+        );
+        let group = policy(|c| c.tools.allow = vec!["group:mcp".into()]);
+        assert!(group.decide("any__tool", false).allowed);
+        assert!(!group.decide("read", false).allowed);
     }
 }

@@ -5,17 +5,23 @@
 //! sets are computed here once. A call to a tool the session may not use (the model may try one
 //! it was not offered) is refused with the policy's reason, without starting anything; any
 //! other call becomes an invocation actor ([`super::invoke`]).
+//!
+//! MCP servers' tools ([`super::mcp`]) come and go while the gateway runs: with a hub given
+//! ([`ToolBox::with_mcp`]), the offered sets are recomputed when the hub's generation changes
+//! (a server connected, failed or changed its tools), on the next request that asks; every other
+//! request clones the current sets' `Arc`s under a read lock.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use pincer_actors::{ActorRef, Supervisor};
 
 use super::exec::processes::ProcessTable;
 use super::invoke::{invoke, Invocation, ToolOutcome};
+use super::mcp::McpHub;
 use super::policy::{Decision, ToolPolicy};
 use super::workspace::{ensure_dir, Workspaces};
-use super::{ChatOrigin, SessionHandles, ToolContext, ToolRegistry};
+use super::{ChatOrigin, SessionHandles, Tool, ToolContext, ToolRegistry};
 use crate::agent::skills::{SkillCatalog, SkillUse};
 use crate::providers::{ToolCall, ToolSpec};
 use crate::sessions::key::MAIN;
@@ -25,8 +31,11 @@ use crate::sessions::media::{ChatSender, Inbound};
 pub struct ToolBox {
     registry: ToolRegistry,
     policy: ToolPolicy,
-    /// Offered specs: `[unsandboxed, sandboxed]`, shared by every request that offers them.
-    offered: [Arc<[ToolSpec]>; 2],
+    /// Offered specs: `[unsandboxed, sandboxed]`, shared by every request that offers them,
+    /// with the MCP hub's generation they were computed at.
+    offered: RwLock<(u64, [Arc<[ToolSpec]>; 2])>,
+    /// The MCP servers' tools (see [`ToolBox::with_mcp`]).
+    mcp: Option<Arc<McpHub>>,
     workspaces: Workspaces,
     supervisor: ActorRef<Supervisor>,
     handles: Arc<SessionHandles>,
@@ -56,18 +65,12 @@ impl ToolBox {
         handles: Arc<SessionHandles>,
         processes: Option<Arc<ProcessTable>>,
     ) -> Self {
-        let offered_to = |sandboxed: bool| -> Arc<[ToolSpec]> {
-            registry
-                .specs()
-                .into_iter()
-                .filter(|spec| policy.decide(&spec.name, sandboxed).allowed)
-                .collect()
-        };
-        let offered = [offered_to(false), offered_to(true)];
+        let offered = RwLock::new((0, offered_sets(&registry, &policy, None)));
         ToolBox {
             registry,
             policy,
             offered,
+            mcp: None,
             workspaces,
             supervisor,
             handles,
@@ -107,18 +110,52 @@ impl ToolBox {
         self
     }
 
-    /// The tools offered to the model in session `key`.
-    pub fn specs_for(&self, key: &str) -> Arc<[ToolSpec]> {
-        Arc::clone(&self.offered[usize::from(self.policy.sandboxed(key))])
+    /// Adds the tools of the MCP servers of `hub`, as they come and go.
+    pub(crate) fn with_mcp(mut self, hub: Arc<McpHub>) -> Self {
+        self.mcp = Some(hub);
+        self
     }
 
-    /// Every registered tool with the decision for session `key`.
+    /// The MCP hub, if the gateway has one.
+    pub(crate) fn mcp(&self) -> Option<&Arc<McpHub>> {
+        self.mcp.as_ref()
+    }
+
+    /// The tools offered to the model in session `key`.
+    pub fn specs_for(&self, key: &str) -> Arc<[ToolSpec]> {
+        let index = usize::from(self.policy.sandboxed(key));
+        let generation = self.mcp.as_ref().map_or(0, |hub| hub.generation());
+        {
+            let offered = self.offered.read().unwrap_or_else(|p| p.into_inner());
+            if offered.0 == generation {
+                return Arc::clone(&offered.1[index]);
+            }
+        }
+        let sets = offered_sets(&self.registry, &self.policy, self.mcp.as_deref());
+        let chosen = Arc::clone(&sets[index]);
+        *self.offered.write().unwrap_or_else(|p| p.into_inner()) = (generation, sets);
+        chosen
+    }
+
+    /// Every registered tool (and MCP tool) with the decision for session `key`.
     pub fn decisions(&self, key: &str) -> Vec<Decision> {
         let sandboxed = self.policy.sandboxed(key);
+        let mcp = self.mcp.as_ref().map(|hub| hub.tools()).unwrap_or_default();
         self.registry
             .names()
+            .chain(mcp.keys().map(String::as_str))
             .map(|name| self.policy.decide(name, sandboxed))
             .collect()
+    }
+
+    /// A tool by name: a registered one, else an MCP server's.
+    fn tool(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        self.registry.get(name).or_else(|| {
+            self.mcp
+                .as_ref()
+                .and_then(|hub| hub.tool(name))
+                .map(|tool| tool as Arc<dyn Tool>)
+        })
     }
 
     /// The context of session `key`'s tool calls, for a turn that answers a channel message
@@ -151,7 +188,7 @@ impl ToolBox {
 
     /// Runs `call` for the session of `cx`; `id` names the invocation actor.
     pub async fn call(&self, cx: &Arc<ToolContext>, id: String, call: &ToolCall) -> ToolOutcome {
-        let Some(tool) = self.registry.get(&call.name) else {
+        let Some(tool) = self.tool(&call.name) else {
             return ToolOutcome::error(format!("unknown tool {:?}", call.name));
         };
         let decision = self.policy.decide(&call.name, cx.sandboxed);
@@ -187,6 +224,27 @@ impl ToolBox {
             processes.kill_all();
         }
     }
+}
+
+/// The offered specs `[unsandboxed, sandboxed]`: the registry's and the MCP hub's tools that
+/// the policy allows.
+fn offered_sets(
+    registry: &ToolRegistry,
+    policy: &ToolPolicy,
+    mcp: Option<&McpHub>,
+) -> [Arc<[ToolSpec]>; 2] {
+    let mut specs = registry.specs();
+    if let Some(hub) = mcp {
+        specs.extend(hub.tools().values().map(|tool| tool.spec()));
+    }
+    let offered_to = |sandboxed: bool| -> Arc<[ToolSpec]> {
+        specs
+            .iter()
+            .filter(|spec| policy.decide(&spec.name, sandboxed).allowed)
+            .cloned()
+            .collect()
+    };
+    [offered_to(false), offered_to(true)]
 }
 
 #[cfg(test)]

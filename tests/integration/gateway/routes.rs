@@ -45,6 +45,7 @@ fn concrete(route: &Route) -> String {
             "{id}" => "1",
             "{key}" => "agent:main:route-walk",
             "{channel}" => "whatsapp",
+            "{name}" => "route-walk",
             "{name:.+}" => "js/app.js",
             other if other.starts_with('{') => {
                 panic!("{}: give the parameter {other} a sample here", route.path)

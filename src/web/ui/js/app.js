@@ -9,10 +9,11 @@ import { createSessions } from './sessions.js';
 import { createSubagents } from './subagents.js';
 import { createPairing } from './pairing.js';
 import { createActors } from './actors.js';
+import { createMcp } from './mcp.js';
 import { createHealth } from './health.js';
 import { createSkills } from './skills.js';
 
-const TITLES = { chat: 'Chat', sessions: 'Sessions', subagents: 'Sub-agents', pairing: 'Pairing', actors: 'Actors', health: 'Health', skills: 'Skills' };
+const TITLES = { chat: 'Chat', sessions: 'Sessions', subagents: 'Sub-agents', pairing: 'Pairing', actors: 'Actors', health: 'Health', skills: 'Skills', mcp: 'MCP' };
 
 const gw = new Gateway(socketUrl(window.location));
 const body = document.body;
@@ -72,6 +73,7 @@ const views = {
   subagents: createSubagents(ctx),
   pairing: createPairing(ctx),
   actors: createActors(ctx),
+  mcp: createMcp(ctx),
   health: createHealth(ctx),
   skills: createSkills(ctx),
 };
