@@ -19,6 +19,7 @@
 //!   every tool call runs in (under `/gateway/tools`).
 
 pub(crate) mod call;
+pub mod cron;
 pub(crate) mod client;
 pub(crate) mod failover;
 pub mod media;

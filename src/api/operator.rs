@@ -46,6 +46,9 @@ pub struct OperatorParts {
     pub clients: Arc<dyn ClientCount>,
     /// `gateway.faultInjection`: whether `actors.panic` may crash an actor.
     pub fault_injection: bool,
+    /// The cron scheduler and store; `None` where the gateway runs none (`cron.*` answers
+    /// `NOT_RUNNING`).
+    pub cron: Option<crate::agent::cron::CronHandle>,
 }
 
 /// The operator service. Every method is async and answers a typed response or an [`ApiError`];
@@ -63,6 +66,7 @@ pub struct Operator {
     pub(super) log_dir: PathBuf,
     pub(super) clients: Arc<dyn ClientCount>,
     pub(super) fault_injection: bool,
+    pub(super) cron: Option<crate::agent::cron::CronHandle>,
 }
 
 impl Operator {
@@ -79,6 +83,7 @@ impl Operator {
             log_dir,
             clients,
             fault_injection,
+            cron,
         } = parts;
         Operator {
             registry,
@@ -92,6 +97,7 @@ impl Operator {
             log_dir,
             clients,
             fault_injection,
+            cron,
         }
     }
 

@@ -280,6 +280,13 @@ scope_table! {
     ConfigGet "config.get" => READ, http: ["GET /admin/config"];
     ModelsList "models.list" => READ, http: ["GET /v1/models"];
     Metrics "metrics" => READ, http: ["GET /metrics", "GET /admin/metrics"];
+    CronList "cron.list" => READ, http: ["GET /admin/cron"];
+    CronStatus "cron.status" => READ, http: ["GET /admin/cron/status"];
+    CronAdd "cron.add" => ADMIN, http: ["POST /admin/cron"];
+    CronUpdate "cron.update" => ADMIN, http: ["POST /admin/cron/{id}"];
+    CronRemove "cron.remove" => ADMIN, http: ["POST /admin/cron/{id}/remove"];
+    CronRun "cron.run" => ADMIN, http: ["POST /admin/cron/{id}/run"];
+    CronRuns "cron.runs" => READ, http: ["GET /admin/cron/{id}/runs"];
 }
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by

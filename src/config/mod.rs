@@ -22,6 +22,7 @@
 
 pub(crate) mod channels;
 pub(crate) mod command_line;
+pub mod cron;
 pub mod credentials;
 pub(crate) mod engine;
 pub(crate) mod env;
@@ -32,6 +33,7 @@ pub(crate) mod lookup;
 pub(crate) mod media;
 pub(crate) mod ops;
 pub(crate) mod origin;
+pub mod schedule;
 pub(crate) mod schema;
 pub(crate) mod secret;
 pub(crate) mod secrets;

@@ -52,6 +52,8 @@ pub struct Config {
     pub engine: EngineConfig,
     /// Photos, voice notes and documents from channel messages: limits, retention, transcription.
     pub media: MediaConfig,
+    /// Scheduled jobs: the scheduler's switch, its limits and the jobs the config declares.
+    pub cron: super::cron::CronConfig,
 }
 
 /// `agent`: which model answers and where it works.
@@ -360,6 +362,8 @@ pub struct AgentDefaults {
     pub max_tokens: u32,
     /// Model calls per turn (the tool loop's bound); default 16.
     pub max_steps: u32,
+    /// The main session's periodic heartbeat turn; default off.
+    pub heartbeat: super::cron::HeartbeatConfig,
 }
 
 impl Default for AgentDefaults {
@@ -374,6 +378,7 @@ impl Default for AgentDefaults {
             max_attempts: 3,
             max_tokens: 4096,
             max_steps: 16,
+            heartbeat: super::cron::HeartbeatConfig::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     super::tools::check(config, &mut problems);
     super::media::check(config, &mut problems);
     super::threads::check(&config.engine, &mut problems);
+    super::cron::check(config, &mut problems);
     problems
 }
 

@@ -112,6 +112,13 @@ methods! {
         "actors.get" => actor_get,
         "logs.tail" => logs_tail,
         "config.get" => config_get,
+        "cron.list" => cron_list,
+        "cron.status" => cron_status,
+        "cron.add" => cron_add,
+        "cron.update" => cron_update,
+        "cron.remove" => cron_remove,
+        "cron.run" => cron_run,
+        "cron.runs" => cron_runs,
     }
 }
 
@@ -208,7 +215,6 @@ fn lacking(method: &str) -> Option<&'static str> {
             "device.pair.",
             "Pincer pairs chat senders, not devices: see pairing.list",
         ),
-        ("cron.", "Pincer has no cron jobs yet"),
         ("skills.", "Pincer has no skills yet"),
         ("talk.", "Pincer has no voice (talk) sessions"),
         ("tts.", "Pincer has no text-to-speech"),

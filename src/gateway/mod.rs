@@ -269,6 +269,14 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         &prepared.router,
         safe_mode.is_none(),
     )?;
+    let (cron_spec, cron_scheduler) = crate::agent::cron::spec(
+        config,
+        state_dir,
+        prepared.router.clone(),
+        Some(channels.chat_sender()),
+    );
+    let mut tools = tools;
+    tools.register(crate::agent::cron::tool(config, cron_scheduler.clone()));
     let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared)
         .with_chat_sender(channels.chat_sender());
     let engine = Arc::new(Engine {
@@ -297,6 +305,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     if safe_mode.is_none() {
         required.extend(channels.paths());
     }
+    required.push("/gateway/cron".to_string());
     let (control, clients_spec) =
         crate::control::ControlPlane::new(crate::control::Limits::default());
     let readiness = Arc::new(
@@ -315,6 +324,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         log_dir: crate::logging::log_dir(&config.logging, state_dir),
         clients: Arc::clone(&control) as Arc<dyn crate::api::ClientCount>,
         fault_injection: config.gateway.fault_injection,
+        cron: Some(crate::agent::cron::CronHandle {
+            scheduler: cron_scheduler,
+            store: crate::agent::cron::store::CronStore::new(state_dir),
+        }),
     }));
     let origins =
         origin_policy(config, tls.is_some()).checking_every_host(credential.mode == AuthMode::None);
@@ -354,6 +367,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tree::OuterSpecs {
             channels: channel_specs,
             clients: clients_spec,
+            cron: cron_spec,
         },
         listener,
         tls,

@@ -13,6 +13,7 @@
 //! ├── router          finds or starts session actors, evicts idle ones
 //! ├── channels        supervisor: one actor per enabled channel (whatsapp, telegram), restarted
 //! │                   with backoff without limit
+//! ├── cron            the job scheduler (cron jobs and the heartbeat), after the channels
 //! ├── clients         supervisor: the control plane's ticker and one actor per WebSocket
 //! │                   connection (temporary)
 //! └── web             WebServer actor, started last so that it is stopped first
@@ -240,6 +241,9 @@ impl Prepared {
 pub(crate) struct OuterSpecs {
     pub channels: Vec<ChildSpec>,
     pub clients: ChildSpec,
+    /// `/gateway/cron`, the job scheduler: after the channels it delivers through, so it
+    /// stops before them.
+    pub cron: ChildSpec,
 }
 
 /// Starts the tree on the current actix arbiter.
@@ -268,6 +272,7 @@ pub(crate) fn start(
     let OuterSpecs {
         channels: channel_specs,
         clients: clients_spec,
+        cron: cron_spec,
     } = outer;
     for spec in channel_specs {
         channels_spec = channels_spec.child(spec);
@@ -291,6 +296,7 @@ pub(crate) fn start(
         .child(specs.runs)
         .child(specs.router)
         .child(channels_spec)
+        .child(cron_spec)
         .child(clients_spec)
         .child(web_spec);
     let root = RootHandle::start(registry, "gateway", root_spec);
