@@ -43,6 +43,7 @@ fn main() {
         Command::Agent(args) => report(cli::agent::run(config, args)),
         Command::Sessions { action } => report(cli::sessions::run(config, action)),
         Command::Pairing { action } => report(cli::pairing::run(config, action)),
+        Command::Cron { action } => report(cli::cron::run(config, action)),
         Command::Message { action } => report(cli::message::run(config, action)),
         Command::Channels(args) => report(cli::channels::run(config, args)),
         Command::Status(args) => report(cli::status::run(config, args)),

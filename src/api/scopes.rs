@@ -496,6 +496,7 @@ mod tests {
         let sources = [
             include_str!("../web/admin.rs"),
             include_str!("../web/admin_channels.rs"),
+            include_str!("../web/admin_cron.rs"),
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
