@@ -269,11 +269,14 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         &prepared.router,
         safe_mode.is_none(),
     )?;
+    let (control, clients_spec) =
+        crate::control::ControlPlane::new(crate::control::Limits::default());
     let (cron_spec, cron_scheduler) = crate::agent::cron::spec(
         config,
         state_dir,
         prepared.router.clone(),
         Some(channels.chat_sender()),
+        Some(Arc::new(CronBus(control.bus.clone()))),
     );
     let mut tools = tools;
     tools.register(crate::agent::cron::tool(config, cron_scheduler.clone()));
@@ -306,8 +309,6 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         required.extend(channels.paths());
     }
     required.push("/gateway/cron".to_string());
-    let (control, clients_spec) =
-        crate::control::ControlPlane::new(crate::control::Limits::default());
     let readiness = Arc::new(
         Readiness::new(required, safe_mode).with_config_problems(channels.config_problems()),
     );
@@ -421,6 +422,15 @@ fn toolbox(
 
 /// The browser-origin policy: the listener's scheme, `gateway.controlUi.allowedOrigins`, and the
 /// MagicDNS name when Tailscale Serve/Funnel publishes the gateway.
+/// The scheduler's firings as the control plane's `cron` event.
+struct CronBus(crate::control::bus::EventBus);
+
+impl crate::agent::cron::CronEvents for CronBus {
+    fn publish(&self, event: &serde_json::Value) {
+        self.0.publish("cron", event);
+    }
+}
+
 fn origin_policy(config: &Config, tls: bool) -> crate::web::origin::OriginPolicy {
     let tailscale_name = match config.gateway.tailscale.mode {
         config::TailscaleMode::Off => None,

@@ -66,6 +66,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/chat.js", JS),
     asset!("js/sessions.js", JS),
     asset!("js/pairing.js", JS),
+    asset!("js/cron.js", JS),
     asset!("js/actors.js", JS),
     asset!("js/health.js", JS),
 ];

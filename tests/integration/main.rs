@@ -39,6 +39,7 @@ mod channels;
 mod chaos;
 mod commands;
 mod config;
+mod cron;
 mod emulators;
 mod engine;
 mod gateway;

@@ -133,7 +133,7 @@ impl Handler<GetStatus> for CronScheduler {
         actix::MessageResult(CronStatus {
             enabled: self.settings.enabled,
             jobs: self.jobs.len(),
-            running: self.running,
+            running: self.in_flight.len(),
             next_wake_at_ms: self.queue.first().map(|(due, _)| *due),
             store_error: self.store_problem.clone(),
         })

@@ -29,6 +29,8 @@ pub(crate) struct FiringDeps {
     pub router: ActorRef<SessionRouter>,
     /// The running channels; `None` in a gateway without any (a target then fails clearly).
     pub sender: Option<Arc<dyn ChatSender>>,
+    /// The control plane's `cron` event.
+    pub events: Option<Arc<dyn super::CronEvents>>,
     /// `cron.maxConcurrentRuns` permits.
     pub permits: Arc<Semaphore>,
 }

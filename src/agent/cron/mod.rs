@@ -110,6 +110,14 @@ pub enum CronError {
     NotStarted(String),
 }
 
+/// Where the scheduler tells of firings: the control plane's `cron` event (a layer above, so the
+/// gateway hands an implementation over at construction).
+pub trait CronEvents: Send + Sync {
+    /// `event` is OpenClaw's `cron` payload: `{jobId, action: "started" | "finished", runAtMs,
+    /// status, error?, nextRunAtMs?}`.
+    fn publish(&self, event: &serde_json::Value);
+}
+
 /// What the operator API holds of cron: the scheduler's address and the store (the runs logs
 /// are read from disk, not through the actor).
 #[derive(Clone)]
@@ -127,12 +135,14 @@ pub(crate) fn tool(config: &Config, scheduler: ActorRef<CronScheduler>) -> Arc<d
 }
 
 /// The spec of `/gateway/cron` and its address (reserved before the toolbox is built, since
-/// the `cron` tool needs it); `sender` delivers answers (the running channels).
+/// the `cron` tool needs it); `sender` delivers answers (the running channels), `events` tells
+/// operators of firings.
 pub(crate) fn spec(
     config: &Config,
     state_dir: &Path,
     router: ActorRef<SessionRouter>,
     sender: Option<Arc<dyn ChatSender>>,
+    events: Option<Arc<dyn CronEvents>>,
 ) -> (ChildSpec, ActorRef<CronScheduler>) {
     let settings = scheduler::CronSettings {
         enabled: config.cron.enabled,
@@ -146,6 +156,7 @@ pub(crate) fn spec(
         store: CronStore::new(state_dir),
         router,
         sender,
+        events,
         permits: Arc::new(tokio::sync::Semaphore::new(permits)),
     });
     ChildSpec::actor_with_capacity("cron", "cron", 1024, move |cx| {

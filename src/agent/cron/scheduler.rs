@@ -51,7 +51,9 @@ pub struct CronScheduler {
     pub(super) jobs: BTreeMap<String, Entry>,
     pub(super) queue: BTreeSet<(u64, String)>,
     timer: Option<SpawnHandle>,
-    pub(super) running: usize,
+    /// The firings whose task runs now (job id, runAtMs): never started twice, even when their
+    /// job is re-read (an update) while they run.
+    pub(super) in_flight: BTreeSet<(String, u64)>,
     /// Why the stored jobs cannot be read (a corrupt `jobs.json`): runtime jobs are then not
     /// changed, so the file is never overwritten with less than it holds.
     pub(super) store_problem: Option<String>,
@@ -66,7 +68,7 @@ impl CronScheduler {
             jobs: BTreeMap::new(),
             queue: BTreeSet::new(),
             timer: None,
-            running: 0,
+            in_flight: BTreeSet::new(),
             store_problem: None,
         }
     }
@@ -128,7 +130,11 @@ impl CronScheduler {
         }
         let firings = fold(&records);
         let last_fired = firings.keys().next_back().copied();
-        for (_, record) in firings.iter().filter(|(_, r)| !r.status.is_final()) {
+        let open = firings.iter().filter(|(at, r)| {
+            !r.status.is_final() && !self.in_flight.contains(&(job.id.clone(), **at))
+        });
+        let open: Vec<RunRecord> = open.map(|(_, r)| r.clone()).collect();
+        for record in &open {
             let step = match (&record.status, &record.summary) {
                 (RunStatus::Fired, _) | (_, None) => Step::AskAgain,
                 (_, Some(answer)) => Step::Deliver(answer.clone()),
@@ -234,6 +240,9 @@ impl CronScheduler {
         let Some(entry) = self.jobs.get(id) else {
             return false;
         };
+        if self.in_flight.contains(&(id.to_string(), run_at_ms)) {
+            return false;
+        }
         let mut firing = self.firing(&entry.job, run_at_ms);
         if firing.heartbeat {
             let message = heartbeat::within(
@@ -284,17 +293,28 @@ impl CronScheduler {
     }
 
     fn spawn(&mut self, firing: Firing, step: Step, ctx: &mut Context<Self>) {
-        self.running += 1;
+        let key = (firing.job_id.clone(), firing.run_at_ms);
+        if !self.in_flight.insert(key.clone()) {
+            return;
+        }
         let task = firing::run(Arc::clone(&self.deps), firing, step);
-        ctx.spawn(task.into_actor(self).map(|record, cron, _| {
-            cron.running = cron.running.saturating_sub(1);
+        ctx.spawn(task.into_actor(self).map(move |record, cron, _| {
+            cron.in_flight.remove(&key);
             cron.finished(record);
             cron.publish();
         }));
     }
 
-    /// Notes a firing's latest record as its job's last status.
+    /// Notes a firing's latest record as its job's last status, and tells operators.
     fn finished(&mut self, record: RunRecord) {
+        if let Some(events) = &self.deps.events {
+            let action = if record.status == RunStatus::Fired { "started" } else { "finished" };
+            let next = self.jobs.get(&record.job_id).and_then(|e| e.next);
+            events.publish(&serde_json::json!({
+                "jobId": record.job_id, "action": action, "runAtMs": record.run_at_ms,
+                "status": record.status, "error": record.error, "nextRunAtMs": next,
+            }));
+        }
         if let Some(entry) = self.jobs.get_mut(&record.job_id) {
             let newer = entry
                 .last
@@ -316,7 +336,7 @@ impl CronScheduler {
         self.cx.set_status(format!(
             "{} jobs, {} running{next}{off}",
             self.jobs.len(),
-            self.running
+            self.in_flight.len()
         ));
     }
 }

@@ -7,10 +7,11 @@ import { createSignIn, savedCredential, forgetCredential } from './signin.js';
 import { createChat } from './chat.js';
 import { createSessions } from './sessions.js';
 import { createPairing } from './pairing.js';
+import { createCron } from './cron.js';
 import { createActors } from './actors.js';
 import { createHealth } from './health.js';
 
-const TITLES = { chat: 'Chat', sessions: 'Sessions', pairing: 'Pairing', actors: 'Actors', health: 'Health' };
+const TITLES = { chat: 'Chat', sessions: 'Sessions', pairing: 'Pairing', cron: 'Cron', actors: 'Actors', health: 'Health' };
 
 const gw = new Gateway(socketUrl(window.location));
 const body = document.body;
@@ -68,6 +69,7 @@ const views = {
   chat: createChat(ctx),
   sessions: createSessions(ctx),
   pairing: createPairing(ctx),
+  cron: createCron(ctx),
   actors: createActors(ctx),
   health: createHealth(ctx),
 };
