@@ -245,3 +245,60 @@ pub(crate) fn check(config: &super::Config, problems: &mut Vec<Problem>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse_str, ConfigError};
+
+    fn problems(text: &str) -> Vec<String> {
+        match parse_str(text, std::path::Path::new("pincer.json5")) {
+            Ok(config) => crate::config::validate(&config)
+                .into_iter()
+                .map(|p| format!("{}: {}", p.key, p.message))
+                .collect(),
+            Err(ConfigError::Invalid { problems, .. }) => {
+                problems.into_iter().map(|p| format!("{}: {}", p.key, p.message)).collect()
+            }
+            Err(other) => vec![other.to_string()],
+        }
+    }
+
+    #[test]
+    fn bad_jobs_and_heartbeats_name_their_key() {
+        let found = problems(
+            "{ cron: { jobs: [ { id: 'a', schedule: { kind: 'cron', expr: '99 * * * *' }, message: 'x' }, \
+               { id: 'a', schedule: { kind: 'every', every: '1w' }, message: '' }, \
+               { id: 'b/c', schedule: { kind: 'cron', expr: '0 8 * * *', tz: 'Nowhere/Land' }, message: 'x' } ] }, \
+               agents: { defaults: { heartbeat: { every: 'soon', activeHours: { start: '25:00', end: '08:00' } } } } }",
+        );
+        let has = |key: &str| found.iter().any(|p| p.starts_with(key));
+        for key in [
+            "cron.jobs.0.schedule",
+            "cron.jobs.1.id",
+            "cron.jobs.1.message",
+            "cron.jobs.1.schedule",
+            "cron.jobs.2.id",
+            "cron.jobs.2.schedule",
+            "agents.defaults.heartbeat.every",
+            "agents.defaults.heartbeat.activeHours.start",
+        ] {
+            assert!(has(key), "{key} not in {found:?}");
+        }
+        assert!(!has("agents.defaults.heartbeat.activeHours.end"), "{found:?}");
+    }
+
+    #[test]
+    fn a_good_config_passes_and_unknown_keys_are_refused() {
+        assert!(problems(
+            "{ cron: { misfire: 'skip', jobs: [ { id: 'm', schedule: { kind: 'at', at: '2030-01-01T00:00:00Z' }, \
+               message: 'x', deliver: { channel: 'telegram', to: '1' } } ] }, \
+               agents: { defaults: { heartbeat: { every: '30m', target: { channel: 'telegram', to: '1' } } } } }"
+        )
+        .is_empty());
+        assert!(!problems("{ cron: { jobs: [ { id: 'm', schedule: { kind: 'every', every: '1m', x: 1 }, message: 'x' } ] } }").is_empty());
+        assert_eq!(minute_of_day("24:00"), Some(1440));
+        assert_eq!(minute_of_day("7:05"), Some(425));
+        assert_eq!(minute_of_day("12:60"), None);
+    }
+}

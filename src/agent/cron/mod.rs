@@ -10,6 +10,7 @@
 //! - `store.rs`: `<state>/cron/jobs.json` and the runs logs `<state>/cron/runs/<jobId>.jsonl`;
 //! - `scheduler.rs`: the actor `/gateway/cron` (queue, timer, misfire, resume at start);
 //! - `control.rs`: its messages (list, status, add, update, remove, run);
+//! - `misfire.rs`: a job's first firing at start, after the firings missed while down;
 //! - `firing.rs`: one firing from its record to its delivery, exactly once across crashes;
 //! - `heartbeat.rs`: `HEARTBEAT.md`, active hours and the `HEARTBEAT_OK` rule;
 //! - `tool.rs`: the agent's `cron` tool.
@@ -20,6 +21,7 @@
 pub(crate) mod control;
 pub(crate) mod firing;
 pub mod heartbeat;
+pub(crate) mod misfire;
 pub(crate) mod scheduler;
 pub mod store;
 pub(crate) mod tool;

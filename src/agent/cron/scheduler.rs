@@ -20,9 +20,6 @@ use super::{heartbeat, JobOrigin};
 use crate::config::cron::{CronJob, HeartbeatConfig, Misfire, SessionTarget};
 use crate::config::schedule::Schedule;
 
-/// How many firings of a cron expression a `runOnce` catch-up walks to find the latest.
-const CATCH_UP_WALK: usize = 100_000;
-
 /// What the scheduler is configured with.
 #[derive(Clone)]
 pub(crate) struct CronSettings {
@@ -125,8 +122,12 @@ impl CronScheduler {
             warn!(job = %job.id, %error, "cannot read a cron job's runs");
             Vec::new()
         });
-        if let Err(error) = self.deps.store.prune(&job.id, &records) {
-            warn!(job = %job.id, %error, "cannot prune a cron job's runs");
+        // Not while one of its firings runs: the rewrite could lose that firing's next record.
+        let busy = self.in_flight.iter().any(|(id, _)| *id == job.id);
+        if !busy {
+            if let Err(error) = self.deps.store.prune(&job.id, &records) {
+                warn!(job = %job.id, %error, "cannot prune a cron job's runs");
+            }
         }
         let firings = fold(&records);
         let last_fired = firings.keys().next_back().copied();
@@ -147,18 +148,7 @@ impl CronScheduler {
             JobOrigin::Heartbeat => Misfire::Skip,
             _ => job.misfire.unwrap_or(self.settings.misfire),
         };
-        let reference = match (&schedule, last_fired) {
-            (_, Some(fired)) => fired,
-            (Schedule::At(_), None) => 0,
-            (_, None) => now,
-        };
-        let missed = schedule
-            .latest_between(reference, now, CATCH_UP_WALK)
-            .filter(|t| !firings.contains_key(t));
-        let next = match (policy, missed) {
-            (Misfire::RunOnce, Some(missed)) => Some(missed),
-            _ => schedule.next_after(now.max(reference)),
-        };
+        let next = super::misfire::next_firing(&schedule, policy, last_fired, now);
         let last = firings.into_values().next_back();
         let id = job.id.clone();
         self.jobs.insert(
@@ -228,7 +218,9 @@ impl CronScheduler {
             if let Some(next) = entry.next {
                 self.queue.insert((next, id.clone()));
             }
-            if self.settings.enabled && entry.job.enabled {
+            // `cron.enabled` is about jobs; the heartbeat has its own switch (`every`).
+            let allowed = self.settings.enabled || entry.origin == JobOrigin::Heartbeat;
+            if allowed && entry.job.enabled {
                 self.fire(&id, due, ctx);
             }
         }

@@ -104,11 +104,30 @@ fn a_firing_killed_mid_turn_is_delivered_exactly_once_after_the_restart() {
     assert_eq!(found.len(), 1, "one firing: {found:?}");
     assert_eq!(found[0].0, at);
     assert_eq!(found[0].1, ["fired", "answered", "delivering", "delivered"]);
+    // The killed ask and the resumed one.
+    assert_eq!(provider.requests().len(), 2);
     let listed = jobs(&gateway);
     let once = listed.iter().find(|j| j["job"]["id"] == "once").expect("listed");
     assert_eq!(once["origin"], "config");
     assert_eq!(once["lastStatus"], "delivered");
     assert_eq!(once["nextRunAtMs"], serde_json::Value::Null);
+
+    // A crash after the session persisted its answer but before the firing recorded it: only
+    // `fired` is left. The resumed firing finds the answer in the transcript (no model call)
+    // and delivers it.
+    let mut gateway = gateway;
+    let output = gateway.terminate();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let runs = state.join("cron").join("runs").join("once.jsonl");
+    let text = std::fs::read_to_string(&runs).expect("runs");
+    let first = text.lines().next().expect("the fired record");
+    assert!(first.contains("\"fired\""), "{first}");
+    std::fs::write(&runs, format!("{first}\n")).expect("cut the runs");
+    let home = std::mem::replace(&mut gateway.home, tempfile::tempdir().expect("placeholder"));
+    let _gateway = Gateway::start_in(home, &[]);
+    wait_for_firings(&state, "once", WAIT, |f| delivered(f) == 1);
+    assert_eq!(provider.requests().len(), 2, "the model was asked again");
+    assert_eq!(sent_to_chat(&bot), ["echo: wake up", "echo: wake up"]);
 }
 
 #[test]
