@@ -102,8 +102,12 @@ fn read_runs(gateway: &Gateway, jobs: usize) -> (Vec<i64>, usize) {
     let mut drifts = Vec::new();
     let mut answered = 0;
     for n in 0..jobs {
-        let text = std::fs::read_to_string(runs.join(format!("bench-{n}.jsonl"))).unwrap_or_default();
-        for record in text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+        let text =
+            std::fs::read_to_string(runs.join(format!("bench-{n}.jsonl"))).unwrap_or_default();
+        for record in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        {
             match record["status"].as_str() {
                 Some("fired") => {
                     let ts = record["ts"].as_i64().unwrap_or(0);
@@ -141,17 +145,49 @@ fn run(options: &Options) -> Result<()> {
         .get((sorted.len() * 99 / 100).min(sorted.len().saturating_sub(1)))
         .copied()
         .unwrap_or(0) as f64;
-    let label = format!("{} jobs in {} s", count(options.jobs), options.window.as_secs());
+    let label = format!(
+        "{} jobs in {} s",
+        count(options.jobs),
+        options.window.as_secs()
+    );
     println!(
         "cron: {label}: {} fired, {} answered; drift max {max} ms, p99 {p99} ms",
         drifts.len(),
         answered
     );
     let json = options.json;
-    emit(json, "cron.fire_1000.max_drift_ms", &format!("max firing drift, {label}"), max, "ms", Target::Below(1000.0));
-    emit(json, "cron.fire_1000.p99_drift_ms", &format!("p99 firing drift, {label}"), p99, "ms", Target::Below(1000.0));
-    emit(json, "cron.fire_1000.fired", &format!("firings recorded, {label}"), drifts.len() as f64, "firings", Target::Exactly(options.jobs as f64));
-    emit(json, "cron.fire_1000.answered", &format!("turns answered by the end, {label}"), answered as f64, "turns", Target::None);
+    emit(
+        json,
+        "cron.fire_1000.max_drift_ms",
+        &format!("max firing drift, {label}"),
+        max,
+        "ms",
+        Target::Below(1000.0),
+    );
+    emit(
+        json,
+        "cron.fire_1000.p99_drift_ms",
+        &format!("p99 firing drift, {label}"),
+        p99,
+        "ms",
+        Target::Below(1000.0),
+    );
+    emit(
+        json,
+        "cron.fire_1000.fired",
+        &format!("firings recorded, {label}"),
+        drifts.len() as f64,
+        "firings",
+        Target::Exactly(options.jobs as f64),
+    );
+    emit(
+        json,
+        "cron.fire_1000.answered",
+        &format!("turns answered by the end, {label}"),
+        answered as f64,
+        "turns",
+        Target::None,
+    );
     Ok(())
 }
 

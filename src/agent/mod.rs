@@ -19,8 +19,8 @@
 //!   every tool call runs in (under `/gateway/tools`).
 
 pub(crate) mod call;
-pub mod cron;
 pub(crate) mod client;
+pub mod cron;
 pub(crate) mod failover;
 pub mod media;
 pub(crate) mod resources;

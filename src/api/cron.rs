@@ -111,13 +111,22 @@ impl Operator {
 
     /// `cron.list`.
     pub async fn cron_list(&self, _: CronListRequest) -> Result<CronList, ApiError> {
-        let jobs = self.cron()?.scheduler.ask(ListJobs).await.map_err(unavailable)?;
+        let jobs = self
+            .cron()?
+            .scheduler
+            .ask(ListJobs)
+            .await
+            .map_err(unavailable)?;
         Ok(CronList { jobs })
     }
 
     /// `cron.status`.
     pub async fn cron_status(&self, _: CronStatusRequest) -> Result<CronStatus, ApiError> {
-        self.cron()?.scheduler.ask(GetStatus).await.map_err(unavailable)
+        self.cron()?
+            .scheduler
+            .ask(GetStatus)
+            .await
+            .map_err(unavailable)
     }
 
     /// `cron.add`: the job is stored, then scheduled.
@@ -140,7 +149,10 @@ impl Operator {
         let id = required("id", &request.id)?.to_string();
         let removed = self.cron()?.scheduler.ask(RemoveJob(id.clone())).await;
         removed.map_err(unavailable)??;
-        Ok(CronRemoved { ok: true, removed: id })
+        Ok(CronRemoved {
+            ok: true,
+            removed: id,
+        })
     }
 
     /// `cron.run`: fires the job now; answers once the firing is recorded.

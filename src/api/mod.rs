@@ -39,8 +39,8 @@ pub use actors::{
 pub use channels::{known_channel, ChannelStats, ChannelStatsRequest};
 pub use config::{ConfigAnswer, ConfigGetRequest};
 pub use cron::{
-    CronIdRequest, CronJobAnswer, CronJobRequest, CronList, CronListRequest, CronRan,
-    CronRemoved, CronRuns, CronRunsRequest, CronStatus, CronStatusRequest, JobOrigin, JobView,
+    CronIdRequest, CronJobAnswer, CronJobRequest, CronList, CronListRequest, CronRan, CronRemoved,
+    CronRuns, CronRunsRequest, CronStatus, CronStatusRequest, JobOrigin, JobView,
 };
 pub use error::{ApiError, ErrorBody, ErrorReply};
 pub use health::{Health, HealthRequest, Link, Live, Ready};

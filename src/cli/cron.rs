@@ -35,7 +35,11 @@ pub(crate) fn job_of(args: &CronAddArgs) -> Result<CronJob, CliError> {
                 Err(_) => AtTime::Text(at.clone()),
             },
         },
-        _ => return Err(usage("give exactly one of --cron EXPR, --every DURATION, --at TIME")),
+        _ => {
+            return Err(usage(
+                "give exactly one of --cron EXPR, --every DURATION, --at TIME",
+            ))
+        }
     };
     if args.tz.is_some() && args.cron.is_none() {
         return Err(usage("--tz goes with --cron"));
@@ -43,7 +47,11 @@ pub(crate) fn job_of(args: &CronAddArgs) -> Result<CronJob, CliError> {
     let session_target = match args.session.as_str() {
         "isolated" => SessionTarget::Isolated,
         "main" => SessionTarget::Main,
-        other => return Err(CliError::Usage(format!("--session {other:?}: main or isolated"))),
+        other => {
+            return Err(CliError::Usage(format!(
+                "--session {other:?}: main or isolated"
+            )))
+        }
     };
     let deliver = match &args.deliver {
         None => None,
@@ -236,6 +244,11 @@ mod tests {
             ..args()
         })
         .unwrap();
-        assert_eq!(at.schedule, ScheduleSpec::At { at: AtTime::Millis(1_700_000_000_000) });
+        assert_eq!(
+            at.schedule,
+            ScheduleSpec::At {
+                at: AtTime::Millis(1_700_000_000_000)
+            }
+        );
     }
 }

@@ -129,10 +129,7 @@ impl CronJob {
         }
         if let Some(deliver) = &self.deliver {
             if deliver.channel.trim().is_empty() || deliver.to.trim().is_empty() {
-                found.push((
-                    "deliver".into(),
-                    "needs a channel and a target (to)".into(),
-                ));
+                found.push(("deliver".into(), "needs a channel and a target (to)".into()));
             }
         }
         found
@@ -151,9 +148,7 @@ pub fn check_id(id: &str) -> Result<(), String> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(format!(
-            "{id:?} may only hold letters, digits, '-' and '_'"
-        ));
+        return Err(format!("{id:?} may only hold letters, digits, '-' and '_'"));
     }
     Ok(())
 }
@@ -198,10 +193,7 @@ pub fn minute_of_day(text: &str) -> Option<u32> {
 pub(crate) fn check(config: &super::Config, problems: &mut Vec<Problem>) {
     let cron = &config.cron;
     if cron.max_concurrent_runs == 0 {
-        problems.push(Problem::new(
-            "cron.maxConcurrentRuns",
-            "must be at least 1",
-        ));
+        problems.push(Problem::new("cron.maxConcurrentRuns", "must be at least 1"));
     }
     let mut seen = std::collections::BTreeSet::new();
     for (index, job) in cron.jobs.iter().enumerate() {
@@ -257,9 +249,10 @@ mod tests {
                 .into_iter()
                 .map(|p| format!("{}: {}", p.key, p.message))
                 .collect(),
-            Err(ConfigError::Invalid { problems, .. }) => {
-                problems.into_iter().map(|p| format!("{}: {}", p.key, p.message)).collect()
-            }
+            Err(ConfigError::Invalid { problems, .. }) => problems
+                .into_iter()
+                .map(|p| format!("{}: {}", p.key, p.message))
+                .collect(),
             Err(other) => vec![other.to_string()],
         }
     }
@@ -285,7 +278,10 @@ mod tests {
         ] {
             assert!(has(key), "{key} not in {found:?}");
         }
-        assert!(!has("agents.defaults.heartbeat.activeHours.end"), "{found:?}");
+        assert!(
+            !has("agents.defaults.heartbeat.activeHours.end"),
+            "{found:?}"
+        );
     }
 
     #[test]

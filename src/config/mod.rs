@@ -22,8 +22,8 @@
 
 pub(crate) mod channels;
 pub(crate) mod command_line;
-pub mod cron;
 pub mod credentials;
+pub mod cron;
 pub(crate) mod engine;
 pub(crate) mod env;
 pub(crate) mod error;

@@ -43,7 +43,10 @@ fn durations_and_times_parse_and_bad_ones_are_refused() {
         expr: "0 8 * * *".into(),
         tz: Some("Mars/Olympus".into()),
     });
-    assert_eq!(bad_zone.unwrap_err(), ScheduleError::BadZone("Mars/Olympus".into()));
+    assert_eq!(
+        bad_zone.unwrap_err(),
+        ScheduleError::BadZone("Mars/Olympus".into())
+    );
 }
 
 #[test]
@@ -124,7 +127,12 @@ fn a_schedule_round_trips_as_openclaw_writes_it() {
         }
     );
     let at: ScheduleSpec = serde_json::from_str(r#"{"kind":"at","at":1700000000000}"#).unwrap();
-    assert_eq!(at, ScheduleSpec::At { at: AtTime::Millis(1_700_000_000_000) });
+    assert_eq!(
+        at,
+        ScheduleSpec::At {
+            at: AtTime::Millis(1_700_000_000_000)
+        }
+    );
     assert!(serde_json::from_str::<ScheduleSpec>(r#"{"kind":"at","at":1,"x":2}"#).is_err());
     assert!(serde_json::from_str::<ScheduleSpec>(r#"{"kind":"weekly"}"#).is_err());
 }

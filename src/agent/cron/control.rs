@@ -213,9 +213,18 @@ impl Handler<RunJob> for CronScheduler {
             return Err(CronError::Disabled);
         }
         let mut run_at = crate::clock::now_ms();
-        if self.jobs.get(&id).and_then(|e| e.last.as_ref()).map(|r| r.run_at_ms) >= Some(run_at) {
+        if self
+            .jobs
+            .get(&id)
+            .and_then(|e| e.last.as_ref())
+            .map(|r| r.run_at_ms)
+            >= Some(run_at)
+        {
             // Two manual runs within one millisecond are still two firings.
-            run_at = self.jobs[&id].last.as_ref().map_or(run_at, |r| r.run_at_ms + 1);
+            run_at = self.jobs[&id]
+                .last
+                .as_ref()
+                .map_or(run_at, |r| r.run_at_ms + 1);
         }
         if self.fire(&id, run_at, ctx) {
             self.publish();

@@ -113,16 +113,16 @@ pub(crate) async fn run(deps: Arc<FiringDeps>, firing: Firing, step: Step) -> Ru
         return finish(&deps.store, &firing, RunStatus::Failed, Some(error));
     };
     write(&deps.store, &firing.record(RunStatus::Delivering));
-    match sender
-        .send_text(&target.channel, &target.to, answer)
-        .await
-    {
+    match sender.send_text(&target.channel, &target.to, answer).await {
         Ok(()) => finish(&deps.store, &firing, RunStatus::Delivered, None),
         Err(error) => finish(
             &deps.store,
             &firing,
             RunStatus::Failed,
-            Some(format!("cannot deliver to {}:{}: {error}", target.channel, target.to)),
+            Some(format!(
+                "cannot deliver to {}:{}: {error}",
+                target.channel, target.to
+            )),
         ),
     }
 }

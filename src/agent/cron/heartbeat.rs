@@ -126,9 +126,13 @@ mod tests {
         assert!(is_acknowledgement("HEARTBEAT_OK"));
         assert!(is_acknowledgement("  **HEARTBEAT_OK**  "));
         assert!(is_acknowledgement("All quiet. HEARTBEAT_OK"));
-        assert!(is_acknowledgement("HEARTBEAT_OK - nothing new in the inbox"));
+        assert!(is_acknowledgement(
+            "HEARTBEAT_OK - nothing new in the inbox"
+        ));
         assert!(!is_acknowledgement("Your flight leaves in 2 hours."));
-        assert!(!is_acknowledgement("I checked: HEARTBEAT_OK is what I'd say, but the server is down"));
+        assert!(!is_acknowledgement(
+            "I checked: HEARTBEAT_OK is what I'd say, but the server is down"
+        ));
         let long = format!("HEARTBEAT_OK {}", "x".repeat(ACK_MAX_CHARS + 1));
         assert!(!is_acknowledgement(&long));
         let just = format!("HEARTBEAT_OK {}", "x".repeat(ACK_MAX_CHARS));
@@ -165,7 +169,10 @@ mod tests {
         };
         // 2026-07-01T06:30:00Z is 08:30 in Paris (summer time).
         let t = 1_782_887_400_000;
-        assert!(within(Some(&hours("08:00", "22:00", Some("Europe/Paris"))), t));
+        assert!(within(
+            Some(&hours("08:00", "22:00", Some("Europe/Paris"))),
+            t
+        ));
         assert!(!within(Some(&hours("08:00", "22:00", None)), t));
         assert!(within(Some(&hours("22:00", "07:00", None)), t));
         assert!(!within(Some(&hours("22:00", "06:00", None)), t));

@@ -49,7 +49,10 @@ mod tests {
         let first = next_firing(&every_minute(), Misfire::RunOnce, Some(90 * MIN), now);
         assert_eq!(first, Some(100 * MIN));
         // After it, the schedule goes on from now.
-        assert_eq!(every_minute().next_after(now.max(100 * MIN)), Some(101 * MIN));
+        assert_eq!(
+            every_minute().next_after(now.max(100 * MIN)),
+            Some(101 * MIN)
+        );
     }
 
     #[test]
@@ -63,19 +66,31 @@ mod tests {
     fn nothing_missed_is_the_next_time() {
         let now = 100 * MIN + 30_000;
         for policy in [Misfire::Skip, Misfire::RunOnce] {
-            assert_eq!(next_firing(&every_minute(), policy, Some(100 * MIN), now), Some(101 * MIN));
+            assert_eq!(
+                next_firing(&every_minute(), policy, Some(100 * MIN), now),
+                Some(101 * MIN)
+            );
             // A job never fired has missed nothing.
-            assert_eq!(next_firing(&every_minute(), policy, None, now), Some(101 * MIN));
+            assert_eq!(
+                next_firing(&every_minute(), policy, None, now),
+                Some(101 * MIN)
+            );
         }
     }
 
     #[test]
     fn a_one_shot_whose_time_passed_unfired_runs_once_or_never() {
         let at = Schedule::At(5 * MIN);
-        assert_eq!(next_firing(&at, Misfire::RunOnce, None, 9 * MIN), Some(5 * MIN));
+        assert_eq!(
+            next_firing(&at, Misfire::RunOnce, None, 9 * MIN),
+            Some(5 * MIN)
+        );
         assert_eq!(next_firing(&at, Misfire::Skip, None, 9 * MIN), None);
         // Once fired, it is done.
-        assert_eq!(next_firing(&at, Misfire::RunOnce, Some(5 * MIN), 9 * MIN), None);
+        assert_eq!(
+            next_firing(&at, Misfire::RunOnce, Some(5 * MIN), 9 * MIN),
+            None
+        );
         // Still ahead: it waits.
         assert_eq!(next_firing(&at, Misfire::RunOnce, None, MIN), Some(5 * MIN));
     }

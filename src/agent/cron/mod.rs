@@ -129,7 +129,10 @@ pub struct CronHandle {
 }
 
 /// The `cron` tool over `scheduler`, for the gateway to register.
-pub(crate) fn tool(config: &Config, scheduler: ActorRef<CronScheduler>) -> Arc<dyn crate::agent::tools::Tool> {
+pub(crate) fn tool(
+    config: &Config,
+    scheduler: ActorRef<CronScheduler>,
+) -> Arc<dyn crate::agent::tools::Tool> {
     Arc::new(tool::CronTool {
         scheduler,
         allow_targets: config.tools.message.allow_targets.clone(),

@@ -237,17 +237,15 @@ impl CronScheduler {
         }
         let mut firing = self.firing(&entry.job, run_at_ms);
         if firing.heartbeat {
-            let message = heartbeat::within(
-                self.settings.heartbeat.active_hours.as_ref(),
-                run_at_ms,
-            )
-            .then(|| {
-                heartbeat::message(
-                    &self.settings.workspace,
-                    self.settings.heartbeat.prompt.as_deref(),
-                )
-            })
-            .flatten();
+            let message =
+                heartbeat::within(self.settings.heartbeat.active_hours.as_ref(), run_at_ms)
+                    .then(|| {
+                        heartbeat::message(
+                            &self.settings.workspace,
+                            self.settings.heartbeat.prompt.as_deref(),
+                        )
+                    })
+                    .flatten();
             match message {
                 Some(message) => firing.message = message,
                 None => {
@@ -300,7 +298,11 @@ impl CronScheduler {
     /// Notes a firing's latest record as its job's last status, and tells operators.
     fn finished(&mut self, record: RunRecord) {
         if let Some(events) = &self.deps.events {
-            let action = if record.status == RunStatus::Fired { "started" } else { "finished" };
+            let action = if record.status == RunStatus::Fired {
+                "started"
+            } else {
+                "finished"
+            };
             let next = self.jobs.get(&record.job_id).and_then(|e| e.next);
             events.publish(&serde_json::json!({
                 "jobId": record.job_id, "action": action, "runAtMs": record.run_at_ms,
@@ -324,7 +326,11 @@ impl CronScheduler {
             Some((due, id)) => format!(", next {id} at {}", crate::clock::rfc3339(due / 1000)),
             None => String::new(),
         };
-        let off = if self.settings.enabled { "" } else { " (cron.enabled is false)" };
+        let off = if self.settings.enabled {
+            ""
+        } else {
+            " (cron.enabled is false)"
+        };
         self.cx.set_status(format!(
             "{} jobs, {} running{next}{off}",
             self.jobs.len(),

@@ -51,7 +51,11 @@ fn jobs_round_trip_privately_and_a_missing_file_is_no_jobs() {
 fn a_corrupt_store_is_a_clear_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("cron")).unwrap();
-    fs::write(dir.path().join("cron/jobs.json"), "{\"version\":1,\"jobs\":[{").unwrap();
+    fs::write(
+        dir.path().join("cron/jobs.json"),
+        "{\"version\":1,\"jobs\":[{",
+    )
+    .unwrap();
     let error = CronStore::new(dir.path()).load_jobs().unwrap_err();
     assert!(matches!(error, CronStoreError::Corrupt { .. }));
     assert!(error.to_string().contains("jobs.json"), "{error}");

@@ -85,7 +85,9 @@ impl CronTool {
             // own (unsandboxed main) session may do that.
             Some("main") if owner(cx) => SessionTarget::Main,
             Some("main") => {
-                return Err("only the owner's main session may schedule into it; use isolated".into())
+                return Err(
+                    "only the owner's main session may schedule into it; use isolated".into(),
+                )
             }
             Some(other) => return Err(format!("sessionTarget {other:?}: main or isolated")),
         };
@@ -140,7 +142,8 @@ impl Tool for CronTool {
         let job = (action == "add").then(|| self.job(cx, &arguments));
         let owner = owner(cx);
         Box::pin(async move {
-            let unavailable = |e: pincer_actors::AskError| format!("the scheduler is unavailable: {e}");
+            let unavailable =
+                |e: pincer_actors::AskError| format!("the scheduler is unavailable: {e}");
             let need_id = || id.clone().ok_or_else(|| "id is required".to_string());
             if matches!(action.as_str(), "list" | "remove" | "run") && !owner {
                 return Err(format!(
@@ -214,7 +217,10 @@ mod tests {
         }
         let add = |extra: Value| {
             let mut arguments = json!({ "action": "add", "every": "1h", "message": "hi" });
-            arguments.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            arguments
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             tool().job(&cx, &arguments)
         };
         let main = add(json!({ "sessionTarget": "main" })).unwrap_err();
@@ -240,6 +246,9 @@ mod tests {
             )
             .unwrap();
         assert_eq!(job.session_target, SessionTarget::Main);
-        assert!(tool().job(&cx, &json!({ "message": "hi" })).is_err(), "no schedule");
+        assert!(
+            tool().job(&cx, &json!({ "message": "hi" })).is_err(),
+            "no schedule"
+        );
     }
 }

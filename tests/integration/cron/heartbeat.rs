@@ -39,8 +39,11 @@ fn heartbeat_ok_is_not_delivered_and_another_answer_is() {
         .push(Reply::text(&["Water the plants now."]));
     let bot = BotApi::start(BOT_TOKEN);
     let workspace = tempfile::tempdir().expect("workspace");
-    std::fs::write(workspace.path().join("HEARTBEAT.md"), "# Tasks\n- water the plants\n")
-        .expect("HEARTBEAT.md");
+    std::fs::write(
+        workspace.path().join("HEARTBEAT.md"),
+        "# Tasks\n- water the plants\n",
+    )
+    .expect("HEARTBEAT.md");
     let gateway = Gateway::start(Some(&heartbeat_config(&provider, &bot, workspace.path())));
     let state = gateway.state_dir();
     let found = wait_for_firings(&state, "heartbeat", WAIT, |f| {
@@ -51,10 +54,21 @@ fn heartbeat_ok_is_not_delivered_and_another_answer_is() {
         .map(|(_, statuses)| statuses)
         .filter(|statuses| statuses.len() > 1)
         .collect();
-    assert_eq!(first[0].last().map(String::as_str), Some("suppressed"), "{found:?}");
+    assert_eq!(
+        first[0].last().map(String::as_str),
+        Some("suppressed"),
+        "{found:?}"
+    );
     let sent = sent_to_chat(&bot);
-    assert_eq!(sent.first().map(String::as_str), Some("Water the plants now."), "{sent:?}");
-    assert!(sent.iter().all(|text| !text.contains("HEARTBEAT_OK")), "{sent:?}");
+    assert_eq!(
+        sent.first().map(String::as_str),
+        Some("Water the plants now."),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter().all(|text| !text.contains("HEARTBEAT_OK")),
+        "{sent:?}"
+    );
     // The model read HEARTBEAT.md in the main session's turn.
     let asked = provider.requests();
     assert!(

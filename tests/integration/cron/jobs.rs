@@ -56,7 +56,10 @@ fn a_job_every_second_is_answered_and_delivered_once_per_firing() {
     let found = firings(&state, "ping");
     let sent = sent_to_chat(&bot);
     assert_eq!(sent.len(), delivered(&found), "{found:?} / {sent:?}");
-    assert!(sent.iter().all(|text| text == "echo: cron ping"), "{sent:?}");
+    assert!(
+        sent.iter().all(|text| text == "echo: cron ping"),
+        "{sent:?}"
+    );
     for (at, statuses) in &found {
         assert_eq!(
             statuses,
@@ -90,7 +93,10 @@ fn a_firing_killed_mid_turn_is_delivered_exactly_once_after_the_restart() {
     wait_for_firings(&state, "once", WAIT, |f| !f.is_empty());
     let deadline = std::time::Instant::now() + WAIT;
     while provider.requests().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the model was never asked");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model was never asked"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let home = gateway.kill9();
@@ -107,7 +113,10 @@ fn a_firing_killed_mid_turn_is_delivered_exactly_once_after_the_restart() {
     // The killed ask and the resumed one.
     assert_eq!(provider.requests().len(), 2);
     let listed = jobs(&gateway);
-    let once = listed.iter().find(|j| j["job"]["id"] == "once").expect("listed");
+    let once = listed
+        .iter()
+        .find(|j| j["job"]["id"] == "once")
+        .expect("listed");
     assert_eq!(once["origin"], "config");
     assert_eq!(once["lastStatus"], "delivered");
     assert_eq!(once["nextRunAtMs"], serde_json::Value::Null);
@@ -140,8 +149,16 @@ fn jobs_added_at_run_time_survive_a_restart_and_the_scheduler_is_an_actor() {
     let added = run_cli(
         gateway.home(),
         &[
-            "cron", "add", "--id", "keep", "--every", "1h", "--message", "hourly",
-            "--deliver", "telegram:4242",
+            "cron",
+            "add",
+            "--id",
+            "keep",
+            "--every",
+            "1h",
+            "--message",
+            "hourly",
+            "--deliver",
+            "telegram:4242",
         ],
     );
     assert!(added.status.success(), "{}", stderr(&added));
@@ -151,16 +168,26 @@ fn jobs_added_at_run_time_survive_a_restart_and_the_scheduler_is_an_actor() {
     assert!(stderr(&refused).contains("config"), "{}", stderr(&refused));
     let gateway = gateway.restart();
     let listed = jobs(&gateway);
-    let keep = listed.iter().find(|j| j["job"]["id"] == "keep").expect("kept");
+    let keep = listed
+        .iter()
+        .find(|j| j["job"]["id"] == "keep")
+        .expect("kept");
     assert_eq!(keep["origin"], "runtime");
     assert_eq!(keep["job"]["deliver"]["to"], "4242");
     assert!(keep["nextRunAtMs"].as_u64().is_some());
-    let fixed = listed.iter().find(|j| j["job"]["id"] == "fixed").expect("config job");
+    let fixed = listed
+        .iter()
+        .find(|j| j["job"]["id"] == "fixed")
+        .expect("config job");
     assert_eq!(fixed["origin"], "config");
     let actors = gateway.get_authed("/admin/actors?flat=1");
     assert!(actors.text.contains("/gateway/cron"), "{}", actors.text);
     let list = run_cli(gateway.home(), &["cron", "list"]);
-    assert!(stdout(&list).contains("keep [runtime] every 1h"), "{}", stdout(&list));
+    assert!(
+        stdout(&list).contains("keep [runtime] every 1h"),
+        "{}",
+        stdout(&list)
+    );
     let removed = run_cli(gateway.home(), &["cron", "rm", "keep"]);
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert!(jobs(&gateway).iter().all(|j| j["job"]["id"] != "keep"));
@@ -175,7 +202,9 @@ fn jobs_added_at_run_time_survive_a_restart_and_the_scheduler_is_an_actor() {
     let status = gateway.get_authed("/admin/cron/status");
     assert_eq!(status.status, 200, "{}", status.text);
     assert!(
-        status.body["storeError"].as_str().is_some_and(|e| e.contains("jobs.json")),
+        status.body["storeError"]
+            .as_str()
+            .is_some_and(|e| e.contains("jobs.json")),
         "{}",
         status.text
     );

@@ -84,5 +84,8 @@ fn sent_to_chat(bot: &BotApi) -> Vec<String> {
 fn jobs(gateway: &Gateway) -> Vec<Value> {
     let response = gateway.get_authed("/admin/cron");
     assert_eq!(response.status, 200, "{}", response.text);
-    response.body["jobs"].as_array().cloned().unwrap_or_default()
+    response.body["jobs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
