@@ -4,6 +4,7 @@
 //! while another heartbeat answer is, and jobs added at run time surviving a restart (through
 //! the CLI, the HTTP operator API and `/admin/actors`).
 
+mod control_ui;
 mod heartbeat;
 mod jobs;
 
