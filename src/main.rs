@@ -44,6 +44,7 @@ fn main() {
         Command::Sessions { action } => report(cli::sessions::run(config, action)),
         Command::Skills { action } => report(cli::skills::run(config, action)),
         Command::Pairing { action } => report(cli::pairing::run(config, action)),
+        Command::Cron { action } => report(cli::cron::run(config, action)),
         Command::Message { action } => report(cli::message::run(config, action)),
         Command::Channels(args) => report(cli::channels::run(config, args)),
         Command::Mcp { action } => report(cli::mcp::run(config, action)),

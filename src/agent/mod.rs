@@ -21,6 +21,7 @@
 
 pub(crate) mod call;
 pub(crate) mod client;
+pub mod cron;
 pub(crate) mod failover;
 pub mod media;
 pub(crate) mod resources;

@@ -11,11 +11,12 @@
 //!
 //! One file per area: [`health`] (and the probes' answers, with [`readiness`]), [`status`],
 //! [`sessions`], [`history`], [`traces`], [`pairing`], [`actors`], [`send`], [`logs`],
-//! [`config`], [`channels`], [`skills`].
+//! [`config`], [`channels`], [`skills`], [`mcp`], [`cron`].
 
 pub mod actors;
 pub(crate) mod channels;
 pub(crate) mod config;
+pub(crate) mod cron;
 pub(crate) mod error;
 pub(crate) mod health;
 pub(crate) mod history;
@@ -40,6 +41,10 @@ pub use actors::{
 };
 pub use channels::{known_channel, ChannelStats, ChannelStatsRequest};
 pub use config::{ConfigAnswer, ConfigGetRequest};
+pub use cron::{
+    CronIdRequest, CronJobAnswer, CronJobRequest, CronList, CronListRequest, CronRan, CronRemoved,
+    CronRuns, CronRunsRequest, CronStatus, CronStatusRequest, JobOrigin, JobView,
+};
 pub use error::{ApiError, ErrorBody, ErrorReply};
 pub use health::{Health, HealthRequest, Link, Live, Ready};
 pub use history::{History, HistoryMessage, HistoryRequest};

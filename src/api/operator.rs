@@ -49,6 +49,9 @@ pub struct OperatorParts {
     /// The sub-agent records and registry: listed by `subagents.list`, a reset parent's
     /// children stopped.
     pub subagents: Option<crate::sessions::subagents::Subagents>,
+    /// The cron scheduler and store; `None` where the gateway runs none (`cron.*` answers
+    /// `NOT_RUNNING`).
+    pub cron: Option<crate::agent::cron::CronHandle>,
 }
 
 /// The operator service. Every method is async and answers a typed response or an [`ApiError`];
@@ -67,6 +70,7 @@ pub struct Operator {
     pub(super) clients: Arc<dyn ClientCount>,
     pub(super) fault_injection: bool,
     pub(super) subagents: Option<crate::sessions::subagents::Subagents>,
+    pub(super) cron: Option<crate::agent::cron::CronHandle>,
 }
 
 impl Operator {
@@ -84,6 +88,7 @@ impl Operator {
             clients,
             fault_injection,
             subagents,
+            cron,
         } = parts;
         Operator {
             registry,
@@ -98,6 +103,7 @@ impl Operator {
             clients,
             fault_injection,
             subagents,
+            cron,
         }
     }
 

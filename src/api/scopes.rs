@@ -284,6 +284,13 @@ scope_table! {
     SkillsStatus "skills.status" => READ, http: ["GET /admin/skills"];
     McpList "mcp.list" => READ, http: ["GET /admin/mcp"];
     McpTools "mcp.tools" => READ, http: ["GET /admin/mcp/{name}/tools"];
+    CronList "cron.list" => READ, http: ["GET /admin/cron"];
+    CronStatus "cron.status" => READ, http: ["GET /admin/cron/status"];
+    CronAdd "cron.add" => ADMIN, http: ["POST /admin/cron"];
+    CronUpdate "cron.update" => ADMIN, http: ["POST /admin/cron/{id}"];
+    CronRemove "cron.remove" => ADMIN, http: ["POST /admin/cron/{id}/remove"];
+    CronRun "cron.run" => ADMIN, http: ["POST /admin/cron/{id}/run"];
+    CronRuns "cron.runs" => READ, http: ["GET /admin/cron/{id}/runs"];
 }
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by
@@ -494,6 +501,7 @@ mod tests {
             include_str!("../web/admin.rs"),
             include_str!("../web/admin_channels.rs"),
             include_str!("../web/admin_mcp.rs"),
+            include_str!("../web/admin_cron.rs"),
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod channels;
 pub mod client;
 pub mod config_cmd;
+pub mod cron;
 pub mod daemon;
 pub mod debug;
 pub mod doctor;
@@ -85,6 +86,11 @@ pub enum Command {
     Pairing {
         #[command(subcommand)]
         action: PairingAction,
+    },
+    /// Scheduled jobs of the running gateway: list, add, remove, run now, and their firings.
+    Cron {
+        #[command(subcommand)]
+        action: CronAction,
     },
     /// Engine status: run permits, waiting runs, provider cooldowns, sessions.
     Status(JsonArgs),
@@ -288,6 +294,62 @@ pub enum PairingAction {
     },
     /// Remove an approved sender (their platform id, as `pairing list` shows it).
     Revoke { channel: String, id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CronAction {
+    /// Every job (config, added, heartbeat) with its next firing and last status.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a job: one of --cron, --every, --at, and a --message.
+    Add(CronAddArgs),
+    /// Remove a job added at run time (config jobs change in the config).
+    Rm { id: String },
+    /// Fire a job now.
+    Run { id: String },
+    /// A job's firings, one line per step (fired, answered, delivering, delivered...).
+    Runs {
+        id: String,
+        /// The last this many records.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CronAddArgs {
+    /// The job's id (letters, digits, - and _); default a fresh one.
+    #[arg(long)]
+    pub id: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A 5-field cron expression, like "0 8 * * 1-5".
+    #[arg(long, value_name = "EXPR")]
+    pub cron: Option<String>,
+    /// The IANA time zone of --cron (default UTC).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// An interval, like 30m or 2h.
+    #[arg(long, value_name = "DURATION")]
+    pub every: Option<String>,
+    /// Once, at an RFC 3339 time or Unix milliseconds.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// What the session is told at each firing.
+    #[arg(long)]
+    pub message: String,
+    /// main (the owner's session) or isolated (the job's own, agent:main:cron:<id>).
+    #[arg(long, default_value = "isolated")]
+    pub session: String,
+    /// Send the answer to CHANNEL:TO (like telegram:12345).
+    #[arg(long, value_name = "CHANNEL:TO")]
+    pub deliver: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

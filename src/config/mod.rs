@@ -23,6 +23,7 @@
 pub(crate) mod channels;
 pub(crate) mod command_line;
 pub mod credentials;
+pub mod cron;
 pub(crate) mod engine;
 pub(crate) mod env;
 pub(crate) mod error;
@@ -33,6 +34,7 @@ pub(crate) mod mcp;
 pub(crate) mod media;
 pub(crate) mod ops;
 pub(crate) mod origin;
+pub mod schedule;
 pub(crate) mod schema;
 pub(crate) mod secret;
 pub(crate) mod secrets;

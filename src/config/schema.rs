@@ -58,6 +58,8 @@ pub struct Config {
     pub skills: SkillsConfig,
     /// Model Context Protocol servers whose tools the agent may call.
     pub mcp: McpConfig,
+    /// Scheduled jobs: the scheduler's switch, its limits and the jobs the config declares.
+    pub cron: super::cron::CronConfig,
 }
 
 /// `agent`: which model answers and where it works.
@@ -368,6 +370,8 @@ pub struct AgentDefaults {
     pub max_steps: u32,
     /// `sessions_spawn`: sub-agent limits and defaults.
     pub subagents: super::subagents::SubagentsConfig,
+    /// The main session's periodic heartbeat turn; default off.
+    pub heartbeat: super::cron::HeartbeatConfig,
 }
 
 impl Default for AgentDefaults {
@@ -383,6 +387,7 @@ impl Default for AgentDefaults {
             max_tokens: 4096,
             max_steps: 16,
             subagents: super::subagents::SubagentsConfig::default(),
+            heartbeat: super::cron::HeartbeatConfig::default(),
         }
     }
 }

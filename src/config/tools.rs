@@ -161,7 +161,7 @@ impl Default for BrowserTool {
 
 /// The tool groups a policy list may name, with their members. `group:openclaw` (every
 /// built-in) is handled by the policy code.
-pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 6] = [
+pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 7] = [
     ("group:fs", &["read", "write", "edit", "apply_patch"]),
     ("group:runtime", &["exec", "process"]),
     (
@@ -178,6 +178,7 @@ pub(crate) const TOOL_GROUPS: [(&str, &[&str]); 6] = [
     ("group:web", &["web_fetch"]),
     ("group:memory", &["memory_get", "memory_search"]),
     ("group:messaging", &["message"]),
+    ("group:automation", &["cron"]),
 ];
 
 /// Whether `name` is a group this version knows.

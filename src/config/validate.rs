@@ -25,6 +25,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     super::mcp::check(config, &mut problems);
     super::threads::check(&config.engine, &mut problems);
     super::subagents::check(&config.agents.defaults.subagents, &mut problems);
+    super::cron::check(config, &mut problems);
     problems
 }
 

@@ -116,6 +116,13 @@ methods! {
         "skills.status" => skills_status,
         "mcp.list" => mcp_list,
         "mcp.tools" => mcp_tools,
+        "cron.list" => cron_list,
+        "cron.status" => cron_status,
+        "cron.add" => cron_add,
+        "cron.update" => cron_update,
+        "cron.remove" => cron_remove,
+        "cron.run" => cron_run,
+        "cron.runs" => cron_runs,
     }
 }
 
@@ -212,7 +219,6 @@ fn lacking(method: &str) -> Option<&'static str> {
             "device.pair.",
             "Pincer pairs chat senders, not devices: see pairing.list",
         ),
-        ("cron.", "Pincer has no cron jobs yet"),
         (
             "skills.",
             "Pincer lists skills (skills.status) but installs them only with `pincer skills install`",

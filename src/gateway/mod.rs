@@ -303,6 +303,17 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     let mcp_spec = crate::agent::tools::mcp::server::supervisor_spec(&mcp)
         .into_child("mcp")
         .0;
+    let (control, clients_spec) =
+        crate::control::ControlPlane::new(crate::control::Limits::default());
+    let (cron_spec, cron_scheduler) = crate::agent::cron::spec(
+        config,
+        state_dir,
+        prepared.router.clone(),
+        Some(channels.chat_sender()),
+        Some(Arc::new(CronBus(control.bus.clone()))),
+    );
+    let mut tools = tools;
+    tools.register(crate::agent::cron::tool(config, cron_scheduler.clone()));
     let toolbox = toolbox(config, state_dir, walls, &store, builtins, tools, &prepared)
         .with_chat_sender(channels.chat_sender())
         .with_skills(skills)
@@ -333,11 +344,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     if safe_mode.is_none() {
         required.extend(channels.paths());
     }
-    let (control, clients_spec) =
-        crate::control::ControlPlane::new(crate::control::Limits::default());
     if let Some(skills) = engine.tools.skills() {
         control.forward_skill_changes(skills.changes());
     }
+    required.push("/gateway/cron".to_string());
     let readiness = Arc::new(
         Readiness::new(required, safe_mode).with_config_problems(channels.config_problems()),
     );
@@ -355,6 +365,10 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         clients: Arc::clone(&control) as Arc<dyn crate::api::ClientCount>,
         fault_injection: config.gateway.fault_injection,
         subagents: Some(subagents.clone()),
+        cron: Some(crate::agent::cron::CronHandle {
+            scheduler: cron_scheduler,
+            store: crate::agent::cron::store::CronStore::new(state_dir),
+        }),
     }));
     let origins =
         origin_policy(config, tls.is_some()).checking_every_host(credential.mode == AuthMode::None);
@@ -396,6 +410,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
             clients: clients_spec,
             subagents: subagents_spec,
             mcp: mcp_spec,
+            cron: cron_spec,
         },
         listener,
         tls,
@@ -451,6 +466,15 @@ fn toolbox(
 
 /// The browser-origin policy: the listener's scheme, `gateway.controlUi.allowedOrigins`, and the
 /// MagicDNS name when Tailscale Serve/Funnel publishes the gateway.
+/// The scheduler's firings as the control plane's `cron` event.
+struct CronBus(crate::control::bus::EventBus);
+
+impl crate::agent::cron::CronEvents for CronBus {
+    fn publish(&self, event: &serde_json::Value) {
+        self.0.publish("cron", event);
+    }
+}
+
 fn origin_policy(config: &Config, tls: bool) -> crate::web::origin::OriginPolicy {
     let tailscale_name = match config.gateway.tailscale.mode {
         config::TailscaleMode::Off => None,

@@ -17,6 +17,7 @@
 //! │                   limits, timeouts and results announced to their parents
 //! ├── channels        supervisor: one actor per enabled channel (whatsapp, telegram), restarted
 //! │                   with backoff without limit
+//! ├── cron            the job scheduler (cron jobs and the heartbeat), after the channels
 //! ├── clients         supervisor: the control plane's ticker and one actor per WebSocket
 //! │                   connection (temporary)
 //! └── web             WebServer actor, started last so that it is stopped first
@@ -252,6 +253,9 @@ pub(crate) struct OuterSpecs {
     pub subagents: ChildSpec,
     /// `/gateway/mcp`, the MCP servers' actors.
     pub mcp: ChildSpec,
+    /// `/gateway/cron`, the job scheduler: after the channels it delivers through, so it
+    /// stops before them.
+    pub cron: ChildSpec,
 }
 
 /// Starts the tree on the current actix arbiter.
@@ -282,6 +286,7 @@ pub(crate) fn start(
         clients: clients_spec,
         subagents: subagents_spec,
         mcp: mcp_spec,
+        cron: cron_spec,
     } = outer;
     for spec in channel_specs {
         channels_spec = channels_spec.child(spec);
@@ -307,6 +312,7 @@ pub(crate) fn start(
         .child(specs.router)
         .child(subagents_spec)
         .child(channels_spec)
+        .child(cron_spec)
         .child(clients_spec)
         .child(web_spec);
     let root = RootHandle::start(registry, "gateway", root_spec);

@@ -68,6 +68,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/subagents.js", JS),
     asset!("js/pairing.js", JS),
     asset!("js/skills.js", JS),
+    asset!("js/cron.js", JS),
     asset!("js/actors.js", JS),
     asset!("js/health.js", JS),
     asset!("js/mcp.js", JS),

@@ -29,8 +29,8 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_mcp, admin_metrics, admin_ops, admin_sessions, admin_skills,
-    auth, control_ui, openai, probes, responses, ws_upgrade,
+    admin, admin_channels, admin_cron, admin_mcp, admin_metrics, admin_ops, admin_sessions,
+    admin_skills, auth, control_ui, openai, probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
 use crate::channels::registry;
@@ -125,6 +125,13 @@ const GATEWAY: &[Route] = &[
     route!(["POST"] "/admin/channels/{channel}/send", Access::Protected, admin_channels::send),
     route!(["POST"] "/admin/channels/{channel}/send-file", Access::Protected, admin_channels::send_file),
     route!(["GET"] "/admin/skills", Access::Protected, admin_skills::status),
+    route!(["GET"] "/admin/cron", Access::Protected, admin_cron::list),
+    route!(["GET"] "/admin/cron/status", Access::Protected, admin_cron::status),
+    route!(["POST"] "/admin/cron", Access::Protected, admin_cron::add),
+    route!(["POST"] "/admin/cron/{id}", Access::Protected, admin_cron::update),
+    route!(["POST"] "/admin/cron/{id}/remove", Access::Protected, admin_cron::remove),
+    route!(["POST"] "/admin/cron/{id}/run", Access::Protected, admin_cron::run),
+    route!(["GET"] "/admin/cron/{id}/runs", Access::Protected, admin_cron::runs),
     Route {
         methods: &["GET", "HEAD"],
         path: "/",

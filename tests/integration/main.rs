@@ -42,6 +42,7 @@ mod channels;
 mod chaos;
 mod commands;
 mod config;
+mod cron;
 mod emulators;
 mod engine;
 mod gateway;

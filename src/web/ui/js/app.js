@@ -8,12 +8,13 @@ import { createChat } from './chat.js';
 import { createSessions } from './sessions.js';
 import { createSubagents } from './subagents.js';
 import { createPairing } from './pairing.js';
+import { createCron } from './cron.js';
 import { createActors } from './actors.js';
 import { createMcp } from './mcp.js';
 import { createHealth } from './health.js';
 import { createSkills } from './skills.js';
 
-const TITLES = { chat: 'Chat', sessions: 'Sessions', subagents: 'Sub-agents', pairing: 'Pairing', actors: 'Actors', health: 'Health', skills: 'Skills', mcp: 'MCP' };
+const TITLES = { chat: 'Chat', sessions: 'Sessions', subagents: 'Sub-agents', pairing: 'Pairing', actors: 'Actors', health: 'Health', skills: 'Skills', mcp: 'MCP', cron: 'Cron' };
 
 const gw = new Gateway(socketUrl(window.location));
 const body = document.body;
@@ -72,6 +73,7 @@ const views = {
   sessions: createSessions(ctx),
   subagents: createSubagents(ctx),
   pairing: createPairing(ctx),
+  cron: createCron(ctx),
   actors: createActors(ctx),
   mcp: createMcp(ctx),
   health: createHealth(ctx),
