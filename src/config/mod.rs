@@ -30,6 +30,7 @@ pub(crate) mod http;
 pub(crate) mod load;
 pub(crate) mod lookup;
 pub(crate) mod media;
+pub(crate) mod memory;
 pub(crate) mod ops;
 pub(crate) mod origin;
 pub(crate) mod schema;
@@ -52,6 +53,7 @@ pub use http::{ChatCompletionsEndpoint, Endpoints, HttpConfig, ResponsesEndpoint
 pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
 pub use media::{MediaConfig, MediaLimits, TranscriptionConfig};
+pub use memory::{EmbeddingsConfig, MemoryConfig, MemorySearchConfig, MergeMode};
 pub use ops::{
     parse_size, LogFormat, LogLevel, LogRetention, LogTransport, LoggingConfig, MonitoringConfig,
     Thresholds, TransportConfig, TransportKind,

@@ -15,6 +15,7 @@ use super::channels::ChannelsConfig;
 use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig};
 use super::http::HttpConfig;
 use super::media::MediaConfig;
+use super::memory::MemoryConfig;
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
 use super::threads::EngineConfig;
@@ -52,6 +53,8 @@ pub struct Config {
     pub engine: EngineConfig,
     /// Photos, voice notes and documents from channel messages: limits, retention, transcription.
     pub media: MediaConfig,
+    /// How `memory_search` ranks the notes: BM25, and embeddings when configured.
+    pub memory: MemoryConfig,
 }
 
 /// `agent`: which model answers and where it works.

@@ -21,6 +21,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     super::channels::check(&config.channels, &mut problems);
     super::tools::check(config, &mut problems);
     super::media::check(config, &mut problems);
+    super::memory::check(config, &mut problems);
     super::threads::check(&config.engine, &mut problems);
     problems
 }
