@@ -11,7 +11,7 @@
 //!
 //! One file per area: [`health`] (and the probes' answers, with [`readiness`]), [`status`],
 //! [`sessions`], [`history`], [`traces`], [`pairing`], [`actors`], [`send`], [`logs`],
-//! [`config`], [`channels`].
+//! [`config`], [`channels`], [`memory`].
 
 pub mod actors;
 pub(crate) mod channels;
@@ -20,6 +20,7 @@ pub(crate) mod error;
 pub(crate) mod health;
 pub(crate) mod history;
 pub(crate) mod logs;
+pub(crate) mod memory;
 pub(crate) mod operator;
 pub(crate) mod pairing;
 pub(crate) mod params;
@@ -41,6 +42,10 @@ pub use error::{ApiError, ErrorBody, ErrorReply};
 pub use health::{Health, HealthRequest, Link, Live, Ready};
 pub use history::{History, HistoryMessage, HistoryRequest};
 pub use logs::{LogTail, LogsTailRequest};
+pub use memory::{
+    MemoryReindexRequest, MemoryResult, MemorySearchAnswer, MemorySearchRequest, MemoryStatus,
+    MemoryStatusRequest,
+};
 pub use operator::{ClientCount, Operator, OperatorParts};
 pub use pairing::{
     PairingApproveRequest, PairingApproved, PairingList, PairingListRequest, PairingRevokeRequest,

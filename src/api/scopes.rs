@@ -280,6 +280,9 @@ scope_table! {
     ConfigGet "config.get" => READ, http: ["GET /admin/config"];
     ModelsList "models.list" => READ, http: ["GET /v1/models"];
     Metrics "metrics" => READ, http: ["GET /metrics", "GET /admin/metrics"];
+    MemoryStatus "memory.status" => READ, http: ["GET /admin/memory"];
+    MemoryReindex "memory.reindex" => WRITE, http: ["POST /admin/memory/reindex"];
+    MemorySearch "memory.search" => READ, http: ["GET /admin/memory/search"];
 }
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by
@@ -492,6 +495,7 @@ mod tests {
             include_str!("../web/admin_metrics.rs"),
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
+            include_str!("../web/admin_memory.rs"),
             include_str!("../web/openai/mod.rs"),
             include_str!("../web/responses/mod.rs"),
         ];

@@ -16,6 +16,7 @@ pub mod doctor;
 pub mod health;
 pub mod import;
 pub mod logs;
+pub mod memory;
 pub mod message;
 pub mod onboard;
 pub mod onboard_args;
@@ -116,6 +117,11 @@ pub enum Command {
     Config {
         #[command(subcommand)]
         action: ConfigAction,
+    },
+    /// The memory search index: status, reindex, search the notes.
+    Memory {
+        #[command(subcommand)]
+        action: memory::MemoryAction,
     },
 }
 

@@ -112,6 +112,9 @@ methods! {
         "actors.get" => actor_get,
         "logs.tail" => logs_tail,
         "config.get" => config_get,
+        "memory.status" => memory_status,
+        "memory.reindex" => memory_reindex,
+        "memory.search" => memory_search,
     }
 }
 

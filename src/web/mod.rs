@@ -12,6 +12,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod admin_channels;
+pub(crate) mod admin_memory;
 pub(crate) mod admin_metrics;
 pub(crate) mod admin_ops;
 pub(crate) mod admin_sessions;

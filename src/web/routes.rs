@@ -29,7 +29,7 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
+    admin, admin_channels, admin_memory, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
     probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
@@ -120,6 +120,9 @@ const GATEWAY: &[Route] = &[
     route!(["POST"] "/admin/pairing/{channel}/revoke", Access::Protected, admin_channels::revoke),
     route!(["POST"] "/admin/channels/{channel}/send", Access::Protected, admin_channels::send),
     route!(["POST"] "/admin/channels/{channel}/send-file", Access::Protected, admin_channels::send_file),
+    route!(["GET"] "/admin/memory", Access::Protected, admin_memory::status),
+    route!(["POST"] "/admin/memory/reindex", Access::Protected, admin_memory::reindex),
+    route!(["GET"] "/admin/memory/search", Access::Protected, admin_memory::search),
     Route {
         methods: &["GET", "HEAD"],
         path: "/",

@@ -16,50 +16,12 @@ use super::workspace::{place, place_of, resolve_for, shown};
 use super::{args, Tool, ToolContext};
 use crate::agent::memory::chunks::is_memory_file;
 use crate::agent::memory::reader::read_note;
-use crate::agent::memory::{Found, MemoryService};
+use crate::agent::memory::{MemoryService, SearchAnswer};
 use crate::providers::ToolSpec;
-
-/// Characters of a paragraph shown in a search result.
-const SNIPPET_CHARS: usize = 700;
 
 /// `memory_search`.
 pub(crate) struct MemorySearch {
     pub service: Arc<MemoryService>,
-}
-
-/// A search's answer as the model (and `pincer memory search --json`) reads it.
-pub(crate) fn found_json(query: &str, found: &Found) -> Value {
-    let results: Vec<Value> = found
-        .hits
-        .iter()
-        .map(|hit| {
-            let mut matched = Vec::new();
-            if hit.text.is_some() {
-                matched.push("keywords");
-            }
-            if hit.vector.is_some() {
-                matched.push("meaning");
-            }
-            json!({
-                "path": hit.chunk.path,
-                "lines": format!("{}-{}", hit.chunk.first_line, hit.chunk.last_line),
-                "score": round(hit.score),
-                "snippet": hit.chunk.text.chars().take(SNIPPET_CHARS).collect::<String>(),
-                "matched": matched,
-                "textScore": hit.text.map(round),
-                "vectorScore": hit.vector.map(round),
-            })
-        })
-        .collect();
-    let mut out = json!({ "query": query, "mode": found.mode, "results": results });
-    if let Some(note) = &found.note {
-        out["note"] = json!(note);
-    }
-    out
-}
-
-fn round(score: f64) -> f64 {
-    (score * 1000.0).round() / 1000.0
 }
 
 impl Tool for MemorySearch {
@@ -103,7 +65,7 @@ impl Tool for MemorySearch {
             };
             let limit = usize::try_from(limit).unwrap_or(5);
             let found = service.search(&root, &query, limit, min_score).await?;
-            Ok(found_json(&query, &found).to_string())
+            serde_json::to_string(&SearchAnswer::new(&query, found)).map_err(|e| e.to_string())
         })
     }
 }
