@@ -3,8 +3,9 @@
 //! status|reindex|search`): the main workspace's memory index, its embeddings provider, and a
 //! search as the model would run it.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use super::params::{flag, number};
 use super::{ApiError, Operator};
 use crate::agent::memory::{ProviderState, WorkspaceFigures};
 
@@ -19,6 +20,7 @@ pub struct MemoryStatusRequest {}
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MemoryReindexRequest {
+    #[serde(deserialize_with = "flag")]
     pub full: bool,
 }
 
@@ -28,8 +30,30 @@ pub struct MemoryReindexRequest {
 pub struct MemorySearchRequest {
     pub query: String,
     /// 1..=20, default 5.
-    pub max_results: Option<u64>,
+    #[serde(deserialize_with = "number")]
+    pub max_results: Option<usize>,
+    #[serde(deserialize_with = "decimal")]
     pub min_score: Option<f64>,
+}
+
+/// An optional score: a JSON number or its text (`?minScore=0.5`).
+fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        Number(f64),
+        Text(String),
+    }
+    match Option::<Lenient>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Lenient::Number(n)) => Ok(Some(n)),
+        Some(Lenient::Text(text)) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("{text:?} is not a number"))),
+    }
 }
 
 /// The index and the provider.
@@ -87,12 +111,7 @@ impl Operator {
         }
         let memory = &self.engine.memory;
         let found = memory
-            .search(
-                memory.main(),
-                query,
-                usize::try_from(limit).unwrap_or(5),
-                min_score,
-            )
+            .search(memory.main(), query, limit, min_score)
             .await
             .map_err(ApiError::Store)?;
         Ok(MemorySearchAnswer::new(query, found))

@@ -32,7 +32,7 @@ pub enum MemoryAction {
         query: String,
         /// 1 to 20.
         #[arg(long, default_value_t = 5)]
-        max_results: u64,
+        max_results: usize,
         #[arg(long)]
         min_score: Option<f64>,
         #[arg(long)]
@@ -41,7 +41,10 @@ pub enum MemoryAction {
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 pub fn run(config: Option<&Path>, action: &MemoryAction) -> Result<i32, CliError> {
@@ -53,8 +56,7 @@ pub fn run(config: Option<&Path>, action: &MemoryAction) -> Result<i32, CliError
         }
         MemoryAction::Reindex { full, json } => {
             let request = MemoryReindexRequest { full: *full };
-            let status: MemoryStatus =
-                block_on(client.post("/admin/memory/reindex", &request))??;
+            let status: MemoryStatus = block_on(client.post("/admin/memory/reindex", &request))??;
             show_status(&status, *json);
         }
         MemoryAction::Search {
@@ -97,7 +99,11 @@ fn show_status(status: &MemoryStatus, json: bool) {
     for workspace in &status.workspaces {
         println!(
             "{}\n            {} files, {} paragraphs, {} vectors ({} dimensions)",
-            workspace.root, workspace.files, workspace.chunks, workspace.vectors, workspace.dimensions
+            workspace.root,
+            workspace.files,
+            workspace.chunks,
+            workspace.vectors,
+            workspace.dimensions
         );
     }
     if status.workspaces.is_empty() {

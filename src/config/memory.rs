@@ -85,7 +85,8 @@ pub(crate) fn check(config: &Config, problems: &mut Vec<Problem>) {
     let memory = &config.memory;
     if let Some(embeddings) = &memory.embeddings {
         let provider = embeddings.provider.as_str();
-        if !BUILT_IN_EMBEDDERS.contains(&provider) && !config.models.providers.contains_key(provider)
+        if !BUILT_IN_EMBEDDERS.contains(&provider)
+            && !config.models.providers.contains_key(provider)
         {
             problems.push(Problem::new(
                 "memory.embeddings.provider",

@@ -29,8 +29,8 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_memory, admin_metrics, admin_ops, admin_sessions, auth, control_ui, openai,
-    probes, responses, ws_upgrade,
+    admin, admin_channels, admin_memory, admin_metrics, admin_ops, admin_sessions, auth,
+    control_ui, openai, probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
 use crate::channels::registry;

@@ -105,7 +105,10 @@ mod tests {
         assert!(all[ranked[0].0].text.contains("tulips"));
         let may = index.rank("may report", 5);
         assert_eq!(may.len(), 2);
-        assert!(all[may[0].0].text.contains("quarterly"), "two terms beat one");
+        assert!(
+            all[may[0].0].text.contains("quarterly"),
+            "two terms beat one"
+        );
         assert!(index.rank("nothing matches", 5).is_empty());
         assert_eq!(index.rank("may", 1).len(), 1, "the limit holds");
     }

@@ -110,8 +110,7 @@ mod tests {
         let note = "# Family\nAnna's birthday is on 3 May.\nShe likes tulips.\n\n# Work\nThe \
                     quarterly report is due in May.\n\nBuy coffee beans.\n";
         let all = chunks("MEMORY.md", note);
-        let ranges: Vec<(usize, usize)> =
-            all.iter().map(|c| (c.first_line, c.last_line)).collect();
+        let ranges: Vec<(usize, usize)> = all.iter().map(|c| (c.first_line, c.last_line)).collect();
         assert_eq!(ranges, [(1, 3), (5, 6), (8, 8)], "{all:?}");
         assert_eq!(all[2].text, "Buy coffee beans.");
         assert_eq!(content_hash("a"), content_hash("a"));

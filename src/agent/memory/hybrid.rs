@@ -33,16 +33,10 @@ pub fn merge(
 ) -> Vec<Merged> {
     let mut merged: HashMap<usize, Merged> = HashMap::new();
     for &(row, score) in text {
-        merged
-            .entry(row)
-            .or_insert_with(|| blank(row))
-            .text = Some(score);
+        merged.entry(row).or_insert_with(|| blank(row)).text = Some(score);
     }
     for &(row, similarity) in vector {
-        merged
-            .entry(row)
-            .or_insert_with(|| blank(row))
-            .vector = Some(f64::from(similarity));
+        merged.entry(row).or_insert_with(|| blank(row)).vector = Some(f64::from(similarity));
     }
     let (vw, tw) = (settings.vector_weight, settings.text_weight);
     match settings.mode {

@@ -73,6 +73,12 @@ pub struct MemoryService {
     pub(crate) changed: tokio::sync::Notify,
 }
 
+/// The workspace's real path: the one key of its index, whatever path names it.
+fn canonical(root: &Path) -> Result<PathBuf, String> {
+    root.canonicalize()
+        .map_err(|e| format!("the workspace {} is not usable: {e}", root.display()))
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -184,9 +190,8 @@ impl MemoryService {
     /// Brings `root`'s index up to date: re-reads changed notes (all of them with `force`),
     /// embeds paragraphs without a vector, saves. Returns a note when embedding failed.
     pub async fn refresh(&self, root: &Path, force: bool) -> Result<Option<String>, String> {
-        let real_root = root
-            .canonicalize()
-            .map_err(|e| format!("the workspace {} is not usable: {e}", root.display()))?;
+        let real_root = canonical(root)?;
+        let root = real_root.as_path();
         let shared = self.index_of(root).await;
         let mut guard = shared.lock().await;
         let mut index = std::mem::take(&mut *guard);
@@ -262,6 +267,8 @@ impl MemoryService {
         limit: usize,
         min_score: f64,
     ) -> Result<Found, String> {
+        let real_root = canonical(root)?;
+        let root = real_root.as_path();
         let mut note = self.refresh(root, false).await?;
         let mut query_vector = None;
         if let Some(embedder) = &self.embedder {
@@ -298,11 +305,16 @@ impl MemoryService {
 
     /// The figures of every workspace indexed so far (the main one first).
     pub async fn figures(&self) -> Vec<WorkspaceFigures> {
-        let mut roots: Vec<(PathBuf, Arc<tokio::sync::Mutex<WorkspaceIndex>>)> = lock(&self.indexes)
-            .iter()
-            .map(|(root, index)| (root.clone(), Arc::clone(index)))
-            .collect();
-        roots.sort_by_key(|(root, _)| (root != &self.main, root.clone()));
+        let mut roots: Vec<(PathBuf, Arc<tokio::sync::Mutex<WorkspaceIndex>>)> =
+            lock(&self.indexes)
+                .iter()
+                .map(|(root, index)| (root.clone(), Arc::clone(index)))
+                .collect();
+        let main = self
+            .main
+            .canonicalize()
+            .unwrap_or_else(|_| self.main.clone());
+        roots.sort_by_key(|(root, _)| (root != &main, root.clone()));
         let mut out = Vec::with_capacity(roots.len());
         for (root, index) in roots {
             let index = index.lock().await;

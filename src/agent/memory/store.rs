@@ -131,7 +131,14 @@ mod tests {
 
     fn sample() -> WorkspaceIndex {
         let mut index = WorkspaceIndex::default();
-        index.put_note("MEMORY.md", Stamp { len: 3, modified_ns: 7 }, "one\n\ntwo\n");
+        index.put_note(
+            "MEMORY.md",
+            Stamp {
+                len: 3,
+                modified_ns: 7,
+            },
+            "one\n\ntwo\n",
+        );
         index.rebuild();
         index.use_model("m");
         index.fill(&[1], &[vec![0.0, 2.0, 0.0]]);

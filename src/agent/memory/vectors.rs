@@ -144,9 +144,15 @@ mod tests {
         assert_eq!(rows, [0, 1], "row 3 is orthogonal, row 2 missing");
         assert!((nearest[0].1 - 0.99875).abs() < 1e-3, "{nearest:?}");
         let half = 1.0 / 2f32.sqrt();
-        assert!((vectors.get(1).unwrap()[0] - half).abs() < 1e-6, "stored normalised");
+        assert!(
+            (vectors.get(1).unwrap()[0] - half).abs() < 1e-6,
+            "stored normalised"
+        );
         assert_eq!(vectors.nearest(&[1.0, 0.0, 0.0], 1).len(), 1);
-        assert!(vectors.nearest(&[1.0, 0.0], 5).is_empty(), "a wrong query length");
+        assert!(
+            vectors.nearest(&[1.0, 0.0], 5).is_empty(),
+            "a wrong query length"
+        );
     }
 
     #[test]

@@ -71,7 +71,9 @@ pub(crate) fn build(config: &Config, state_dir: &Path, memory: Arc<MemoryService
             config.media.retention_days,
         ));
     }
-    children.push(crate::agent::memory::indexer::indexer_spec(Arc::clone(&memory)));
+    children.push(crate::agent::memory::indexer::indexer_spec(Arc::clone(
+        &memory,
+    )));
     let mut registry = ToolRegistry::default();
     registry.register(Arc::new(CurrentTime));
     registry.register(Arc::new(Read { limits }));
