@@ -19,7 +19,9 @@ pub enum MemoryAction {
         #[arg(long)]
         json: bool,
     },
-    /// Bring the index up to date now (only changed paragraphs are embedded).
+    /// Bring the index up to date now (only changed paragraphs are embedded); `index` is
+    /// OpenClaw's name.
+    #[command(alias = "index")]
     Reindex {
         /// Read every note again, even those whose size and time are unchanged.
         #[arg(long)]

@@ -279,12 +279,7 @@ impl WorkspaceIndex {
     }
 }
 
-/// Milliseconds since 1970 (0 if the clock is before it).
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
+pub(crate) use crate::clock::now_ms;
 
 #[cfg(test)]
 mod tests {

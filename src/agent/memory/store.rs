@@ -89,7 +89,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<WorkspaceIndex, StoreError> {
     let (header, data) = rest.split_at(length);
     let header: Header =
         crate::codec::decode(header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    if data.len() % 4 != 0 {
+    if !data.len().is_multiple_of(4) {
         return Err(StoreError::Corrupt("the vectors are cut short".into()));
     }
     let data: Vec<f32> = data
