@@ -263,10 +263,17 @@ mod tests {
             let got_rows: Vec<usize> = got.iter().map(|g| g.0).collect();
             let expected_rows: Vec<usize> = expected.iter().take(10).map(|e| e.0).collect();
             assert_eq!(got_rows, expected_rows);
-            assert!((got[0].1 - expected[0].1).abs() < 1e-4, "exact similarities");
+            assert!(
+                (got[0].1 - expected[0].1).abs() < 1e-4,
+                "exact similarities"
+            );
         }
         let restored = Vectors::from_parts(dims, vectors.present.clone(), vectors.data.clone());
-        assert_eq!(restored.as_ref(), Some(&vectors), "the 8-bit copy is rebuilt on load");
+        assert_eq!(
+            restored.as_ref(),
+            Some(&vectors),
+            "the 8-bit copy is rebuilt on load"
+        );
     }
 
     #[test]
