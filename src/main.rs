@@ -48,6 +48,7 @@ fn main() {
         Command::Message { action } => report(cli::message::run(config, action)),
         Command::Channels(args) => report(cli::channels::run(config, args)),
         Command::Mcp { action } => report(cli::mcp::run(config, action)),
+        Command::Memory { action } => report(cli::memory::run(config, action)),
         Command::Status(args) => report(cli::status::run(config, args)),
         Command::Tools { action } => report(cli::tools::run(config, action)),
         Command::Trace(args) => report(cli::status::trace(config, args)),

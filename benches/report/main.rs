@@ -32,7 +32,7 @@ use serde_json::Value;
 type Result<T> = std::result::Result<T, String>;
 
 /// The benchmarks in report order: folder name and section title.
-const BENCHES: [(&str, &str); 7] = [
+const BENCHES: [(&str, &str); 8] = [
     ("startup", "Start-up and footprint"),
     ("engine", "Agent engine: `POST /v1/chat/completions`"),
     (
@@ -42,6 +42,7 @@ const BENCHES: [(&str, &str); 7] = [
     ("ws", "WebSocket control plane"),
     ("tools", "Tool invocation actor"),
     ("journal", "Channel journal"),
+    ("memory", "Memory search: 10,000 paragraphs, vectors of 768"),
     (
         "soak",
         "Soak: steady WhatsApp load through the real gateway",

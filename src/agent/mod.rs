@@ -12,6 +12,7 @@
 //! - `call.rs`: one model call with retries, cooldowns and fallbacks;
 //! - `client.rs`: what a client's request (OpenAI-compatible endpoints) changes in a run;
 //! - `failover.rs`: provider cooldowns;
+//! - `memory/`: memory search over the notes (BM25, embeddings, the index and its actor);
 //! - `media/`: a channel message's photos, voice notes and documents made model input;
 //! - `resources.rs`: the permit-granting resource manager actor;
 //! - `stats.rs`: the turn counters the monitor reads;
@@ -24,6 +25,7 @@ pub(crate) mod client;
 pub mod cron;
 pub(crate) mod failover;
 pub mod media;
+pub mod memory;
 pub(crate) mod resources;
 pub(crate) mod run;
 pub mod skills;
@@ -89,6 +91,8 @@ pub struct Engine {
     pub settings: RunSettings,
     /// Media limits, storage and transcription (`media.*`).
     pub media: media::MediaStage,
+    /// The notes' search index (`memory_search`, `pincer memory`).
+    pub memory: Arc<memory::MemoryService>,
     pub resources: ActorRef<ResourceManager>,
     /// Turn counts, durations and tokens (the monitor reads them).
     pub stats: Arc<TurnStats>,

@@ -11,7 +11,7 @@
 //!
 //! One file per area: [`health`] (and the probes' answers, with [`readiness`]), [`status`],
 //! [`sessions`], [`history`], [`traces`], [`pairing`], [`actors`], [`send`], [`logs`],
-//! [`config`], [`channels`], [`skills`], [`mcp`], [`cron`].
+//! [`config`], [`channels`], [`skills`], [`mcp`], [`cron`], [`memory`].
 
 pub mod actors;
 pub(crate) mod channels;
@@ -22,6 +22,7 @@ pub(crate) mod health;
 pub(crate) mod history;
 pub(crate) mod logs;
 pub(crate) mod mcp;
+pub(crate) mod memory;
 pub(crate) mod operator;
 pub(crate) mod pairing;
 pub(crate) mod params;
@@ -50,6 +51,10 @@ pub use health::{Health, HealthRequest, Link, Live, Ready};
 pub use history::{History, HistoryMessage, HistoryRequest};
 pub use logs::{LogTail, LogsTailRequest};
 pub use mcp::{McpListRequest, McpServer, McpServers, McpToolEntry, McpTools, McpToolsRequest};
+pub use memory::{
+    MemoryReindexRequest, MemoryResult, MemorySearchAnswer, MemorySearchRequest, MemoryStatus,
+    MemoryStatusRequest,
+};
 pub use operator::{ClientCount, Operator, OperatorParts};
 pub use pairing::{
     PairingApproveRequest, PairingApproved, PairingList, PairingListRequest, PairingRevokeRequest,

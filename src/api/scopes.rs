@@ -291,6 +291,9 @@ scope_table! {
     CronRemove "cron.remove" => ADMIN, http: ["POST /admin/cron/{id}/remove"];
     CronRun "cron.run" => ADMIN, http: ["POST /admin/cron/{id}/run"];
     CronRuns "cron.runs" => READ, http: ["GET /admin/cron/{id}/runs"];
+    MemoryStatus "memory.status" => READ, http: ["GET /admin/memory"];
+    MemoryReindex "memory.reindex" => WRITE, http: ["POST /admin/memory/reindex"];
+    MemorySearch "memory.search" => READ, http: ["GET /admin/memory/search"];
 }
 
 /// What `operation` needs; an operation the table does not name needs admin (never allowed by
@@ -506,6 +509,7 @@ mod tests {
             include_str!("../web/admin_ops.rs"),
             include_str!("../web/admin_sessions.rs"),
             include_str!("../web/admin_skills.rs"),
+            include_str!("../web/admin_memory.rs"),
             include_str!("../web/openai/mod.rs"),
             include_str!("../web/responses/mod.rs"),
         ];

@@ -18,6 +18,7 @@ pub mod health;
 pub mod import;
 pub mod logs;
 pub mod mcp;
+pub mod memory;
 pub mod message;
 pub mod onboard;
 pub mod onboard_args;
@@ -134,6 +135,11 @@ pub enum Command {
     Config {
         #[command(subcommand)]
         action: ConfigAction,
+    },
+    /// The memory search index: status, reindex, search the notes.
+    Memory {
+        #[command(subcommand)]
+        action: memory::MemoryAction,
     },
 }
 

@@ -32,14 +32,15 @@ pub(crate) mod load;
 pub(crate) mod lookup;
 pub(crate) mod mcp;
 pub(crate) mod media;
+pub(crate) mod memory;
 pub(crate) mod ops;
 pub(crate) mod origin;
 pub mod schedule;
 pub(crate) mod schema;
 pub(crate) mod secret;
 pub(crate) mod secrets;
-pub(crate) mod subagents;
 pub(crate) mod skills;
+pub(crate) mod subagents;
 pub(crate) mod threads;
 pub(crate) mod tools;
 pub mod validate;
@@ -58,6 +59,7 @@ pub use load::{load, load_with, parse_str, ConfigSource, LoadedConfig};
 pub use lookup::{get_path, redacted};
 pub use mcp::{McpConfig, McpServerConfig, McpTransport};
 pub use media::{MediaConfig, MediaLimits, TranscriptionConfig};
+pub use memory::{EmbeddingsConfig, MemoryConfig, MemorySearchConfig, MergeMode};
 pub use ops::{
     parse_size, LogFormat, LogLevel, LogRetention, LogTransport, LoggingConfig, MonitoringConfig,
     Thresholds, TransportConfig, TransportKind,
@@ -69,8 +71,8 @@ pub use schema::{
 };
 pub use secret::Secret;
 pub use secrets::{secrets_path, Environment, SecretsFile};
-pub use subagents::SubagentsConfig;
 pub use skills::{SkillEntry, SkillsConfig, SkillsLimits, SkillsLoad};
+pub use subagents::SubagentsConfig;
 pub use threads::EngineConfig;
 pub use tools::{BrowserTool, ExecTool, FsTool, ToolsConfig, WebFetchTool};
 pub use validate::validate;

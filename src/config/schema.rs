@@ -16,6 +16,7 @@ use super::engine::{MessagesConfig, ModelSelection, ModelsConfig, SessionConfig}
 use super::http::HttpConfig;
 use super::mcp::McpConfig;
 use super::media::MediaConfig;
+use super::memory::MemoryConfig;
 use super::ops::{LoggingConfig, MonitoringConfig};
 use super::secret::Secret;
 use super::skills::SkillsConfig;
@@ -60,6 +61,8 @@ pub struct Config {
     pub mcp: McpConfig,
     /// Scheduled jobs: the scheduler's switch, its limits and the jobs the config declares.
     pub cron: super::cron::CronConfig,
+    /// How `memory_search` ranks the notes: BM25, and embeddings when configured.
+    pub memory: MemoryConfig,
 }
 
 /// `agent`: which model answers and where it works.

@@ -23,6 +23,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     super::media::check(config, &mut problems);
     super::skills::check(config, &mut problems);
     super::mcp::check(config, &mut problems);
+    super::memory::check(config, &mut problems);
     super::threads::check(&config.engine, &mut problems);
     super::subagents::check(&config.agents.defaults.subagents, &mut problems);
     super::cron::check(config, &mut problems);

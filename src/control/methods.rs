@@ -123,6 +123,9 @@ methods! {
         "cron.remove" => cron_remove,
         "cron.run" => cron_run,
         "cron.runs" => cron_runs,
+        "memory.status" => memory_status,
+        "memory.reindex" => memory_reindex,
+        "memory.search" => memory_search,
     }
 }
 

@@ -236,15 +236,23 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
                 max_stored: config.session.max_stored,
             }),
     );
-    let mut builtins = crate::agent::tools::builtin::build(config, state_dir);
+    // API keys come from the environment, then the secrets file, as the config's overrides did.
+    let environment = config::Environment::load(&config::secrets_path(state_dir))?;
+    let catalog = ProviderCatalog::from_config(&config.models, &|name| environment.get(name));
+    let walls = gateway_walls(config, state_dir, config_file);
+    let memory = Arc::new(crate::agent::memory::MemoryService::from_config(
+        config,
+        state_dir,
+        crate::config::workspace::workspace_dir(config, state_dir),
+        &catalog,
+        Arc::new(walls.clone()),
+    ));
+    let mut builtins = crate::agent::tools::builtin::build(config, state_dir, Arc::clone(&memory));
     // The skills are read once now; the poller under /gateway/tools reloads them on change.
     let skills = Arc::new(crate::agent::skills::SkillCatalog::load(
         crate::agent::skills::SkillInputs::from_config(config, state_dir),
     ));
     builtins.children.push(skills.poller_spec());
-    // API keys come from the environment, then the secrets file, as the config's overrides did.
-    let environment = config::Environment::load(&config::secrets_path(state_dir))?;
-    let catalog = ProviderCatalog::from_config(&config.models, &|name| environment.get(name));
     let monitor = Arc::new(Monitor::default());
     let mut prepared = tree::prepare(
         config.agents.max_concurrent_runs,
@@ -256,16 +264,6 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         },
         std::mem::take(&mut builtins.children),
     );
-    let mut walls = Walls::of(state_dir, config_file);
-    if let Some(key) = config
-        .gateway
-        .ssl
-        .key_path
-        .as_deref()
-        .filter(|_| config.gateway.ssl.enabled)
-    {
-        walls = walls.and_file(std::path::Path::new(key));
-    }
     // The channels before the engine: their actors' addresses exist as soon as their specs do,
     // and the `message` tool sends through them (the router's address is reserved already).
     let (channels, channel_specs) = crate::channels::hub::Channels::build(
@@ -325,6 +323,7 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tools: toolbox,
         settings: RunSettings::from_config(config),
         media: crate::agent::media::MediaStage::new(config.media.clone(), state_dir),
+        memory,
         resources: prepared.resources.clone(),
         stats: Arc::clone(&monitor.metrics.turns),
     });
@@ -424,6 +423,25 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
         tree,
         arbiters,
     })
+}
+
+/// What no tool may read: Pincer's state and config, and the TLS key when TLS is on.
+fn gateway_walls(
+    config: &Config,
+    state_dir: &std::path::Path,
+    config_file: Option<&std::path::Path>,
+) -> Walls {
+    let mut walls = Walls::of(state_dir, config_file);
+    if let Some(key) = config
+        .gateway
+        .ssl
+        .key_path
+        .as_deref()
+        .filter(|_| config.gateway.ssl.enabled)
+    {
+        walls = walls.and_file(std::path::Path::new(key));
+    }
+    walls
 }
 
 /// The tools of this gateway: the built-ins and `extra`, under the config's policy, with the

@@ -6,11 +6,13 @@
 //! [`ProviderError`] whose kind drives retries, cooldowns and failover:
 //! - `openai`: OpenAI Chat Completions with SSE (also Ollama, vLLM, llama.cpp servers);
 //! - `anthropic`: Anthropic Messages with SSE;
+//! - `embeddings`: the OpenAI-compatible `POST /embeddings` client memory search uses;
 //! - `catalog`: resolves `provider/model` refs to a configured client (built-ins plus
 //!   `models.providers.<id>`).
 
 pub mod anthropic;
 pub mod catalog;
+pub mod embeddings;
 pub(crate) mod error;
 pub(crate) mod http_error;
 pub mod openai;

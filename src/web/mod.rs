@@ -12,8 +12,9 @@
 
 pub(crate) mod admin;
 pub(crate) mod admin_channels;
-pub(crate) mod admin_mcp;
 pub(crate) mod admin_cron;
+pub(crate) mod admin_mcp;
+pub(crate) mod admin_memory;
 pub(crate) mod admin_metrics;
 pub(crate) mod admin_ops;
 pub(crate) mod admin_sessions;

@@ -29,8 +29,8 @@ use actix_web::guard::{Guard, GuardContext};
 use actix_web::web;
 
 use super::{
-    admin, admin_channels, admin_cron, admin_mcp, admin_metrics, admin_ops, admin_sessions,
-    admin_skills, auth, control_ui, openai, probes, responses, ws_upgrade,
+    admin, admin_channels, admin_cron, admin_mcp, admin_memory, admin_metrics, admin_ops,
+    admin_sessions, admin_skills, auth, control_ui, openai, probes, responses, ws_upgrade,
 };
 use crate::channels::plugin::Webhook;
 use crate::channels::registry;
@@ -132,6 +132,9 @@ const GATEWAY: &[Route] = &[
     route!(["POST"] "/admin/cron/{id}/remove", Access::Protected, admin_cron::remove),
     route!(["POST"] "/admin/cron/{id}/run", Access::Protected, admin_cron::run),
     route!(["GET"] "/admin/cron/{id}/runs", Access::Protected, admin_cron::runs),
+    route!(["GET"] "/admin/memory", Access::Protected, admin_memory::status),
+    route!(["POST"] "/admin/memory/reindex", Access::Protected, admin_memory::reindex),
+    route!(["GET"] "/admin/memory/search", Access::Protected, admin_memory::search),
     Route {
         methods: &["GET", "HEAD"],
         path: "/",

@@ -14,6 +14,7 @@
 //! - `engine`: agent turns, sessions, a run restarted mid-turn;
 //! - `gateway`: start-up, auth (and the walk of every route), origins, scopes, TLS, Tailscale,
 //!   readiness, connection limits, mailbox depths, the Control UI in Chromium;
+//! - `memory`: hybrid memory search against the emulator's deterministic embeddings;
 //! - `logging`, `monitoring`: log files and shipping; `/metrics`, alerts and the memory guard;
 //! - `openai`: the OpenAI-compatible endpoints (stateless chats, client tools, errors, the
 //!   Responses API) and the official `openai` Python SDK against them;
@@ -48,11 +49,12 @@ mod engine;
 mod gateway;
 mod logging;
 mod mcp;
+mod memory;
 mod monitoring;
 mod openai;
 mod openclaw;
 mod providers;
-mod subagents;
 mod skills;
+mod subagents;
 mod tools;
 mod ws;

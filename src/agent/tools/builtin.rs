@@ -1,6 +1,6 @@
 //! The built-in tools, built from the config: their limits, the shared process table, the
-//! `web_fetch` cache and its janitor, and the media retention sweep (children of
-//! `/gateway/tools`).
+//! `web_fetch` cache and its janitor, the media retention sweep and the memory indexer (children
+//! of `/gateway/tools`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use super::spawn::SessionsSpawn;
 use super::subagents::SubagentsTool;
 use super::web::WebFetch;
 use super::ToolRegistry;
+use crate::agent::memory::MemoryService;
 use crate::cache::{janitor_spec, MultiLevelCache};
 use crate::config::Config;
 
@@ -36,8 +37,9 @@ pub(crate) struct Builtins {
     pub children: Vec<ChildSpec>,
 }
 
-/// Every built-in tool, configured by `config`, with state under `state_dir`.
-pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
+/// Every built-in tool, configured by `config`, with state under `state_dir`; the memory tools
+/// search through `memory`.
+pub(crate) fn build(config: &Config, state_dir: &Path, memory: Arc<MemoryService>) -> Builtins {
     let tools = &config.tools;
     let limits = Limits::from(&tools.fs);
     let processes = Arc::new(ProcessTable::new(tools.exec.max_processes));
@@ -71,6 +73,9 @@ pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
             config.media.retention_days,
         ));
     }
+    children.push(crate::agent::memory::indexer::indexer_spec(Arc::clone(
+        &memory,
+    )));
     let mut registry = ToolRegistry::default();
     registry.register(Arc::new(CurrentTime));
     registry.register(Arc::new(Read { limits }));
@@ -91,7 +96,7 @@ pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
     registry.register(Arc::new(SessionsSpawn));
     registry.register(Arc::new(SubagentsTool));
     registry.register(Arc::new(WebFetch::new(tools.web_fetch.clone(), cache)));
-    registry.register(Arc::new(MemorySearch));
+    registry.register(Arc::new(MemorySearch { service: memory }));
     registry.register(Arc::new(MemoryGet));
     registry.register(Arc::new(Message::new(&tools.message)));
     Builtins {
@@ -102,22 +107,33 @@ pub(crate) fn build(config: &Config, state_dir: &Path) -> Builtins {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::agent::tools::policy::builtin_names;
+
+    /// A memory service without embeddings over `dir`.
+    pub(crate) fn test_memory(dir: &Path) -> Arc<MemoryService> {
+        Arc::new(MemoryService::new(
+            dir.join("memory-index"),
+            dir.to_path_buf(),
+            Arc::new(crate::agent::tools::walls::Walls::none()),
+            Ok(None),
+            crate::config::MemorySearchConfig::default(),
+        ))
+    }
 
     #[test]
     fn every_listed_builtin_is_registered_and_vice_versa() {
         let dir = tempfile::tempdir().unwrap();
-        let built = build(&Config::default(), dir.path());
+        let built = build(&Config::default(), dir.path(), test_memory(dir.path()));
         let registered: Vec<&str> = built.registry.names().collect();
         let mut listed: Vec<&str> = builtin_names().collect();
         listed.sort_unstable();
         assert_eq!(registered, listed);
         assert_eq!(
             built.children.len(),
-            2,
-            "the cache janitor and the media retention"
+            3,
+            "the cache janitor, the media retention and the memory indexer"
         );
     }
 }

@@ -264,7 +264,11 @@ mod tests {
         let registry = Registry::default();
         let root = RootHandle::start(&registry, "tools", supervisor_spec(Vec::new()));
         let config = Config::default();
-        let built = crate::agent::tools::builtin::build(&config, dir.path());
+        let built = crate::agent::tools::builtin::build(
+            &config,
+            dir.path(),
+            crate::agent::tools::builtin::tests::test_memory(dir.path()),
+        );
         let store = Arc::new(SessionStore::open(&dir.path().join("sessions")).unwrap());
         let router = pincer_actors::Reserved::new(1).actor_ref().clone();
         let handles = Arc::new(SessionHandles::new(store, router, |key| {

@@ -231,6 +231,10 @@ fn answer(shared: &Shared, request: &Request, out: &mut TcpStream) -> std::io::R
     {
         return super::transcription::answer(shared, request, out);
     }
+    if shared.api == Api::OpenAi && request.method == "POST" && request.route() == "/v1/embeddings"
+    {
+        return super::embeddings::answer(shared, &body, out);
+    }
     let delay = *lock(&shared.delay);
     if !delay.is_zero() {
         thread::sleep(delay);

@@ -27,7 +27,9 @@
 //! An OpenAI emulator also answers `POST /v1/audio/transcriptions` (multipart, parsed for real;
 //! see [`transcription`], [`Emulator::push_transcript`], [`Emulator::transcriptions`]) and serves
 //! files hosted with [`Emulator::host_file`] (a platform's media URL in download tests); both are
-//! recorded in [`Emulator::requests`] too.
+//! recorded in [`Emulator::requests`] too. It also answers `POST /v1/embeddings` with
+//! deterministic vectors that put paraphrases close (see [`embeddings`],
+//! [`Emulator::set_embedding_dimensions`], [`Emulator::embedding_inputs`]).
 //!
 //! Layout: this file holds the public API (what tests and benchmarks use); `connection` is the
 //! HTTP/1.1 side (reading requests, keep-alive, refusals, status responses, chunked SSE writes),
@@ -39,6 +41,7 @@
 
 pub mod client;
 mod connection;
+pub mod embeddings;
 pub mod graph;
 pub mod multipart;
 mod script;
@@ -205,6 +208,8 @@ struct Shared {
     transcripts: Mutex<VecDeque<String>>,
     /// Files answered to `GET <path>`: bytes and content type.
     files: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    /// The length of the vectors `POST /v1/embeddings` answers.
+    embedding_dimensions: Mutex<usize>,
 }
 
 /// A running emulator; the server stops accepting when it is dropped.
@@ -244,6 +249,7 @@ impl Emulator {
             transcriptions: Mutex::new(Vec::new()),
             transcripts: Mutex::new(VecDeque::new()),
             files: Mutex::new(HashMap::new()),
+            embedding_dimensions: Mutex::new(embeddings::DEFAULT_DIMENSIONS),
         });
         let connection = Arc::clone(&shared);
         let server = connection::Server::start("emulator", move |stream| {
@@ -323,6 +329,20 @@ impl Emulator {
     pub fn host_file(&self, path: &str, bytes: &[u8], mime: &str) -> String {
         lock(&self.shared.files).insert(path.to_string(), (bytes.to_vec(), mime.to_string()));
         format!("http://{}{path}", self.addr())
+    }
+
+    /// The length of the vectors `POST /v1/embeddings` answers from now on.
+    pub fn set_embedding_dimensions(&self, dims: usize) {
+        *lock(&self.shared.embedding_dimensions) = dims;
+    }
+
+    /// The inputs of every embeddings request received, one list per request (a batch).
+    pub fn embedding_inputs(&self) -> Vec<Vec<String>> {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.starts_with("/v1/embeddings"))
+            .map(|r| embeddings::inputs_of(&r.body))
+            .collect()
     }
 
     /// Refuse requests without this key (`Authorization: Bearer` / `x-api-key`) with a 401, as the
