@@ -153,6 +153,7 @@ impl AuditReport {
 /// Audits `config` (the effective settings) and the files described by `files`.
 pub(crate) fn audit(config: &Config, files: &FileFacts) -> AuditReport {
     let mut findings = audit_config::check(config);
+    findings.extend(super::audit_extensions::check(config));
     findings.extend(check_files(files));
     findings.extend(super::secrets_walls::audit_findings(
         config,

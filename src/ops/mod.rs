@@ -6,7 +6,8 @@
 //! `debug memory`) gather their input, call into here, and print; everything in this module
 //! is data in, report out, so that it is testable without a machine in a given state.
 //!
-//! - [`audit`] + [`audit_config`]: `pincer security audit`, findings with stable check ids;
+//! - [`audit`] + [`audit_config`] + [`audit_extensions`] (MCP, cron, sub-agents, embeddings):
+//!   `pincer security audit`, findings with stable check ids;
 //! - [`doctor`] (report), [`doctor_facts`] (gathering), [`doctor_checks`] (issues), [`fix`]
 //!   (`--fix` repairs): `pincer doctor`;
 //! - [`suggest`]: `pincer config suggest` and `pincer config template --secure`;
@@ -18,6 +19,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod audit_config;
+pub(crate) mod audit_extensions;
 pub(crate) mod doctor;
 pub(crate) mod doctor_checks;
 pub(crate) mod doctor_facts;

@@ -57,6 +57,22 @@ const BUILT_INS: [BuiltIn; 3] = [
     },
 ];
 
+/// The base URL provider `id` is reached at by `models` (its `models.providers` entry, else the
+/// built-in's), without needing its key: what `pincer security audit` asks to tell whether text
+/// sent there leaves the machine.
+pub(crate) fn configured_base_url(
+    models: &crate::config::ModelsConfig,
+    id: &str,
+) -> Option<String> {
+    match models.providers.get(id) {
+        Some(entry) => Some(entry.base_url.clone()),
+        None => BUILT_INS
+            .iter()
+            .find(|built_in| built_in.id == id)
+            .map(|built_in| built_in.base_url.to_string()),
+    }
+}
+
 /// A client for one provider, whatever its protocol. Cloning is cheap (strings and a shared
 /// connection pool), so a turn can own the client it resolved.
 #[derive(Debug, Clone)]
