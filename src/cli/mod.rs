@@ -27,6 +27,7 @@ pub mod security;
 pub mod service;
 pub mod sessions;
 pub mod skills;
+pub use skills::SkillsAction;
 pub mod status;
 pub mod tools;
 
@@ -226,28 +227,6 @@ pub enum SessionsAction {
         /// How many of the last messages (1 to 2000).
         #[arg(long, default_value_t = 20)]
         limit: usize,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SkillsAction {
-    /// Every skill found, in priority order, with its source and whether it is offered.
-    List(JsonArgs),
-    /// One skill: where it is, whether it is offered, and which requirement is unmet.
-    Check {
-        name: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Unpack a skill archive (a .tar.gz file or an http(s) URL of one) into <state>/skills.
-    Install {
-        /// The archive: a path, or an http:// or https:// URL.
-        source: String,
-        /// Replace an installed skill of the same name.
-        #[arg(long)]
-        force: bool,
         #[arg(long)]
         json: bool,
     },

@@ -8,14 +8,39 @@
 
 use std::path::Path;
 
+use clap::Subcommand;
+
 use super::client::{block_on, encode, GatewayClient};
-use super::{CliError, SkillsAction};
+use super::{CliError, JsonArgs};
 use crate::agent::skills::catalog::{load, managed_dir, SkillInputs};
 use crate::api::skills::report;
 use crate::api::SkillsStatus;
 use crate::config::{load_config, GatewayOptions};
 use crate::ops::skill_install::{install_file, install_url, InstallError};
 use crate::paths::Paths;
+
+/// `pincer skills ...`: list, check and install skills.
+#[derive(Debug, Subcommand)]
+pub enum SkillsAction {
+    /// Every skill found, in priority order, with its source and whether it is offered.
+    List(JsonArgs),
+    /// One skill: where it is, whether it is offered, and which requirement is unmet.
+    Check {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unpack a skill archive (a .tar.gz file or an http(s) URL of one) into <state>/skills.
+    Install {
+        /// The archive: a path, or an http:// or https:// URL.
+        source: String,
+        /// Replace an installed skill of the same name.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 pub fn run(config: Option<&Path>, action: &SkillsAction) -> Result<i32, CliError> {
     match action {

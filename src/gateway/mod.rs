@@ -15,6 +15,7 @@ pub(crate) mod notify;
 mod running;
 pub(crate) mod safe_mode;
 pub(crate) mod tailscale;
+mod toolbox;
 pub(crate) mod tree;
 
 use std::net::{SocketAddr, TcpListener};
@@ -27,10 +28,7 @@ use pincer_actors::{Arbiters, Registry};
 use tracing::{info, warn};
 
 use crate::agent::failover::Cooldowns;
-use crate::agent::tools::policy::{is_sandboxed, ToolPolicy};
-use crate::agent::tools::walls::Walls;
-use crate::agent::tools::workspace::{ensure_dir, Workspaces};
-use crate::agent::tools::{SessionHandles, ToolBox, ToolRegistry};
+use crate::agent::tools::ToolRegistry;
 use crate::agent::{Engine, RunSettings};
 use crate::api::{Operator, OperatorParts, Readiness};
 use crate::config::{
@@ -46,6 +44,7 @@ use crate::web::auth::AuthGate;
 use crate::web::{AppState, ServerSettings};
 
 use self::instance::{InstanceError, InstanceGuard};
+use self::toolbox::{gateway_walls, toolbox, CronBus};
 use crate::config::credentials::{self, Credential, CredentialError, CredentialOrigin};
 use crate::runtime_file::RuntimeInfo;
 
@@ -425,74 +424,8 @@ pub fn start(parts: StartParts<'_>) -> Result<RunningGateway, GatewayError> {
     })
 }
 
-/// What no tool may read: Pincer's state and config, and the TLS key when TLS is on.
-fn gateway_walls(
-    config: &Config,
-    state_dir: &std::path::Path,
-    config_file: Option<&std::path::Path>,
-) -> Walls {
-    let mut walls = Walls::of(state_dir, config_file);
-    if let Some(key) = config
-        .gateway
-        .ssl
-        .key_path
-        .as_deref()
-        .filter(|_| config.gateway.ssl.enabled)
-    {
-        walls = walls.and_file(std::path::Path::new(key));
-    }
-    walls
-}
-
-/// The tools of this gateway: the built-ins and `extra`, under the config's policy, with the
-/// main workspace created now.
-fn toolbox(
-    config: &Config,
-    state_dir: &std::path::Path,
-    walls: Walls,
-    store: &Arc<SessionStore>,
-    builtins: crate::agent::tools::builtin::Builtins,
-    extra: ToolRegistry,
-    prepared: &tree::Prepared,
-) -> ToolBox {
-    let policy = ToolPolicy::from_config(config);
-    let mode = policy.mode;
-    let mut handles = SessionHandles::new(Arc::clone(store), prepared.router.clone(), move |key| {
-        is_sandboxed(mode, key)
-    });
-    if let Some(subagents) = &prepared.subagents {
-        handles = handles.with_subagents(subagents.clone());
-    }
-    let handles = Arc::new(handles);
-    let main = crate::config::workspace::workspace_dir(config, state_dir);
-    if let Err(error) = ensure_dir(&main) {
-        warn!(%error, workspace = %main.display(), "cannot create the agent workspace; file tools will fail");
-    }
-    let mut registry = builtins.registry;
-    registry.extend(extra);
-    let workspaces = Workspaces::new(main, state_dir, walls);
-    workspaces.remove_empty_sandboxes();
-    ToolBox::new(
-        registry,
-        policy,
-        workspaces,
-        prepared.tools.clone(),
-        handles,
-        Some(builtins.processes),
-    )
-}
-
 /// The browser-origin policy: the listener's scheme, `gateway.controlUi.allowedOrigins`, and the
 /// MagicDNS name when Tailscale Serve/Funnel publishes the gateway.
-/// The scheduler's firings as the control plane's `cron` event.
-struct CronBus(crate::control::bus::EventBus);
-
-impl crate::agent::cron::CronEvents for CronBus {
-    fn publish(&self, event: &serde_json::Value) {
-        self.0.publish("cron", event);
-    }
-}
-
 fn origin_policy(config: &Config, tls: bool) -> crate::web::origin::OriginPolicy {
     let tailscale_name = match config.gateway.tailscale.mode {
         config::TailscaleMode::Off => None,
