@@ -122,10 +122,10 @@ async fn online(client: &GatewayClient, action: &CronAction) -> Result<(), CliEr
                         .or(record.summary.as_deref())
                         .unwrap_or("");
                     println!(
-                        "{}  firing {}  {:?}  {}",
+                        "{}  firing {}  {}  {}",
                         crate::clock::rfc3339(record.ts / 1000),
                         record.run_at_ms,
-                        record.status,
+                        record.status.as_str(),
                         one_line(detail)
                     );
                 }
@@ -182,7 +182,11 @@ fn print_jobs(jobs: &[JobView]) {
     for view in jobs {
         let last = match (&view.last_status, view.last_run_at_ms) {
             (Some(status), Some(at)) => {
-                format!("last {:?} {}", status, crate::clock::rfc3339(at / 1000))
+                format!(
+                    "last {} {}",
+                    status.as_str(),
+                    crate::clock::rfc3339(at / 1000)
+                )
             }
             _ => "never fired".into(),
         };

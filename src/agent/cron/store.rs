@@ -61,6 +61,20 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// The name as stored and served (`fired`, `delivered`, ...), for the CLI's text output.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Fired => "fired",
+            RunStatus::Answered => "answered",
+            RunStatus::Delivering => "delivering",
+            RunStatus::Delivered => "delivered",
+            RunStatus::Ok => "ok",
+            RunStatus::Suppressed => "suppressed",
+            RunStatus::Skipped => "skipped",
+            RunStatus::Failed => "failed",
+        }
+    }
+
     /// Whether the firing is over (nothing left to resume).
     pub(crate) fn is_final(self) -> bool {
         !matches!(

@@ -101,3 +101,20 @@ fn pruning_keeps_the_tail_and_every_open_firing() {
     assert_eq!(kept[0], record(1, RunStatus::Fired));
     assert_eq!(kept.last(), records.last());
 }
+
+#[test]
+fn a_status_prints_as_it_is_stored() {
+    for status in [
+        RunStatus::Fired,
+        RunStatus::Answered,
+        RunStatus::Delivering,
+        RunStatus::Delivered,
+        RunStatus::Ok,
+        RunStatus::Suppressed,
+        RunStatus::Skipped,
+        RunStatus::Failed,
+    ] {
+        let stored = serde_json::to_value(status).expect("a status serialises");
+        assert_eq!(stored, serde_json::Value::from(status.as_str()));
+    }
+}
