@@ -80,7 +80,7 @@ fn the_cron_view_lists_runs_and_removes_jobs() {
     );
     let runs = run_cli(gateway.home(), &["cron", "runs", "daily"]);
     assert!(
-        String::from_utf8_lossy(&runs.stdout).contains("Fired"),
+        String::from_utf8_lossy(&runs.stdout).contains("  fired  "),
         "{}",
         stderr(&runs)
     );
