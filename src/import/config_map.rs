@@ -50,7 +50,7 @@ const NOT_MAPPED: &[(&str, &str)] = &[
     ("meta", "OpenClaw's own bookkeeping"),
     ("wizard", "OpenClaw's own bookkeeping"),
     ("$schema", "OpenClaw's schema, not Pincer's"),
-    ("cron", "Pincer has no cron (scheduled jobs) yet"),
+    ("cron", "not imported: recreate the jobs with `pincer cron add` (see the cron jobs listed below)"),
     ("hooks", "Pincer has no webhooks or hook mappings yet"),
     ("plugins", "Pincer has no plugin system; its channels and tools are built in"),
     ("skills", "skill installation settings; the skills folder itself is copied to the workspace"),
@@ -223,7 +223,7 @@ fn defaults(value: &Value, config: &mut Map<String, Value>, out: &mut Mapped) {
                 "the workspace files are copied into Pincer's own workspace rather than pointing at the OpenClaw folder",
             ),
             "models" => out.skip(name, "model aliases and per-model parameters have no Pincer equivalent"),
-            "heartbeat" => out.skip(name, "Pincer has no heartbeat (scheduled check-ins) yet"),
+            "heartbeat" => out.skip(name, "not imported: set agents.defaults.heartbeat (every, target, activeHours); HEARTBEAT.md is copied"),
             _ => out.skip(name, "no Pincer equivalent"),
         }
     }

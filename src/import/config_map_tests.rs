@@ -125,7 +125,7 @@ fn the_session_scope_is_always_written_and_cron_is_reported() {
         .iter()
         .find(|s| s.what == "cron")
         .expect("cron");
-    assert!(cron.reason.contains("no cron"), "{cron:?}");
+    assert!(cron.reason.contains("pincer cron add"), "{cron:?}");
     assert!(mapped.skipped.iter().any(|s| s.what == "somethingNew"));
 
     let mapped = map(&json!({ "session": { "dmScope": "per-account-channel-peer" } }));

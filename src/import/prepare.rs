@@ -438,7 +438,7 @@ fn cron_and_sqlite(source: &Source, plan: &mut Plan) {
                         .unwrap_or("(unnamed)");
                     plan.skip(
                         format!("cron job {name:?}"),
-                        "Pincer has no cron yet; recreate it once it does",
+                        "not imported: recreate it with `pincer cron add`",
                     );
                 }
             }

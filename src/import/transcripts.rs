@@ -48,7 +48,9 @@ pub(crate) struct Accounts {
 /// The Pincer key of the OpenClaw session `key`, or why it is not imported.
 pub(crate) fn map_key(key: &str, scope: DmScope, accounts: &Accounts) -> Result<String, String> {
     if key.starts_with("cron:") {
-        return Err("a cron job's session: Pincer has no cron yet".into());
+        return Err(
+            "a cron job's session: not imported (recreate the job with `pincer cron add`)".into(),
+        );
     }
     if key.starts_with("hook:") {
         return Err("a webhook's session: Pincer has no hooks yet".into());

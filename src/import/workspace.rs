@@ -7,13 +7,15 @@ use super::plan::Skipped;
 use super::source::{Source, SourceError, MAX_WORKSPACE_FILE_BYTES};
 
 /// The files the import copies from the workspace's top level.
-pub(crate) const FILES: [&str; 6] = [
+pub(crate) const FILES: [&str; 7] = [
     "AGENTS.md",
     "SOUL.md",
     "USER.md",
     "IDENTITY.md",
     "TOOLS.md",
     "MEMORY.md",
+    // The heartbeat's checklist (agents.defaults.heartbeat reads it).
+    "HEARTBEAT.md",
 ];
 
 /// The folders it copies whole.
@@ -54,7 +56,6 @@ pub(crate) fn list(source: &Source) -> Files {
                 what: format!("workspace/{name}"),
                 reason: match name.as_str() {
                     "BOOTSTRAP.md" => "OpenClaw's first-run ritual; Pincer has none".into(),
-                    "HEARTBEAT.md" => "Pincer has no heartbeat yet".into(),
                     _ => "not one of OpenClaw's workspace files".into(),
                 },
             }),

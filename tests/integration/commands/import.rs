@@ -124,11 +124,12 @@ fn a_dry_run_lists_the_plan_and_writes_nothing() {
         "ANTHROPIC_API_KEY <- auth-profiles.json anthropic:default",
         "PINCER_GATEWAY_TOKEN <- gateway.auth.token",
         "workspace/SOUL.md",
+        "workspace/HEARTBEAT.md",
         "workspace/memory/2026-11-30.md",
         "agent:main:whatsapp:direct:15557770002 <- agent:main:whatsapp:direct:+15557770002",
         "agent:main:main <- agent:main:main (6 messages, 2 turns)",
         "whatsapp approved senders",
-        "cron job \"Morning brief\": Pincer has no cron yet",
+        "cron job \"Morning brief\": not imported: recreate it with `pincer cron add`",
         "channels.discord: Pincer has no discord channel",
         "channels.whatsapp.groups: Pincer has no group support yet",
         "session agent:main:whatsapp:group:120363041234567890@g.us",
@@ -190,10 +191,10 @@ fn json_gives_the_plan_as_data() {
     assert_eq!(session["to"], "agent:main:whatsapp:direct:15557770002");
     let skipped = plan["notImported"].as_array().expect("notImported");
     assert!(
-        skipped
-            .iter()
-            .any(|s| s["what"] == "cron"
-                && s["reason"].as_str().is_some_and(|r| r.contains("no cron"))),
+        skipped.iter().any(|s| s["what"] == "cron"
+            && s["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("pincer cron add"))),
         "{plan:#}"
     );
     assert_eq!(plan["problems"], json!([]));
