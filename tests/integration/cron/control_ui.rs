@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::browser::{self, js_string};
+use crate::support::browser;
 use crate::support::{run_cli, stderr, Gateway};
 use pincer_emulators::Emulator;
 
@@ -39,22 +39,7 @@ fn the_cron_view_lists_runs_and_removes_jobs() {
     );
     assert!(added.status.success(), "{}", stderr(&added));
     let mut page = chromium.new_page();
-    page.navigate(&format!("http://{}/", gateway.addr));
-    page.wait_for(
-        "the sign-in form",
-        "!document.querySelector('#view-signin').hidden",
-        WAIT,
-    );
-    page.eval(&format!(
-        "(() => {{ const f = document.querySelector('#signin-secret'); f.value = {}; \
-         f.dispatchEvent(new Event('input', {{ bubbles: true }})); f.form.requestSubmit(); }})()",
-        js_string(&gateway.token())
-    ));
-    page.wait_for(
-        "signed in",
-        "document.body.dataset.auth === 'signed-in' && document.body.dataset.conn === 'connected'",
-        WAIT,
-    );
+    page.sign_in(&format!("http://{}/", gateway.addr), &gateway.token(), WAIT);
     page.eval("window.location.hash = '#/cron'");
     page.wait_for(
         "both jobs",

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::support::browser::{self, js_string};
+use crate::support::browser;
 use crate::support::*;
 use pincer_emulators::Emulator;
 
@@ -30,22 +30,7 @@ fn the_skills_view_lists_skills_and_shows_descriptions_as_text() {
     );
     let gateway = Gateway::start_in(home, &[]);
     let mut page = chromium.new_page();
-    page.navigate(&format!("http://{}/", gateway.addr));
-    page.wait_for(
-        "the sign-in form",
-        "!document.querySelector('#view-signin').hidden",
-        WAIT,
-    );
-    page.eval(&format!(
-        "(() => {{ const f = document.querySelector('#signin-secret'); f.value = {}; \
-         f.dispatchEvent(new Event('input', {{ bubbles: true }})); f.form.requestSubmit(); }})()",
-        js_string(&gateway.token())
-    ));
-    page.wait_for(
-        "signed in",
-        "document.body.dataset.auth === 'signed-in' && document.body.dataset.conn === 'connected'",
-        WAIT,
-    );
+    page.sign_in(&format!("http://{}/", gateway.addr), &gateway.token(), WAIT);
     page.eval("window.location.hash = '#/skills'");
     page.wait_for(
         "both skills listed",

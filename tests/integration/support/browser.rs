@@ -310,6 +310,27 @@ impl Page {
     }
 
     /// Navigates and waits for the load to complete.
+    /// Opens the Control UI at `url` and signs in with `token`, waiting until the socket is
+    /// connected: the first steps of every view's browser test.
+    pub fn sign_in(&mut self, url: &str, token: &str, limit: Duration) {
+        self.navigate(url);
+        self.wait_for(
+            "the sign-in form",
+            "!document.querySelector('#view-signin').hidden",
+            limit,
+        );
+        self.eval(&format!(
+            "(() => {{ const f = document.querySelector('#signin-secret'); f.value = {}; \
+             f.dispatchEvent(new Event('input', {{ bubbles: true }})); f.form.requestSubmit(); }})()",
+            js_string(token)
+        ));
+        self.wait_for(
+            "signed in",
+            "document.body.dataset.auth === 'signed-in' && document.body.dataset.conn === 'connected'",
+            limit,
+        );
+    }
+
     pub fn navigate(&mut self, url: &str) {
         let answer = self.call("Page.navigate", json!({ "url": url }));
         if let Some(error) = answer["errorText"].as_str() {
