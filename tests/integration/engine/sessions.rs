@@ -8,16 +8,19 @@ use crate::support::*;
 use pincer_emulators::{Emulator, Reply};
 use serde_json::Value;
 
-/// Sends `first`, then (while it is being answered) `later` messages, all to one session.
+/// Sends `first`, then (while it is being answered) `later` messages, all to one session. Each
+/// message is sent only once the session actor has taken the one before (its status changed), so
+/// the order the session sees is the order given here, however loaded the machine is.
 fn burst(gateway: &Gateway, first: &str, later: &[&str]) -> (Response, Vec<Response>) {
     std::thread::scope(|scope| {
         let first = scope.spawn(|| ask(gateway, "agent:main:main", first));
-        std::thread::sleep(Duration::from_millis(150));
+        let mut seen = wait_for_status(gateway, |s| s.starts_with("running turn"));
         let later: Vec<_> = later
             .iter()
             .map(|text| {
                 let handle = scope.spawn(move || ask(gateway, "agent:main:main", text));
-                std::thread::sleep(Duration::from_millis(30));
+                let before = seen.clone();
+                seen = wait_for_status(gateway, |s| s != before);
                 handle
             })
             .collect();
@@ -30,9 +33,36 @@ fn burst(gateway: &Gateway, first: &str, later: &[&str]) -> (Response, Vec<Respo
     })
 }
 
+/// The main session actor's status line in `/admin/actors` ("running turn …, 1 waiting, …"),
+/// or `None` while it has not been started.
+fn session_status(gateway: &Gateway) -> Option<String> {
+    let actors = gateway.get_authed("/admin/actors?flat=1");
+    actors.body["actors"]
+        .as_array()?
+        .iter()
+        .find(|a| a["path"] == "/gateway/sessions/agent:main:main")
+        .and_then(|a| a["status"].as_str().map(str::to_string))
+}
+
+/// Polls until the session's status satisfies `done`; panics with the last status after 10 s.
+fn wait_for_status(gateway: &Gateway, done: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = session_status(gateway);
+        if let Some(status) = now.as_deref().filter(|s| done(s)) {
+            return status.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session never took the message: its status stayed {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn slow_emulator() -> Emulator {
     let emulator = Emulator::openai();
-    emulator.set_delay(Duration::from_millis(600));
+    emulator.set_delay(Duration::from_millis(1000));
     emulator
 }
 
